@@ -1,0 +1,96 @@
+"""YAML with line numbers: so that every validation error can say *file, line*.
+
+``load_yaml`` returns the plain data (``yaml.safe_load``) and a map from each data path
+(a tuple of keys and list indices) to the 1-based line where that node starts. Duplicate mapping keys,
+which ``safe_load`` silently overwrites, are an error here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import FrameworkError, Problem
+
+LineMap = dict[tuple[Any, ...], int]
+
+
+def load_yaml(source: str | Path, text: str | None = None) -> tuple[Any, LineMap]:
+    """Parse ``source`` (a path, or a name for ``text``). Errors name the file and line."""
+    name = str(source)
+    if text is None:
+        try:
+            raw = Path(source).read_bytes()
+        except OSError as exc:
+            raise FrameworkError(f"cannot read: {exc.strerror}", rule="file.read", file=name) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise FrameworkError(
+                f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                rule="file.encoding",
+                file=name,
+            ) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise FrameworkError(
+            f"YAML syntax error: {getattr(exc, 'problem', None) or exc}",
+            rule="yaml.syntax",
+            file=name,
+            line=(mark.line + 1) if mark else None,
+        ) from None
+    lines: LineMap = {}
+    problems: list[Problem] = []
+    if node is not None:
+        _walk(node, (), lines, problems, name)
+    if problems:
+        raise FrameworkError(problems)
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: tuple[Any, ...], lines: LineMap, problems: list[Problem], name: str):
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for knode, vnode in node.value:
+            key = knode.value
+            if key in seen:
+                problems.append(
+                    Problem(
+                        "yaml.duplicate_key",
+                        f"key {key!r} appears twice in the same mapping",
+                        {"file": name, "line": knode.start_mark.line + 1},
+                    )
+                )
+            seen.add(key)
+            _walk(vnode, (*path, key), lines, problems, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), lines, problems, name)
+
+
+def line_of(lines: LineMap, path: tuple[Any, ...]) -> int | None:
+    """The line of the deepest known prefix of ``path``."""
+    for n in range(len(path), -1, -1):
+        if path[:n] in lines:
+            return lines[path[:n]]
+    return None
+
+
+def node_path(data: Any, path: tuple[Any, ...]) -> str:
+    """The codes of the nodes along ``path`` (e.g. ``J > J-A3 > J-A3B2 > J-A3B2-C6``)."""
+    codes: list[str] = []
+    cur = data
+    for key in path:
+        try:
+            cur = cur[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(cur, dict) and isinstance(cur.get("code"), str):
+            codes.append(cur["code"])
+    return " > ".join(codes)

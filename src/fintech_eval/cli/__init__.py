@@ -1,0 +1,1 @@
+"""The ``fintech-eval`` command line (Typer + Rich)."""

@@ -1,0 +1,35 @@
+"""Entry point: assembles the sub-commands and turns product errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .. import __version__
+from ..errors import FintechEvalError
+from . import catalog
+from .output import report_error
+
+app = typer.Typer(
+    name="fintech-eval",
+    help="China's FinTech evaluations end to end: JR/T 0201-2020 indicators, composite indices, ratings, reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(catalog.app, name="catalog")
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        typer.echo(f"fintech-eval {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Run the CLI; a product error prints its problems and exits with its code (2 = bad input)."""
+    try:
+        app()
+    except FintechEvalError as exc:
+        sys.exit(report_error(exc))

@@ -1,0 +1,57 @@
+"""Printing rows as a Rich table, JSON or CSV, and errors as one line per problem."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import FintechEvalError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | None = None, title: str | None = None) -> None:
+    """Write ``rows`` to stdout as ``table``, ``json`` (an array of objects) or ``csv``."""
+    columns = list(columns or (rows[0].keys() if rows else []))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str) + "\n")
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _flat(r.get(k)) for k in columns})
+        sys.stdout.write(buf.getvalue())
+    elif fmt == "table":
+        t = Table(title=title, show_lines=False, header_style="bold")
+        for c in columns:
+            t.add_column(c, overflow="fold")
+        for r in rows:
+            t.add_row(*[_flat(r.get(c)) for c in columns])
+        console.print(t)
+    else:  # pragma: no cover - Typer restricts the choices
+        raise ValueError(fmt)
+
+
+def _flat(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list | tuple):
+        return ";".join(_flat(x) for x in v)
+    return str(v)
+
+
+def report_error(exc: FintechEvalError) -> int:
+    """Print every problem of ``exc`` on stderr; return the exit code."""
+    err_console.print(f"[bold red]error[/]: {len(exc.problems)} problem(s)")
+    for p in exc.problems:
+        err_console.print("  - " + str(p), markup=False, highlight=False, soft_wrap=True)
+    return exc.exit_code

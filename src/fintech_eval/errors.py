@@ -1,0 +1,75 @@
+"""Typed errors that say where and why.
+
+Every error the product raises for bad input is a :class:`FintechEvalError` carrying a *location*
+(file, line, sheet, row, column, node path, indicator code, unit, step, parameter) and the *rule* that
+was broken, so that the CLI can print one precise line per problem and scripts can read them as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule at one place. ``where`` keys are free-form but conventional (see module doc)."""
+
+    rule: str
+    message: str
+    where: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        loc = ", ".join(f"{k} {v}" for k, v in self.where.items() if v is not None and v != "")
+        return f"{loc}: {self.message} [{self.rule}]" if loc else f"{self.message} [{self.rule}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, **{k: v for k, v in self.where.items()}}
+
+
+class FintechEvalError(Exception):
+    """Base of every error raised for bad input. Holds one or more :class:`Problem`."""
+
+    exit_code = 1
+
+    def __init__(self, problems: Problem | list[Problem] | str, *, rule: str | None = None, **where: Any):
+        if isinstance(problems, str):
+            problems = [Problem(rule=rule or type(self).__name__, message=problems, where=where)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class FrameworkError(FintechEvalError):
+    """A framework or extension file is malformed (CLI exit code 2)."""
+
+    exit_code = 2
+
+
+class FormulaError(FrameworkError):
+    """An indicator formula does not parse or names an unknown variable."""
+
+
+class SpecError(FintechEvalError):
+    """An evaluation spec is malformed: names the step and the parameter."""
+
+    exit_code = 2
+
+
+class DataError(FintechEvalError):
+    """Input data breaks a rule: names the file, row, column, indicator or unit."""
+
+    exit_code = 2
+
+
+class MethodError(FintechEvalError):
+    """A method cannot run on this input (e.g. geometric mean of zeros), naming the method and unit."""
+
+    exit_code = 2
+
+
+class InconsistentJudgementError(MethodError):
+    """An AHP pairwise matrix has consistency ratio CR >= 0.1 (CLI exit code 3)."""
+
+    exit_code = 3
