@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import DataError
@@ -71,4 +72,9 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
     groups = d[grp_cols].astype(object).set_axis(idx)
     dens = d[den_cols].astype(float).set_axis(idx)
     names = (d["uName"] if "uName" in d else d["uCode"]).astype(str).set_axis(idx)
-    return CoinInput(data=data, groups=groups, denominators=dens, names=names, tree=Tree.from_imeta(m), imeta=m)
+    # COINr keeps a coin's data sets sorted by uCode; a panel keeps the file's order (as impute_panel does)
+    order = np.arange(len(idx)) if len(key) == 2 else pd.Index(idx).argsort(kind="stable")
+    return CoinInput(
+        data=data.iloc[order], groups=groups.iloc[order], denominators=dens.iloc[order], names=names.iloc[order],
+        tree=Tree.from_imeta(m), imeta=m,
+    )

@@ -34,6 +34,8 @@ class Tree:
         for col, default in (("weight", 1.0), ("direction", 1), ("name", None), ("parent", None)):
             if col not in df:
                 df[col] = default
+            elif default is not None:
+                df[col] = df[col].fillna(default)
         df["name"] = df["name"].where(df["name"].notna(), df["code"])
         return cls(_normalise_meta(df))
 

@@ -1,0 +1,89 @@
+"""``fintech-eval evaluate`` and ``fintech-eval weights``: the composite-indicator engine from the shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ..errors import DataError, SpecError
+from ..methods import WEIGHTS, ahp
+from ..pipeline import evaluate
+from .output import console, emit
+
+
+class WFmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def evaluate_cmd(
+    spec: Annotated[Path, typer.Argument(help="Evaluation spec (YAML): data, steps, ranks.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for every stage (CSV + Parquet), scores.csv, ranks.csv, results.xlsx.")] = Path("out"),
+    change: Annotated[list[str] | None, typer.Option("--set", help="Change one parameter, e.g. --set normalise.method=zscore (repeatable).")] = None,
+) -> None:
+    """Run an evaluation spec and write every stage's table, the scores, the ranks and a workbook."""
+    from ..spec import load_spec
+
+    s = load_spec(spec)
+    for item in change or []:
+        address, sep, raw = item.partition("=")
+        if not sep:
+            raise SpecError(f"--set {item!r}: expected stage.parameter=value", rule="spec.address")
+        import yaml
+
+        s = s.with_change(address, yaml.safe_load(raw))
+    with console.status(f"evaluating {s.name}…"):
+        result = evaluate(s)
+        files = result.save(out)
+    top = result.tree.codes(result.tree.n_levels)
+    console.print(f"[green]done[/]: {s.name} — {len(result.scores)} units, {len(result.datasets)} data sets, {len(files)} files in {out}")
+    if top and top[0] in result.final:
+        best = result.final[top[0]].sort_values(ascending=False).head(5)
+        console.print("top 5 by " + top[0] + ": " + ", ".join(f"{u} {v:.2f}" for u, v in best.items()))
+    for w in result.warnings:
+        console.print(f"[yellow]warning[/]: {w}")
+
+
+def weights_cmd(
+    method: Annotated[str, typer.Argument(help=f"ahp, or one of: {', '.join(WEIGHTS.names())}")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="CSV: units × criteria (first column the unit); for ahp the pairwise matrix (first column the labels).")],  # noqa: A002
+    directions: Annotated[str | None, typer.Option("--directions", help="Criterion directions, e.g. 'NPL=-1,ROA=1' (reverse criteria).")] = None,
+    convention: Annotated[str | None, typer.Option("--convention", help="entropy: standardised (熵权法, default) or raw.")] = None,
+    shift: Annotated[float | None, typer.Option("--shift", help="entropy (standardised): add this to the standardised values, e.g. 0.0001.")] = None,
+    allow_inconsistent: Annotated[bool, typer.Option("--allow-inconsistent", help="ahp: accept CR >= 0.1.")] = False,
+    fmt: Annotated[WFmt, typer.Option("--format")] = WFmt.table,
+) -> None:
+    """Compute weights from data (entropy, CRITIC, CV, …) or from an AHP pairwise matrix (exit code 3 if CR >= 0.1)."""
+    try:
+        df = pd.read_csv(input, index_col=0)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read CSV: {exc}", rule="weights.input", file=str(input)) from None
+    if method == "ahp":
+        res = ahp(df, allow_inconsistent=allow_inconsistent)
+        w = res.weights
+        extra = {"lambda_max": res.lambda_max, "CI": res.ci, "RI": res.ri, "CR": res.cr, "consistent": res.consistent}
+    else:
+        fn = WEIGHTS.get(method)
+        kw: dict = {}
+        if directions:
+            kw["directions"] = {k.strip(): int(v) for k, v in (p.split("=") for p in directions.split(","))}
+        if convention:
+            kw["convention"] = convention
+        if shift is not None:
+            kw["shift"] = shift
+        w = fn(df, **kw)
+        extra = {}
+    if fmt is WFmt.json:
+        payload = {"weights": {str(k): float(v) for k, v in w.items()}, **extra} if extra else {str(k): float(v) for k, v in w.items()}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        emit([{"criterion": k, "weight": f"{v:.6f}"} for k, v in w.items()], fmt.value, title=f"{method} weights")
+        if extra and fmt is WFmt.table:
+            console.print(", ".join(f"{k} = {v:.4f}" if isinstance(v, float) else f"{k} = {v}" for k, v in extra.items()))

@@ -1,0 +1,276 @@
+"""Run an evaluation spec: each step calls one stage function; every stage's output is kept.
+
+Stages are registered in :data:`STAGES` (the spec's step names); each adapter takes the running
+:class:`State` and the step's parameters, calls the pure stage function from :mod:`fintech_eval.methods`
+and records its output data set under COINr's name (Denominated, Screened, Imputed, Treated,
+Normalised, Aggregated) plus whatever the stage reports (treatment details, imputation log, …).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .coinr import read_coinr
+from .errors import FintechEvalError, Problem, SpecError
+from .methods import (
+    AGGREGATORS,
+    IMPUTERS,
+    NORMALISERS,
+    SCREENERS,
+    TREATERS,
+    WEIGHTS,
+    aggregate,
+    ahp_tree,
+    denominate,
+    group_rank,
+    impute,
+    mapping_from_imeta,
+    normalise,
+    rank,
+    screen,
+    treat,
+)
+from .registry import Registry
+from .result import Result
+from .spec import Spec, load_spec
+from .tree import Tree
+
+
+@dataclass
+class State:
+    """What the steps work on: the current data, its context, and everything produced so far."""
+
+    data: pd.DataFrame
+    tree: Tree
+    groups: pd.DataFrame
+    denominators: pd.DataFrame
+    imeta: pd.DataFrame | None = None
+    not_applicable: pd.DataFrame | None = None
+    datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    records: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def push(self, name: str, data: pd.DataFrame) -> None:
+        """Keep ``data`` as the stage's data set; its warnings go to the run's list (attrs are emptied)."""
+        for w in data.attrs.get("warnings", []) or []:
+            self.warnings.append(f"{name}: {w}")
+        data.attrs = {}
+        self.datasets[name] = data
+        self.data = data
+
+    def keep_units(self, index: pd.Index) -> None:
+        self.groups = self.groups.loc[index]
+        self.denominators = self.denominators.loc[index]
+        if self.not_applicable is not None:
+            self.not_applicable = self.not_applicable.loc[index]
+
+
+STAGES = Registry("stage")
+
+
+@STAGES.register("denominate", registry=None)
+def _denominate(st: State, mapping: dict[str, str] | None = None, method: str = "divide") -> None:
+    """Divide indicators by denominators (default: iMeta's Denominator column)."""
+    if mapping is None:
+        if st.imeta is None:
+            raise SpecError("denominate needs a mapping {indicator: denominator}", step="denominate", parameter="mapping")
+        mapping = mapping_from_imeta(st.imeta)
+    st.push("Denominated", denominate(st.data, st.denominators, mapping, method=method))
+
+
+@STAGES.register("screen", registry=SCREENERS, method_param="by")
+def _screen(st: State, by: str = "byNA", dat_thresh: float = 0.66, nonzero_thresh: float = 0.05, force: Any = None) -> None:
+    """Drop units with too little data (COINr ``Screen``); ``screen_summary`` records why."""
+    r = screen(st.data, by=by, dat_thresh=dat_thresh, nonzero_thresh=nonzero_thresh, force=force)
+    st.keep_units(r.data.index)
+    st.records["screen_summary"] = r.summary
+    st.push("Screened", r.data)
+
+
+@STAGES.register("impute", registry=IMPUTERS)
+def _impute(st: State, method: str = "mean", **params: Any) -> None:
+    """Fill missing values; ``impute_log`` lists every imputed cell (never silent)."""
+    r = impute(st.data, method, groups=st.groups, tree=st.tree, **params)
+    st.records["impute_log"] = r.log
+    st.push("Imputed", r.data)
+
+
+@STAGES.register("treat", registry=TREATERS)
+def _treat(st: State, method: str = "coinr", **params: Any) -> None:
+    """Outlier treatment; ``treat_details`` and ``treat_points`` record what was done where."""
+    r = treat(st.data, method, **params)
+    st.records["treat_details"] = r.details
+    st.records["treat_points"] = r.points
+    st.push("Treated", r.data)
+
+
+@STAGES.register("normalise", aliases=["normalize"], registry=NORMALISERS)
+def _normalise(st: State, method: str = "minmax", range: list[float] | None = None, **params: Any) -> None:  # noqa: A002
+    """Normalise (directions applied first); ``range`` is a synonym of min-max's ``l_u``."""
+    if range is not None:
+        params["l_u"] = tuple(range)
+    st.push("Normalised", normalise(st.data, st.tree.directions, method, **params))
+
+
+@STAGES.register("weight", aliases=["weights"], registry=WEIGHTS)
+def _weight(
+    st: State,
+    method: str = "equal",
+    weights: dict[str, float] | None = None,
+    matrices: dict[str, Any] | None = None,
+    allow_inconsistent: bool = False,
+    **params: Any,
+) -> None:
+    """Set the tree's weights: ``manual`` (``weights``), ``ahp`` (one judgement matrix per parent node) or an
+    objective method computed within each group of indicators on the current data."""
+    if method == "manual":
+        new = pd.Series(weights or {}, dtype=float)
+    elif method == "ahp":
+        if not matrices:
+            raise SpecError("weight: method ahp needs 'matrices' {node: [[...]]}", step="weight", parameter="matrices")
+        mats = {
+            node: (st.tree.children(node), m) if not isinstance(m, dict) else (m["labels"], m["matrix"])
+            for node, m in matrices.items()
+        }
+        res = ahp_tree(st.tree, mats, allow_inconsistent=allow_inconsistent)
+        new = res.weights
+        st.records["ahp"] = res.table if hasattr(res, "table") else pd.DataFrame()
+    else:
+        fn = WEIGHTS.get(method)
+        parts = []
+        for parent in st.tree.codes(2):
+            kids = st.tree.children(parent)
+            sub = st.data[kids]
+            kw = dict(params)
+            if "directions" in inspect.signature(fn).parameters:
+                # the data are already direction-adjusted after normalisation: keep the raw directions before it
+                kw.setdefault("directions", None if "Normalised" in st.datasets else st.tree.directions[kids])
+            parts.append(fn(sub, **kw))
+        new = pd.concat(parts)
+    st.tree = st.tree.with_weights(new)
+    st.records["weights"] = st.tree.weights.rename("weight").to_frame()
+
+
+@STAGES.register("aggregate", registry=AGGREGATORS)
+def _aggregate(
+    st: State,
+    method: Any = "amean",
+    dat_thresh: Any = None,
+    params: dict[str, Any] | None = None,
+    weights: dict[str, float] | None = None,
+) -> None:
+    """Aggregate up the tree; method, threshold and parameters per level or per node."""
+    out = aggregate(
+        st.data, st.tree, method=method, weights=weights, dat_thresh=dat_thresh, params=params,
+        not_applicable=st.not_applicable,
+    )
+    rep = out.attrs.get("aggregation")
+    if rep is not None and hasattr(rep, "to_frame"):
+        st.records["aggregation_report"] = rep.to_frame()
+    st.push("Aggregated", out)
+
+
+# --- checking ------------------------------------------------------------------------------------------
+
+
+def check_spec(spec: Spec) -> None:
+    """Every step names a registered stage, a registered method, and parameters the stage accepts."""
+    problems: list[Problem] = []
+    for n, stage, params in spec.stage_items():
+        where = {"step": n, "stage": stage}
+        if stage not in STAGES:
+            problems.append(Problem("spec.stage", f"unknown stage {stage!r}; choose one of: {', '.join(STAGES.names())}", where))
+            continue
+        if not isinstance(params, dict):
+            problems.append(Problem("spec.params", f"parameters of {stage} must be a mapping", where))
+            continue
+        entry = STAGES.entry(stage)
+        sig = inspect.signature(entry.func)
+        named = [p for p in sig.parameters.values() if p.name != "st" and p.kind is not p.VAR_KEYWORD]
+        open_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+        if not open_kw:
+            for key in params:
+                if key not in {p.name for p in named}:
+                    problems.append(
+                        Problem("spec.parameter", f"{stage} has no parameter {key!r}; it takes {', '.join(p.name for p in named)}", {**where, "parameter": key})
+                    )
+        reg: Registry | None = entry.meta.get("registry")
+        mparam = entry.meta.get("method_param", "method")
+        value = params.get(mparam)
+        if reg is not None and isinstance(value, str) and value not in reg and value not in ("manual", "ahp"):
+            problems.append(
+                Problem("spec.method", f"unknown {stage} method {value!r}; choose one of: {', '.join(reg.names())}", {**where, "parameter": mparam})
+            )
+    if problems:
+        raise SpecError(problems)
+
+
+# --- running -------------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _initial_state(spec: Spec, frames: dict[str, Any] | None) -> tuple[State, dict[str, str]]:
+    if spec.data.format == "frame":
+        if not frames or "data" not in frames or "tree" not in frames:
+            raise SpecError("data format 'frame' needs frames={'data': DataFrame, 'tree': Tree}", step="data")
+        data = frames["data"]
+        empty = pd.DataFrame(index=data.index)
+        st = State(
+            data=data, tree=frames["tree"], groups=frames.get("groups", empty), denominators=frames.get("denominators", empty),
+            not_applicable=frames.get("not_applicable"),
+        )
+        return st, {}
+    idata, imeta = spec.path(spec.data.idata or ""), spec.path(spec.data.imeta or "")
+    for p in (idata, imeta):
+        if not p.exists():
+            raise SpecError(f"data file not found: {p}", rule="spec.data", step="data", file=str(p))
+    coin = read_coinr(idata, imeta)
+    data, groups, dens = coin.data, coin.groups, coin.denominators
+    if spec.data.period is not None:
+        if not coin.is_panel:
+            raise SpecError("data.period given but the data has no Time column", step="data", parameter="period")
+        key = spec.data.period
+        sel = data.index.get_level_values("Time") == type(data.index.get_level_values("Time")[0])(key)
+        data, groups, dens = (f[sel].droplevel("Time") for f in (data, groups, dens))
+    st = State(data=data, tree=coin.tree, groups=groups, denominators=dens, imeta=coin.imeta)
+    return st, {str(idata): _sha256(idata), str(imeta): _sha256(imeta)}
+
+
+def evaluate(spec: str | Path | dict[str, Any] | Spec, *, frames: dict[str, Any] | None = None) -> Result:
+    """Run ``spec`` (a path, a dict or a :class:`Spec`) and return the :class:`Result`.
+
+    With ``data.format: frame``, pass ``frames={"data": wide DataFrame, "tree": Tree, "groups": …,
+    "not_applicable": boolean DataFrame}`` (DataFrames in, DataFrames out: no files needed).
+    """
+    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    st, inputs = _initial_state(spec, frames)
+    st.datasets["Raw"] = st.data
+    for n, stage, params in spec.stage_items():
+        try:
+            STAGES.get(stage)(st, **params)
+        except FintechEvalError as exc:
+            for p in exc.problems:
+                p.where.setdefault("step", n)
+                p.where.setdefault("stage", stage)
+            raise
+        except TypeError as exc:  # a parameter the stage function does not take
+            raise SpecError(f"step {n} ({stage}): {exc}", rule="spec.parameter", step=n, stage=stage) from None
+    final = st.data
+    ranks = rank(final)
+    group_ranks = {g: group_rank(final, st.groups[g]) for g in spec.ranks.groups if g in st.groups}
+    missing = [g for g in spec.ranks.groups if g not in st.groups]
+    if missing:
+        raise SpecError(f"ranks.groups: no group column(s) {', '.join(missing)}", step="ranks", parameter="groups")
+    return Result(
+        spec=spec, tree=st.tree, datasets=st.datasets, records=st.records, weights=st.tree.weights,
+        ranks=ranks, group_ranks=group_ranks, warnings=st.warnings, inputs=inputs,
+    )

@@ -1,0 +1,126 @@
+"""The result of an evaluation: every stage's data set, the records of what each stage did, the spec.
+
+Like COINr's coin it remembers how it was built: ``result.rerun("normalise.method", "zscore")`` re-runs
+the same spec with one parameter changed (addressed by meaning and checked, never silently ignored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .spec import Spec
+from .tree import Tree
+
+
+@dataclass(eq=False)
+class Result:
+    spec: Spec
+    tree: Tree
+    datasets: dict[str, pd.DataFrame]  # stage name → wide data (index = unit), in pipeline order
+    records: dict[str, pd.DataFrame] = field(default_factory=dict)  # e.g. treat_details, screen_summary
+    weights: pd.Series | None = None
+    ranks: pd.DataFrame | None = None  # index = unit; same columns as the final data set
+    group_ranks: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)  # input file → sha256
+
+    @property
+    def final(self) -> pd.DataFrame:
+        return next(reversed(self.datasets.values()))
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """One row per unit: ``uCode``, each indicator's normalised value, each aggregate's score."""
+        return _with_unit_column(self.final)
+
+    def rank_table(self) -> pd.DataFrame:
+        return _with_unit_column(self.ranks) if self.ranks is not None else pd.DataFrame()
+
+    def rerun(self, address: str, value: Any) -> Result:
+        from .pipeline import evaluate
+
+        return evaluate(self.spec.with_change(address, value))
+
+    # --- output ------------------------------------------------------------------------------------
+    def save(self, out: str | Path) -> list[Path]:
+        """Write every stage (CSV + Parquet), scores.csv, ranks.csv, records, results.xlsx, manifest.json."""
+        out = Path(out)
+        (out / "stages").mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for i, (name, df) in enumerate(self.datasets.items()):
+            stem = out / "stages" / f"{i}_{name}"
+            frame = _with_unit_column(df)
+            frame.to_csv(stem.with_suffix(".csv"), index=False)
+            frame.to_parquet(stem.with_suffix(".parquet"), index=False)
+            written += [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
+        self.scores.to_csv(out / "scores.csv", index=False)
+        written.append(out / "scores.csv")
+        if self.ranks is not None:
+            self.rank_table().to_csv(out / "ranks.csv", index=False)
+            written.append(out / "ranks.csv")
+        for g, df in self.group_ranks.items():
+            _with_unit_column(df).to_csv(out / f"ranks_by_{g}.csv", index=False)
+            written.append(out / f"ranks_by_{g}.csv")
+        for name, df in self.records.items():
+            df.to_csv(out / f"{name}.csv", index=df.index.name is not None)
+            written.append(out / f"{name}.csv")
+        if self.weights is not None:
+            self.weights.rename("weight").to_frame().rename_axis("code").to_csv(out / "weights.csv")
+            written.append(out / "weights.csv")
+        written.append(self._write_xlsx(out / "results.xlsx"))
+        (out / "spec.yaml").write_text(
+            yaml.safe_dump(self.spec.model_dump(mode="json", exclude={"base_dir"}), allow_unicode=True, sort_keys=False),
+            encoding="utf-8",
+        )
+        written.append(out / "spec.yaml")
+        (out / "manifest.json").write_text(json.dumps(self.manifest(), ensure_ascii=False, indent=2), encoding="utf-8")
+        written.append(out / "manifest.json")
+        return written
+
+    def manifest(self) -> dict[str, Any]:
+        from . import __version__
+
+        return {
+            "name": self.spec.name,
+            "software": {"fintech-eval": __version__, "python": platform.python_version(), "pandas": pd.__version__},
+            "inputs": self.inputs,
+            "datasets": {k: list(v.shape) for k, v in self.datasets.items()},
+            "warnings": self.warnings,
+            "scores_sha256": hashlib.sha256(self.scores.to_csv(index=False).encode()).hexdigest(),
+        }
+
+    def _write_xlsx(self, path: Path) -> Path:
+        with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
+            wb = xw.book
+            num = wb.add_format({"num_format": "0.000"})
+            sheets: list[tuple[str, pd.DataFrame]] = [("Scores", self.scores)]
+            if self.ranks is not None:
+                sheets.append(("Ranks", self.rank_table()))
+            sheets += [(f"{i}_{n}"[:31], _with_unit_column(d)) for i, (n, d) in enumerate(self.datasets.items())]
+            sheets += [(n[:31], d.reset_index()) for n, d in self.records.items()]
+            if self.weights is not None:
+                sheets.append(("Weights", self.weights.rename("weight").rename_axis("code").reset_index()))
+            sheets.append(("Tree", self.tree.meta))
+            for name, df in sheets:
+                df.to_excel(xw, sheet_name=name, index=False)
+                ws = xw.sheets[name]
+                ws.freeze_panes(1, 1)
+                ws.set_column(0, 0, 14)
+                ws.set_column(1, max(1, df.shape[1] - 1), 11, num)
+        return path
+
+
+def _with_unit_column(df: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(df.index, pd.MultiIndex):
+        return df.reset_index()
+    out = df.copy()
+    out.insert(0, "uCode", df.index.astype(str))
+    return out.reset_index(drop=True)
