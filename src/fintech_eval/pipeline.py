@@ -265,7 +265,11 @@ def evaluate(spec: str | Path | dict[str, Any] | Spec, *, frames: dict[str, Any]
         except TypeError as exc:  # a parameter the stage function does not take
             raise SpecError(f"step {n} ({stage}): {exc}", rule="spec.parameter", step=n, stage=stage) from None
     final = st.data
-    ranks = rank(final)
+    if isinstance(final.index, pd.MultiIndex) and "Time" in final.index.names:
+        # a panel: units are ranked against each other within each period
+        ranks = group_rank(final, pd.Series(final.index.get_level_values("Time"), index=final.index))
+    else:
+        ranks = rank(final)
     group_ranks = {g: group_rank(final, st.groups[g]) for g in spec.ranks.groups if g in st.groups}
     missing = [g for g in spec.ranks.groups if g not in st.groups]
     if missing:

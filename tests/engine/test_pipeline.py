@@ -155,3 +155,18 @@ def test_evaluate_cli_set_and_errors(tmp_path, capsys, monkeypatch):
     assert r.code == 0
     r = run_cli(["evaluate", EXAMPLES / "asem-pipeline-c.yaml", "--out", tmp_path, "--set", "treat.winmaxx=1"], capsys, monkeypatch)
     assert r.code == 2 and "winmaxx" in r.err
+
+
+@pytest.mark.parametrize("scope, ref", [("global", "panel_global_minmax_scores.csv"), ("period", "panel_peryear_minmax_scores.csv")])
+def test_panel_normalised_globally_or_per_period(scope, ref):
+    spec = {
+        "data": {"format": "coinr", "idata": str(EXAMPLES / "asem/input_ASEM_iData_p_panel.csv"), "imeta": str(EXAMPLES / "asem/input_ASEM_iMeta.csv")},
+        "steps": [{"impute": {"method": "mean"}}, {"normalise": {"method": "minmax", "range": [0, 100], "scope": scope}}, {"aggregate": {}}],
+    }
+    r = fe.evaluate(spec)
+    expected = pd.read_csv(REF / ref).set_index(["uCode", "Time"])
+    ours = r.scores.set_index(["uCode", "Time"]).loc[expected.index, expected.columns]
+    assert_close(ours, expected)
+    # ranks are within each period
+    top = r.ranks.xs(2022, level="Time")["Index"]
+    assert sorted(top.dropna().astype(int))[:3] == [1, 2, 3] and top.notna().sum() == 51
