@@ -44,6 +44,12 @@ class Result:
     def rank_table(self) -> pd.DataFrame:
         return _with_unit_column(self.ranks) if self.ranks is not None else pd.DataFrame()
 
+    def trends(self, codes: list[str] | None = None, method: str = "cagr", use_latest: int = 5) -> pd.DataFrame:
+        """Trend per unit of the final scores of a panel (default: the top-level index), as COINr ``get_trends``."""
+        from .methods import trends
+
+        return trends(self.final, codes or self.tree.codes(self.tree.n_levels), method, use_latest)
+
     def rerun(self, address: str, value: Any) -> Result:
         from .pipeline import evaluate
 

@@ -170,3 +170,16 @@ def test_panel_normalised_globally_or_per_period(scope, ref):
     # ranks are within each period
     top = r.ranks.xs(2022, level="Time")["Index"]
     assert sorted(top.dropna().astype(int))[:3] == [1, 2, 3] and top.notna().sum() == 51
+
+
+def test_panel_trends_of_the_index():
+    spec = {
+        "data": {"format": "coinr", "idata": str(EXAMPLES / "asem/input_ASEM_iData_p_panel.csv"), "imeta": str(EXAMPLES / "asem/input_ASEM_iMeta.csv")},
+        "steps": [{"impute": {"method": "mean"}}, {"normalise": {"method": "minmax", "range": [1, 100]}}, {"aggregate": {}}],
+    }
+    r = fe.evaluate(spec)
+    t = r.trends().set_index("unit")
+    assert len(t) == 51 and (t["code"] == "Index").all()
+    idx = r.final["Index"]
+    aut = idx.xs("AUT", level="uCode")
+    assert t.loc["AUT", "trend"] == pytest.approx((aut[2022] / aut[2018]) ** (1 / 4) - 1)

@@ -44,3 +44,5 @@ from .weights import nelder_mead_r as nelder_mead_r
 from .weights import opt_weights as opt_weights
 from .weights import pca as pca
 from .weights import pca_weight_set as pca_weight_set
+from .trends import TRENDS as TRENDS
+from .trends import trends as trends
