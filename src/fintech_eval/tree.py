@@ -55,6 +55,39 @@ class Tree:
         )
         return cls(_normalise_meta(df))
 
+    @classmethod
+    def from_framework(cls, framework, block: str, *, include_incomplete: bool = False) -> Tree:
+        """A JR/T 0201-style framework block as a tree: indicator (C) = 1, B = 2, A = 3, block = 4.
+
+        Directions are the indicators' (reverse = -1); weights are equal (1) until a weight step sets them.
+        Headings left without complete indicators are dropped (e.g. the incomplete Q-A2).
+        """
+        from .catalog.models import Heading, Indicator
+
+        blk = next((b for b in framework.blocks if b.code == block), None)
+        if blk is None:
+            raise DataError(f"framework {framework.id} has no block {block!r}", rule="tree.block")
+        rows: list[dict] = []
+
+        def rec(h: Heading, parent: str | None, level: int) -> bool:
+            kept = False
+            start = len(rows)
+            rows.append({"code": h.code, "parent": parent, "level": level, "name": h.name.zh})
+            for c in h.children:
+                kept |= rec(c, h.code, level - 1)
+            for i in h.indicators:
+                if isinstance(i, Indicator) and (i.complete or include_incomplete):
+                    rows.append({"code": i.code, "parent": h.code, "level": 1, "direction": i.direction, "name": i.name.zh})
+                    kept = True
+            if not kept:
+                del rows[start:]
+            return kept
+
+        rec(blk, None, 4)
+        if not any(r["level"] == 1 for r in rows):
+            raise DataError(f"block {block} has no complete indicators", rule="tree.block")
+        return cls.from_rows(rows)
+
     # --- navigation --------------------------------------------------------------------------------
     @cached_property
     def n_levels(self) -> int:
