@@ -1,0 +1,311 @@
+"""SQLAlchemy 2 models of the data layer (issue 4): entities, periods, submissions, observations,
+audit trail and derived indicator values. One schema for SQLite (embedded default) and PostgreSQL.
+
+Conventions (importers, derivation and the CLI rely on them, keep them stable):
+
+* **Region codes** are GB/T 2260 *two-digit province prefixes* (``'11'`` Beijing, ``'44'`` Guangdong,
+  ``'65'`` Xinjiang, ``'71'``/``'81'``/``'82'`` Taiwan/Hong Kong/Macao). The six-digit form of a
+  province (``'110000'``) is accepted on input and stored as its prefix (:func:`province_code`). The
+  same two-digit code is the ``entity_id`` of an observation whose ``entity_kind`` is ``region``.
+* **Periods** are codes: ``'2024'`` (annual), ``'2024Q1'`` (quarterly), ``'2024-03'`` (monthly)
+  (:func:`period_kind`). Every period used anywhere has a row in ``period``.
+* **Observations** keep the value and unit *as received*. When an importer converts the unit it also
+  gives ``value_norm``/``unit_norm`` (the value in the variable's canonical unit); when it does not,
+  both are stored NULL, which means "the received value is already canonical", and the repositories
+  return ``value_norm = value``, ``unit_norm = unit``. A missing value is NULL (never 0).
+* **Timestamps** are UTC: stored naive-UTC in SQLite, ``timestamptz`` in PostgreSQL, always returned
+  as timezone-aware UTC datetimes.
+* **Derived values**: ``status`` is ``ok`` exactly when ``value`` is not NULL (a CHECK constraint), so
+  a missing input can never come back as 0.
+* **No foreign keys on the two bulk tables** (``observation``, ``derived_value``): PostgreSQL checks a
+  foreign key with a trigger query per inserted row, which made a bulk COPY 3.5 times slower
+  (200,000 observations: 9.7 s with the period and submission keys, 2.8 s without). The repositories
+  keep those references valid instead: every period is created by ``ensure_periods`` in the same
+  transaction, ``submission_id`` is the id of the submission stored in that transaction, and no
+  code deletes submissions. The small tables keep their foreign keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+SECTORS: tuple[str, ...] = ("bank", "securities", "insurance", "payment", "other")
+PROVIDER_TYPES: tuple[str, ...] = ("comprehensive", "product", "consulting", "outsourcing")
+SIZE_ATTRIBUTES: tuple[str, ...] = ("operating_revenue", "market_share", "total_financing", "market_value")
+PERIOD_KINDS: tuple[str, ...] = ("annual", "quarterly", "monthly")
+ENTITY_KINDS: tuple[str, ...] = ("institution", "region", "industry")
+SUBMISSION_STATUSES: tuple[str, ...] = ("accepted", "rejected")
+OBSERVATION_STATUSES: tuple[str, ...] = ("ok", "flagged")
+DERIVED_STATUSES: tuple[str, ...] = ("ok", "missing", "not_applicable")
+
+#: GB/T 2260 province-level prefixes: 31 mainland provinces, then Taiwan, Hong Kong, Macao.
+PROVINCE_CODES: tuple[str, ...] = (
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
+    "71", "81", "82",
+)  # fmt: skip
+
+_PERIOD_PATTERNS = (
+    ("annual", re.compile(r"^(19|20|21)\d{2}$")),
+    ("quarterly", re.compile(r"^(19|20|21)\d{2}Q[1-4]$")),
+    ("monthly", re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")),
+)
+
+
+def period_kind(code: str) -> str | None:
+    """``'2024'`` → annual, ``'2024Q1'`` → quarterly, ``'2024-03'`` → monthly; None if malformed."""
+    if not isinstance(code, str):
+        return None
+    for kind, pattern in _PERIOD_PATTERNS:
+        if pattern.match(code):
+            return kind
+    return None
+
+
+def province_code(value: Any) -> str | None:
+    """Normalise a GB/T 2260 province code to its two-digit prefix; None when it is not one.
+
+    Accepts ``'11'``, ``'110000'``, ``11`` or ``110000``. A prefecture or county code (``'110101'``)
+    is not a province and gives None.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    s = str(value).strip()
+    if re.fullmatch(r"\d{6}", s):
+        if not s.endswith("0000"):
+            return None
+        s = s[:2]
+    return s if s in PROVINCE_CODES else None
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (naive values are taken as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+#: Integer surrogate keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+#: JSON documents: JSONB on PostgreSQL, JSON text elsewhere.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Period(Base):
+    """A reporting period: ``'2024'``, ``'2024Q1'`` or ``'2024-03'``."""
+
+    __tablename__ = "period"
+    __table_args__ = (CheckConstraint(_in("kind", PERIOD_KINDS), name="kind"),)
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class Institution(Base):
+    """A financial institution. ``id``: the unified social credit code, or the user's own id."""
+
+    __tablename__ = "institution"
+    __table_args__ = (
+        CheckConstraint(_in("sector", SECTORS), name="sector"),
+        CheckConstraint("region_code IS NULL OR length(region_code) = 2", name="region_code"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(16))
+    subtype: Mapped[str | None] = mapped_column(String(64))
+    region_code: Mapped[str | None] = mapped_column(String(2))
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    size_attributes: Mapped[list[SizeAttribute]] = relationship(
+        back_populates="institution", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class SizeAttribute(Base):
+    """A sampling variable of an institution in a period (JR/T 0201 §4): revenue, share, financing,
+    market value. Money in 元, ``market_share`` as a fraction in [0, 1]."""
+
+    __tablename__ = "size_attribute"
+    __table_args__ = (CheckConstraint(_in("attribute", SIZE_ATTRIBUTES), name="attribute"),)
+
+    institution_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(16), ForeignKey("period.code"), primary_key=True)
+    attribute: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Double)
+
+    institution: Mapped[Institution] = relationship(back_populates="size_attributes")
+
+
+class Vendor(Base):
+    """A FinTech technology vendor rated for service capability."""
+
+    __tablename__ = "vendor"
+    __table_args__ = (CheckConstraint(_in("provider_type", PROVIDER_TYPES), name="provider_type"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    provider_type: Mapped[str] = mapped_column(String(16))
+
+
+class Submission(Base):
+    """One received file or request, kept byte for byte. ``sha256`` identifies it: the same bytes
+    submitted again are the same submission."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
+        UniqueConstraint("sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
+    n_rows: Mapped[int | None] = mapped_column(Integer)
+    problems: Mapped[Any | None] = mapped_column(Json)
+
+
+class Observation(Base):
+    """One raw value: an entity's variable in a period, as received (see the module notes)."""
+
+    __tablename__ = "observation"
+    __table_args__ = (
+        UniqueConstraint("entity_kind", "entity_id", "period", "variable", name="uq_observation_key"),
+        CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),
+        CheckConstraint(_in("status", OBSERVATION_STATUSES), name="status"),
+        CheckConstraint("value IS NOT NULL OR value_norm IS NULL", name="norm_of_missing"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))  # a period.code (no FK: see the module notes)
+    variable: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Double)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    value_norm: Mapped[float | None] = mapped_column(Double)
+    unit_norm: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(200))
+    submission_id: Mapped[int | None] = mapped_column(BigId)  # the submission.id it came from (no FK)
+    status: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    flag_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """One change of one field: ``table``/``key`` name the row (``key`` is a JSON array of its key
+    values, e.g. ``["institution","I1","2024","staff"]``), ``old``/``new`` are JSON-encoded values."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_row", "table_name", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    table: Mapped[str] = mapped_column("table_name", String(32))
+    key: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(String(64))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    why: Mapped[str] = mapped_column(Text)
+    submission_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("submission.id"))
+
+
+class DerivedValue(Base):
+    """A computed indicator value with its provenance (inputs, formula, framework version)."""
+
+    __tablename__ = "derived_value"
+    __table_args__ = (
+        UniqueConstraint(
+            "entity_kind",
+            "entity_id",
+            "period",
+            "code",
+            "framework",
+            "framework_version",
+            name="uq_derived_value_key",
+        ),
+        CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),
+        CheckConstraint(_in("status", DERIVED_STATUSES), name="status"),
+        CheckConstraint(
+            "(status = 'ok' AND value IS NOT NULL) OR (status <> 'ok' AND value IS NULL)", name="value_status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))  # a period.code (no FK: see the module notes)
+    code: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Double)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    inputs: Mapped[Any | None] = mapped_column(Json)
+    formula: Mapped[str | None] = mapped_column(Text)
+    framework: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    framework_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

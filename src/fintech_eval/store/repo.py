@@ -1,0 +1,1452 @@
+"""Repositories: plain functions over a SQLAlchemy :class:`~sqlalchemy.orm.Session`.
+
+Transactions: every function here writes in the session's transaction and never commits: the caller
+owns the transaction (``with session.begin(): ...`` or :func:`fintech_eval.store.db.session_scope`)
+and must roll back on any exception. The exception is :func:`import_observations`, which is one
+complete all-or-nothing transaction (submission row, periods, observations, audit entries): it
+commits on success and rolls everything back on any failure (inside a caller's transaction: a
+savepoint).
+
+Frames in and out are pandas DataFrames in long format. A missing value is NULL in the database and
+NaN in a frame, never 0.
+
+Bulk writes bypass the ORM: SQLite gets multi-row ``INSERT … VALUES (…), (…)`` statements through the
+driver (about twice as fast as one row per statement), PostgreSQL gets ``COPY … FROM STDIN``; the
+upsert of derived values uses ``ON CONFLICT … DO UPDATE`` (through a temporary table on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import math
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import JSON, Table, and_, func, insert, select, true, update
+from sqlalchemy.dialects import postgresql as _pg
+from sqlalchemy.dialects import sqlite as _sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import DataError, Problem
+from .db import begin_write
+from .models import (
+    DERIVED_STATUSES,
+    ENTITY_KINDS,
+    OBSERVATION_STATUSES,
+    PROVIDER_TYPES,
+    SECTORS,
+    SIZE_ATTRIBUTES,
+    SUBMISSION_STATUSES,
+    AuditEntry,
+    DerivedValue,
+    Institution,
+    Observation,
+    Period,
+    SizeAttribute,
+    Submission,
+    Vendor,
+    period_kind,
+    province_code,
+    utcnow,
+)
+
+__all__ = [
+    "DERIVED_COLUMNS",
+    "OBSERVATION_COLUMNS",
+    "ImportResult",
+    "ObsKey",
+    "StoreStats",
+    "correct_value",
+    "derived_frame",
+    "ensure_periods",
+    "history",
+    "import_observations",
+    "institutions_frame",
+    "observations_frame",
+    "row_key",
+    "save_derived",
+    "size_frame",
+    "store_observations",
+    "store_submission",
+    "submissions_frame",
+    "upsert_institutions",
+    "upsert_size_attributes",
+    "upsert_vendors",
+    "vendors_frame",
+]
+
+#: Columns of :func:`observations_frame` (the first seven are what :func:`store_observations` reads;
+#: ``value_norm``, ``unit_norm``, ``status`` and ``flag_reason`` are optional on input).
+OBSERVATION_COLUMNS: tuple[str, ...] = (
+    "entity_kind", "entity_id", "period", "variable", "value", "unit", "source",
+    "value_norm", "unit_norm", "status", "flag_reason", "submission_id",
+)  # fmt: skip
+#: Columns of :func:`derived_frame` (and of :func:`save_derived`'s input, most of them optional).
+DERIVED_COLUMNS: tuple[str, ...] = (
+    "entity_kind", "entity_id", "period", "code", "value", "status", "reason", "inputs", "formula",
+    "framework", "framework_version", "computed_at",
+)  # fmt: skip
+
+OBS_KEY: tuple[str, ...] = ("entity_kind", "entity_id", "period", "variable")
+_OBS_AUDITED: tuple[str, ...] = (
+    "value",
+    "unit",
+    "value_norm",
+    "unit_norm",
+    "source",
+    "status",
+    "flag_reason",
+)
+_DERIVED_KEY: tuple[str, ...] = (
+    "entity_kind",
+    "entity_id",
+    "period",
+    "code",
+    "framework",
+    "framework_version",
+)
+
+MAX_PROBLEMS = 1000  # a report lists at most this many problems, then says how many more there were
+_IN_CHUNK = 500  # values per IN (...) list
+_SQLITE_ROWS_PER_STATEMENT = 64
+
+
+# --------------------------------------------------------------------------------------------- keys
+
+
+class ObsKey(NamedTuple):
+    """The key of an observation (and of its audit history)."""
+
+    entity_kind: str
+    entity_id: str
+    period: str
+    variable: str
+
+
+def row_key(*parts: Any) -> str:
+    """The ``audit_entry.key`` of a row: its key values as a compact JSON array."""
+    return json.dumps([str(p) for p in parts], ensure_ascii=False, separators=(",", ":"))
+
+
+def _enc(value: Any) -> str | None:
+    """An audited value as JSON text (NaN/None → ``null``)."""
+    value = _py(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _dec(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _py(value: Any) -> Any:
+    """numpy scalars → Python, NaN/NA → None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-safe copy: numpy → Python, NaN/inf → None (JSONB rejects NaN)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        return [_jsonable(v) for v in value]
+    value = _py(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# ----------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What a write did: rows inserted, rows updated, rows already identical, audit entries written."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    audited: int = 0
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    submission: Submission
+    is_new: bool
+    stats: StoreStats
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.more = 0
+
+    def add(self, rule: str, message: str, **where: Any) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(
+                Problem(rule=rule, message=message, where={k: _py(v) for k, v in where.items()})
+            )
+        else:
+            self.more += 1
+
+    def rows(self, mask: Any, frame: pd.DataFrame, rule: str, message: Any, **where: Any) -> None:
+        """One problem per row of ``frame`` where ``mask`` holds; ``message(label, i)`` or a string."""
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            label = frame.index[i]
+            msg = message(label, i) if callable(message) else message
+            self.add(rule, msg, row=label, **where)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        items = list(self.items)
+        if self.more:
+            items.append(Problem(rule="store.too_many_problems", message=f"… and {self.more} more problems"))
+        raise DataError(items)
+
+
+# ------------------------------------------------------------------------------ frame preparation
+
+
+def _as_frame(records: pd.DataFrame | Iterable[Mapping[str, Any]], what: str) -> pd.DataFrame:
+    if isinstance(records, pd.DataFrame):
+        return records
+    try:
+        return pd.DataFrame(list(records))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what}: expected a DataFrame or records ({exc})", rule="store.frame") from exc
+
+
+def _str_col(s: pd.Series) -> pd.Series:
+    """A column as pandas ``str`` dtype (missing stays missing)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is np.nan:
+        return s
+    return s.astype("str")
+
+
+def _num_col(s: pd.Series, problems: _Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as float64 with NaN for missing; text that is not a number and ±inf are problems."""
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        out = s.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        out = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.isnan(out) & ~s.isna().to_numpy()
+        if bad.any():
+            values = s.to_numpy()
+            problems.rows(
+                bad, frame, "store.not_a_number",
+                lambda _lbl, i: f"{column} {values[i]!r} is not a number", column=column,
+            )  # fmt: skip
+    inf = np.isinf(out)
+    if inf.any():
+        problems.rows(inf, frame, "store.not_finite", f"{column} is not finite", column=column)
+        out = np.where(inf, np.nan, out)
+    return out
+
+
+def _required_text(df: pd.DataFrame, column: str, problems: _Problems) -> pd.Series:
+    s = _str_col(df[column])
+    empty = (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool)
+    if empty.any():
+        problems.rows(empty, df, "store.missing", f"{column} is missing", column=column)
+    return s
+
+
+def _choice(
+    s: pd.Series, allowed: tuple[str, ...], df: pd.DataFrame, column: str, problems: _Problems
+) -> None:
+    bad = (~s.isin(allowed) & s.notna()).to_numpy(dtype=bool)
+    if bad.any():
+        values = s.to_numpy()
+        problems.rows(
+            bad, df, f"store.{column}",
+            lambda _lbl, i: f"{column} {values[i]!r} is not one of {', '.join(allowed)}", column=column,
+        )  # fmt: skip
+
+
+def _periods(s: pd.Series, df: pd.DataFrame, problems: _Problems) -> None:
+    codes = s.dropna().unique()
+    bad_codes = [c for c in codes if period_kind(c) is None]
+    if bad_codes:
+        bad = s.isin(bad_codes).to_numpy(dtype=bool)
+        values = s.to_numpy()
+        problems.rows(
+            bad, df, "store.period",
+            lambda _lbl, i: f"period {values[i]!r} is not YYYY, YYYYQn or YYYY-MM", column="period",
+        )  # fmt: skip
+
+
+def _missing_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None:
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{what}: missing column(s) {', '.join(missing)} (have: {', '.join(map(str, df.columns))})",
+            rule="store.columns",
+        )
+
+
+def _prepare_observations(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check a long observation frame and return it with canonical columns and dtypes.
+
+    The stored normalised pair is NULL when the value is already canonical (see models), so the
+    returned ``value_norm``/``unit_norm`` are NaN there. Raises :class:`DataError` listing every
+    problem (row = the frame's index label)."""
+    df = _as_frame(frame, "observations")
+    _missing_columns(df, ("entity_kind", "entity_id", "period", "variable", "value"), "observations")
+    p = _Problems()
+    out: dict[str, Any] = {}
+    for c in ("entity_kind", "entity_id", "period", "variable"):
+        out[c] = _required_text(df, c, p)
+    _choice(out["entity_kind"], ENTITY_KINDS, df, "entity_kind", p)
+    _periods(out["period"], df, p)
+    value = _num_col(df["value"], p, df, "value")
+    for c in ("unit", "source", "unit_norm", "flag_reason"):
+        out[c] = _str_col(df[c]) if c in df.columns else pd.Series(np.nan, index=df.index, dtype="str")
+    if "status" in df.columns:
+        out["status"] = _str_col(df["status"]).fillna("ok")
+        _choice(out["status"], OBSERVATION_STATUSES, df, "status", p)
+    else:
+        out["status"] = pd.Series("ok", index=df.index, dtype="str")
+    if "value_norm" in df.columns:
+        vn = _num_col(df["value_norm"], p, df, "value_norm")
+        orphan = np.isnan(value) & ~np.isnan(vn)
+        if orphan.any():
+            p.rows(
+                orphan, df, "store.value_norm", "value_norm given for a missing value", column="value_norm"
+            )
+    else:
+        vn = np.full(len(df), np.nan)
+    p.raise_if_any()
+    # canonical storage of the normalised pair: NULL, NULL when it equals (value, unit)
+    vn_eff = np.where(np.isnan(vn), value, vn)
+    un_eff = out["unit_norm"].where(out["unit_norm"].notna(), out["unit"])
+    same = ((vn_eff == value) | np.isnan(value)) & _same_text(un_eff, out["unit"])
+    res = pd.DataFrame(out, index=df.index)
+    res["value"] = value
+    res["value_norm"] = np.where(same, np.nan, vn_eff)
+    res["unit_norm"] = un_eff.where(~same, np.nan)
+    return res[list(OBSERVATION_COLUMNS[:-1])]
+
+
+def _same_text(a: pd.Series, b: pd.Series) -> np.ndarray:
+    eq = (a == b).to_numpy(dtype=bool, na_value=False)
+    return eq | (a.isna().to_numpy() & b.isna().to_numpy())
+
+
+def _same_float(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def _duplicates(df: pd.DataFrame, key: Sequence[str], what: str) -> None:
+    dup = df.duplicated(subset=list(key), keep=False).to_numpy()
+    if not dup.any():
+        return
+    p = _Problems()
+    keys = df[list(key)].to_numpy()
+    first: dict[tuple, Any] = {}
+    for i in np.flatnonzero(dup):
+        k = tuple(keys[i])
+        if k in first:
+            p.add(
+                "store.duplicate_key",
+                f"duplicate {what} {'/'.join(map(str, k))} (also at row {first[k]})",
+                row=df.index[i], **dict(zip(key, k, strict=True)),
+            )  # fmt: skip
+        else:
+            first[k] = df.index[i]
+    p.raise_if_any()
+
+
+# ------------------------------------------------------------------------------------ bulk writes
+
+
+class _Const:
+    """A column with the same value in every row (sent once, not once per row)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _obj_list(a: np.ndarray | pd.Series) -> list[Any]:
+    """A column as a Python list with None for missing values."""
+    if isinstance(a, pd.Series):
+        if pd.api.types.is_float_dtype(a.dtype):
+            a = a.to_numpy()
+        elif a.notna().all():
+            return a.tolist()
+        else:
+            return a.astype(object).where(a.notna(), None).tolist()
+    if a.dtype.kind == "f":
+        return np.where(np.isnan(a), None, a).tolist()
+    return a.tolist()
+
+
+def _column(values: Any) -> list[Any] | _Const:
+    """A column for :func:`_bulk_insert`: a constant when every row holds the same value."""
+    if isinstance(values, _Const):
+        return values
+    if isinstance(values, pd.Series):
+        if len(values) and values.isna().all():
+            return _Const(None)
+        if len(values) and values.notna().all():
+            first = values.iloc[0]
+            if (values == first).all():
+                return _Const(_py(first))
+        return _obj_list(values)
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            if len(values) and np.isnan(values).all():
+                return _Const(None)
+            return _obj_list(values)
+        return values.tolist()
+    return list(values)
+
+
+def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _dialect_insert(session: Session, table: Table) -> Any:
+    name = _dialect(session)
+    if name == "sqlite":
+        return _sqlite.insert(table)
+    if name == "postgresql":
+        return _pg.insert(table)
+    raise NotImplementedError(f"fintech-eval's store supports SQLite and PostgreSQL, not {name}")
+
+
+def _integrity_errors(session: Session) -> tuple[type[BaseException], ...]:
+    dbapi = session.get_bind().dialect.loaded_dbapi
+    return (IntegrityError, dbapi.IntegrityError)
+
+
+def _bulk_insert(
+    session: Session,
+    table: Table,
+    columns: Mapping[str, list[Any] | _Const],
+    n: int,
+    *,
+    on_conflict: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> None:
+    """Insert ``n`` rows given column-wise (lists of DB-ready Python values, or :class:`_Const`).
+
+    ``on_conflict=(key_columns, update_columns)`` turns the insert into an upsert."""
+    if n == 0:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    names = list(columns)
+    q = dialect.identifier_preparer
+    target = q.format_table(table)
+    cols_sql = ", ".join(q.quote(c) for c in names)
+    conflict_sql = ""
+    if on_conflict is not None:
+        keys, upd = on_conflict
+        conflict_sql = f" ON CONFLICT ({', '.join(q.quote(c) for c in keys)}) DO UPDATE SET " + ", ".join(
+            f"{q.quote(c)} = excluded.{q.quote(c)}" for c in upd
+        )
+    if dialect.name == "sqlite":
+        _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n)
+    elif dialect.name == "postgresql":
+        _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        if on_conflict is not None:
+            raise NotImplementedError(f"upsert on {dialect.name}")
+        rows = [
+            {c: (columns[c].value if isinstance(columns[c], _Const) else columns[c][i]) for c in names}
+            for i in range(n)
+        ]
+        session.execute(insert(table), rows)
+
+
+def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -> None:
+    dialect = conn.dialect
+    consts: list[Any] = []
+    varying: list[str] = []
+    slot: dict[str, int] = {}
+    for c in names:
+        v = columns[c]
+        if isinstance(v, _Const):
+            proc = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+            consts.append(proc(v.value) if (proc and v.value is not None) else v.value)
+            slot[c] = len(consts)
+        else:
+            varying.append(c)
+    m, nv = len(consts), len(varying)
+    flat: list[Any] = [None] * (n * nv)
+    for j, c in enumerate(varying):
+        values = columns[c]
+        if len(values) != n:
+            raise ValueError(f"column {c}: {len(values)} values for {n} rows")
+        proc = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is not None:
+            values = [None if v is None else proc(v) for v in values]
+        flat[j::nv] = values
+
+    def row_sql(r: int) -> str:
+        vals = (f"?{slot[c]}" if c in slot else f"?{m + r * nv + varying.index(c) + 1}" for c in names)
+        return "(" + ", ".join(vals) + ")"
+
+    per = max(1, min(_SQLITE_ROWS_PER_STATEMENT, 30000 // max(1, nv)))
+    head = f"INSERT INTO {target} ({cols_sql}) VALUES "
+    cur = conn.connection.cursor()
+    try:
+        full = n // per
+        if full and nv:
+            sql = head + ", ".join(row_sql(r) for r in range(per)) + conflict_sql
+            step = per * nv
+            cur.executemany(sql, (consts + flat[i : i + step] for i in range(0, full * step, step)))
+        rest = n - full * per if nv else n
+        if rest:
+            if nv:
+                sql = head + ", ".join(row_sql(r) for r in range(rest)) + conflict_sql
+                cur.execute(sql, consts + flat[full * per * nv :])
+            else:  # every column constant
+                sql = head + row_sql(0) + conflict_sql
+                cur.executemany(sql, itertools.repeat(consts, rest))
+    finally:
+        cur.close()
+
+
+def _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -> None:
+    dialect = conn.dialect
+    data = []
+    for c in names:
+        v = columns[c]
+        is_json = isinstance(table.c[c].type.dialect_impl(dialect), JSON)
+        if isinstance(v, _Const):
+            val = json.dumps(_jsonable(v.value)) if (is_json and v.value is not None) else v.value
+            data.append(itertools.repeat(val, n))
+        else:
+            if is_json:
+                v = [None if x is None else json.dumps(_jsonable(x)) for x in v]
+            data.append(v)
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        dest = target
+        if conflict_sql:
+            dest = f"fe_stage_{uuid.uuid4().hex[:12]}"
+            cur.execute(f"CREATE TEMPORARY TABLE {dest} AS SELECT {cols_sql} FROM {target} WITH NO DATA")
+        with cur.copy(f"COPY {dest} ({cols_sql}) FROM STDIN") as copy:
+            for row in zip(*data, strict=False):  # constants are endless repeats
+                copy.write_row(row)
+        if conflict_sql:
+            cur.execute(f"INSERT INTO {target} ({cols_sql}) SELECT {cols_sql} FROM {dest}{conflict_sql}")
+            cur.execute(f"DROP TABLE {dest}")
+
+
+# --------------------------------------------------------------------------------------- periods
+
+
+def ensure_periods(session: Session, codes: Iterable[str]) -> int:
+    """Create the ``period`` rows that do not exist yet (kind from the code); returns how many."""
+    wanted = sorted({c for c in codes if c is not None and not (isinstance(c, float) and math.isnan(c))})
+    bad = [c for c in wanted if period_kind(c) is None]
+    if bad:
+        raise DataError(
+            [
+                Problem("store.period", f"period {c!r} is not YYYY, YYYYQn or YYYY-MM", {"period": c})
+                for c in bad
+            ]
+        )
+    if not wanted:
+        return 0
+    have: set[str] = set()
+    for chunk in _chunks(wanted, _IN_CHUNK):
+        have.update(session.scalars(select(Period.code).where(Period.code.in_(chunk))))
+    new = [c for c in wanted if c not in have]
+    if new:
+        stmt = _dialect_insert(session, Period.__table__).on_conflict_do_nothing(index_elements=["code"])
+        session.execute(stmt, [{"code": c, "kind": period_kind(c)} for c in new])
+    return len(new)
+
+
+# ----------------------------------------------------------------------------------- submissions
+
+
+def store_submission(
+    session: Session,
+    payload_bytes: bytes,
+    file_name: str,
+    fmt: str,
+    submitted_by: str,
+    *,
+    status: str = "accepted",
+    n_rows: int | None = None,
+    problems: list[Any] | None = None,
+    received_at: dt.datetime | None = None,
+) -> tuple[Submission, bool]:
+    """Keep a received payload verbatim. Returns ``(submission, is_new)``: the same bytes again give
+    the submission already stored (whatever its status) and ``is_new=False``, and change nothing.
+
+    Safe against a concurrent writer storing the same bytes (``ON CONFLICT DO NOTHING`` on sha256)."""
+    if not isinstance(payload_bytes, (bytes, bytearray, memoryview)):
+        raise TypeError(f"payload must be bytes, not {type(payload_bytes).__name__}")
+    if status not in SUBMISSION_STATUSES:
+        raise ValueError(f"status {status!r} is not one of {SUBMISSION_STATUSES}")
+    payload = bytes(payload_bytes)
+    digest = hashlib.sha256(payload).hexdigest()
+    begin_write(session)
+    found = session.scalar(select(Submission).where(Submission.sha256 == digest))
+    if found is not None:
+        return found, False
+    values: dict[str, Any] = {
+        "file_name": str(file_name),
+        "format": str(fmt),
+        "sha256": digest,
+        "payload": payload,
+        "size": len(payload),
+        "received_at": received_at or utcnow(),
+        "submitted_by": str(submitted_by),
+        "status": status,
+        "n_rows": n_rows,
+    }
+    if problems is not None:
+        values["problems"] = _jsonable([p.as_dict() if isinstance(p, Problem) else p for p in problems])
+    stmt = (
+        _dialect_insert(session, Submission.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+        .returning(Submission.__table__.c.id)
+    )
+    new_id = session.execute(stmt).scalar()
+    if new_id is None:  # a concurrent writer stored the same bytes first
+        found = session.scalar(select(Submission).where(Submission.sha256 == digest))
+        assert found is not None
+        return found, False
+    sub = session.get(Submission, new_id)
+    assert sub is not None
+    return sub, True
+
+
+def submissions_frame(session: Session) -> pd.DataFrame:
+    """Every submission without its payload, newest first."""
+    t = Submission.__table__
+    cols = ["id", "file_name", "format", "sha256", "size", "received_at", "submitted_by", "status", "n_rows"]
+    rows = session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.id.desc())).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=cols)
+
+
+# ---------------------------------------------------------------------------------- observations
+
+
+def store_observations(
+    session: Session,
+    submission: Submission | None,
+    frame: pd.DataFrame,
+    *,
+    who: str | None = None,
+    why: str | None = None,
+) -> StoreStats:
+    """Write a long observation frame ``[entity_kind, entity_id, period, variable, value, unit, source]``
+    (optional: ``value_norm``, ``unit_norm``, ``status``, ``flag_reason``) in the caller's transaction.
+
+    New keys are inserted; an existing key whose value, unit, normalised value, source, status or flag
+    differs is updated and every changed field is audited (old → new, ``who`` (default: the submitter),
+    UTC time, ``why`` (default ``"import <file name>"``), the submission); identical rows are left
+    alone. Raises :class:`DataError` for bad rows or duplicate keys (nothing written by this call; the
+    caller rolls back). Call it in the same transaction as :func:`store_submission`, or use
+    :func:`import_observations` which does exactly that."""
+    return _store_prepared(session, submission, _prepare_observations(frame), who=who, why=why)
+
+
+def _store_prepared(
+    session: Session, submission: Submission | None, df: pd.DataFrame, *, who: str | None, why: str | None
+) -> StoreStats:
+    begin_write(session)
+    n = len(df)
+    if n == 0:
+        return StoreStats()
+    sub_id = submission.id if submission is not None else None
+    who = who or (submission.submitted_by if submission is not None else "system")
+    why = why or (f"import {submission.file_name}" if submission is not None else "import")
+    if submission is not None and submission.n_rows is None:
+        submission.n_rows = n
+    ensure_periods(session, df["period"].unique().tolist())
+    existing = _existing_observations(session, df)
+    try:
+        if existing.empty:
+            _insert_observations(session, df, sub_id)
+            return StoreStats(inserted=n)
+        _duplicates(df, OBS_KEY, "observation")
+        return _merge_observations(session, df, existing, sub_id, who, why)
+    except _integrity_errors(session) as exc:
+        _duplicates(df, OBS_KEY, "observation")
+        raise DataError(_db_message(exc), rule="store.integrity") from exc
+
+
+def _db_message(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", exc)
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return f"the database refused the rows: {first}"
+
+
+def _existing_observations(session: Session, df: pd.DataFrame) -> pd.DataFrame:
+    """Rows already stored for the frame's keys (a superset: same entities and periods), locked for
+    update on PostgreSQL."""
+    t = Observation.__table__
+    cols = [
+        t.c.id, t.c.entity_kind, t.c.entity_id, t.c.period, t.c.variable, t.c.value, t.c.unit,
+        func.coalesce(t.c.value_norm, t.c.value).label("value_norm"),
+        func.coalesce(t.c.unit_norm, t.c.unit).label("unit_norm"),
+        t.c.source, t.c.status, t.c.flag_reason,
+    ]  # fmt: skip
+    names = [c.name for c in cols]
+    periods = sorted(df["period"].unique().tolist())
+    kinds = df["entity_kind"].unique().tolist()
+    rows: list[Any] = []
+    for kind in kinds:
+        ids = df["entity_id"] if len(kinds) == 1 else df["entity_id"][df["entity_kind"] == kind]
+        for chunk in _chunks(sorted(ids.unique().tolist()), _IN_CHUNK):
+            stmt = (
+                select(*cols)
+                .where(t.c.entity_kind == kind, t.c.entity_id.in_(chunk), t.c.period.in_(periods))
+                .with_for_update()
+            )
+            rows.extend(_raw_rows(session, stmt))
+    return _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("id",))
+
+
+def _frame_from_rows(
+    rows: list[tuple[Any, ...]], names: Sequence[str], *, floats: Sequence[str] = (), ints: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Driver rows → a frame: float64 (NaN), Int64 or str columns."""
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    data: dict[str, Any] = {}
+    for name, values in zip(names, cols, strict=True):
+        if name in floats:
+            data[name] = np.array(values, dtype="float64")
+        elif name in ints:
+            data[name] = pd.array(values, dtype="Int64")
+        else:
+            data[name] = pd.array(values, dtype="str")
+    return pd.DataFrame(data, columns=list(names))
+
+
+def _insert_observations(session: Session, df: pd.DataFrame, sub_id: int | None) -> None:
+    cols = {c: _column(df[c]) for c in OBSERVATION_COLUMNS[:-1]}
+    cols["value"] = _column(df["value"].to_numpy())
+    cols["value_norm"] = _column(df["value_norm"].to_numpy())
+    cols["submission_id"] = _Const(sub_id)
+    _bulk_insert(session, Observation.__table__, cols, len(df))
+
+
+_UPDATED = ("value", "unit", "value_norm", "unit_norm", "source", "status", "flag_reason")
+
+
+def _merge_observations(
+    session: Session, df: pd.DataFrame, existing: pd.DataFrame, sub_id: int | None, who: str, why: str
+) -> StoreStats:
+    inc = df.reset_index(drop=True)
+    inc["_pos"] = np.arange(len(inc))
+    m = inc.merge(existing, on=list(OBS_KEY), how="left", suffixes=("", "_old"))
+    m = m.sort_values("_pos", kind="stable").reset_index(drop=True)
+    is_new = m["id"].isna().to_numpy()
+    new_rows = df.iloc[m.loc[is_new, "_pos"].to_numpy()]
+    _insert_observations(session, new_rows, sub_id)
+
+    old = m.loc[~is_new].reset_index(drop=True)
+    # compare on effective normalised values (NULL pair = same as received)
+    value = old["value"].to_numpy()
+    new_vn = np.where(np.isnan(old["value_norm"].to_numpy()), value, old["value_norm"].to_numpy())
+    new_un = old["unit_norm"].where(old["unit_norm"].notna(), old["unit"])
+    diffs: dict[str, np.ndarray] = {
+        "value": ~_same_float(value, old["value_old"].to_numpy()),
+        "value_norm": ~_same_float(new_vn, old["value_norm_old"].to_numpy()),
+        "unit_norm": ~_same_text(new_un, old["unit_norm_old"]),
+    }
+    for c in ("unit", "source", "status", "flag_reason"):
+        diffs[c] = ~_same_text(old[c], old[f"{c}_old"])
+    # a normalised pair that only mirrors the received one (no conversion, before and after) is not
+    # a change of its own: the change of value/unit is audited
+    mirror = (
+        _same_float(new_vn, value)
+        & _same_text(new_un, old["unit"])
+        & _same_float(old["value_norm_old"].to_numpy(), old["value_old"].to_numpy())
+        & _same_text(old["unit_norm_old"], old["unit_old"])
+    )
+    changed = np.zeros(len(old), dtype=bool)
+    for d in diffs.values():
+        changed |= d
+    n_changed = int(changed.sum())
+    n_audit = 0
+    if n_changed:
+        ch = old.loc[changed]
+        upd = {c: _obj_list(ch[c]) for c in _UPDATED}
+        upd["submission_id"] = _Const(sub_id)
+        _bulk_update(session, Observation.__table__, ch["id"].astype("int64").tolist(), upd)
+        keys = [
+            row_key(*k)
+            for k in zip(ch["entity_kind"], ch["entity_id"], ch["period"], ch["variable"], strict=True)
+        ]
+        effective = {"value_norm": new_vn[changed], "unit_norm": new_un[changed].to_numpy()}
+        a_key: list[str] = []
+        a_field: list[str] = []
+        a_old: list[str | None] = []
+        a_new: list[str | None] = []
+        for f in _OBS_AUDITED:
+            mask = diffs[f][changed]
+            if f in ("value_norm", "unit_norm"):
+                mask = mask & ~mirror[changed]
+            if not mask.any():
+                continue
+            pos = np.flatnonzero(mask)
+            olds = ch[f"{f}_old"].to_numpy()[pos]
+            news = (effective[f] if f in effective else ch[f].to_numpy())[pos]
+            a_key += [keys[i] for i in pos]
+            a_field += [f] * len(pos)
+            a_old += [_enc(v) for v in olds]
+            a_new += [_enc(v) for v in news]
+        n_audit = len(a_key)
+        _bulk_insert(
+            session,
+            AuditEntry.__table__,
+            {
+                "table_name": _Const("observation"), "key": a_key, "field": a_field, "old": a_old, "new": a_new,
+                "who": _Const(who), "at": _Const(utcnow()), "why": _Const(why), "submission_id": _Const(sub_id),
+            },
+            n_audit,
+        )  # fmt: skip
+    return StoreStats(
+        inserted=int(is_new.sum()), updated=n_changed, unchanged=len(old) - n_changed, audited=n_audit
+    )
+
+
+def _bulk_update(
+    session: Session, table: Table, ids: list[int], columns: Mapping[str, list[Any] | _Const]
+) -> None:
+    """``UPDATE table SET … WHERE id = …`` for many rows, given column-wise."""
+    n = len(ids)
+    if n == 0:
+        return
+    conn = session.connection()
+    q = conn.dialect.identifier_preparer
+    target = q.format_table(table)
+    names = list(columns)
+    data = [itertools.repeat(v.value, n) if isinstance(v, _Const) else v for v in columns.values()]
+    if conn.dialect.name == "postgresql":
+        stage = f"fe_stage_{uuid.uuid4().hex[:12]}"
+        cols_sql = ", ".join(q.quote(c) for c in ["id", *names])
+        sets = ", ".join(f"{q.quote(c)} = s.{q.quote(c)}" for c in names)
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            cur.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {cols_sql} FROM {target} WITH NO DATA")
+            with cur.copy(f"COPY {stage} ({cols_sql}) FROM STDIN") as copy:
+                for row in zip(ids, *data, strict=False):  # constants are endless repeats
+                    copy.write_row(row)
+            cur.execute(f"UPDATE {target} AS t SET {sets} FROM {stage} AS s WHERE t.id = s.id")
+            cur.execute(f"DROP TABLE {stage}")
+        return
+    if conn.dialect.name != "sqlite":  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(conn.dialect.name)
+    sets = ", ".join(f"{q.quote(c)} = ?" for c in names)
+    cur = conn.connection.cursor()
+    try:
+        cur.executemany(f"UPDATE {target} SET {sets} WHERE id = ?", zip(*data, ids, strict=False))
+    finally:
+        cur.close()
+
+
+def _write_audit(session: Session, audits: list[dict[str, Any]]) -> None:
+    """Write audit entries given as dicts (``table`` names the audited table)."""
+    if not audits:
+        return
+    names = ("table", "key", "field", "old", "new", "who", "at", "why", "submission_id")
+    cols = {("table_name" if c == "table" else c): [a[c] for a in audits] for c in names}
+    _bulk_insert(session, AuditEntry.__table__, cols, len(audits))
+
+
+def import_observations(
+    session: Session,
+    payload_bytes: bytes,
+    frame: pd.DataFrame,
+    *,
+    file_name: str,
+    fmt: str,
+    submitted_by: str,
+    why: str | None = None,
+) -> ImportResult:
+    """One all-or-nothing import: keep the payload, write the observations, audit the changes.
+    Any failure (bad row, duplicate key, a constraint of the database, a concurrent writer) undoes
+    everything, the submission row included, and raises (:class:`DataError` for bad input). The same
+    bytes again change nothing (``is_new=False``).
+
+    On a session with no transaction in progress the import is its own transaction and is committed
+    here. Inside a transaction in progress it runs in a SAVEPOINT: a failure undoes the import only,
+    and the caller's commit makes it durable."""
+    df = _prepare_observations(frame)  # bad input: DataError before touching the database
+    if session.in_transaction():
+        begin_write(session)
+        tx = session.begin_nested()
+    else:
+        begin_write(session)
+        tx = session.get_transaction()
+        assert tx is not None
+    try:
+        sub, is_new = store_submission(session, payload_bytes, file_name, fmt, submitted_by, n_rows=len(df))
+        stats = _store_prepared(session, sub, df, who=None, why=why) if is_new else StoreStats()
+        tx.commit()
+    except _integrity_errors(session) as exc:
+        tx.rollback()
+        raise DataError(_db_message(exc), rule="store.integrity") from exc
+    except BaseException:
+        tx.rollback()
+        raise
+    return ImportResult(submission=sub, is_new=is_new, stats=stats)
+
+
+_KEEP: Any = object()
+
+
+def correct_value(
+    session: Session,
+    key: ObsKey | Sequence[str],
+    new_value: float | None,
+    *,
+    who: str,
+    why: str,
+    unit: str | None = _KEEP,
+    value_norm: float | None = None,
+    unit_norm: str | None = None,
+    status: str | None = None,
+    flag_reason: str | None = _KEEP,
+) -> list[str]:
+    """Correct one stored value, with a reason. Every changed field gets an :class:`AuditEntry`
+    (``who``, UTC time, ``why``), so :func:`history` shows the value's whole life. Returns the
+    changed field names (empty if nothing changed).
+
+    ``new_value`` is in ``unit`` (default: the row's unit as received). If the row's value had been
+    converted (a normalised unit other than that unit), give ``value_norm`` and ``unit_norm`` too."""
+    k = ObsKey(*key)
+    if not why or not str(why).strip():
+        raise DataError("a correction needs a reason", rule="store.correction_reason")
+    p = _Problems()
+    nv = _py(new_value)
+    if nv is not None:
+        try:
+            nv = float(nv)
+        except (TypeError, ValueError):
+            p.add("store.not_a_number", f"value {new_value!r} is not a number", column="value")
+        else:
+            if not math.isfinite(nv):
+                p.add("store.not_finite", "value is not finite", column="value")
+    if status is not None and status not in OBSERVATION_STATUSES:
+        p.add("store.status", f"status {status!r} is not one of {', '.join(OBSERVATION_STATUSES)}")
+    p.raise_if_any()
+    begin_write(session)
+    t = Observation.__table__
+    row = session.execute(
+        select(t).where(*(t.c[c] == v for c, v in zip(OBS_KEY, k, strict=True))).with_for_update()
+    ).first()
+    if row is None:
+        raise DataError(
+            f"no stored value for {'/'.join(k)}: import it, corrections change stored values",
+            rule="store.unknown_key", **k._asdict(),
+        )  # fmt: skip
+    old = row._mapping
+    new_unit = old["unit"] if unit is _KEEP else unit
+    old_vn = old["value"] if old["value_norm"] is None else old["value_norm"]
+    old_un = old["unit"] if old["unit_norm"] is None else old["unit_norm"]
+    if value_norm is None and unit_norm is None:
+        if nv is not None and old["unit_norm"] is not None and old_un != new_unit:
+            raise DataError(
+                f"the stored value of {'/'.join(k)} was converted from {old['unit']} to {old_un}: "
+                f"give value_norm and unit_norm with the correction",
+                rule="store.correction_unit", **k._asdict(),
+            )  # fmt: skip
+        vn_eff, un_eff = nv, new_unit
+    else:
+        vn_eff = _py(value_norm) if value_norm is not None else nv
+        un_eff = unit_norm if unit_norm is not None else new_unit
+        if nv is None:
+            vn_eff = None
+    same = (vn_eff == nv) and (un_eff == new_unit)
+    new = {
+        "value": nv,
+        "unit": new_unit,
+        "value_norm": None if same else vn_eff,
+        "unit_norm": None if same else un_eff,
+        "status": old["status"] if status is None else status,
+        "flag_reason": old["flag_reason"] if flag_reason is _KEEP else flag_reason,
+    }
+    effective_old = {**dict(old), "value_norm": old_vn, "unit_norm": old_un}
+    effective_new = {**new, "value_norm": vn_eff, "unit_norm": un_eff}
+    mirrored = old_vn == old["value"] and old_un == old["unit"] and vn_eff == nv and un_eff == new_unit
+    changed = [
+        f
+        for f in new
+        if effective_old[f] != effective_new[f] and not (mirrored and f in ("value_norm", "unit_norm"))
+    ]
+    if not changed:
+        return []
+    session.execute(update(t).where(t.c.id == old["id"]).values(**new))
+    at = utcnow()
+    key_s = row_key(*k)
+    _write_audit(
+        session,
+        [
+            {"table": "observation", "key": key_s, "field": f, "old": _enc(effective_old[f]),
+             "new": _enc(effective_new[f]), "who": who, "at": at, "why": why, "submission_id": None}
+            for f in changed
+        ],
+    )  # fmt: skip
+    return changed
+
+
+def history(
+    session: Session, key: ObsKey | Sequence[str] | str, *, table: str = "observation"
+) -> pd.DataFrame:
+    """The audit trail of one row, oldest first: ``at, field, old, new, who, why, submission_id``
+    (``old``/``new`` decoded: floats, strings or None)."""
+    key_s = key if isinstance(key, str) else row_key(*key)
+    t = AuditEntry.__table__
+    stmt = (
+        select(t.c.at, t.c.field, t.c.old, t.c.new, t.c.who, t.c.why, t.c.submission_id)
+        .where(t.c.table_name == table, t.c.key == key_s)
+        .order_by(t.c.at, t.c.id)
+    )
+    rows = [
+        (r.at, r.field, _dec(r.old), _dec(r.new), r.who, r.why, r.submission_id)
+        for r in session.execute(stmt)
+    ]
+    cols = ["at", "field", "old", "new", "who", "why", "submission_id"]
+    data = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
+    out = pd.DataFrame({c: pd.Series(list(v), dtype=object) for c, v in zip(cols, data, strict=True)})
+    for c in ("field", "who", "why"):
+        out[c] = out[c].astype("str")
+    out["submission_id"] = out["submission_id"].astype("Int64")
+    return out
+
+
+def _in_filter(column: Any, values: str | Iterable[str] | None) -> list[Any]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [column == values]
+    return [column.in_(list(values))]
+
+
+def _raw_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    """Run a Core SELECT on the driver's cursor (no per-row SQLAlchemy processing: for columns whose
+    types need no result processing, i.e. text, floats and integers)."""
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args: Any = [params[k] for k in compiled.positiontup] if compiled.positional else params
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(str(compiled), args)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def observations_frame(
+    session: Session,
+    period: str | Iterable[str] | None = None,
+    entity_kind: str | Iterable[str] | None = None,
+    *,
+    variables: Iterable[str] | None = None,
+    entity_ids: Iterable[str] | None = None,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Stored observations in long format, ordered by key, columns :data:`OBSERVATION_COLUMNS` (or
+    the subset ``columns``, which reads faster).
+
+    ``value`` and ``unit`` are as received; ``value_norm``/``unit_norm`` are the canonical ones (equal
+    to the received ones when no conversion was stored). Missing values are NaN."""
+    t = Observation.__table__
+    exprs = {c: t.c[c] for c in OBSERVATION_COLUMNS if c not in ("value_norm", "unit_norm")}
+    exprs["value_norm"] = func.coalesce(t.c.value_norm, t.c.value)
+    exprs["unit_norm"] = func.coalesce(t.c.unit_norm, t.c.unit)
+    names = list(OBSERVATION_COLUMNS if columns is None else columns)
+    unknown = [c for c in names if c not in exprs]
+    if unknown:
+        raise ValueError(f"unknown observation column(s) {unknown}; known: {OBSERVATION_COLUMNS}")
+    where = (
+        _in_filter(t.c.period, period)
+        + _in_filter(t.c.entity_kind, entity_kind)
+        + _in_filter(t.c.variable, variables)
+        + _in_filter(t.c.entity_id, entity_ids)
+    )
+    stmt = (
+        select(*(exprs[c] for c in names))
+        .where(and_(true(), *where))
+        .order_by(t.c.entity_kind, t.c.entity_id, t.c.period, t.c.variable)
+    )
+    rows = _raw_rows(session, stmt)
+    return _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("submission_id",))
+
+
+# ------------------------------------------------------------------------------------- derived
+
+
+def save_derived(
+    session: Session,
+    frame: pd.DataFrame,
+    *,
+    framework: str | None = None,
+    framework_version: str | None = None,
+) -> int:
+    """Store derived indicator values (upsert on entity/period/code/framework/version); returns the
+    number of rows written. Columns: ``entity_kind, entity_id, period, code, value`` and optionally
+    ``status`` (default: ``ok`` when the value is present, else ``missing``), ``reason``, ``inputs``
+    (dicts), ``formula``, ``framework``, ``framework_version`` (or the keyword arguments).
+
+    A value must be present exactly when the status is ``ok``: a missing input gives a missing value,
+    never 0."""
+    df = _as_frame(frame, "derived values")
+    _missing_columns(df, ("entity_kind", "entity_id", "period", "code", "value"), "derived values")
+    p = _Problems()
+    out: dict[str, Any] = {
+        c: _required_text(df, c, p) for c in ("entity_kind", "entity_id", "period", "code")
+    }
+    _choice(out["entity_kind"], ENTITY_KINDS, df, "entity_kind", p)
+    _periods(out["period"], df, p)
+    value = _num_col(df["value"], p, df, "value")
+    if "status" in df.columns:
+        status = _str_col(df["status"])
+        _choice(status, DERIVED_STATUSES, df, "status", p)
+    else:
+        status = pd.Series(np.where(np.isnan(value), "missing", "ok"), index=df.index, dtype="str")
+    is_ok = (status == "ok").to_numpy(dtype=bool, na_value=False)
+    p.rows(is_ok & np.isnan(value), df, "store.derived_status", "status ok without a value", column="value")
+    p.rows(
+        ~is_ok & status.isin(DERIVED_STATUSES).to_numpy() & ~np.isnan(value), df, "store.derived_status",
+        lambda lbl, i: f"a value with status {status.iloc[i]!r} (only ok values have one)", column="value",
+    )  # fmt: skip
+    for c, given in (("framework", framework), ("framework_version", framework_version)):
+        if given is not None:
+            out[c] = pd.Series(str(given), index=df.index, dtype="str")
+        elif c in df.columns:
+            out[c] = _str_col(df[c]).fillna("")
+        else:
+            out[c] = pd.Series("", index=df.index, dtype="str")
+    p.raise_if_any()
+    key_df = pd.DataFrame(out, index=df.index)
+    _duplicates(key_df, _DERIVED_KEY, "derived value")
+    n = len(df)
+    if n == 0:
+        return 0
+    begin_write(session)
+    ensure_periods(session, out["period"].unique().tolist())
+    cols: dict[str, Any] = {c: _column(out[c]) for c in _DERIVED_KEY}
+    cols["value"] = _column(value)
+    cols["status"] = _column(status)
+    for c in ("reason", "formula"):
+        cols[c] = _column(_str_col(df[c])) if c in df.columns else _Const(None)
+    if "inputs" in df.columns:
+        cols["inputs"] = [None if _py(v) is None else _jsonable(v) for v in df["inputs"].tolist()]
+    else:
+        cols["inputs"] = _Const(None)
+    cols["computed_at"] = _Const(utcnow())
+    upd = [c for c in cols if c not in _DERIVED_KEY]
+    try:
+        _bulk_insert(session, DerivedValue.__table__, cols, n, on_conflict=(_DERIVED_KEY, upd))
+    except _integrity_errors(session) as exc:
+        raise DataError(_db_message(exc), rule="store.integrity") from exc
+    return n
+
+
+def derived_frame(
+    session: Session,
+    period: str | Iterable[str] | None = None,
+    entity_kind: str | Iterable[str] | None = None,
+    *,
+    codes: Iterable[str] | None = None,
+    framework: str | None = None,
+    framework_version: str | None = None,
+) -> pd.DataFrame:
+    """Stored derived values in long format, columns :data:`DERIVED_COLUMNS` (missing value: NaN)."""
+    t = DerivedValue.__table__
+    where = (
+        _in_filter(t.c.period, period)
+        + _in_filter(t.c.entity_kind, entity_kind)
+        + _in_filter(t.c.code, codes)
+        + _in_filter(t.c.framework, framework)
+        + _in_filter(t.c.framework_version, framework_version)
+    )
+    stmt = (
+        select(*(t.c[c] for c in DERIVED_COLUMNS))
+        .where(and_(true(), *where))
+        .order_by(t.c.framework, t.c.framework_version, t.c.entity_kind, t.c.entity_id, t.c.period, t.c.code)
+    )
+    rows = session.execute(stmt).all()
+    out = pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(DERIVED_COLUMNS))
+    out["value"] = out["value"].astype("float64")
+    for c in (
+        "entity_kind",
+        "entity_id",
+        "period",
+        "code",
+        "status",
+        "reason",
+        "formula",
+        "framework",
+        "framework_version",
+    ):
+        out[c] = out[c].astype("str")
+    out["inputs"] = out["inputs"].astype(object)
+    return out
+
+
+# ------------------------------------------------------------------------------- entities (audited)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _py(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def _upsert_audited(
+    session: Session,
+    model: Any,
+    keys: tuple[str, ...],
+    records: list[dict[str, Any]],
+    required_new: tuple[str, ...],
+    who: str,
+    why: str,
+) -> StoreStats:
+    """Insert new rows, update changed fields of existing ones (auditing each change), by ``keys``."""
+    if not records:
+        return StoreStats()
+    table = model.__table__
+    begin_write(session)
+    existing: dict[tuple, dict[str, Any]] = {}
+    firsts = sorted({r[keys[0]] for r in records})
+    for chunk in _chunks(firsts, _IN_CHUNK):
+        stmt = select(table).where(table.c[keys[0]].in_(chunk)).with_for_update()
+        for row in session.execute(stmt).mappings():
+            existing[tuple(row[k] for k in keys)] = dict(row)
+    inserts: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    updated = unchanged = 0
+    p = _Problems()
+    at = utcnow()
+    for r in records:
+        k = tuple(r[c] for c in keys)
+        old = existing.get(k)
+        if old is None:
+            missing = [c for c in required_new if r.get(c) is None]
+            if missing:
+                p.add("store.missing", f"new {table.name} {'/'.join(map(str, k))}: {', '.join(missing)} missing",
+                      **dict(zip(keys, k, strict=True)))  # fmt: skip
+            inserts.append(r)
+            continue
+        changed = {f: v for f, v in r.items() if f not in keys and old.get(f) != v}
+        if not changed:
+            unchanged += 1
+            continue
+        updated += 1
+        session.execute(
+            update(table).where(*(table.c[c] == v for c, v in zip(keys, k, strict=True))).values(**changed)
+        )
+        key_s = row_key(*k)
+        audits.extend(
+            {"table": table.name, "key": key_s, "field": f, "old": _enc(old.get(f)), "new": _enc(v),
+             "who": who, "at": at, "why": why, "submission_id": None}
+            for f, v in changed.items()
+        )  # fmt: skip
+    p.raise_if_any()
+    if inserts:
+        cols = sorted({c for r in inserts for c in r})
+        session.execute(insert(table), [{c: r.get(c, table.c[c].default.arg if table.c[c].default else None)
+                                         for c in cols} for r in inserts])  # fmt: skip
+    _write_audit(session, audits)
+    return StoreStats(inserted=len(inserts), updated=updated, unchanged=unchanged, audited=len(audits))
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "t"}
+_FALSE = {"false", "no", "n", "0", "否", "f", ""}
+
+
+def _bool(value: Any) -> bool | None:
+    v = _py(value)
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return bool(v)
+    s = str(v).strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise ValueError(v)
+
+
+def _entity_records(
+    frame: pd.DataFrame | Iterable[Mapping[str, Any]],
+    what: str,
+    key: str,
+    allowed: tuple[str, ...],
+    choices: dict[str, tuple[str, ...]],
+) -> list[dict[str, Any]]:
+    df = _as_frame(frame, what)
+    _missing_columns(df, (key,), what)
+    extra = [c for c in df.columns if c not in allowed]
+    if extra:
+        raise DataError(f"{what}: unknown column(s) {', '.join(map(str, extra))}", rule="store.columns")
+    p = _Problems()
+    _required_text(df, key, p)
+    for c, options in choices.items():
+        if c in df.columns:
+            _choice(_str_col(df[c]), options, df, c, p)
+    p.raise_if_any()
+    _duplicates(df, (key,) if key != "institution_id" else ("institution_id", "period", "attribute"), what)
+    recs = _records(df)
+    for r in recs:
+        for c, v in r.items():
+            if isinstance(v, str):
+                r[c] = v.strip()
+        for c in (key, "period"):
+            if r.get(c) is not None:
+                r[c] = str(r[c])
+    return recs
+
+
+def upsert_institutions(
+    session: Session,
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    *,
+    who: str = "system",
+    why: str = "institution register",
+) -> StoreStats:
+    """Create or update institutions (columns: ``id, name_zh, name_en, sector, subtype, region_code,
+    listed``; only ``id`` is required for an update, ``name_zh`` and ``sector`` for a new one).
+    ``region_code`` takes a GB/T 2260 province code, two- or six-digit, stored as two digits.
+    Changes to existing institutions are audited."""
+    allowed = ("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed")
+    recs = _entity_records(records, "institutions", "id", allowed, {"sector": SECTORS})
+    p = _Problems()
+    for i, r in enumerate(recs):
+        if "region_code" in r and r["region_code"] is not None:
+            code = province_code(r["region_code"])
+            if code is None:
+                p.add("store.region_code", f"region_code {r['region_code']!r} is not a GB/T 2260 province code",
+                      row=i, id=r["id"])  # fmt: skip
+            r["region_code"] = code
+        if "listed" in r:
+            try:
+                listed = _bool(r["listed"])
+            except ValueError:
+                p.add("store.listed", f"listed {r['listed']!r} is not yes/no", row=i, id=r["id"])
+            else:
+                if listed is None:  # not given: keep the stored value (new rows: not listed)
+                    del r["listed"]
+                else:
+                    r["listed"] = listed
+    p.raise_if_any()
+    return _upsert_audited(session, Institution, ("id",), recs, ("name_zh", "sector"), who, why)
+
+
+def upsert_vendors(
+    session: Session,
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    *,
+    who: str = "system",
+    why: str = "vendor register",
+) -> StoreStats:
+    """Create or update technology vendors (``id, name_zh, name_en, provider_type``); audited."""
+    allowed = ("id", "name_zh", "name_en", "provider_type")
+    recs = _entity_records(records, "vendors", "id", allowed, {"provider_type": PROVIDER_TYPES})
+    return _upsert_audited(session, Vendor, ("id",), recs, ("name_zh", "provider_type"), who, why)
+
+
+def upsert_size_attributes(
+    session: Session,
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    *,
+    who: str = "system",
+    why: str = "size attributes",
+) -> StoreStats:
+    """Create or update size attributes (``institution_id, period, attribute, value``); audited.
+    The institutions must exist."""
+    allowed = ("institution_id", "period", "attribute", "value")
+    recs = _entity_records(
+        records, "size attributes", "institution_id", allowed, {"attribute": SIZE_ATTRIBUTES}
+    )
+    p = _Problems()
+    for i, r in enumerate(recs):
+        for c in ("period", "attribute"):
+            if r.get(c) is None:
+                p.add("store.missing", f"{c} is missing", row=i, column=c)
+        if r.get("period") is not None and period_kind(r["period"]) is None:
+            p.add("store.period", f"period {r['period']!r} is not YYYY, YYYYQn or YYYY-MM", row=i)
+        v = r.get("value")
+        if v is not None:
+            try:
+                r["value"] = float(v)
+                if not math.isfinite(r["value"]):
+                    raise ValueError
+            except (TypeError, ValueError):
+                p.add("store.not_a_number", f"value {v!r} is not a finite number", row=i, column="value")
+    p.raise_if_any()
+    ids = sorted({r["institution_id"] for r in recs})
+    known: set[str] = set()
+    for chunk in _chunks(ids, _IN_CHUNK):
+        known.update(session.scalars(select(Institution.id).where(Institution.id.in_(chunk))))
+    for i, r in enumerate(recs):
+        if r["institution_id"] not in known:
+            p.add("store.unknown_entity", f"unknown institution {r['institution_id']!r}", row=i)
+    p.raise_if_any()
+    ensure_periods(session, {r["period"] for r in recs})
+    return _upsert_audited(
+        session, SizeAttribute, ("institution_id", "period", "attribute"), recs, (), who, why
+    )
+
+
+def institutions_frame(session: Session, sector: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """The institution register (ordered by id)."""
+    t = Institution.__table__
+    cols = ["id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed"]
+    stmt = (
+        select(*(t.c[c] for c in cols)).where(and_(true(), *_in_filter(t.c.sector, sector))).order_by(t.c.id)
+    )
+    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
+    for c in cols[:-1]:
+        out[c] = out[c].astype("str")
+    out["listed"] = out["listed"].astype(bool)
+    return out
+
+
+def vendors_frame(session: Session) -> pd.DataFrame:
+    """The vendor register (ordered by id)."""
+    t = Vendor.__table__
+    cols = ["id", "name_zh", "name_en", "provider_type"]
+    out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.id))],
+                       columns=cols)  # fmt: skip
+    return out.astype("str")
+
+
+def size_frame(
+    session: Session, period: str | Iterable[str] | None = None, attribute: str | Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Size attributes in long format: ``institution_id, period, attribute, value``."""
+    t = SizeAttribute.__table__
+    cols = ["institution_id", "period", "attribute", "value"]
+    where = _in_filter(t.c.period, period) + _in_filter(t.c.attribute, attribute)
+    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *where)).order_by(*(t.c[c] for c in cols[:3]))
+    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
+    for c in cols[:3]:
+        out[c] = out[c].astype("str")
+    out["value"] = out["value"].astype("float64")
+    return out
