@@ -1,0 +1,1064 @@
+"""Readers: questionnaire workbooks, long and wide CSV, JSON → one long frame and a list of problems.
+
+Every reader returns a :class:`ReadResult` (unpackable as ``frame, problems``). ``frame`` has the columns
+``entity_kind, entity_id, period, variable, value, unit, source, file, sheet, row, column, raw`` — one
+row per value, ``value`` a float (NaN = missing), ``unit`` as received (blank = the variable's declared
+unit), ``row``/``column`` the place of the value cell (a 1-based line/row number and a column name or
+letter), ``raw`` the cell text as received. Problems are
+:class:`~fintech_eval.collect.validate.CollectProblem` naming file, sheet, row, column, variable, entity.
+
+Formats
+-------
+* questionnaire (.xlsx written by :func:`~fintech_eval.collect.template.write_template`): the hidden
+  ``_meta`` sheet must be there (else ``template.foreign``), with this template version
+  (``template.version``), the questionnaire sheet (``template.sheet_missing``) and the variable list
+  and units the checksum says (``template.tampered``); the identification block must name the
+  entity and period of the metadata (``template.entity_mismatch``, ``template.period_mismatch``).
+  Any other .xlsx whose first sheet has a long or wide header is read as a table.
+* long CSV: ``entity, period, variable, value[, unit, source, entity_kind]`` (header names in English or
+  Chinese, any case).
+* wide CSV: ``entity, period`` (and optionally ``entity_kind``), then one column per variable; a column
+  header may carry a unit: ``fintech_investment [亿元]`` or ``fintech_investment (CNY 100m)``.
+* JSON: a list of records ``{entity, period, variable, value[, unit, source]}`` and/or
+  ``{entity, period, values: {variable: value | {value, unit}}}`` (or one such object, or an object with
+  a ``records`` list).
+
+Cells
+-----
+Numbers may have thousands separators (``1,234`` / ``1，234``) and full-width digits; ``12.5%`` is read as
+12.5 in unit ``%``; yes/no words (是, 否, yes, no, true, false, 是 yes, 否 no) as 1/0 in unit ``yes/no``.
+``""``, ``N/A``, ``NA``, ``-``, ``--``, ``—``, ``null``, ``none``, ``nan``, ``无``, ``不适用`` are *missing*
+(the row is kept with NaN, never 0). Other text is ``cell.not_number``; a text starting with ``= + - @``
+(or a tab / carriage return) that is not a number is ``cell.formula_injection`` in any column; a formula
+in a questionnaire value cell is ``cell.formula`` and an Excel error value ``cell.excel_error``.
+
+Encodings
+---------
+UTF-8 with or without BOM (and UTF-16 with a BOM). A file that is not UTF-8 but reads as GB18030/GBK
+Chinese text is rejected with ``encoding.not_utf8`` (re-save as UTF-8 or pass ``encoding="gb18030"``);
+other undecodable bytes give ``encoding.invalid``; text that *already* is mojibake (GBK or UTF-8 bytes
+once decoded as Latin-1, e.g. ``¹¤ÉÌÒøÐÐ``) gives ``encoding.mojibake``. Nothing is decoded silently
+into garbage.
+
+Files
+-----
+``file.missing`` (no such file), ``file.empty`` (0 bytes or only white space), ``file.no_data`` (a
+header and no rows), ``file.format`` (not the format its name says, e.g. a legacy .xls),
+``file.truncated`` (an .xlsx whose zip is cut short; a CSV whose last line stops mid-record or inside
+quotes — ``csv.truncated``; a JSON document that ends early — ``json.truncated``), ``csv.ragged`` (a row
+with more or fewer fields than the header), ``csv.missing_column``, ``csv.duplicate_column``,
+``json.invalid``, ``json.structure``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..catalog.models import Framework
+from .template import META_SHEET, TEMPLATE_VERSION, template_checksum
+from .units import _parse as _parse_unit
+from .validate import (
+    LONG_COLUMNS,
+    CollectProblem,
+    applicable_variables,
+    errors_in,
+    normalise_period,
+    normalise_periods,
+    period_kind,
+    problem,
+)
+
+__all__ = [
+    "ReadResult",
+    "parse_cell",
+    "read_csv",
+    "read_file",
+    "read_files",
+    "read_json",
+    "read_long_csv",
+    "read_questionnaire",
+    "read_wide_csv",
+]
+
+MISSING_TOKENS = frozenset({
+    "", "n/a", "na", "n.a.", "-", "--", "---", "—", "–", "null", "none", "nan", "无", "不适用", "空", "暂无",
+    "not available", "missing", "..", "…",
+})  # fmt: skip
+YES_TOKENS = frozenset({"是", "yes", "y", "true", "是 yes", "是/yes", "是yes", "1 是", "1 yes"})
+NO_TOKENS = frozenset({"否", "no", "n", "false", "否 no", "否/no", "否no", "0 否", "0 no"})
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!"})
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PERCENT = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*%$")
+_INJECT = re.compile(r"^[=+\-@\t\r]")
+_NUMERIC = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+HEADER_ALIASES = {
+    "entity": ("entity", "entity_id", "institution", "institution_id", "id", "机构", "机构代码", "主体"),
+    "period": ("period", "year", "报告期", "年份", "期间"),
+    "variable": ("variable", "var", "variable_code", "code", "变量", "变量代码", "指标变量"),
+    "value": ("value", "值", "数值", "填报值"),
+    "unit": ("unit", "单位"),
+    "source": ("source", "来源", "数据来源"),
+    "entity_kind": ("entity_kind", "kind", "主体类型"),
+}
+_HEADER_LOOKUP = {a: k for k, names in HEADER_ALIASES.items() for a in names}
+
+
+@dataclass
+class ReadResult:
+    """What a reader got from one file: the long frame, the problems and facts about the file."""
+
+    frame: pd.DataFrame
+    problems: list[CollectProblem] = field(default_factory=list)
+    format: str = ""
+    file: str = ""
+    sha256: str = ""
+    size: int = 0
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.frame
+        yield self.problems
+
+    @property
+    def ok(self) -> bool:
+        return not errors_in(self.problems)
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value",) else "object") for c in LONG_COLUMNS})
+
+
+def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    if not records:
+        return _empty_frame()
+    df = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
+    df["value"] = df["value"].astype("float64")
+    return df
+
+
+# ---- cells ------------------------------------------------------------------------------------------
+def _nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s) if not s.isascii() else s
+
+
+def parse_cell(value: Any) -> tuple[float, str | None, str | None]:
+    """One cell → ``(number, unit_hint, rule)``. ``rule`` is None when fine (NaN number = missing).
+
+    Unit hints: ``'%'`` for ``12.5%``, ``'yes/no'`` for yes/no words. Rules: ``cell.not_number``,
+    ``cell.formula_injection``, ``cell.excel_error``.
+    """
+    if value is None:
+        return np.nan, None, None
+    if isinstance(value, bool):
+        return (1.0 if value else 0.0), "yes/no", None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value), None, None
+    s = _nfkc(str(value)).strip()
+    low = s.lower()
+    if low in MISSING_TOKENS:
+        return np.nan, None, None
+    if _NUMERIC.match(s):
+        return float(s), None, None
+    if _THOUSANDS.match(s):
+        return float(s.replace(",", "")), None, None
+    m = _PERCENT.match(s)
+    if m:
+        return float(m.group(1)), "%", None
+    if low in YES_TOKENS:
+        return 1.0, "yes/no", None
+    if low in NO_TOKENS:
+        return 0.0, "yes/no", None
+    if s.upper() in EXCEL_ERRORS:
+        return np.nan, None, "cell.excel_error"
+    if _INJECT.match(str(value).lstrip(" ")) or _INJECT.match(s):
+        return np.nan, None, "cell.formula_injection"
+    return np.nan, None, "cell.not_number"
+
+
+def _cell_message(rule: str, raw: Any, what: str = "value") -> str:
+    text = str(raw)
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if rule == "cell.formula_injection":
+        return (f"{what} {shown!r} starts with {text.lstrip()[:1]!r} and is not a number: rejected as a "
+                "possible spreadsheet formula injection")
+    if rule == "cell.excel_error":
+        return f"{what} holds the Excel error {shown!r}, not a number"
+    if rule == "cell.formula":
+        return f"{what} holds the formula {shown!r}: enter the number itself (formulas are not evaluated)"
+    return (f"{what} {shown!r} is not a number (numbers may use thousands separators like 1,234; "
+            "leave blank or write N/A when not available)")
+
+
+def _strcol(col: pd.Series) -> pd.Series:
+    """Text column: str dtype, stripped, missing → ''."""
+    return col.astype("str").str.strip().fillna("")
+
+
+def _parse_values(raw: pd.Series) -> tuple[np.ndarray, dict[int, str], dict[int, str]]:
+    """Vectorised :func:`parse_cell`: values, unit hints and rules (sparse: position → hint / rule)."""
+    stripped = _strcol(raw)
+    numeric = stripped.str.match(_NUMERIC.pattern).to_numpy(dtype=bool)
+    values = np.full(len(stripped), np.nan)
+    if numeric.any():
+        sub = stripped[numeric]
+        arr = pa.array(sub) if isinstance(sub.dtype, pd.StringDtype) else pa.array(sub.to_numpy(dtype=object), pa.string())
+        values[numeric] = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    hints: dict[int, str] = {}
+    rules: dict[int, str] = {}
+    slow = ~numeric
+    if slow.any():
+        rest = np.flatnonzero(slow)
+        slow[rest[stripped.iloc[rest].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)]] = False
+    for i in np.flatnonzero(slow):
+        x = raw.iat[i]
+        v, h, r = parse_cell(x if isinstance(x, str | bool) else stripped.iat[i])
+        values[i] = v
+        if h:
+            hints[int(i)] = h
+        if r:
+            rules[int(i)] = r
+    return values, hints, rules
+
+
+def _injection_mask(col: pd.Series) -> np.ndarray:
+    """Cells starting with = + - @ (or tab / CR) that are not numbers; checked once per distinct text."""
+    s = col.astype("str").fillna("")
+    bad = [u for u in s.unique() if isinstance(u, str) and _INJECT.match(u.lstrip(" ")) and not _NUMERIC.match(u.strip())]
+    if not bad:
+        return np.zeros(len(s), dtype=bool)
+    return s.isin(bad).to_numpy(dtype=bool)
+
+
+# ---- bytes and text -----------------------------------------------------------------------------------
+def _read_bytes(path: str | Path, fmt: str) -> tuple[bytes | None, list[CollectProblem]]:
+    p = Path(path)
+    if not p.exists():
+        return None, [problem("file.missing", f"file {str(path)!r} does not exist", file=str(path))]
+    data = p.read_bytes()
+    if not data.strip(b" \t\r\n\x00") or data in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return None, [problem("file.empty", f"the {fmt} file is empty ({len(data)} bytes)", file=str(path))]
+    return data, []
+
+
+_MOJI_RUN = re.compile(r"[\u00a0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+                       r"\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _demojibake(run: str) -> str | None:
+    for enc in ("latin-1", "cp1252"):
+        try:
+            b = run.encode(enc)
+        except UnicodeEncodeError:
+            continue
+        for dec in ("utf-8", "gb18030"):
+            try:
+                fixed = b.decode(dec)
+            except UnicodeDecodeError:
+                continue
+            if _CJK.search(fixed) and len(_CJK.findall(fixed)) * 2 >= len(fixed.strip()):
+                return fixed
+    return None
+
+
+def _mojibake_in(df: pd.DataFrame, cols: Iterable[str], line_no: np.ndarray, file: str,
+                 sheet: str | None) -> list[CollectProblem]:
+    """Text cells that are Chinese decoded with the wrong encoding once already (checked per distinct text)."""
+    out: list[CollectProblem] = []
+    for c in cols:
+        if c not in df.columns:
+            continue
+        col = df[c].astype("str").fillna("")
+        for text in col.unique():
+            if not isinstance(text, str) or text.isascii():
+                continue
+            m = _MOJI_RUN.search(text)
+            fixed = _demojibake(m.group(0)) if m else None
+            if not fixed:
+                continue
+            i = int(np.flatnonzero((col == text).to_numpy(dtype=bool))[0])
+            out.append(problem(
+                "encoding.mojibake",
+                f"{c} {text!r} looks like Chinese decoded with the wrong encoding (it reads as {fixed!r}): "
+                "the file was converted wrongly once already — export it again as UTF-8",
+                file=file, sheet=sheet, row=int(line_no[i]), column=c))
+    return out
+
+
+def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, list[CollectProblem]]:
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            return None, [problem("encoding.invalid", f"the file cannot be read as {encoding!r}: {exc}", file=file)]
+        return text.lstrip("\ufeff"), []
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").lstrip("\ufeff"), []
+        except UnicodeDecodeError as exc:
+            return None, [problem("encoding.invalid", f"the file has a UTF-16 mark but is not UTF-16: {exc}", file=file)]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        try:
+            gb = data.decode("gb18030")
+        except UnicodeDecodeError:
+            return None, [problem(
+                "encoding.invalid",
+                f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}) and "
+                "not GB18030 either; save it as UTF-8 or pass encoding=... with its encoding",
+                file=file, row=line)]
+        sample = next((m.group(0) for m in re.finditer(r"[\u3400-\u9fff]+", gb)), gb[:20])
+        return None, [problem(
+            "encoding.not_utf8",
+            f"the file is not UTF-8: it reads as GB18030/GBK Chinese text (e.g. {sample[:12]!r} on line {line}); "
+            "save it as UTF-8 (Excel: CSV UTF-8), or read it with encoding='gb18030'",
+            file=file, row=line)]
+    return text, []
+
+
+# ---- CSV ----------------------------------------------------------------------------------------------
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _canonical_headers(cols: list[str]) -> list[str]:
+    return [_HEADER_LOOKUP.get(_nfkc(c).strip().lower(), c.strip()) for c in cols]
+
+
+def _parse_csv(text: str, file: str) -> tuple[pd.DataFrame | None, np.ndarray | None, list[CollectProblem]]:
+    """CSV text → frame of str (header canonicalised) and the line number of each row."""
+    first = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
+    delim = _delimiter(first)
+    df = None
+    if len(text) > 1 << 20:  # large files: the multi-threaded Arrow parser; anything unusual falls back to C
+        try:
+            df = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=delim, dtype=str, keep_default_na=False,
+                             na_values=[], engine="pyarrow")
+        except Exception:  # ragged rows, quoted newlines...: the C parser reports them precisely
+            df = None
+    try:
+        if df is None:
+            df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
+                             skip_blank_lines=True, engine="c")
+    except pd.errors.EmptyDataError:
+        return None, None, [problem("file.empty", "the CSV file has no header", file=file)]
+    except pd.errors.ParserError as exc:
+        msg = str(exc)
+        if "EOF inside string" in msg or "EOF following escape" in msg:
+            m = re.search(r"row (\d+)", msg)
+            start = int(m.group(1)) + 1 if m else None
+            return None, None, [problem(
+                "csv.truncated",
+                "the file ends inside a quoted field (an opening quote is never closed): it looks truncated"
+                + (f"; the quote opens on line {start}" if start else ""),
+                file=file, row=start)]
+        return _parse_csv_slow(text, delim, file, msg)
+    header = _canonical_headers([str(c) for c in df.columns])
+    probs: list[CollectProblem] = []
+    dups = sorted({h for h in header if header.count(h) > 1})
+    if dups:
+        probs.append(problem("csv.duplicate_column", f"column(s) {', '.join(dups)} appear more than once in the header",
+                             file=file, row=1, column=", ".join(dups)))
+        return None, None, probs
+    df.columns = header
+    ncol = len(header)
+    # line numbers: one record per line unless a quoted field holds a newline
+    multiline = '"' in text and any(df[c].astype("str").str.contains(r"[\r\n]", regex=True).any() for c in df.columns)
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    blank_lines = n_lines != len(df) + 1  # blank or white-space lines (pandas skips them) or \r-only ends
+    lines: list[str] | None = None
+    if multiline:
+        rdr = csv.reader(io.StringIO(text), delimiter=delim)
+        nums = []
+        prev = 0
+        for rec in rdr:
+            if rec and any(x.strip() for x in rec):
+                nums.append(prev + 1)
+            prev = rdr.line_num
+        line_no = np.asarray(nums[1:1 + len(df)])
+    elif blank_lines:
+        lines = text.splitlines()
+        nonblank = [i + 1 for i, ln in enumerate(lines) if ln.strip()]
+        line_no = np.asarray(nonblank[1:1 + len(df)])
+    else:
+        line_no = np.arange(2, 2 + len(df))
+    if len(df) == 0:
+        return df, line_no, probs
+    # a short last line without a final newline: truncated
+    ends_nl = text.endswith(("\n", "\r"))
+    last_line = text[text.rfind("\n") + 1:]
+    last_fields = next(csv.reader([last_line], delimiter=delim), [])
+    if not ends_nl and len(last_fields) < ncol:
+        probs.append(problem(
+            "csv.truncated",
+            f"the last line stops after {len(last_fields)} of {ncol} fields with no line end "
+            f"({last_line[-40:]!r}): the file looks truncated",
+            file=file, row=int(line_no[-1])))
+        df = df.iloc[:-1]
+        line_no = line_no[:-1]
+    # short rows elsewhere (pandas pads them with empty strings): check those lines exactly
+    if ncol > 1 and len(df):
+        tail_empty = (df[df.columns[-1]] == "").to_numpy(dtype=bool)
+        if tail_empty.any() and not multiline:
+            if lines is None:
+                lines = text.splitlines()
+            short = []
+            for i in np.flatnonzero(tail_empty):
+                ln = lines[int(line_no[i]) - 1]
+                nf = len(next(csv.reader([ln], delimiter=delim), []))
+                if nf < ncol:
+                    short.append(i)
+                    probs.append(problem("csv.ragged", f"the row has {nf} fields, the header has {ncol}",
+                                         file=file, row=int(line_no[i])))
+            if short:
+                keep = np.ones(len(df), dtype=bool)
+                keep[short] = False
+                df, line_no = df[keep], line_no[keep]
+    return df.reset_index(drop=True), line_no, probs
+
+
+def _parse_csv_slow(text: str, delim: str, file: str, msg: str
+                    ) -> tuple[pd.DataFrame | None, np.ndarray | None, list[CollectProblem]]:
+    """Record by record (after the fast parser gave up): ragged rows are reported and left out, the rest read."""
+    rdr = csv.reader(io.StringIO(text), delimiter=delim)
+    probs: list[CollectProblem] = []
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    nums: list[int] = []
+    prev = 0
+    try:
+        for rec in rdr:
+            start, prev = prev + 1, rdr.line_num
+            if not rec or not any(x.strip() for x in rec):
+                continue
+            if header is None:
+                header = rec
+                continue
+            if len(rec) != len(header):
+                last = rdr.line_num >= text.count("\n") + 1 and not text.endswith(("\n", "\r"))
+                if last and len(rec) < len(header):
+                    probs.append(problem("csv.truncated", f"the last line stops after {len(rec)} of {len(header)} "
+                                         "fields with no line end: the file looks truncated", file=file, row=start))
+                else:
+                    probs.append(problem("csv.ragged", f"the row has {len(rec)} fields, the header has {len(header)}",
+                                         file=file, row=start))
+                continue
+            rows.append(rec)
+            nums.append(start)
+    except csv.Error as exc:
+        probs.append(problem("csv.invalid", f"the CSV does not parse at line {rdr.line_num}: {exc}", file=file,
+                             row=rdr.line_num))
+        return None, None, probs
+    if header is None:
+        return None, None, [problem("csv.invalid", f"the CSV does not parse: {msg}", file=file)]
+    cols = _canonical_headers(header)
+    dups = sorted({h for h in cols if cols.count(h) > 1})
+    if dups:
+        probs.append(problem("csv.duplicate_column", f"column(s) {', '.join(dups)} appear more than once in the header",
+                             file=file, row=1, column=", ".join(dups)))
+        return None, None, probs
+    df = pd.DataFrame(rows, columns=cols, dtype="str") if rows else pd.DataFrame(columns=cols, dtype="str")
+    return df, np.asarray(nums, dtype=np.int64), probs
+
+
+def _text_problems(df: pd.DataFrame, cols: Iterable[str], line_no: np.ndarray, file: str,
+                   sheet: str | None = None) -> tuple[list[CollectProblem], np.ndarray]:
+    """Formula-injection check of text columns; returns problems and the mask of bad rows."""
+    out: list[CollectProblem] = []
+    bad = np.zeros(len(df), dtype=bool)
+    for c in cols:
+        if c not in df.columns:
+            continue
+        mask = _injection_mask(df[c])
+        for i in np.flatnonzero(mask):
+            out.append(problem("cell.formula_injection", _cell_message("cell.formula_injection", df[c].iat[i], c),
+                               file=file, sheet=sheet, row=int(line_no[i]), column=c,
+                               entity=_get(df, "entity", i), variable=_get(df, "variable", i)))
+        bad |= mask
+    return out, bad
+
+
+def _get(df: pd.DataFrame, col: str, i: int) -> Any:
+    return df[col].iat[i] if col in df.columns else None
+
+
+def _cell_problems(raw: pd.Series, rules: dict[int, str], line_no: np.ndarray, file: str, column: pd.Series,
+                   entity: pd.Series | None, variable: pd.Series | None, sheet: str | None = None) -> list[CollectProblem]:
+    out = []
+    for i, rule in rules.items():
+        var = variable.iat[i] if variable is not None else None
+        out.append(problem(rule, _cell_message(rule, raw.iat[i]) + (f" (variable {var})" if var else ""),
+                           file=file, sheet=sheet, row=int(line_no[i]), column=column.iat[i],
+                           entity=entity.iat[i] if entity is not None else None, variable=var))
+    return out
+
+
+def _reconcile_units(unit: pd.Series, hints: dict[int, str], line_no: np.ndarray, file: str, column: pd.Series,
+                     entity: pd.Series, variable: pd.Series, raw: pd.Series, sheet: str | None = None
+                     ) -> tuple[pd.Series, np.ndarray, list[CollectProblem]]:
+    """A unit hint from the cell (``12%``, ``是``) fills a blank unit; against another unit it is an error."""
+    units = _strcol(unit)
+    bad = np.zeros(len(units), dtype=bool)
+    out = []
+    if not hints:
+        return units, bad, out
+    units = units.astype("object")
+    for i, h in hints.items():
+        u = units.iat[i]
+        if not u:
+            units.iat[i] = h
+            continue
+        pu, ph = _parse_unit(u), _parse_unit(h)
+        if pu is not None and ph is not None and pu.dims & ph.dims and (h != "%" or u == h or abs(pu.factor - ph.factor) < 1e-12):
+            continue
+        out.append(problem("cell.unit_conflict",
+                           f"value {raw.iat[i]!r} is written as {h!r} but the unit given is {u!r}",
+                           file=file, sheet=sheet, row=int(line_no[i]), column=column.iat[i],
+                           entity=entity.iat[i], variable=variable.iat[i]))
+        bad[i] = True
+    return units.astype("str"), bad, out
+
+
+def _is_public_banks(header: list[str]) -> bool:
+    h = {x.strip().lower() for x in header}
+    return {"bank_zh", "bank_en", "item", "value", "unit"} <= h
+
+
+def read_csv(path: str | Path, *, encoding: str | None = None, kind: str | None = None) -> ReadResult:
+    """Read a long or wide CSV (``kind`` 'long' / 'wide' or None: by the header)."""
+    file = str(path)
+    data, probs = _read_bytes(path, "CSV")
+    if data is None:
+        return ReadResult(_empty_frame(), probs, kind or "csv", file)
+    res = ReadResult(_empty_frame(), [], kind or "csv", file, hashlib.sha256(data).hexdigest(), len(data))
+    text, probs = _decode(data, file, encoding)
+    res.problems += probs
+    if text is None:
+        return res
+    table, line_no, probs = _parse_csv(text, file)
+    res.problems += probs
+    if table is None:
+        return res
+    if _is_public_banks(list(table.columns)):
+        from .public_banks import read_public_banks
+
+        pb = read_public_banks(path)
+        return ReadResult(pb.observations[LONG_COLUMNS].copy(), pb.problems, "public_banks", file, res.sha256, res.size)
+    if kind is None:  # a table naming a variable or value column is long (and must have both)
+        kind = "long" if {"variable", "value"} & set(table.columns) else "wide"
+    res.format = f"{kind}_csv"
+    frame, probs = _table_to_long(table, line_no, file, kind, sheet=None)
+    res.frame = frame
+    res.problems += probs
+    res.problems.sort(key=lambda q: q.where.get("row") or 0)
+    return res
+
+
+def _table_to_long(table: pd.DataFrame, line_no: np.ndarray, file: str, kind: str, sheet: str | None
+                   ) -> tuple[pd.DataFrame, list[CollectProblem]]:
+    probs: list[CollectProblem] = []
+    required = ["entity", "period", "variable", "value"] if kind == "long" else ["entity", "period"]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        probs.append(problem(
+            "csv.missing_column",
+            f"the {kind} table needs the column(s) {', '.join(missing)}; its header is {', '.join(map(str, table.columns))}",
+            file=file, sheet=sheet, row=1, column=", ".join(missing)))
+        return _empty_frame(), probs
+    if len(table) == 0:
+        probs.append(problem("file.no_data", "the table has a header but no rows", file=file, sheet=sheet, row=1))
+        return _empty_frame(), probs
+    if kind == "wide":
+        id_cols = [c for c in ("entity", "period", "entity_kind", "source") if c in table.columns]
+        var_cols = [c for c in table.columns if c not in id_cols]
+        if not var_cols:
+            probs.append(problem("csv.missing_column", "the wide table has no variable columns after entity, period",
+                                 file=file, sheet=sheet, row=1))
+            return _empty_frame(), probs
+        parsed = []
+        for c in var_cols:
+            m = re.fullmatch(r"\s*([A-Za-z][A-Za-z0-9_:.-]*)\s*[\[(（](.+?)[\])）]\s*", str(c))
+            parsed.append((c, m.group(1), m.group(2).strip()) if m else (c, str(c).strip(), ""))
+        n = len(table)
+        long = pd.DataFrame({
+            "entity": np.tile(table["entity"].to_numpy(dtype=object), len(var_cols)),
+            "period": np.tile(table["period"].to_numpy(dtype=object), len(var_cols)),
+            "entity_kind": np.tile(table["entity_kind"].to_numpy(dtype=object), len(var_cols))
+            if "entity_kind" in table.columns else "",
+            "source": np.tile(table["source"].to_numpy(dtype=object), len(var_cols))
+            if "source" in table.columns else "",
+            "variable": np.repeat([p[1] for p in parsed], n),
+            "unit": np.repeat([p[2] for p in parsed], n),
+            "value": np.concatenate([table[c].to_numpy(dtype=object) for c in var_cols]),
+            "_column": np.repeat([str(p[0]) for p in parsed], n),
+        })
+        line_no = np.tile(line_no, len(var_cols))
+        table = long
+    else:
+        for c in ("unit", "source", "entity_kind"):
+            if c not in table.columns:
+                table = table.assign(**{c: ""})
+        table = table.assign(_column="value")
+    table = table.reset_index(drop=True)
+    for c in ("entity", "variable", "unit", "source", "entity_kind", "period"):
+        table[c] = _strcol(table[c])
+    text_probs, bad = _text_problems(table, ["entity", "period", "variable", "unit", "source", "entity_kind"],
+                                     line_no, file, sheet)
+    probs += text_probs
+    probs += _mojibake_in(table, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, sheet)
+    raw = table["value"]
+    values, hints, rules = _parse_values(raw)
+    probs += _cell_problems(raw, rules, line_no, file, table["_column"], table["entity"], table["variable"], sheet)
+    if rules:
+        bad[list(rules)] = True
+    units, ubad, uprobs = _reconcile_units(table["unit"], hints, line_no, file, table["_column"],
+                                           table["entity"], table["variable"], raw, sheet)
+    probs += uprobs
+    bad |= ubad
+    empty_key = (table["entity"] == "").to_numpy(dtype=bool) & (table["variable"] == "").to_numpy(dtype=bool) & np.isnan(values)
+    keep = ~bad & ~empty_key
+    raw_s = raw.astype("str")
+    frame = pd.DataFrame({
+        "entity_kind": table["entity_kind"].where(table["entity_kind"] != ""),
+        "entity_id": table["entity"],
+        "period": normalise_periods(table["period"]),
+        "variable": table["variable"],
+        "value": values,
+        "unit": units.where(units != ""),
+        "source": table["source"].where(table["source"] != ""),
+        "file": file,
+        "sheet": sheet,
+        "row": line_no.astype("int64"),
+        "column": table["_column"],
+        "raw": raw_s.where(raw_s.str.strip() != ""),
+    })
+    if not keep.all():
+        frame = frame[keep]
+    return frame.reset_index(drop=True), probs
+
+
+def read_long_csv(path: str | Path, *, encoding: str | None = None) -> ReadResult:
+    """Long CSV: ``entity, period, variable, value[, unit, source]``."""
+    return read_csv(path, encoding=encoding, kind="long")
+
+
+def read_wide_csv(path: str | Path, *, encoding: str | None = None) -> ReadResult:
+    """Wide CSV: ``entity, period`` then one column per variable (``name [unit]`` allowed)."""
+    return read_csv(path, encoding=encoding, kind="wide")
+
+
+# ---- JSON ---------------------------------------------------------------------------------------------
+def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
+    """JSON records (module doc). ``row`` is the 1-based record number, ``column`` the key path."""
+    file = str(path)
+    data, probs = _read_bytes(path, "JSON")
+    if data is None:
+        return ReadResult(_empty_frame(), probs, "json", file)
+    res = ReadResult(_empty_frame(), [], "json", file, hashlib.sha256(data).hexdigest(), len(data))
+    text, probs = _decode(data, file, encoding)
+    res.problems += probs
+    if text is None:
+        return res
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith(("Unterminated string", "Expecting value"))
+        at_end = at_end and exc.pos >= len(text.rstrip()) - 2
+        rule = "json.truncated" if at_end else "json.invalid"
+        what = "the JSON document ends early: it looks truncated" if at_end else "the JSON does not parse"
+        res.problems.append(problem(rule, f"{what} ({exc.msg} at line {exc.lineno} column {exc.colno})",
+                                    file=file, row=exc.lineno, column=exc.colno))
+        return res
+    if isinstance(doc, dict) and isinstance(doc.get("records"), list):
+        doc = doc["records"]
+    if isinstance(doc, dict):
+        doc = [doc]
+    if not isinstance(doc, list):
+        res.problems.append(problem("json.structure", "the JSON must be a list of records or an object "
+                                    "{entity, period, values}", file=file))
+        return res
+    if not doc:
+        res.problems.append(problem("file.no_data", "the JSON holds no records", file=file))
+        return res
+    rows: list[dict[str, Any]] = []
+    for k, rec in enumerate(doc, start=1):
+        if not isinstance(rec, dict):
+            res.problems.append(problem("json.structure", f"record {k} is a {type(rec).__name__}, not an object",
+                                        file=file, row=k))
+            continue
+        lower = {_HEADER_LOOKUP.get(str(key).strip().lower(), str(key)): v for key, v in rec.items()}
+        base = {c: lower.get(c) for c in ("entity", "period", "entity_kind", "source")}
+        missing = [c for c in ("entity", "period") if base[c] in (None, "")]
+        if "values" in rec and isinstance(rec["values"], dict):
+            items = [(f"values.{var}", var, v) for var, v in rec["values"].items()]
+        elif "variable" in lower and "value" in lower:
+            items = [("value", lower["variable"], {"value": lower["value"], "unit": lower.get("unit")})]
+        else:
+            missing += ["variable and value, or values"]
+            items = []
+        if missing:
+            res.problems.append(problem("json.structure", f"record {k} lacks {', '.join(missing)}",
+                                        file=file, row=k, entity=base["entity"]))
+            continue
+        for col, var, v in items:
+            unit = None
+            if isinstance(v, dict):
+                unit, v = v.get("unit"), v.get("value")
+            if isinstance(v, list | dict):
+                res.problems.append(problem("cell.not_number", f"value of {var} is a {type(v).__name__}, not a number",
+                                            file=file, row=k, column=col, variable=str(var), entity=str(base["entity"])))
+                continue
+            rows.append({"entity": "" if base["entity"] is None else str(base["entity"]),
+                         "period": normalise_period(base["period"]), "variable": str(var),
+                         "value": v, "unit": "" if unit is None else str(unit),
+                         "source": "" if base["source"] is None else str(base["source"]),
+                         "entity_kind": "" if base["entity_kind"] is None else str(base["entity_kind"]),
+                         "_column": col, "_row": k})
+    if not rows:
+        return res
+    t = pd.DataFrame(rows)
+    line_no = t.pop("_row").to_numpy()
+    vals = t["value"]
+    t["value"] = [x if isinstance(x, str | type(None)) else x for x in vals]
+    frame, probs = _table_to_long_json(t, line_no, file)
+    res.frame = frame
+    res.problems += probs
+    return res
+
+
+def _table_to_long_json(t: pd.DataFrame, line_no: np.ndarray, file: str) -> tuple[pd.DataFrame, list[CollectProblem]]:
+    probs: list[CollectProblem] = []
+    text_probs, bad = _text_problems(t, ["entity", "period", "variable", "unit", "source", "entity_kind"], line_no, file)
+    probs += text_probs
+    probs += _mojibake_in(t, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, None)
+    parsed = [parse_cell(v) for v in t["value"]]
+    values = np.array([p[0] for p in parsed], dtype="float64")
+    hints = {i: p[1] for i, p in enumerate(parsed) if p[1]}
+    rules = {i: p[2] for i, p in enumerate(parsed) if p[2]}
+    raw = pd.Series([None if v is None else (json.dumps(v) if not isinstance(v, str) else v) for v in t["value"]],
+                    dtype="object")
+    probs += _cell_problems(raw, rules, line_no, file, t["_column"], t["entity"], t["variable"])
+    if rules:
+        bad[list(rules)] = True
+    units, ubad, uprobs = _reconcile_units(t["unit"], hints, line_no, file, t["_column"], t["entity"], t["variable"], raw)
+    probs += uprobs
+    bad |= ubad
+    frame = pd.DataFrame({
+        "entity_kind": t["entity_kind"].where(t["entity_kind"] != ""),
+        "entity_id": t["entity"], "period": t["period"], "variable": t["variable"], "value": values,
+        "unit": units.where(units != ""),
+        "source": t["source"].where(t["source"] != ""), "file": file, "sheet": None,
+        "row": line_no.astype("int64"), "column": t["_column"], "raw": raw,
+    })
+    return frame[~bad].reset_index(drop=True), probs
+
+
+# ---- questionnaire workbooks --------------------------------------------------------------------------
+def _open_xlsx(data: bytes, file: str) -> tuple[Any, list[CollectProblem]]:
+    from openpyxl import load_workbook
+
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return None, [problem("file.format", "this is a legacy Excel 97-2003 (.xls) file: save it as .xlsx",
+                              file=file)]
+    if not data.startswith(b"PK"):
+        return None, [problem("file.format", "the file is not an .xlsx workbook (no zip signature)", file=file)]
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        bad = zf.testzip()
+        if bad is not None:
+            return None, [problem("file.truncated", f"the workbook is damaged (part {bad} fails its CRC check)",
+                                  file=file)]
+    except zipfile.BadZipFile as exc:
+        return None, [problem("file.truncated",
+                              f"the workbook cannot be opened ({exc}): the .xlsx looks truncated or damaged", file=file)]
+    except (EOFError, OSError, zipfile.LargeZipFile) as exc:
+        return None, [problem("file.truncated", f"the workbook cannot be read ({exc}): truncated or damaged", file=file)]
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=False)
+    except Exception as exc:  # openpyxl raises many types for damaged parts
+        return None, [problem("file.truncated", f"the workbook cannot be read ({type(exc).__name__}: {exc})",
+                              file=file)]
+    return wb, []
+
+
+def read_questionnaire(
+    path: str | Path,
+    *,
+    framework: Framework | None = None,
+    period: str | None = None,
+    entity: str | None = None,
+) -> ReadResult:
+    """Read back a questionnaire written by :func:`~fintech_eval.collect.template.write_template`.
+
+    With ``framework``, the template must have been made from it (``template.framework_mismatch``) and
+    list the variables it now asks of the sector (``template.outdated``). With ``period`` / ``entity``,
+    the workbook must be for that period / entity (``period.mismatch``, ``entity.mismatch``).
+    """
+    file = str(path)
+    data, probs = _read_bytes(path, "workbook")
+    if data is None:
+        return ReadResult(_empty_frame(), probs, "questionnaire", file)
+    res = ReadResult(_empty_frame(), [], "questionnaire", file, hashlib.sha256(data).hexdigest(), len(data))
+    wb, probs = _open_xlsx(data, file)
+    res.problems += probs
+    if wb is None:
+        return res
+    if META_SHEET not in wb.sheetnames:
+        table = _xlsx_table(wb, file)
+        if table is not None:
+            res.format = "xlsx_table"
+            res.frame, res.problems = table[0], res.problems + table[1]
+            return res
+        res.problems.append(problem(
+            "template.foreign",
+            f"the workbook is not a fintech-eval questionnaire (no {META_SHEET!r} sheet; sheets: "
+            f"{', '.join(wb.sheetnames)}) and its first sheet is not a long or wide table",
+            file=file, sheet=wb.sheetnames[0] if wb.sheetnames else None))
+        return res
+    ms = wb[META_SHEET]
+    meta = {str(r[0]): "" if r[1] is None else str(r[1]) for r in ms.iter_rows(values_only=True) if r and r[0] is not None}
+    res.meta = meta
+    if meta.get("template_version") != TEMPLATE_VERSION:
+        res.problems.append(problem(
+            "template.version",
+            f"template version {meta.get('template_version')!r} is not the version this reader understands "
+            f"({TEMPLATE_VERSION!r}): generate a new questionnaire with `fintech-eval template`",
+            file=file, sheet=META_SHEET))
+        return res
+    need = ("sheet", "first_row", "value_column", "variable_column", "unit_column", "variables", "checksum",
+            "entity_id", "period", "id_value_column", "id_row.entity_id", "id_row.period")
+    lacking = [k for k in need if not meta.get(k)]
+    if lacking:
+        res.problems.append(problem("template.tampered", f"the metadata sheet lacks {', '.join(lacking)}",
+                                    file=file, sheet=META_SHEET))
+        return res
+    sheet = meta["sheet"]
+    if sheet not in wb.sheetnames:
+        res.problems.append(problem(
+            "template.sheet_missing",
+            f"the questionnaire sheet {sheet!r} is missing (sheets: {', '.join(s for s in wb.sheetnames if s != META_SHEET)}): "
+            "was it renamed or replaced by another sheet?",
+            file=file, sheet=sheet))
+        return res
+    ws = wb[sheet]
+    first = int(meta["first_row"])
+    vcol, ucol, valcol = meta["variable_column"], meta["unit_column"], meta["value_column"]
+    # variable list as found in the sheet
+    found: list[tuple[int, str, str]] = []
+    r = first
+    while True:
+        name = ws[f"{vcol}{r}"].value
+        if name is None or str(name).strip() == "":
+            break
+        unit = ws[f"{ucol}{r}"].value
+        found.append((r, str(name).strip(), "" if unit is None else str(unit).strip()))
+        r += 1
+    expected_names = [x for x in meta["variables"].split(",") if x]
+    got = [(n, u) for _, n, u in found]
+    if template_checksum(got) != meta["checksum"] or [n for n, _ in got] != expected_names:
+        msg, at_row, at_col = _tamper_message(found, expected_names, framework)
+        res.problems.append(problem("template.tampered", msg, file=file, sheet=sheet, row=at_row or first,
+                                    column=at_col or vcol))
+        return res
+    if framework is not None:
+        fw_ref = f"{framework.id}@{framework.version}"
+        if meta.get("framework") != fw_ref:
+            res.problems.append(problem(
+                "template.framework_mismatch",
+                f"the questionnaire was made from {meta.get('framework')!r}, not {fw_ref!r}", file=file, sheet=META_SHEET))
+            return res
+        now = [(v.name, v.unit) for v, _ in applicable_variables(framework, meta.get("sector", ""))]
+        if now != got:
+            res.problems.append(problem(
+                "template.outdated",
+                f"the questionnaire's variable list differs from what {fw_ref} now asks of sector "
+                f"{meta.get('sector')!r}: generate a new questionnaire", file=file, sheet=sheet))
+            return res
+    # identification block
+    idc = meta["id_value_column"]
+    ent_cell = f"{idc}{meta['id_row.entity_id']}"
+    per_cell = f"{idc}{meta['id_row.period']}"
+    ent_id = "" if ws[ent_cell].value is None else str(ws[ent_cell].value).strip()
+    per_id = normalise_period(ws[per_cell].value)
+    if ent_id != meta["entity_id"]:
+        res.problems.append(problem(
+            "template.entity_mismatch",
+            f"the identification block names institution {ent_id!r} but the questionnaire was made for "
+            f"{meta['entity_id']!r}", file=file, sheet=sheet, row=int(meta["id_row.entity_id"]), column=idc,
+            entity=ent_id))
+    if per_id != meta["period"]:
+        res.problems.append(problem(
+            "template.period_mismatch",
+            f"the identification block gives period {per_id!r} but the questionnaire was made for "
+            f"{meta['period']!r}", file=file, sheet=sheet, row=int(meta["id_row.period"]), column=idc,
+            entity=meta["entity_id"]))
+    if period is not None and normalise_period(period) != meta["period"]:
+        res.problems.append(problem(
+            "period.mismatch", f"the questionnaire is for period {meta['period']!r}, the import expects {period!r}",
+            file=file, sheet=sheet, row=int(meta["id_row.period"]), column=idc, entity=meta["entity_id"]))
+    if entity is not None and str(entity).strip() != meta["entity_id"]:
+        res.problems.append(problem(
+            "entity.mismatch", f"the questionnaire is for institution {meta['entity_id']!r}, the import expects "
+            f"{entity!r}", file=file, sheet=sheet, row=int(meta["id_row.entity_id"]), column=idc,
+            entity=meta["entity_id"]))
+    if period_kind(meta["period"]) is None:
+        res.problems.append(problem("period.invalid", f"period {meta['period']!r} is not a reporting period",
+                                    file=file, sheet=META_SHEET))
+    for key in ("contact", "contact_phone", "date"):
+        rr = meta.get(f"id_row.{key}")
+        if rr:
+            c = ws[f"{idc}{rr}"]
+            if c.data_type == "f" or (isinstance(c.value, str) and _injection_mask(pd.Series([c.value]))[0]):
+                res.problems.append(problem("cell.formula_injection", _cell_message(
+                    "cell.formula_injection", c.value, "identification field"), file=file, sheet=sheet,
+                    row=int(rr), column=idc, entity=meta["entity_id"]))
+    # values
+    records = []
+    for r, name, unit in found:
+        c = ws[f"{valcol}{r}"]
+        raw = c.value
+        where = {"file": file, "sheet": sheet, "row": r, "column": valcol, "variable": name, "entity": meta["entity_id"]}
+        if c.data_type == "f" or (isinstance(raw, str) and raw.startswith("=") and c.data_type != "s"):
+            res.problems.append(problem("cell.formula", _cell_message("cell.formula", raw) + f" (variable {name})", **where))
+            continue
+        if c.data_type == "e":
+            res.problems.append(problem("cell.excel_error", _cell_message("cell.excel_error", raw) + f" (variable {name})",
+                                        **where))
+            continue
+        if c.is_date:
+            res.problems.append(problem("cell.not_number", f"value is a date ({raw}), not a number (variable {name})",
+                                        **where))
+            continue
+        value, hint, rule = parse_cell(raw)
+        if rule:
+            res.problems.append(problem(rule, _cell_message(rule, raw) + f" (variable {name})", **where))
+            continue
+        records.append({
+            "entity_kind": meta.get("entity_kind") or "institution", "entity_id": meta["entity_id"],
+            "period": meta["period"], "variable": name, "value": value,
+            "unit": hint or unit, "source": "questionnaire",
+            "file": file, "sheet": sheet, "row": r, "column": valcol,
+            "raw": None if raw is None else str(raw),
+        })
+    res.frame = _frame(records)
+    if records and res.frame["value"].isna().all():
+        res.problems.append(problem("template.no_values", "no value cell is filled in", "warning",
+                                    file=file, sheet=sheet, entity=meta["entity_id"]))
+    return res
+
+
+def _tamper_message(found: list[tuple[int, str, str]], expected: list[str], framework: Framework | None
+                    ) -> tuple[str, int | None, str | None]:
+    """What changed in the variable list (and where): message, row, column."""
+    names = [n for _, n, _ in found]
+    details = []
+    at_row: int | None = None
+    at_col: str | None = None
+    for (r, n, _), e in zip(found, expected, strict=False):
+        if n != e:
+            details.append(f"row {r} has {n!r} where the template had {e!r}")
+            at_row, at_col = r, "B"
+            break
+    if len(names) != len(expected):
+        details.append(f"{len(names)} variable rows where the template had {len(expected)}")
+    if not details and framework is not None:
+        units = {v.name: v.unit for v in framework.variables}
+        for r, n, u in found:
+            if n in units and u != units[n]:
+                details.append(f"row {r}: unit of {n} is {u!r}, the template had {units[n]!r}")
+                at_row, at_col = r, "C"
+                break
+    if not details:
+        details.append("the variable codes or units no longer match the template's checksum")
+    return ("the questionnaire was altered: " + "; ".join(details) + " — fill in a fresh copy of the template",
+            at_row, at_col)
+
+
+def _xlsx_table(wb: Any, file: str) -> tuple[pd.DataFrame, list[CollectProblem]] | None:
+    """A plain workbook whose first sheet is a long or wide table (header on its first non-empty row)."""
+    ws = wb.worksheets[0]
+    rows = [(i, r) for i, r in enumerate(ws.iter_rows(values_only=True), start=1) if r and any(x is not None for x in r)]
+    if not rows:
+        return None
+    hdr_row, hdr = rows[0]
+    header = _canonical_headers(["" if h is None else str(h) for h in hdr])
+    if not {"entity", "period"} <= set(header):
+        return None
+    kind = "long" if {"variable", "value"} & set(header) else "wide"
+    width = len(header)
+    body = [[("" if x is None else (x if isinstance(x, int | float) and not isinstance(x, bool) else str(x)))
+             for x in (list(r) + [None] * width)[:width]] for _, r in rows[1:]]
+    table = pd.DataFrame(body, columns=header, dtype=object)
+    table = table.loc[:, [h != "" for h in header]]
+    for c in table.columns:
+        if c != "value" and (kind == "long" or c in ("entity", "period", "entity_kind", "source", "unit", "variable")):
+            table[c] = [str(x) if not isinstance(x, str) else x for x in table[c]]
+    line_no = np.asarray([i for i, _ in rows[1:]])
+    return _table_to_long(table, line_no, file, kind, sheet=ws.title)
+
+
+# ---- dispatch -----------------------------------------------------------------------------------------
+def read_file(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    framework: Framework | None = None,
+    period: str | None = None,
+    entity: str | None = None,
+) -> ReadResult:
+    """Read any supported file, choosing the reader by extension and content (module doc)."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext in (".xlsx", ".xlsm"):
+        return read_questionnaire(path, framework=framework, period=period, entity=entity)
+    if ext == ".json":
+        return read_json(path, encoding=encoding)
+    if ext in (".csv", ".txt", ".tsv"):
+        return read_csv(path, encoding=encoding)
+    if ext == ".xls":
+        data, probs = _read_bytes(path, "workbook")
+        if data is None:
+            return ReadResult(_empty_frame(), probs, "xls", str(path))
+        _, probs = _open_xlsx(data, str(path))
+        return ReadResult(_empty_frame(), probs or [problem("file.format", "legacy .xls is not supported: save as .xlsx",
+                                                             file=str(path))], "xls", str(path))
+    if p.exists():
+        head = p.read_bytes()[:8]
+        if head.startswith(b"PK"):
+            return read_questionnaire(path, framework=framework, period=period, entity=entity)
+        if head.lstrip(codecs.BOM_UTF8).lstrip()[:1] in (b"[", b"{"):
+            return read_json(path, encoding=encoding)
+    return read_csv(path, encoding=encoding)
+
+
+def read_files(paths: Iterable[str | Path], **kw: Any) -> ReadResult:
+    """Read several files into one frame; problems of all files together."""
+    results = [read_file(p, **kw) for p in paths]
+    frames = [r.frame for r in results if len(r.frame)]
+    frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame()
+    return ReadResult(frame, [p for r in results for p in r.problems], "many",
+                      ", ".join(r.file for r in results), size=sum(r.size for r in results))

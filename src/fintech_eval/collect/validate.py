@@ -1,0 +1,707 @@
+"""Validation of collected raw values against a framework: every problem, each with a place and a rule.
+
+:func:`validate` takes the long frame the readers produce (one row per entity, period and variable, see
+:mod:`fintech_eval.collect.readers`) and returns ``(clean, problems)``:
+
+* ``clean``: the rows that broke no *error* rule, with the value converted to the variable's declared
+  unit (``value_norm``/``unit_norm``; ``value``/``unit`` stay as received), a ``status`` (``ok`` or
+  ``flagged``) and a ``flag_reason``. Missing values stay missing (NaN), never 0.
+* ``problems``: a list of :class:`CollectProblem` (a :class:`fintech_eval.errors.Problem` with a
+  ``severity``): ``error`` rejects the import (all-or-nothing), ``warning`` is stored with a flag.
+
+Rules (``rule`` → severity):
+
+=========================  ========  =========================================================================
+variable.unknown           error     not a variable of the framework (with the closest name, if any)
+entity.kind                error     entity kind unknown, or not the kind the variable is measured on
+entity.unknown             error     institution not in the institutions table / not a province / sector
+period.invalid             error     period is not ``2024``, ``2024Q1`` or ``2024-03``
+unit.unknown               error     unit not in the registry (:mod:`~fintech_eval.collect.units`)
+unit.incompatible          error     unit of another kind than the declared one (person for money)
+value.not_finite           error     infinite value
+type.not_whole             error     a count or level that is not a whole number
+type.binary                error     a yes/no variable that is neither 0 nor 1
+range.negative             error     a negative count, amount or time
+range.min / range.max      error     below the variable's ``min`` / above its ``max``
+range.level                error     a level outside its scale (1..5, 1..6)
+range.share                error     a share outside [0, 1] (the message says when it looks like a %)
+duplicate                  error     same entity, period and variable more than once (every row named)
+variable.not_applicable    error     the variable is not asked of the institution's sector
+part_of.exceeds            error     a part larger than its whole (``part_of``), same entity and period
+turnover.inconsistent      error     ``X_prev_end`` differs from the previous period's ``X``
+outlier                    warning   robust z-score above the threshold within variable, sector, period
+=========================  ========  =========================================================================
+
+Which variables apply to a sector is computed from the framework (:func:`applicable_variables`): the
+variable's own ``sectors`` must include the sector (or be empty) *and* some indicator applicable to that
+sector must read it (formula, sector variant or roll-up). The questionnaire template uses the same rule.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..catalog.formula import parse as parse_formula
+from ..catalog.models import SECTORS, Framework, Indicator, Variable
+from ..errors import Problem
+from ..geo.regions import resolve_many
+from .units import UnitError, conversion_factor
+
+__all__ = [
+    "LONG_COLUMNS",
+    "CLEAN_COLUMNS",
+    "CollectProblem",
+    "applicable_variables",
+    "carry_over_pairs",
+    "errors_in",
+    "period_kind",
+    "previous_period",
+    "validate",
+    "variable_feeds",
+]
+
+Severity = Literal["error", "warning"]
+
+#: the columns of the long frame every reader returns (``raw`` keeps the cell text as received)
+LONG_COLUMNS = [
+    "entity_kind", "entity_id", "period", "variable", "value", "unit", "source",
+    "file", "sheet", "row", "column", "raw",
+]  # fmt: skip
+CLEAN_COLUMNS = [
+    "entity_kind", "entity_id", "period", "variable", "value", "unit", "value_norm", "unit_norm",
+    "source", "status", "flag_reason", "file", "sheet", "row", "column", "raw",
+]  # fmt: skip
+ENTITY_KINDS = ("institution", "region", "industry")
+WHERE_KEYS = ("file", "sheet", "row", "column", "entity", "period", "variable", "indicator")
+
+
+@dataclass(frozen=True)
+class CollectProblem(Problem):
+    """A :class:`Problem` with a severity: ``error`` rejects the import, ``warning`` is stored flagged."""
+
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {super().__str__()}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, **super().as_dict()}
+
+
+def problem(rule: str, message: str, severity: Severity = "error", **where: Any) -> CollectProblem:
+    """A problem whose ``where`` holds the conventional keys (absent ones are None)."""
+    w: dict[str, Any] = {k: None for k in WHERE_KEYS}
+    for k, v in where.items():
+        w[k] = None if _isna(v) else v
+    return CollectProblem(rule=rule, message=message, where=w, severity=severity)
+
+
+def errors_in(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that reject an import (severity error; a plain Problem counts as an error)."""
+    return [p for p in problems if getattr(p, "severity", "error") == "error"]
+
+
+def _isna(v: Any) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---- periods ----------------------------------------------------------------------------------------
+_PERIODS = (
+    ("annual", re.compile(r"^(19|20|21)\d{2}$")),
+    ("quarterly", re.compile(r"^(19|20|21)\d{2}Q[1-4]$")),
+    ("monthly", re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")),
+)
+
+
+def normalise_period(value: Any) -> str:
+    """``2024``, ``2024.0``, `` 2024q1 `` → ``'2024'``, ``'2024Q1'`` (anything else: its text)."""
+    if _isna(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    s = str(value).strip()
+    if re.fullmatch(r"\d{4}\.0+", s):
+        s = s.split(".")[0]
+    return s.upper() if re.fullmatch(r"\d{4}q[1-4]", s, re.I) else s
+
+
+def period_kind(code: str) -> str | None:
+    """``'2024'`` annual, ``'2024Q1'`` quarterly, ``'2024-03'`` monthly; None when malformed."""
+    if not isinstance(code, str):
+        return None
+    for kind, pattern in _PERIODS:
+        if pattern.match(code):
+            return kind
+    return None
+
+
+def previous_period(code: str) -> str | None:
+    """The period before ``code`` of the same kind (``2024`` → ``2023``, ``2024Q1`` → ``2023Q4``)."""
+    kind = period_kind(code)
+    if kind == "annual":
+        return str(int(code) - 1)
+    if kind == "quarterly":
+        y, q = int(code[:4]), int(code[5])
+        return f"{y - 1}Q4" if q == 1 else f"{y}Q{q - 1}"
+    if kind == "monthly":
+        y, m = int(code[:4]), int(code[5:])
+        return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+    return None
+
+
+# ---- what the framework says about variables ---------------------------------------------------------
+@lru_cache(maxsize=1024)
+def _names(text: str) -> frozenset[str]:
+    return parse_formula(text).names
+
+
+def _indicator_names(fw: Framework, ind: Indicator, sector: str | None, depth: int = 0) -> set[str]:
+    """Names (variables, parameters) an indicator reads for ``sector`` (None: any sector)."""
+    out: set[str] = set()
+    if ind.formula:
+        out |= _names(ind.formula)
+    for v in ind.variants:
+        if sector is None or sector in v.sectors:
+            out |= _names(v.formula)
+    if ind.rollup is not None:
+        r = ind.rollup
+        for text in (r.numerator, r.denominator, r.condition):
+            if text:
+                out |= _names(text)
+        if r.of:
+            var_names = {v.name for v in fw.variables}
+            if r.of in var_names:
+                out.add(r.of)
+            elif depth < 5:
+                try:
+                    out |= _indicator_names(fw, fw.indicator(r.of), sector, depth + 1)
+                except KeyError:
+                    pass
+    return out
+
+
+def variable_feeds(framework: Framework, sector: str | None = None) -> dict[str, list[str]]:
+    """variable → codes of the indicators applicable to ``sector`` that read it (None: any sector)."""
+    var_names = {v.name for v in framework.variables}
+    feeds: dict[str, list[str]] = {}
+    for ind in framework.indicators():
+        if sector is not None and not ind.applies_to(sector):
+            continue
+        for name in sorted(_indicator_names(framework, ind, sector) & var_names):
+            feeds.setdefault(name, []).append(ind.code)
+    return feeds
+
+
+def applicable_variables(
+    framework: Framework, sector: str, *, entity_kind: str = "institution"
+) -> list[tuple[Variable, list[str]]]:
+    """The raw variables asked of an entity of ``sector``, in framework order, with the indicators each feeds.
+
+    A variable applies when its ``sectors`` is empty or contains ``sector`` and some indicator applicable
+    to ``sector`` reads it (its formula, its variant for the sector, or its roll-up).
+    """
+    feeds = variable_feeds(framework, sector)
+    return [
+        (v, feeds[v.name])
+        for v in framework.variables
+        if v.entity == entity_kind and (not v.sectors or sector in v.sectors) and v.name in feeds
+    ]
+
+
+def carry_over_pairs(framework: Framework) -> list[tuple[str, str]]:
+    """``(X_prev_end, X)`` pairs: a variable that restates last period's value of another one.
+
+    The catalog has no explicit field for this; the naming convention ``<name>_prev_end`` is the link
+    (``fintech_staff_prev_end`` → ``fintech_staff``, the turnover inputs of J-A2B2-C3).
+    """
+    names = {v.name for v in framework.variables}
+    return [(n, n[: -len("_prev_end")]) for n in sorted(names) if n.endswith("_prev_end") and n[: -len("_prev_end")] in names]
+
+
+def suggest(name: str, choices: Iterable[str]) -> str | None:
+    hits = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    s = suggest(name, choices)
+    return f"; did you mean {s!r}?" if s else ""
+
+
+# ---- validation -------------------------------------------------------------------------------------
+def _where(row: Any, feeds: dict[str, list[str]], **over: Any) -> dict[str, Any]:
+    var = row.variable if isinstance(row.variable, str) else None
+    w = {
+        "file": row.file, "sheet": row.sheet, "row": row.row, "column": row.column,
+        "entity": row.entity_id, "period": row.period, "variable": var,
+        "indicator": ", ".join(feeds.get(var, [])) or None,
+    }  # fmt: skip
+    w.update(over)
+    return w
+
+
+def _loc(row: Any) -> str:
+    parts = [str(row.file)] if not _isna(row.file) and row.file else []
+    if not _isna(row.sheet) and row.sheet:
+        parts.append(f"sheet {row.sheet}")
+    if not _isna(row.row):
+        parts.append(f"row {int(row.row)}")
+    return " ".join(parts) or "(no location)"
+
+
+def _prepare(long_df: pd.DataFrame) -> pd.DataFrame:
+    df = long_df.copy().reset_index(drop=True)
+    for c in LONG_COLUMNS:
+        if c not in df.columns:
+            df[c] = np.nan
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    for c in ("entity_kind", "entity_id", "variable", "unit"):
+        t = df[c].astype("str").str.strip()
+        df[c] = t.where(t != "")
+    for c in ("source", "file", "sheet", "column", "raw"):
+        df[c] = df[c].astype("str")
+    df["period"] = normalise_periods(df["period"])
+    df["row"] = pd.to_numeric(df["row"], errors="coerce").astype("Int64")
+    return df
+
+
+def normalise_periods(col: pd.Series) -> pd.Series:
+    """Vectorised :func:`normalise_period` (missing → ''), computed once per distinct value."""
+    t = col.astype("str")
+    uniq = t.unique()
+    mapping = {u: normalise_period(u) for u in uniq if isinstance(u, str)}
+    if all(k == v for k, v in mapping.items()) and not t.isna().any():
+        return t
+    return t.map(mapping).fillna("").astype("str")
+
+
+_TYPES = ("count", "money", "ratio", "share", "time", "level", "binary", "score", "number")
+_T = {t: i for i, t in enumerate(_TYPES)}
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    return np.asarray(codes), np.asarray(uniq, dtype=object)
+
+
+def validate(
+    long_df: pd.DataFrame,
+    framework: Framework,
+    institutions: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    *,
+    outlier_threshold: float = 5.0,
+    outlier_min_group: int = 5,
+) -> tuple[pd.DataFrame, list[CollectProblem]]:
+    """Check every row of ``long_df`` against ``framework``; return ``(clean, problems)`` (module doc).
+
+    ``institutions`` (columns ``id``, ``sector``; optional ``name_zh``, ``name_en``) enables the entity and
+    sector checks and the per-sector outlier groups; ``previous`` (a clean long frame of earlier periods)
+    enables the cross-period turnover check. Without them those checks are skipped, not guessed.
+    """
+    df = _prepare(long_df)
+    incoming_status = long_df["status"].to_numpy(dtype=object) if "status" in long_df.columns else None
+    incoming_reason = long_df["flag_reason"].to_numpy(dtype=object) if "flag_reason" in long_df.columns else None
+    n = len(df)
+    bad = np.zeros(n, dtype=bool)
+    out: list[CollectProblem] = []
+    vars_by_name = {v.name: v for v in framework.variables}
+    feeds_all = variable_feeds(framework)
+
+    def add(rule: str, mask: np.ndarray, make: Any, severity: Severity = "error") -> None:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        for r in df.iloc[idx].itertuples():
+            msg, over = make(r)
+            out.append(problem(rule, msg, severity, **_where(r, feeds_all, **over)))
+        if severity == "error":
+            bad[idx] = True
+
+    # per-variable attributes, looked up through the codes of the distinct variable names
+    vcode, vuniq = _codes(df["variable"])
+    vobj = [vars_by_name.get(u) for u in vuniq]
+
+    def per_var(f: Any, default: Any, dtype: Any) -> np.ndarray:
+        table = np.array([f(v) if v is not None else default for v in vobj] + [default], dtype=dtype)
+        return table[np.where(vcode >= 0, vcode, len(vobj))]
+
+    known_var = per_var(lambda v: True, False, bool)
+    vtype = per_var(lambda v: _T[v.type], -1, np.int64)
+    vmin = per_var(lambda v: _num(v.min), np.nan, float)
+    vmax = per_var(lambda v: _num(v.max), np.nan, float)
+    declared = per_var(lambda v: v.entity, None, object)
+
+    # 1. variables
+    add("variable.unknown", ~known_var, lambda r: (
+        f"unknown variable {r.variable!r} (not in {framework.id}@{framework.version})"
+        + _did_you_mean(r.variable if isinstance(r.variable, str) else "", vars_by_name), {}))
+
+    # 2. entity kinds
+    kcode, kuniq = _codes(df["entity_kind"])
+    blank_kind = kcode < 0
+    kind_ok = np.array([k in ENTITY_KINDS for k in kuniq] + [True], dtype=bool)[np.where(kcode >= 0, kcode, len(kuniq))]
+    bad_kind = ~blank_kind & ~kind_ok
+    add("entity.kind", bad_kind, lambda r: (
+        f"unknown entity kind {r.entity_kind!r} (one of {', '.join(ENTITY_KINDS)})", {}))
+    kuniq_ext = np.append(kuniq, None).astype(object)
+    kind = np.where(blank_kind, declared, kuniq_ext[np.where(kcode >= 0, kcode, len(kuniq))])
+    wrong_kind = known_var & ~bad_kind & ~blank_kind & (kind != declared)
+    add("entity.kind", wrong_kind, lambda r: (
+        f"variable {r.variable} is measured on a {vars_by_name[r.variable].entity}, "
+        f"but the row gives entity kind {r.entity_kind!r} for {r.entity_id!r}", {}))
+    if blank_kind.any():
+        df["entity_kind"] = pd.Series(kind, dtype="object").astype("str")
+
+    # 3. periods
+    pcode, puniq = _codes(df["period"])
+    p_ok = np.array([period_kind(p) is not None for p in puniq] + [False], dtype=bool)
+    bad_period = ~p_ok[np.where(pcode >= 0, pcode, len(puniq))]
+    add("period.invalid", bad_period, lambda r: (
+        f"period {r.period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", {}))
+
+    # 4. entities (resolved once per distinct id)
+    ecode, euniq = _codes(df["entity_id"])
+    no_entity = ecode < 0
+    add("entity.unknown", no_entity, lambda r: ("the entity is empty", {}))
+    sector_of: dict[str, str] = {}
+    is_region = (kind == "region") & ~no_entity
+    is_industry = (kind == "industry") & ~no_entity
+    is_inst = (kind == "institution") & ~no_entity
+    new_id = euniq.copy()  # corrected ids per distinct id (region prefix, institution name → id)
+    changed = False
+    if is_region.any():
+        reg_u = np.unique(ecode[is_region])
+        mapping, _ = resolve_many([euniq[c] for c in reg_u])
+        unresolved_u = np.array([euniq[c] not in mapping for c in reg_u])
+        unresolved = is_region & np.isin(ecode, reg_u[unresolved_u])
+        inst_ids = set(institutions["id"].astype(str).str.strip()) if institutions is not None else set()
+        inst_like = unresolved & np.isin(ecode, [c for c in reg_u[unresolved_u] if euniq[c] in inst_ids])
+        add("entity.kind", inst_like, lambda r: (
+            f"{r.entity_id!r} is an institution, but variable {r.variable} is measured on a region", {}))
+        add("entity.unknown", unresolved & ~inst_like, lambda r: (
+            f"region {r.entity_id!r} is not a known Chinese province (name or GB/T 2260 code)", {}))
+        region_fix = {c: mapping[euniq[c]][:2] for c in reg_u if euniq[c] in mapping}
+    else:
+        region_fix = {}
+    if is_industry.any():
+        ind_bad_u = np.array([u not in SECTORS for u in euniq] + [False])
+        add("entity.unknown", is_industry & ind_bad_u[np.where(ecode >= 0, ecode, len(euniq))], lambda r: (
+            f"industry {r.entity_id!r} is not a sector ({', '.join(SECTORS)})", {}))
+    inst_fix: dict[int, str] = {}
+    if institutions is not None and is_inst.any():
+        inst = institutions.copy()
+        inst["id"] = inst["id"].astype(str).str.strip()
+        sectors = inst["sector"] if "sector" in inst.columns else pd.Series([None] * len(inst))
+        sector_of = {i: (s if isinstance(s, str) else None) for i, s in zip(inst["id"], sectors, strict=True)}
+        alias: dict[str, str] = {}
+        for col in ("name_zh", "name_en"):
+            if col in inst.columns:
+                for i, name in zip(inst["id"], inst[col], strict=False):
+                    if isinstance(name, str) and name.strip():
+                        alias.setdefault(name.strip(), i)
+        inst_u = np.unique(ecode[is_inst])
+        unknown_u = []
+        for c in inst_u:
+            u = euniq[c]
+            if u in sector_of:
+                continue
+            if u in alias:
+                inst_fix[c] = alias[u]
+            else:
+                unknown_u.append(c)
+        if unknown_u:
+            regions, _ = resolve_many([euniq[c] for c in unknown_u])
+            choices = list(sector_of) + list(alias)
+
+            def unknown_msg(r: Any) -> tuple[str, dict]:
+                if r.entity_id in regions:
+                    return (f"{r.entity_id!r} names a region ({regions[r.entity_id]}), but variable "
+                            f"{r.variable} is measured on an institution", {})
+                return (f"unknown institution {r.entity_id!r} (not in the institutions table)"
+                        + _did_you_mean(r.entity_id, choices), {})
+
+            unknown = is_inst & np.isin(ecode, unknown_u)
+            region_like = unknown & np.isin(ecode, [c for c in unknown_u if euniq[c] in regions])
+            add("entity.kind", region_like, unknown_msg)
+            add("entity.unknown", unknown & ~region_like, unknown_msg)
+    for c, v in {**region_fix, **inst_fix}.items():
+        new_id[c] = v
+        changed = True
+    if changed:
+        fix_rows = (is_region & np.isin(ecode, list(region_fix))) | (is_inst & np.isin(ecode, list(inst_fix)))
+        ids = df["entity_id"].to_numpy(dtype=object)
+        ids[fix_rows] = new_id[ecode[fix_rows]]
+        df["entity_id"] = pd.Series(ids, dtype="object").astype("str")
+        ecode, euniq = _codes(df["entity_id"])
+
+    # 5. units (one conversion per distinct variable and unit)
+    usable = known_var & ~bad_kind & ~wrong_kind
+    ucode, uuniq = _codes(df["unit"])
+    pair = np.where(vcode >= 0, vcode, len(vuniq)).astype(np.int64) * (len(uuniq) + 1) + np.where(ucode >= 0, ucode, len(uuniq))
+    pcodes, pu = pd.factorize(pair)
+    fac = np.full(len(pu), np.nan)
+    for j, key in enumerate(pu):
+        vi, ui = divmod(int(key), len(uuniq) + 1)
+        if vi >= len(vuniq) or vobj[vi] is None:
+            continue
+        unit = uuniq[ui] if ui < len(uuniq) else None
+        var = vobj[vi]
+        try:
+            fac[j] = conversion_factor(unit, var.unit, variable=var.name)
+        except UnitError as exc:
+            add(exc.problems[0].rule, usable & (pcodes == j), lambda r, e=exc: (e.problems[0].message, {}))
+    factor = np.where(usable, fac[pcodes], np.nan)
+    df["value_norm"] = df["value"].to_numpy() * factor
+    unit_norm = per_var(lambda v: v.unit, None, object)
+    df["unit_norm"] = pd.Series(unit_norm, dtype="object").astype("str")
+
+    # 6. types and ranges (on the converted value)
+    x = df["value_norm"].to_numpy()
+    has = ~np.isnan(x) & ~bad
+    with np.errstate(invalid="ignore"):
+        infinite = has & ~np.isfinite(x)
+        add("value.not_finite", infinite, lambda r: (f"value {r.value} is not a finite number", {}))
+        has &= ~infinite
+        whole_type = (vtype == _T["count"]) | (vtype == _T["level"])
+        rounded = np.round(x)
+        not_whole = has & whole_type & (np.abs(x - rounded) > 1e-9 * np.maximum(1.0, np.abs(x)))
+        add("type.not_whole", not_whole, lambda r: (
+            f"{r.variable} is a {vars_by_name[r.variable].type} and must be a whole number, got {r.value_norm:g}"
+            f" {r.unit_norm}", {}))
+        snap = has & whole_type & ~not_whole
+        x = np.where(snap, rounded, x)
+        df["value_norm"] = x
+        is_bin = has & (vtype == _T["binary"])
+        add("type.binary", is_bin & ~np.isin(x, [0.0, 1.0]), lambda r: (
+            f"{r.variable} is yes/no: give 1 (yes/是) or 0 (no/否), got {_show(r)}", {}))
+        is_level = has & (vtype == _T["level"]) & ~not_whole
+        lvl_out = is_level & ((x < np.nan_to_num(vmin, nan=-np.inf)) | (x > np.nan_to_num(vmax, nan=np.inf)))
+        add("range.level", lvl_out, lambda r: (
+            f"{r.variable} is a level on the scale {_fmt(vars_by_name[r.variable].min)}.."
+            f"{_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}", {}))
+        is_share = has & (vtype == _T["share"])
+        lo = np.maximum(np.nan_to_num(vmin, nan=0.0), 0.0)
+        hi = np.minimum(np.nan_to_num(vmax, nan=1.0), 1.0)
+        share_out = is_share & ((x < lo) | (x > hi))
+        add("range.share", share_out, lambda r: (
+            f"{r.variable} is a share between 0 and 1, got {r.value_norm:g}"
+            + ("; it looks like a percentage: give the unit '%' to have it divided by 100"
+               if 1 < r.value_norm <= 100 else ""), {}))
+        rest = has & ~is_bin & ~is_level & ~is_share & ~not_whole
+        neg = rest & (x < 0) & (np.nan_to_num(vmin, nan=-np.inf) >= 0)
+        add("range.negative", neg, lambda r: (
+            f"{r.variable} ({vars_by_name[r.variable].type}) cannot be negative, got {_show(r)}", {}))
+        below = rest & ~neg & (x < np.nan_to_num(vmin, nan=-np.inf))
+        add("range.min", below, lambda r: (
+            f"{r.variable} must be >= {_fmt(vars_by_name[r.variable].min)}, got {r.value_norm:g}", {}))
+        above = rest & (x > np.nan_to_num(vmax, nan=np.inf))
+        add("range.max", above, lambda r: (
+            f"{r.variable} must be <= {_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}", {}))
+
+    # 7. duplicates (same entity, period and variable): every row of the group is named
+    kcode2, _ = _codes(df["entity_kind"])
+    keyed = known_var & ~no_entity
+    key_arr = np.stack([kcode2, ecode, pcode, vcode], axis=1)
+    dup = keyed & pd.DataFrame(key_arr).duplicated(keep=False).to_numpy()
+    if dup.any():
+        key = ["entity_kind", "entity_id", "period", "variable"]
+        groups = df[dup].groupby(key, sort=False, dropna=False).groups
+        for (_, ent, per, var), idx in groups.items():
+            rows = df.loc[idx]
+            first = rows.iloc[0]
+            others = "; ".join(f"{_loc(r)} (value {_show(r)})" for r in rows.itertuples())
+            for r in rows.iloc[1:].itertuples():
+                out.append(problem(
+                    "duplicate",
+                    f"{var} for {ent} in {per} is given {len(rows)} times: {others}",
+                    **_where(r, feeds_all, also=f"{_loc(first)}"),
+                ))
+            bad[np.asarray(idx)] = True
+
+    # 8. sector applicability
+    sec_u = np.array([sector_of.get(u) for u in euniq] + [None], dtype=object)
+    sec = sec_u[np.where(ecode >= 0, ecode, len(euniq))] if sector_of else np.full(n, None, dtype=object)
+    if sector_of:
+        unknown_sector = is_inst & np.array([s is not None and s not in SECTORS for s in sec_u])[
+            np.where(ecode >= 0, ecode, len(euniq))]
+        add("entity.unknown", unknown_sector, lambda r: (
+            f"institution {r.entity_id!r} has sector {sector_of.get(r.entity_id)!r}, not one of "
+            f"{', '.join(SECTORS)}", {}))
+        applicable = {s: {v.name for v, _ in applicable_variables(framework, s)} for s in SECTORS}
+        # table: (sector index, variable code) -> applicable
+        sidx = {s: i for i, s in enumerate(SECTORS)}
+        app_tab = np.zeros((len(SECTORS) + 1, len(vuniq) + 1), dtype=bool)
+        for s, names in applicable.items():
+            for j, u in enumerate(vuniq):
+                app_tab[sidx[s], j] = u in names
+        srow = np.array([sidx.get(s, len(SECTORS)) if isinstance(s, str) else len(SECTORS) for s in sec_u])[
+            np.where(ecode >= 0, ecode, len(euniq))]
+        in_sector = srow < len(SECTORS)
+        not_app = is_inst & known_var & in_sector & ~app_tab[srow, np.where(vcode >= 0, vcode, len(vuniq))]
+        add("variable.not_applicable", not_app, lambda r: (
+            f"{r.variable} is not asked of a {sector_of[r.entity_id]} institution "
+            f"(variable sectors: {', '.join(vars_by_name[r.variable].sectors) or 'all'}; no indicator for "
+            f"{sector_of[r.entity_id]} reads it)", {}))
+
+    # 9. part <= whole (same entity, period)
+    ok_rows = ~bad & ~np.isnan(df["value_norm"].to_numpy())
+    ekey = ["entity_kind", "entity_id", "period"]
+    vpos = {u: i for i, u in enumerate(vuniq)}
+    for v in framework.variables:
+        if not v.part_of or v.name not in vpos or v.part_of not in vpos:
+            continue
+        pi = np.flatnonzero(ok_rows & (vcode == vpos[v.name]))
+        wi = np.flatnonzero(ok_rows & (vcode == vpos[v.part_of]))
+        if not len(pi) or not len(wi):
+            continue
+        parts, wholes = df.iloc[pi], df.iloc[wi]
+        m = parts.reset_index().merge(wholes.reset_index(), on=ekey, suffixes=("", "_w"))
+        over = m[m["value_norm"] > m["value_norm_w"] * (1 + 1e-9) + 1e-12]
+        for r in over.itertuples():
+            wl = " ".join(x for x in (r.file_w if isinstance(r.file_w, str) else "",
+                                      f"sheet {r.sheet_w}" if isinstance(r.sheet_w, str) else "",
+                                      f"row {r.row_w}" if not _isna(r.row_w) else "") if x)
+            out.append(problem(
+                "part_of.exceeds",
+                f"{v.name} = {r.value_norm:g} exceeds its whole {v.part_of} = {r.value_norm_w:g} ({v.unit}) "
+                f"for {r.entity_id} in {r.period} (whole at {wl or 'another row'})",
+                **_where(r, feeds_all),
+            ))
+            bad[[r.index, r.index_w]] = True
+
+    # 10. carry-over (turnover) consistency across periods
+    pairs_co = [(a, b) for a, b in carry_over_pairs(framework) if a in vpos]
+    if pairs_co:
+        cur = df[~bad & ~np.isnan(df["value_norm"].to_numpy())]
+        pool = [cur.assign(origin="this import")]
+        if previous is not None and len(previous):
+            prev = _prepare(previous)
+            if "value_norm" in previous.columns:
+                prev["value_norm"] = pd.to_numeric(previous["value_norm"].to_numpy(), errors="coerce")
+            else:
+                prev["value_norm"] = prev["value"]
+            prev["entity_kind"] = prev["entity_kind"].fillna("institution")
+            pool.append(prev.assign(origin="previous data"))
+        allv = pd.concat(pool, ignore_index=False)
+        for carried, src in pairs_co:
+            now = cur[cur["variable"] == carried].copy()
+            if now.empty:
+                continue
+            now["prev_period"] = now["period"].map(previous_period)
+            then = allv[allv["variable"] == src].drop_duplicates(["entity_kind", "entity_id", "period"])
+            m = now.reset_index().merge(
+                then, left_on=["entity_kind", "entity_id", "prev_period"], right_on=["entity_kind", "entity_id", "period"],
+                suffixes=("", "_p"))
+            diff = m[(m["value_norm"] - m["value_norm_p"]).abs() > 0.5 + 1e-9 * m["value_norm_p"].abs()]
+            for r in diff.itertuples():
+                ploc = (f"{r.file_p if isinstance(r.file_p, str) else r.origin} row {r.row_p}"
+                        if not _isna(r.row_p) else str(r.origin))
+                out.append(problem(
+                    "turnover.inconsistent",
+                    f"{carried} = {r.value_norm:g} for {r.entity_id} in {r.period}, but {src} for "
+                    f"{r.prev_period} was {r.value_norm_p:g} ({ploc}); they must be equal",
+                    **_where(r, feeds_all),
+                ))
+                bad[r.index] = True
+
+    # 11. outliers: robust z within variable, sector and period (flag, keep)
+    status = np.full(n, "ok", dtype=object)
+    reason_arr = np.full(n, None, dtype=object)
+    if incoming_status is not None:  # a reader may have flagged rows already (public data conflicts)
+        flagged_in = np.array([s == "flagged" for s in incoming_status], dtype=bool)
+        status[flagged_in] = "flagged"
+        if incoming_reason is not None:
+            reason_arr[flagged_in] = incoming_reason[flagged_in]
+    keep = ~bad
+    log_t = np.isin(vtype, [_T["count"], _T["money"], _T["time"], _T["number"]])
+    lin_t = np.isin(vtype, [_T["score"], _T["share"], _T["ratio"]])
+    cand = keep & ~np.isnan(x) & (log_t | lin_t)
+    if cand.any():
+        ci = np.flatnonzero(cand)
+        xv = x[ci]
+        lg = log_t[ci]
+        xt = np.where(lg & (xv >= 0), np.log1p(np.clip(xv, 0, None)), xv)
+        scode = np.array([sidx_any(s) for s in sec_u])[np.where(ecode >= 0, ecode, len(euniq))][ci]
+        gkey = pd.DataFrame({"k": kcode2[ci], "v": vcode[ci], "s": scode, "p": pcode[ci]})
+        gid = gkey.groupby(["k", "v", "s", "p"], sort=False).ngroup().to_numpy()
+        sx = pd.Series(xt)
+        g = sx.groupby(gid)
+        size = g.transform("size").to_numpy()
+        med = g.transform("median").to_numpy()
+        dev = np.abs(xt - med)
+        gd = pd.Series(dev).groupby(gid)
+        mad = gd.transform("median").to_numpy()
+        meanad = gd.transform("mean").to_numpy()
+        scale = np.where(mad > 0, mad / 0.6745, meanad * 1.2533141373155)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(scale > 0, (xt - med) / scale, 0.0)
+        flag = (size >= outlier_min_group) & (np.abs(z) > outlier_threshold)
+        if flag.any():
+            medv = pd.Series(xv).groupby(gid).transform("median").to_numpy()
+            fi = ci[flag]
+            fdf = df.iloc[fi]
+            reasons = [
+                f"robust z-score {zi:+.1f} (|z| > {outlier_threshold:g}) within {var}, {sct or 'all sectors'}, "
+                f"{per}: value {val:g} vs median {md:g} of {int(sz)} {'log-' if lgi else ''}values"
+                for zi, lgi, sct, md, sz, var, per, val in zip(
+                    z[flag], lg[flag], sec[fi], medv[flag], size[flag],
+                    fdf["variable"], fdf["period"], x[fi], strict=True)
+            ]
+            status[fi] = "flagged"
+            reason_arr[fi] = [rs if _isna(p) or not p else f"{p}; {rs}" for p, rs in zip(reason_arr[fi], reasons, strict=True)]
+            for rt, rs in zip(fdf.itertuples(), reasons, strict=True):
+                out.append(problem("outlier", rs + "; kept and flagged for review", "warning", **_where(rt, feeds_all)))
+    df["status"] = status
+    df["flag_reason"] = reason_arr
+
+    clean = df.loc[~bad, CLEAN_COLUMNS].reset_index(drop=True)
+    out.sort(key=lambda p: (str(p.where.get("file") or ""), str(p.where.get("sheet") or ""),
+                            _rownum(p.where.get("row"))))
+    return clean, out
+
+
+def sidx_any(s: Any) -> int:
+    return SECTORS.index(s) if isinstance(s, str) and s in SECTORS else len(SECTORS)
+
+
+def _rownum(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.inf
+
+
+def _num(v: float | None) -> float:
+    return np.nan if v is None else float(v)
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _show(r: Any) -> str:
+    raw = getattr(r, "raw", None)
+    if isinstance(raw, str) and raw.strip():
+        return repr(raw)
+    v = getattr(r, "value", None)
+    u = getattr(r, "unit", None)
+    if _isna(v):
+        return "(missing)"
+    return f"{v:g}" + (f" {u}" if u else "")
