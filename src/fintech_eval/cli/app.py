@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..errors import FintechEvalError
-from . import catalog, engine
+from . import catalog, data, engine
 from .output import report_error
 
 app = typer.Typer(
@@ -20,6 +20,9 @@ app = typer.Typer(
 app.add_typer(catalog.app, name="catalog")
 app.command("evaluate")(engine.evaluate_cmd)
 app.command("weights")(engine.weights_cmd)
+app.command("import")(data.import_cmd)
+app.command("indicators")(data.indicators_cmd)
+app.command("template")(data.template_cmd)
 
 
 @app.callback()
