@@ -102,20 +102,49 @@ def _impute(st: State, method: str = "mean", **params: Any) -> None:
 
 
 @STAGES.register("treat", registry=TREATERS)
-def _treat(st: State, method: str = "coinr", **params: Any) -> None:
-    """Outlier treatment; ``treat_details`` and ``treat_points`` record what was done where."""
-    r = treat(st.data, method, **params)
-    st.records["treat_details"] = r.details
-    st.records["treat_points"] = r.points
-    st.push("Treated", r.data)
+def _treat(st: State, method: str = "coinr", by: str | None = None, **params: Any) -> None:
+    """Outlier treatment (within each group of ``by`` if given); ``treat_details`` and ``treat_points``
+    record what was done where."""
+    details: list[pd.DataFrame] = []
+    points: list[pd.DataFrame] = []
+
+    def run(d: pd.DataFrame) -> pd.DataFrame:
+        r = treat(d, method, **params)
+        det = r.details.copy()
+        if by is not None:
+            det.insert(0, by, st.groups.loc[d.index[0], by] if len(d) else None)
+        details.append(det)
+        points.append(r.points)
+        return r.data
+
+    out = _by_group(st, by, "treat", run)
+    st.records["treat_details"] = pd.concat(details) if details else pd.DataFrame()
+    st.records["treat_points"] = pd.concat(points) if points else pd.DataFrame()
+    st.push("Treated", out)
+
+
+def _by_group(st: State, by: str | None, stage: str, fn) -> pd.DataFrame:
+    """Apply ``fn`` to the whole data, or separately to the units of each group of the column ``by``
+    (e.g. ``sector``: an indicator defined differently per sector is only compared within it)."""
+    if by is None:
+        return fn(st.data)
+    if by not in st.groups:
+        raise SpecError(f"{stage}: no group column {by!r}; have {', '.join(map(str, st.groups.columns)) or 'none'}", step=stage, parameter="by")
+    key = st.groups[by]
+    parts = [fn(st.data[(key == g).to_numpy()]) for g in pd.unique(key.dropna())]
+    ungrouped = st.data[key.isna().to_numpy()]
+    if len(ungrouped):
+        raise SpecError(f"{stage}: {len(ungrouped)} unit(s) have no {by!r} group, e.g. {ungrouped.index[0]}", step=stage, parameter="by")
+    return pd.concat(parts).loc[st.data.index]
 
 
 @STAGES.register("normalise", aliases=["normalize"], registry=NORMALISERS)
-def _normalise(st: State, method: str = "minmax", range: list[float] | None = None, **params: Any) -> None:  # noqa: A002
-    """Normalise (directions applied first); ``range`` is a synonym of min-max's ``l_u``."""
+def _normalise(st: State, method: str = "minmax", range: list[float] | None = None, by: str | None = None, **params: Any) -> None:  # noqa: A002
+    """Normalise (directions applied first); ``range`` is a synonym of min-max's ``l_u``; ``by`` a group column
+    to normalise within (e.g. sector)."""
     if range is not None:
         params["l_u"] = tuple(range)
-    st.push("Normalised", normalise(st.data, st.tree.directions, method, **params))
+    st.push("Normalised", _by_group(st, by, "normalise", lambda d: normalise(d, st.tree.directions, method, **params)))
 
 
 @STAGES.register("weight", aliases=["weights"], registry=WEIGHTS)

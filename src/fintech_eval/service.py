@@ -93,3 +93,56 @@ def derive_from_db(db: str | None, framework: Framework | str = "jrt0201-2020", 
     obs = obs.rename(columns={"value_norm": "value"})
     inst = inst.rename(columns={"id": "entity_id"})
     return derive_all(obs, inst, fw, params)
+
+
+#: The default evaluation of a JR/T 0201 block. The standard defines no weights, normalisation or
+#: aggregation (jrt0201.md §1.1), so this is our documented choice, overridable with ``steps``:
+#: outliers treated as COINr does and indicators min-max normalised to 0-100 within each sector (J-A3B2-C6
+#: is measured in different units per sector, and peers are compared within their sector), equal weights,
+#: arithmetic mean with not-applicable indicators left out and a unit's aggregate missing when less than
+#: half of its applicable indicators have data.
+DEFAULT_BLOCK_STEPS: list[dict[str, Any]] = [
+    {"treat": {"method": "coinr", "by": "sector"}},
+    {"normalise": {"method": "minmax", "range": [0, 100], "by": "sector"}},
+    {"aggregate": {"method": "amean", "dat_thresh": 0.5}},
+]
+
+
+def evaluate_block(
+    panel: pd.DataFrame,
+    framework: Framework | str,
+    block: str,
+    *,
+    period: str,
+    groups: pd.DataFrame | None = None,
+    steps: list[dict[str, Any]] | None = None,
+    name: str | None = None,
+):
+    """Score one block (J institutions, H industries, Q regions) of a derived panel for one period.
+
+    ``groups``: columns per entity (e.g. sector, region_code) used by ``by`` steps and group ranks.
+    Not-applicable indicators are excluded per entity (weights renormalised), never counted as missing.
+    """
+    from .derive import to_engine_panel
+    from .pipeline import evaluate
+    from .tree import Tree
+
+    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    tree = Tree.from_framework(fw, block)
+    ep = to_engine_panel(panel, block, period=period)
+    data = ep.data.reindex(columns=tree.indicators).astype(float)
+    mask = ep.not_applicable.reindex(columns=tree.indicators, fill_value=False).astype(bool)
+    data.index = data.index.astype(str).rename("uCode")
+    mask.index = data.index
+    grp = (groups.reindex(data.index) if groups is not None else pd.DataFrame(index=data.index))
+    if steps is None:
+        steps = DEFAULT_BLOCK_STEPS if "sector" in grp else [
+            {k: {kk: vv for kk, vv in v.items() if kk != "by"}} for s in DEFAULT_BLOCK_STEPS for k, v in s.items()
+        ]
+    spec = {
+        "name": name or f"{fw.id} block {block}, {period}",
+        "data": {"format": "frame"},
+        "steps": steps,
+        "ranks": {"groups": [c for c in ("sector", "region_code") if c in grp]},
+    }
+    return evaluate(spec, frames={"data": data, "tree": tree, "groups": grp, "not_applicable": mask})
