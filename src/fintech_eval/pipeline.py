@@ -102,13 +102,29 @@ def _impute(st: State, method: str = "mean", **params: Any) -> None:
 
 
 @STAGES.register("treat", registry=TREATERS)
-def _treat(st: State, method: str = "coinr", by: str | None = None, **params: Any) -> None:
+def _treat(st: State, method: str = "coinr", by: str | None = None, skip_sparse: bool = False, **params: Any) -> None:
     """Outlier treatment (within each group of ``by`` if given); ``treat_details`` and ``treat_points``
-    record what was done where."""
+    record what was done where. ``skip_sparse``: indicators with fewer than 4 values in a group (e.g. not
+    applicable to that sector) are left untreated with a warning instead of stopping the run."""
     details: list[pd.DataFrame] = []
     points: list[pd.DataFrame] = []
 
     def run(d: pd.DataFrame) -> pd.DataFrame:
+        if skip_sparse:
+            n = d.notna().sum()
+            sparse = n.index[n < 4].tolist()
+            if sparse:
+                label = f" in {by} {st.groups.loc[d.index[0], by]}" if by is not None and len(d) else ""
+                st.warnings.append(f"treat: {len(sparse)} indicator(s) with fewer than 4 values{label} left untreated: {', '.join(map(str, sparse))}")
+                dense = [c for c in d.columns if c not in sparse]
+                if not dense:
+                    return d
+                out = d.copy()
+                out[dense] = run_method(d[dense])
+                return out
+        return run_method(d)
+
+    def run_method(d: pd.DataFrame) -> pd.DataFrame:
         r = treat(d, method, **params)
         det = r.details.copy()
         if by is not None:

@@ -100,9 +100,10 @@ def derive_from_db(db: str | None, framework: Framework | str = "jrt0201-2020", 
 #: outliers treated as COINr does and indicators min-max normalised to 0-100 within each sector (J-A3B2-C6
 #: is measured in different units per sector, and peers are compared within their sector), equal weights,
 #: arithmetic mean with not-applicable indicators left out and a unit's aggregate missing when less than
-#: half of its applicable indicators have data.
+#: half of its applicable indicators have data. Indicators with fewer than 4 values in a sector (e.g. not
+#: applicable there) are not treated.
 DEFAULT_BLOCK_STEPS: list[dict[str, Any]] = [
-    {"treat": {"method": "coinr", "by": "sector"}},
+    {"treat": {"method": "coinr", "by": "sector", "skip_sparse": True}},
     {"normalise": {"method": "minmax", "range": [0, 100], "by": "sector"}},
     {"aggregate": {"method": "amean", "dat_thresh": 0.5}},
 ]

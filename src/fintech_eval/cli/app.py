@@ -23,6 +23,8 @@ app.command("weights")(engine.weights_cmd)
 app.command("import")(data.import_cmd)
 app.command("indicators")(data.indicators_cmd)
 app.command("template")(data.template_cmd)
+app.command("sample")(data.sample_cmd)
+app.command("demo")(data.demo_cmd)
 
 
 @app.callback()
