@@ -36,6 +36,8 @@ from .treat import TreatResult as TreatResult
 from .treat import check_skew_kurt as check_skew_kurt
 from .treat import skew_kurt as skew_kurt
 from .treat import treat as treat
+from .trends import TRENDS as TRENDS
+from .trends import trends as trends
 from .weights import WEIGHTS as WEIGHTS
 from .weights import WeightSets as WeightSets
 from .weights import combine_weights as combine_weights
@@ -44,5 +46,3 @@ from .weights import nelder_mead_r as nelder_mead_r
 from .weights import opt_weights as opt_weights
 from .weights import pca as pca
 from .weights import pca_weight_set as pca_weight_set
-from .trends import TRENDS as TRENDS
-from .trends import trends as trends
