@@ -33,6 +33,7 @@ from .methods import (
     mapping_from_imeta,
     normalise,
     rank,
+    rate,
     screen,
     treat,
 )
@@ -219,6 +220,25 @@ def _aggregate(
     if rep is not None and hasattr(rep, "to_frame"):
         st.records["aggregation_report"] = rep.to_frame()
     st.push("Aggregated", out)
+
+
+@STAGES.register("rate", aliases=["levels"])
+def _rate(
+    st: State,
+    bands: list[list[Any]] | dict[str, float] | None = None,
+    requirements: dict[str, Any] | None = None,
+    met: dict[str, dict[str, bool]] | None = None,
+    node: str | None = None,
+    names: dict[str, str] | None = None,
+) -> None:
+    """Levels from score bands on ``node`` (default: the index) and/or staged requirements; ``levels``
+    records each unit's level and the reason it is not higher (what blocks it, the score gap)."""
+    node = node or st.tree.codes(st.tree.n_levels)[0]
+    if node not in st.data:
+        raise SpecError(f"rate: node {node!r} has no scores (put rate after aggregate)", step="rate", parameter="node")
+    met_df = pd.DataFrame(met).T.reindex(st.data.index) if met is not None else None
+    band_pairs = [tuple(b) for b in bands] if isinstance(bands, list) else bands
+    st.records["levels"] = rate(st.data[node], met_df, bands=band_pairs, requirements=requirements, names=names)
 
 
 # --- checking ------------------------------------------------------------------------------------------

@@ -183,3 +183,19 @@ def test_panel_trends_of_the_index():
     idx = r.final["Index"]
     aut = idx.xs("AUT", level="uCode")
     assert t.loc["AUT", "trend"] == pytest.approx((aut[2022] / aut[2018]) ** (1 / 4) - 1)
+
+
+def test_rate_step_gives_levels_and_reasons():
+    ind = pd.DataFrame({"x": [10.0, 55.0, 90.0]}, index=["a", "b", "c"])
+    tree = fe.Tree.from_rows([{"code": "x", "parent": "I", "level": 1}, {"code": "I", "level": 2}])
+    spec = {
+        "data": {"format": "frame"},
+        "steps": [
+            {"aggregate": {}},
+            {"rate": {"bands": [[1, 0], [2, 50], [3, 80]], "requirements": {"R3": 3}, "met": {"a": {"R3": True}, "b": {"R3": True}, "c": {"R3": False}}}},
+        ],
+    }
+    lv = fe.evaluate(spec, frames={"data": ind, "tree": tree}).records["levels"]
+    # a: 10 → band 1; b: 55 → band 2; c: 90 → band 3 but R3 unmet → capped at 2
+    assert lv["level"].tolist() == [1, 2, 2]
+    assert "R3" in str(lv.loc["c", "blocking"]) and lv.loc["a", "score_gap"] == 40
