@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .catalog import Framework, load_framework
-from .collect import import_files
+from .collect import carry_over_pairs, import_files
 from .collect.public_banks import read_public_banks
 from .derive import derive_all
 from .errors import DataError, Problem
@@ -44,16 +44,23 @@ def _problem(p: Any) -> Problem:
     return p if isinstance(p, Problem) else Problem(getattr(p, "rule", "error"), str(p), getattr(p, "where", {}))
 
 
-def import_paths(db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *, user: str = "cli", encoding: str | None = None) -> ImportReport:
-    """All-or-nothing import of several files; every problem of every file is reported at once."""
+def import_paths(
+    db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *, user: str = "cli",
+    encoding: str | None = None, **read_kw: Any,
+) -> ImportReport:
+    """All-or-nothing import of several files; every problem of every file is reported at once.
+    ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry)."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     paths = [Path(p) for p in paths]
     engine = init_db(db)
     sessions = session_factory(engine)
+    wholes = sorted({whole for _, whole in carry_over_pairs(fw)})
     with sessions() as s:
         inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
-    kw = {"encoding": encoding} if encoding else {}
-    res = import_files(paths, fw, institutions=inst if len(inst) else None, **kw)
+        # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
+        previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
+    kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
+    res = import_files(paths, fw, institutions=inst if len(inst) else None, previous=previous, **kw)
     if res.errors:
         raise DataError([_problem(p) for p in res.errors])
     report = ImportReport([str(p) for p in paths], warnings=list(res.warnings))
