@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..errors import FintechEvalError
-from . import catalog, data, engine
+from . import catalog, data, engine, rate
 from .output import report_error
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app.command("indicators")(data.indicators_cmd)
 app.command("template")(data.template_cmd)
 app.command("sample")(data.sample_cmd)
 app.command("demo")(data.demo_cmd)
+app.command("rate")(rate.rate_cmd)
+app.command("rate-template")(rate.rate_template_cmd)
 
 
 @app.callback()
