@@ -28,11 +28,9 @@ from .methods import (
     aggregate,
     ahp_tree,
     denominate,
-    group_rank,
     impute,
     mapping_from_imeta,
     normalise,
-    rank,
     rate,
     screen,
     treat,
@@ -329,17 +327,10 @@ def evaluate(spec: str | Path | dict[str, Any] | Spec, *, frames: dict[str, Any]
             raise
         except TypeError as exc:  # a parameter the stage function does not take
             raise SpecError(f"step {n} ({stage}): {exc}", rule="spec.parameter", step=n, stage=stage) from None
-    final = st.data
-    if isinstance(final.index, pd.MultiIndex) and "Time" in final.index.names:
-        # a panel: units are ranked against each other within each period
-        ranks = group_rank(final, pd.Series(final.index.get_level_values("Time"), index=final.index))
-    else:
-        ranks = rank(final)
-    group_ranks = {g: group_rank(final, st.groups[g]) for g in spec.ranks.groups if g in st.groups}
     missing = [g for g in spec.ranks.groups if g not in st.groups]
     if missing:
         raise SpecError(f"ranks.groups: no group column(s) {', '.join(missing)}", step="ranks", parameter="groups")
     return Result(
         spec=spec, tree=st.tree, datasets=st.datasets, records=st.records, weights=st.tree.weights,
-        ranks=ranks, group_ranks=group_ranks, warnings=st.warnings, inputs=inputs,
+        groups=st.groups, rank_groups=list(spec.ranks.groups), warnings=st.warnings, inputs=inputs,
     )

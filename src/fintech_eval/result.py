@@ -10,6 +10,7 @@ import hashlib
 import json
 import platform
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,30 @@ class Result:
     datasets: dict[str, pd.DataFrame]  # stage name → wide data (index = unit), in pipeline order
     records: dict[str, pd.DataFrame] = field(default_factory=dict)  # e.g. treat_details, screen_summary
     weights: pd.Series | None = None
-    ranks: pd.DataFrame | None = None  # index = unit; same columns as the final data set
-    group_ranks: dict[str, pd.DataFrame] = field(default_factory=dict)
+    groups: pd.DataFrame | None = None  # unit → group columns (for group ranks)
+    rank_groups: list[str] = field(default_factory=list)  # the group columns to rank within (spec.ranks.groups)
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)  # input file → sha256
+
+    @cached_property
+    def ranks(self) -> pd.DataFrame:
+        """Ranks of every column of the final data set (higher = 1, ties = min, NaN kept); within each
+        period for a panel. Computed on first use (COINr's ``get_results``), not on every rebuild."""
+        from .methods import group_rank, rank
+
+        final = self.final
+        if isinstance(final.index, pd.MultiIndex) and "Time" in final.index.names:
+            return group_rank(final, pd.Series(final.index.get_level_values("Time"), index=final.index))
+        return rank(final)
+
+    @cached_property
+    def group_ranks(self) -> dict[str, pd.DataFrame]:
+        """Ranks within each group column named in the spec (e.g. sector), unit → rank."""
+        from .methods import group_rank
+
+        if self.groups is None:
+            return {}
+        return {g: group_rank(self.final, self.groups[g]) for g in self.rank_groups}
 
     @property
     def final(self) -> pd.DataFrame:
@@ -42,7 +63,7 @@ class Result:
         return _with_unit_column(self.final)
 
     def rank_table(self) -> pd.DataFrame:
-        return _with_unit_column(self.ranks) if self.ranks is not None else pd.DataFrame()
+        return _with_unit_column(self.ranks)
 
     def trends(self, codes: list[str] | None = None, method: str = "cagr", use_latest: int = 5) -> pd.DataFrame:
         """Trend per unit of the final scores of a panel (default: the top-level index), as COINr ``get_trends``."""
@@ -69,9 +90,8 @@ class Result:
             written += [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
         self.scores.to_csv(out / "scores.csv", index=False)
         written.append(out / "scores.csv")
-        if self.ranks is not None:
-            self.rank_table().to_csv(out / "ranks.csv", index=False)
-            written.append(out / "ranks.csv")
+        self.rank_table().to_csv(out / "ranks.csv", index=False)
+        written.append(out / "ranks.csv")
         for g, df in self.group_ranks.items():
             _with_unit_column(df).to_csv(out / f"ranks_by_{g}.csv", index=False)
             written.append(out / f"ranks_by_{g}.csv")
@@ -112,8 +132,7 @@ class Result:
         import xlsxwriter
 
         sheets: list[tuple[str, pd.DataFrame]] = [("Scores", self.scores)]
-        if self.ranks is not None:
-            sheets.append(("Ranks", self.rank_table()))
+        sheets.append(("Ranks", self.rank_table()))
         sheets += [(f"{i}_{n}"[:31], _with_unit_column(d)) for i, (n, d) in enumerate(self.datasets.items())]
         sheets += [(n[:31], d.reset_index()) for n, d in self.records.items()]
         if self.weights is not None:

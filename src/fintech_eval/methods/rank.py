@@ -52,8 +52,26 @@ def rank(data: pd.DataFrame | pd.Series, ties: str = "min", higher_is_better: bo
     x = np.asarray(data, dtype=float)
     x2 = x.reshape(len(x), -1)
     xt = np.ascontiguousarray((-x2 if higher_is_better else x2).T)  # one contiguous row per column: fast sorts
-    r = rankdata(xt, method="ordinal" if ties == "first" else ties, axis=1, nan_policy="omit")
+    if ties == "min":
+        r = _min_ranks(xt)
+    else:
+        r = rankdata(xt, method="ordinal" if ties == "first" else ties, axis=1, nan_policy="omit")
     return _int_frame(np.asarray(r, dtype=float).T, data, ties)
+
+
+def _min_ranks(xt: np.ndarray) -> np.ndarray:
+    """Ranks with ties = min along each row, NaN kept: sort once, then every value in a run of equal
+    values takes the position of the run's first element (vectorised over all rows)."""
+    n = xt.shape[1]
+    order = np.argsort(xt, axis=1)  # NaN sort last
+    s = np.take_along_axis(xt, order, axis=1)
+    starts = np.ones(s.shape, dtype=bool)
+    starts[:, 1:] = s[:, 1:] != s[:, :-1]
+    first = np.maximum.accumulate(np.where(starts, np.arange(n), 0), axis=1)
+    out = np.empty(xt.shape, dtype=float)
+    np.put_along_axis(out, order, first + 1.0, axis=1)
+    out[np.isnan(xt)] = np.nan
+    return out
 
 
 def group_rank(
