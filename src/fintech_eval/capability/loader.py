@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from ..catalog.yamlsource import LineMap, line_of, load_yaml, node_path
+from ..catalog.yamlsource import LineMap, line_of, load_yaml, schema_problems
 from ..errors import DataError, FintechEvalError, FrameworkError, Problem
 from .models import Capability, CapabilityFramework, Indicator, _included
 
@@ -69,21 +69,6 @@ def _load_shipped(ref: str) -> CapabilityFramework:
     return load_file(shipped_files()[ref])
 
 
-def _schema_problems(exc: ValidationError, file: str, data: Any, lines: LineMap) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(x for x in err["loc"] if isinstance(x, int) or (isinstance(x, str) and "[" not in x))
-        field = ".".join(str(x) for x in loc if isinstance(x, str))
-        problems.append(
-            Problem(
-                f"schema.{err['type']}",
-                f"{field or 'document'}: {err['msg']}",
-                {"file": file, "line": line_of(lines, loc), "node": node_path(data, loc) or None},
-            )
-        )
-    return problems
-
-
 def load_file(path: str | Path) -> CapabilityFramework:
     """Load and validate one capability framework file."""
     file = str(path)
@@ -94,7 +79,7 @@ def load_file(path: str | Path) -> CapabilityFramework:
     try:
         fw = CapabilityFramework.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(_schema_problems(exc, file, data, lines)) from None
+        raise FrameworkError(schema_problems(exc, file, data, lines, path_key="node")) from None
     problems = check(fw, data, lines, file)
     if problems:
         raise FrameworkError(problems)

@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import FrameworkError, Problem
+from ..errors import FrameworkError
 from .checks import Context, run_checks
 from .extension import Extension, apply_extension
 from .models import Framework
-from .yamlsource import LineMap, line_of, load_yaml, node_path
+from .yamlsource import LineMap, load_yaml, schema_problems
 
 DATA = resources.files("fintech_eval.catalog") / "data"
 
@@ -77,23 +77,6 @@ def _load_path(ref: str) -> Framework:
     )
 
 
-def _schema_problems(exc: ValidationError, file: str, data: Any, lines: LineMap, prefix=()) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = (*prefix, *err["loc"])
-        # pydantic puts the failing union/literal member into the loc; keep only real keys
-        loc = tuple(x for x in loc if isinstance(x, int) or (isinstance(x, str) and "[" not in x))
-        field = ".".join(str(x) for x in loc if isinstance(x, str))
-        problems.append(
-            Problem(
-                f"schema.{err['type']}",
-                f"{field or 'document'}: {err['msg']}",
-                {"file": file, "line": line_of(lines, loc), "path": node_path(data, loc) or None},
-            )
-        )
-    return problems
-
-
 def _code_lines(data: Any, lines: LineMap, path=()) -> dict[str, int]:
     out: dict[str, int] = {}
     if isinstance(data, dict):
@@ -122,7 +105,7 @@ def load_file(path: str | Path) -> Framework:
     try:
         fw = Framework.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(_schema_problems(exc, file, data, lines)) from None
+        raise FrameworkError(schema_problems(exc, file, data, lines)) from None
     ctx = Context(file=file, code_lines=_code_lines(data, lines), resolve=lambda r: load_framework(r))
     problems = run_checks(fw, ctx)
     if problems:
@@ -139,7 +122,7 @@ def load_extension(path: str | Path, *, base: Framework | None = None) -> Framew
     try:
         ext = Extension.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(_schema_problems(exc, file, data, lines)) from None
+        raise FrameworkError(schema_problems(exc, file, data, lines)) from None
     if base is None:
         base = load_framework(ext.extends)
     fw = apply_extension(base, ext, file=file, code_lines=_code_lines(data, lines))

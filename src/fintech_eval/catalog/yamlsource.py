@@ -94,3 +94,21 @@ def node_path(data: Any, path: tuple[Any, ...]) -> str:
         if isinstance(cur, dict) and isinstance(cur.get("code"), str):
             codes.append(cur["code"])
     return " > ".join(codes)
+
+
+def schema_problems(exc: Any, file: str, data: Any, lines: LineMap, *, prefix: tuple[Any, ...] = (), path_key: str = "path") -> list[Problem]:
+    """A pydantic ``ValidationError`` as problems that name the file, the line and the node path."""
+    problems = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        # pydantic puts the failing union/literal member into the loc; keep only real keys
+        loc = tuple(x for x in loc if isinstance(x, int) or (isinstance(x, str) and "[" not in x))
+        field = ".".join(str(x) for x in loc if isinstance(x, str))
+        problems.append(
+            Problem(
+                f"schema.{err['type']}",
+                f"{field or 'document'}: {err['msg']}",
+                {"file": file, "line": line_of(lines, loc), path_key: node_path(data, loc) or None},
+            )
+        )
+    return problems
