@@ -50,6 +50,7 @@ class State:
     groups: pd.DataFrame
     denominators: pd.DataFrame
     imeta: pd.DataFrame | None = None
+    names: pd.Series | None = None
     not_applicable: pd.DataFrame | None = None
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     records: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -64,6 +65,8 @@ class State:
         self.data = data
 
     def keep_units(self, index: pd.Index) -> None:
+        if self.names is not None:
+            self.names = self.names.loc[index]
         self.groups = self.groups.loc[index]
         self.denominators = self.denominators.loc[index]
         if self.not_applicable is not None:
@@ -197,8 +200,7 @@ def _weight(
                 kw.setdefault("directions", None if "Normalised" in st.datasets else st.tree.directions[kids])
             parts.append(fn(sub, **kw))
         new = pd.concat(parts)
-    st.tree = st.tree.with_weights(new)
-    st.records["weights"] = st.tree.weights.rename("weight").to_frame()
+    st.tree = st.tree.with_weights(new)  # saved with the result as weights.csv
 
 
 @STAGES.register("aggregate", registry=AGGREGATORS)
@@ -289,7 +291,7 @@ def _initial_state(spec: Spec, frames: dict[str, Any] | None) -> tuple[State, di
         empty = pd.DataFrame(index=data.index)
         st = State(
             data=data, tree=frames["tree"], groups=frames.get("groups", empty), denominators=frames.get("denominators", empty),
-            not_applicable=frames.get("not_applicable"),
+            not_applicable=frames.get("not_applicable"), names=frames.get("names"),
         )
         return st, {}
     idata, imeta = spec.path(spec.data.idata or ""), spec.path(spec.data.imeta or "")
@@ -304,7 +306,10 @@ def _initial_state(spec: Spec, frames: dict[str, Any] | None) -> tuple[State, di
         key = spec.data.period
         sel = data.index.get_level_values("Time") == type(data.index.get_level_values("Time")[0])(key)
         data, groups, dens = (f[sel].droplevel("Time") for f in (data, groups, dens))
-    st = State(data=data, tree=coin.tree, groups=groups, denominators=dens, imeta=coin.imeta)
+    names = coin.names
+    if spec.data.period is not None:
+        names = names[sel].droplevel("Time")
+    st = State(data=data, tree=coin.tree, groups=groups, denominators=dens, imeta=coin.imeta, names=names)
     return st, {str(idata): _sha256(idata), str(imeta): _sha256(imeta)}
 
 
@@ -332,5 +337,5 @@ def evaluate(spec: str | Path | dict[str, Any] | Spec, *, frames: dict[str, Any]
         raise SpecError(f"ranks.groups: no group column(s) {', '.join(missing)}", step="ranks", parameter="groups")
     return Result(
         spec=spec, tree=st.tree, datasets=st.datasets, records=st.records, weights=st.tree.weights,
-        groups=st.groups, rank_groups=list(spec.ranks.groups), warnings=st.warnings, inputs=inputs,
+        groups=st.groups, names=st.names, rank_groups=list(spec.ranks.groups), warnings=st.warnings, inputs=inputs,
     )

@@ -29,6 +29,7 @@ class Result:
     records: dict[str, pd.DataFrame] = field(default_factory=dict)  # e.g. treat_details, screen_summary
     weights: pd.Series | None = None
     groups: pd.DataFrame | None = None  # unit → group columns (for group ranks)
+    names: pd.Series | None = None  # unit → display name
     rank_groups: list[str] = field(default_factory=list)  # the group columns to rank within (spec.ranks.groups)
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)  # input file → sha256
@@ -90,6 +91,8 @@ class Result:
             written += [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
         self.scores.to_csv(out / "scores.csv", index=False)
         written.append(out / "scores.csv")
+        self.units().to_csv(out / "units.csv", index=False)
+        written.append(out / "units.csv")
         self.rank_table().to_csv(out / "ranks.csv", index=False)
         written.append(out / "ranks.csv")
         for g, df in self.group_ranks.items():
@@ -110,6 +113,15 @@ class Result:
         (out / "manifest.json").write_text(json.dumps(self.manifest(), ensure_ascii=False, indent=2), encoding="utf-8")
         written.append(out / "manifest.json")
         return written
+
+    def units(self) -> pd.DataFrame:
+        """``uCode``, ``uName`` and the group columns of every unit of the final data set."""
+        idx = self.final.index
+        out = pd.DataFrame(index=idx)
+        out["uName"] = self.names.reindex(idx) if self.names is not None else pd.Series(idx.astype(str), index=idx)
+        if self.groups is not None and len(self.groups.columns):
+            out = out.join(self.groups.reindex(idx))
+        return _with_unit_column(out)
 
     def manifest(self) -> dict[str, Any]:
         from . import __version__

@@ -123,6 +123,7 @@ def evaluate_block(
     *,
     period: str,
     groups: pd.DataFrame | None = None,
+    names: pd.Series | None = None,
     steps: list[dict[str, Any]] | None = None,
     name: str | None = None,
 ):
@@ -153,4 +154,7 @@ def evaluate_block(
         "steps": steps,
         "ranks": {"groups": [c for c in ("sector", "region_code") if c in grp]},
     }
-    return evaluate(spec, frames={"data": data, "tree": tree, "groups": grp, "not_applicable": mask})
+    frames = {"data": data, "tree": tree, "groups": grp, "not_applicable": mask}
+    if names is not None:
+        frames["names"] = names.reindex(data.index)
+    return evaluate(spec, frames=frames)

@@ -10,7 +10,7 @@ from fintech_eval.store import init_db, observations_frame, session_factory, sub
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "out"
-    return run_demo(out, seed=7, n_institutions=80, years=range(2022, 2025), reports=False)
+    return run_demo(out, seed=7, n_institutions=80, years=range(2022, 2025), reports=True, lang="en")
 
 
 def test_bad_return_rejected_whole_and_nothing_of_it_stored(demo):
@@ -50,3 +50,13 @@ def test_outputs_and_labels(demo):
     assert ind.loc[ind["block"] == "H", "code"].nunique() == 19
     assert (demo.out / "sample_2024_coverage.csv").exists()
     assert set(summary_table(demo)["what"]) >= {"institutions (synthetic)", "observations stored"}
+
+
+def test_reports_are_written(demo):
+    names = {p.name for p in demo.reports}
+    assert {"ranking_institutions_en.html", "regions_en.html", "regions_en.pdf", "ranking_industries_en.html"} <= names
+    scorecards = [p for p in demo.reports if p.name.startswith("scorecard_SYN-BANK-")]
+    assert {p.suffix for p in scorecards} == {".html", ".pdf", ".xlsx"}
+    assert all(p.stat().st_size > 10_000 for p in demo.reports)
+    html = next(p for p in scorecards if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "Synthetic" in html  # the institution's name says it is synthetic

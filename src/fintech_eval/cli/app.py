@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..errors import FintechEvalError
-from . import catalog, data, engine, rate
+from . import catalog, data, engine, rate, report
 from .output import report_error
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command("sample")(data.sample_cmd)
 app.command("demo")(data.demo_cmd)
 app.command("rate")(rate.rate_cmd)
 app.command("rate-template")(rate.rate_template_cmd)
+app.command("report")(report.report_cmd)
 
 
 @app.callback()

@@ -8,7 +8,7 @@
 5. draw the §4 sample (institutions covering 80 % of each sector's revenue) with coverage statistics;
 6. derive all J, H and Q indicators;
 7. score each block for the latest year with the documented default spec (service.DEFAULT_BLOCK_STEPS);
-8. write everything (and the reports, when the report package is installed) to the output folder.
+8. write everything, and the reports (scorecard, rankings, China map), to the output folder.
 """
 
 from __future__ import annotations
@@ -132,9 +132,14 @@ def run_demo(
 
     step("scoring each block")
     with session_factory(engine)() as s:  # synthetic institutions and the real banks
-        groups = institutions_frame(s).set_index("id")[["sector", "region_code"]]
-    for block, grp in (("J", groups), ("H", None), ("Q", None)):
-        res = evaluate_block(panel, fw, block, period=latest, groups=grp)
+        register = institutions_frame(s).set_index("id")
+    groups = register[["sector", "region_code"]]
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    inst_names = register[name_col].where(register[name_col].notna() & (register[name_col] != ""), register["name_zh"])
+    industries = pd.Series({"bank": "银行业", "securities": "证券业", "insurance": "保险业", "payment": "非银行支付行业"}
+                           if lang == "zh" else {"bank": "Banking", "securities": "Securities", "insurance": "Insurance", "payment": "Non-bank payment"})
+    for block, grp, names in (("J", groups, inst_names), ("H", None, industries), ("Q", None, None)):
+        res = evaluate_block(panel, fw, block, period=latest, groups=grp, names=names)
         folder = out / "results" / f"{block}-{latest}"
         res.save(folder)
         summary.results[block] = folder
@@ -147,12 +152,25 @@ def run_demo(
 
 
 def _reports(summary: DemoSummary, lang: str) -> list[Path]:
-    """The report set for the demo results, if the report package is available."""
-    try:
-        from ..report import render_demo_reports  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    return list(render_demo_reports(summary.results, summary.out / "reports", lang=lang))
+    """The report set for the demo: a scorecard of the best-scoring synthetic bank, the institutions'
+    ranking, the provinces on a China map (Q block), the industries' ranking (H block)."""
+    from ..report import load_result, render
+
+    folder = summary.out / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    j = load_result(summary.results["J"])
+    banks = j.final["J"][[str(u).startswith("SYN-BANK") for u in j.final.index]]
+    entity = str(banks.idxmax())
+    written = [
+        render(j, "scorecard", entity=entity, fmt=fmt, lang=lang, out=folder / f"scorecard_{entity}_{lang}.{fmt}")
+        for fmt in ("html", "pdf", "xlsx")
+    ]
+    written.append(render(j, "ranking", fmt="html", lang=lang, out=folder / f"ranking_institutions_{lang}.html"))
+    q = load_result(summary.results["Q"])
+    written += [render(q, "region", fmt=fmt, lang=lang, out=folder / f"regions_{lang}.{fmt}") for fmt in ("html", "pdf")]
+    h = load_result(summary.results["H"])
+    written.append(render(h, "ranking", fmt="html", lang=lang, out=folder / f"ranking_industries_{lang}.html"))
+    return written
 
 
 def summary_table(summary: DemoSummary) -> pd.DataFrame:

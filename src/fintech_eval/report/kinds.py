@@ -1,0 +1,640 @@
+"""The report kinds, registered by name: each builds a :class:`~fintech_eval.report.document.Report` (one
+language, any format) from a result. Adding a kind is writing one function and decorating it::
+
+    @REPORT_KINDS.register("industry", needs_entity=False)
+    def industry(ctx: Context) -> Report: ...
+
+* ``scorecard``: one entity: total and level-1 scores with ranks overall and within its group, radar
+  against the group median, score distributions, strengths and weaknesses (COINr's ``get_str_weak``),
+  year-on-year change for a panel, rank interval when the result has one, data gaps and imputed values;
+* ``ranking``: the overall ranking, charts of the leaders and of the score distributions, group
+  comparisons, data availability;
+* ``region``: results by province on a China choropleth, for results whose units are provinces (or
+  institutions with a province group column), every unresolved name reported.
+
+Every report ends with the method appendix (:func:`appendix`): framework, spec, weights, treatment and
+imputation logs, other stage records, data sources, software version, so a reader can reproduce it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..errors import DataError
+from ..geo import provinces, resolve_many
+from ..registry import Registry
+from ..result import Result
+from . import tables as tb
+from .document import Chart, Code, Figures, KeyFigure, Paragraph, Report, Section, Table
+from .i18n import LANGS, fmt_int, fmt_number, fmt_pct, fmt_rank, fmt_signed, label_or, t
+
+REPORT_KINDS = Registry("report kind")
+
+
+@dataclass
+class Context:
+    """What a kind builds from: the result, one period of it (:class:`tables.View`), the language."""
+
+    result: Result
+    view: tb.View
+    lang: str
+    entity: str | None = None
+    level: int | None = None
+    generated: str = ""
+
+    def t(self, key: str, **kw: Any) -> str:
+        return t(key, self.lang, **kw)
+
+    @property
+    def tree(self):
+        return self.result.tree
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        return tb.node_names(self.tree)
+
+    def name(self, code: str) -> str:
+        return self.names.get(code, code)
+
+    def short(self, code: str, n: int = 22) -> str:
+        """A node's name cut to ``n`` characters, with its code when another node's name cuts to the same text
+        (charts key their axes by label: two equal labels would become one axis)."""
+        text = _short(self.name(code), n)
+        clash = any(_short(name, n) == text for c, name in self.names.items() if c != code)
+        return f"{text} ({code})" if clash else text
+
+    def heads(self) -> list[str]:
+        return [c for c in tb.headline_codes(self.tree, self.level) if c in self.view.scores.columns]
+
+
+def build_report(
+    result: Result,
+    kind: str,
+    *,
+    entity: str | None = None,
+    lang: str = "zh",
+    period: Any = None,
+    units: pd.DataFrame | None = None,
+    level: int | None = None,
+    generated: str | None = None,
+) -> Report:
+    """Build report ``kind`` of ``result`` in ``lang`` (``zh`` or ``en``).
+
+    ``entity`` (code or name) is required by ``scorecard``; ``period`` picks a panel's period (default the
+    latest); ``units`` gives unit names and groups (index uCode) when the result does not carry them;
+    ``level`` the tree level of the radar and summary columns (default: the first below the top with at
+    least three nodes); ``generated`` the date printed (default today).
+    """
+    if lang not in LANGS:
+        raise DataError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}", rule="report.lang")
+    entry = REPORT_KINDS.entry(kind)
+    v = tb.view(result, period, units)
+    _province_names(v, lang)
+    ent = None
+    if entry.meta.get("needs_entity"):
+        if not entity:
+            raise DataError(f"report kind {kind!r} needs an entity (--entity CODE)", rule="report.entity")
+        ent = tb.find_unit(entity, v.info)
+        if ent not in v.scores.index:
+            raise DataError(f"unit {entity!r} has no scores in period {v.period}", rule="report.entity", unit=entity)
+    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat())
+    rep: Report = entry.func(ctx)
+    rep.sections += appendix(ctx)
+    rep.workbook = workbook_sheets(ctx)
+    rep.meta.setdefault("evaluation", result.spec.name)
+    rep.meta.setdefault("period", v.period)
+    return rep
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _province_names(v: tb.View, lang: str) -> None:
+    """Units named only by a code that is a province code (110000, 44) get the province's name."""
+    bare = [u for u in v.info.index if str(v.info.at[u, "name"]) == str(u)]
+    if not bare:
+        return
+    mapping, _ = resolve_many(bare, in_scope_only=False)
+    if not mapping:
+        return
+    table = provinces(include_out_of_scope=True).set_index("code")["name_zh" if lang == "zh" else "name_en"]
+    names = v.info["name"].astype(object).copy()
+    for u, code in mapping.items():
+        names[u] = table.get(code, u)
+    v.info = v.info.assign(name=names)
+
+
+def _subtitle(ctx: Context) -> str:
+    from .. import __version__
+
+    s = ctx.t("subtitle", name=ctx.result.spec.name, date=ctx.generated, version=__version__)
+    if ctx.view.period is not None:
+        s += "　|　" + ctx.t("period_label", period=ctx.view.period)
+    return s
+
+
+def _table(ctx: Context, title: str, df: pd.DataFrame, cols: list[tuple[str, str, str]], key: str, **kw: Any) -> Table:
+    """A :class:`Table` of ``df``'s columns ``(internal name, label key or text, kind)``, headers localised."""
+    present = [(c, lab, k) for c, lab, k in cols if c in df.columns]
+    headers = [label_or(lab, ctx.lang, lab) for _, lab, _ in present]
+    seen: set[str] = set()
+    for i, (h, (c, _, _)) in enumerate(zip(list(headers), present, strict=True)):
+        if h in seen:  # two long names cut to the same text: say which column is which
+            headers[i] = f"{h} ({c})"
+        seen.add(headers[i])
+    frame = df[[c for c, _, _ in present]].copy()
+    frame.columns = headers
+    return Table(title=title, frame=frame.reset_index(drop=True), kinds=dict(zip(headers, [k for _, _, k in present], strict=True)), key=key, **kw)
+
+
+def _group_label(g: str) -> str:
+    return g.removesuffix("_group").removesuffix("_Group")
+
+
+def _short(text: str, n: int = 28) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _median(values: pd.Series | pd.DataFrame) -> Any:
+    return values.median(skipna=True)
+
+
+# --- scorecard --------------------------------------------------------------------------------------------
+
+
+@REPORT_KINDS.register("scorecard", needs_entity=True)
+def scorecard(ctx: Context) -> Report:
+    v, u, top = ctx.view, ctx.entity, ctx.view.top
+    assert u is not None
+    uname = str(v.info.at[u, "name"])
+    who = uname if uname == u else f"{uname} ({u})"
+    total = float(v.scores.at[u, top])
+    rank_now = v.ranks.at[u, top]
+    n = int(v.scores[top].notna().sum())
+    # the group the unit is compared with: the first group column it has a value in
+    group, gval, granks = None, None, None
+    for g in v.groups:
+        val = v.group_of(u, g)
+        if val is not None and not (isinstance(val, float) and np.isnan(val)):
+            group, gval, granks = g, val, v.group_ranks(g)
+            break
+    members = v.group_members(group, gval) if group else pd.Index([])
+    ref_scores = v.scores.loc[members] if len(members) else v.scores
+    ref_name = ctx.t("group_median_of", group=f"{_group_label(group)} = {gval}") if len(members) else ctx.t("overall_median")
+
+    # key figures
+    items = [
+        KeyFigure(ctx.t("total_score"), fmt_number(total, ctx.lang), key="total_score"),
+        KeyFigure(ctx.t("overall_rank"), fmt_rank(rank_now, n, ctx.lang), key="overall_rank"),
+    ]
+    for g in v.groups:
+        gv = v.group_of(u, g)
+        gr = v.group_ranks(g)
+        if gr is not None and u in gr.index and pd.notna(gr.at[u, top]):
+            gn = len(v.group_members(g, gv)) if g in v.info.columns else None
+            items.append(
+                KeyFigure(ctx.t("group_rank", group=f"{_group_label(g)}{'' if gv is None else ' = ' + str(gv)}"),
+                          fmt_rank(gr.at[u, top], gn, ctx.lang) if gn else fmt_int(gr.at[u, top]), key=f"group_rank:{g}")
+            )
+    interval = tb.rank_interval(ctx.result, u)
+    if interval:
+        items.append(KeyFigure(ctx.t("rank_interval"), f"{fmt_int(interval[0])}–{fmt_int(interval[1])}", key="rank_interval"))
+    trend = tb.trend_table(ctx.result, u, [top, *ctx.heads()]) if tb.is_panel(ctx.result) else pd.DataFrame()
+    if len(trend) > 1:
+        cur = trend.index[trend["period"] == v.period]
+        if len(cur) and cur[0] > 0:
+            delta = trend.at[cur[0], top] - trend.at[cur[0] - 1, top]
+            items.append(KeyFigure(ctx.t("change_prev"), fmt_signed(delta, ctx.lang), key="change_prev"))
+    gaps = tb.unit_gaps(v, u)
+    raw = tb.raw_data(ctx.result, v.period)
+    inds = [c for c in ctx.tree.indicators if c in raw.columns]
+    coverage = float(raw.loc[u, inds].notna().mean()) if inds and u in raw.index else float("nan")
+    items.append(KeyFigure(ctx.t("data_coverage"), fmt_pct(coverage, ctx.lang), key="data_coverage"))
+    items.append(KeyFigure(ctx.t("imputed_cells"), fmt_int(int((gaps["status"] == "imputed").sum())), key="imputed_cells"))
+    summary = Section("summary", ctx.t("sec.summary")).add(Figures(items), Paragraph(ctx.t("explain.scores")))
+    if interval:
+        summary.add(Paragraph(ctx.t("explain.interval"), "note"))
+
+    # every aggregate's score and ranks
+    aggs = [c for c in tb.tree_order(ctx.tree) if ctx.tree.level_of(c) > 1 and c in v.scores.columns]
+    rows = pd.DataFrame(
+        {
+            "code": aggs,
+            "name": [ctx.name(c) for c in aggs],
+            "level": [ctx.tree.level_of(c) for c in aggs],
+            "score": [v.scores.at[u, c] for c in aggs],
+            "rank": [v.ranks.at[u, c] for c in aggs],
+            "of": [int(v.scores[c].notna().sum()) for c in aggs],
+            "median": [_median(v.scores[c]) for c in aggs],
+        }
+    )
+    if granks is not None:
+        rows["group_rank"] = [granks.at[u, c] if u in granks.index else np.nan for c in aggs]
+    if len(members):
+        rows["group_median"] = [_median(ref_scores[c]) for c in aggs]
+    rows["diff"] = rows["score"] - rows["median"]
+    scores_sec = Section("scores", ctx.t("sec.scores")).add(
+        _table(
+            ctx, ctx.t("sec.scores"), rows,
+            [("code", "col.code", "text"), ("name", "col.name", "text"), ("level", "col.level", "int"),
+             ("score", "col.score", "score"), ("rank", "col.rank", "rank"), ("of", "col.of", "int"),
+             ("group_rank", "col.group_rank", "rank"), ("median", "col.median", "score"),
+             ("group_median", "col.group_median", "score"), ("diff", "col.diff_median", "signed")],
+            key="scores", highlight=[0],
+        )
+    )
+
+    heads = ctx.heads()
+    axes = [ctx.short(c, 24) for c in heads]
+    series = [{"name": who, "values": [v.scores.at[u, c] for c in heads]},
+              {"name": ref_name, "values": [_median(ref_scores[c]) for c in heads]}]
+    if len(members):
+        series.append({"name": ctx.t("overall_median"), "values": [_median(v.scores[c]) for c in heads]})
+    lo = float(np.nanmin(v.scores[heads].to_numpy(float))) if heads else 0.0
+    hi = float(np.nanmax(v.scores[heads].to_numpy(float))) if heads else 1.0
+    rng = [min(0.0, lo), max(100.0, hi)] if lo >= 0 and hi <= 100 else [lo, hi]
+    radar = Section("radar", ctx.t("sec.radar", ref=ref_name)).add(
+        Chart("radar", ctx.t("sec.radar", ref=ref_name), {"axes": axes, "series": series, "range": rng}, key="radar", height=460),
+        Paragraph(ctx.t("explain.radar", ref=ref_name), "note"),
+    )
+    if not len(members) and v.groups == [] and ctx.result.group_ranks:
+        radar.add(Paragraph(ctx.t("explain.group_unknown"), "note"))
+    dist = Section("distribution", ctx.t("sec.distribution")).add(
+        Chart("dist", ctx.t("sec.distribution"), {
+            "groups": [{"label": ctx.short(c, 18), "values": v.scores[c].tolist()} for c in [top, *heads]],
+            "marker": {"name": who, "values": [v.scores.at[u, c] for c in [top, *heads]]},
+            "value_label": ctx.t("chart.score"),
+        }, key="distribution", height=420)
+    )
+
+    best, worst = tb.strengths_weaknesses(v, u)
+    sw_cols = [("iCode", "col.code", "text"), ("name", "col.indicator", "text"), ("parent", "col.parent", "text"),
+               ("rank", "col.rank", "rank"), ("n", "col.of", "int"), ("raw", "col.raw_value", "auto"),
+               ("score", "col.score", "score"), ("flag", "col.flag", "text")]
+    for frame in (best, worst):
+        frame["flag"] = np.where(frame["imputed"], ctx.t("flag.imputed"), "")
+    sw = Section("strengths", ctx.t("sec.strengths")).add(
+        Paragraph(ctx.t("explain.strengths", n=5), "note"),
+        _table(ctx, ctx.t("strength"), best, sw_cols, key="strengths"),
+        _table(ctx, ctx.t("weakness"), worst, sw_cols, key="weaknesses"),
+    )
+
+    trend_sec = Section("trend", ctx.t("sec.trend"))
+    if len(trend) > 1:
+        trend = trend.copy()
+        trend["change"] = trend[top].diff()
+        trend_sec.add(
+            _table(ctx, ctx.t("sec.trend"), trend,
+                   [("period", "col.period", "text"), (top, ctx.t("total_score"), "score"), ("change", "col.change", "signed"),
+                    ("rank", "col.rank", "rank"), ("n", "col.of", "int"),
+                    *[(c, ctx.short(c, 20), "score") for c in heads]], key="trend"),
+            Chart("trend", ctx.t("sec.trend"), {
+                "x": trend["period"].tolist(),
+                "series": [{"name": ctx.t("total_score"), "values": trend[top].tolist()},
+                           *[{"name": ctx.short(c, 20), "values": trend[c].tolist()} for c in heads]],
+                "x_label": ctx.t("chart.period"), "y_label": ctx.t("chart.score"),
+            }, key="trend"),
+        )
+    else:
+        trend_sec.add(Paragraph(ctx.t("explain.no_panel"), "note"))
+
+    gaps_sec = Section("gaps", ctx.t("sec.gaps"))
+    if len(gaps):
+        gaps = gaps.copy()
+        gaps["status"] = [ctx.t("flag.imputed") if s == "imputed" else ctx.t("flag.missing") for s in gaps["status"]]
+        gaps_sec.add(
+            Paragraph(ctx.t("explain.gaps")),
+            _table(ctx, ctx.t("sec.gaps"), gaps,
+                   [("iCode", "col.code", "text"), ("name", "col.indicator", "text"), ("status", "col.status", "text"),
+                    ("value", "col.value", "auto"), ("method", "col.method", "text"), ("source", "col.source", "text")], key="gaps"),
+        )
+    else:
+        gaps_sec.add(Paragraph(ctx.t("explain.no_gaps")))
+
+    return Report(
+        kind="scorecard", lang=ctx.lang, title=ctx.t("title.scorecard", entity=who), subtitle=_subtitle(ctx),
+        sections=[summary, scores_sec, radar, dist, sw, trend_sec, gaps_sec],
+        meta={"entity": u, "entity_name": uname, "total": total, "rank": None if pd.isna(rank_now) else int(rank_now), "n": n,
+              "group": group, "group_value": gval},
+    )
+
+
+# --- ranking ----------------------------------------------------------------------------------------------
+
+
+@REPORT_KINDS.register("ranking", needs_entity=False)
+def ranking(ctx: Context) -> Report:
+    v, top = ctx.view, ctx.view.top
+    heads = ctx.heads()
+    table = tb.ranking_table(v, ctx.level)
+    change = tb.rank_change(ctx.result, v.period)
+    if change is not None:
+        table["rank_change"] = change.reindex(table["uCode"]).to_numpy()
+    interval = [tb.rank_interval(ctx.result, c) for c in table["uCode"]]
+    if any(interval):
+        table["rank_lo"] = [i[0] if i else np.nan for i in interval]
+        table["rank_hi"] = [i[1] if i else np.nan for i in interval]
+    n = int(v.scores[top].notna().sum())
+    first = table.iloc[0]
+    figs = Figures([
+        KeyFigure(ctx.t("n_units"), fmt_int(n), key="n_units"),
+        KeyFigure(ctx.t("n_indicators"), fmt_int(len(ctx.tree.indicators)), key="n_indicators"),
+        KeyFigure(ctx.t("median_score"), fmt_number(_median(v.scores[top]), ctx.lang), key="median_score"),
+        KeyFigure(ctx.t("top_unit"), f"{first['name']} ({fmt_number(first['total'], ctx.lang)})", key="top_unit"),
+    ])
+    cols = [("rank", "col.rank", "rank"), ("uCode", "col.code", "text"), ("name", "col.name", "text"),
+            *[(g, _group_label(g), "text") for g in v.groups],
+            ("total", "total_score", "score"), *[(c, ctx.short(c, 22), "score") for c in heads],
+            ("rank_change", "col.rank_change", "rank_change"), ("rank_lo", "col.rank_lo", "rank"), ("rank_hi", "col.rank_hi", "rank")]
+    top_n = min(30, len(table))
+    shown = table.head(top_n)
+    labels = [str(nm) if str(nm) == str(c) else f"{nm} ({c})" for c, nm in zip(shown["uCode"], shown["name"], strict=True)]
+    sections = [
+        Section("summary", ctx.t("sec.summary")).add(figs, Paragraph(ctx.t("explain.scores"))),
+        Section("ranking", ctx.t("sec.ranking")).add(
+            Paragraph(ctx.t("explain.ranking")),
+            Chart("bar", ctx.t("explain.ranking_chart", n=top_n), {
+                "labels": labels, "values": shown["total"].tolist(), "value_label": ctx.t("chart.total"),
+            }, key="ranking_bar", height=max(360, 18 * top_n + 80)),
+            _table(ctx, ctx.t("sec.ranking"), table, cols, key="ranking", max_rows_pdf=100),
+        ),
+        Section("distribution", ctx.t("sec.distribution")).add(
+            Chart("dist", ctx.t("sec.distribution"), {
+                "groups": [{"label": ctx.short(c, 18), "values": v.scores[c].tolist()} for c in [top, *heads]],
+                "value_label": ctx.t("chart.score"),
+            }, key="distribution")
+        ),
+    ]
+    grp = Section("groups", ctx.t("sec.groups"))
+    for g in v.groups:
+        sub = table.dropna(subset=[g])
+        if not len(sub):
+            continue
+        agg = sub.groupby(g, sort=True).agg(count=("total", "size"), mean=("total", "mean"), median=("total", "median"),
+                                            best=("total", "max")).reset_index()
+        leaders = sub.sort_values("total", ascending=False).drop_duplicates(g).set_index(g)["name"]
+        agg["leader"] = agg[g].map(leaders)
+        grp.add(_table(ctx, f"{ctx.t('col.group')}: {_group_label(g)}", agg,
+                       [(g, _group_label(g), "text"), ("count", "col.count", "int"), ("mean", "col.mean", "score"),
+                        ("median", "col.median", "score"), ("best", "col.best", "score"), ("leader", "top_unit", "text")],
+                       key=f"group:{g}"))
+    if grp.blocks:
+        sections.append(grp)
+    sections.append(_availability_section(ctx))
+    return Report(
+        kind="ranking", lang=ctx.lang, title=ctx.t("title.ranking", name=ctx.result.spec.name), subtitle=_subtitle(ctx),
+        sections=sections, meta={"n": n, "top": str(first["uCode"]), "top_total": float(first["total"])},
+    )
+
+
+def _availability_section(ctx: Context) -> Section:
+    av = tb.availability(ctx.view)
+    return Section("availability", ctx.t("sec.availability")).add(
+        Paragraph(ctx.t("explain.availability"), "note"),
+        _table(ctx, ctx.t("sec.availability"), av,
+               [("uCode", "col.code", "text"), ("name", "col.name", "text"), ("coverage", "col.coverage", "pct"),
+                ("imputed", "col.n_imputed", "int")], key="availability", max_rows_pdf=20),
+    )
+
+
+# --- region -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegionMap:
+    """How a result's units map to provinces: directly (units are provinces) or through a group column."""
+
+    mode: str  # "units" | "group"
+    column: str | None
+    codes: pd.Series  # uCode → province code (resolved units only)
+    unresolved: list[Any]
+
+
+def region_map(v: tb.View) -> RegionMap:
+    """Resolve the units (by code, then by name) to provinces; if most do not resolve, try each group
+    column. Raises :class:`DataError` listing what did not resolve when nothing fits."""
+    units = list(v.scores.index)
+    m_code, _ = resolve_many(units, in_scope_only=True)
+    names = v.info["name"].reindex(units)
+    m_name, _ = resolve_many(names.tolist(), in_scope_only=True)
+    codes = {u: m_code.get(u) or m_name.get(names[u]) for u in units}
+    ok = {u: c for u, c in codes.items() if c}
+    if len(ok) >= max(1, len(units) // 2):
+        bad = [u if names[u] == u else f"{names[u]} ({u})" for u in units if u not in ok]
+        return RegionMap("units", None, pd.Series(ok, dtype=object), bad)
+    best: RegionMap | None = None
+    for g in v.groups:
+        vals = v.info[g].reindex(units)
+        mapping, unresolved = resolve_many(vals.dropna().unique().tolist(), in_scope_only=True)
+        if mapping and len(mapping) >= len(unresolved):
+            ser = vals.map(mapping).dropna()
+            cand = RegionMap("group", g, ser.astype(object), unresolved)
+            if best is None or len(ser) > len(best.codes):
+                best = cand
+    if best is None:
+        raise DataError(
+            "region report: the units are not provinces and no group column names provinces; unresolved: "
+            + ", ".join(map(str, [u for u in units if u not in ok][:20])),
+            rule="report.region",
+        )
+    return best
+
+
+@REPORT_KINDS.register("region", needs_entity=False)
+def region(ctx: Context) -> Report:
+    v, top = ctx.view, ctx.view.top
+    rm = region_map(v)
+    prov = provinces().set_index("code")
+    pname_col = "name_zh" if ctx.lang == "zh" else "name_en"
+    heads = ctx.heads()
+    if rm.mode == "units":
+        df = pd.DataFrame({"uCode": rm.codes.index, "code": rm.codes.to_numpy()})
+        df["total"] = v.scores.loc[df["uCode"], top].to_numpy(float)
+        for c in heads:
+            df[c] = v.scores.loc[df["uCode"], c].to_numpy(float)
+        df["rank"] = v.ranks.loc[df["uCode"], top].to_numpy()
+        value_col = "total"
+    else:
+        inst = pd.DataFrame({"uCode": rm.codes.index, "code": rm.codes.to_numpy()})
+        inst["total"] = v.scores.loc[inst["uCode"], top].to_numpy(float)
+        inst["name"] = v.info["name"].reindex(inst["uCode"]).to_numpy()
+        g = inst.groupby("code")
+        df = g.agg(count=("total", "size"), total=("total", "mean"), median=("total", "median"), best=("total", "max")).reset_index()
+        df["leader"] = df["code"].map(inst.sort_values("total", ascending=False).drop_duplicates("code").set_index("code")["name"])
+        for c in heads:
+            hv = pd.Series(v.scores.loc[inst["uCode"], c].to_numpy(float), index=inst.index)
+            df[c] = df["code"].map(hv.groupby(inst["code"]).mean())
+        df["rank"] = df["total"].rank(ascending=False, method="min").astype("Int64")
+        value_col = "total"
+    df["province"] = df["code"].map(prov[pname_col])
+    df["macro"] = df["code"].map(prov["macro_region"]).map(lambda m: ctx.t(f"macro.{m}") if isinstance(m, str) and m else "")
+    df = df.sort_values(["rank", "code"]).reset_index(drop=True)
+    best = df.iloc[0]
+    figs = Figures([
+        KeyFigure(ctx.t("provinces_covered"), f"{len(df)} / 31", key="provinces_covered"),
+        KeyFigure(ctx.t("best_province"), f"{best['province']} ({fmt_number(best[value_col], ctx.lang)})", key="best_province"),
+        KeyFigure(ctx.t("median_score"), fmt_number(df[value_col].median(), ctx.lang), key="median_score"),
+    ])
+    summary = Section("summary", ctx.t("sec.summary")).add(figs, Paragraph(ctx.t("explain.scores")))
+    if rm.mode == "group":
+        summary.add(Paragraph(ctx.t("explain.region_aggregated", col=rm.column), "note"))
+    map_sec = Section("map", ctx.t("sec.map")).add(
+        Chart("map", ctx.t("sec.map"), {
+            "values": dict(zip(df["code"], df[value_col].astype(float), strict=True)),
+            "names": {c: n for c, n in zip(prov.index, prov[pname_col], strict=True)},
+            "value_label": ctx.t("chart.total"), "no_data": ctx.t("no_data"),
+        }, key="map", height=560),
+        Paragraph(ctx.t("explain.map"), "note"),
+    )
+    cols = [("rank", "col.rank", "rank"), ("province", "col.province", "text"), ("code", "col.province_code", "text"),
+            ("macro", "col.macro_region", "text")]
+    if rm.mode == "units":
+        if (df["uCode"] != df["code"]).any():  # units named otherwise than by their code: show what the data said
+            cols.append(("uCode", "col.unit", "text"))
+        cols.append(("total", "total_score", "score"))
+    else:
+        cols += [("count", "col.count", "int"), ("total", "col.mean", "score"), ("median", "col.median", "score"),
+                 ("best", "col.best", "score"), ("leader", "top_unit", "text")]
+    cols += [(c, ctx.short(c, 22), "score") for c in heads]
+    table_sec = Section("region_table", ctx.t("sec.region_table")).add(
+        Chart("bar", ctx.t("sec.region_table"), {"labels": df["province"].tolist(), "values": df[value_col].tolist(),
+                                                 "value_label": ctx.t("chart.total")}, key="region_bar",
+              height=max(380, 18 * len(df) + 80)),
+        _table(ctx, ctx.t("sec.region_table"), df, cols, key="region"),
+    )
+    macro = df[df["macro"] != ""].groupby("macro", sort=False).agg(
+        count=(value_col, "size"), mean=(value_col, "mean"), median=(value_col, "median"), best=(value_col, "max")).reset_index()
+    macro_sec = Section("macro", ctx.t("sec.macro")).add(
+        _table(ctx, ctx.t("sec.macro"), macro, [("macro", "col.macro_region", "text"), ("count", "col.count", "int"),
+                                                 ("mean", "col.mean", "score"), ("median", "col.median", "score"),
+                                                 ("best", "col.best", "score")], key="macro"))
+    unres = Section("unresolved", ctx.t("sec.unresolved"))
+    if rm.unresolved:
+        unres.add(Paragraph(ctx.t("explain.unresolved"), "warn"),
+                  _table(ctx, ctx.t("sec.unresolved"), pd.DataFrame({"name": [str(x) for x in rm.unresolved]}),
+                         [("name", "col.name", "text")], key="unresolved"))
+    else:
+        unres.add(Paragraph(ctx.t("explain.all_resolved"), "note"))
+    return Report(
+        kind="region", lang=ctx.lang, title=ctx.t("title.region", name=ctx.result.spec.name), subtitle=_subtitle(ctx),
+        sections=[summary, map_sec, table_sec, macro_sec, unres, _availability_section(ctx)],
+        meta={"mode": rm.mode, "column": rm.column, "provinces": df["code"].tolist(), "unresolved": [str(x) for x in rm.unresolved],
+              "values": dict(zip(df["code"], df[value_col].astype(float), strict=True))},
+    )
+
+
+# --- method appendix and workbook -------------------------------------------------------------------------
+
+
+TREAT_LABELS = {"iCode": "col.indicator", "skew0": "col.skew_before", "kurt0": "col.kurt_before", "nwin": "col.nwin",
+                "skew1": "col.skew_after", "kurt1": "col.kurt_after", "pass1": "col.pass_after", "points": "col.points",
+                "treatment": "col.method"}
+
+
+def appendix(ctx: Context) -> list[Section]:
+    r = ctx.result
+    man = r.manifest()
+    tree_df = tb.tree_table(r.tree, r.weights)
+    tree_df["direction"] = [ctx.t("direction.neg") if d == -1 else (ctx.t("direction.pos") if d == 1 else "") for d in tree_df["direction"]]
+    secs = [
+        Section("appendix", ctx.t("sec.appendix"), appendix=True).add(Paragraph(ctx.t("explain.appendix"))),
+        Section("tree", ctx.t("sec.tree"), appendix=True).add(
+            Paragraph(ctx.t("explain.eff_weight"), "note"),
+            _table(ctx, ctx.t("sec.tree"), tree_df,
+                   [("code", "col.code", "text"), ("name", "col.name", "text"), ("level", "col.level", "int"),
+                    ("parent", "col.parent", "text"), ("direction", "col.direction", "text"),
+                    ("weight", "col.weight", "float4"), ("effective_weight", "col.eff_weight", "float4")], key="tree")),
+        Section("spec", ctx.t("sec.spec"), appendix=True).add(
+            Code(ctx.t("sec.spec"), yaml.safe_dump(r.spec.model_dump(mode="json", exclude={"base_dir"}), allow_unicode=True, sort_keys=False))),
+    ]
+    treat = Section("treatment", ctx.t("sec.treatment"), appendix=True)
+    summary = tb.treatment_summary(r)
+    details = r.records.get("treat_details")
+    if summary is None or (not len(summary) and details is None):
+        treat.add(Paragraph(ctx.t("explain.no_treatment")))
+    else:
+        treated = summary["iCode"].tolist() if len(summary) else []
+        if details is not None and len(details):
+            d = tb.treatment_table(details, summary, treated)
+            treated = d.iloc[:, 0].astype(str).tolist()
+            treat.add(Paragraph(ctx.t("explain.treatment", n=len(treated))),
+                      _table(ctx, ctx.t("sec.treatment"), d, [(c, TREAT_LABELS.get(c, str(c)), "auto") for c in d.columns], key="treatment"))
+        elif len(summary):
+            treat.add(Paragraph(ctx.t("explain.treatment", n=len(treated))),
+                      _table(ctx, ctx.t("sec.treatment"), summary, [("iCode", "col.code", "text"), ("points", "col.points", "int"),
+                                                                     ("treatment", "col.method", "text")], key="treatment"))
+        else:
+            treat.add(Paragraph(ctx.t("explain.no_treatment")))
+    secs.append(treat)
+    imp = Section("imputation", ctx.t("sec.imputation"), appendix=True)
+    log = tb.impute_log(r)
+    if len(log):
+        imp.add(Paragraph(ctx.t("explain.imputation", n=int((log["status"] == "imputed").sum()) if "status" in log else len(log))),
+                _table(ctx, ctx.t("sec.imputation"), log,
+                       [("uCode", "col.unit", "text"), ("Time", "col.period", "text"), ("iCode", "col.indicator", "text"),
+                        ("status", "col.status", "text"), ("value", "col.value", "auto"), ("method", "col.method", "text"),
+                        ("source", "col.source", "text")], key="imputation", max_rows_pdf=25))
+    else:
+        imp.add(Paragraph(ctx.t("explain.no_imputation")))
+    secs.append(imp)
+    others = {k: d for k, d in r.records.items() if k not in ("impute_log", "treat_details", "treat_points", "weights")}
+    if others:
+        rec = Section("records", ctx.t("sec.records"), appendix=True)
+        for k, d in others.items():
+            f = d.reset_index() if d.index.name is not None else d
+            rec.add(_table(ctx, label_or(f"record.{k}", ctx.lang, k), f, [(c, str(c), "auto") for c in f.columns], key=f"record:{k}",
+                           max_rows_pdf=60))
+        secs.append(rec)
+    src = Section("sources", ctx.t("sec.sources"), appendix=True)
+    data_rows = [{"item": ctx.t("evaluation_name"), "value": r.spec.name}, {"item": ctx.t("data_format"), "value": r.spec.data.format}]
+    for k in ("idata", "imeta", "period"):
+        val = getattr(r.spec.data, k)
+        if val is not None:
+            data_rows.append({"item": k, "value": str(val)})
+    src.add(_table(ctx, ctx.t("sec.sources"), pd.DataFrame(data_rows), [("item", "col.item", "text"), ("value", "col.value_text", "text")], key="source_spec"))
+    if man["inputs"]:
+        src.add(_table(ctx, ctx.t("sec.sources"), pd.DataFrame({"file": list(man["inputs"]), "sha256": list(man["inputs"].values())}),
+                       [("file", "col.file", "text"), ("sha256", "col.sha256", "text")], key="inputs"))
+    elif r.spec.data.format == "frame":
+        src.add(Paragraph(ctx.t("explain.sources_frame"), "note"))
+    secs.append(src)
+    sw_rows = [{"item": f"{ctx.t('software')}: {k}", "value": str(val)} for k, val in man["software"].items()]
+    sw_rows += [{"item": ctx.t("scores_sha256"), "value": man["scores_sha256"]}, {"item": ctx.t("generated"), "value": ctx.generated}]
+    sw_rows += [{"item": f"{ctx.t('datasets')}: {label_or('stage.' + k, ctx.lang, k)}", "value": ctx.t("rows_cols", rows=s[0], cols=s[1])}
+                for k, s in man["datasets"].items()]
+    soft = Section("software", ctx.t("sec.software"), appendix=True).add(
+        _table(ctx, ctx.t("sec.software"), pd.DataFrame(sw_rows), [("item", "col.item", "text"), ("value", "col.value_text", "text")], key="software"))
+    if r.warnings:
+        soft.add(Paragraph(ctx.t("sec.warnings") + ":", "warn"), *[Paragraph(w, "warn") for w in r.warnings])
+    secs.append(soft)
+    return secs
+
+
+def workbook_sheets(ctx: Context) -> dict[str, pd.DataFrame]:
+    """The workbook-only sheets: every stage's data set, the ranks, group ranks and every record."""
+    r = ctx.result
+    out: dict[str, pd.DataFrame] = {}
+    for i, (name, df) in enumerate(r.datasets.items()):
+        out[f"S{i} {label_or('stage.' + name, ctx.lang, name)}"] = _unit_frame(df)
+    if r.ranks is not None:
+        out[ctx.t("col.rank")] = _unit_frame(r.ranks)
+    for g, df in r.group_ranks.items():
+        out[f"{ctx.t('col.group_rank')} {_group_label(g)}"] = _unit_frame(df)
+    for k, df in r.records.items():
+        out[label_or(f"record.{k}", ctx.lang, k)] = df.reset_index() if df.index.name is not None else df
+    return out
+
+
+def _unit_frame(df: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(df.index, pd.MultiIndex):
+        return df.reset_index()
+    out = df.copy()
+    out.insert(0, "uCode", df.index.astype(str))
+    return out.reset_index(drop=True)

@@ -1,0 +1,494 @@
+"""The numbers the reports show, taken from a :class:`~fintech_eval.result.Result` (language-neutral frames).
+
+Everything here reads the result's own tables (``datasets``, ``ranks``, ``group_ranks``, ``records``,
+``tree``, ``weights``) so that a report's numbers are the result's numbers. For a panel (index
+``(uCode, Time)``) a report shows one period, by default the latest; ranks there are within the period.
+
+Conventions a result may follow to show more:
+
+* ``result.records["rank_stats"]`` (or any record with columns ``uCode``, ``Q5``, ``Q95``, in any case; the
+  layout of COINr's ``get_sensitivity(...)$RankStats``) gives each unit's rank interval;
+* unit names and groups come from a ``units`` frame passed to the report (index uCode; a ``name`` column and
+  group columns), else from ``result.units`` / ``result.groups`` when the result carries them, else from the
+  COINr iData file the result was computed from (when it is still there, with the same SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..methods import group_rank, rank
+from ..result import Result
+from ..tree import Tree
+
+# --- shape of the result --------------------------------------------------------------------------------
+
+
+def is_panel(result: Result) -> bool:
+    idx = result.final.index
+    return isinstance(idx, pd.MultiIndex) and "Time" in idx.names
+
+
+def periods(result: Result) -> list[Any]:
+    if not is_panel(result):
+        return []
+    return sorted(pd.unique(result.final.index.get_level_values("Time")))
+
+
+def resolve_period(result: Result, period: Any = None) -> Any:
+    """The period a report shows: ``period`` if given (checked), else the latest; ``None`` for a cross-section."""
+    ps = periods(result)
+    if not ps:
+        return None
+    if period is None:
+        return ps[-1]
+    for p in ps:
+        if str(p) == str(period):
+            return p
+    raise DataError(f"no period {period!r} in the result; periods are {', '.join(map(str, ps))}", rule="report.period")
+
+
+def cross_section(df: pd.DataFrame | None, period: Any) -> pd.DataFrame | None:
+    """Rows of one period (index uCode) of a panel frame; a cross-sectional frame as it is."""
+    if df is None:
+        return None
+    if isinstance(df.index, pd.MultiIndex) and "Time" in df.index.names:
+        return df.xs(period, level="Time")
+    return df
+
+
+def top_code(tree: Tree) -> str:
+    return tree.codes(tree.n_levels)[0]
+
+
+def headline_level(tree: Tree, min_nodes: int = 3) -> int:
+    """The level a report's radar and summary columns show: the first level below the top with at least
+    ``min_nodes`` nodes (A-level headings of JR/T 0201, COINr's pillars when sub-indices are only two)."""
+    for level in range(tree.n_levels - 1, 0, -1):
+        if len(tree.codes(level)) >= min_nodes:
+            return level
+    return max(1, tree.n_levels - 1)
+
+
+def headline_codes(tree: Tree, level: int | None = None) -> list[str]:
+    return tree.codes(level or headline_level(tree))
+
+
+def node_names(tree: Tree) -> dict[str, str]:
+    return dict(zip(tree.meta["code"], tree.meta["name"], strict=True))
+
+
+def label(tree: Tree, code: str) -> str:
+    """``"Name (CODE)"``, or the code when the name is the code."""
+    name = node_names(tree).get(code, code)
+    return code if name in ("", code) else f"{name} ({code})"
+
+
+def tree_order(tree: Tree) -> list[str]:
+    """Every node, depth first from the top (the order a reader expects a framework in)."""
+    out: list[str] = []
+
+    def walk(code: str) -> None:
+        out.append(code)
+        for k in tree.children(code):
+            walk(k)
+
+    for top in tree.codes(tree.n_levels):
+        walk(top)
+    return out
+
+
+# --- units: names and groups ------------------------------------------------------------------------------
+
+
+def unit_info(result: Result, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Index uCode; column ``name`` and one column per group (e.g. ``EurAsia_group``); codes as names when
+    nothing better is known. Sources, later ones winning: the COINr input files, ``result.groups``,
+    ``result.units``, the ``units`` argument."""
+    codes = pd.Index(pd.unique(result.final.index.get_level_values(0).astype(str)), name="uCode")
+    out = pd.DataFrame(index=codes)
+    sources = [units_from_inputs(result.spec, result.inputs)]
+    sources += [getattr(result, a, None) for a in ("groups", "units")] + [units]
+    for f in sources:
+        if not isinstance(f, pd.DataFrame) or not len(f.columns):
+            continue
+        f = f.copy()
+        if "uCode" in f.columns:
+            f = f.set_index("uCode")
+        if isinstance(f.index, pd.MultiIndex):
+            f.index = f.index.get_level_values(0)
+        f.index = f.index.astype(str)
+        f = f[~f.index.duplicated(keep="last")]
+        if "uName" in f.columns and "name" not in f.columns:
+            f = f.rename(columns={"uName": "name"})
+        out = out.drop(columns=[c for c in f.columns if c in out.columns]).join(f, how="left")
+    if "name" not in out:
+        out["name"] = out.index.to_numpy()
+    out["name"] = out["name"].astype(object).where(out["name"].notna(), pd.Series(out.index, index=out.index))
+    return out[["name", *[c for c in out.columns if c != "name"]]]
+
+
+def group_columns(info: pd.DataFrame, result: Result) -> list[str]:
+    """The group columns a report compares within: the spec's ranking groups first, then the rest."""
+    cols = [c for c in info.columns if c != "name"]
+    ranked = [g for g in result.spec.ranks.groups if g in cols or g in result.group_ranks]
+    return ranked + [c for c in cols if c not in ranked]
+
+
+def units_from_inputs(spec: Any, inputs: dict[str, str]) -> pd.DataFrame | None:
+    """Names and groups (index uCode) from the COINr iData a result was computed from, if that file is still
+    there with the SHA-256 the run recorded."""
+    if spec.data.format != "coinr" or not spec.data.idata or not spec.data.imeta:
+        return None
+    candidates: list[tuple[Path, Path]] = [(spec.path(spec.data.idata), spec.path(spec.data.imeta))]
+    by_name = {Path(k).name: Path(k) for k in inputs}
+    if Path(spec.data.idata).name in by_name and Path(spec.data.imeta).name in by_name:
+        candidates.append((by_name[Path(spec.data.idata).name], by_name[Path(spec.data.imeta).name]))
+    for d, m in candidates:
+        if not (d.is_file() and m.is_file()):
+            continue
+        want = inputs.get(str(d))
+        if want and hashlib.sha256(d.read_bytes()).hexdigest() != want:
+            continue  # the file changed since the run: its names or groups may not be the run's
+        return _read_units(str(d), str(m), d.stat().st_mtime_ns)
+    return None
+
+
+@lru_cache(maxsize=8)
+def _read_units(idata: str, imeta: str, mtime: int) -> pd.DataFrame | None:
+    del mtime  # part of the cache key only
+    try:
+        from ..coinr import read_coinr
+
+        coin = read_coinr(idata, imeta)
+    except Exception:  # noqa: BLE001 - names are a nicety; the report goes on without them
+        return None
+    frame = coin.groups.copy()
+    frame.insert(0, "name", coin.names)
+    if isinstance(frame.index, pd.MultiIndex):
+        frame = frame[~frame.index.get_level_values(0).duplicated(keep="last")]
+        frame.index = frame.index.get_level_values(0)
+    return frame
+
+
+def find_unit(entity: str, info: pd.DataFrame) -> str:
+    """The unit code ``entity`` names: its code, or its name (case-insensitive)."""
+    if entity in info.index:
+        return entity
+    folded = {str(c).casefold(): c for c in info.index}
+    if str(entity).casefold() in folded:
+        return folded[str(entity).casefold()]
+    names = {str(n).casefold(): c for c, n in info["name"].items()}
+    if str(entity).casefold() in names:
+        return names[str(entity).casefold()]
+    close = [c for c in info.index if str(entity).casefold() in str(c).casefold() or str(entity).casefold() in str(info.at[c, "name"]).casefold()]
+    hint = f"; did you mean {', '.join(map(str, close[:5]))}?" if close else f"; units are e.g. {', '.join(map(str, info.index[:8]))}"
+    raise DataError(f"no unit {entity!r} in the result{hint}", rule="report.entity", unit=entity)
+
+
+# --- scores and ranks -------------------------------------------------------------------------------------
+
+
+@dataclass
+class View:
+    """One period of a result, ready for a report: scores, ranks, and the context to read them in."""
+
+    result: Result
+    period: Any
+    scores: pd.DataFrame  # index uCode: indicators (normalised) and aggregates (final data set)
+    ranks: pd.DataFrame  # same shape, 1 = best
+    info: pd.DataFrame  # index uCode: name, groups
+    groups: list[str]
+
+    @property
+    def tree(self) -> Tree:
+        return self.result.tree
+
+    @property
+    def top(self) -> str:
+        return top_code(self.tree)
+
+    def group_of(self, unit: str, group: str) -> Any:
+        return self.info.at[unit, group] if group in self.info.columns else None
+
+    def group_members(self, group: str, value: Any) -> pd.Index:
+        if group not in self.info.columns:
+            return pd.Index([])
+        return self.info.index[self.info[group] == value].intersection(self.scores.index)
+
+    def group_ranks(self, group: str) -> pd.DataFrame | None:
+        """Ranks within ``group`` for this period (from the result, or computed when it has none for it)."""
+        if group in self.info.columns:
+            g = self.info[group].reindex(self.scores.index)
+            if is_panel(self.result) or group not in self.result.group_ranks:
+                return group_rank(self.scores, g)
+        return cross_section(self.result.group_ranks.get(group), self.period)
+
+
+def view(result: Result, period: Any = None, units: pd.DataFrame | None = None) -> View:
+    p = resolve_period(result, period)
+    scores = cross_section(result.final, p)
+    if is_panel(result):
+        ranks = rank(scores)  # within the period, as the pipeline ranks a panel
+    else:
+        ranks = result.ranks if result.ranks is not None else rank(scores)
+    scores.index = scores.index.astype(str)
+    ranks = ranks.copy()
+    ranks.index = ranks.index.astype(str)
+    info = unit_info(result, units)
+    return View(result=result, period=p, scores=scores, ranks=ranks, info=info, groups=group_columns(info, result))
+
+
+def ranking_table(v: View, level: int | None = None) -> pd.DataFrame:
+    """One row per unit, best first: rank, uCode, name, groups, total, headline scores."""
+    top = v.top
+    heads = [c for c in headline_codes(v.tree, level) if c in v.scores.columns]
+    df = pd.DataFrame(
+        {"rank": v.ranks[top], "uCode": v.scores.index, "name": v.info["name"].reindex(v.scores.index)},
+        index=v.scores.index,
+    ).rename_axis(None)
+    for g in v.groups:
+        df[g] = v.info[g].reindex(v.scores.index)
+    df["total"] = v.scores[top]
+    for c in heads:
+        df[c] = v.scores[c]
+    df = df.sort_values(["total", "uCode"], ascending=[False, True], na_position="last")
+    return df.reset_index(drop=True)
+
+
+def rank_change(result: Result, period: Any) -> pd.Series | None:
+    """Rank in the previous period minus rank now (positive = moved up), for a panel; None otherwise."""
+    ps = periods(result)
+    if not ps or period == ps[0]:
+        return None
+    prev = ps[ps.index(period) - 1]
+    top = top_code(result.tree)
+    now = rank(cross_section(result.final, period)[top])
+    before = rank(cross_section(result.final, prev)[top])
+    now.index, before.index = now.index.astype(str), before.index.astype(str)
+    return (before.reindex(now.index).astype(float) - now.astype(float)).rename("rank_change")
+
+
+def trend_table(result: Result, unit: str, codes: list[str]) -> pd.DataFrame:
+    """Index period; the unit's score in each of ``codes``, and its overall rank each period."""
+    ps = periods(result)
+    top = top_code(result.tree)
+    rows = []
+    for p in ps:
+        cs = cross_section(result.final, p)
+        cs.index = cs.index.astype(str)
+        if unit not in cs.index:
+            continue
+        r = rank(cs[top])
+        rows.append({"period": p, **{c: cs.at[unit, c] for c in codes}, "rank": r.get(unit), "n": int(cs[top].notna().sum())})
+    return pd.DataFrame(rows)
+
+
+def rank_interval(result: Result, unit: str) -> tuple[float, float] | None:
+    """(Q5, Q95) of the unit's rank from an uncertainty record, when the result has one."""
+    for df in result.records.values():
+        frame = df.reset_index() if df.index.name else df
+        cols = {str(c).casefold(): c for c in frame.columns}
+        if "ucode" in cols and "q5" in cols and "q95" in cols:
+            row = frame[frame[cols["ucode"]].astype(str) == unit]
+            if len(row):
+                return float(row[cols["q5"]].iloc[0]), float(row[cols["q95"]].iloc[0])
+    return None
+
+
+# --- indicators: strengths, weaknesses, gaps --------------------------------------------------------------
+
+
+def _as_frame(df: pd.DataFrame) -> pd.DataFrame:
+    return df.reset_index() if df.index.name is not None or isinstance(df.index, pd.MultiIndex) else df
+
+
+def impute_log(result: Result, period: Any = None) -> pd.DataFrame:
+    """The imputation record (uCode, iCode, status, value, method, source), one period of a panel."""
+    log = result.records.get("impute_log")
+    if log is None or not len(log):
+        return pd.DataFrame(columns=["uCode", "iCode", "status", "value", "method", "source"])
+    log = _as_frame(log).copy()
+    log["uCode"] = log["uCode"].astype(str)
+    if period is not None and "Time" in log.columns:
+        log = log[log["Time"].astype(str) == str(period)]
+    return log.reset_index(drop=True)
+
+
+def raw_data(result: Result, period: Any = None) -> pd.DataFrame:
+    raw = cross_section(result.datasets.get("Raw", result.final), period).copy()
+    raw.index = raw.index.astype(str)
+    return raw
+
+
+def strengths_weaknesses(v: View, unit: str, n: int = 5, unq_thresh: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``n`` indicators where ``unit`` ranks best and worst (COINr ``get_str_weak``): ranks of the final
+    (direction-adjusted) indicator values; indicators with fewer distinct values than ``unq_thresh`` × units
+    are skipped (their ranks say little); each row says the raw value and whether it was imputed."""
+    inds = [c for c in v.tree.indicators if c in v.ranks.columns]
+    vals = v.scores[inds]
+    n_units = vals.notna().sum()
+    distinct = vals.nunique()
+    keep = [c for c in inds if distinct[c] >= unq_thresh * max(1, n_units[c]) and pd.notna(v.ranks.at[unit, c])]
+    raw = raw_data(v.result, v.period)
+    imputed = set(impute_log(v.result, v.period).query("uCode == @unit and status == 'imputed'")["iCode"]) if "status" in impute_log(v.result, v.period) else set()
+    parent = v.tree.parent_of
+    names = node_names(v.tree)
+    r = v.ranks.loc[unit, keep].astype(float)
+    table = pd.DataFrame(
+        {
+            "iCode": keep,
+            "name": [names.get(c, c) for c in keep],
+            "parent": [names.get(parent.get(c) or "", parent.get(c) or "") for c in keep],
+            "rank": r.to_numpy(),
+            "n": n_units[keep].to_numpy(int),
+            "raw": [raw.at[unit, c] if c in raw.columns and unit in raw.index else np.nan for c in keep],
+            "score": vals.loc[unit, keep].to_numpy(float),
+            "imputed": [c in imputed for c in keep],
+        }
+    )
+    table["_order"] = range(len(table))
+    best = table.sort_values(["rank", "_order"]).head(n).drop(columns="_order").reset_index(drop=True)
+    worst = table.sort_values(["rank", "_order"], ascending=[False, True]).head(n).drop(columns="_order").reset_index(drop=True)
+    return best, worst
+
+
+def unit_gaps(v: View, unit: str) -> pd.DataFrame:
+    """The unit's missing raw values and what the evaluation put in their place."""
+    log = impute_log(v.result, v.period)
+    log = log[log["uCode"] == unit]
+    names = node_names(v.tree)
+    raw = raw_data(v.result, v.period)
+    missing = [c for c in v.tree.indicators if c in raw.columns and unit in raw.index and pd.isna(raw.at[unit, c])]
+    by_code = log.set_index("iCode") if len(log) else pd.DataFrame(columns=["status", "value", "method", "source"])
+    rows = []
+    for c in dict.fromkeys([*missing, *log["iCode"].tolist()]):
+        rec = by_code.loc[c] if c in by_code.index else None
+        if isinstance(rec, pd.DataFrame):
+            rec = rec.iloc[0]
+        rows.append(
+            {
+                "iCode": c,
+                "name": names.get(c, c),
+                "status": rec["status"] if rec is not None else "missing",
+                "value": rec["value"] if rec is not None else np.nan,
+                "method": rec["method"] if rec is not None else "",
+                "source": rec["source"] if rec is not None and "source" in rec else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=["iCode", "name", "status", "value", "method", "source"])
+
+
+def availability(v: View) -> pd.DataFrame:
+    """Per unit: share of raw indicator values present and the number imputed."""
+    raw = raw_data(v.result, v.period)
+    inds = [c for c in v.tree.indicators if c in raw.columns]
+    cov = raw[inds].notna().mean(axis=1) if inds else pd.Series(1.0, index=raw.index)
+    log = impute_log(v.result, v.period)
+    n_imp = log[log.get("status", pd.Series(dtype=str)) == "imputed"].groupby("uCode").size() if len(log) else pd.Series(dtype=int)
+    out = pd.DataFrame({"uCode": cov.index, "name": v.info["name"].reindex(cov.index).to_numpy(), "coverage": cov.to_numpy()})
+    out["imputed"] = n_imp.reindex(cov.index).fillna(0).astype(int).to_numpy()
+    return out.sort_values(["coverage", "uCode"]).reset_index(drop=True)
+
+
+# --- method: weights, treatment ---------------------------------------------------------------------------
+
+
+def effective_weights(tree: Tree) -> pd.Series:
+    """Each node's share of the top: product of sibling-normalised weights on the path up."""
+    w = tree.weights
+    parent = tree.parent_of
+    rel: dict[str, float] = {}
+    for p in {*parent.values()} - {None}:
+        kids = tree.children(p)
+        s = float(w[kids].sum())
+        for k in kids:
+            rel[k] = float(w[k]) / s if s > 0 else np.nan
+    out = {}
+    for code in tree.meta["code"]:
+        e, c = 1.0, code
+        while parent.get(c) is not None:
+            e *= rel.get(c, np.nan)
+            c = parent[c]
+        out[code] = e
+    return pd.Series(out, name="effective_weight")
+
+
+def tree_table(tree: Tree, weights: pd.Series | None = None) -> pd.DataFrame:
+    """Framework in reading order: code, name, level, parent, weight, effective weight, direction."""
+    t = tree if weights is None else tree.with_weights(weights.reindex(tree.meta["code"]).dropna())
+    meta = t.meta.set_index("code")
+    eff = effective_weights(t)
+    order = tree_order(t)
+    directions = t.directions
+    return pd.DataFrame(
+        {
+            "code": order,
+            "name": [meta.at[c, "name"] for c in order],
+            "level": [int(meta.at[c, "level"]) for c in order],
+            "parent": [meta.at[c, "parent"] or "" for c in order],
+            "weight": [float(meta.at[c, "weight"]) for c in order],
+            "effective_weight": [float(eff[c]) for c in order],
+            "direction": [int(directions[c]) if c in directions.index else np.nan for c in order],
+        }
+    )
+
+
+def treatment_summary(result: Result) -> pd.DataFrame | None:
+    """Per treated indicator: how many points were treated and the final check (from ``treat_details`` /
+    ``treat_points``)."""
+    details = result.records.get("treat_details")
+    points = result.records.get("treat_points")
+    if details is None and points is None:
+        return None
+    rows = []
+    if points is not None and len(points):
+        p = _as_frame(points)
+        cols = [c for c in p.columns if c not in ("uCode", "Time")]
+        for c in cols:
+            col = p[c]
+            marks = col[col.notna() & (col.astype(str).str.strip() != "")]
+            if len(marks):
+                kinds = ", ".join(sorted({str(x) for x in marks})[:4])
+                rows.append({"iCode": c, "points": int(len(marks)), "treatment": kinds})
+    out = pd.DataFrame(rows, columns=["iCode", "points", "treatment"])
+    return out
+
+
+def treatment_table(details: pd.DataFrame, summary: pd.DataFrame, treated: list[str]) -> pd.DataFrame:
+    """The treated indicators' rows of ``treat_details``: COINr's first and last skew/kurtosis check and the
+    number of points winsorised, plus the points marked in ``treat_points``; other layouts as they are."""
+    d = _as_frame(details)
+    key = d.columns[0]
+    d[key] = d[key].astype(str)
+    pass_cols = [c for c in d.columns if str(c).endswith(".Pass")]
+    if pass_cols:
+        first = d[pass_cols[0]].astype("boolean")
+        treated = list(dict.fromkeys([*treated, *d.loc[first.eq(False).fillna(False).astype(bool), key]]))
+    d = d[d[key].isin(treated)].reset_index(drop=True)
+    skew = [c for c in d.columns if str(c).endswith(".Skew")]
+    kurt = [c for c in d.columns if str(c).endswith(".Kurt")]
+    nwin = [c for c in d.columns if "nwin" in str(c)]
+    if skew and kurt and pass_cols:
+        last = lambda cols: d[cols].astype(float).ffill(axis=1).iloc[:, -1]  # noqa: E731 - the last check run
+        compact = pd.DataFrame({"iCode": d[key], "skew0": d[skew[0]], "kurt0": d[kurt[0]]})
+        if nwin:
+            compact["nwin"] = d[nwin[0]]
+        compact["skew1"] = last(skew)
+        compact["kurt1"] = last(kurt)
+        compact["pass1"] = d[pass_cols].astype("boolean").astype(object).T.ffill().T.iloc[:, -1]
+        d = compact
+        key = "iCode"
+    if summary is not None and len(summary):
+        d = d.merge(summary.rename(columns={"iCode": key}), on=key, how="left")
+        if "nwin" in d.columns:
+            d = d.drop(columns="points")
+    return d

@@ -1,0 +1,251 @@
+"""Every report kind in both languages and all three formats, checked as a reader gets them: HTML in Debian's
+chromium (Playwright), PDF through poppler (pdftoppm, pdftotext, pdffonts), Excel through openpyxl."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fintech_eval.report import FORMATS, build_report, load_result, write
+from fintech_eval.report.i18n import LANGS, fmt_number, fmt_rank
+
+from . import ENTITY, asem, provinces_result
+
+KINDS = {"scorecard": ("asem", ENTITY), "ranking": ("asem", None), "region": ("provinces", None)}
+CASES = [(k, lang) for k in KINDS for lang in LANGS]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is not installed (.ci/run must apt-get install it)")
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Each (kind, language) built once and written in each format; the ASEM result goes through save/load.
+
+    WeasyPrint is the slow part (seconds a PDF): the PDFs are written by two worker processes while this one
+    writes the HTML and Excel files (forked before any browser starts)."""
+    out = tmp_path_factory.mktemp("reports")
+    asem().save(out / "asem-result")
+    results = {"asem": load_result(out / "asem-result"), "provinces": provinces_result()}
+    reports, files = {}, {}
+    for kind, lang in CASES:
+        source, entity = KINDS[kind]
+        reports[kind, lang] = build_report(results[source], kind, entity=entity, lang=lang, generated="2025-01-01")
+    _warm_up()
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+        pdfs = {(k, lang): pool.submit(write, rep, "pdf", out / f"{k}.{lang}.pdf") for (k, lang), rep in reports.items()}
+        for (kind, lang), rep in reports.items():
+            for fmt in FORMATS:
+                if fmt != "pdf":
+                    files[kind, lang, fmt] = write(rep, fmt, out / f"{kind}.{lang}.{fmt}")
+        for (kind, lang), fut in pdfs.items():
+            files[kind, lang, "pdf"] = fut.result()
+    return {"results": results, "reports": reports, "files": files}
+
+
+def _warm_up() -> None:
+    """Import WeasyPrint and matplotlib and load the CJK font once, before forking: the workers inherit it."""
+    import weasyprint  # noqa: F401
+
+    from fintech_eval.report.charts import mpl_png
+    from fintech_eval.report.document import Chart
+
+    mpl_png(Chart("bar", "预热 warm-up", {"labels": ["甲"], "values": [1.0]}), dpi=20)
+
+
+def _key_numbers(rendered, kind, lang) -> list[str]:
+    """Numbers a reader must find in the report, computed here from the result tables."""
+    results = rendered["results"]
+    if kind == "scorecard":
+        r = results["asem"]
+        total = r.final.at[ENTITY, "Index"]
+        return [fmt_number(total, lang), fmt_rank(int(r.ranks.at[ENTITY, "Index"]), len(r.final), lang)]
+    if kind == "ranking":
+        r = results["asem"]
+        top = r.final["Index"].idxmax()
+        return [top, fmt_number(r.final.at[top, "Index"], lang)]
+    r = results["provinces"]
+    best = r.final.drop("Atlantis")["Index"].idxmax()
+    return [best, fmt_number(r.final.at[best, "Index"], lang), "Atlantis"]
+
+
+# --- HTML in chromium ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(rendered):  # after the files exist: their PDF workers fork before the browser's threads start
+    pytest.importorskip("playwright")
+    exe = _need("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_html_is_one_offline_file_with_plotly_once(rendered):
+    for kind, lang in CASES:
+        text = rendered["files"][kind, lang, "html"].read_text(encoding="utf-8")
+        assert len(re.findall(r"\* plotly\.js v\d", text)) == 1, "plotly.js embedded exactly once"
+        assert not re.search(r"<script[^>]+src=", text) and not re.search(r"<link[^>]+href=\"?https?:", text)
+
+
+@pytest.mark.parametrize("kind, lang", CASES)
+def test_html_in_chromium(browser, rendered, kind, lang):
+    rep = rendered["reports"][kind, lang]
+    path: Path = rendered["files"][kind, lang, "html"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_function(
+            "() => { const d = [...document.querySelectorAll('.js-plotly-plot')];"
+            " return d.length > 0 && d.every(x => x.querySelector('svg.main-svg g.trace')); }",
+            timeout=30_000,
+        )
+        plots = page.evaluate(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].map(d => ({
+                 id: d.id, traces: d.querySelectorAll('svg.main-svg g.trace').length,
+                 marks: d.querySelectorAll('svg.main-svg g.trace path, svg.main-svg g.trace rect').length,
+                 choropleth: [...d.querySelectorAll('g.choroplethlayer g.trace')].map(t => t.querySelectorAll('path.choroplethlocation').length),
+                 z: d.data && d.data[0].type === 'choropleth' ? Object.fromEntries(d.data[0].locations.map((l, i) => [l, d.data[0].z[i]])) : null }))"""
+        )
+        assert outside == [], f"the report fetched {outside}"
+        assert len(plots) == len(rep.charts())
+        for p in plots:
+            assert p["traces"] > 0 and p["marks"] > 0, p["id"]
+        if kind == "region":
+            (m,) = [p for p in plots if p["choropleth"]]
+            assert m["choropleth"] == [31, 3]  # 31 provinces with data; Taiwan, Hong Kong, Macao in grey
+            r = rendered["results"]["provinces"]
+            assert m["z"] == pytest.approx({c: r.final.at[c, "Index"] for c in m["z"]})
+        text = page.inner_text("body")
+        for number in _key_numbers(rendered, kind, lang):
+            assert number in text, number
+        if kind == "scorecard":
+            assert page.inner_text("[data-key=total_score] .kf-value") == _key_numbers(rendered, kind, lang)[0]
+        if kind == "ranking":
+            first = page.inner_text("table[data-key=ranking] tbody tr:first-child td:nth-child(2)")
+            assert first == rendered["results"]["asem"].final["Index"].idxmax()
+        if lang == "zh":
+            _assert_cjk_glyphs(page)
+    finally:
+        page.close()
+
+
+def _assert_cjk_glyphs(page) -> None:
+    """Chinese is drawn with a CJK font (WenQuanYi on these machines), not as boxes."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "header.top h1"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    assert any("WenQuanYi" in f["familyName"] and f["glyphCount"] > 0 for f in fonts), fonts
+    # and drawn: in the page's font, two Chinese characters give two different, non-empty pictures, neither of
+    # which is the box drawn for a code point no font has (tofu boxes all look alike)
+    pics = page.evaluate(
+        """() => { const font = getComputedStyle(document.querySelector('header.top h1')).fontFamily;
+                   const draw = ch => { const c = document.createElement('canvas'); c.width = c.height = 40;
+                     const g = c.getContext('2d'); g.font = '32px ' + font; g.fillStyle = '#000'; g.fillText(ch, 2, 34);
+                     return Array.from(g.getImageData(0, 0, 40, 40).data.filter((_, i) => i % 4 === 3)); };
+                   return [draw('金'), draw('融'), draw('\\u{10FFFD}')]; }"""
+    )
+    jin, rong, tofu = (np.array(p) for p in pics)
+    assert (jin > 0).sum() > 40 and (rong > 0).sum() > 40
+    assert not np.array_equal(jin, rong) and not np.array_equal(jin, tofu) and not np.array_equal(rong, tofu)
+
+
+# --- PDF through poppler ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, lang", CASES)
+def test_pdf_pages_fonts_and_numbers(rendered, tmp_path, kind, lang):
+    from PIL import Image
+
+    pdf: Path = rendered["files"][kind, lang, "pdf"]
+    subprocess.run([_need("pdftoppm"), "-r", "40", "-png", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "p")], check=True)
+    pngs = sorted(tmp_path.glob("p-*.png"))
+    assert len(pngs) == 2
+    for png in pngs:
+        px = np.asarray(Image.open(png).convert("RGB"), dtype=int)
+        assert (px.sum(axis=2) < 720).mean() > 0.02, f"{png.name} is blank"
+    if kind == "region":  # the map (page 1): many blue pixels
+        px = np.asarray(Image.open(pngs[0]).convert("RGB"), dtype=int)
+        blue = (px[..., 2] > px[..., 0] + 40) & (px[..., 2] > 100)
+        assert blue.mean() > 0.05
+    fonts = subprocess.run([_need("pdffonts"), str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert "WenQuanYi" in fonts
+    text = subprocess.run([_need("pdftotext"), "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    for number in _key_numbers(rendered, kind, lang):
+        assert number in text, number
+    if lang == "zh":
+        assert "方法附录" in text and "\ufffd" not in text
+
+
+# --- Excel ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, lang", CASES)
+def test_xlsx_tables_formats_and_charts(rendered, kind, lang):
+    import openpyxl
+
+    path: Path = rendered["files"][kind, lang, "xlsx"]
+    rep = rendered["reports"][kind, lang]
+    source = rendered["results"][KINDS[kind][0]]
+    wb = openpyxl.load_workbook(path)
+    names = wb.sheetnames
+    assert len([n for n in names if re.match(r"S\d+ ", n)]) == len(source.datasets)  # a sheet per stage
+    for ws in wb.worksheets[1:]:
+        if ws.max_row == 1:  # the map: a picture
+            continue
+        assert ws.freeze_panes in ("A2", "B2"), ws.title
+        assert ws.cell(1, 1).font.bold
+    with zipfile.ZipFile(path) as z:
+        members = z.namelist()
+    assert any(m.startswith("xl/charts/chart") for m in members)  # native Excel charts
+    if kind == "region":
+        assert any(m.startswith("xl/media/") for m in members)  # the map as a picture
+    if kind == "scorecard":
+        table = next(t for t in rep.tables() if t.key == "scores")
+        ws = _sheet_with(wb, table.frame.columns[0], "Index")
+        total = source.final.at[ENTITY, "Index"]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "Index")
+        score = row[3]
+        assert score.value == pytest.approx(total) and score.number_format == "#,##0.00"
+    stage = wb[next(n for n in names if n.startswith("S0 "))]
+    assert stage.max_row == len(source.datasets["Raw"]) + 1
+
+
+def _sheet_with(wb, header: str, first: str):
+    for ws in wb.worksheets:
+        if ws.cell(1, 1).value == header and ws.cell(2, 1).value == first:
+            return ws
+    raise AssertionError(f"no sheet starting {header}/{first}")
