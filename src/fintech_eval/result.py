@@ -99,7 +99,7 @@ class Result:
             _with_unit_column(df).to_csv(out / f"ranks_by_{g}.csv", index=False)
             written.append(out / f"ranks_by_{g}.csv")
         for name, df in self.records.items():
-            df.to_csv(out / f"{name}.csv", index=df.index.name is not None)
+            df.to_csv(out / f"{name}.csv", index=any(n is not None for n in df.index.names))
             written.append(out / f"{name}.csv")
         if self.weights is not None:
             self.weights.rename("weight").to_frame().rename_axis("code").to_csv(out / "weights.csv")
