@@ -76,7 +76,9 @@ def as_framework(framework: Framework | str) -> Framework:
 
 
 def framework_version(fw: Framework) -> str:
-    return f"{fw.id}@{fw.version}"
+    """``id@version``, plus ``+extension`` for each extension applied (so a value says exactly which
+    definitions produced it)."""
+    return f"{fw.id}@{fw.version}" + "".join(f"+{e}" for e in fw.extensions)
 
 
 def resolve_params(framework: Framework, params: Mapping[str, Any] | None = None) -> dict[str, float]:
