@@ -172,10 +172,12 @@ def _weight(
     weights: dict[str, float] | None = None,
     matrices: dict[str, Any] | None = None,
     allow_inconsistent: bool = False,
+    level: int = 1,
     **params: Any,
 ) -> None:
     """Set the tree's weights: ``manual`` (``weights``), ``ahp`` (one judgement matrix per parent node) or an
-    objective method computed within each group of indicators on the current data."""
+    objective method computed within each group of siblings at ``level`` (1 = indicators, on the current data;
+    higher levels on the scores of a provisional arithmetic-mean aggregation with the weights so far)."""
     if method == "manual":
         new = pd.Series(weights or {}, dtype=float)
     elif method == "ahp":
@@ -187,17 +189,27 @@ def _weight(
         }
         res = ahp_tree(st.tree, mats, allow_inconsistent=allow_inconsistent)
         new = res.weights
-        st.records["ahp"] = res.table if hasattr(res, "table") else pd.DataFrame()
+        st.records["ahp_consistency"] = pd.DataFrame(
+            [{"node": node, "n": a.n, "lambda_max": a.lambda_max, "CI": a.ci, "RI": a.ri, "CR": a.cr} for node, a in res.results.items()]
+        ).set_index("node")
     else:
         fn = WEIGHTS.get(method)
+        if not 1 <= level < st.tree.n_levels:
+            raise SpecError(f"weight: level must be 1..{st.tree.n_levels - 1}, got {level}", step="weight", parameter="level")
+        if level == 1:
+            values = st.data
+        else:
+            values = aggregate(st.data, st.tree, not_applicable=st.not_applicable)
+            values.attrs = {}
         parts = []
-        for parent in st.tree.codes(2):
+        for parent in st.tree.codes(level + 1):
             kids = st.tree.children(parent)
-            sub = st.data[kids]
+            sub = values[kids]
             kw = dict(params)
             if "directions" in inspect.signature(fn).parameters:
-                # the data are already direction-adjusted after normalisation: keep the raw directions before it
-                kw.setdefault("directions", None if "Normalised" in st.datasets else st.tree.directions[kids])
+                # normalised data and aggregates are already "higher is better"; raw indicators are not
+                raw = level == 1 and "Normalised" not in st.datasets
+                kw.setdefault("directions", st.tree.directions[kids] if raw else None)
             parts.append(fn(sub, **kw))
         new = pd.concat(parts)
     st.tree = st.tree.with_weights(new)  # saved with the result as weights.csv

@@ -199,3 +199,37 @@ def test_rate_step_gives_levels_and_reasons():
     # a: 10 → band 1; b: 55 → band 2; c: 90 → band 3 but R3 unmet → capped at 2
     assert lv["level"].tolist() == [1, 2, 2]
     assert "R3" in str(lv.loc["c", "blocking"]) and lv.loc["a", "score_gap"] == 40
+
+
+def test_objective_weights_at_a_higher_level():
+    """Entropy weights of the two sub-indices, from their provisional arithmetic-mean scores."""
+    from fintech_eval.methods import WEIGHTS, aggregate
+
+    spec = {
+        "data": {"format": "coinr", "idata": str(EXAMPLES / "asem/input_ASEM_iData.csv"), "imeta": str(EXAMPLES / "asem/input_ASEM_iMeta.csv")},
+        "steps": [
+            {"impute": {"method": "mean"}}, {"normalise": {"method": "minmax", "range": [1, 100]}},
+            {"weight": {"method": "entropy", "level": 3}}, {"aggregate": {}},
+        ],
+    }
+    r = fe.evaluate(spec)
+    base = fe.evaluate({**spec, "steps": spec["steps"][:2]})
+    provisional = aggregate(base.final, base.tree)
+    expected = WEIGHTS.get("entropy")(provisional[["Conn", "Sust"]])
+    assert r.weights[["Conn", "Sust"]].to_dict() == pytest.approx(expected.to_dict(), rel=1e-12)
+    assert r.weights["LPI"] == 1.0  # other levels untouched
+    with pytest.raises(SpecError, match="level must be 1..3"):
+        fe.evaluate({**spec, "steps": [*spec["steps"][:2], {"weight": {"method": "entropy", "level": 4}}]})
+
+
+def test_ahp_weight_step_records_consistency():
+    ind = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "z": [2.0, 2.0, 1.0]}, index=["a", "b", "c"])
+    tree = fe.Tree.from_rows([{"code": c, "parent": "I", "level": 1} for c in "xyz"] + [{"code": "I", "level": 2}])
+    w = [0.5, 0.3, 0.2]
+    matrix = [[wi / wj for wj in w] for wi in w]  # perfectly consistent
+    spec = {"data": {"format": "frame"}, "steps": [{"weight": {"method": "ahp", "matrices": {"I": matrix}}}, {"aggregate": {}}]}
+    r = fe.evaluate(spec, frames={"data": ind, "tree": tree})
+    assert r.weights[["x", "y", "z"]].tolist() == pytest.approx(w)
+    assert r.records["ahp_consistency"].loc["I", "CR"] == pytest.approx(0, abs=1e-9)
+    # 0.5*1 + 0.3*3 + 0.2*2 = 1.8 for unit a
+    assert r.final.loc["a", "I"] == pytest.approx(1.8)
