@@ -54,7 +54,8 @@ def test_outputs_and_labels(demo):
 
 def test_reports_are_written(demo):
     names = {p.name for p in demo.reports}
-    assert {"ranking_institutions_en.html", "regions_en.html", "regions_en.pdf", "ranking_industries_en.html"} <= names
+    assert {"ranking_institutions_en.html", "regions_en.html", "regions_en.pdf", "ranking_industries_en.html",
+            "industry_bank_en.html"} <= names
     scorecards = [p for p in demo.reports if p.name.startswith("scorecard_SYN-BANK-")]
     assert {p.suffix for p in scorecards} == {".html", ".pdf", ".xlsx"}
     assert all(p.stat().st_size > 10_000 for p in demo.reports)

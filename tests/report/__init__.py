@@ -65,3 +65,50 @@ def provinces_result() -> fe.Result:
         "steps": [{"impute": {"method": "mean"}}, {"normalise": {"method": "minmax", "range": [0, 100]}}, {"aggregate": {}}],
     }
     return fe.evaluate(spec, frames={"data": province_data(), "tree": province_tree()})
+
+
+# --- JR/T 0201 blocks H and J (industry report) and a capability rating (vendor report) ---------------------
+
+SECTORS = ["bank", "securities", "insurance", "payment"]
+
+
+def _block_result(block: str, units: list[str], seed: int, groups: pd.DataFrame | None = None) -> fe.Result:
+    """A synthetic result of JR/T 0201 block ``block`` (its tree; lognormal data; min-max, arithmetic mean)."""
+    tree = fe.Tree.from_framework(fe.load_framework("jrt0201-2020"), block)
+    rng = np.random.default_rng(seed)
+    data = pd.DataFrame(rng.lognormal(1.0, 0.5, (len(units), len(tree.indicators))), columns=tree.indicators,
+                        index=pd.Index(units, name="uCode"))
+    spec = {"name": f"JR/T 0201 block {block} (synthetic)", "data": {"format": "frame"},
+            "steps": [{"normalise": {"method": "minmax", "range": [0, 100]}}, {"aggregate": {}}],
+            "ranks": {"groups": ["sector"] if groups is not None else []}}
+    frames = {"data": data, "tree": tree, **({"groups": groups} if groups is not None else {})}
+    return fe.evaluate(spec, frames=frames)
+
+
+@lru_cache(maxsize=1)
+def h_result() -> fe.Result:
+    """Block H: the four industries."""
+    return _block_result("H", SECTORS, seed=11)
+
+
+@lru_cache(maxsize=1)
+def j_result() -> fe.Result:
+    """Block J: 48 institutions, 12 per sector (group column ``sector``)."""
+    units = [f"INST-{i:02d}" for i in range(48)]
+    groups = pd.DataFrame({"sector": SECTORS * 12}, index=pd.Index(units, name="uCode"))
+    return _block_result("J", units, seed=12, groups=groups)
+
+
+@lru_cache(maxsize=1)
+def vendor_ratings() -> dict:
+    """Both models of the default capability framework for a product provider with mixed steps, some entries
+    without evidence (capped) and some at the lowest step: a level below the top, requirements missing, a plan."""
+    from fintech_eval.capability import Vendor, load_capability_framework, rate_both
+
+    fw = load_capability_framework()
+    rows = []
+    for i, ind in enumerate(fw.indicators()):
+        steps = fw.step_numbers(ind.code)
+        rows.append({"indicator": ind.code, "step": steps[min(len(steps) - 1, i % 3 + 1)] if i % 7 else steps[0],
+                     "evidence_ref": f"EV-{ind.code}" if i % 11 else None, "reviewer": "R", "date": "2024-01-31"})
+    return rate_both(fw, Vendor("V001", "product", "样例科技"), pd.DataFrame(rows))

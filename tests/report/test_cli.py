@@ -48,3 +48,52 @@ def test_region_report_from_a_saved_province_result(tmp_path):
                                    "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "out" / "region.zh.xlsx").is_file()
+
+
+def test_industry_report_with_the_institutions_of_the_same_period(tmp_path):
+    import openpyxl
+
+    from . import h_result, j_result
+
+    h_result().save(tmp_path / "H")
+    j_result().save(tmp_path / "J")
+    res = CliRunner().invoke(app, [str(tmp_path / "H"), "--kind", "industry", "--entity", "bank", "--with", str(tmp_path / "J"),
+                                   "--lang", "en", "--format", "xlsx", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(tmp_path / "out" / "industry-bank.en.xlsx")
+    assert any(ws.cell(1, 1).value == "Rank in the sector" for ws in wb.worksheets)  # the leaders: from the J result
+    # all, with the entity: scorecard, ranking and industry of the sector; region skipped (units are not provinces)
+    res = CliRunner().invoke(app, [str(tmp_path / "H"), "--entity", "bank", "--format", "html", "--out", str(tmp_path / "all")])
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in (tmp_path / "all").iterdir()} == {"scorecard-bank.zh.html", "ranking.zh.html", "industry-bank.zh.html"}
+    # an institution result: no industry report for it, said so
+    res = CliRunner().invoke(app, [str(tmp_path / "J"), "--entity", "INST-00", "--format", "html", "--out", str(tmp_path / "j")])
+    assert res.exit_code == 0, res.output
+    assert "industry" in res.output and "skipped" in res.output and not list((tmp_path / "j").glob("industry*"))
+
+
+def test_rate_writes_the_vendor_report_as_a_workbook(tmp_path):
+    import openpyxl
+
+    from fintech_eval.cli.rate import rate_cmd
+
+    from . import vendor_ratings
+
+    rs = vendor_ratings()
+    scores = tmp_path / "scores.csv"
+    rows = next(iter(rs.values())).indicators
+    import pandas as pd
+
+    pd.DataFrame({"indicator": rows.index, "step": rows["claimed_step"], "evidence_ref": rows["evidence_ref"],
+                  "reviewer": rows["reviewer"], "date": rows["date"]}).to_csv(scores, index=False)
+    rate = typer.Typer()
+    rate.command()(rate_cmd)
+    out = tmp_path / "V001.xlsx"
+    res = CliRunner().invoke(rate, ["--vendor", "V001", "--scores", str(scores), "-p", "product", "--model", "both",
+                                    "--out", str(out), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out)
+    contents = wb.worksheets[0]
+    values = [c.value for row in contents.iter_rows(max_col=2) for c in row]
+    for r in rs.values():
+        assert f"{r.total:,.2f}" in values

@@ -190,3 +190,117 @@ def test_method_appendix_lets_a_reader_reproduce():
     assert len(imp) == len(r.records["impute_log"])
     assert "Raw" not in rep.workbook and any(k.startswith("S0 ") for k in rep.workbook)
     assert len([k for k in rep.workbook if k.startswith("S")]) == len(r.datasets)
+
+
+# --- industry (one sector of block H) and vendor (a capability rating) ------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_industry_numbers_equal_the_result(lang):
+    from . import h_result, j_result
+
+    h, j = h_result(), j_result()
+    rep = build_report(h, "industry", entity="bank", lang=lang, institutions=j)
+    figs = rep.figures()
+    assert figs["total_score"].value == fmt_number(h.final.at["bank", "H"], lang)
+    assert figs["industry_rank"].value == fmt_rank(int(h.ranks.at["bank", "H"]), 4, lang)
+    assert rep.meta["total"] == pytest.approx(h.final.at["bank", "H"])
+    # every H indicator and aggregate: the sector's value, its rank among the industries
+    ind = _table(rep, "h_indicators").frame
+    assert ind.iloc[:, 0].tolist()[0] == "H" and set(ind.iloc[:, 0]) == set(h.final.columns)
+    assert ind.iloc[:, 4].tolist() == pytest.approx(h.final.loc["bank", ind.iloc[:, 0]].tolist())
+    assert ind.iloc[:, 5].tolist() == h.ranks.loc["bank", ind.iloc[:, 0]].tolist()
+    heads = headline_codes(h.tree)
+    l1 = _table(rep, "h_level1").frame
+    assert l1.iloc[:, 0].tolist() == heads == ["H-A1", "H-A2", "H-A3", "H-A4"]
+    assert l1.iloc[:, 2].tolist() == pytest.approx(h.final.loc["bank", heads].tolist())
+    # the sector's institutions: distribution and the top 10 by J score with their ranks
+    banks = [u for u in j.final.index if int(u.split("-")[1]) % 4 == 0]  # SECTORS * 12: every fourth is a bank
+    top = j.final.loc[banks, "J"].sort_values(ascending=False)
+    assert figs["n_institutions"].value == "12"
+    leaders = _table(rep, "leaders").frame
+    assert leaders.iloc[:, 2].tolist() == top.index[:10].tolist()
+    assert leaders.iloc[:, 4].tolist() == pytest.approx(top.iloc[:10].tolist())
+    assert leaders.iloc[:, 0].tolist() == list(range(1, 11))
+    assert leaders.iloc[:, 1].tolist() == j.ranks.loc[top.index[:10], "J"].tolist()
+    dist = _chart(rep, "institutions_dist")
+    assert sorted(dist.data["groups"][0]["values"]) == pytest.approx(sorted(j.final.loc[banks, "J"]))
+    # the Plan-task view: the 27 tasks, those with no linked indicator said so
+    tasks = _table(rep, "plan_tasks").frame
+    assert tasks.iloc[:, 0].tolist() == list(range(1, 28))
+    no_link = tasks[tasks.iloc[:, 3] == 0]
+    assert len(no_link) == 7 and no_link.iloc[:, 5].isna().all()
+    from fintech_eval.report.i18n import t
+
+    assert (no_link.iloc[:, -1] == t("task.no_link", lang)).all()
+    # task 1 links J-A1B1-C1, J-A2B1-C1 (institutions: the banks' mean) and H-A1B1-C1 (the sector's value)
+    expected = np.mean([h.final.at["bank", "H-A1B1-C1"], j.final.loc[banks, "J-A1B1-C1"].mean(), j.final.loc[banks, "J-A2B1-C1"].mean()])
+    assert tasks.iloc[0, 5] == pytest.approx(expected)
+
+
+def test_industry_without_institutions_and_of_a_result_that_is_not_block_h():
+    from . import h_result
+
+    rep = build_report(h_result(), "industry", entity="bank", lang="en")
+    keys = [t.key for t in rep.tables()]
+    assert "leaders" not in keys and "institutions" not in keys
+    text = " ".join(b.text for s in rep.sections for b in s.blocks if hasattr(b, "text") and isinstance(b.text, str))
+    assert "--with" in text
+    tasks = _table(rep, "plan_tasks").frame
+    assert len(tasks) == 27 and tasks.iloc[:, 7].isna().all()  # no J part without the J result
+    measured = tasks.dropna(subset=[tasks.columns[5]])
+    assert (measured.iloc[:, 5] == measured.iloc[:, 6]).all()  # the H part alone
+    with pytest.raises(DataError, match="block H"):
+        build_report(asem(), "industry", entity=ENTITY)
+    with pytest.raises(DataError, match="needs an entity"):
+        build_report(h_result(), "industry")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_vendor_report_numbers_equal_the_rating(lang):
+    from fintech_eval.capability.report import LABELS
+
+    from . import vendor_ratings
+
+    rs = vendor_ratings()
+    rep = build_report(rs, "vendor", lang=lang)
+    figs = rep.figures()
+    assert rep.meta["levels"] == {m: r.level for m, r in rs.items()}
+    caps = _table(rep, "capabilities").frame
+    for i, (m, r) in enumerate(rs.items()):
+        assert figs[f"total:{m}"].value == fmt_number(r.total, lang)
+        assert figs[f"level:{m}"].value.startswith(LABELS[lang]["level_n"].format(n=r.level))
+        col = caps.iloc[:, 2 + 2 * i]
+        assert col.tolist() == pytest.approx(r.capabilities["score"].reindex(caps.iloc[:, 0]).tolist(), nan_ok=True)
+        req = _table(rep, f"requirements:{m}").frame
+        assert req.iloc[:, 0].tolist() == r.requirements.sort_values("level", kind="stable").index.tolist()
+        missing = r.requirements.index[~r.requirements["met"]].tolist()
+        assert missing and req.loc[req.iloc[:, 0].isin(missing), req.columns[-1]].str.startswith("✗").all()
+        plan = _table(rep, f"plan:{m}").frame
+        assert [x.split()[0] for x in plan.iloc[:, 0]] == [i.indicator for i in r.plan.items]
+        assert plan.iloc[:, -1].sum() == pytest.approx(r.plan.score_after - r.plan.score_before)
+        paragraphs = [b.text for b in next(s for s in rep.sections if s.key == f"model:{m}").blocks if hasattr(b, "style")]
+        assert all(line in paragraphs for line in r.explanation[lang])  # the rating's own explanation texts
+    assert len(_chart(rep, "capabilities_chart").data["series"]) == 2
+    with pytest.raises(DataError, match="capability rating"):
+        build_report(asem(), "vendor")
+    with pytest.raises(DataError, match="needs an evaluation result"):
+        build_report(rs, "ranking")
+
+
+def test_industry_of_a_panel_shows_the_indicators_over_time():
+    import fintech_eval as fe
+
+    from . import SECTORS
+
+    tree = fe.Tree.from_framework(fe.load_framework("jrt0201-2020"), "H")
+    idx = pd.MultiIndex.from_product([SECTORS, [2022, 2023, 2024]], names=["uCode", "Time"])
+    data = pd.DataFrame(np.random.default_rng(1).lognormal(1, 0.5, (len(idx), len(tree.indicators))), index=idx, columns=tree.indicators)
+    spec = {"name": "H panel", "data": {"format": "frame"},
+            "steps": [{"normalise": {"method": "minmax", "range": [0, 100]}}, {"aggregate": {}}]}
+    r = fe.evaluate(spec, frames={"data": data, "tree": tree})
+    rep = build_report(r, "industry", entity="bank", lang="zh")
+    trend = _table(rep, "trend").frame
+    assert trend.iloc[:, 0].tolist() == [2022, 2023, 2024]
+    assert trend.iloc[:, 1].tolist() == pytest.approx(r.final.xs("bank", level="uCode")["H"].tolist())
+    assert _chart(rep, "trend").data["x"] == [2022, 2023, 2024] and rep.meta["period"] == 2024

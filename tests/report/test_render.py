@@ -18,9 +18,10 @@ import pytest
 from fintech_eval.report import FORMATS, build_report, load_result, write
 from fintech_eval.report.i18n import LANGS, fmt_number, fmt_rank
 
-from . import ENTITY, asem, provinces_result
+from . import ENTITY, asem, h_result, j_result, provinces_result, vendor_ratings
 
-KINDS = {"scorecard": ("asem", ENTITY), "ranking": ("asem", None), "region": ("provinces", None)}
+KINDS = {"scorecard": ("asem", ENTITY), "ranking": ("asem", None), "region": ("provinces", None), "industry": ("h", "bank"),
+         "vendor": ("vendor", None)}
 CASES = [(k, lang) for k in KINDS for lang in LANGS]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -43,11 +44,13 @@ def rendered(tmp_path_factory):
     writes the HTML and Excel files (forked before any browser starts)."""
     out = tmp_path_factory.mktemp("reports")
     asem().save(out / "asem-result")
-    results = {"asem": load_result(out / "asem-result"), "provinces": provinces_result()}
+    results = {"asem": load_result(out / "asem-result"), "provinces": provinces_result(), "h": h_result(), "j": j_result(),
+               "vendor": vendor_ratings()}
     reports, files = {}, {}
     for kind, lang in CASES:
         source, entity = KINDS[kind]
-        reports[kind, lang] = build_report(results[source], kind, entity=entity, lang=lang, generated="2025-01-01")
+        extra = {"institutions": results["j"]} if kind == "industry" else {}
+        reports[kind, lang] = build_report(results[source], kind, entity=entity, lang=lang, generated="2025-01-01", **extra)
     _warm_up()
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
         pdfs = {(k, lang): pool.submit(write, rep, "pdf", out / f"{k}.{lang}.pdf") for (k, lang), rep in reports.items()}
@@ -81,6 +84,16 @@ def _key_numbers(rendered, kind, lang) -> list[str]:
         r = results["asem"]
         top = r.final["Index"].idxmax()
         return [top, fmt_number(r.final.at[top, "Index"], lang)]
+    if kind == "industry":  # the sector's H total and rank, its best institution by J and its J score
+        h, j = results["h"], results["j"]
+        banks = j.final.loc[[u for u in j.final.index if int(u.split("-")[1]) % 4 == 0], "J"]
+        return [fmt_number(h.final.at["bank", "H"], lang), fmt_rank(int(h.ranks.at["bank", "H"]), 4, lang), banks.idxmax(),
+                fmt_number(banks.max(), lang)]
+    if kind == "vendor":  # each model's total and level
+        from fintech_eval.capability.report import LABELS
+
+        return [x for r in results["vendor"].values()
+                for x in (fmt_number(r.total, lang), LABELS[lang]["level_n"].format(n=r.level), r.level_name(lang))]
     r = results["provinces"]
     best = r.final.drop("Atlantis")["Index"].idxmax()
     return [best, fmt_number(r.final.at[best, "Index"], lang), "Atlantis"]
@@ -204,8 +217,9 @@ def test_pdf_pages_fonts_and_numbers(rendered, tmp_path, kind, lang):
     fonts = subprocess.run([_need("pdffonts"), str(pdf)], check=True, capture_output=True, text=True).stdout
     assert "WenQuanYi" in fonts
     text = subprocess.run([_need("pdftotext"), "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    flat = re.sub(r"\s+", "", text)  # pdftotext drops the spaces around CJK text (第 4 名 → 第4名)
     for number in _key_numbers(rendered, kind, lang):
-        assert number in text, number
+        assert number in text or re.sub(r"\s+", "", number) in flat, number
     if lang == "zh":
         assert "方法附录" in text and "\ufffd" not in text
 
@@ -222,7 +236,10 @@ def test_xlsx_tables_formats_and_charts(rendered, kind, lang):
     source = rendered["results"][KINDS[kind][0]]
     wb = openpyxl.load_workbook(path)
     names = wb.sheetnames
-    assert len([n for n in names if re.match(r"S\d+ ", n)]) == len(source.datasets)  # a sheet per stage
+    if kind == "vendor":  # a rating, not an evaluation result: a sheet per model's indicator details instead of stages
+        assert len([n for n in names if n.startswith(tuple(source))]) == len(source)
+    else:
+        assert len([n for n in names if re.match(r"S\d+ ", n)]) == len(source.datasets)  # a sheet per stage
     for ws in wb.worksheets[1:]:
         if ws.max_row == 1:  # the map: a picture
             continue
@@ -240,6 +257,16 @@ def test_xlsx_tables_formats_and_charts(rendered, kind, lang):
         row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "Index")
         score = row[3]
         assert score.value == pytest.approx(total) and score.number_format == "#,##0.00"
+    if kind == "industry":  # the sector's H total in the indicators sheet, as a number with its format
+        table = next(t for t in rep.tables() if t.key == "h_indicators")
+        ws = _sheet_with(wb, table.frame.columns[0], "H")
+        assert ws.cell(2, 5).value == pytest.approx(source.final.at["bank", "H"]) and ws.cell(2, 5).number_format == "#,##0.00"
+    if kind == "vendor":
+        table = next(t for t in rep.tables() if t.key == "models")
+        ws = _sheet_with(wb, table.frame.columns[0], table.frame.iloc[0, 0])
+        assert [ws.cell(i + 2, 4).value for i in range(len(source))] == pytest.approx([r.total for r in source.values()])
+        assert [ws.cell(i + 2, 2).value for i in range(len(source))] == [r.level for r in source.values()]
+        return
     stage = wb[next(n for n in names if n.startswith("S0 "))]
     assert stage.max_row == len(source.datasets["Raw"]) + 1
 

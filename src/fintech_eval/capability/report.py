@@ -222,12 +222,17 @@ def _req_table(r: Rating, lang: str) -> str:
     return f"<table class=\"reqs\">{head}{''.join(rows)}</table>"
 
 
-def _why_not(r: Rating, lang: str) -> str:
-    L = LABELS[lang]
+def why_not_lines(r: Rating, lang: str) -> list[str]:
+    """Why the vendor is not at the next level: the explanation's sentences saying so (or that it is the top)."""
     if r.next_level is None:
-        return f"<p>{_e(L['top'] if r.level is not None else r.reason)}</p>"
-    lines = [s for s in r.explanation[lang] if s.startswith(("Why not", "为何未达", "The score alone", "仅看分数"))]
-    return "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in lines) + "</ul>"
+        return [LABELS[lang]["top"] if r.level is not None else r.reason]
+    return [s for s in r.explanation[lang] if s.startswith(("Why not", "为何未达", "The score alone", "仅看分数"))]
+
+
+def _why_not(r: Rating, lang: str) -> str:
+    if r.next_level is None:
+        return f"<p>{_e(why_not_lines(r, lang)[0])}</p>"
+    return "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in why_not_lines(r, lang)) + "</ul>"
 
 
 def _plan_table(r: Rating, lang: str) -> str:
@@ -274,6 +279,11 @@ def _details(r: Rating, lang: str) -> str:
 
 
 def _method(rs: list[Rating], lang: str) -> str:
+    return "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in method_lines(rs, lang)) + "</ul>"
+
+
+def method_lines(rs: list[Rating], lang: str) -> list[str]:
+    """How the level is determined, one sentence per model, then the scoring and evidence rules."""
     fw = rs[0].framework
     assert fw is not None
     L = LABELS[lang]
@@ -302,4 +312,4 @@ def _method(rs: list[Rating], lang: str) -> str:
         items.append("计分：各指标按档位折算为0～100分，指标→要素→能力→总分逐层按AHP权重（一致性比率<0.1）加权平均；"
                      "不适用于该服务商类型的指标被排除，同级其余指标按比例重新归一化权重。")
     items.append(L["lowest"])
-    return "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in items) + "</ul>"
+    return items

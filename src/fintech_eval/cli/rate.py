@@ -7,7 +7,8 @@
 Scores come from the entry workbook (its vendor and provider type are read from it) or a CSV with
 columns indicator, step or value, evidence_ref, reviewer, date, comment (then ``--provider-type`` is
 needed). The rating of every model is computed on the same evidence; the report (``--out x.html``) shows
-them side by side, ``--out x.json`` writes them as JSON.
+them side by side, ``--out x.pdf`` / ``x.xlsx`` writes the same report through :mod:`fintech_eval.report`
+(kind ``vendor``), ``--out x.json`` writes them as JSON.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def rate_cmd(
     framework: Annotated[str, typer.Option("--framework", "-f", help="Capability framework id or YAML path.")] = DEFAULT_FRAMEWORK,
     model: Annotated[str, typer.Option("--model", "-m", help="Model id (comprehensive, innovation) or 'both'.")] = "comprehensive",
     provider_type: Annotated[str | None, typer.Option("--provider-type", "-p", help="comprehensive, product, consulting or outsourcing (read from a workbook).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report: .html (models side by side) or .json.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report: .html (models side by side), .pdf, .xlsx or .json.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the printout and the report.")] = Lang.zh,
     fmt: Annotated[Fmt, typer.Option("--format", help="table (readable) or json on stdout.")] = Fmt.table,
 ) -> None:
@@ -114,6 +115,10 @@ def rate_cmd(
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps([r.to_dict() for r in ordered], ensure_ascii=False, indent=2, default=str),
                            encoding="utf-8")
+        elif out.suffix.lower() in (".pdf", ".xlsx"):  # the same report through the report writers
+            from ..report import build_report, write
+
+            write(build_report(ordered, "vendor", lang=lang.value), out.suffix.lower()[1:], out)
         else:
             write_html(ordered, out, lang.value)
         if fmt is Fmt.table:

@@ -1,4 +1,8 @@
-"""``fintech-eval report``: reports people read (scorecard, ranking, region) from a saved result."""
+"""``fintech-eval report``: reports people read (scorecard, ranking, region, industry) from a saved result.
+
+The industry report of a block-H result shows the sector's institutions too when the block-J result of the same
+period is given with ``--with DIR``. (The vendor report renders a capability rating: ``fintech-eval rate --out x.pdf``.)
+"""
 
 from __future__ import annotations
 
@@ -25,11 +29,12 @@ class Fmt(StrEnum):
 
 def report_cmd(
     result_dir: Annotated[Path, typer.Argument(help="A result directory written by `fintech-eval evaluate --out DIR`.")],
-    kind: Annotated[str, typer.Option("--kind", "-k", help="scorecard, ranking, region, or all (every kind that applies).")] = "all",
+    kind: Annotated[str, typer.Option("--kind", "-k", help="scorecard, ranking, region, industry, or all (every kind that applies).")] = "all",
     entity: Annotated[str | None, typer.Option("--entity", "-e", help="The unit of a scorecard: its code or name.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of labels, titles and explanations.")] = Lang.zh,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="html (self-contained, interactive), pdf or xlsx.")] = Fmt.html,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the report files to.")] = Path("reports"),
+    with_dir: Annotated[Path | None, typer.Option("--with", help="The block-J result of the same period (industry report: the sector's institutions).")] = None,
 ) -> None:
     """Render reports of a saved evaluation result: one file per kind, named KIND[-ENTITY].LANG.FORMAT."""
     from ..report import build_report, load_result, write
@@ -37,8 +42,10 @@ def report_cmd(
 
     lang_s, fmt_s = Lang(lang).value, Fmt(fmt).value
     result = load_result(result_dir)
+    institutions = load_result(with_dir) if with_dir is not None else None
     if kind == "all":
-        kinds = [k.name for k in REPORT_KINDS if not k.meta.get("needs_entity") or entity]
+        kinds = [k.name for k in REPORT_KINDS
+                 if k.meta.get("input", "result") == "result" and (not k.meta.get("needs_entity") or entity)]
     else:
         REPORT_KINDS.entry(kind)  # unknown kind: a SpecError listing the choices
         kinds = [kind]
@@ -47,9 +54,9 @@ def report_cmd(
     with console.status(f"rendering {', '.join(kinds)} ({lang_s}, {fmt_s})…"):
         for k in kinds:
             try:
-                report = build_report(result, k, entity=entity, lang=lang_s)
+                report = build_report(result, k, entity=entity, lang=lang_s, institutions=institutions)
             except DataError as exc:
-                if kind != "all" or not any(p.rule == "report.region" for p in exc.problems):
+                if kind != "all" or not any(p.rule in ("report.region", "report.industry") for p in exc.problems):
                     raise
                 skipped.append(f"{k}: {exc.problems[0].message}")  # e.g. region for a result whose units are not provinces
                 continue

@@ -153,7 +153,8 @@ def run_demo(
 
 def _reports(summary: DemoSummary, lang: str) -> list[Path]:
     """The report set for the demo: a scorecard of the best-scoring synthetic bank, the institutions'
-    ranking, the provinces on a China map (Q block), the industries' ranking (H block)."""
+    ranking, the provinces on a China map (Q block), the industries' ranking (H block) and the banking industry's
+    report (H block with its institutions of the J block)."""
     from ..report import load_result, render
 
     folder = summary.out / "reports"
@@ -170,6 +171,8 @@ def _reports(summary: DemoSummary, lang: str) -> list[Path]:
     written += [render(q, "region", fmt=fmt, lang=lang, out=folder / f"regions_{lang}.{fmt}") for fmt in ("html", "pdf")]
     h = load_result(summary.results["H"])
     written.append(render(h, "ranking", fmt="html", lang=lang, out=folder / f"ranking_industries_{lang}.html"))
+    # the banking industry: its H indicators, its institutions (J, same period) and the Plan-task view
+    written.append(render(h, "industry", entity="bank", institutions=j, fmt="html", lang=lang, out=folder / f"industry_bank_{lang}.html"))
     return written
 
 

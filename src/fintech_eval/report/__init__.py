@@ -8,7 +8,12 @@ in Chinese or English, each ending with the method appendix that lets a reader r
     render(result, "scorecard", entity="CHN", lang="zh", fmt="html", out="out/CHN.html")
     render(load_result("out/run"), "ranking", lang="en", fmt="pdf", out="out/ranking.pdf")
 
-Kinds are registered in :data:`REPORT_KINDS` (:mod:`.kinds`); formats in :data:`FORMATS`.
+    render(load_result("results/H-2024"), "industry", entity="bank", institutions=load_result("results/J-2024"),
+           lang="zh", fmt="pdf", out="out/bank.pdf")
+    render(rate_both(fw, Vendor("V001", "product"), scores), "vendor", lang="en", fmt="xlsx", out="out/V001.xlsx")
+
+Kinds are registered in :data:`REPORT_KINDS` (:mod:`.kinds`, :mod:`.industry`, :mod:`.vendor`); formats in
+:data:`FORMATS`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..result import Result
+from . import industry, vendor  # noqa: F401 - they register the industry and vendor kinds
 from .document import Report
 from .kinds import REPORT_KINDS, build_report
 from .loader import load_result
@@ -47,7 +53,8 @@ def render(result: Result, kind: str, *, fmt: str = "html", out: str | Path, lan
            entity: str | None = None, **options: Any) -> Path:
     """Build report ``kind`` of ``result`` and write it to ``out`` as ``fmt`` (html, pdf or xlsx).
 
-    ``options`` go to :func:`build_report` (``period``, ``units``, ``level``, ``generated``).
+    ``options`` go to :func:`build_report` (``period``, ``units``, ``level``, ``generated``, ``institutions``).
+    For ``vendor``, ``result`` is a capability rating (``rate_vendor``/``rate_both``).
     """
     writer = _write(fmt)
     report = build_report(result, kind, entity=entity, lang=lang, **options)

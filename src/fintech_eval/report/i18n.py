@@ -252,6 +252,87 @@ _T: dict[str, tuple[str, str]] = {
     "chart.total": ("总分", "Total score"),
     "chart.period": ("期间", "Period"),
     "chart.count": ("单位数", "Units"),
+    # industry report (one sector, JR/T 0201 block H)
+    "kind.industry": ("行业评价报告", "Industry report"),
+    "kind.vendor": ("金融科技服务能力评级报告", "Vendor capability rating report"),
+    "title.industry": ("{sector}：行业金融科技发展评价", "{sector}: FinTech development of the industry"),
+    "sec.h_indicators": ("行业指标（H）得分", "Industry indicators (H)"),
+    "sec.h_level1": ("一级指标得分", "Level-1 scores"),
+    "sec.industry_trend": ("行业指标历年变化", "Industry indicators over time"),
+    "sec.institutions": ("本行业机构得分分布", "Distribution of the sector's institutions"),
+    "sec.leaders": ("本行业领先机构（按机构指标 J 总分前 10 名）", "Leaders of the sector (top 10 by the institution score J)"),
+    "sec.plan_tasks": ("《金融科技发展规划（2019—2021年）》重点任务进展", "Progress on the tasks of the FinTech Development Plan (2019-2021)"),
+    "industry_rank": ("行业间排名", "Rank among industries"),
+    "n_institutions": ("本行业参评机构数", "Institutions of the sector"),
+    "inst_median": ("机构总分中位数", "Median institution score"),
+    "inst_leader": ("得分最高机构", "Highest-scoring institution"),
+    "tasks_measured": ("有数据的规划任务", "Plan tasks with data"),
+    "col.sector_value": ("本行业得分", "Score of the sector"),
+    "col.industry_median": ("各行业中位数", "Median of the industries"),
+    "col.best_industry": ("得分最高行业", "Best industry"),
+    "col.sector_rank": ("行业内排名", "Rank in the sector"),
+    "col.overall_rank": ("全体排名", "Overall rank"),
+    "col.p25": ("下四分位数", "25th percentile"),
+    "col.p75": ("上四分位数", "75th percentile"),
+    "col.min": ("最低分", "Lowest score"),
+    "col.task_no": ("序号", "No."),
+    "col.task": ("重点任务", "Task"),
+    "col.clause": ("规划条款", "Plan clause"),
+    "col.n_linked": ("关联指标数", "Linked indicators"),
+    "col.n_present": ("有数据指标数", "With data"),
+    "col.task_score": ("平均标准化得分", "Mean normalised score"),
+    "col.h_part": ("行业指标（H）平均", "Industry indicators (H)"),
+    "col.j_part": ("本行业机构指标（J）平均", "Institution indicators (J), sector mean"),
+    "col.indicators_used": ("所用指标", "Indicators used"),
+    "col.note": ("说明", "Note"),
+    "task.no_link": ("规划任务未关联 JR/T 0201 指标", "no JR/T 0201 indicator is linked to this task"),
+    "task.not_present": ("关联指标不在本结果中", "none of the linked indicators is in this result"),
+    "explain.industry": (
+        "行业得分为 H 块指标（按行业计算）标准化后逐级加权聚合的结果，排名为该行业在各行业之间的位置（1 为最好）。",
+        "The sector's scores are its block-H indicators (computed per industry), normalised and aggregated up the tree; "
+        "its rank is its place among the industries (1 is best).",
+    ),
+    "explain.h_indicators": (
+        "表中列出 H 块全部指标及其各级汇总得分；“原始值”为标准化前的行业指标值。",
+        "Every indicator of block H with its aggregates at every level; 'Raw value' is the industry's value before normalisation.",
+    ),
+    "explain.no_institutions": (
+        "未提供同期机构（J 块）结果，无法显示本行业机构的分布与领先机构。"
+        "（Python：build_report(..., institutions=J 结果)；命令行：--with J 结果目录）",
+        "No institution (block J) result of the same period was given: the distribution and the leaders of the sector's "
+        "institutions are not shown. (Python: build_report(..., institutions=<J result>); CLI: --with <J result folder>)",
+    ),
+    "explain.institutions": (
+        "本行业机构（分组列 {col} = {sector}）的 J 块总分及一级指标得分分布；箱线图显示中位数、四分位距与离群值。",
+        "The block-J total and level-1 scores of the sector's institutions (group column {col} = {sector}); "
+        "each box shows the median, the interquartile range and the outliers.",
+    ),
+    "explain.plan_tasks": (
+        "按《金融科技发展规划（2019—2021年）》的 27 项重点任务，取与各任务关联、且在本结果中有数据的 JR/T 0201 指标，"
+        "计算其标准化得分（0～100）的平均值：行业指标（H）取本行业的得分，机构指标（J）取本行业机构的平均得分。"
+        "未关联指标或关联指标均无数据的任务如实标注。",
+        "For each of the 27 tasks of the FinTech Development Plan (2019-2021): the mean normalised score (0-100) of the "
+        "JR/T 0201 indicators linked to it that this result has: industry indicators (H) at the sector's score, "
+        "institution indicators (J) at the mean of the sector's institutions. Tasks with no linked indicator, or "
+        "none with data, are marked as such.",
+    ),
+    "explain.not_industry": (
+        "行业报告需要 H 块（行业指标）的结果：其评价单位为行业（bank、securities、insurance、payment）。",
+        "An industry report needs a result of block H (industry indicators), whose units are the industries "
+        "(bank, securities, insurance, payment).",
+    ),
+    # vendor rating report
+    "sec.vendor_models": ("各模型评级并列", "The models side by side"),
+    "sec.vendor_method": ("定级方法", "How the level is determined"),
+    "col.model": ("评价模型", "Model"),
+    "col.cap_level": ("能力等级", "Level"),
+    "col.level_name": ("等级名称", "Level name"),
+    "col.band_level": ("分数区间对应等级", "Level of the score band"),
+    "col.req_level": ("必备要求对应等级", "Level of the requirements"),
+    "col.next_level": ("下一等级", "Next level"),
+    "col.score_gap": ("距下一级分差", "Points to the next band"),
+    "col.reqs_met": ("已满足必备要求", "Requirements met"),
+    "col.reqs_missing": ("未满足必备要求", "Requirements missing"),
     # units of amounts
     "unit.yi": ("亿元", "CNY 100 million"),
     "unit.wan": ("万元", "CNY 10 thousand"),

@@ -10,7 +10,11 @@ language, any format) from a result. Adding a kind is writing one function and d
 * ``ranking``: the overall ranking, charts of the leaders and of the score distributions, group
   comparisons, data availability;
 * ``region``: results by province on a China choropleth, for results whose units are provinces (or
-  institutions with a province group column), every unresolved name reported.
+  institutions with a province group column), every unresolved name reported;
+* ``industry`` (:mod:`.industry`): one sector of a JR/T 0201 block-H result, with the sector's institutions
+  from the block-J result (``institutions=``) and the Plan-task view;
+* ``vendor`` (:mod:`.vendor`): a capability rating (``input="rating"``: built from ``rate_both(...)``, not
+  from a result), both models side by side.
 
 Every report ends with the method appendix (:func:`appendix`): framework, spec, weights, treatment and
 imputation logs, other stage records, data sources, software version, so a reader can reproduce it.
@@ -48,6 +52,7 @@ class Context:
     entity: str | None = None
     level: int | None = None
     generated: str = ""
+    institutions: Result | None = None  # the block-J result of the same period (industry report)
 
     def t(self, key: str, **kw: Any) -> str:
         return t(key, self.lang, **kw)
@@ -84,17 +89,26 @@ def build_report(
     units: pd.DataFrame | None = None,
     level: int | None = None,
     generated: str | None = None,
+    institutions: Result | None = None,
 ) -> Report:
     """Build report ``kind`` of ``result`` in ``lang`` (``zh`` or ``en``).
 
     ``entity`` (code or name) is required by ``scorecard``; ``period`` picks a panel's period (default the
     latest); ``units`` gives unit names and groups (index uCode) when the result does not carry them;
     ``level`` the tree level of the radar and summary columns (default: the first below the top with at
-    least three nodes); ``generated`` the date printed (default today).
+    least three nodes); ``generated`` the date printed (default today); ``institutions`` the block-J result
+    of the same period (``industry``: the distribution and leaders of the sector's institutions).
+
+    Kinds registered with ``input="rating"`` (``vendor``) take a capability rating instead of a result: one
+    :class:`~fintech_eval.capability.Rating`, a list of them or ``rate_both(...)``'s dict.
     """
     if lang not in LANGS:
         raise DataError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}", rule="report.lang")
     entry = REPORT_KINDS.entry(kind)
+    if entry.meta.get("input", "result") != "result":
+        return entry.func(result, lang=lang, generated=generated or dt.date.today().isoformat())
+    if not isinstance(result, Result):
+        raise DataError(f"report kind {kind!r} needs an evaluation result, got {type(result).__name__}", rule="report.input")
     v = tb.view(result, period, units)
     _province_names(v, lang)
     ent = None
@@ -104,7 +118,7 @@ def build_report(
         ent = tb.find_unit(entity, v.info)
         if ent not in v.scores.index:
             raise DataError(f"unit {entity!r} has no scores in period {v.period}", rule="report.entity", unit=entity)
-    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat())
+    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions)
     rep: Report = entry.func(ctx)
     rep.sections += appendix(ctx)
     rep.workbook = workbook_sheets(ctx)
