@@ -58,6 +58,10 @@ def test_reports_are_written(demo):
             "industry_bank_en.html"} <= names
     scorecards = [p for p in demo.reports if p.name.startswith("scorecard_SYN-BANK-")]
     assert {p.suffix for p in scorecards} == {".html", ".pdf", ".xlsx"}
-    assert all(p.stat().st_size > 10_000 for p in demo.reports)
+    assert all(p.stat().st_size > 10_000 for p in demo.reports if p.suffix != ".csv")
     html = next(p for p in scorecards if p.suffix == ".html").read_text(encoding="utf-8")
     assert "Synthetic" in html  # the institution's name says it is synthetic
+    vendors = pd.read_csv(demo.out / "reports" / "vendor_ratings.csv")
+    assert set(vendors["provider_type"]) == {"comprehensive", "product", "consulting", "outsourcing"}
+    assert set(vendors["model"]) == {"comprehensive", "innovation"} and vendors["total"].between(0, 100).all()
+    assert {f"vendor_{v}_en.{x}" for v in vendors["vendor"] for x in ("html", "pdf")} <= names

@@ -8,7 +8,8 @@
 5. draw the §4 sample (institutions covering 80 % of each sector's revenue) with coverage statistics;
 6. derive all J, H and Q indicators;
 7. score each block for the latest year with the documented default spec (service.DEFAULT_BLOCK_STEPS);
-8. write everything, and the reports (scorecard, rankings, China map), to the output folder.
+8. write everything, and the reports (scorecard, rankings, China map, industry, and the capability ratings
+   of four synthetic technology vendors, one per provider type), to the output folder.
 """
 
 from __future__ import annotations
@@ -146,15 +147,15 @@ def run_demo(
 
     if reports:
         step("writing the reports")
-        summary.reports = _reports(summary, lang)
+        summary.reports = _reports(summary, lang, seed)
     summary.files = sorted(p for p in out.rglob("*") if p.is_file())
     return summary
 
 
-def _reports(summary: DemoSummary, lang: str) -> list[Path]:
+def _reports(summary: DemoSummary, lang: str, seed: int) -> list[Path]:
     """The report set for the demo: a scorecard of the best-scoring synthetic bank, the institutions'
     ranking, the provinces on a China map (Q block), the industries' ranking (H block) and the banking industry's
-    report (H block with its institutions of the J block)."""
+    report (H block with its institutions of the J block), and the synthetic vendors' capability ratings."""
     from ..report import load_result, render
 
     folder = summary.out / "reports"
@@ -171,9 +172,58 @@ def _reports(summary: DemoSummary, lang: str) -> list[Path]:
     written += [render(q, "region", fmt=fmt, lang=lang, out=folder / f"regions_{lang}.{fmt}") for fmt in ("html", "pdf")]
     h = load_result(summary.results["H"])
     written.append(render(h, "ranking", fmt="html", lang=lang, out=folder / f"ranking_industries_{lang}.html"))
+    written += _vendor_reports(folder, lang, seed)
     # the banking industry: its H indicators, its institutions (J, same period) and the Plan-task view
     written.append(render(h, "industry", entity="bank", institutions=j, fmt="html", lang=lang, out=folder / f"industry_bank_{lang}.html"))
     return written
+
+
+#: The demo's synthetic technology vendors: one per provider type, with a maturity that drives their steps.
+DEMO_VENDORS = (
+    ("SYN-V-COMP", "comprehensive", "合成综合科技服务商（合成数据）", "Synthetic Comprehensive Vendor", 0.8),
+    ("SYN-V-PROD", "product", "合成产品科技服务商（合成数据）", "Synthetic Product Vendor", 0.6),
+    ("SYN-V-CONS", "consulting", "合成咨询科技服务商（合成数据）", "Synthetic Consulting Vendor", 0.5),
+    ("SYN-V-OUTS", "outsourcing", "合成外包科技服务商（合成数据）", "Synthetic Outsourcing Vendor", 0.35),
+)
+
+
+def vendor_entries(seed: int = 2024) -> dict[str, tuple[Any, pd.DataFrame]]:
+    """Seeded score entries of the demo vendors on the default capability model: a step per applicable
+    indicator around the vendor's maturity, evidence for about 90 % of them (the rest are capped)."""
+    import numpy as np
+
+    from ..capability import Vendor, load_capability_framework
+
+    fw = load_capability_framework()
+    rng = np.random.default_rng(seed)
+    out = {}
+    for vid, ptype, name_zh, name_en, maturity in DEMO_VENDORS:
+        rows = []
+        for ind in fw.indicators():
+            if not fw.applies(ind.code, ptype):
+                continue
+            steps = fw.step_numbers(ind.code)
+            pos = int(np.clip(round(rng.normal(maturity, 0.2) * (len(steps) - 1)), 0, len(steps) - 1))
+            rows.append({"indicator": ind.code, "step": steps[pos],
+                         "evidence_ref": f"{vid}/EV-{ind.code}" if rng.random() < 0.9 else None,
+                         "reviewer": "demo reviewer", "date": "2024-12-31", "comment": "synthetic"})
+        out[vid] = (Vendor(vid, ptype, name_zh), pd.DataFrame(rows))
+    return out
+
+
+def _vendor_reports(folder: Path, lang: str, seed: int) -> list[Path]:
+    """Rate the demo vendors under both models; one report each (HTML and PDF) and a summary table."""
+    from ..capability import rate_both
+    from ..report import render
+
+    written, rows = [], []
+    for vid, (vendor, entries) in vendor_entries(seed).items():
+        ratings = rate_both("fcsc-2023-default", vendor, entries)
+        for m, r in ratings.items():
+            rows.append({"vendor": vid, "provider_type": vendor.provider_type, "model": m, "level": r.level, "total": r.total})
+        written += [render(ratings, "vendor", fmt=fmt, lang=lang, out=folder / f"vendor_{vid}_{lang}.{fmt}") for fmt in ("html", "pdf")]
+    pd.DataFrame(rows).to_csv(folder / "vendor_ratings.csv", index=False)
+    return [*written, folder / "vendor_ratings.csv"]
 
 
 def summary_table(summary: DemoSummary) -> pd.DataFrame:
