@@ -65,3 +65,13 @@ def test_reports_are_written(demo):
     assert set(vendors["provider_type"]) == {"comprehensive", "product", "consulting", "outsourcing"}
     assert set(vendors["model"]) == {"comprehensive", "innovation"} and vendors["total"].between(0, 100).all()
     assert {f"vendor_{v}_en.{x}" for v in vendors["vendor"] for x in ("html", "pdf")} <= names
+
+
+def test_demo_vendors_show_the_staged_rule():
+    """The comprehensive vendor's score band says 4 but it meets level-3 requirements only: capped at 3."""
+    from fintech_eval.capability import rate_both
+    from fintech_eval.demo.run import vendor_entries
+
+    vendor, entries = vendor_entries()["SYN-V-COMP"]
+    r = rate_both("fcsc-2023-default", vendor, entries)["comprehensive"]
+    assert (r.band_level, r.requirement_level, r.level) == (4, 3, 3)

@@ -178,18 +178,21 @@ def _reports(summary: DemoSummary, lang: str, seed: int) -> list[Path]:
     return written
 
 
-#: The demo's synthetic technology vendors: one per provider type, with a maturity that drives their steps.
+#: The demo's synthetic technology vendors, one per provider type: a maturity that drives their rubric
+#: steps, and the highest level whose mandatory requirements they meet (the comprehensive vendor scores in a
+#: high band but meets the requirements of level 3 only, so the staged rule caps it — the report says why).
 DEMO_VENDORS = (
-    ("SYN-V-COMP", "comprehensive", "合成综合科技服务商（合成数据）", "Synthetic Comprehensive Vendor", 0.8),
-    ("SYN-V-PROD", "product", "合成产品科技服务商（合成数据）", "Synthetic Product Vendor", 0.6),
-    ("SYN-V-CONS", "consulting", "合成咨询科技服务商（合成数据）", "Synthetic Consulting Vendor", 0.5),
-    ("SYN-V-OUTS", "outsourcing", "合成外包科技服务商（合成数据）", "Synthetic Outsourcing Vendor", 0.35),
+    ("SYN-V-COMP", "comprehensive", "合成综合科技服务商（合成数据）", "Synthetic Comprehensive Vendor", 0.9, 3),
+    ("SYN-V-PROD", "product", "合成产品科技服务商（合成数据）", "Synthetic Product Vendor", 0.75, 4),
+    ("SYN-V-CONS", "consulting", "合成咨询科技服务商（合成数据）", "Synthetic Consulting Vendor", 0.55, 2),
+    ("SYN-V-OUTS", "outsourcing", "合成外包科技服务商（合成数据）", "Synthetic Outsourcing Vendor", 0.35, 1),
 )
 
 
 def vendor_entries(seed: int = 2024) -> dict[str, tuple[Any, pd.DataFrame]]:
     """Seeded score entries of the demo vendors on the default capability model: a step per applicable
-    indicator around the vendor's maturity, evidence for about 90 % of them (the rest are capped)."""
+    indicator around the vendor's maturity, evidence for about 90 % of them (the rest are capped), and the
+    mandatory requirements of the levels up to the vendor's target met, with evidence."""
     import numpy as np
 
     from ..capability import Vendor, load_capability_framework
@@ -197,15 +200,21 @@ def vendor_entries(seed: int = 2024) -> dict[str, tuple[Any, pd.DataFrame]]:
     fw = load_capability_framework()
     rng = np.random.default_rng(seed)
     out = {}
-    for vid, ptype, name_zh, name_en, maturity in DEMO_VENDORS:
+    for vid, ptype, name_zh, _name_en, maturity, target in DEMO_VENDORS:
+        need: dict[str, int] = {}
+        for m in fw.models:
+            for r in fw.requirements(m.id):
+                if r.level <= target:
+                    need[r.indicator] = max(need.get(r.indicator, 0), r.min_step)
         rows = []
         for ind in fw.indicators():
             if not fw.applies(ind.code, ptype):
                 continue
             steps = fw.step_numbers(ind.code)
             pos = int(np.clip(round(rng.normal(maturity, 0.2) * (len(steps) - 1)), 0, len(steps) - 1))
-            rows.append({"indicator": ind.code, "step": steps[pos],
-                         "evidence_ref": f"{vid}/EV-{ind.code}" if rng.random() < 0.9 else None,
+            step = max(steps[pos], need.get(ind.code, steps[0]))
+            evidence = ind.code in need or rng.random() < 0.9
+            rows.append({"indicator": ind.code, "step": step, "evidence_ref": f"{vid}/EV-{ind.code}" if evidence else None,
                          "reviewer": "demo reviewer", "date": "2024-12-31", "comment": "synthetic"})
         out[vid] = (Vendor(vid, ptype, name_zh), pd.DataFrame(rows))
     return out
