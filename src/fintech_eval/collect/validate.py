@@ -49,6 +49,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 
 from ..catalog.formula import parse as parse_formula
 from ..catalog.models import SECTORS, Framework, Indicator, Variable
@@ -276,7 +278,20 @@ def _prepare(long_df: pd.DataFrame) -> pd.DataFrame:
         df[c] = df[c].astype("str")
     df["period"] = normalise_periods(df["period"])
     df["row"] = pd.to_numeric(df["row"], errors="coerce").astype("Int64")
+    for c in df.columns:
+        df[c] = _one_chunk(df[c])
     return df
+
+
+def _one_chunk(col: pd.Series) -> pd.Series:
+    """The same column, its Arrow strings in one chunk: taking rows of a column read in many chunks
+    concatenates them every time (O(n) per ``iloc``), which dominates on large imports."""
+    arr = col.array
+    data = getattr(arr, "_pa_array", None)
+    if not isinstance(arr, ArrowStringArray) or not isinstance(data, pa.ChunkedArray) or data.num_chunks <= 1:
+        return col
+    one = ArrowStringArray(pa.chunked_array([data.combine_chunks()]), dtype=arr.dtype)
+    return pd.Series(one, index=col.index, name=col.name, copy=False)
 
 
 def normalise_periods(col: pd.Series) -> pd.Series:
@@ -291,6 +306,64 @@ def normalise_periods(col: pd.Series) -> pd.Series:
 
 _TYPES = ("count", "money", "ratio", "share", "time", "level", "binary", "score", "number")
 _T = {t: i for i, t in enumerate(_TYPES)}
+
+
+def _combined_key(codes: list[np.ndarray]) -> np.ndarray | None:
+    """One int64 per row that is equal exactly when every code is (codes -1 for missing included);
+    None when the product of the code ranges would not fit."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    span = 1
+    for c in codes:
+        size = int(c.max()) + 2 if len(c) else 1
+        span *= size
+        if span >= 2**62:
+            return None
+        key *= size
+        key += c
+        key += 1
+    return key
+
+
+def _duplicated(codes: list[np.ndarray]) -> np.ndarray:
+    """Rows whose codes all equal those of another row (every row of such a group)."""
+    key = _combined_key(codes)
+    if key is None:
+        return pd.DataFrame(np.stack(codes, axis=1)).duplicated(keep=False).to_numpy()
+    return pd.Series(key).duplicated(keep=False).to_numpy()
+
+
+def _few_values(arr: np.ndarray) -> Any:
+    """What ``df[col] = arr`` stores, for an object array of a few distinct texts ('ok' / 'flagged') or of
+    None but at a few rows: the dtype is inferred from those values only (the same inference as on the whole
+    array, which converts every row), then the rows are taken."""
+    n = len(arr)
+    if n < 10_000:
+        return arr
+    is_none = np.equal(arr, None)
+    if is_none.all():
+        return arr
+    if is_none.any():  # keep the values at the rows that have one, None elsewhere
+        nz = np.flatnonzero(~is_none)
+        if len(nz) > n // 4:
+            return arr
+        small = np.empty(len(nz) + 1, dtype=object)
+        small[:-1] = arr[nz]
+        small[-1] = None
+        pos = np.full(n, len(nz), dtype=np.intp)
+        pos[nz] = np.arange(len(nz))
+        return pd.Series(small).array.take(pos)
+    rest = np.ones(n, dtype=bool)
+    vals: list[str] = []
+    pos = np.zeros(n, dtype=np.intp)
+    while rest.any():
+        v = arr[int(np.argmax(rest))]
+        if not isinstance(v, str) or len(vals) == 4:
+            return arr
+        same = rest & (arr == v)
+        pos[same] = len(vals)
+        vals.append(v)
+        rest &= ~same
+    return pd.Series(np.array(vals, dtype=object)).array.take(pos)
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -467,8 +540,9 @@ def validate(
             add(exc.problems[0].rule, usable & (pcodes == j), lambda r, e=exc: (e.problems[0].message, {}))
     factor = np.where(usable, fac[pcodes], np.nan)
     df["value_norm"] = df["value"].to_numpy() * factor
-    unit_norm = per_var(lambda v: v.unit, None, object)
-    df["unit_norm"] = pd.Series(unit_norm, dtype="object").astype("str")
+    # the declared unit per distinct variable, converted to text once, then taken for every row
+    unit_table = pd.Series([v.unit if v is not None else None for v in vobj] + [None], dtype="object").astype("str")
+    df["unit_norm"] = pd.Series(unit_table.array.take(np.where(vcode >= 0, vcode, len(vobj))), index=df.index)
 
     # 6. types and ranges (on the converted value)
     x = df["value_norm"].to_numpy()
@@ -514,10 +588,9 @@ def validate(
             f"{r.variable} must be <= {_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}", {}))
 
     # 7. duplicates (same entity, period and variable): every row of the group is named
-    kcode2, _ = _codes(df["entity_kind"])
+    kcode2 = _codes(df["entity_kind"])[0] if blank_kind.any() else kcode  # kinds filled in: codes again
     keyed = known_var & ~no_entity
-    key_arr = np.stack([kcode2, ecode, pcode, vcode], axis=1)
-    dup = keyed & pd.DataFrame(key_arr).duplicated(keep=False).to_numpy()
+    dup = keyed & _duplicated([kcode2, ecode, pcode, vcode])
     if dup.any():
         key = ["entity_kind", "entity_id", "period", "variable"]
         groups = df[dup].groupby(key, sort=False, dropna=False).groups
@@ -562,6 +635,8 @@ def validate(
     ok_rows = ~bad & ~np.isnan(df["value_norm"].to_numpy())
     ekey = ["entity_kind", "entity_id", "period"]
     vpos = {u: i for i, u in enumerate(vuniq)}
+    xn = df["value_norm"].to_numpy()
+    ep_key: np.ndarray | None = None  # one integer per (entity_kind, entity_id, period)
     for v in framework.variables:
         if not v.part_of or v.name not in vpos or v.part_of not in vpos:
             continue
@@ -569,6 +644,18 @@ def validate(
         wi = np.flatnonzero(ok_rows & (vcode == vpos[v.part_of]))
         if not len(pi) or not len(wi):
             continue
+        if ep_key is None:
+            ep_key = _combined_key([kcode2, ecode, pcode])
+        if ep_key is not None:  # match parts to wholes on the key; merge only the pairs that exceed
+            kp, kw = pd.Index(ep_key[pi]), pd.Index(ep_key[wi])
+            if kp.is_unique and kw.is_unique:
+                j = kw.get_indexer(kp)
+                matched = j >= 0
+                vw = np.where(matched, xn[wi[j]], np.nan)
+                exceeds = matched & (xn[pi] > vw * (1 + 1e-9) + 1e-12)
+                if not exceeds.any():
+                    continue
+                pi, wi = pi[exceeds], wi[j[exceeds]]
         parts, wholes = df.iloc[pi], df.iloc[wi]
         m = parts.reset_index().merge(wholes.reset_index(), on=ekey, suffixes=("", "_w"))
         over = m[m["value_norm"] > m["value_norm_w"] * (1 + 1e-9) + 1e-12]
@@ -587,7 +674,9 @@ def validate(
     # 10. carry-over (turnover) consistency across periods
     pairs_co = [(a, b) for a, b in carry_over_pairs(framework) if a in vpos]
     if pairs_co:
-        cur = df[~bad & ~np.isnan(df["value_norm"].to_numpy())]
+        # only the rows of the variables concerned (now: the carried ones; then: their sources)
+        co_vars = [vpos[a] for a, _ in pairs_co] + [vpos[b] for _, b in pairs_co if b in vpos]
+        cur = df[~bad & ~np.isnan(df["value_norm"].to_numpy()) & np.isin(vcode, co_vars)]
         pool = [cur.assign(origin="this import")]
         if previous is not None and len(previous):
             prev = _prepare(previous)
@@ -637,8 +726,13 @@ def validate(
         lg = log_t[ci]
         xt = np.where(lg & (xv >= 0), np.log1p(np.clip(xv, 0, None)), xv)
         scode = np.array([sidx_any(s) for s in sec_u])[np.where(ecode >= 0, ecode, len(euniq))][ci]
-        gkey = pd.DataFrame({"k": kcode2[ci], "v": vcode[ci], "s": scode, "p": pcode[ci]})
-        gid = gkey.groupby(["k", "v", "s", "p"], sort=False).ngroup().to_numpy()
+        gcodes = [kcode2[ci], vcode[ci], scode, pcode[ci]]
+        gflat = _combined_key(gcodes)
+        if gflat is not None:
+            gid = pd.factorize(gflat)[0]
+        else:
+            gkey = pd.DataFrame({"k": gcodes[0], "v": gcodes[1], "s": gcodes[2], "p": gcodes[3]})
+            gid = gkey.groupby(["k", "v", "s", "p"], sort=False).ngroup().to_numpy()
         sx = pd.Series(xt)
         g = sx.groupby(gid)
         size = g.transform("size").to_numpy()
@@ -666,8 +760,8 @@ def validate(
             reason_arr[fi] = [rs if _isna(p) or not p else f"{p}; {rs}" for p, rs in zip(reason_arr[fi], reasons, strict=True)]
             for rt, rs in zip(fdf.itertuples(), reasons, strict=True):
                 out.append(problem("outlier", rs + "; kept and flagged for review", "warning", **_where(rt, feeds_all)))
-    df["status"] = status
-    df["flag_reason"] = reason_arr
+    df["status"] = _few_values(status)
+    df["flag_reason"] = _few_values(reason_arr)
 
     clean = df.loc[~bad, CLEAN_COLUMNS].reset_index(drop=True)
     out.sort(key=lambda p: (str(p.where.get("file") or ""), str(p.where.get("sheet") or ""),
