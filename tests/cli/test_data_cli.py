@@ -83,3 +83,12 @@ def test_bad_files_store_nothing_and_list_every_problem(tmp_path, capsys, monkey
     assert "range.negative" in r.err and "cell.not_number" in r.err and "entity.unknown" in r.err
     assert "bad.csv" in r.err
     assert db_counts(db) == before  # the good file was not stored either
+
+
+def test_demo_command_runs_end_to_end(tmp_path, capsys, monkeypatch):
+    """The README's main command (small sample, no reports to keep it quick)."""
+    out = tmp_path / "demo"
+    r = run_cli(["demo", "--out", out, "--institutions", "60", "--no-reports"], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    assert "SYNTHETIC" in r.out and "rejected whole" in r.out
+    assert (out / "results" / "J-2024" / "scores.csv").exists() and (out / "indicators.csv").exists()
