@@ -61,10 +61,10 @@ class Result:
     @property
     def scores(self) -> pd.DataFrame:
         """One row per unit: ``uCode``, each indicator's normalised value, each aggregate's score."""
-        return _with_unit_column(self.final)
+        return with_unit_column(self.final)
 
     def rank_table(self) -> pd.DataFrame:
-        return _with_unit_column(self.ranks)
+        return with_unit_column(self.ranks)
 
     def trends(self, codes: list[str] | None = None, method: str = "cagr", use_latest: int = 5) -> pd.DataFrame:
         """Trend per unit of the final scores of a panel (default: the top-level index), as COINr ``get_trends``."""
@@ -85,7 +85,7 @@ class Result:
         written: list[Path] = []
         for i, (name, df) in enumerate(self.datasets.items()):
             stem = out / "stages" / f"{i}_{name}"
-            frame = _with_unit_column(df)
+            frame = with_unit_column(df)
             frame.to_csv(stem.with_suffix(".csv"), index=False)
             frame.to_parquet(stem.with_suffix(".parquet"), index=False)
             written += [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
@@ -96,7 +96,7 @@ class Result:
         self.rank_table().to_csv(out / "ranks.csv", index=False)
         written.append(out / "ranks.csv")
         for g, df in self.group_ranks.items():
-            _with_unit_column(df).to_csv(out / f"ranks_by_{g}.csv", index=False)
+            with_unit_column(df).to_csv(out / f"ranks_by_{g}.csv", index=False)
             written.append(out / f"ranks_by_{g}.csv")
         for name, df in self.records.items():
             df.to_csv(out / f"{name}.csv", index=any(n is not None for n in df.index.names))
@@ -121,7 +121,7 @@ class Result:
         out["uName"] = self.names.reindex(idx) if self.names is not None else pd.Series(idx.astype(str), index=idx)
         if self.groups is not None and len(self.groups.columns):
             out = out.join(self.groups.reindex(idx))
-        return _with_unit_column(out)
+        return with_unit_column(out)
 
     def manifest(self) -> dict[str, Any]:
         from . import __version__
@@ -145,7 +145,7 @@ class Result:
 
         sheets: list[tuple[str, pd.DataFrame]] = [("Scores", self.scores)]
         sheets.append(("Ranks", self.rank_table()))
-        sheets += [(f"{i}_{n}"[:31], _with_unit_column(d)) for i, (n, d) in enumerate(self.datasets.items())]
+        sheets += [(f"{i}_{n}"[:31], with_unit_column(d)) for i, (n, d) in enumerate(self.datasets.items())]
         sheets += [(n[:31], d.reset_index()) for n, d in self.records.items()]
         if self.weights is not None:
             sheets.append(("Weights", self.weights.rename("weight").rename_axis("code").reset_index()))
@@ -174,7 +174,8 @@ class Result:
         return path
 
 
-def _with_unit_column(df: pd.DataFrame) -> pd.DataFrame:
+def with_unit_column(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its units as a leading ``uCode`` column (a panel: ``uCode`` and ``Time``), as saved."""
     if isinstance(df.index, pd.MultiIndex):
         return df.reset_index()
     out = df.copy()

@@ -34,7 +34,7 @@ import yaml
 from ..errors import DataError
 from ..geo import provinces, resolve_many
 from ..registry import Registry
-from ..result import Result
+from ..result import Result, with_unit_column
 from . import tables as tb
 from .document import Chart, Code, Figures, KeyFigure, Paragraph, Report, Section, Table
 from .i18n import LANGS, fmt_int, fmt_number, fmt_pct, fmt_rank, fmt_signed, label_or, t
@@ -636,19 +636,10 @@ def workbook_sheets(ctx: Context) -> dict[str, pd.DataFrame]:
     r = ctx.result
     out: dict[str, pd.DataFrame] = {}
     for i, (name, df) in enumerate(r.datasets.items()):
-        out[f"S{i} {label_or('stage.' + name, ctx.lang, name)}"] = _unit_frame(df)
-    if r.ranks is not None:
-        out[ctx.t("col.rank")] = _unit_frame(r.ranks)
+        out[f"S{i} {label_or('stage.' + name, ctx.lang, name)}"] = with_unit_column(df)
+    out[ctx.t("col.rank")] = with_unit_column(r.ranks)
     for g, df in r.group_ranks.items():
-        out[f"{ctx.t('col.group_rank')} {_group_label(g)}"] = _unit_frame(df)
+        out[f"{ctx.t('col.group_rank')} {_group_label(g)}"] = with_unit_column(df)
     for k, df in r.records.items():
         out[label_or(f"record.{k}", ctx.lang, k)] = df.reset_index() if df.index.name is not None else df
     return out
-
-
-def _unit_frame(df: pd.DataFrame) -> pd.DataFrame:
-    if isinstance(df.index, pd.MultiIndex):
-        return df.reset_index()
-    out = df.copy()
-    out.insert(0, "uCode", df.index.astype(str))
-    return out.reset_index(drop=True)
