@@ -1,8 +1,10 @@
 """The Alembic migrations create exactly the models' schema, and downgrade to nothing."""
 
+import math
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from fintech_eval.store import (
     Base,
@@ -11,10 +13,12 @@ from fintech_eval.store import (
     head_revision,
     init_db,
     make_engine,
+    observations_frame,
+    session_factory,
 )
 
 TABLES = {
-    "period", "institution", "size_attribute", "vendor", "submission", "observation", "audit_entry",
+    "period", "institution", "size_attribute", "vendor", "submission", "series", "observation", "audit_entry",
     "derived_value",
 }  # fmt: skip
 
@@ -25,7 +29,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0001_initial"
+        assert current_revision(engine) == head_revision() == "0002_series"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observation")}
         assert "uq_observation_key" in uniques
@@ -43,3 +47,59 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
     finally:
         engine.dispose()
+
+
+OLD_ROWS = [  # entity_kind, entity_id, period, variable, value, unit, value_norm, unit_norm, status
+    ("institution", "I1", "2023", "staff", 10.0, "人", None, None, "ok"),
+    ("institution", "I1", "2024", "staff", 12.0, "人", None, None, "flagged"),
+    ("institution", "I1", "2024", "revenue", 3.0, "亿元", 30000.0, "万元", "ok"),
+    ("region", "11", "2024", "gdp", None, None, None, None, "ok"),
+]
+
+
+def test_0002_keeps_observations_and_downgrades_back(db_url):
+    """Data stored under 0001 (text keys) comes through 0002 (series ids) unchanged, and back."""
+    engine = make_engine(db_url)
+    try:
+        init_db_at(engine, "0001_initial")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO period (code, kind) VALUES ('2023', 'annual'), ('2024', 'annual')"))
+            for i, r in enumerate(OLD_ROWS, start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO observation (id, entity_kind, entity_id, period, variable, value, unit, "
+                        "value_norm, unit_norm, status) VALUES (:id, :k, :e, :p, :v, :x, :u, :xn, :un, :s)"
+                    ),
+                    dict(zip(("k", "e", "p", "v", "x", "u", "xn", "un", "s"), r, strict=True), id=i * 10),
+                )
+        init_db(engine)
+        with session_factory(engine)() as s:
+            out = observations_frame(s)
+        assert len(out) == len(OLD_ROWS)
+        got = {tuple(r[:4]): r for r in out.itertuples(index=False)}
+        for k, e, p, v, x, u, xn, un, st in OLD_ROWS:
+            row = got[(k, e, p, v)]
+            assert (math.isnan(row.value) if x is None else row.value == x)
+            assert row.value_norm == (xn if xn is not None else x) or (x is None and math.isnan(row.value_norm))
+            assert row.status == st
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM series")).scalar() == 3
+            ids = sorted(conn.execute(text("SELECT id FROM observation")).scalars())
+        assert ids == [10, 20, 30, 40]  # ids kept (audit entries and corrections refer to rows by key)
+        downgrade_db(engine, "0001_initial")
+        with engine.connect() as conn:
+            back = conn.execute(
+                text("SELECT entity_kind, entity_id, period, variable, status FROM observation ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in back] == [(r[0], r[1], r[2], r[3], r[8]) for r in OLD_ROWS]
+    finally:
+        engine.dispose()
+
+
+def init_db_at(engine, revision):
+    from alembic import command
+
+    from fintech_eval.store.db import alembic_config
+
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revision)

@@ -9,6 +9,12 @@ Conventions (importers, derivation and the CLI rely on them, keep them stable):
   same two-digit code is the ``entity_id`` of an observation whose ``entity_kind`` is ``region``.
 * **Periods** are codes: ``'2024'`` (annual), ``'2024Q1'`` (quarterly), ``'2024-03'`` (monthly)
   (:func:`period_kind`). Every period used anywhere has a row in ``period``.
+* **Series**: an observation's key is (series, period); a series is one entity's variable
+  (``entity_kind``, ``entity_id``, ``variable``), stored once in ``series`` and referred to by its
+  integer id. The dictionary-encoded key keeps the bulk table and its unique index small: 1,000,000
+  observations take 79 MB instead of 139 MB and SQLite inserts them ~25 % faster
+  (``bench/bench_import.py``). The repositories take and return the four text key columns; the ids
+  never leave the store.
 * **Observations** keep the value and unit *as received*. When an importer converts the unit it also
   gives ``value_norm``/``unit_norm`` (the value in the variable's canonical unit); when it does not,
   both are stored NULL, which means "the received value is already canonical", and the repositories
@@ -20,9 +26,10 @@ Conventions (importers, derivation and the CLI rely on them, keep them stable):
 * **No foreign keys on the two bulk tables** (``observation``, ``derived_value``): PostgreSQL checks a
   foreign key with a trigger query per inserted row, which made a bulk COPY 3.5 times slower
   (200,000 observations: 9.7 s with the period and submission keys, 2.8 s without). The repositories
-  keep those references valid instead: every period is created by ``ensure_periods`` in the same
-  transaction, ``submission_id`` is the id of the submission stored in that transaction, and no
-  code deletes submissions. The small tables keep their foreign keys.
+  keep those references valid instead: every period is created by ``ensure_periods`` and every
+  series by ``_series_ids`` in the same transaction, ``submission_id`` is the id of the submission
+  stored in that transaction, and no code deletes submissions or series. The small tables keep
+  their foreign keys.
 """
 
 from __future__ import annotations
@@ -102,7 +109,10 @@ def province_code(value: Any) -> str | None:
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    """A CHECK that ``column`` holds one of ``values``, written ``c = 'a' OR c = 'b'``: SQLite evaluates
+    an ``IN (…)`` list in a CHECK about 1 µs slower per row (measured: +0.9 s per 1,000,000 inserted
+    observations), the OR form costs next to nothing; PostgreSQL treats both alike."""
+    return " OR ".join(f"{column} = {v!r}" for v in values)
 
 
 NAMING_CONVENTION = {
@@ -230,22 +240,34 @@ class Submission(Base):
     problems: Mapped[Any | None] = mapped_column(Json)
 
 
-class Observation(Base):
-    """One raw value: an entity's variable in a period, as received (see the module notes)."""
+class Series(Base):
+    """One entity's variable (the part of an observation's key that every period repeats)."""
 
-    __tablename__ = "observation"
+    __tablename__ = "series"
     __table_args__ = (
-        UniqueConstraint("entity_kind", "entity_id", "period", "variable", name="uq_observation_key"),
+        UniqueConstraint("entity_kind", "entity_id", "variable", name="uq_series_key"),
         CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),
-        CheckConstraint(_in("status", OBSERVATION_STATUSES), name="status"),
-        CheckConstraint("value IS NOT NULL OR value_norm IS NULL", name="norm_of_missing"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     entity_kind: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[str] = mapped_column(String(64))
-    period: Mapped[str] = mapped_column(String(16))  # a period.code (no FK: see the module notes)
     variable: Mapped[str] = mapped_column(String(100))
+
+
+class Observation(Base):
+    """One raw value: a series' value in a period, as received (see the module notes)."""
+
+    __tablename__ = "observation"
+    __table_args__ = (
+        UniqueConstraint("series_id", "period", name="uq_observation_key"),
+        CheckConstraint(_in("status", OBSERVATION_STATUSES), name="status"),
+        CheckConstraint("value IS NOT NULL OR value_norm IS NULL", name="norm_of_missing"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    series_id: Mapped[int] = mapped_column(BigId)  # a series.id (no FK: see the module notes)
+    period: Mapped[str] = mapped_column(String(16))  # a period.code (no FK: see the module notes)
     value: Mapped[float | None] = mapped_column(Double)
     unit: Mapped[str | None] = mapped_column(String(32))
     value_norm: Mapped[float | None] = mapped_column(Double)

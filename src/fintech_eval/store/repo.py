@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import JSON, Table, and_, func, insert, select, true, update
+from sqlalchemy import JSON, Table, and_, func, insert, select, text, true, update
 from sqlalchemy.dialects import postgresql as _pg
 from sqlalchemy.dialects import sqlite as _sqlite
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +55,7 @@ from .models import (
     Institution,
     Observation,
     Period,
+    Series,
     SizeAttribute,
     Submission,
     Vendor,
@@ -268,7 +269,9 @@ def _num_col(s: pd.Series, problems: _Problems, frame: pd.DataFrame, column: str
 
 def _required_text(df: pd.DataFrame, column: str, problems: _Problems) -> pd.Series:
     s = _str_col(df[column])
-    empty = (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(s)  # blank-checked once per distinct value; missing → code -1
+    blank = np.append((pd.Series(uniques, dtype="str").str.strip() == "").to_numpy(dtype=bool), True)
+    empty = blank[codes]
     if empty.any():
         problems.rows(empty, df, "store.missing", f"{column} is missing", column=column)
     return s
@@ -466,12 +469,13 @@ def _bulk_insert(
     n: int,
     *,
     on_conflict: tuple[Sequence[str], Sequence[str]] | None = None,
-) -> None:
+) -> int:
     """Insert ``n`` rows given column-wise (lists of DB-ready Python values, or :class:`_Const`).
 
-    ``on_conflict=(key_columns, update_columns)`` turns the insert into an upsert."""
+    ``on_conflict=(key_columns, update_columns)`` turns the insert into an upsert (no update columns:
+    rows whose key is stored already are skipped). Returns the number of rows inserted or updated."""
     if n == 0:
-        return
+        return 0
     conn = session.connection()
     dialect = conn.dialect
     names = list(columns)
@@ -481,13 +485,15 @@ def _bulk_insert(
     conflict_sql = ""
     if on_conflict is not None:
         keys, upd = on_conflict
-        conflict_sql = f" ON CONFLICT ({', '.join(q.quote(c) for c in keys)}) DO UPDATE SET " + ", ".join(
-            f"{q.quote(c)} = excluded.{q.quote(c)}" for c in upd
+        conflict_sql = f" ON CONFLICT ({', '.join(q.quote(c) for c in keys)}) " + (
+            "DO UPDATE SET " + ", ".join(f"{q.quote(c)} = excluded.{q.quote(c)}" for c in upd)
+            if upd
+            else "DO NOTHING"
         )
     if dialect.name == "sqlite":
-        _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n)
-    elif dialect.name == "postgresql":
-        _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n)
+        return _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n)
+    if dialect.name == "postgresql":
+        return _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         if on_conflict is not None:
             raise NotImplementedError(f"upsert on {dialect.name}")
@@ -496,9 +502,10 @@ def _bulk_insert(
             for i in range(n)
         ]
         session.execute(insert(table), rows)
+        return n
 
 
-def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -> None:
+def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -> int:
     dialect = conn.dialect
     consts: list[Any] = []
     varying: list[str] = []
@@ -529,12 +536,14 @@ def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, 
     per = max(1, min(_SQLITE_ROWS_PER_STATEMENT, 30000 // max(1, nv)))
     head = f"INSERT INTO {target} ({cols_sql}) VALUES "
     cur = conn.connection.cursor()
+    done = 0
     try:
         full = n // per
         if full and nv:
             sql = head + ", ".join(row_sql(r) for r in range(per)) + conflict_sql
             step = per * nv
             cur.executemany(sql, (consts + flat[i : i + step] for i in range(0, full * step, step)))
+            done += cur.rowcount
         rest = n - full * per if nv else n
         if rest:
             if nv:
@@ -543,11 +552,13 @@ def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, 
             else:  # every column constant
                 sql = head + row_sql(0) + conflict_sql
                 cur.executemany(sql, itertools.repeat(consts, rest))
+            done += cur.rowcount
     finally:
         cur.close()
+    return done
 
 
-def _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -> None:
+def _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -> int:
     dialect = conn.dialect
     data = []
     for c in names:
@@ -569,9 +580,12 @@ def _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -
         with cur.copy(f"COPY {dest} ({cols_sql}) FROM STDIN") as copy:
             for row in zip(*data, strict=False):  # constants are endless repeats
                 copy.write_row(row)
-        if conflict_sql:
-            cur.execute(f"INSERT INTO {target} ({cols_sql}) SELECT {cols_sql} FROM {dest}{conflict_sql}")
-            cur.execute(f"DROP TABLE {dest}")
+        if not conflict_sql:
+            return n
+        cur.execute(f"INSERT INTO {target} ({cols_sql}) SELECT {cols_sql} FROM {dest}{conflict_sql}")
+        done = cur.rowcount
+        cur.execute(f"DROP TABLE {dest}")
+        return done
 
 
 # --------------------------------------------------------------------------------------- periods
@@ -702,13 +716,14 @@ def _store_prepared(
     if submission is not None and submission.n_rows is None:
         submission.n_rows = n
     ensure_periods(session, df["period"].unique().tolist())
-    existing = _existing_observations(session, df)
     try:
+        sid, known = _series_ids(session, df)
+        existing = _existing_observations(session, df, sid, known)
         if existing.empty:
-            _insert_observations(session, df, sub_id)
+            _insert_observations(session, df, sid, sub_id)
             return StoreStats(inserted=n)
         _duplicates(df, OBS_KEY, "observation")
-        return _merge_observations(session, df, existing, sub_id, who, why)
+        return _merge_observations(session, df, sid, existing, sub_id, who, why)
     except _integrity_errors(session) as exc:
         _duplicates(df, OBS_KEY, "observation")
         raise DataError(_db_message(exc), rule="store.integrity") from exc
@@ -720,37 +735,102 @@ def _db_message(exc: BaseException) -> str:
     return f"the database refused the rows: {first}"
 
 
-def _existing_observations(session: Session, df: pd.DataFrame) -> pd.DataFrame:
-    """Rows already stored for the frame's keys (a superset: same entities and periods), locked for
-    update on PostgreSQL."""
+def _series_ids(session: Session, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The ``series.id`` of every row of ``df`` (its entity_kind, entity_id, variable), storing the
+    series not stored yet, and per row whether its series was stored before this call.
+
+    The key text is handled once per distinct series (``pd.factorize``), never once per row."""
+    codes = []
+    uniques = []
+    for c in ("entity_kind", "entity_id", "variable"):
+        k, u = pd.factorize(df[c])
+        codes.append(k.astype(np.int64))
+        uniques.append(np.asarray(u, dtype=object))
+    n_ent, n_var = len(uniques[1]), len(uniques[2])
+    row_series, combined = pd.factorize((codes[0] * n_ent + codes[1]) * n_var + codes[2])
+    wanted = pd.DataFrame(
+        {
+            "entity_kind": uniques[0][combined // (n_ent * n_var)],
+            "entity_id": uniques[1][(combined // n_var) % n_ent],
+            "variable": uniques[2][combined % n_var],
+        }
+    ).astype("str")
+    ids = _stored_series(session, wanted)
+    missing = np.isnan(ids)
+    if missing.any():
+        new = wanted[missing]
+        new_ids = _reserve_ids(session, Series.__table__, len(new))
+        cols: dict[str, Any] = {"id": new_ids.tolist()}
+        cols.update((c, _column(new[c])) for c in new.columns)
+        stored = _bulk_insert(
+            session, Series.__table__, cols, len(new), on_conflict=(("entity_kind", "entity_id", "variable"), ())
+        )
+        if stored == len(new):
+            ids[missing] = new_ids
+        else:  # a concurrent writer (PostgreSQL) stored some of them first: take its ids
+            ids[missing] = _stored_series(session, new.reset_index(drop=True))
+        if np.isnan(ids).any():  # pragma: no cover - the insert above stored them
+            raise RuntimeError("series not found after storing them")
+    return ids.astype(np.int64)[row_series], ~missing[row_series]
+
+
+def _reserve_ids(session: Session, table: Table, n: int) -> np.ndarray:
+    """``n`` new ids for ``table``'s integer primary key, so that rows can be inserted with their ids
+    known (no query to read them back). PostgreSQL: drawn from the column's sequence (never handed
+    out twice). SQLite: after the largest id; the write transaction (``BEGIN IMMEDIATE``) holds the
+    database's write lock, so no other writer can take them (a transaction that had only read is
+    refused its first write when another one wrote meanwhile: SQLite never lets two writers
+    interleave)."""
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if _dialect(session) == "postgresql":
+        seq = f"pg_get_serial_sequence('{table.name}', 'id')"
+        rows = session.execute(text(f"SELECT nextval({seq}) FROM generate_series(1, :n)"), {"n": n})
+        return np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64, count=n))
+    top = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return np.arange(top + 1, top + 1 + n, dtype=np.int64)
+
+
+def _stored_series(session: Session, wanted: pd.DataFrame) -> np.ndarray:
+    """``series.id`` of each row of ``wanted`` (entity_kind, entity_id, variable); NaN when not stored."""
+    t = Series.__table__
+    found: list[tuple[Any, ...]] = []
+    for kind in wanted["entity_kind"].unique().tolist():
+        # a first import of this entity kind (the bulk load of a fresh store): one probe answers
+        if session.execute(select(t.c.id).where(t.c.entity_kind == kind).limit(1)).first() is None:
+            continue
+        ids = wanted["entity_id"][wanted["entity_kind"] == kind].unique().tolist()
+        for chunk in _chunks(sorted(ids), _IN_CHUNK):
+            stmt = select(t.c.entity_kind, t.c.entity_id, t.c.variable, t.c.id).where(
+                t.c.entity_kind == kind, t.c.entity_id.in_(chunk)
+            )
+            found.extend(_raw_rows(session, stmt))
+    if not found:
+        return np.full(len(wanted), np.nan)
+    stored = _frame_from_rows(found, ["entity_kind", "entity_id", "variable", "id"], floats=("id",))
+    merged = wanted.merge(stored, how="left", on=["entity_kind", "entity_id", "variable"])
+    return merged["id"].to_numpy(dtype="float64", copy=True)
+
+
+def _existing_observations(
+    session: Session, df: pd.DataFrame, sid: np.ndarray, known: np.ndarray
+) -> pd.DataFrame:
+    """Rows already stored for the frame's keys (a superset: same series and periods), locked for
+    update on PostgreSQL. Only series stored before this import can have any (``known``)."""
     t = Observation.__table__
     cols = [
-        t.c.id, t.c.entity_kind, t.c.entity_id, t.c.period, t.c.variable, t.c.value, t.c.unit,
+        t.c.id, t.c.series_id, t.c.period, t.c.value, t.c.unit,
         func.coalesce(t.c.value_norm, t.c.value).label("value_norm"),
         func.coalesce(t.c.unit_norm, t.c.unit).label("unit_norm"),
         t.c.source, t.c.status, t.c.flag_reason,
     ]  # fmt: skip
     names = [c.name for c in cols]
     periods = sorted(df["period"].unique().tolist())
-    kinds = df["entity_kind"].unique().tolist()
     rows: list[Any] = []
-    for kind in kinds:
-        # Fast path of a first import (the bulk load of a fresh store): when no row of this entity
-        # kind is stored, one probe of the unique key's index answers, instead of a query per 500
-        # entity ids. Nothing is locked then, as before (FOR UPDATE locks existing rows only); a
-        # concurrent insert of the same key still fails on the unique constraint.
-        probe = select(t.c.id).where(t.c.entity_kind == kind).limit(1)
-        if session.execute(probe).first() is None:
-            continue
-        ids = df["entity_id"] if len(kinds) == 1 else df["entity_id"][df["entity_kind"] == kind]
-        for chunk in _chunks(sorted(ids.unique().tolist()), _IN_CHUNK):
-            stmt = (
-                select(*cols)
-                .where(t.c.entity_kind == kind, t.c.entity_id.in_(chunk), t.c.period.in_(periods))
-                .with_for_update()
-            )
-            rows.extend(_raw_rows(session, stmt))
-    return _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("id",))
+    for chunk in _chunks(np.unique(sid[known]).tolist(), _IN_CHUNK):
+        stmt = select(*cols).where(t.c.series_id.in_(chunk), t.c.period.in_(periods)).with_for_update()
+        rows.extend(_raw_rows(session, stmt))
+    return _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("id", "series_id"))
 
 
 def _frame_from_rows(
@@ -770,8 +850,12 @@ def _frame_from_rows(
     return pd.DataFrame(data, columns=list(names))
 
 
-def _insert_observations(session: Session, df: pd.DataFrame, sub_id: int | None) -> None:
-    cols = {c: _column(df[c]) for c in OBSERVATION_COLUMNS[:-1]}
+_STORED_COLUMNS = ("period", "unit", "source", "unit_norm", "status", "flag_reason")
+
+
+def _insert_observations(session: Session, df: pd.DataFrame, sid: np.ndarray, sub_id: int | None) -> None:
+    cols = {"series_id": _column(sid)}
+    cols.update((c, _column(df[c])) for c in _STORED_COLUMNS)
     cols["value"] = _column(df["value"].to_numpy())
     cols["value_norm"] = _column(df["value_norm"].to_numpy())
     cols["submission_id"] = _Const(sub_id)
@@ -782,15 +866,22 @@ _UPDATED = ("value", "unit", "value_norm", "unit_norm", "source", "status", "fla
 
 
 def _merge_observations(
-    session: Session, df: pd.DataFrame, existing: pd.DataFrame, sub_id: int | None, who: str, why: str
+    session: Session,
+    df: pd.DataFrame,
+    sid: np.ndarray,
+    existing: pd.DataFrame,
+    sub_id: int | None,
+    who: str,
+    why: str,
 ) -> StoreStats:
     inc = df.reset_index(drop=True)
+    inc["series_id"] = pd.array(sid, dtype="Int64")
     inc["_pos"] = np.arange(len(inc))
-    m = inc.merge(existing, on=list(OBS_KEY), how="left", suffixes=("", "_old"))
+    m = inc.merge(existing, on=["series_id", "period"], how="left", suffixes=("", "_old"))
     m = m.sort_values("_pos", kind="stable").reset_index(drop=True)
     is_new = m["id"].isna().to_numpy()
-    new_rows = df.iloc[m.loc[is_new, "_pos"].to_numpy()]
-    _insert_observations(session, new_rows, sub_id)
+    pos = m.loc[is_new, "_pos"].to_numpy()
+    _insert_observations(session, df.iloc[pos], sid[pos], sub_id)
 
     old = m.loc[~is_new].reset_index(drop=True)
     # compare on effective normalised values (NULL pair = same as received)
@@ -981,9 +1072,15 @@ def correct_value(
         p.add("store.status", f"status {status!r} is not one of {', '.join(OBSERVATION_STATUSES)}")
     p.raise_if_any()
     begin_write(session)
-    t = Observation.__table__
+    t, st = Observation.__table__, Series.__table__
     row = session.execute(
-        select(t).where(*(t.c[c] == v for c, v in zip(OBS_KEY, k, strict=True))).with_for_update()
+        select(t)
+        .join(st, st.c.id == t.c.series_id)
+        .where(
+            st.c.entity_kind == k.entity_kind, st.c.entity_id == k.entity_id, st.c.variable == k.variable,
+            t.c.period == k.period,
+        )
+        .with_for_update(of=t)
     ).first()
     if row is None:
         raise DataError(
@@ -1139,6 +1236,14 @@ def _raw_frame(
     return pd.DataFrame(data, columns=list(names))
 
 
+def _text_rank(values: pd.Series) -> np.ndarray:
+    """Each value's rank among the distinct values in code-point order (sorting the distinct ones only)."""
+    codes, uniques = pd.factorize(values)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
+    return rank[codes]
+
+
 def observations_frame(
     session: Session,
     period: str | Iterable[str] | None = None,
@@ -1148,31 +1253,54 @@ def observations_frame(
     entity_ids: Iterable[str] | None = None,
     columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Stored observations in long format, ordered by key, columns :data:`OBSERVATION_COLUMNS` (or
-    the subset ``columns``, which reads faster).
+    """Stored observations in long format, ordered by key (entity_kind, entity_id, period, variable;
+    text in code-point order on every backend), columns :data:`OBSERVATION_COLUMNS` (or the subset
+    ``columns``, which reads faster).
 
     ``value`` and ``unit`` are as received; ``value_norm``/``unit_norm`` are the canonical ones (equal
-    to the received ones when no conversion was stored). Missing values are NaN."""
-    t = Observation.__table__
-    exprs = {c: t.c[c] for c in OBSERVATION_COLUMNS if c not in ("value_norm", "unit_norm")}
-    exprs["value_norm"] = func.coalesce(t.c.value_norm, t.c.value)
-    exprs["unit_norm"] = func.coalesce(t.c.unit_norm, t.c.unit)
+    to the received ones when no conversion was stored). Missing values are NaN.
+
+    The key text is read once per series (``series``) and spread over the rows by the integer
+    ``series_id`` in Arrow, not fetched once per row from the database."""
     names = list(OBSERVATION_COLUMNS if columns is None else columns)
-    unknown = [c for c in names if c not in exprs]
+    unknown = [c for c in names if c not in OBSERVATION_COLUMNS]
     if unknown:
         raise ValueError(f"unknown observation column(s) {unknown}; known: {OBSERVATION_COLUMNS}")
-    where = (
-        _in_filter(t.c.period, period)
-        + _in_filter(t.c.entity_kind, entity_kind)
-        + _in_filter(t.c.variable, variables)
-        + _in_filter(t.c.entity_id, entity_ids)
+    t, st = Observation.__table__, Series.__table__
+    series_where = (
+        _in_filter(st.c.entity_kind, entity_kind)
+        + _in_filter(st.c.variable, variables)
+        + _in_filter(st.c.entity_id, entity_ids)
     )
-    stmt = (
-        select(*(exprs[c] for c in names))
-        .where(and_(true(), *where))
-        .order_by(t.c.entity_kind, t.c.entity_id, t.c.period, t.c.variable)
-    )
-    return _raw_frame(session, stmt, names, floats=("value", "value_norm"), ints=("submission_id",))
+    series = _raw_frame(
+        session,
+        select(st.c.id, st.c.entity_kind, st.c.entity_id, st.c.variable).where(and_(true(), *series_where)),
+        ["id", "entity_kind", "entity_id", "variable"], ints=("id",),
+    )  # fmt: skip
+    exprs = {c: t.c[c] for c in OBSERVATION_COLUMNS if c in Observation.__table__.c}
+    exprs["value_norm"] = func.coalesce(t.c.value_norm, t.c.value)
+    exprs["unit_norm"] = func.coalesce(t.c.unit_norm, t.c.unit)
+    read = ["series_id", "period", *(c for c in names if c in exprs and c != "period")]
+    stmt = select(*(exprs[c] if c in exprs else t.c[c] for c in read))
+    stmt = stmt.where(and_(true(), *_in_filter(t.c.period, period)))
+    if series_where:
+        stmt = stmt.join(st, st.c.id == t.c.series_id).where(*series_where)
+    obs = _raw_frame(session, stmt, read, floats=("value", "value_norm"), ints=("series_id", "submission_id"))
+    # series (sorted by key) → a position per row; rows sorted by (kind, entity), period, variable
+    series = series.sort_values(["entity_kind", "entity_id", "variable"], kind="stable").reset_index(drop=True)
+    at = pd.Index(series["id"].to_numpy(dtype=np.int64)).get_indexer(obs["series_id"].to_numpy(dtype=np.int64))
+    entity_rank = series.groupby(["entity_kind", "entity_id"], sort=False).ngroup().to_numpy()
+    variable_rank = _text_rank(series["variable"])
+    period_rank = _text_rank(obs["period"])
+    order = np.lexsort((variable_rank[at], period_rank, entity_rank[at]))
+    at = at[order]
+    out: dict[str, Any] = {}
+    for c in names:
+        if c in ("entity_kind", "entity_id", "variable"):
+            out[c] = series[c].array.take(at)
+        else:
+            out[c] = obs[c].array.take(order)
+    return pd.DataFrame(out, columns=names)
 
 
 # ------------------------------------------------------------------------------------- derived
