@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import FormulaError, Problem
 from . import formula as fml
-from .models import Framework, Indicator, Task
+from .models import Framework, Indicator, Task, Variable
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Context:
 
     file: str = ""
     code_lines: dict[str, int] = field(default_factory=dict)  # node code → line
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)  # data path → line (yamlsource.LineMap)
     code_files: dict[str, str] = field(default_factory=dict)  # node code → file (extensions)
     resolve: Callable[[str], Framework] | None = None  # load a linked framework by id
 
@@ -36,6 +37,10 @@ class Context:
                 w["path"] = code
         w.update(extra)
         return w
+
+    def at(self, *path: Any, **extra: Any) -> dict[str, Any]:
+        """The place of a top-level entry by its data path, e.g. ``at("variables", 3, variable="x")``."""
+        return {"file": self.file, "line": self.lines.get(path), **extra}
 
 
 CHECKS: list[Callable[[Framework, Context], Iterator[Problem]]] = []
@@ -194,11 +199,51 @@ def variables(fw: Framework, ctx: Context) -> Iterator[Problem]:
                 f"variable {v.name} is part of {v.part_of!r}, which is not declared",
                 {"file": ctx.file, "variable": v.name},
             )
+        if v.carry_over_of is not None or v.name.endswith(_PREV_END):
+            yield from _carry_over(fw, v, ctx.at("variables", names.index(v.name), variable=v.name))
         if v.min is not None and v.max is not None and v.min > v.max:
             yield Problem("variable.range", f"variable {v.name}: min {v.min} > max {v.max}", {"file": ctx.file, "variable": v.name})
     pnames = [p.name for p in fw.parameters]
     for p in sorted({p for p in pnames if pnames.count(p) > 1}):
         yield Problem("parameter.duplicate", f"parameter {p} is declared twice", {"file": ctx.file, "parameter": p})
+
+
+_PREV_END = "_prev_end"
+
+
+def _carry_over(fw: Framework, v: Variable, where: dict[str, Any]) -> Iterator[Problem]:
+    """``carry_over_of`` names another declared variable of the same unit, type and entity; a variable named
+    ``X_prev_end`` next to a declared ``X`` must say so (the name alone does not link them)."""
+    if v.carry_over_of is None:
+        whole = v.name[: -len(_PREV_END)]
+        if any(w.name == whole for w in fw.variables):
+            yield Problem(
+                "variable.carry_over_of",
+                f"variable {v.name} looks like last period's {whole}: declare it (carry_over_of: {whole}) "
+                f"so that returns are checked against the stored {whole}, or rename it",
+                where,
+            )
+        return
+    if v.carry_over_of == v.name:
+        yield Problem("variable.carry_over_of", f"variable {v.name} cannot carry over itself", where)
+        return
+    target = next((w for w in fw.variables if w.name == v.carry_over_of), None)
+    if target is None:
+        yield Problem(
+            "variable.carry_over_of",
+            f"variable {v.name} carries over {v.carry_over_of!r}, which is not declared",
+            where,
+        )
+        return
+    differ = [f for f in ("unit", "type", "entity") if getattr(v, f) != getattr(target, f)]
+    if differ:
+        mine = ", ".join(f"{f} {getattr(v, f)}" for f in differ)
+        theirs = ", ".join(f"{f} {getattr(target, f)}" for f in differ)
+        yield Problem(
+            "variable.carry_over_of",
+            f"variable {v.name} carries over {target.name}, so it must match it: it has {mine} but {target.name} has {theirs}",
+            where,
+        )
 
 
 @check

@@ -106,7 +106,7 @@ def load_file(path: str | Path) -> Framework:
         fw = Framework.model_validate(data)
     except ValidationError as exc:
         raise FrameworkError(schema_problems(exc, file, data, lines)) from None
-    ctx = Context(file=file, code_lines=_code_lines(data, lines), resolve=lambda r: load_framework(r))
+    ctx = Context(file=file, code_lines=_code_lines(data, lines), lines=lines, resolve=lambda r: load_framework(r))
     problems = run_checks(fw, ctx)
     if problems:
         raise FrameworkError(problems)

@@ -79,6 +79,9 @@ class Variable(_Model):
     min: float | None = 0.0
     max: float | None = None
     part_of: str | None = None  # name of the whole this variable is a part of (part <= whole)
+    # name of the variable whose previous-period value this one restates (fintech_staff_prev_end →
+    # fintech_staff): the return of period t must agree with the stored value of period t-1
+    carry_over_of: str | None = None
     sectors: list[Sector] = []  # empty = asked of every sector
     collection: list[Collection] = []
 

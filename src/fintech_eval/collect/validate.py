@@ -225,13 +225,11 @@ def applicable_variables(
 
 
 def carry_over_pairs(framework: Framework) -> list[tuple[str, str]]:
-    """``(X_prev_end, X)`` pairs: a variable that restates last period's value of another one.
-
-    The catalog has no explicit field for this; the naming convention ``<name>_prev_end`` is the link
-    (``fintech_staff_prev_end`` → ``fintech_staff``, the turnover inputs of J-A2B2-C3).
+    """``(X_prev_end, X)`` pairs: a variable that restates last period's value of another one, as the
+    catalog declares it (``carry_over_of``: ``fintech_staff_prev_end`` → ``fintech_staff``, the turnover
+    inputs of J-A2B2-C3), sorted by the first name. The catalog checks that ``X`` exists and matches.
     """
-    names = {v.name for v in framework.variables}
-    return [(n, n[: -len("_prev_end")]) for n in sorted(names) if n.endswith("_prev_end") and n[: -len("_prev_end")] in names]
+    return sorted((v.name, v.carry_over_of) for v in framework.variables if v.carry_over_of is not None)
 
 
 def suggest(name: str, choices: Iterable[str]) -> str | None:
