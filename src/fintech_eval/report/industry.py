@@ -15,7 +15,7 @@ from ..errors import DataError
 from . import tables as tb
 from .document import Chart, Figures, KeyFigure, Paragraph, Report, Section
 from .i18n import fmt_int, fmt_number, fmt_rank, t
-from .kinds import REPORT_KINDS, Context, _median, _subtitle, _table
+from .kinds import REPORT_KINDS, Context, _median, _subtitle, _table, trend_section
 
 PLAN_FRAMEWORK = "plan-2019-2021"
 LEADERS = 10
@@ -133,23 +133,8 @@ def industry(ctx: Context) -> Report:
                                                  ("median", "col.industry_median", "score")], key="h_level1"),
     )
 
-    trend_sec = Section("trend", ctx.t("sec.industry_trend"))
     trend = tb.trend_table(ctx.result, u, [top, *heads]) if tb.is_panel(ctx.result) else pd.DataFrame()
-    if len(trend) > 1:
-        trend["change"] = trend[top].diff()
-        trend_sec.add(
-            _table(ctx, ctx.t("sec.industry_trend"), trend,
-                   [("period", "col.period", "text"), (top, ctx.t("total_score"), "score"), ("change", "col.change", "signed"),
-                    ("rank", "col.rank", "rank"), *[(c, ctx.short(c, 20), "score") for c in heads]], key="trend"),
-            Chart("trend", ctx.t("sec.industry_trend"), {
-                "x": trend["period"].tolist(),
-                "series": [{"name": ctx.t("total_score"), "values": trend[top].tolist()},
-                           *[{"name": ctx.short(c, 20), "values": trend[c].tolist()} for c in heads]],
-                "x_label": ctx.t("chart.period"), "y_label": ctx.t("chart.score"),
-            }, key="trend"),
-        )
-    else:
-        trend_sec.add(Paragraph(ctx.t("explain.no_panel"), "note"))
+    trend_sec = trend_section(ctx, trend, heads, title="sec.industry_trend", count=False)
 
     inst_sec = Section("institutions", ctx.t("sec.institutions"))
     if inst is None:

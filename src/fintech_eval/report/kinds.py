@@ -180,6 +180,31 @@ def _median(values: pd.Series | pd.DataFrame) -> Any:
     return values.median(skipna=True)
 
 
+def trend_section(ctx: Context, trend: pd.DataFrame, heads: list[str], *, title: str = "sec.trend",
+                  count: bool = True) -> Section:
+    """The unit over a panel's periods (``trend``: :func:`tables.trend_table` of the top and ``heads``): total,
+    change, rank (and, with ``count``, how many were ranked) and ``heads``, as a table and a chart; a note when
+    there is one period or none. ``title`` is the section's label key."""
+    top = ctx.view.top
+    sec = Section("trend", ctx.t(title))
+    if len(trend) <= 1:
+        return sec.add(Paragraph(ctx.t("explain.no_panel"), "note"))
+    trend = trend.copy()
+    trend["change"] = trend[top].diff()
+    return sec.add(
+        _table(ctx, ctx.t(title), trend,
+               [("period", "col.period", "text"), (top, ctx.t("total_score"), "score"), ("change", "col.change", "signed"),
+                ("rank", "col.rank", "rank"), *([("n", "col.of", "int")] if count else []),
+                *[(c, ctx.short(c, 20), "score") for c in heads]], key="trend"),
+        Chart("trend", ctx.t(title), {
+            "x": trend["period"].tolist(),
+            "series": [{"name": ctx.t("total_score"), "values": trend[top].tolist()},
+                       *[{"name": ctx.short(c, 20), "values": trend[c].tolist()} for c in heads]],
+            "x_label": ctx.t("chart.period"), "y_label": ctx.t("chart.score"),
+        }, key="trend"),
+    )
+
+
 # --- scorecard --------------------------------------------------------------------------------------------
 
 
@@ -300,24 +325,7 @@ def scorecard(ctx: Context) -> Report:
         _table(ctx, ctx.t("weakness"), worst, sw_cols, key="weaknesses"),
     )
 
-    trend_sec = Section("trend", ctx.t("sec.trend"))
-    if len(trend) > 1:
-        trend = trend.copy()
-        trend["change"] = trend[top].diff()
-        trend_sec.add(
-            _table(ctx, ctx.t("sec.trend"), trend,
-                   [("period", "col.period", "text"), (top, ctx.t("total_score"), "score"), ("change", "col.change", "signed"),
-                    ("rank", "col.rank", "rank"), ("n", "col.of", "int"),
-                    *[(c, ctx.short(c, 20), "score") for c in heads]], key="trend"),
-            Chart("trend", ctx.t("sec.trend"), {
-                "x": trend["period"].tolist(),
-                "series": [{"name": ctx.t("total_score"), "values": trend[top].tolist()},
-                           *[{"name": ctx.short(c, 20), "values": trend[c].tolist()} for c in heads]],
-                "x_label": ctx.t("chart.period"), "y_label": ctx.t("chart.score"),
-            }, key="trend"),
-        )
-    else:
-        trend_sec.add(Paragraph(ctx.t("explain.no_panel"), "note"))
+    trend_sec = trend_section(ctx, trend, heads)
 
     gaps_sec = Section("gaps", ctx.t("sec.gaps"))
     if len(gaps):
