@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from ..catalog.yamlsource import LineMap, line_of, load_yaml, schema_problems
+from ..catalog.yamlsource import LineMap, line_of, load_ref, load_yaml, schema_problems, shipped_yaml
 from ..errors import DataError, FintechEvalError, FrameworkError, Problem
 from .models import Capability, CapabilityFramework, Indicator, _included
 
@@ -43,25 +43,12 @@ DEFAULT_FRAMEWORK = "fcsc-2023-default"
 
 def shipped_files() -> dict[str, Path]:
     """Id → file of every shipped capability framework."""
-    out: dict[str, Path] = {}
-    for entry in sorted(DATA.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
-            out[entry.name[: -len(".yaml")]] = Path(str(entry))
-    return out
+    return shipped_yaml(DATA)
 
 
 def load_capability_framework(ref: str | Path = DEFAULT_FRAMEWORK) -> CapabilityFramework:
     """Load a shipped capability framework by id, or a YAML file by path (validated, see module doc)."""
-    ref = str(ref)
-    if ref in shipped_files():
-        return _load_shipped(ref)
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_file(path)
-    raise FrameworkError(
-        f"unknown capability framework {ref!r}; shipped: {', '.join(shipped_files())} (or give a path to a YAML file)",
-        rule="framework.unknown",
-    )
+    return load_ref(str(ref), shipped_files(), "capability framework", shipped=_load_shipped, path=load_file)
 
 
 @lru_cache(maxsize=8)

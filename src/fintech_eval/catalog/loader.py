@@ -18,18 +18,14 @@ from ..errors import FrameworkError
 from .checks import Context, run_checks
 from .extension import Extension, apply_extension
 from .models import Framework
-from .yamlsource import LineMap, load_yaml, schema_problems
+from .yamlsource import LineMap, load_ref, load_yaml, schema_problems, shipped_yaml
 
 DATA = resources.files("fintech_eval.catalog") / "data"
 
 
 def shipped_files() -> dict[str, Path]:
     """Reference → file of every shipped framework (``id`` for the current version, ``id@version`` others)."""
-    out: dict[str, Path] = {}
-    for entry in sorted(DATA.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
-            out[entry.name[: -len(".yaml")]] = Path(str(entry))
-    return out
+    return shipped_yaml(DATA)
 
 
 def list_frameworks() -> list[dict[str, Any]]:
@@ -53,8 +49,7 @@ def list_frameworks() -> list[dict[str, Any]]:
 
 def load_framework(ref: str | Path, *, extensions: list[str | Path] = ()) -> Framework:  # type: ignore[assignment]
     """Load a shipped framework by id (or ``id@version``) or a YAML path, then apply extension files."""
-    ref = str(ref)
-    fw = _load_shipped(ref) if ref in shipped_files() else _load_path(ref)
+    fw = load_ref(str(ref), shipped_files(), "framework", shipped=_load_shipped, path=load_file)
     for ext in extensions:
         fw = load_extension(ext, base=fw)
     return fw
@@ -64,17 +59,6 @@ def load_framework(ref: str | Path, *, extensions: list[str | Path] = ()) -> Fra
 def _load_shipped(ref: str) -> Framework:
     """Shipped files do not change while the program runs: load each once."""
     return load_file(shipped_files()[ref])
-
-
-def _load_path(ref: str) -> Framework:
-    files = shipped_files()
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_file(path)
-    raise FrameworkError(
-        f"unknown framework {ref!r}; shipped: {', '.join(files)} (or give a path to a YAML file)",
-        rule="framework.unknown",
-    )
 
 
 def _code_lines(data: Any, lines: LineMap, path=()) -> dict[str, int]:

@@ -3,18 +3,49 @@
 ``load_yaml`` returns the plain data (``yaml.safe_load``) and a map from each data path
 (a tuple of keys and list indices) to the 1-based line where that node starts. Duplicate mapping keys,
 which ``safe_load`` silently overwrites, are an error here.
+
+``shipped_yaml`` and ``load_ref`` find a YAML file shipped as package data (``data/<id>.yaml``,
+``data/<id>@<version>.yaml``) by its reference, or a user's file by path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from ..errors import FrameworkError, Problem
 
 LineMap = dict[tuple[Any, ...], int]
+T = TypeVar("T")
+
+
+def shipped_yaml(folder: Traversable) -> dict[str, Path]:
+    """Reference (the file name without ``.yaml``: ``id`` or ``id@version``) → file of every YAML file in a
+    package data folder, sorted by name."""
+    out: dict[str, Path] = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            out[entry.name[: -len(".yaml")]] = Path(str(entry))
+    return out
+
+
+def load_ref(ref: str, files: Mapping[str, Path], what: str, *, shipped: Callable[[str], T], path: Callable[[Path], T]) -> T:
+    """Load ``ref``: a reference of ``files`` (the shipped ones) with ``shipped``, else a path to a YAML file
+    (``.yaml``/``.yml``, or any file that exists) with ``path``; else raise a :class:`FrameworkError`
+    ``unknown <what> …`` listing the shipped references."""
+    if ref in files:
+        return shipped(ref)
+    file = Path(ref)
+    if file.suffix in (".yaml", ".yml") or file.exists():
+        return path(file)
+    raise FrameworkError(
+        f"unknown {what} {ref!r}; shipped: {', '.join(files)} (or give a path to a YAML file)",
+        rule="framework.unknown",
+    )
 
 
 def load_yaml(source: str | Path, text: str | None = None) -> tuple[Any, LineMap]:
