@@ -16,6 +16,7 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from .rating import Rating
 
@@ -160,13 +161,18 @@ def write_html(ratings: Rating | Sequence[Rating] | Mapping[str, Rating], path: 
 
 
 # --- parts ----------------------------------------------------------------------------------------------
-def _badge(r: Rating, lang: str) -> str:
+def level_text(r: Rating, lang: str) -> str:
+    """The level as the reports print it: ``Level n · name``, or ``below Level 1``."""
     L = LABELS[lang]
     if r.level is None:
-        txt, cls = L["no_level"], "badge none"
-    else:
-        txt, cls = f"{L['level_n'].format(n=r.level)} · {r.level_name(lang)}", "badge"
-    return (f"<div><span class=\"{cls}\" data-level=\"{'' if r.level is None else r.level}\">{_e(txt)}</span>"
+        return L["no_level"]
+    return f"{L['level_n'].format(n=r.level)} · {r.level_name(lang)}"
+
+
+def _badge(r: Rating, lang: str) -> str:
+    L = LABELS[lang]
+    cls = "badge none" if r.level is None else "badge"
+    return (f"<div><span class=\"{cls}\" data-level=\"{'' if r.level is None else r.level}\">{_e(level_text(r, lang))}</span>"
             f"<span class=\"total\">{_e(L['total'])}: <b>{_fmt(r.total)}</b> / 100</span></div>")
 
 
@@ -189,7 +195,8 @@ def _cap_table(r: Rating, lang: str, compact: bool = False) -> str:
     return f"<table class=\"caps\">{head}{''.join(rows)}</table>"
 
 
-def _step_desc(r: Rating, code: str, step: int, lang: str) -> str:
+def step_desc(r: Rating, code: str, step: int, lang: str) -> str:
+    """The descriptor of indicator ``code``'s step ``step`` ("" when it has none)."""
     fw = r.framework
     assert fw is not None
     for s in fw.steps(code):
@@ -198,25 +205,35 @@ def _step_desc(r: Rating, code: str, step: int, lang: str) -> str:
     return ""
 
 
-def _req_table(r: Rating, lang: str) -> str:
+def requirement_rows(r: Rating, lang: str) -> list[dict[str, Any]]:
+    """The mandatory requirements by level, as both reports show them: code, level, indicator (``code name``),
+    required and current step (``step ≥ n: descriptor``), met, capped."""
     L = LABELS[lang]
     fw = r.framework
     assert fw is not None
-    if r.requirements.empty:
-        return f"<p class=\"muted\">{_e(L['no_reqs'])}</p>"
     rows = []
     for code, q in r.requirements.sort_values(["level"], kind="stable").iterrows():
         ind = fw.indicator(q["indicator"])
+        rows.append({"code": code, "level": int(q["level"]), "indicator": f"{ind.code} {ind.name.get(lang)}",
+                     "required": f"{L['step_ge'].format(n=int(q['min_step']))}: {step_desc(r, ind.code, int(q['min_step']), lang)}",
+                     "current": f"{L['step_n'].format(n=int(q['step']))}: {step_desc(r, ind.code, int(q['step']), lang)}",
+                     "met": bool(q["met"]), "capped": bool(q["capped"])})
+    return rows
+
+
+def _req_table(r: Rating, lang: str) -> str:
+    L = LABELS[lang]
+    if r.requirements.empty:
+        return f"<p class=\"muted\">{_e(L['no_reqs'])}</p>"
+    rows = []
+    for q in requirement_rows(r, lang):
         status = (f"<span class=\"ok\">✓ {_e(L['met'])}</span>" if q["met"]
                   else f"<span class=\"ko\">✗ {_e(L['missing'])}</span>")
         if q["capped"]:
             status += f" <span class=\"muted\">({_e(L['capped'])})</span>"
         rows.append(
-            f"<tr data-requirement=\"{_e(code)}\"><td>{_e(L['level_n'].format(n=int(q['level'])))}</td>"
-            f"<td>{_e(ind.code)} {_e(ind.name.get(lang))}</td>"
-            f"<td>{_e(L['step_ge'].format(n=int(q['min_step'])))}: {_e(_step_desc(r, ind.code, int(q['min_step']), lang))}</td>"
-            f"<td>{_e(L['step_n'].format(n=int(q['step'])))}: {_e(_step_desc(r, ind.code, int(q['step']), lang))}</td>"
-            f"<td>{status}</td></tr>")
+            f"<tr data-requirement=\"{_e(q['code'])}\"><td>{_e(L['level_n'].format(n=q['level']))}</td>"
+            f"<td>{_e(q['indicator'])}</td><td>{_e(q['required'])}</td><td>{_e(q['current'])}</td><td>{status}</td></tr>")
     head = (f"<tr><th>{_e(L['req_level'])}</th><th>{_e(L['indicator'])}</th><th>{_e(L['required'])}</th>"
             f"<th>{_e(L['current'])}</th><th>{_e(L['status'])}</th></tr>")
     return f"<table class=\"reqs\">{head}{''.join(rows)}</table>"
@@ -242,22 +259,30 @@ def _plan_table(r: Rating, lang: str) -> str:
         return f"<p>{_e(L['top'])}</p>" if r.level is not None else ""
     if not p.feasible:
         return f"<p class=\"ko\">{_e(L['no_plan'])}</p>"
-    fw = r.framework
-    assert fw is not None
-    rows = []
-    for i in p.items:
-        ind = fw.indicator(i.indicator)
-        why = L["r_requirement"] + (" " + ", ".join(i.requirements) if i.requirements else "") if i.reason == "requirement" else L["r_score"]
-        if i.evidence_only:
-            why += f" — {L['evidence_only']}"
-        rows.append(f"<tr data-plan=\"{_e(i.indicator)}\"><td>{_e(ind.code)} {_e(ind.name.get(lang))}</td>"
-                    f"<td>{i.from_step} → {i.to_step}</td><td>{_e(_step_desc(r, ind.code, i.to_step, lang))}</td>"
-                    f"<td>{_e(why)}</td><td class=\"num\">+{i.gain:.2f}</td></tr>")
+    rows = [f"<tr data-plan=\"{_e(i['code'])}\"><td>{_e(i['indicator'])}</td><td>{_e(i['steps'])}</td><td>{_e(i['target'])}</td>"
+            f"<td>{_e(i['reason'])}</td><td class=\"num\">+{i['gain']:.2f}</td></tr>" for i in plan_rows(r, lang)]
     head = (f"<tr><th>{_e(L['indicator'])}</th><th>{_e(L['from_to'])}</th><th>{_e(L['target'])}</th>"
             f"<th>{_e(L['reason'])}</th><th>{_e(L['gain'])}</th></tr>")
     summary = L["plan_total"].format(n=p.total_steps, a=p.score_before, b=p.score_after)
     return (f"<p>{_e(L['level_n'].format(n=p.target_level))}: {_e(summary)}</p><table class=\"plan\">{head}{''.join(rows)}</table>"
             f"<p class=\"muted\">{_e(L['plan_method'].format(m=p.method))}</p>")
+
+
+def plan_rows(r: Rating, lang: str) -> list[dict[str, Any]]:
+    """The improvement plan's step increases, as both reports show them: code, indicator (``code name``), steps
+    (``from → to``), target (the descriptor of the step to reach), reason, gain."""
+    L = LABELS[lang]
+    fw = r.framework
+    assert fw is not None
+    rows = []
+    for i in r.plan.items:
+        why = L["r_requirement"] + (" " + ", ".join(i.requirements) if i.requirements else "") if i.reason == "requirement" else L["r_score"]
+        if i.evidence_only:
+            why += f" — {L['evidence_only']}"
+        rows.append({"code": i.indicator, "indicator": f"{i.indicator} {fw.indicator(i.indicator).name.get(lang)}",
+                     "steps": f"{i.from_step} → {i.to_step}", "target": step_desc(r, i.indicator, i.to_step, lang),
+                     "reason": why, "gain": i.gain})
+    return rows
 
 
 def _details(r: Rating, lang: str) -> str:

@@ -53,19 +53,10 @@ def _tab(title: str, df: pd.DataFrame, cols: list[tuple[str, str, str]], key: st
                  key=key, **kw)
 
 
-def level_text(r: Any, lang: str) -> str:
-    from ..capability.report import LABELS
-
-    L = LABELS[lang]
-    if r.level is None:
-        return L["no_level"]
-    return f"{L['level_n'].format(n=r.level)} · {r.level_name(lang)}"
-
-
 @REPORT_KINDS.register("vendor", needs_entity=False, input="rating")
 def vendor(ratings: Any, *, lang: str, generated: str) -> Report:
     from .. import __version__
-    from ..capability.report import LABELS, method_lines
+    from ..capability.report import LABELS, level_text, method_lines
 
     rs = _ratings(ratings)
     L = LABELS[lang]
@@ -145,18 +136,10 @@ def vendor(ratings: Any, *, lang: str, generated: str) -> Report:
     )
 
 
-def _step_desc(r: Any, code: str, step: int, lang: str) -> str:
-    for s in r.framework.steps(code):
-        if s.step == step:
-            return s.descriptor.get(lang)
-    return ""
-
-
 def _model_section(r: Any, lang: str) -> Section:
-    from ..capability.report import LABELS, why_not_lines
+    from ..capability.report import LABELS, level_text, plan_rows, requirement_rows, why_not_lines
 
     L = LABELS[lang]
-    fw = r.framework
     m = r.model_id
     name = r.model_name(lang)
     sec = Section(f"model:{m}", f"{L['model']}: {name}")
@@ -167,17 +150,9 @@ def _model_section(r: Any, lang: str) -> Section:
     if r.requirements.empty:
         sec.add(Paragraph(L["no_reqs"], "note"))
     else:
-        rows = []
-        for code, q in r.requirements.sort_values(["level"], kind="stable").iterrows():
-            ind = fw.indicator(q["indicator"])
-            status = ("✓ " + L["met"]) if q["met"] else ("✗ " + L["missing"])
-            if q["capped"]:
-                status += f" ({L['capped']})"
-            rows.append({"code": code, "level": int(q["level"]), "indicator": f"{ind.code} {ind.name.get(lang)}",
-                         "required": f"{L['step_ge'].format(n=int(q['min_step']))}: {_step_desc(r, ind.code, int(q['min_step']), lang)}",
-                         "current": f"{L['step_n'].format(n=int(q['step']))}: {_step_desc(r, ind.code, int(q['step']), lang)}",
-                         "status": status, "met": bool(q["met"])})
-        req = pd.DataFrame(rows)
+        req = pd.DataFrame(requirement_rows(r, lang))
+        req["status"] = [(("✓ " + L["met"]) if met else ("✗ " + L["missing"])) + (f" ({L['capped']})" if capped else "")
+                         for met, capped in zip(req["met"], req["capped"], strict=True)]
         sec.add(_tab(f"{L['requirements']}（{name}）" if lang == "zh" else f"{L['requirements']} ({name})", req,
                      [("code", "col.code", "text"), ("level", L["req_level"], "int"), ("indicator", L["indicator"], "text"),
                       ("required", L["required"], "text"), ("current", L["current"], "text"), ("status", L["status"], "text")],
@@ -194,13 +169,7 @@ def _model_section(r: Any, lang: str) -> Section:
     else:
         sec.add(Paragraph(f"{L['level_n'].format(n=p.target_level)}: "
                           + L["plan_total"].format(n=p.total_steps, a=p.score_before, b=p.score_after)))
-        plan = pd.DataFrame([{
-            "indicator": f"{i.indicator} {fw.indicator(i.indicator).name.get(lang)}", "steps": f"{i.from_step} → {i.to_step}",
-            "target": _step_desc(r, i.indicator, i.to_step, lang),
-            "reason": (L["r_requirement"] + (" " + ", ".join(i.requirements) if i.requirements else "") if i.reason == "requirement"
-                       else L["r_score"]) + (f" — {L['evidence_only']}" if i.evidence_only else ""),
-            "gain": i.gain,
-        } for i in p.items], columns=["indicator", "steps", "target", "reason", "gain"])
+        plan = pd.DataFrame(plan_rows(r, lang), columns=["indicator", "steps", "target", "reason", "gain"])
         sec.add(_tab(f"{L['plan']}（{name}）" if lang == "zh" else f"{L['plan']} ({name})", plan,
                      [("indicator", L["indicator"], "text"), ("steps", L["from_to"], "text"), ("target", L["target"], "text"),
                       ("reason", L["reason"], "text"), ("gain", L["gain"], "signed")], f"plan:{m}", lang),
