@@ -267,13 +267,26 @@ def _num_col(s: pd.Series, problems: _Problems, frame: pd.DataFrame, column: str
     return out
 
 
-def _required_text(df: pd.DataFrame, column: str, problems: _Problems) -> pd.Series:
+class _Codes(NamedTuple):
+    """A text column factorized: ``uniques[codes]`` is the column (code -1: missing)."""
+
+    codes: np.ndarray
+    uniques: np.ndarray
+
+
+def _required_text(
+    df: pd.DataFrame, column: str, problems: _Problems, codes: dict[str, _Codes] | None = None
+) -> pd.Series:
+    """The column as ``str``; a missing or blank value is a problem. The blank check runs once per
+    distinct value; the factorization is kept in ``codes[column]`` for later use when given."""
     s = _str_col(df[column])
-    codes, uniques = pd.factorize(s)  # blank-checked once per distinct value; missing → code -1
-    blank = np.append((pd.Series(uniques, dtype="str").str.strip() == "").to_numpy(dtype=bool), True)
-    empty = blank[codes]
+    k, u = pd.factorize(s)
+    blank = np.append((pd.Series(u, dtype="str").str.strip() == "").to_numpy(dtype=bool), True)
+    empty = blank[k]
     if empty.any():
         problems.rows(empty, df, "store.missing", f"{column} is missing", column=column)
+    if codes is not None:
+        codes[column] = _Codes(k, np.asarray(u, dtype=object))
     return s
 
 
@@ -310,7 +323,12 @@ def _missing_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> No
         )
 
 
-def _prepare_observations(frame: pd.DataFrame) -> pd.DataFrame:
+class _Prepared(NamedTuple):
+    frame: pd.DataFrame
+    codes: dict[str, _Codes]  # of the key's text columns, for :func:`_series_ids`
+
+
+def _prepare_observations(frame: pd.DataFrame) -> _Prepared:
     """Check a long observation frame and return it with canonical columns and dtypes.
 
     The stored normalised pair is NULL when the value is already canonical (see models), so the
@@ -320,8 +338,9 @@ def _prepare_observations(frame: pd.DataFrame) -> pd.DataFrame:
     _missing_columns(df, ("entity_kind", "entity_id", "period", "variable", "value"), "observations")
     p = _Problems()
     out: dict[str, Any] = {}
+    codes: dict[str, _Codes] = {}
     for c in ("entity_kind", "entity_id", "period", "variable"):
-        out[c] = _required_text(df, c, p)
+        out[c] = _required_text(df, c, p, codes)
     _choice(out["entity_kind"], ENTITY_KINDS, df, "entity_kind", p)
     _periods(out["period"], df, p)
     value = _num_col(df["value"], p, df, "value")
@@ -344,13 +363,23 @@ def _prepare_observations(frame: pd.DataFrame) -> pd.DataFrame:
     p.raise_if_any()
     # canonical storage of the normalised pair: NULL, NULL when it equals (value, unit)
     vn_eff = np.where(np.isnan(vn), value, vn)
-    un_eff = out["unit_norm"].where(out["unit_norm"].notna(), out["unit"])
+    un_eff = _where(out["unit_norm"].notna().to_numpy(), out["unit_norm"], out["unit"])
     same = ((vn_eff == value) | np.isnan(value)) & _same_text(un_eff, out["unit"])
     res = pd.DataFrame(out, index=df.index)
     res["value"] = value
     res["value_norm"] = np.where(same, np.nan, vn_eff)
-    res["unit_norm"] = un_eff.where(~same, np.nan)
-    return res[list(OBSERVATION_COLUMNS[:-1])]
+    res["unit_norm"] = _where(~same, un_eff, pd.Series(np.nan, index=df.index, dtype="str"))
+    return _Prepared(res[list(OBSERVATION_COLUMNS[:-1])], codes)
+
+
+def _where(mask: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
+    """``a`` where ``mask`` holds, else ``b``; without a pass over the rows when the mask is uniform
+    (the usual case: every row converted, or none)."""
+    if mask.all():
+        return a
+    if not mask.any():
+        return b
+    return a.where(mask, b)
 
 
 def _same_text(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -385,6 +414,11 @@ def _duplicates(df: pd.DataFrame, key: Sequence[str], what: str) -> None:
 # ------------------------------------------------------------------------------------ bulk writes
 
 
+class _Ready(list):
+    """Column values the driver takes as they are (Python floats and None from a float64 array): no
+    per-value bind processing."""
+
+
 class _Const:
     """A column with the same value in every row (sent once, not once per row)."""
 
@@ -414,7 +448,7 @@ def _obj_list(a: np.ndarray | pd.Series) -> list[Any]:
         else:
             return a.astype(object).where(a.notna(), None).tolist()
     if a.dtype.kind == "f":
-        return np.where(np.isnan(a), None, a).tolist()
+        return _Ready(np.where(np.isnan(a), None, a).tolist())
     return a.tolist()
 
 
@@ -525,7 +559,7 @@ def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, 
         if len(values) != n:
             raise ValueError(f"column {c}: {len(values)} values for {n} rows")
         proc = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
-        if proc is not None:
+        if proc is not None and not isinstance(values, _Ready):
             values = [None if v is None else proc(v) for v in values]
         flat[j::nv] = values
 
@@ -704,8 +738,9 @@ def store_observations(
 
 
 def _store_prepared(
-    session: Session, submission: Submission | None, df: pd.DataFrame, *, who: str | None, why: str | None
+    session: Session, submission: Submission | None, prepared: _Prepared, *, who: str | None, why: str | None
 ) -> StoreStats:
+    df = prepared.frame
     begin_write(session)
     n = len(df)
     if n == 0:
@@ -717,7 +752,7 @@ def _store_prepared(
         submission.n_rows = n
     ensure_periods(session, df["period"].unique().tolist())
     try:
-        sid, known = _series_ids(session, df)
+        sid, known = _series_ids(session, prepared.codes)
         existing = _existing_observations(session, df, sid, known)
         if existing.empty:
             _insert_observations(session, df, sid, sub_id)
@@ -735,17 +770,13 @@ def _db_message(exc: BaseException) -> str:
     return f"the database refused the rows: {first}"
 
 
-def _series_ids(session: Session, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The ``series.id`` of every row of ``df`` (its entity_kind, entity_id, variable), storing the
-    series not stored yet, and per row whether its series was stored before this call.
+def _series_ids(session: Session, keys: Mapping[str, _Codes]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``series.id`` of every row (given by its factorized entity_kind, entity_id, variable),
+    storing the series not stored yet, and per row whether its series was stored before this call.
 
-    The key text is handled once per distinct series (``pd.factorize``), never once per row."""
-    codes = []
-    uniques = []
-    for c in ("entity_kind", "entity_id", "variable"):
-        k, u = pd.factorize(df[c])
-        codes.append(k.astype(np.int64))
-        uniques.append(np.asarray(u, dtype=object))
+    The key text is handled once per distinct series, never once per row."""
+    codes = [keys[c].codes.astype(np.int64) for c in ("entity_kind", "entity_id", "variable")]
+    uniques = [keys[c].uniques for c in ("entity_kind", "entity_id", "variable")]
     n_ent, n_var = len(uniques[1]), len(uniques[2])
     row_series, combined = pd.factorize((codes[0] * n_ent + codes[1]) * n_var + codes[2])
     wanted = pd.DataFrame(
@@ -1012,7 +1043,8 @@ def import_observations(
     On a session with no transaction in progress the import is its own transaction and is committed
     here. Inside a transaction in progress it runs in a SAVEPOINT: a failure undoes the import only,
     and the caller's commit makes it durable."""
-    df = _prepare_observations(frame)  # bad input: DataError before touching the database
+    prepared = _prepare_observations(frame)  # bad input: DataError before touching the database
+    df = prepared.frame
     if session.in_transaction():
         begin_write(session)
         tx = session.begin_nested()
@@ -1022,7 +1054,7 @@ def import_observations(
         assert tx is not None
     try:
         sub, is_new = store_submission(session, payload_bytes, file_name, fmt, submitted_by, n_rows=len(df))
-        stats = _store_prepared(session, sub, df, who=None, why=why) if is_new else StoreStats()
+        stats = _store_prepared(session, sub, prepared, who=None, why=why) if is_new else StoreStats()
         tx.commit()
     except _integrity_errors(session) as exc:
         tx.rollback()
