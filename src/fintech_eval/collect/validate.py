@@ -264,21 +264,66 @@ def _loc(row: Any) -> str:
 
 
 def _prepare(long_df: pd.DataFrame) -> pd.DataFrame:
-    df = long_df.copy().reset_index(drop=True)
+    """The long frame with every column of :data:`LONG_COLUMNS`: numbers as float64, key texts stripped
+    (blank → missing), periods normalised, text columns as one-chunk strings."""
+    return _prepare_coded(long_df)[0]
+
+
+def _prepare_coded(long_df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """:func:`_prepare`, and the codes of the key columns (``_codes`` of each prepared column) got on the way:
+    the text work is done once per distinct value, then taken back to the rows by code."""
+    src = long_df.reset_index(drop=True)
+    cols: dict[str, Any] = {c: src[c] for c in src.columns}
     for c in LONG_COLUMNS:
-        if c not in df.columns:
-            df[c] = np.nan
-    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+        if c not in cols:
+            cols[c] = pd.Series(np.nan, index=src.index)
+    codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    cols["value"] = pd.to_numeric(cols["value"], errors="coerce").astype("float64")
     for c in ("entity_kind", "entity_id", "variable", "unit"):
-        t = df[c].astype("str").str.strip()
-        df[c] = t.where(t != "")
+        cols[c], codes[c] = _by_distinct(cols[c], _strip_blank)
     for c in ("source", "file", "sheet", "column", "raw"):
-        df[c] = df[c].astype("str")
-    df["period"] = normalise_periods(df["period"])
-    df["row"] = pd.to_numeric(df["row"], errors="coerce").astype("Int64")
-    for c in df.columns:
-        df[c] = _one_chunk(df[c])
-    return df
+        cols[c] = _as_str(cols[c])
+    cols["period"], codes["period"] = _by_distinct(cols["period"], _normalise_distinct)
+    cols["row"] = pd.to_numeric(cols["row"], errors="coerce").astype("Int64")
+    df = pd.DataFrame({c: _one_chunk(col) for c, col in cols.items()}, index=src.index)
+    return df, codes
+
+
+def _strip_blank(uniq: pd.Series) -> pd.Series:
+    """Distinct texts stripped, blank → missing (what ``_prepare`` does to a key column)."""
+    t = uniq.str.strip()
+    return t.where(t != "")
+
+
+def _normalise_distinct(uniq: pd.Series) -> pd.Series:
+    """Distinct texts through :func:`normalise_periods` (missing → '')."""
+    return normalise_periods(uniq)
+
+
+def _as_str(col: pd.Series) -> pd.Series:
+    """``col.astype("str")``; a column of other values is converted once per distinct value."""
+    if col.dtype == "str" or len(col) < 10_000:
+        return col.astype("str")
+    return _by_distinct(col, lambda u: u)[0]
+
+
+def _by_distinct(col: pd.Series, fn: Any) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray]]:
+    """``fn(col.astype("str"))`` for a vectorised text → text ``fn``, computed on the distinct values only.
+
+    Returns the new column and its codes and distinct values (as :func:`_codes` of the new column gives
+    them: -1 = missing; the order of the distinct values may differ, which no check depends on)."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    codes = np.asarray(codes)
+    texts = pd.Series(uniq, dtype=object).astype("str")  # str(x) of each distinct value
+    mapped = fn(texts)
+    missing = fn(pd.Series([np.nan], dtype="str"))  # what fn makes of a missing value
+    if col.dtype == "str" and mapped.equals(texts) and missing.isna().all():  # nothing changes
+        return col, (codes, np.asarray(texts, dtype=object))
+    table = pd.concat([mapped, missing], ignore_index=True).array
+    pos = np.where(codes >= 0, codes, len(uniq))
+    new = pd.Series(table.take(pos), index=col.index, name=col.name, copy=False)
+    tcodes, tuniq = pd.factorize(table, use_na_sentinel=True)  # values that became equal share a code
+    return new, (np.asarray(tcodes)[pos], np.asarray(tuniq, dtype=object))
 
 
 def _one_chunk(col: pd.Series) -> pd.Series:
@@ -384,7 +429,7 @@ def validate(
     sector checks and the per-sector outlier groups; ``previous`` (a clean long frame of earlier periods)
     enables the cross-period turnover check. Without them those checks are skipped, not guessed.
     """
-    df = _prepare(long_df)
+    df, codes = _prepare_coded(long_df)
     incoming_status = long_df["status"].to_numpy(dtype=object) if "status" in long_df.columns else None
     incoming_reason = long_df["flag_reason"].to_numpy(dtype=object) if "flag_reason" in long_df.columns else None
     n = len(df)
@@ -404,7 +449,7 @@ def validate(
             bad[idx] = True
 
     # per-variable attributes, looked up through the codes of the distinct variable names
-    vcode, vuniq = _codes(df["variable"])
+    vcode, vuniq = codes["variable"]
     vobj = [vars_by_name.get(u) for u in vuniq]
 
     def per_var(f: Any, default: Any, dtype: Any) -> np.ndarray:
@@ -415,7 +460,12 @@ def validate(
     vtype = per_var(lambda v: _T[v.type], -1, np.int64)
     vmin = per_var(lambda v: _num(v.min), np.nan, float)
     vmax = per_var(lambda v: _num(v.max), np.nan, float)
-    declared = per_var(lambda v: v.entity, None, object)
+    # entity kinds as codes into one list of labels (-1: none), so that no per-row object array is needed
+    labels = list(ENTITY_KINDS)
+    for v in vobj:
+        if v is not None and v.entity not in labels:
+            labels.append(v.entity)
+    declared = per_var(lambda v: labels.index(v.entity), -1, np.int64)
 
     # 1. variables
     add("variable.unknown", ~known_var, lambda r: (
@@ -423,36 +473,38 @@ def validate(
         + _did_you_mean(r.variable if isinstance(r.variable, str) else "", vars_by_name), {}))
 
     # 2. entity kinds
-    kcode, kuniq = _codes(df["entity_kind"])
+    kcode, kuniq = codes["entity_kind"]
     blank_kind = kcode < 0
     kind_ok = np.array([k in ENTITY_KINDS for k in kuniq] + [True], dtype=bool)[np.where(kcode >= 0, kcode, len(kuniq))]
     bad_kind = ~blank_kind & ~kind_ok
     add("entity.kind", bad_kind, lambda r: (
         f"unknown entity kind {r.entity_kind!r} (one of {', '.join(ENTITY_KINDS)})", {}))
-    kuniq_ext = np.append(kuniq, None).astype(object)
-    kind = np.where(blank_kind, declared, kuniq_ext[np.where(kcode >= 0, kcode, len(kuniq))])
+    klab = np.array([labels.index(k) if k in labels else -2 for k in kuniq] + [-1], dtype=np.int64)
+    kind = np.where(blank_kind, declared, klab[np.where(kcode >= 0, kcode, len(kuniq))])  # label code per row
     wrong_kind = known_var & ~bad_kind & ~blank_kind & (kind != declared)
     add("entity.kind", wrong_kind, lambda r: (
         f"variable {r.variable} is measured on a {vars_by_name[r.variable].entity}, "
         f"but the row gives entity kind {r.entity_kind!r} for {r.entity_id!r}", {}))
     if blank_kind.any():
-        df["entity_kind"] = pd.Series(kind, dtype="object").astype("str")
+        ktab = pd.Series(np.array([*labels, None], dtype=object)).astype("str").array
+        filled = pd.Series(ktab.take(np.where(declared >= 0, declared, len(labels))), index=df.index)
+        df["entity_kind"] = df["entity_kind"].where(~blank_kind, filled)
 
     # 3. periods
-    pcode, puniq = _codes(df["period"])
+    pcode, puniq = codes["period"]
     p_ok = np.array([period_kind(p) is not None for p in puniq] + [False], dtype=bool)
     bad_period = ~p_ok[np.where(pcode >= 0, pcode, len(puniq))]
     add("period.invalid", bad_period, lambda r: (
         f"period {r.period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", {}))
 
     # 4. entities (resolved once per distinct id)
-    ecode, euniq = _codes(df["entity_id"])
+    ecode, euniq = codes["entity_id"]
     no_entity = ecode < 0
     add("entity.unknown", no_entity, lambda r: ("the entity is empty", {}))
     sector_of: dict[str, str] = {}
-    is_region = (kind == "region") & ~no_entity
-    is_industry = (kind == "industry") & ~no_entity
-    is_inst = (kind == "institution") & ~no_entity
+    is_region = (kind == labels.index("region")) & ~no_entity
+    is_industry = (kind == labels.index("industry")) & ~no_entity
+    is_inst = (kind == labels.index("institution")) & ~no_entity
     new_id = euniq.copy()  # corrected ids per distinct id (region prefix, institution name → id)
     changed = False
     if is_region.any():
@@ -522,7 +574,7 @@ def validate(
 
     # 5. units (one conversion per distinct variable and unit)
     usable = known_var & ~bad_kind & ~wrong_kind
-    ucode, uuniq = _codes(df["unit"])
+    ucode, uuniq = codes["unit"]
     pair = np.where(vcode >= 0, vcode, len(vuniq)).astype(np.int64) * (len(uuniq) + 1) + np.where(ucode >= 0, ucode, len(uuniq))
     pcodes, pu = pd.factorize(pair)
     fac = np.full(len(pu), np.nan)
@@ -605,8 +657,7 @@ def validate(
             bad[np.asarray(idx)] = True
 
     # 8. sector applicability
-    sec_u = np.array([sector_of.get(u) for u in euniq] + [None], dtype=object)
-    sec = sec_u[np.where(ecode >= 0, ecode, len(euniq))] if sector_of else np.full(n, None, dtype=object)
+    sec_u = np.array([sector_of.get(u) for u in euniq] + [None], dtype=object)  # sector per distinct id
     if sector_of:
         unknown_sector = is_inst & np.array([s is not None and s not in SECTORS for s in sec_u])[
             np.where(ecode >= 0, ecode, len(euniq))]
@@ -707,23 +758,19 @@ def validate(
                 bad[r.index] = True
 
     # 11. outliers: robust z within variable, sector and period (flag, keep)
-    status = np.full(n, "ok", dtype=object)
-    reason_arr = np.full(n, None, dtype=object)
-    if incoming_status is not None:  # a reader may have flagged rows already (public data conflicts)
-        flagged_in = np.array([s == "flagged" for s in incoming_status], dtype=bool)
-        status[flagged_in] = "flagged"
-        if incoming_reason is not None:
-            reason_arr[flagged_in] = incoming_reason[flagged_in]
     keep = ~bad
     log_t = np.isin(vtype, [_T["count"], _T["money"], _T["time"], _T["number"]])
     lin_t = np.isin(vtype, [_T["score"], _T["share"], _T["ratio"]])
     cand = keep & ~np.isnan(x) & (log_t | lin_t)
+    fi = np.zeros(0, dtype=np.intp)  # rows flagged as outliers, and why
+    reasons: list[str] = []
     if cand.any():
         ci = np.flatnonzero(cand)
         xv = x[ci]
         lg = log_t[ci]
         xt = np.where(lg & (xv >= 0), np.log1p(np.clip(xv, 0, None)), xv)
-        scode = np.array([sidx_any(s) for s in sec_u])[np.where(ecode >= 0, ecode, len(euniq))][ci]
+        erow = np.where(ecode >= 0, ecode, len(euniq))
+        scode = np.array([sidx_any(s) for s in sec_u])[erow[ci]]
         gcodes = [kcode2[ci], vcode[ci], scode, pcode[ci]]
         gflat = _combined_key(gcodes)
         if gflat is not None:
@@ -731,40 +778,88 @@ def validate(
         else:
             gkey = pd.DataFrame({"k": gcodes[0], "v": gcodes[1], "s": gcodes[2], "p": gcodes[3]})
             gid = gkey.groupby(["k", "v", "s", "p"], sort=False).ngroup().to_numpy()
-        sx = pd.Series(xt)
-        g = sx.groupby(gid)
-        size = g.transform("size").to_numpy()
-        med = g.transform("median").to_numpy()
-        dev = np.abs(xt - med)
-        gd = pd.Series(dev).groupby(gid)
-        mad = gd.transform("median").to_numpy()
-        meanad = gd.transform("mean").to_numpy()
-        scale = np.where(mad > 0, mad / 0.6745, meanad * 1.2533141373155)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(scale > 0, (xt - med) / scale, 0.0)
+        size, med, z = _robust_z(xt, gid)
         flag = (size >= outlier_min_group) & (np.abs(z) > outlier_threshold)
         if flag.any():
-            medv = pd.Series(xv).groupby(gid).transform("median").to_numpy()
+            medv = _group_median(xv, gid, flag)
             fi = ci[flag]
             fdf = df.iloc[fi]
             reasons = [
                 f"robust z-score {zi:+.1f} (|z| > {outlier_threshold:g}) within {var}, {sct or 'all sectors'}, "
                 f"{per}: value {val:g} vs median {md:g} of {int(sz)} {'log-' if lgi else ''}values"
                 for zi, lgi, sct, md, sz, var, per, val in zip(
-                    z[flag], lg[flag], sec[fi], medv[flag], size[flag],
+                    z[flag], lg[flag], sec_u[erow[fi]], medv, size[flag],
                     fdf["variable"], fdf["period"], x[fi], strict=True)
             ]
-            status[fi] = "flagged"
-            reason_arr[fi] = [rs if _isna(p) or not p else f"{p}; {rs}" for p, rs in zip(reason_arr[fi], reasons, strict=True)]
             for rt, rs in zip(fdf.itertuples(), reasons, strict=True):
                 out.append(problem("outlier", rs + "; kept and flagged for review", "warning", **_where(rt, feeds_all)))
-    df["status"] = _few_values(status)
-    df["flag_reason"] = _few_values(reason_arr)
+    df["status"], df["flag_reason"] = _status_columns(n, fi, reasons, incoming_status, incoming_reason)
 
     clean = df.loc[~bad, CLEAN_COLUMNS].reset_index(drop=True)
     out.sort(key=lambda p: (str(p.where.get("file") or ""), str(p.where.get("sheet") or ""),
                             _rownum(p.where.get("row"))))
     return clean, out
+
+
+def _robust_z(xt: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: its group's size and median, and its robust z-score ``(x - median) / scale`` within the
+    group (``gid``: group codes 0..k-1), scale = MAD / 0.6745, or mean absolute deviation × 1.2533 where the
+    MAD is 0. Per-group statistics are computed once per group and taken to the rows."""
+    size_g = np.bincount(gid)
+    med = _group_stat(xt, gid, "median")[gid]
+    dev = np.abs(xt - med)
+    mad_g = _group_stat(dev, gid, "median")
+    zero = ~(mad_g > 0)  # only these groups need the mean deviation
+    scale_g = mad_g / 0.6745
+    if zero.any():
+        sel = zero[gid]
+        meanad = pd.Series(dev[sel]).groupby(gid[sel]).mean()
+        scale_g[meanad.index.to_numpy()] = meanad.to_numpy() * 1.2533141373155
+    scale = scale_g[gid]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(scale > 0, (xt - med) / scale, 0.0)
+    return size_g[gid], med, z
+
+
+def _group_stat(x: np.ndarray, gid: np.ndarray, how: str) -> np.ndarray:
+    """``how`` ('median', 'mean') of ``x`` per group code 0..k-1, one value per group."""
+    return pd.Series(x).groupby(gid).agg(how).to_numpy()
+
+
+def _group_median(x: np.ndarray, gid: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The median of ``x`` in the group of each of ``rows`` (a mask), from those groups' rows only."""
+    groups = np.unique(gid[rows])
+    sel = np.isin(gid, groups)
+    med = pd.Series(x[sel]).groupby(gid[sel]).median()
+    return med.reindex(gid[rows]).to_numpy()
+
+
+def _status_columns(n: int, fi: np.ndarray, reasons: list[str], incoming_status: np.ndarray | None,
+                    incoming_reason: np.ndarray | None) -> tuple[Any, Any]:
+    """The ``status`` ('ok' / 'flagged') and ``flag_reason`` columns. Rows a reader flagged keep their
+    status and reason; an outlier's reason (rows ``fi``) is appended. Without reader flags the columns are
+    built from the flagged rows only (no per-row object array), as :func:`_few_values` would store them."""
+    if incoming_status is None and n >= 10_000 and len(fi) <= n // 4:
+        pos = np.zeros(n, dtype=np.intp)
+        pos[fi] = 1
+        status = pd.Series(np.array(["ok", "flagged"], dtype=object)).array.take(pos)
+        if not len(fi):
+            return status, np.full(n, None, dtype=object)
+        small = np.array([*reasons, None], dtype=object)
+        pos = np.full(n, len(fi), dtype=np.intp)
+        pos[fi] = np.arange(len(fi))
+        return status, pd.Series(small).array.take(pos)
+    status_arr = np.full(n, "ok", dtype=object)
+    reason_arr = np.full(n, None, dtype=object)
+    if incoming_status is not None:  # a reader may have flagged rows already (public data conflicts)
+        flagged_in = np.array([s == "flagged" for s in incoming_status], dtype=bool)
+        status_arr[flagged_in] = "flagged"
+        if incoming_reason is not None:
+            reason_arr[flagged_in] = incoming_reason[flagged_in]
+    if len(fi):
+        status_arr[fi] = "flagged"
+        reason_arr[fi] = [rs if _isna(p) or not p else f"{p}; {rs}" for p, rs in zip(reason_arr[fi], reasons, strict=True)]
+    return _few_values(status_arr), _few_values(reason_arr)
 
 
 def sidx_any(s: Any) -> int:
