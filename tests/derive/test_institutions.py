@@ -372,7 +372,8 @@ def test_parameter_defaults_and_override():
     assert resolve_params(fw) == {
         "w_users_personal": 0.5, "w_users_corporate": 0.5, "w_loans_personal": 0.5, "w_loans_small_micro": 0.5,
     }
-    assert resolve_params(fw, {"w_loans_personal": 1})["w_loans_personal"] == 1.0
+    p = resolve_params(fw, {"w_loans_personal": 1, "w_loans_small_micro": 0})
+    assert (p["w_loans_personal"], p["w_loans_small_micro"], p["w_users_personal"]) == (1.0, 0.0, 0.5)
 
 
 def test_unknown_parameters_are_named():
@@ -399,4 +400,46 @@ def test_bad_parameter_values(params, rule):
 
 
 def test_numpy_parameter_values_are_accepted():
-    assert resolve_params(framework(), {"w_users_personal": np.float64(0.25)})["w_users_personal"] == 0.25
+    p = resolve_params(framework(), {"w_users_personal": np.float64(0.25), "w_users_corporate": np.float32(0.75)})
+    assert (p["w_users_personal"], p["w_users_corporate"]) == (0.25, 0.75)
+
+
+# the weight pairs of J-A3B1-C1/C3 and J-A3B2-C6 are declared (constraints: in the YAML) to sum to 1
+def test_overriding_one_weight_of_a_pair_alone_is_an_error():
+    with pytest.raises(SpecError) as exc:
+        resolve_params(framework(), {"w_users_personal": 0.7})
+    (pr,) = exc.value.problems
+    assert pr.rule == "params.sum" and pr.where["parameter"] == "w_users_personal, w_users_corporate"
+    assert pr.message == (
+        "parameters w_users_personal + w_users_corporate must sum to 1 (constraint user_weights); "
+        "only w_users_personal was given: give w_users_corporate too (e.g. w_users_corporate = 0.3), "
+        "the others of a group are never adjusted silently"
+    )
+
+
+def test_one_weight_alone_is_an_error_even_when_the_default_would_fit():
+    with pytest.raises(SpecError, match=r"only w_loans_small_micro was given: give w_loans_personal too"):
+        resolve_params(framework(), {"w_loans_small_micro": 0.5})
+
+
+def test_a_pair_that_does_not_sum_to_1_is_an_error():
+    obs, inst = full_institutions()
+    with pytest.raises(SpecError) as exc:
+        derive_institutions(obs, inst, framework(), {"w_users_personal": 0.7, "w_users_corporate": 0.2})
+    (pr,) = exc.value.problems
+    assert pr.rule == "params.sum" and pr.where["step"] == "derive"
+    assert pr.message == (
+        "parameters w_users_personal + w_users_corporate must sum to 1 (constraint user_weights), "
+        "got 0.7 + 0.2 = 0.9"
+    )
+
+
+def test_a_pair_that_sums_to_1_up_to_rounding_is_accepted():
+    p = resolve_params(framework(), {"w_users_personal": 0.1 + 0.2, "w_users_corporate": 0.7})
+    assert p["w_users_personal"] + p["w_users_corporate"] == pytest.approx(1)
+
+
+def test_range_errors_come_before_the_sum():
+    with pytest.raises(SpecError) as exc:
+        resolve_params(framework(), {"w_users_personal": 1.5, "w_users_corporate": -0.5})
+    assert exc.value.problems[0].rule == "params.range"

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import FormulaError, Problem
 from . import formula as fml
-from .models import Framework, Indicator, Task, Variable
+from .models import SUM_TOLERANCE, Framework, Indicator, Task, Variable
 
 
 @dataclass
@@ -206,6 +206,47 @@ def variables(fw: Framework, ctx: Context) -> Iterator[Problem]:
     pnames = [p.name for p in fw.parameters]
     for p in sorted({p for p in pnames if pnames.count(p) > 1}):
         yield Problem("parameter.duplicate", f"parameter {p} is declared twice", {"file": ctx.file, "parameter": p})
+
+
+@check
+def parameter_sums(fw: Framework, ctx: Context) -> Iterator[Problem]:
+    """A ``constraints`` entry names declared parameters, each once, whose defaults sum to its ``sum`` and
+    whose declared ranges can reach it."""
+    declared = {p.name: p for p in fw.parameters}
+    for i, c in enumerate(fw.constraints):
+        where = ctx.at("constraints", i, constraint=c.name)
+        unknown = [n for n in c.parameters if n not in declared]
+        for n in unknown:
+            yield Problem(
+                "parameter.sum",
+                f"constraint {c.name} names parameter {n}, which is not declared "
+                f"(declared: {', '.join(declared) or 'none'})",
+                {**where, "parameter": n},
+            )
+        twice = sorted({n for n in c.parameters if c.parameters.count(n) > 1})
+        if twice:
+            yield Problem("parameter.sum", f"constraint {c.name} names {', '.join(twice)} more than once", {**where, "parameter": ", ".join(twice)})
+        if unknown or twice:
+            continue
+        ps = [declared[n] for n in c.parameters]
+        names = ", ".join(c.parameters)
+        total = sum(p.default for p in ps)
+        if abs(total - c.sum) > SUM_TOLERANCE:
+            yield Problem(
+                "parameter.sum",
+                f"defaults of {' + '.join(c.parameters)} must sum to {c.sum:g} (constraint {c.name}), got "
+                f"{' + '.join(f'{p.default:g}' for p in ps)} = {total:g}",
+                {**where, "parameter": names},
+            )
+        lo = sum(p.min for p in ps) if all(p.min is not None for p in ps) else None
+        hi = sum(p.max for p in ps) if all(p.max is not None for p in ps) else None
+        if (lo is not None and lo > c.sum + SUM_TOLERANCE) or (hi is not None and hi < c.sum - SUM_TOLERANCE):
+            yield Problem(
+                "parameter.sum",
+                f"{' + '.join(c.parameters)} cannot reach {c.sum:g} within the declared ranges "
+                f"({f'at least {lo:g}' if lo is not None and lo > c.sum else f'at most {hi:g}'})",
+                {**where, "parameter": names},
+            )
 
 
 _PREV_END = "_prev_end"

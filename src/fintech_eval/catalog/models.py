@@ -5,6 +5,7 @@ A framework file (YAML, see ``docs/framework-format.md``) holds:
 * identity: ``id``, ``version``, ``kind`` (indicators | plan), titles zh/en, issuer, issue date, status;
 * ``parameters``: named numbers the standard leaves open (e.g. the personal/corporate user weights of
   J-A3B1-C1), each with a documented default;
+* ``constraints``: rules between parameters (``{name, parameters: [...], sum: 1}``: weights that sum to 1);
 * ``variables``: the raw inputs that questionnaires and public data supply (name, unit, type, help zh/en);
 * ``blocks``: the tree. Block (J/H/Q) → level-1 heading (A) → level-2 heading (B) → indicators (C).
   Headings of a plan hold ``tasks`` instead of indicators.
@@ -66,6 +67,23 @@ class Parameter(_Model):
         ):
             raise ValueError(f"default {self.default} outside [{self.min}, {self.max}]")
         return self
+
+
+class ParameterSum(_Model):
+    """Parameters that must sum to a total, e.g. the personal and corporate user weights of J-A3B1-C1.
+
+    Checked on load (the defaults sum to ``sum``; every name is a declared parameter) and when an evaluation
+    overrides parameters (:func:`fintech_eval.derive.resolve_params`): the parameters of a group are given
+    all together or not at all, and then sum to ``sum`` (within 1e-9); none is ever adjusted silently.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    parameters: list[str] = Field(min_length=2)
+    sum: float
+    description: Text | None = None
+
+
+SUM_TOLERANCE = 1e-9
 
 
 class Variable(_Model):
@@ -246,6 +264,7 @@ class Framework(_Model):
     measured_by: str | None = None  # for a plan: the framework id its tasks link to
     notes: list[str] = []
     parameters: list[Parameter] = []
+    constraints: list[ParameterSum] = []  # rules between parameters (weights that sum to 1)
     variables: list[Variable] = []
     blocks: list[Heading] = Field(min_length=1)
     extensions: list[str] = []  # ids of the extensions applied (recorded in results)

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..catalog import formula as fml
-from ..catalog.models import SECTORS, Framework, Indicator
+from ..catalog.models import SECTORS, SUM_TOLERANCE, Framework, Indicator
 from ..errors import DataError, SpecError
 
 OK = "ok"
@@ -85,8 +85,9 @@ def resolve_params(framework: Framework, params: Mapping[str, Any] | None = None
     """The framework's parameter defaults with ``params`` laid over them.
 
     Raises :class:`~fintech_eval.errors.SpecError` naming every unknown parameter (and the declared
-    ones), a value that is not a finite number, or a value outside the parameter's declared
-    ``[min, max]``.
+    ones), a value that is not a finite number, a value outside the parameter's declared
+    ``[min, max]``, or overrides that break a ``constraints`` rule of the framework (rule ``params.sum``:
+    the weights of a pair are given together and sum to 1; one alone is an error).
     """
     defaults = framework.parameter_defaults()
     if params is None:
@@ -120,7 +121,36 @@ def resolve_params(framework: Framework, params: Mapping[str, Any] | None = None
                 rule="params.range", step="derive", parameter=name,
             )
         out[name] = v
+    _check_sums(framework, params, out)
     return out
+
+
+def _check_sums(framework: Framework, given: Mapping[str, Any], values: Mapping[str, float]) -> None:
+    """The framework's ``constraints``: the parameters of a sum group are overridden all together or not at
+    all (one alone is an error: the others are never adjusted silently), and then sum to the total."""
+    for c in framework.constraints:
+        named = [n for n in c.parameters if n in given]
+        if not named:
+            continue
+        group = " + ".join(c.parameters)
+        where = {"rule": "params.sum", "step": "derive", "parameter": ", ".join(c.parameters)}
+        if len(named) < len(c.parameters):
+            rest = [n for n in c.parameters if n not in given]
+            left = c.sum - sum(values[n] for n in named)
+            hint = f" (e.g. {rest[0]} = {left:g})" if len(rest) == 1 else ""
+            raise SpecError(
+                f"parameters {group} must sum to {c.sum:g} (constraint {c.name}); "
+                f"only {', '.join(named)} {'was' if len(named) == 1 else 'were'} given: "
+                f"give {', '.join(rest)} too{hint}, the others of a group are never adjusted silently",
+                **where,
+            )
+        total = sum(values[n] for n in c.parameters)
+        if abs(total - c.sum) > SUM_TOLERANCE:
+            raise SpecError(
+                f"parameters {group} must sum to {c.sum:g} (constraint {c.name}), got "
+                f"{' + '.join(f'{values[n]:g}' for n in c.parameters)} = {total:g}",
+                **where,
+            )
 
 
 @lru_cache(maxsize=4096)
