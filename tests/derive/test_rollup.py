@@ -428,3 +428,30 @@ def test_j_values_read_back_with_text_periods():
     j_text = j.assign(period=j["period"].astype(str))  # e.g. read back from a CSV as text
     h = derive_industry(obs, inst, j_text, framework())
     assert value_of(h, "bank", "H-A2B2-C2")["value"] == 40  # mean of J-A3B2-C3 over B1 alone
+
+
+def test_standardisation_is_the_sum_of_both_standard_counts():
+    """H-A4B2-C1 (表23): "该行业各机构参与…国际、国家、行业标准以及团体标准制修订项目总数" — per institution the
+    total of all four kinds, i.e. J-A6B2-C1 (international, national, industry) + J-A6B2-C2 (group),
+    summed over the industry. The questionnaire asks that total (standards_total) and, of which, group
+    standards (J-A6B2-C1 = total - group), so the roll-up is Σ standards_total: the same number as
+    Σ (J-A6B2-C1 + J-A6B2-C2) wherever both are known, and an institution that gives its total without the
+    split still counts (the industry figure needs only the total)."""
+    obs = long_obs({
+        "B1": {"standards_total": 10, "standards_group": 4},  # C1 = 6, C2 = 4
+        "B2": {"standards_total": 3},  # split not given: C1, C2 missing; the total is known
+        "B3": {"standards_total": 7, "standards_group": 7},  # C1 = 0, C2 = 7
+        "B4": {"standards_group": 2},  # no total: C1 missing, C2 = 2, left out of the industry total
+    })
+    inst = institutions_table(dict.fromkeys(("B1", "B2", "B3", "B4"), "bank"))
+    j = derive_institutions(obs, inst, framework())
+    c1 = {b: value_of(j, b, "J-A6B2-C1")["value"] for b in ("B1", "B2", "B3", "B4")}
+    c2 = {b: value_of(j, b, "J-A6B2-C2")["value"] for b in ("B1", "B2", "B3", "B4")}
+    assert (c1["B1"], c2["B1"], c1["B3"], c2["B3"], c2["B4"]) == (6, 4, 0, 7, 2)
+    assert math.isnan(c1["B2"]) and math.isnan(c2["B2"]) and math.isnan(c1["B4"])
+    row = value_of(derive_industry(obs, inst, j, framework()), "bank", "H-A4B2-C1")
+    # (6 + 4) + 3 + (0 + 7) = 20; B4's group count alone is not its total
+    assert (row["value"], row["n_institutions"]) == (20, 3)
+    assert row["reason"] == "3 of 4 institutions used; excluded: B4 (missing input: standards_total)"
+    both = [b for b in c1 if not (math.isnan(c1[b]) or math.isnan(c2[b]))]
+    assert sum(c1[b] + c2[b] for b in both) + 3 == row["value"]  # Σ (C1 + C2) where known, + B2's total
