@@ -18,7 +18,7 @@ from fintech_eval.derive import (
     derive_regions,
     to_engine_panel,
 )
-from fintech_eval.errors import DataError
+from fintech_eval.errors import DataError, SpecError
 
 from . import FULL, framework, full_institutions, institutions_table, long_obs
 
@@ -145,3 +145,15 @@ def test_panel_entity_ids_are_strings_for_numeric_region_codes():
     assert set(panel["entity_id"]) == {"110000"}
     # Q-A1B1-C1 = 900 and Q-A1B1-C3 = 6,000 / 10,000 are ok; the other 10 lack inputs
     assert (panel["block"] == "Q").all() and (panel["status"] == OK).sum() == 2
+
+
+def test_parameter_pairs_are_checked_for_the_whole_panel():
+    """derive_all (and service.derive_from_db, which passes its ``params`` through) resolves the parameters
+    once, so a weight given without its partner is refused before anything is derived."""
+    obs, inst = full_institutions()
+    with pytest.raises(SpecError) as exc:
+        derive_all(obs, inst, framework(), {"w_users_personal": 0.7})
+    (pr,) = exc.value.problems
+    assert pr.rule == "params.sum" and "give w_users_corporate too (e.g. w_users_corporate = 0.3)" in pr.message
+    both = derive_all(obs, inst, framework(), {"w_users_personal": 0.7, "w_users_corporate": 0.3})
+    assert both["code"].eq("J-A3B1-C1").any()
