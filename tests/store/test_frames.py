@@ -115,3 +115,19 @@ def test_derived_missing_is_never_zero(session):
     session.commit()
     assert derived_frame(session)["status"].tolist() == ["ok", "missing", "ok", "missing"]
     assert counts(session)["derived_value"] == 4
+
+
+def test_text_survives_the_bulk_paths_exactly(session):
+    """Quotes, commas, tabs, newlines, backslashes, CJK and an empty string (not NULL) come back as
+    stored, on SQLite (multi-row INSERT) and PostgreSQL (COPY of Arrow-written CSV)."""
+    tricky = ['say "hi", then', "tab\there", "two\nlines", "back\\slash \\N", "万元", "", None, "  ", "a,b;c"]
+    df = frame(len(tricky), periods=("2024",), variables=("staff",))
+    df["entity_id"] = [f'E"{i},\n\\N' for i in range(len(tricky))]  # the key text too
+    df["source"] = tricky
+    df["value"] = [1.0, np.nan, 0.1 + 0.2, 1e-310, -0.0, 3.0, 2.5, 7.0, 123456789.123456789]
+    import_observations(session, csv_bytes(df), df, file_name="t.csv", fmt="csv", submitted_by="me")
+    out = observations_frame(session).set_index("entity_id").loc[df["entity_id"]]
+    assert out["source"].tolist()[:6] == tricky[:6]
+    assert out["source"].iloc[6] is np.nan or pd.isna(out["source"].iloc[6])  # NULL stays missing
+    assert out["source"].tolist()[7:] == tricky[7:]
+    np.testing.assert_array_equal(out["value"].to_numpy(), df["value"].to_numpy())  # every digit

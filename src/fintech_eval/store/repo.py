@@ -594,8 +594,9 @@ def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, 
 
 def _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -> int:
     dialect = conn.dialect
+    csv = _arrow_csv(names, columns, n)
     data = []
-    for c in names:
+    for c in names if csv is None else ():
         v = columns[c]
         is_json = isinstance(table.c[c].type.dialect_impl(dialect), JSON)
         if isinstance(v, _Const):
@@ -611,15 +612,52 @@ def _pg_insert(conn, table, target, cols_sql, conflict_sql, names, columns, n) -
         if conflict_sql:
             dest = f"fe_stage_{uuid.uuid4().hex[:12]}"
             cur.execute(f"CREATE TEMPORARY TABLE {dest} AS SELECT {cols_sql} FROM {target} WITH NO DATA")
-        with cur.copy(f"COPY {dest} ({cols_sql}) FROM STDIN") as copy:
-            for row in zip(*data, strict=False):  # constants are endless repeats
-                copy.write_row(row)
+        if csv is not None:
+            with cur.copy(f"COPY {dest} ({cols_sql}) FROM STDIN WITH (FORMAT csv)") as copy:
+                for i in range(0, len(csv), _COPY_CHUNK):
+                    copy.write(csv[i : i + _COPY_CHUNK])
+        else:
+            with cur.copy(f"COPY {dest} ({cols_sql}) FROM STDIN") as copy:
+                for row in zip(*data, strict=False):  # constants are endless repeats
+                    copy.write_row(row)
         if not conflict_sql:
             return n
         cur.execute(f"INSERT INTO {target} ({cols_sql}) SELECT {cols_sql} FROM {dest}{conflict_sql}")
         done = cur.rowcount
         cur.execute(f"DROP TABLE {dest}")
         return done
+
+
+_COPY_CHUNK = 1 << 23  # bytes per write to a COPY
+_CSV_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,
+              pa.types.is_boolean, pa.types.is_null)  # fmt: skip
+
+
+def _arrow_csv(names: Sequence[str], columns: Mapping[str, list[Any] | _Const], n: int) -> memoryview | None:
+    """The rows as CSV for ``COPY … WITH (FORMAT csv)``, written by Arrow (C++) instead of one Python
+    call per row (psycopg's ``write_row``: ~12 µs a row, 12 s for 1,000,000 observations). Every
+    value is quoted, NULL is the unquoted empty field, so an empty string stays an empty string.
+    None when a column holds other than text, numbers and booleans (JSON, timestamps): the caller
+    writes row by row then."""
+    from pyarrow import csv as pacsv
+
+    arrays = []
+    for c in names:
+        v = columns[c]
+        try:
+            if isinstance(v, _Const):
+                arr = pa.nulls(n) if v.value is None else pa.repeat(pa.scalar(v.value), n)
+            else:
+                arr = pa.array(v)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            return None
+        if not any(ok(arr.type) for ok in _CSV_TYPES):
+            return None
+        arrays.append(arr)
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return memoryview(sink.getvalue())
 
 
 # --------------------------------------------------------------------------------------- periods
@@ -816,8 +854,8 @@ def _reserve_ids(session: Session, table: Table, n: int) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     if _dialect(session) == "postgresql":
         seq = f"pg_get_serial_sequence('{table.name}', 'id')"
-        rows = session.execute(text(f"SELECT nextval({seq}) FROM generate_series(1, :n)"), {"n": n})
-        return np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64, count=n))
+        got = session.execute(text(f"SELECT array_agg(nextval({seq})) FROM generate_series(1, :n)"), {"n": n})
+        return np.sort(np.asarray(got.scalar_one(), dtype=np.int64))
     top = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return np.arange(top + 1, top + 1 + n, dtype=np.int64)
 
