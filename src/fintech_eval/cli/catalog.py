@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,20 +11,9 @@ from rich.tree import Tree as RichTree
 from ..catalog import diff_frameworks, list_frameworks, load_framework, validate_file
 from ..catalog.export import export_xlsx
 from ..catalog.models import COLLECTION_METHODS, Framework, Heading, Indicator, Task
-from .output import console, emit
+from .output import Lang, RowFmt, console, emit
 
 app = typer.Typer(help="Indicator frameworks: JR/T 0201-2020, the FinTech Development Plan, your extensions.", no_args_is_help=True)
-
-
-class Fmt(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class Lang(StrEnum):
-    zh = "zh"
-    en = "en"
 
 
 FrameworkOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id (e.g. jrt0201-2020, plan-2019-2021), id@version, or a YAML path.")]
@@ -77,7 +65,7 @@ def task_row(path: tuple[str, ...], t: Task) -> dict[str, Any]:
 
 
 @app.command("frameworks")
-def frameworks_cmd(fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+def frameworks_cmd(fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table) -> None:
     """List the shipped frameworks and their versions."""
     emit(list_frameworks(), fmt.value, title="Frameworks")
 
@@ -88,7 +76,7 @@ def list_cmd(
     block: Annotated[str | None, typer.Option("--block", "-b", help="Only this block: J, H or Q.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include incomplete indicators (e.g. Q-A2B1-C1, name cut off in the source).")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the table.")] = Lang.zh,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
     extension: ExtOpt = None,
 ) -> None:
     """List the indicators of a framework (for a plan: its tasks)."""
@@ -103,8 +91,8 @@ def list_cmd(
             if isinstance(n, Indicator) and (all_ or n.complete) and (block is None or p[0] == block)
         ]
         cols = ["code", f"name_{lang.value}", "direction", "type", "unit", "sectors", "collection", "complete"]
-    if fmt is not Fmt.table:
-        emit(rows, fmt.value, columns=None if fmt is Fmt.json else list(rows[0]) if rows else cols)
+    if fmt is not RowFmt.table:
+        emit(rows, fmt.value, columns=None if fmt is RowFmt.json else list(rows[0]) if rows else cols)
     else:
         emit(rows, "table", columns=cols, title=f"{fw.title.get(lang.value)} ({fw.id} v{fw.version}) — {len(rows)}")
 
@@ -135,7 +123,7 @@ def tree_cmd(framework: FrameworkOpt = "jrt0201-2020", lang: Annotated[Lang, typ
 def show_cmd(
     code: Annotated[str, typer.Argument(help="An indicator, heading or task code, e.g. J-A3B2-C6.")],
     framework: FrameworkOpt = "jrt0201-2020",
-    fmt: Annotated[Fmt, typer.Option("--format", help="table (readable) or json")] = Fmt.table,
+    fmt: Annotated[RowFmt, typer.Option("--format", help="table (readable) or json")] = RowFmt.table,
     extension: ExtOpt = None,
 ) -> None:
     """Show everything the framework says about one code: definition, per-sector variants, formula, variables."""
@@ -157,7 +145,7 @@ def show_cmd(
                 names |= parse(t).names
         data["variables"] = [fw.variable(n).model_dump(mode="json") for n in sorted(names) if n in {v.name for v in fw.variables}]
         data["parameters"] = [p.model_dump(mode="json") for p in fw.parameters if p.name in names]
-    if fmt is Fmt.json:
+    if fmt is RowFmt.json:
         emit([data], "json")
         return
     console.print(f"[bold]{code}[/]  {' > '.join(path)}")
@@ -208,7 +196,7 @@ def validate_cmd(file: Annotated[Path, typer.Argument(help="A framework or exten
 def diff_cmd(
     a: Annotated[str, typer.Argument(help="Old framework (id, id@version or path).")],
     b: Annotated[str, typer.Argument(help="New framework (id, id@version or path).")],
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
     """List indicators added, removed and changed (field by field) between two frameworks or versions."""
     rows = diff_frameworks(load_framework(a), load_framework(b))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,13 +13,7 @@ import typer
 from ..errors import DataError, SpecError
 from ..methods import WEIGHTS, ahp
 from ..pipeline import evaluate
-from .output import console, emit
-
-
-class WFmt(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+from .output import RowFmt, console, emit
 
 
 def evaluate_cmd(
@@ -58,7 +51,7 @@ def weights_cmd(
     convention: Annotated[str | None, typer.Option("--convention", help="entropy: standardised (熵权法, default) or raw.")] = None,
     shift: Annotated[float | None, typer.Option("--shift", help="entropy (standardised): add this to the standardised values, e.g. 0.0001.")] = None,
     allow_inconsistent: Annotated[bool, typer.Option("--allow-inconsistent", help="ahp: accept CR >= 0.1.")] = False,
-    fmt: Annotated[WFmt, typer.Option("--format")] = WFmt.table,
+    fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
     """Compute weights from data (entropy, CRITIC, CV, …) or from an AHP pairwise matrix (exit code 3 if CR >= 0.1)."""
     try:
@@ -80,10 +73,10 @@ def weights_cmd(
             kw["shift"] = shift
         w = fn(df, **kw)
         extra = {}
-    if fmt is WFmt.json:
+    if fmt is RowFmt.json:
         payload = {"weights": {str(k): float(v) for k, v in w.items()}, **extra} if extra else {str(k): float(v) for k, v in w.items()}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         emit([{"criterion": k, "weight": f"{v:.6f}"} for k, v in w.items()], fmt.value, title=f"{method} weights")
-        if extra and fmt is WFmt.table:
+        if extra and fmt is RowFmt.table:
             console.print(", ".join(f"{k} = {v:.4f}" if isinstance(v, float) else f"{k} = {v}" for k, v in extra.items()))

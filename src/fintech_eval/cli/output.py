@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
@@ -16,6 +17,21 @@ from ..errors import FintechEvalError
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+class Lang(StrEnum):
+    """``--lang``: the language of a printout or a report."""
+
+    zh = "zh"
+    en = "en"
+
+
+class RowFmt(StrEnum):
+    """``--format`` of the commands that print rows: the formats of :func:`emit`."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | None = None, title: str | None = None) -> None:

@@ -28,12 +28,7 @@ from ..capability.rating import Rating, Vendor, rate_both
 from ..capability.report import write_html
 from ..capability.workbook import read_workbook, write_workbook
 from ..errors import DataError
-from .output import console, emit
-
-
-class Lang(StrEnum):
-    zh = "zh"
-    en = "en"
+from .output import Lang, console, emit
 
 
 class Fmt(StrEnum):

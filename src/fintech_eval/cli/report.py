@@ -13,12 +13,7 @@ from typing import Annotated
 import typer
 
 from ..errors import DataError
-from .output import console
-
-
-class Lang(StrEnum):
-    zh = "zh"
-    en = "en"
+from .output import Lang, console
 
 
 class Fmt(StrEnum):
