@@ -15,7 +15,7 @@ from ..errors import DataError
 from . import tables as tb
 from .document import Chart, Figures, KeyFigure, Paragraph, Report, Section
 from .i18n import fmt_int, fmt_number, fmt_rank, t
-from .kinds import REPORT_KINDS, Context, _median, _subtitle, _table, trend_section
+from .kinds import REPORT_KINDS, Context, _median, _short, _subtitle, _table, trend_section
 
 PLAN_FRAMEWORK = "plan-2019-2021"
 LEADERS = 10
@@ -153,7 +153,7 @@ def industry(ctx: Context) -> Report:
         inst_sec.add(
             Paragraph(ctx.t("explain.institutions", col=col, sector=u), "note"),
             Chart("dist", ctx.t("sec.institutions"), {
-                "groups": [{"label": _short_name(jnames.get(c, c)), "values": sub[c].tolist()} for c in jcodes],
+                "groups": [{"label": _short(jnames.get(c, c), 16), "values": sub[c].tolist()} for c in jcodes],
                 "value_label": ctx.t("chart.score"),
             }, key="institutions_dist"),
             _table(ctx, ctx.t("sec.institutions"), stats,
@@ -169,14 +169,14 @@ def industry(ctx: Context) -> Report:
             _table(ctx, ctx.t("sec.leaders"), leaders,
                    [("sector_rank", "col.sector_rank", "rank"), ("overall_rank", "col.overall_rank", "rank"),
                     ("uCode", "col.code", "text"), ("name", "col.name", "text"), ("total", "total_score", "score"),
-                    *[(c, _short_name(jnames.get(c, c)), "score") for c in jheads]], key="leaders"),
+                    *[(c, _short(jnames.get(c, c), 16), "score") for c in jheads]], key="leaders"),
         )
 
     shown = tasks.dropna(subset=["score"])
     plan_sec = Section("plan_tasks", ctx.t("sec.plan_tasks")).add(
         Paragraph(ctx.t("explain.plan_tasks"), "note"),
         Chart("bar", ctx.t("sec.plan_tasks"), {
-            "labels": [f"{no}. {_short_name(nm, 18)}" for no, nm in zip(shown["number"], shown["task"], strict=True)],
+            "labels": [f"{no}. {_short(nm, 18)}" for no, nm in zip(shown["number"], shown["task"], strict=True)],
             "values": shown["score"].tolist(), "value_label": ctx.t("col.task_score")},
             key="plan_tasks_bar", height=max(360, 22 * len(shown) + 100)),
         _table(ctx, ctx.t("sec.plan_tasks"), tasks,
@@ -195,7 +195,3 @@ def industry(ctx: Context) -> Report:
         meta={"entity": u, "entity_name": sector_name, "total": total, "rank": None if pd.isna(rank_now) else int(rank_now),
               "n": n, "tasks": tasks["code"].tolist(), "leaders": leaders["uCode"].tolist() if len(leaders) else []},
     )
-
-
-def _short_name(text: str, n: int = 16) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
