@@ -49,16 +49,21 @@ def _frame(data: pd.DataFrame, method: str) -> pd.DataFrame:
     return out
 
 
+def _given(values: Mapping[str, float] | pd.Series, known: pd.Index, unknown_msg: str, rule: str) -> pd.Series:
+    """``values`` (code → number) as a float series with text codes; codes not in ``known`` are an error."""
+    given = pd.Series(values, dtype=float)
+    given.index = [str(i) for i in given.index]
+    unknown = sorted(set(given.index) - set(known))
+    if unknown:
+        raise DataError(f"{unknown_msg}: {', '.join(unknown)}", rule=rule, step="weights")
+    return given
+
+
 def _directions(data: pd.DataFrame, directions: Mapping[str, int] | pd.Series | None) -> pd.Series:
     d = pd.Series(1.0, index=data.columns)
     if directions is None:
         return d
-    given = pd.Series(directions, dtype=float)
-    given.index = [str(i) for i in given.index]
-    unknown = sorted(set(given.index) - set(data.columns))
-    if unknown:
-        raise DataError(f"directions for unknown criteria: {', '.join(unknown)}", rule="weights.directions",
-                        step="weights")
+    given = _given(directions, data.columns, "directions for unknown criteria", "weights.directions")
     bad = given[~given.isin([1.0, -1.0])]
     if len(bad):
         raise DataError(f"directions must be +1 or -1: {', '.join(bad.index)}", rule="weights.directions",
@@ -82,11 +87,7 @@ def _tree_weights(tree: Tree, weights: pd.Series | Mapping[str, float] | None) -
     w = tree.weights.copy()
     if weights is None:
         return w
-    given = pd.Series(weights, dtype=float)
-    given.index = [str(i) for i in given.index]
-    unknown = sorted(set(given.index) - set(w.index))
-    if unknown:
-        raise DataError(f"weights for unknown node(s): {', '.join(unknown)}", rule="weights.unknown", step="weights")
+    given = _given(weights, w.index, "weights for unknown node(s)", "weights.unknown")
     if given.isna().any():
         raise DataError("weights must not be NaN", rule="weights.nan", step="weights")
     w.loc[list(given.index)] = given.to_numpy()
