@@ -241,22 +241,96 @@ def _parse_values(raw: pd.Series, stripped: pd.Series | None = None
     return values, hints, rules
 
 
-def _injection_mask(col: pd.Series) -> np.ndarray:
-    """Cells starting with = + - @ (or tab / CR) that are not numbers; checked once per distinct text."""
-    s = col.astype("str").fillna("")
-    bad = [u for u in s.unique() if isinstance(u, str) and _INJECT.match(u.lstrip(" ")) and not _NUMERIC.match(u.strip())]
+def _parse_value_column(raw: pd.Series) -> tuple[np.ndarray, dict[int, str], dict[int, str], np.ndarray]:
+    """:func:`_parse_values` of a value column, and which cells are blank (strip to ''). A column of texts
+    (a CSV's) is parsed once per distinct text, the results taken back to the rows by code."""
+    if raw.dtype != "str" or len(raw) < 10_000 or raw.isna().any():
+        stripped = _strcol(raw)
+        values, hints, rules = _parse_values(raw, stripped)
+        return values, hints, rules, (stripped == "").to_numpy(dtype=bool)
+    codes, uniq = pd.factorize(raw)
+    codes = np.asarray(codes)
+    texts = pd.Series(uniq, dtype="str")
+    stripped = _strcol(texts)
+    values_u, hints_u, rules_u = _parse_values(texts, stripped)
+    return (values_u[codes], _rows_of(codes, hints_u), _rows_of(codes, rules_u),
+            (stripped == "").to_numpy(dtype=bool)[codes])
+
+
+def _rows_of(codes: np.ndarray, by_code: dict[int, str]) -> dict[int, str]:
+    """``{code: text}`` of distinct values → ``{row: text}`` for every row holding one of those codes."""
+    if not by_code:
+        return {}
+    rows = np.flatnonzero(np.isin(codes, list(by_code)))
+    return {int(i): by_code[int(codes[i])] for i in rows}
+
+
+def _injection_mask(col: pd.Series, coded: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Cells starting with = + - @ (or tab / CR) that are not numbers; checked once per distinct text.
+    ``coded``: :func:`_distinct` of the column when the caller has it."""
+    codes, uniq = coded if coded is not None else _distinct(col)
+    bad = [k for k, u in enumerate(uniq) if _INJECT.match(u.lstrip(" ")) and not _NUMERIC.match(u.strip())]
     if not bad:
-        return np.zeros(len(s), dtype=bool)
-    return s.isin(bad).to_numpy(dtype=bool)
+        return np.zeros(len(codes), dtype=bool)
+    return np.isin(codes, bad)
+
+
+def _distinct(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``col.astype("str").fillna("")`` as codes into its distinct texts (an object array, in order of
+    first appearance): checks of text cells look at each distinct text once, then select rows by code."""
+    codes, uniq = pd.factorize(col.astype("str").fillna(""))
+    return np.asarray(codes), np.asarray(uniq, dtype=object)
+
+
+def _strcol_coded(col: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray]]:
+    """:func:`_strcol` and :func:`_distinct` of its result, stripping each distinct text once (a column
+    that strips to itself is kept as it is)."""
+    s = col.astype("str")
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    codes = np.asarray(codes)
+    texts = pd.Series(uniq, dtype="str")
+    stripped = texts.str.strip()
+    if not (codes < 0).any() and stripped.equals(texts):
+        return s, (codes, np.asarray(texts, dtype=object))
+    table = pd.concat([stripped, pd.Series([""], dtype="str")], ignore_index=True).array  # missing → ''
+    pos = np.where(codes >= 0, codes, len(texts))
+    tcodes, tuniq = pd.factorize(table)  # texts that strip alike share a code
+    return pd.Series(table.take(pos), index=col.index, name=col.name), (np.asarray(tcodes)[pos],
+                                                                          np.asarray(tuniq, dtype=object))
+
+
+def _blank_to_na(col: pd.Series, coded: tuple[np.ndarray, np.ndarray]) -> pd.Series:
+    """``col.where(col != "")`` (``coded``: its :func:`_distinct`); the column itself when nothing is blank."""
+    if "" not in set(coded[1]):
+        return col
+    return col.where(col != "")
+
+
+def _is_blank(coded: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Rows whose text is '' (``coded``: :func:`_distinct` of the column)."""
+    codes, uniq = coded
+    blank = np.flatnonzero(uniq == "")
+    return codes == blank[0] if len(blank) else np.zeros(len(codes), dtype=bool)
+
+
+def _normalise_periods_coded(col: pd.Series, uniq: np.ndarray) -> pd.Series:
+    """:func:`normalise_periods` of a stripped text column with distinct texts ``uniq``: the column itself
+    when every period is normal already."""
+    if all(normalise_period(u) == u for u in uniq):
+        return col
+    return normalise_periods(col)
 
 
 # ---- bytes and text -----------------------------------------------------------------------------------
+_NOT_BLANK = re.compile(rb"[^ \t\r\n\x00]")  # a byte that is not white space (found without copying the data)
+
+
 def _read_bytes(path: str | Path, fmt: str) -> tuple[bytes | None, list[CollectProblem]]:
     p = Path(path)
     if not p.exists():
         return None, [problem("file.missing", f"file {str(path)!r} does not exist", file=str(path))]
     data = p.read_bytes()
-    if not data.strip(b" \t\r\n\x00") or data in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+    if not _NOT_BLANK.search(data) or data in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return None, [problem("file.empty", f"the {fmt} file is empty ({len(data)} bytes)", file=str(path))]
     return data, []
 
@@ -283,21 +357,23 @@ def _demojibake(run: str) -> str | None:
 
 
 def _mojibake_in(df: pd.DataFrame, cols: Iterable[str], line_no: np.ndarray, file: str,
-                 sheet: str | None) -> list[CollectProblem]:
-    """Text cells that are Chinese decoded with the wrong encoding once already (checked per distinct text)."""
+                 sheet: str | None, coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                 ) -> list[CollectProblem]:
+    """Text cells that are Chinese decoded with the wrong encoding once already (checked per distinct text).
+    ``coded``: :func:`_distinct` of the columns when the caller has it."""
     out: list[CollectProblem] = []
     for c in cols:
         if c not in df.columns:
             continue
-        col = df[c].astype("str").fillna("")
-        for text in col.unique():
+        codes, uniq = coded[c] if coded and c in coded else _distinct(df[c])
+        for k, text in enumerate(uniq):
             if not isinstance(text, str) or text.isascii():
                 continue
             m = _MOJI_RUN.search(text)
             fixed = _demojibake(m.group(0)) if m else None
             if not fixed:
                 continue
-            i = int(np.flatnonzero((col == text).to_numpy(dtype=bool))[0])
+            i = int(np.flatnonzero(codes == k)[0])
             out.append(problem(
                 "encoding.mojibake",
                 f"{c} {text!r} looks like Chinese decoded with the wrong encoding (it reads as {fixed!r}): "
@@ -342,6 +418,14 @@ def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, l
 
 
 # ---- CSV ----------------------------------------------------------------------------------------------
+def _utf8_of(data: bytes, encoding: str | None) -> bytes | None:
+    """The UTF-8 bytes of the text :func:`_decode` made of ``data`` when they are ``data`` itself (read as
+    UTF-8, less a byte-order mark); None otherwise."""
+    if encoding or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    return data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+
+
 def _delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", "\t", ";", "|")}
     best = max(counts, key=lambda d: counts[d])
@@ -352,12 +436,14 @@ def _canonical_headers(cols: list[str]) -> list[str]:
     return [_HEADER_LOOKUP.get(_nfkc(c).strip().lower(), c.strip()) for c in cols]
 
 
-def _parse_csv(text: str, file: str) -> tuple[pd.DataFrame | None, np.ndarray | None, list[CollectProblem]]:
-    """CSV text → frame of str (header canonicalised) and the line number of each row."""
+def _parse_csv(text: str, file: str, utf8: bytes | None = None
+               ) -> tuple[pd.DataFrame | None, np.ndarray | None, list[CollectProblem]]:
+    """CSV text → frame of str (header canonicalised) and the line number of each row.
+    ``utf8``: the text's UTF-8 bytes when the caller has them (saves encoding a large text again)."""
     first = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
     delim = _delimiter(first)
     df = None
-    encoded = text.encode("utf-8") if len(text) > 1 << 20 else None
+    encoded = (utf8 if utf8 is not None else text.encode("utf-8")) if len(text) > 1 << 20 else None
     if encoded is not None:  # large files: the multi-threaded Arrow parser; anything unusual falls back to C
         try:
             df = pd.read_csv(io.BytesIO(encoded), sep=delim, dtype=str, keep_default_na=False,
@@ -491,14 +577,16 @@ def _parse_csv_slow(text: str, delim: str, file: str, msg: str
 
 
 def _text_problems(df: pd.DataFrame, cols: Iterable[str], line_no: np.ndarray, file: str,
-                   sheet: str | None = None) -> tuple[list[CollectProblem], np.ndarray]:
-    """Formula-injection check of text columns; returns problems and the mask of bad rows."""
+                   sheet: str | None = None, coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                   ) -> tuple[list[CollectProblem], np.ndarray]:
+    """Formula-injection check of text columns; returns problems and the mask of bad rows.
+    ``coded``: :func:`_distinct` of the columns when the caller has it."""
     out: list[CollectProblem] = []
     bad = np.zeros(len(df), dtype=bool)
     for c in cols:
         if c not in df.columns:
             continue
-        mask = _injection_mask(df[c])
+        mask = _injection_mask(df[c], coded.get(c) if coded else None)
         for i in np.flatnonzero(mask):
             out.append(problem("cell.formula_injection", _cell_message("cell.formula_injection", df[c].iat[i], c),
                                file=file, sheet=sheet, row=int(line_no[i]), column=c,
@@ -523,10 +611,11 @@ def _cell_problems(raw: pd.Series, rules: dict[int, str], line_no: np.ndarray, f
 
 
 def _reconcile_units(unit: pd.Series, hints: dict[int, str], line_no: np.ndarray, file: str, column: pd.Series,
-                     entity: pd.Series, variable: pd.Series, raw: pd.Series, sheet: str | None = None
-                     ) -> tuple[pd.Series, np.ndarray, list[CollectProblem]]:
-    """A unit hint from the cell (``12%``, ``是``) fills a blank unit; against another unit it is an error."""
-    units = _strcol(unit)
+                     entity: pd.Series, variable: pd.Series, raw: pd.Series, sheet: str | None = None,
+                     stripped: bool = False) -> tuple[pd.Series, np.ndarray, list[CollectProblem]]:
+    """A unit hint from the cell (``12%``, ``是``) fills a blank unit; against another unit it is an error.
+    ``stripped``: ``unit`` is a :func:`_strcol` result already."""
+    units = unit if stripped else _strcol(unit)
     bad = np.zeros(len(units), dtype=bool)
     out = []
     if not hints:
@@ -564,7 +653,7 @@ def read_csv(path: str | Path, *, encoding: str | None = None, kind: str | None 
     res.problems += probs
     if text is None:
         return res
-    table, line_no, probs = _parse_csv(text, file)
+    table, line_no, probs = _parse_csv(text, file, _utf8_of(data, encoding))
     res.problems += probs
     if table is None:
         return res
@@ -629,38 +718,39 @@ def _table_to_long(table: pd.DataFrame, line_no: np.ndarray, file: str, kind: st
                 table = table.assign(**{c: ""})
         table = table.assign(_column="value")
     table = table.reset_index(drop=True)
+    coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # text column -> codes, distinct texts
     for c in ("entity", "variable", "unit", "source", "entity_kind", "period"):
-        table[c] = _strcol(table[c])
+        table[c], coded[c] = _strcol_coded(table[c])
     text_probs, bad = _text_problems(table, ["entity", "period", "variable", "unit", "source", "entity_kind"],
-                                     line_no, file, sheet)
+                                     line_no, file, sheet, coded)
     probs += text_probs
-    probs += _mojibake_in(table, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, sheet)
+    probs += _mojibake_in(table, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, sheet,
+                          coded)
     raw = table["value"]
-    raw_stripped = _strcol(raw)
-    values, hints, rules = _parse_values(raw, raw_stripped)
+    values, hints, rules, raw_blank = _parse_value_column(raw)
     probs += _cell_problems(raw, rules, line_no, file, table["_column"], table["entity"], table["variable"], sheet)
     if rules:
         bad[list(rules)] = True
     units, ubad, uprobs = _reconcile_units(table["unit"], hints, line_no, file, table["_column"],
-                                           table["entity"], table["variable"], raw, sheet)
+                                           table["entity"], table["variable"], raw, sheet, stripped=True)
     probs += uprobs
     bad |= ubad
-    empty_key = (table["entity"] == "").to_numpy(dtype=bool) & (table["variable"] == "").to_numpy(dtype=bool) & np.isnan(values)
+    empty_key = _is_blank(coded["entity"]) & _is_blank(coded["variable"]) & np.isnan(values)
     keep = ~bad & ~empty_key
     raw_s = raw.astype("str")
     frame = pd.DataFrame({
-        "entity_kind": table["entity_kind"].where(table["entity_kind"] != ""),
+        "entity_kind": _blank_to_na(table["entity_kind"], coded["entity_kind"]),
         "entity_id": table["entity"],
-        "period": normalise_periods(table["period"]),
+        "period": _normalise_periods_coded(table["period"], coded["period"][1]),
         "variable": table["variable"],
         "value": values,
-        "unit": units.where(units != ""),
-        "source": table["source"].where(table["source"] != ""),
+        "unit": units.where(units != "") if hints else _blank_to_na(units, coded["unit"]),
+        "source": _blank_to_na(table["source"], coded["source"]),
         "file": file,
         "sheet": sheet,
         "row": line_no.astype("int64"),
         "column": table["_column"],
-        "raw": raw_s.where(raw_stripped != ""),  # (missing stays missing either way)
+        "raw": raw_s.where(~raw_blank) if raw_blank.any() else raw_s,  # (missing stays missing either way)
     })
     if not keep.all():
         frame = frame[keep]

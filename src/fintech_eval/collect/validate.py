@@ -795,7 +795,7 @@ def validate(
                 out.append(problem("outlier", rs + "; kept and flagged for review", "warning", **_where(rt, feeds_all)))
     df["status"], df["flag_reason"] = _status_columns(n, fi, reasons, incoming_status, incoming_reason)
 
-    clean = df.loc[~bad, CLEAN_COLUMNS].reset_index(drop=True)
+    clean = (df.loc[~bad, CLEAN_COLUMNS] if bad.any() else df[CLEAN_COLUMNS]).reset_index(drop=True)
     out.sort(key=lambda p: (str(p.where.get("file") or ""), str(p.where.get("sheet") or ""),
                             _rownum(p.where.get("row"))))
     return clean, out
