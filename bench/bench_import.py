@@ -18,7 +18,6 @@ import pandas as pd
 
 from fintech_eval.store import import_observations, init_db, observations_frame, session_factory
 
-
 DERIVE_COLUMNS = ["entity_kind", "entity_id", "period", "variable", "value_norm"]  # service.derive_from_db
 
 

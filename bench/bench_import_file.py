@@ -17,7 +17,6 @@ import tempfile
 import time
 
 from bench_validate import build
-
 from fintech_eval.collect import import_files
 from fintech_eval.service import import_paths
 from fintech_eval.store import init_db, session_factory, upsert_institutions

@@ -2,6 +2,7 @@
 
 import math
 
+import pandas as pd
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -31,8 +32,13 @@ def test_upgrade_head_then_downgrade_base(db_url):
         init_db(engine)
         assert current_revision(engine) == head_revision() == "0002_series"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
-        uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observation")}
-        assert "uq_observation_key" in uniques
+        uniques = {u["name"] for u in inspect(engine).get_unique_constraints("series")}
+        assert "uq_series_key" in uniques
+        assert inspect(engine).get_pk_constraint("observation")["constrained_columns"] == ["series_id", "period"]
+        if engine.dialect.name == "sqlite":  # one B-tree for rows and key
+            with engine.connect() as conn:
+                ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'observation'")).scalar()
+            assert "WITHOUT ROWID" in ddl.upper()
         # the migrated schema is the models' schema (columns, types, nullability, constraints, indexes)
         with engine.connect() as conn:
             diff = compare_metadata(
@@ -82,16 +88,20 @@ def test_0002_keeps_observations_and_downgrades_back(db_url):
             assert (math.isnan(row.value) if x is None else row.value == x)
             assert row.value_norm == (xn if xn is not None else x) or (x is None and math.isnan(row.value_norm))
             assert row.status == st
+            assert (pd.isna(row.unit) if u is None else row.unit == u)
+            assert (pd.isna(row.unit_norm) if u is None else row.unit_norm == (un or u))
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM series")).scalar() == 3
-            ids = sorted(conn.execute(text("SELECT id FROM observation")).scalars())
-        assert ids == [10, 20, 30, 40]  # ids kept (audit entries and corrections refer to rows by key)
         downgrade_db(engine, "0001_initial")
         with engine.connect() as conn:
             back = conn.execute(
-                text("SELECT entity_kind, entity_id, period, variable, status FROM observation ORDER BY id")
+                text("SELECT id, entity_kind, entity_id, period, variable, status FROM observation ORDER BY id")
             ).all()
-        assert [tuple(r) for r in back] == [(r[0], r[1], r[2], r[3], r[8]) for r in OLD_ROWS]
+        assert sorted(tuple(r[1:]) for r in back) == sorted((r[0], r[1], r[2], r[3], r[8]) for r in OLD_ROWS)
+        assert len({r[0] for r in back}) == len(OLD_ROWS)  # every row numbered again
+        init_db(engine)  # and up again
+        with session_factory(engine)() as s:
+            assert len(observations_frame(s)) == len(OLD_ROWS)
     finally:
         engine.dispose()
 

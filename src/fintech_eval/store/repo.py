@@ -888,7 +888,7 @@ def _existing_observations(
     update on PostgreSQL. Only series stored before this import can have any (``known``)."""
     t = Observation.__table__
     cols = [
-        t.c.id, t.c.series_id, t.c.period, t.c.value, t.c.unit,
+        t.c.series_id, t.c.period, t.c.value, t.c.unit,
         func.coalesce(t.c.value_norm, t.c.value).label("value_norm"),
         func.coalesce(t.c.unit_norm, t.c.unit).label("unit_norm"),
         t.c.source, t.c.status, t.c.flag_reason,
@@ -899,7 +899,9 @@ def _existing_observations(
     for chunk in _chunks(np.unique(sid[known]).tolist(), _IN_CHUNK):
         stmt = select(*cols).where(t.c.series_id.in_(chunk), t.c.period.in_(periods)).with_for_update()
         rows.extend(_raw_rows(session, stmt))
-    return _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("id", "series_id"))
+    out = _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("series_id",))
+    out["stored"] = True
+    return out
 
 
 def _frame_from_rows(
@@ -948,7 +950,7 @@ def _merge_observations(
     inc["_pos"] = np.arange(len(inc))
     m = inc.merge(existing, on=["series_id", "period"], how="left", suffixes=("", "_old"))
     m = m.sort_values("_pos", kind="stable").reset_index(drop=True)
-    is_new = m["id"].isna().to_numpy()
+    is_new = m["stored"].isna().to_numpy()
     pos = m.loc[is_new, "_pos"].to_numpy()
     _insert_observations(session, df.iloc[pos], sid[pos], sub_id)
 
@@ -981,7 +983,8 @@ def _merge_observations(
         ch = old.loc[changed]
         upd = {c: _obj_list(ch[c]) for c in _UPDATED}
         upd["submission_id"] = _Const(sub_id)
-        _bulk_update(session, Observation.__table__, ch["id"].astype("int64").tolist(), upd)
+        key = {"series_id": ch["series_id"].astype("int64").tolist(), "period": ch["period"].tolist()}
+        _bulk_update(session, Observation.__table__, key, upd)
         keys = [
             row_key(*k)
             for k in zip(ch["entity_kind"], ch["entity_id"], ch["period"], ch["variable"], strict=True)
@@ -1020,36 +1023,42 @@ def _merge_observations(
 
 
 def _bulk_update(
-    session: Session, table: Table, ids: list[int], columns: Mapping[str, list[Any] | _Const]
+    session: Session,
+    table: Table,
+    keys: Mapping[str, list[Any]],
+    columns: Mapping[str, list[Any] | _Const],
 ) -> None:
-    """``UPDATE table SET … WHERE id = …`` for many rows, given column-wise."""
-    n = len(ids)
+    """``UPDATE table SET … WHERE <key columns> = …`` for many rows, keys and values given column-wise."""
+    n = len(next(iter(keys.values())))
     if n == 0:
         return
     conn = session.connection()
     q = conn.dialect.identifier_preparer
     target = q.format_table(table)
     names = list(columns)
+    key_names = list(keys)
     data = [itertools.repeat(v.value, n) if isinstance(v, _Const) else v for v in columns.values()]
     if conn.dialect.name == "postgresql":
         stage = f"fe_stage_{uuid.uuid4().hex[:12]}"
-        cols_sql = ", ".join(q.quote(c) for c in ["id", *names])
+        cols_sql = ", ".join(q.quote(c) for c in [*key_names, *names])
         sets = ", ".join(f"{q.quote(c)} = s.{q.quote(c)}" for c in names)
+        match = " AND ".join(f"t.{q.quote(c)} = s.{q.quote(c)}" for c in key_names)
         raw = conn.connection.dbapi_connection
         with raw.cursor() as cur:
             cur.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {cols_sql} FROM {target} WITH NO DATA")
             with cur.copy(f"COPY {stage} ({cols_sql}) FROM STDIN") as copy:
-                for row in zip(ids, *data, strict=False):  # constants are endless repeats
+                for row in zip(*keys.values(), *data, strict=False):  # constants are endless repeats
                     copy.write_row(row)
-            cur.execute(f"UPDATE {target} AS t SET {sets} FROM {stage} AS s WHERE t.id = s.id")
+            cur.execute(f"UPDATE {target} AS t SET {sets} FROM {stage} AS s WHERE {match}")
             cur.execute(f"DROP TABLE {stage}")
         return
     if conn.dialect.name != "sqlite":  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(conn.dialect.name)
     sets = ", ".join(f"{q.quote(c)} = ?" for c in names)
+    match = " AND ".join(f"{q.quote(c)} = ?" for c in key_names)
     cur = conn.connection.cursor()
     try:
-        cur.executemany(f"UPDATE {target} SET {sets} WHERE id = ?", zip(*data, ids, strict=False))
+        cur.executemany(f"UPDATE {target} SET {sets} WHERE {match}", zip(*data, *keys.values(), strict=False))
     finally:
         cur.close()
 
@@ -1193,7 +1202,9 @@ def correct_value(
     ]
     if not changed:
         return []
-    session.execute(update(t).where(t.c.id == old["id"]).values(**new))
+    session.execute(
+        update(t).where(t.c.series_id == old["series_id"], t.c.period == old["period"]).values(**new)
+    )
     at = utcnow()
     key_s = row_key(*k)
     _write_audit(
