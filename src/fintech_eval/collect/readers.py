@@ -220,6 +220,9 @@ def _parse_values(raw: pd.Series, stripped: pd.Series | None = None
         stripped = _strcol(raw)
     numeric = stripped.str.match(_NUMERIC.pattern).to_numpy(dtype=bool)
     values = np.full(len(stripped), np.nan)
+    if numeric.all() and isinstance(stripped.dtype, pd.StringDtype):  # every cell a number: no selection
+        values = pc.cast(pa.array(stripped), pa.float64()).to_numpy(zero_copy_only=False)
+        return (values if values.flags.writeable else values.copy()), {}, {}
     if numeric.any():
         sub = stripped[numeric]
         arr = pa.array(sub) if isinstance(sub.dtype, pd.StringDtype) else pa.array(sub.to_numpy(dtype=object), pa.string())
@@ -242,27 +245,11 @@ def _parse_values(raw: pd.Series, stripped: pd.Series | None = None
 
 
 def _parse_value_column(raw: pd.Series) -> tuple[np.ndarray, dict[int, str], dict[int, str], np.ndarray]:
-    """:func:`_parse_values` of a value column, and which cells are blank (strip to ''). A column of texts
-    (a CSV's) is parsed once per distinct text, the results taken back to the rows by code."""
-    if raw.dtype != "str" or len(raw) < 10_000 or raw.isna().any():
-        stripped = _strcol(raw)
-        values, hints, rules = _parse_values(raw, stripped)
-        return values, hints, rules, (stripped == "").to_numpy(dtype=bool)
-    codes, uniq = pd.factorize(raw)
-    codes = np.asarray(codes)
-    texts = pd.Series(uniq, dtype="str")
-    stripped = _strcol(texts)
-    values_u, hints_u, rules_u = _parse_values(texts, stripped)
-    return (values_u[codes], _rows_of(codes, hints_u), _rows_of(codes, rules_u),
-            (stripped == "").to_numpy(dtype=bool)[codes])
-
-
-def _rows_of(codes: np.ndarray, by_code: dict[int, str]) -> dict[int, str]:
-    """``{code: text}`` of distinct values → ``{row: text}`` for every row holding one of those codes."""
-    if not by_code:
-        return {}
-    rows = np.flatnonzero(np.isin(codes, list(by_code)))
-    return {int(i): by_code[int(codes[i])] for i in rows}
+    """:func:`_parse_values` of a value column, and which of its cells are blank (strip to '').
+    (Value cells are mostly distinct: parsing them once per distinct text does not pay.)"""
+    stripped = _strcol(raw)
+    values, hints, rules = _parse_values(raw, stripped)
+    return values, hints, rules, (stripped == "").to_numpy(dtype=bool)
 
 
 def _injection_mask(col: pd.Series, coded: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:

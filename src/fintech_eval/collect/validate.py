@@ -165,6 +165,12 @@ def previous_period(code: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _previous_period_cached(code: str) -> str | None:
+    """:func:`previous_period`, computed once per distinct period (it is mapped over many rows)."""
+    return previous_period(code)
+
+
 # ---- what the framework says about variables ---------------------------------------------------------
 @lru_cache(maxsize=1024)
 def _names(text: str) -> frozenset[str]:
@@ -372,7 +378,23 @@ def _duplicated(codes: list[np.ndarray]) -> np.ndarray:
     key = _combined_key(codes)
     if key is None:
         return pd.DataFrame(np.stack(codes, axis=1)).duplicated(keep=False).to_numpy()
+    if _small_span(key):  # count rows per key value directly (no hashing)
+        return np.bincount(key)[key] > 1
     return pd.Series(key).duplicated(keep=False).to_numpy()
+
+
+def _small_span(key: np.ndarray) -> bool:
+    """Whether the values of a non-negative key are few enough (≤ 4 per row) to count them in an array."""
+    return len(key) > 0 and int(key.max()) <= 4 * len(key)
+
+
+def _group_ids(key: np.ndarray) -> np.ndarray:
+    """Group codes 0..k-1 of a non-negative key (equal codes exactly for equal keys; the order of the codes
+    is not that of first appearance, which no statistic depends on)."""
+    if not _small_span(key):
+        return pd.factorize(key)[0]
+    present = np.bincount(key) > 0
+    return (np.cumsum(present) - 1)[key]
 
 
 def _few_values(arr: np.ndarray) -> Any:
@@ -452,14 +474,19 @@ def validate(
     vcode, vuniq = codes["variable"]
     vobj = [vars_by_name.get(u) for u in vuniq]
 
-    def per_var(f: Any, default: Any, dtype: Any) -> np.ndarray:
+    vrow = np.where(vcode >= 0, vcode, len(vobj))  # row -> index into per-variable tables
+
+    def per_var(f: Any, default: Any, dtype: Any, then: Any = None) -> np.ndarray:
+        """A per-variable table (``then`` applied to it, e.g. a bound's default) taken to the rows."""
         table = np.array([f(v) if v is not None else default for v in vobj] + [default], dtype=dtype)
-        return table[np.where(vcode >= 0, vcode, len(vobj))]
+        return (then(table) if then is not None else table)[vrow]
 
     known_var = per_var(lambda v: True, False, bool)
     vtype = per_var(lambda v: _T[v.type], -1, np.int64)
-    vmin = per_var(lambda v: _num(v.min), np.nan, float)
-    vmax = per_var(lambda v: _num(v.max), np.nan, float)
+    vmin_or = {  # the variable's min, or a default where it has none
+        d: per_var(lambda v: _num(v.min), np.nan, float, lambda t, d=d: np.nan_to_num(t, nan=d)) for d in (-np.inf, 0.0)}
+    vmax_or = {
+        d: per_var(lambda v: _num(v.max), np.nan, float, lambda t, d=d: np.nan_to_num(t, nan=d)) for d in (np.inf, 1.0)}
     # entity kinds as codes into one list of labels (-1: none), so that no per-row object array is needed
     labels = list(ENTITY_KINDS)
     for v in vobj:
@@ -575,7 +602,7 @@ def validate(
     # 5. units (one conversion per distinct variable and unit)
     usable = known_var & ~bad_kind & ~wrong_kind
     ucode, uuniq = codes["unit"]
-    pair = np.where(vcode >= 0, vcode, len(vuniq)).astype(np.int64) * (len(uuniq) + 1) + np.where(ucode >= 0, ucode, len(uuniq))
+    pair = vrow.astype(np.int64) * (len(uuniq) + 1) + np.where(ucode >= 0, ucode, len(uuniq))
     pcodes, pu = pd.factorize(pair)
     fac = np.full(len(pu), np.nan)
     for j, key in enumerate(pu):
@@ -592,7 +619,7 @@ def validate(
     df["value_norm"] = df["value"].to_numpy() * factor
     # the declared unit per distinct variable, converted to text once, then taken for every row
     unit_table = pd.Series([v.unit if v is not None else None for v in vobj] + [None], dtype="object").astype("str")
-    df["unit_norm"] = pd.Series(unit_table.array.take(np.where(vcode >= 0, vcode, len(vobj))), index=df.index)
+    df["unit_norm"] = pd.Series(unit_table.array.take(vrow), index=df.index)
 
     # 6. types and ranges (on the converted value)
     x = df["value_norm"].to_numpy()
@@ -614,26 +641,26 @@ def validate(
         add("type.binary", is_bin & ~np.isin(x, [0.0, 1.0]), lambda r: (
             f"{r.variable} is yes/no: give 1 (yes/是) or 0 (no/否), got {_show(r)}", {}))
         is_level = has & (vtype == _T["level"]) & ~not_whole
-        lvl_out = is_level & ((x < np.nan_to_num(vmin, nan=-np.inf)) | (x > np.nan_to_num(vmax, nan=np.inf)))
+        lvl_out = is_level & ((x < vmin_or[-np.inf]) | (x > vmax_or[np.inf]))
         add("range.level", lvl_out, lambda r: (
             f"{r.variable} is a level on the scale {_fmt(vars_by_name[r.variable].min)}.."
             f"{_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}", {}))
         is_share = has & (vtype == _T["share"])
-        lo = np.maximum(np.nan_to_num(vmin, nan=0.0), 0.0)
-        hi = np.minimum(np.nan_to_num(vmax, nan=1.0), 1.0)
+        lo = np.maximum(vmin_or[0.0], 0.0)
+        hi = np.minimum(vmax_or[1.0], 1.0)
         share_out = is_share & ((x < lo) | (x > hi))
         add("range.share", share_out, lambda r: (
             f"{r.variable} is a share between 0 and 1, got {r.value_norm:g}"
             + ("; it looks like a percentage: give the unit '%' to have it divided by 100"
                if 1 < r.value_norm <= 100 else ""), {}))
         rest = has & ~is_bin & ~is_level & ~is_share & ~not_whole
-        neg = rest & (x < 0) & (np.nan_to_num(vmin, nan=-np.inf) >= 0)
+        neg = rest & (x < 0) & (vmin_or[-np.inf] >= 0)
         add("range.negative", neg, lambda r: (
             f"{r.variable} ({vars_by_name[r.variable].type}) cannot be negative, got {_show(r)}", {}))
-        below = rest & ~neg & (x < np.nan_to_num(vmin, nan=-np.inf))
+        below = rest & ~neg & (x < vmin_or[-np.inf])
         add("range.min", below, lambda r: (
             f"{r.variable} must be >= {_fmt(vars_by_name[r.variable].min)}, got {r.value_norm:g}", {}))
-        above = rest & (x > np.nan_to_num(vmax, nan=np.inf))
+        above = rest & (x > vmax_or[np.inf])
         add("range.max", above, lambda r: (
             f"{r.variable} must be <= {_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}", {}))
 
@@ -674,7 +701,7 @@ def validate(
         srow = np.array([sidx.get(s, len(SECTORS)) if isinstance(s, str) else len(SECTORS) for s in sec_u])[
             np.where(ecode >= 0, ecode, len(euniq))]
         in_sector = srow < len(SECTORS)
-        not_app = is_inst & known_var & in_sector & ~app_tab[srow, np.where(vcode >= 0, vcode, len(vuniq))]
+        not_app = is_inst & known_var & in_sector & ~app_tab[srow, vrow]
         add("variable.not_applicable", not_app, lambda r: (
             f"{r.variable} is not asked of a {sector_of[r.entity_id]} institution "
             f"(variable sectors: {', '.join(vars_by_name[r.variable].sectors) or 'all'}; no indicator for "
@@ -740,7 +767,7 @@ def validate(
             now = cur[cur["variable"] == carried].copy()
             if now.empty:
                 continue
-            now["prev_period"] = now["period"].map(previous_period)
+            now["prev_period"] = now["period"].map(_previous_period_cached)
             then = allv[allv["variable"] == src].drop_duplicates(["entity_kind", "entity_id", "period"])
             m = now.reset_index().merge(
                 then, left_on=["entity_kind", "entity_id", "prev_period"], right_on=["entity_kind", "entity_id", "period"],
@@ -774,7 +801,7 @@ def validate(
         gcodes = [kcode2[ci], vcode[ci], scode, pcode[ci]]
         gflat = _combined_key(gcodes)
         if gflat is not None:
-            gid = pd.factorize(gflat)[0]
+            gid = _group_ids(gflat)
         else:
             gkey = pd.DataFrame({"k": gcodes[0], "v": gcodes[1], "s": gcodes[2], "p": gcodes[3]})
             gid = gkey.groupby(["k", "v", "s", "p"], sort=False).ngroup().to_numpy()
