@@ -67,7 +67,7 @@ def import_paths(
     clean = res.clean
     with sessions() as s, s.begin():
         for p in paths:
-            part = clean[clean["file"].astype(str) == str(p)]
+            part = clean if len(paths) == 1 else clean[clean["file"].astype(str) == str(p)]
             r = import_observations(s, p.read_bytes(), part, file_name=p.name, fmt=p.suffix.lstrip(".") or "bin", submitted_by=user)
             report.stored_rows += len(part) if r.is_new else 0
             report.new_submissions += int(r.is_new)

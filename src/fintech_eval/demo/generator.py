@@ -55,7 +55,8 @@ persistent (per institution) and a transient (per year) part. Rules every good r
 levels are whole, levels within 1..5 / 1..6, yes/no 0/1, nothing negative, ``part_of`` respected
 (part <= whole; also the PC + app transaction amounts stay below the total), and
 ``fintech_staff_prev_end`` of a year is exactly ``fintech_staff`` of the year before (the generic rule
-``X_prev_end`` = last period's ``X``; the generator simulates the year before the first one for it).
+``X_prev_end`` = last period's ``X``, declared by the catalog's ``carry_over_of``; the generator simulates
+the year before the first one for it).
 
 **Calibration** (public figures in ``shared/data/public/banks_disclosed.csv``, 亿元 = CNY 10k × 10,000):
 large state-owned banks' operating revenue ~ CNY 260-850 bn (2.6e7-8.5e7 in CNY 10k; median drawn
@@ -255,9 +256,9 @@ def region_variables(fw: Framework) -> list[str]:
 
 
 def carry_over(fw: Framework) -> dict[str, str]:
-    """``X_prev_end`` → ``X``: a variable restating the previous period's value of another (naming rule)."""
-    names = {v.name for v in fw.variables}
-    return {n: n[: -len("_prev_end")] for n in names if n.endswith("_prev_end") and n[: -len("_prev_end")] in names}
+    """``X_prev_end`` → ``X``: the variables restating the previous period's value of another, as the
+    catalog declares them (``carry_over_of``)."""
+    return {v.name: v.carry_over_of for v in fw.variables if v.carry_over_of}
 
 
 # ---- result ----------------------------------------------------------------------------------------
