@@ -3,7 +3,7 @@
 Builds a synthetic long CSV with the demo generator (institution observations only, the columns of the
 demo's returns: entity_kind, entity, period, variable, value, unit, source), then times
 ``import_files([csv], framework, institutions=...)``: the median of 3 runs when one run is fast enough
-(< 20 s), else the single run.
+(< 20 s), else the single run; then the read and the validation apart (as many runs).
 
     python bench/bench_validate.py [--institutions 2800] [--years 5]
 """
@@ -17,7 +17,7 @@ import tempfile
 import time
 
 import fintech_eval as fe
-from fintech_eval.collect import import_files
+from fintech_eval.collect import import_files, read_file, validate
 from fintech_eval.demo import generate
 
 
@@ -31,6 +31,19 @@ def build(folder: str, n_institutions: int, years: int) -> tuple[str, object, in
     obs[cols].to_csv(path, index=False)
     inst = data.institutions.rename(columns={"entity_id": "id"})[["id", "name_zh", "name_en", "sector"]]
     return path, (fw, inst), len(obs)
+
+
+def phases(path: str, fw: object, inst: object, runs: int) -> tuple[float, float]:
+    """Median seconds of reading the file and of validating what was read, timed apart."""
+    reads, checks = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        frame = read_file(path, framework=fw).frame
+        reads.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        validate(frame, fw, inst)
+        checks.append(time.perf_counter() - t)
+    return statistics.median(reads), statistics.median(checks)
 
 
 def main() -> None:
@@ -56,6 +69,8 @@ def main() -> None:
             f"read + validate {n:,} rows: {sec:.2f} s ({'median of 3' if len(times) == 3 else 'one run'}), "
             f"{n / sec:,.0f} rows/s; clean {len(res.clean):,}, problems {len(res.problems):,}"
         )
+        read_s, validate_s = phases(path, fw, inst, runs=len(times))
+        print(f"  of which read {read_s:.2f} s, validate {validate_s:.2f} s (medians of separate runs)")
         load = os.getloadavg()[0]
         if load > (os.cpu_count() or 1) / 2:
             print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: figures may be inflated")

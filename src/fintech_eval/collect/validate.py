@@ -291,8 +291,7 @@ def _prepare_coded(long_df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple
         cols[c] = _as_str(cols[c])
     cols["period"], codes["period"] = _by_distinct(cols["period"], _normalise_distinct)
     cols["row"] = pd.to_numeric(cols["row"], errors="coerce").astype("Int64")
-    df = pd.DataFrame({c: _one_chunk(col) for c, col in cols.items()}, index=src.index)
-    return df, codes
+    return pd.DataFrame(cols, index=src.index), codes
 
 
 def _strip_blank(uniq: pd.Series) -> pd.Series:
@@ -330,6 +329,23 @@ def _by_distinct(col: pd.Series, fn: Any) -> tuple[pd.Series, tuple[np.ndarray, 
     new = pd.Series(table.take(pos), index=col.index, name=col.name, copy=False)
     tcodes, tuniq = pd.factorize(table, use_na_sentinel=True)  # values that became equal share a code
     return new, (np.asarray(tcodes)[pos], np.asarray(tuniq, dtype=object))
+
+
+class _Rows:
+    """Selections of rows of a frame (by positions or a mask). Selecting rows of a text column read in many
+    Arrow chunks costs more than of one in one chunk, and putting a column in one chunk costs a copy: after
+    a few selections (many problems to report) the columns are put in one chunk each, in place."""
+
+    def __init__(self, df: pd.DataFrame, compact_after: int = 2) -> None:
+        self.df = df
+        self.left = compact_after
+
+    def __call__(self, sel: np.ndarray) -> pd.DataFrame:
+        if self.left == 0:
+            for c in self.df.columns:
+                self.df[c] = _one_chunk(self.df[c])
+        self.left -= 1
+        return self.df[sel] if sel.dtype == bool else self.df.iloc[sel]
 
 
 def _one_chunk(col: pd.Series) -> pd.Series:
@@ -452,6 +468,7 @@ def validate(
     enables the cross-period turnover check. Without them those checks are skipped, not guessed.
     """
     df, codes = _prepare_coded(long_df)
+    rows = _Rows(df)
     incoming_status = long_df["status"].to_numpy(dtype=object) if "status" in long_df.columns else None
     incoming_reason = long_df["flag_reason"].to_numpy(dtype=object) if "flag_reason" in long_df.columns else None
     n = len(df)
@@ -464,7 +481,7 @@ def validate(
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        for r in df.iloc[idx].itertuples():
+        for r in rows(idx).itertuples():
             msg, over = make(r)
             out.append(problem(rule, msg, severity, **_where(r, feeds_all, **over)))
         if severity == "error":
@@ -670,15 +687,15 @@ def validate(
     dup = keyed & _duplicated([kcode2, ecode, pcode, vcode])
     if dup.any():
         key = ["entity_kind", "entity_id", "period", "variable"]
-        groups = df[dup].groupby(key, sort=False, dropna=False).groups
+        groups = rows(dup).groupby(key, sort=False, dropna=False).groups
         for (_, ent, per, var), idx in groups.items():
-            rows = df.loc[idx]
-            first = rows.iloc[0]
-            others = "; ".join(f"{_loc(r)} (value {_show(r)})" for r in rows.itertuples())
-            for r in rows.iloc[1:].itertuples():
+            same = rows(np.asarray(idx))  # (labels are positions)
+            first = same.iloc[0]
+            others = "; ".join(f"{_loc(r)} (value {_show(r)})" for r in same.itertuples())
+            for r in same.iloc[1:].itertuples():
                 out.append(problem(
                     "duplicate",
-                    f"{var} for {ent} in {per} is given {len(rows)} times: {others}",
+                    f"{var} for {ent} in {per} is given {len(same)} times: {others}",
                     **_where(r, feeds_all, also=f"{_loc(first)}"),
                 ))
             bad[np.asarray(idx)] = True
@@ -732,7 +749,7 @@ def validate(
                 if not exceeds.any():
                     continue
                 pi, wi = pi[exceeds], wi[j[exceeds]]
-        parts, wholes = df.iloc[pi], df.iloc[wi]
+        parts, wholes = rows(pi), rows(wi)
         m = parts.reset_index().merge(wholes.reset_index(), on=ekey, suffixes=("", "_w"))
         over = m[m["value_norm"] > m["value_norm_w"] * (1 + 1e-9) + 1e-12]
         for r in over.itertuples():
@@ -752,7 +769,7 @@ def validate(
     if pairs_co:
         # only the rows of the variables concerned (now: the carried ones; then: their sources)
         co_vars = [vpos[a] for a, _ in pairs_co] + [vpos[b] for _, b in pairs_co if b in vpos]
-        cur = df[~bad & ~np.isnan(df["value_norm"].to_numpy()) & np.isin(vcode, co_vars)]
+        cur = rows(~bad & ~np.isnan(df["value_norm"].to_numpy()) & np.isin(vcode, co_vars))
         pool = [cur.assign(origin="this import")]
         if previous is not None and len(previous):
             prev = _prepare(previous)
@@ -810,7 +827,7 @@ def validate(
         if flag.any():
             medv = _group_median(xv, gid, flag)
             fi = ci[flag]
-            fdf = df.iloc[fi]
+            fdf = rows(fi)
             reasons = [
                 f"robust z-score {zi:+.1f} (|z| > {outlier_threshold:g}) within {var}, {sct or 'all sectors'}, "
                 f"{per}: value {val:g} vs median {md:g} of {int(sz)} {'log-' if lgi else ''}values"
