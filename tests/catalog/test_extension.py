@@ -73,3 +73,18 @@ def test_added_indicator_is_validated_like_any_other(tmp_path):
     with pytest.raises(FrameworkError) as ei:
         load_extension(write_ext(tmp_path, doc), base=fw)
     assert ei.value.problems[0].rule == "formula.invalid" and "unknown_var" in ei.value.problems[0].message
+
+
+def test_extension_adds_parameters_with_their_sum_rule(tmp_path):
+    fw = load_file(write(tmp_path, base()))
+    par = {"min": 0, "max": 1, "description": {"zh": "权重", "en": "weight"}}
+    doc = ext_doc(
+        parameters=[{"name": "w_a", "default": 0.3, **par}, {"name": "w_b", "default": 0.7, **par}],
+        constraints=[{"name": "ab", "parameters": ["w_a", "w_b"], "sum": 1}],
+    )
+    out = load_extension(write_ext(tmp_path, doc), base=fw)
+    assert [c.name for c in out.constraints][-1] == "ab"
+    doc["parameters"][1]["default"] = 0.6
+    with pytest.raises(FrameworkError) as ei:
+        load_extension(write_ext(tmp_path, doc), base=fw)
+    assert {p.rule for p in ei.value.problems} == {"parameter.sum"} and "0.3 + 0.6" in str(ei.value)

@@ -202,3 +202,21 @@ def test_diff_lists_added_removed_and_changed_fields(tmp_path):
         ("removed", "J-A1B1-C2", None),
         ("added", "J-A1B1-C3", None),
     }
+
+
+def test_diff_covers_variables_parameters_and_constraints(tmp_path):
+    """A revision (§5) may change a raw variable, a parameter or a rule between parameters."""
+    doc = base()
+    doc["parameters"].append({**doc["parameters"][0], "name": "w_q", "default": 0.5})
+    old = load_file(write(tmp_path, doc, "old.yaml"))
+    doc["parameters"][0]["default"] = 0.4
+    doc["parameters"][1]["default"] = 0.6
+    doc["variables"][0]["unit"] = "thousand"
+    doc["constraints"] = [{"name": "pq", "parameters": ["w_p", "w_q"], "sum": 1}]
+    new = load_file(write(tmp_path, doc, "new.yaml"))
+    rows = {(r["change"], r["code"], r["field"]): (r["old"], r["new"]) for r in diff_frameworks(old, new)}
+    assert rows[("changed", "parameter:w_p", "default")] == (0.5, 0.4)
+    assert rows[("changed", "parameter:w_q", "default")] == (0.5, 0.6)
+    name = doc["variables"][0]["name"]
+    assert rows[("changed", f"variable:{name}", "unit")][1] == "thousand"
+    assert rows[("added", "constraint:pq", None)] == (None, "pq")

@@ -123,7 +123,14 @@ def test_export_xlsx_is_a_readable_workbook(tmp_path, capsys, monkeypatch):
     r = run_cli(["catalog", "export", "--format", "xlsx", "--out", out], capsys, monkeypatch)
     assert r.code == 0
     wb = openpyxl.load_workbook(out, read_only=True)
-    assert {"About", "Headings", "Indicators", "Sector variants", "Variables", "Parameters"} <= set(wb.sheetnames)
+    assert {"About", "Headings", "Indicators", "Sector variants", "Variables", "Parameters", "Parameter sums"} <= set(
+        wb.sheetnames
+    )
+    sums = list(wb["Parameter sums"].iter_rows(values_only=True))
+    assert sums[0][:3] == ("name", "parameters", "sum")
+    assert {r[1]: r[2] for r in sums[1:]} == {
+        "w_users_personal + w_users_corporate": 1, "w_loans_personal + w_loans_small_micro": 1,
+    }
     rows = list(wb["Indicators"].iter_rows(values_only=True))
     assert rows[0][0] == "code" and len(rows) == 1 + 83  # the incomplete Q-A2B1-C1 is listed, flagged
     assert [r[0] for r in rows if r[17] == "no"] == ["Q-A2B1-C1"]

@@ -1,4 +1,7 @@
-"""Compare two versions of a framework (§5, the revision mechanism): added, removed, changed — field by field."""
+"""Compare two versions of a framework (§5, the revision mechanism): added, removed, changed — field by field.
+
+Indicators and plan tasks are named by their code; the raw variables, parameters and parameter
+constraints a revision may also change by ``variable:NAME``, ``parameter:NAME`` and ``constraint:NAME``."""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ def _nodes(fw: Framework) -> dict[str, dict[str, Any]]:
             d = n.model_dump(mode="json")
             d["path"] = list(path)
             out[n.code] = d
+    for kind, items in (("variable", fw.variables), ("parameter", fw.parameters), ("constraint", fw.constraints)):
+        for item in items:
+            out[f"{kind}:{item.name}"] = item.model_dump(mode="json")
     return out
 
 
@@ -23,12 +29,17 @@ def diff_frameworks(a: Framework, b: Framework) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for code in sorted(set(na) | set(nb)):
         if code not in na:
-            rows.append({"change": "added", "code": code, "field": None, "old": None, "new": nb[code]["name"]})
+            rows.append({"change": "added", "code": code, "field": None, "old": None, "new": _label(nb[code])})
         elif code not in nb:
-            rows.append({"change": "removed", "code": code, "field": None, "old": na[code]["name"], "new": None})
+            rows.append({"change": "removed", "code": code, "field": None, "old": _label(na[code]), "new": None})
         else:
             for field in sorted(set(na[code]) | set(nb[code])):
                 old, new = na[code].get(field), nb[code].get(field)
                 if old != new:
                     rows.append({"change": "changed", "code": code, "field": field, "old": old, "new": new})
     return rows
+
+
+def _label(node: dict[str, Any]) -> Any:
+    """What an added or removed row shows: an indicator's or task's name, else the item's own name."""
+    return node["name"]

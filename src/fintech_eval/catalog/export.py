@@ -73,6 +73,10 @@ def export_xlsx(fw: Framework, path: str | Path) -> Path:
     if fw.parameters:
         _sheet(wb, "Parameters", ["name", "default", "min", "max", "description_zh", "description_en"],
                [[p.name, p.default, p.min, p.max, p.description.zh, p.description.en] for p in fw.parameters], [28, 8, 6, 6, 60, 60])
+    if fw.constraints:
+        _sheet(wb, "Parameter sums", ["name", "parameters", "sum", "description_zh", "description_en"],
+               [[c.name, " + ".join(c.parameters), c.sum, c.description.zh if c.description else "",
+                 c.description.en if c.description else ""] for c in fw.constraints], [20, 50, 6, 60, 60])
     if tasks:
         _sheet(wb, "Plan tasks", ["code", "number", "area", "name_zh", "name_en", "summary_en", "indicators"], tasks, [10, 6, 10, 24, 40, 60, 60])
     wb.close()

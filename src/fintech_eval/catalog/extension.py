@@ -5,6 +5,7 @@
     namespace: myorg            # every added code is "myorg:<code>", never an official code
     variables: [...]            # new raw variables
     parameters: [...]           # new parameters
+    constraints: [...]          # new parameter constraints ({name, parameters, sum})
     add:
       - parent: Q-A2B1          # an existing heading
         indicators: [...]       # new indicators
@@ -23,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import FrameworkError, Problem
-from .models import Framework, Heading, Indicator, Parameter, Variable
+from .models import Framework, Heading, Indicator, Parameter, ParameterSum, Variable
 
 _OVERRIDABLE = {
     "name", "definition", "unit", "type", "direction", "collection", "sectors", "formula", "variants",
@@ -52,6 +53,7 @@ class Extension(BaseModel):
     title: dict[str, str] = {}
     variables: list[Variable] = []
     parameters: list[Parameter] = []
+    constraints: list[ParameterSum] = []
     add: list[Addition] = []
     override: list[Override] = []
 
@@ -115,6 +117,7 @@ def apply_extension(base: Framework, ext: Extension, *, file: str, code_lines: d
 
     doc["variables"] = [*doc["variables"], *[v.model_dump(mode="python") for v in ext.variables]]
     doc["parameters"] = [*doc["parameters"], *[p.model_dump(mode="python") for p in ext.parameters]]
+    doc["constraints"] = [*doc.get("constraints", []), *[c.model_dump(mode="python") for c in ext.constraints]]
     doc["extensions"] = [*doc.get("extensions", []), ext.id]
     if problems:
         raise FrameworkError(problems)
