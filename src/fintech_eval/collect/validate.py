@@ -260,6 +260,9 @@ def _where(row: Any, feeds: dict[str, list[str]], **over: Any) -> dict[str, Any]
     return w
 
 
+_WHERE_COLUMNS = ["file", "sheet", "row", "column", "entity_id", "period", "variable"]  # what _where reads
+
+
 def _loc(row: Any) -> str:
     parts = [str(row.file)] if not _isna(row.file) and row.file else []
     if not _isna(row.sheet) and row.sheet:
@@ -574,11 +577,12 @@ def validate(
         inst = institutions.copy()
         inst["id"] = inst["id"].astype(str).str.strip()
         sectors = inst["sector"] if "sector" in inst.columns else pd.Series([None] * len(inst))
-        sector_of = {i: (s if isinstance(s, str) else None) for i, s in zip(inst["id"], sectors, strict=True)}
+        ids = inst["id"].tolist()  # (plain lists: iterating them is faster than iterating the columns)
+        sector_of = {i: (s if isinstance(s, str) else None) for i, s in zip(ids, sectors.tolist(), strict=True)}
         alias: dict[str, str] = {}
         for col in ("name_zh", "name_en"):
             if col in inst.columns:
-                for i, name in zip(inst["id"], inst[col], strict=False):
+                for i, name in zip(ids, inst[col].tolist(), strict=False):
                     if isinstance(name, str) and name.strip():
                         alias.setdefault(name.strip(), i)
         inst_u = np.unique(ecode[is_inst])
@@ -835,7 +839,7 @@ def validate(
                     z[flag], lg[flag], sec_u[erow[fi]], medv, size[flag],
                     fdf["variable"], fdf["period"], x[fi], strict=True)
             ]
-            for rt, rs in zip(fdf.itertuples(), reasons, strict=True):
+            for rt, rs in zip(fdf[_WHERE_COLUMNS].itertuples(), reasons, strict=True):
                 out.append(problem("outlier", rs + "; kept and flagged for review", "warning", **_where(rt, feeds_all)))
     df["status"], df["flag_reason"] = _status_columns(n, fi, reasons, incoming_status, incoming_reason)
 
