@@ -3,6 +3,8 @@
 * :func:`import_paths`: read and validate every file together; if any problem is an error, store nothing
   and raise one :class:`DataError` listing them all; otherwise store each file as a submission (payload
   kept verbatim) inside ONE transaction, so the whole import is all-or-nothing.
+* :func:`validate_paths`: the same reading and validation (:func:`read_and_validate`), storing nothing
+  and creating no database: what an import would report.
 * :func:`import_public_banks`: the shipped bank disclosures (institutions upserted, conflicts surfaced).
 * :func:`derive_from_db`: the stored observations → the J, H and Q indicator panel.
 """
@@ -15,16 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
+from . import collect
 from .catalog import Framework, load_framework
 from .collect import carry_over_pairs, import_files
 from .collect.public_banks import read_public_banks
 from .derive import derive_all
 from .errors import DataError, Problem
 from .store import (
+    current_revision,
+    database_url,
     import_observations,
     init_db,
     institutions_frame,
+    make_engine,
     observations_frame,
     session_factory,
     upsert_institutions,
@@ -44,6 +53,56 @@ def _problem(p: Any) -> Problem:
     return p if isinstance(p, Problem) else Problem(getattr(p, "rule", "error"), str(p), getattr(p, "where", {}))
 
 
+def read_and_validate(
+    sessions: sessionmaker[Session] | None, paths: Iterable[str | Path], framework: Framework, *,
+    encoding: str | None = None, **read_kw: Any,
+) -> collect.ImportResult:
+    """Read and validate files exactly as an import does, storing nothing: against the institution
+    register and the stored previous-year values of ``sessions``' database (``None``: as a fresh,
+    empty database would). Every problem of every file is in the result (errors and warnings)."""
+    inst, previous = None, None
+    if sessions is not None:
+        wholes = sorted({whole for _, whole in carry_over_pairs(framework)})
+        with sessions() as s:
+            inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
+            # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
+            previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
+    kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
+    return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None, previous=previous, **kw)
+
+
+def existing_db(db: str | None) -> Engine | None:
+    """An engine on the database ``db`` names (see :func:`~fintech_eval.store.database_url`) if it
+    exists and has a schema, else ``None``, without creating anything (no SQLite file, no tables)."""
+    u = make_url(database_url(db))
+    if u.get_backend_name() == "sqlite":
+        name = u.database
+        if not name or name == ":memory:" or u.query.get("mode") == "memory":
+            return None  # a new in-memory database: empty
+        if not name.startswith("file:") and not Path(name).is_file():
+            return None
+    engine = make_engine(u)
+    if current_revision(engine) is None:
+        engine.dispose()
+        return None
+    return init_db(engine)  # a schema older than the code is upgraded, as any command would
+
+
+def validate_paths(
+    db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *,
+    encoding: str | None = None, **read_kw: Any,
+) -> collect.ImportResult:
+    """What :func:`import_paths` would report for ``paths``, storing nothing and creating no database:
+    validated against ``db``'s register and previous-year values when that database exists."""
+    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    engine = existing_db(db)
+    try:
+        return read_and_validate(session_factory(engine) if engine is not None else None, paths, fw, encoding=encoding, **read_kw)
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
 def import_paths(
     db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *, user: str = "cli",
     encoding: str | None = None, **read_kw: Any,
@@ -52,15 +111,8 @@ def import_paths(
     ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry)."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     paths = [Path(p) for p in paths]
-    engine = init_db(db)
-    sessions = session_factory(engine)
-    wholes = sorted({whole for _, whole in carry_over_pairs(fw)})
-    with sessions() as s:
-        inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
-        # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
-        previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
-    kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
-    res = import_files(paths, fw, institutions=inst if len(inst) else None, previous=previous, **kw)
+    sessions = session_factory(init_db(db))
+    res = read_and_validate(sessions, paths, fw, encoding=encoding, **read_kw)
     if res.errors:
         raise DataError([_problem(p) for p in res.errors])
     report = ImportReport([str(p) for p in paths], warnings=list(res.warnings))
