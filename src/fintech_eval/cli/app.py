@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..errors import FintechEvalError
-from . import catalog, data, engine, rate, report
+from . import catalog, data, engine, rate, report, review
 from .output import report_error
 
 app = typer.Typer(
@@ -21,6 +21,9 @@ app.add_typer(catalog.app, name="catalog")
 app.command("evaluate")(engine.evaluate_cmd)
 app.command("weights")(engine.weights_cmd)
 app.command("import")(data.import_cmd)
+app.command("validate")(review.validate_cmd)
+app.command("correct")(review.correct_cmd)
+app.command("history")(review.history_cmd)
 app.command("indicators")(data.indicators_cmd)
 app.command("template")(data.template_cmd)
 app.command("sample")(data.sample_cmd)

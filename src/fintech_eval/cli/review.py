@@ -1,0 +1,156 @@
+"""``fintech-eval validate / correct / history``: check returns before importing them, correct a stored
+value with a reason, and show a value's audited changes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from ..collect import convert
+from ..collect.validate import WHERE_KEYS
+from ..errors import DataError
+from ..service import validate_paths
+from ..store import ObsKey, begin_write, correct_value, history, init_db, observations_frame, session_factory
+from .data import DbOpt, FwOpt
+from .output import RowFmt, console, emit, err_console
+
+#: the columns of a problem list, in print order (``severity`` first, ``rule`` and ``message`` last)
+PROBLEM_COLUMNS = ("severity", *WHERE_KEYS, "rule", "message")
+HISTORY_COLUMNS = ("at", "field", "old", "new", "who", "why", "submission")
+_MISSING = {"", "na", "n/a", "nan", "null", "none"}
+
+KindOpt = Annotated[str, typer.Option("--entity-kind", help="institution, region or industry.")]
+
+
+def validate_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Questionnaire workbooks, long/wide CSV, JSON (as for `import`).")],
+    framework: FwOpt = "jrt0201-2020",
+    db: DbOpt = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
+    fmt: Annotated[RowFmt, typer.Option("--format", help="table, csv or json (one row per problem).")] = RowFmt.table,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the problems to this file (CSV, or JSON with --format json or a .json name).")] = None,
+) -> None:
+    """Check files exactly as `import` would (register and previous-year values from --db if it exists) and store nothing.
+    Lists every error and warning with file, sheet, row, column, entity, variable, rule; exit 2 if any is an error."""
+    res = validate_paths(db, files, framework, encoding=encoding)
+    rows = [_problem_row(p) for p in res.problems]
+    n_rows = sum(len(r.frame) for r in res.files)
+    n_err, n_warn = len(res.errors), len(res.warnings)
+    summary = (f"{len(files)} file(s), {n_rows} row(s) read: {n_err} error(s), {n_warn} warning(s); "
+               f"an import would be {'rejected' if n_err else 'accepted'} (nothing stored)")
+    if out is not None:
+        kind = "json" if fmt is RowFmt.json or (fmt is RowFmt.table and out.suffix.lower() == ".json") else "csv"
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            emit(rows, kind, columns=PROBLEM_COLUMNS)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(buf.getvalue(), encoding="utf-8")
+        console.print(f"wrote {len(rows)} problem(s) to {out}")
+        console.print(summary)
+    elif fmt is RowFmt.table:
+        if rows:  # the columns no problem fills (e.g. sheet for CSV files) are left out on screen
+            cols = [c for c in PROBLEM_COLUMNS if any(r[c] not in (None, "") for r in rows)]
+            emit(rows, "table", columns=cols, title="problems")
+        console.print(summary)
+    else:  # machine-readable on stdout; the summary goes to stderr so that the output stays parseable
+        emit(rows, fmt.value, columns=PROBLEM_COLUMNS)
+        err_console.print(summary)
+    if n_err:
+        raise typer.Exit(2)
+
+
+def _problem_row(p: Any) -> dict[str, Any]:
+    d = p.as_dict()
+    row = d.get("row")
+    if isinstance(row, str) and row.isdigit():
+        d["row"] = int(row)  # readers give line numbers as int, validation as text: one type in the output
+    return {"severity": d.get("severity", "error"), **{k: d.get(k) for k in WHERE_KEYS}, "rule": p.rule, "message": p.message}
+
+
+def _value(text: str) -> float | str | None:
+    """VALUE from the command line: NA or empty → missing, else a number (the store rejects the rest)."""
+    t = text.strip()
+    if t.lower() in _MISSING:
+        return None
+    try:
+        return float(t)
+    except ValueError:
+        return t  # correct_value reports it (store.not_a_number)
+
+
+def correct_cmd(
+    entity: Annotated[str, typer.Argument(help="Entity id, e.g. B001.")],
+    period: Annotated[str, typer.Argument(help="Period, e.g. 2024 or 2024Q1.")],
+    variable: Annotated[str, typer.Argument(help="Variable code, e.g. fintech_staff.")],
+    value: Annotated[str, typer.Argument(help="New value; NA or '' for missing.")],
+    why: Annotated[str, typer.Option("--why", help="Reason for the correction (required; kept in the audit trail).")],
+    entity_kind: KindOpt = "institution",
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit of VALUE (default: the unit the value was received in).")] = None,
+    user: Annotated[str, typer.Option("--user", help="Who corrects (recorded with the change).")] = "cli",
+    db: DbOpt = None,
+) -> None:
+    """Correct one stored value with a reason, in one transaction; prints each changed field (old → new).
+    A value stored converted to another unit is converted the same way."""
+    key = ObsKey(entity_kind, entity, period, variable)
+    nv = _value(value)
+    kw: dict[str, Any] = {} if unit is None else {"unit": unit}
+    with session_factory(init_db(db))() as s, s.begin():
+        begin_write(s)  # a write transaction from the start: the read below must not block the write
+        stored = observations_frame(s, period, entity_kind, variables=[variable], entity_ids=[entity], columns=["unit", "unit_norm"])
+        if len(stored):  # keep the canonical unit the import chose; convert VALUE into it
+            new_unit, unit_norm = unit or stored["unit"].iloc[0], stored["unit_norm"].iloc[0]
+            if isinstance(unit_norm, str) and unit_norm and isinstance(new_unit, str) and new_unit != unit_norm:
+                if nv is None:
+                    kw["unit_norm"] = unit_norm
+                elif isinstance(nv, float) and math.isfinite(nv):
+                    kw |= {"value_norm": convert(nv, new_unit, unit_norm, variable=variable), "unit_norm": unit_norm}
+        changed = correct_value(s, key, nv, who=user, why=why, **kw)  # type: ignore[arg-type]
+        trail = history(s, key).tail(len(changed)) if changed else None
+    label = "/".join(key)
+    if trail is None:
+        console.print(f"{label}: unchanged (the stored value is already {value!r})")
+        return
+    console.print(f"[green]corrected[/] {label} ({len(changed)} field(s)): {why}", soft_wrap=True)
+    for r in trail.itertuples(index=False):
+        console.print(f"  {r.field}: {_show(r.old)} → {_show(r.new)}", markup=False, highlight=False)
+
+
+def _show(v: Any) -> str:
+    return "NA" if v is None else str(v)
+
+
+def history_cmd(
+    entity: Annotated[str, typer.Argument(help="Entity id, e.g. B001.")],
+    period: Annotated[str, typer.Argument(help="Period, e.g. 2024.")],
+    variable: Annotated[str, typer.Argument(help="Variable code, e.g. fintech_staff.")],
+    entity_kind: KindOpt = "institution",
+    db: DbOpt = None,
+    fmt: Annotated[RowFmt, typer.Option("--format", help="table, csv or json.")] = RowFmt.table,
+) -> None:
+    """Every recorded change of one stored value, oldest first: at, field, old, new, who, why, submission.
+    A value imported once and never changed has no entries."""
+    key = ObsKey(entity_kind, entity, period, variable)
+    with session_factory(init_db(db))() as s:
+        trail = history(s, key)
+        stored = len(trail) or len(observations_frame(s, period, entity_kind, variables=[variable], entity_ids=[entity], columns=["unit"]))
+    if not stored:
+        raise DataError(f"no stored value for {'/'.join(key)}", rule="store.unknown_key", **key._asdict())
+    rows = [
+        {"at": r.at.isoformat(), "field": r.field, "old": r.old, "new": r.new, "who": r.who, "why": r.why,
+         "submission": None if pd.isna(r.submission_id) else int(r.submission_id)}
+        for r in trail.itertuples(index=False)
+    ]  # fmt: skip
+    if fmt is RowFmt.table:
+        if rows:
+            shown = [{**r, "at": r["at"][:19].replace("T", " "), "old": _show(r["old"]), "new": _show(r["new"])} for r in rows]
+            emit(shown, "table", columns=HISTORY_COLUMNS, title=f"{'/'.join(key)} (times in UTC)")
+        else:
+            console.print(f"{'/'.join(key)}: no recorded change (imported once, never corrected)")
+    else:
+        emit(rows, fmt.value, columns=HISTORY_COLUMNS)
