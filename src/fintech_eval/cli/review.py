@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -40,9 +41,9 @@ def validate_cmd(
     Lists every error and warning with file, sheet, row, column, entity, variable, rule; exit 2 if any is an error."""
     res = validate_paths(db, files, framework, encoding=encoding)
     rows = [_problem_row(p) for p in res.problems]
-    n_rows = sum(len(r.frame) for r in res.files)
+    n_rows = sum(len(r.frame) for r in res.files)  # rows the readers turned into values (a bad cell's row is not one)
     n_err, n_warn = len(res.errors), len(res.warnings)
-    summary = (f"{len(files)} file(s), {n_rows} row(s) read: {n_err} error(s), {n_warn} warning(s); "
+    summary = (f"{len(files)} file(s), {n_rows} value row(s) read: {n_err} error(s), {n_warn} warning(s); "
                f"an import would be {'rejected' if n_err else 'accepted'} (nothing stored)")
     if out is not None:
         kind = "json" if fmt is RowFmt.json or (fmt is RowFmt.table and out.suffix.lower() == ".json") else "csv"
@@ -66,10 +67,7 @@ def validate_cmd(
 
 
 def _problem_row(p: Any) -> dict[str, Any]:
-    d = p.as_dict()
-    row = d.get("row")
-    if isinstance(row, str) and row.isdigit():
-        d["row"] = int(row)  # readers give line numbers as int, validation as text: one type in the output
+    d = {k: v.item() if isinstance(v, np.generic) else v for k, v in p.as_dict().items()}  # JSON numbers, not "2"
     return {"severity": d.get("severity", "error"), **{k: d.get(k) for k in WHERE_KEYS}, "rule": p.rule, "message": p.message}
 
 
