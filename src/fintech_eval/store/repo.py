@@ -428,8 +428,9 @@ class _Const:
         self.value = value
 
 
-def _obj_list(a: np.ndarray | pd.Series) -> list[Any]:
-    """A column as a Python list with None for missing values.
+def _obj_list(a: np.ndarray | pd.Series, order: np.ndarray | None = None) -> list[Any]:
+    """A column as a Python list with None for missing values, its rows taken in ``order`` if given
+    (a permutation of integer codes or floats, cheaper than reordering the text itself).
 
     Text columns go through ``pd.factorize``: the list holds one ``str`` object per distinct value
     (indexed out of an object array in C) instead of a new ``str`` per row. For a million rows with
@@ -440,20 +441,25 @@ def _obj_list(a: np.ndarray | pd.Series) -> list[Any]:
             codes, uniques = pd.factorize(a)  # missing → code -1, i.e. the trailing None below
             table = np.empty(len(uniques) + 1, dtype=object)
             table[:-1] = np.asarray(uniques, dtype=object)
-            return table[codes].tolist()
+            return table[codes if order is None else codes[order]].tolist()
+        if order is not None:
+            a = a.iloc[order]
         if pd.api.types.is_float_dtype(a.dtype):
             a = a.to_numpy()
         elif a.notna().all():
             return a.tolist()
         else:
             return a.astype(object).where(a.notna(), None).tolist()
+    elif order is not None:
+        a = a[order]
     if a.dtype.kind == "f":
         return _Ready(np.where(np.isnan(a), None, a).tolist())
     return a.tolist()
 
 
-def _column(values: Any) -> list[Any] | _Const:
-    """A column for :func:`_bulk_insert`: a constant when every row holds the same value."""
+def _column(values: Any, order: np.ndarray | None = None) -> list[Any] | _Const:
+    """A column for :func:`_bulk_insert` (rows in ``order`` if given): a constant when every row holds
+    the same value."""
     if isinstance(values, _Const):
         return values
     if isinstance(values, pd.Series):
@@ -463,14 +469,15 @@ def _column(values: Any) -> list[Any] | _Const:
             first = values.iloc[0]
             if (values == first).all():
                 return _Const(_py(first))
-        return _obj_list(values)
+        return _obj_list(values, order)
     if isinstance(values, np.ndarray):
         if values.dtype.kind == "f":
             if len(values) and np.isnan(values).all():
                 return _Const(None)
-            return _obj_list(values)
-        return values.tolist()
-    return list(values)
+            return _obj_list(values, order)
+        return (values if order is None else values[order]).tolist()
+    values = list(values)
+    return values if order is None else [values[i] for i in order]
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
@@ -827,7 +834,12 @@ def _series_ids(session: Session, keys: Mapping[str, _Codes]) -> tuple[np.ndarra
     ids = _stored_series(session, wanted)
     missing = np.isnan(ids)
     if missing.any():
-        new = wanted[missing]
+        # new series numbered in key order, so that a return's rows sorted by (series, period) are
+        # also in (entity, variable, period) order: both B-trees are then written front to back
+        pos = np.flatnonzero(missing)
+        new = wanted.iloc[pos]
+        order = np.lexsort([new[c].to_numpy() for c in ("variable", "entity_id", "entity_kind")])
+        new, pos = new.iloc[order], pos[order]
         new_ids = _reserve_ids(session, Series.__table__, len(new))
         cols: dict[str, Any] = {"id": new_ids.tolist()}
         cols.update((c, _column(new[c])) for c in new.columns)
@@ -835,9 +847,9 @@ def _series_ids(session: Session, keys: Mapping[str, _Codes]) -> tuple[np.ndarra
             session, Series.__table__, cols, len(new), on_conflict=(("entity_kind", "entity_id", "variable"), ())
         )
         if stored == len(new):
-            ids[missing] = new_ids
+            ids[pos] = new_ids
         else:  # a concurrent writer (PostgreSQL) stored some of them first: take its ids
-            ids[missing] = _stored_series(session, new.reset_index(drop=True))
+            ids[pos] = _stored_series(session, new.reset_index(drop=True))
         if np.isnan(ids).any():  # pragma: no cover - the insert above stored them
             raise RuntimeError("series not found after storing them")
     return ids.astype(np.int64)[row_series], ~missing[row_series]
@@ -925,10 +937,15 @@ _STORED_COLUMNS = ("period", "unit", "source", "unit_norm", "status", "flag_reas
 
 
 def _insert_observations(session: Session, df: pd.DataFrame, sid: np.ndarray, sub_id: int | None) -> None:
-    cols = {"series_id": _column(sid)}
-    cols.update((c, _column(df[c])) for c in _STORED_COLUMNS)
-    cols["value"] = _column(df["value"].to_numpy())
-    cols["value_norm"] = _column(df["value_norm"].to_numpy())
+    """Insert in key order (series, period): the primary key's B-tree then grows at its end instead of
+    splitting pages all over (a return in entity-period-variable order took 2.4 times as long)."""
+    order: np.ndarray | None = np.lexsort((_text_rank(df["period"]), sid))
+    if (order == np.arange(len(sid))).all():
+        order = None
+    cols = {"series_id": _column(sid, order)}
+    cols.update((c, _column(df[c], order)) for c in _STORED_COLUMNS)
+    cols["value"] = _column(df["value"].to_numpy(), order)
+    cols["value_norm"] = _column(df["value_norm"].to_numpy(), order)
     cols["submission_id"] = _Const(sub_id)
     _bulk_insert(session, Observation.__table__, cols, len(df))
 
