@@ -243,6 +243,12 @@ def suggest(name: str, choices: Iterable[str]) -> str | None:
     return hits[0] if hits else None
 
 
+def _hints(choices: list[str]) -> Any:
+    """``name → _did_you_mean(name, choices)``, computed once per distinct name (a misspelt name is often
+    repeated on many rows, and each suggestion compares it with every choice)."""
+    return lru_cache(maxsize=None)(lambda name: _did_you_mean(name, choices))
+
+
 def _did_you_mean(name: str, choices: Iterable[str]) -> str:
     s = suggest(name, choices)
     return f"; did you mean {s!r}?" if s else ""
@@ -515,9 +521,10 @@ def validate(
     declared = per_var(lambda v: labels.index(v.entity), -1, np.int64)
 
     # 1. variables
+    var_hint = _hints(list(vars_by_name))
     add("variable.unknown", ~known_var, lambda r: (
         f"unknown variable {r.variable!r} (not in {framework.id}@{framework.version})"
-        + _did_you_mean(r.variable if isinstance(r.variable, str) else "", vars_by_name), {}))
+        + var_hint(r.variable if isinstance(r.variable, str) else ""), {}))
 
     # 2. entity kinds
     kcode, kuniq = codes["entity_kind"]
@@ -597,14 +604,14 @@ def validate(
                 unknown_u.append(c)
         if unknown_u:
             regions, _ = resolve_many([euniq[c] for c in unknown_u])
-            choices = list(sector_of) + list(alias)
+            inst_hint = _hints(list(sector_of) + list(alias))
 
             def unknown_msg(r: Any) -> tuple[str, dict]:
                 if r.entity_id in regions:
                     return (f"{r.entity_id!r} names a region ({regions[r.entity_id]}), but variable "
                             f"{r.variable} is measured on an institution", {})
                 return (f"unknown institution {r.entity_id!r} (not in the institutions table)"
-                        + _did_you_mean(r.entity_id, choices), {})
+                        + inst_hint(r.entity_id), {})
 
             unknown = is_inst & np.isin(ecode, unknown_u)
             region_like = unknown & np.isin(ecode, [c for c in unknown_u if euniq[c] in regions])
@@ -691,18 +698,18 @@ def validate(
     dup = keyed & _duplicated([kcode2, ecode, pcode, vcode])
     if dup.any():
         key = ["entity_kind", "entity_id", "period", "variable"]
-        groups = rows(dup).groupby(key, sort=False, dropna=False).groups
-        for (_, ent, per, var), idx in groups.items():
-            same = rows(np.asarray(idx))  # (labels are positions)
-            first = same.iloc[0]
-            others = "; ".join(f"{_loc(r)} (value {_show(r)})" for r in same.itertuples())
-            for r in same.iloc[1:].itertuples():
+        dup_rows = rows(dup)
+        records = list(dup_rows.itertuples())  # one pass over the rows of every group
+        for (_, ent, per, var), pos in dup_rows.groupby(key, sort=False, dropna=False).indices.items():
+            same = [records[i] for i in pos]
+            others = "; ".join(f"{_loc(r)} (value {_show(r)})" for r in same)
+            for r in same[1:]:
                 out.append(problem(
                     "duplicate",
                     f"{var} for {ent} in {per} is given {len(same)} times: {others}",
-                    **_where(r, feeds_all, also=f"{_loc(first)}"),
+                    **_where(r, feeds_all, also=f"{_loc(same[0])}"),
                 ))
-            bad[np.asarray(idx)] = True
+            bad[dup_rows.index[pos]] = True  # (labels are positions)
 
     # 8. sector applicability
     sec_u = np.array([sector_of.get(u) for u in euniq] + [None], dtype=object)  # sector per distinct id
