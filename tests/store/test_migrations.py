@@ -19,7 +19,8 @@ from fintech_eval.store import (
 )
 
 TABLES = {
-    "period", "institution", "size_attribute", "vendor", "submission", "series", "observation", "audit_entry",
+    "period", "institution", "size_attribute", "vendor", "submission", "observed_entity", "observed_variable",
+    "observation", "audit_entry",
     "derived_value",
 }  # fmt: skip
 
@@ -30,11 +31,12 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0002_series"
+        assert current_revision(engine) == head_revision() == "0002_keys"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
-        uniques = {u["name"] for u in inspect(engine).get_unique_constraints("series")}
-        assert "uq_series_key" in uniques
-        assert inspect(engine).get_pk_constraint("observation")["constrained_columns"] == ["series_id", "period"]
+        uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
+        assert "uq_observed_entity_key" in uniques
+        pk = inspect(engine).get_pk_constraint("observation")["constrained_columns"]
+        assert pk == ["entity_ref", "period", "variable_ref"]
         if engine.dialect.name == "sqlite":  # one B-tree for rows and key
             with engine.connect() as conn:
                 ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'observation'")).scalar()
@@ -91,7 +93,8 @@ def test_0002_keeps_observations_and_downgrades_back(db_url):
             assert (pd.isna(row.unit) if u is None else row.unit == u)
             assert (pd.isna(row.unit_norm) if u is None else row.unit_norm == (un or u))
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM series")).scalar() == 3
+            assert conn.execute(text("SELECT count(*) FROM observed_entity")).scalar() == 2
+            assert conn.execute(text("SELECT count(*) FROM observed_variable")).scalar() == 3
         downgrade_db(engine, "0001_initial")
         with engine.connect() as conn:
             back = conn.execute(

@@ -54,8 +54,9 @@ from .models import (
     DerivedValue,
     Institution,
     Observation,
+    ObservedEntity,
+    ObservedVariable,
     Period,
-    Series,
     SizeAttribute,
     Submission,
     Vendor,
@@ -325,7 +326,7 @@ def _missing_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> No
 
 class _Prepared(NamedTuple):
     frame: pd.DataFrame
-    codes: dict[str, _Codes]  # of the key's text columns, for :func:`_series_ids`
+    codes: dict[str, _Codes]  # of the key's text columns, for :func:`_key_refs`
 
 
 def _prepare_observations(frame: pd.DataFrame) -> _Prepared:
@@ -797,13 +798,13 @@ def _store_prepared(
         submission.n_rows = n
     ensure_periods(session, df["period"].unique().tolist())
     try:
-        sid, known = _series_ids(session, prepared.codes)
-        existing = _existing_observations(session, df, sid, known)
+        refs = _key_refs(session, prepared.codes)
+        existing = _existing_observations(session, df, refs)
         if existing.empty:
-            _insert_observations(session, df, sid, sub_id)
+            _insert_observations(session, df, refs, sub_id)
             return StoreStats(inserted=n)
         _duplicates(df, OBS_KEY, "observation")
-        return _merge_observations(session, df, sid, existing, sub_id, who, why)
+        return _merge_observations(session, df, refs, existing, sub_id, who, why)
     except _integrity_errors(session) as exc:
         _duplicates(df, OBS_KEY, "observation")
         raise DataError(_db_message(exc), rule="store.integrity") from exc
@@ -815,44 +816,67 @@ def _db_message(exc: BaseException) -> str:
     return f"the database refused the rows: {first}"
 
 
-def _series_ids(session: Session, keys: Mapping[str, _Codes]) -> tuple[np.ndarray, np.ndarray]:
-    """The ``series.id`` of every row (given by its factorized entity_kind, entity_id, variable),
-    storing the series not stored yet, and per row whether its series was stored before this call.
+class _Refs(NamedTuple):
+    """Per row: the key numbers (``observed_entity.id``, ``observed_variable.id``), and whether both
+    were stored before this import (only then can an observation with that key exist)."""
 
-    The key text is handled once per distinct series, never once per row."""
-    codes = [keys[c].codes.astype(np.int64) for c in ("entity_kind", "entity_id", "variable")]
-    uniques = [keys[c].uniques for c in ("entity_kind", "entity_id", "variable")]
-    n_ent, n_var = len(uniques[1]), len(uniques[2])
-    row_series, combined = pd.factorize((codes[0] * n_ent + codes[1]) * n_var + codes[2])
-    wanted = pd.DataFrame(
-        {
-            "entity_kind": uniques[0][combined // (n_ent * n_var)],
-            "entity_id": uniques[1][(combined // n_var) % n_ent],
-            "variable": uniques[2][combined % n_var],
-        }
+    entity: np.ndarray
+    variable: np.ndarray
+    known: np.ndarray
+
+
+def _key_refs(session: Session, keys: Mapping[str, _Codes]) -> _Refs:
+    """Number every row's entity and variable, storing the numbers not stored yet. The key text is
+    handled once per distinct entity or variable, never once per row."""
+    kind, ent, var = (keys[c] for c in ("entity_kind", "entity_id", "variable"))
+    row_entity, pairs = pd.factorize(kind.codes.astype(np.int64) * len(ent.uniques) + ent.codes)
+    entities = pd.DataFrame(
+        {"entity_kind": kind.uniques[pairs // len(ent.uniques)], "entity_id": ent.uniques[pairs % len(ent.uniques)]}
     ).astype("str")
-    ids = _stored_series(session, wanted)
+    variables = pd.DataFrame({"name": var.uniques}).astype("str")
+    e_ids, e_known = _numbers(session, ObservedEntity.__table__, entities)
+    v_ids, v_known = _numbers(session, ObservedVariable.__table__, variables)
+    return _Refs(e_ids[row_entity], v_ids[var.codes], e_known[row_entity] & v_known[var.codes])
+
+
+def _numbers(session: Session, table: Table, wanted: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The id of each row of ``wanted`` (the table's key columns) in ``table``, storing those not
+    stored yet, numbered in key order; and whether each was stored before."""
+    ids = _stored_numbers(session, table, wanted)
     missing = np.isnan(ids)
     if missing.any():
-        # new series numbered in key order, so that a return's rows sorted by (series, period) are
-        # also in (entity, variable, period) order: both B-trees are then written front to back
         pos = np.flatnonzero(missing)
         new = wanted.iloc[pos]
-        order = np.lexsort([new[c].to_numpy() for c in ("variable", "entity_id", "entity_kind")])
+        order = np.lexsort([new[c].to_numpy() for c in reversed(wanted.columns)])
         new, pos = new.iloc[order], pos[order]
-        new_ids = _reserve_ids(session, Series.__table__, len(new))
+        new_ids = _reserve_ids(session, table, len(new))
         cols: dict[str, Any] = {"id": new_ids.tolist()}
         cols.update((c, _column(new[c])) for c in new.columns)
-        stored = _bulk_insert(
-            session, Series.__table__, cols, len(new), on_conflict=(("entity_kind", "entity_id", "variable"), ())
-        )
+        stored = _bulk_insert(session, table, cols, len(new), on_conflict=(tuple(wanted.columns), ()))
         if stored == len(new):
             ids[pos] = new_ids
-        else:  # a concurrent writer (PostgreSQL) stored some of them first: take its ids
-            ids[pos] = _stored_series(session, new.reset_index(drop=True))
+        else:  # a concurrent writer (PostgreSQL) stored some of them first: take its numbers
+            ids[pos] = _stored_numbers(session, table, new.reset_index(drop=True))
         if np.isnan(ids).any():  # pragma: no cover - the insert above stored them
-            raise RuntimeError("series not found after storing them")
-    return ids.astype(np.int64)[row_series], ~missing[row_series]
+            raise RuntimeError(f"{table.name}: rows not found after storing them")
+    return ids.astype(np.int64), ~missing
+
+
+def _stored_numbers(session: Session, table: Table, wanted: pd.DataFrame) -> np.ndarray:
+    """``table.id`` of each row of ``wanted`` (the table's key columns); NaN when not stored."""
+    if session.execute(select(table.c.id).limit(1)).first() is None:
+        return np.full(len(wanted), np.nan)  # nothing stored yet (a first import): one probe answers
+    keys = list(wanted.columns)
+    last = keys[-1]  # entity_id or name: the selective column
+    found: list[tuple[Any, ...]] = []
+    for chunk in _chunks(sorted(wanted[last].unique().tolist()), _IN_CHUNK):
+        stmt = select(*(table.c[c] for c in keys), table.c.id).where(table.c[last].in_(chunk))
+        found.extend(_raw_rows(session, stmt))
+    if not found:
+        return np.full(len(wanted), np.nan)
+    stored = _frame_from_rows(found, [*keys, "id"], floats=("id",))
+    merged = wanted.merge(stored, how="left", on=keys)
+    return merged["id"].to_numpy(dtype="float64", copy=True)
 
 
 def _reserve_ids(session: Session, table: Table, n: int) -> np.ndarray:
@@ -872,35 +896,12 @@ def _reserve_ids(session: Session, table: Table, n: int) -> np.ndarray:
     return np.arange(top + 1, top + 1 + n, dtype=np.int64)
 
 
-def _stored_series(session: Session, wanted: pd.DataFrame) -> np.ndarray:
-    """``series.id`` of each row of ``wanted`` (entity_kind, entity_id, variable); NaN when not stored."""
-    t = Series.__table__
-    found: list[tuple[Any, ...]] = []
-    for kind in wanted["entity_kind"].unique().tolist():
-        # a first import of this entity kind (the bulk load of a fresh store): one probe answers
-        if session.execute(select(t.c.id).where(t.c.entity_kind == kind).limit(1)).first() is None:
-            continue
-        ids = wanted["entity_id"][wanted["entity_kind"] == kind].unique().tolist()
-        for chunk in _chunks(sorted(ids), _IN_CHUNK):
-            stmt = select(t.c.entity_kind, t.c.entity_id, t.c.variable, t.c.id).where(
-                t.c.entity_kind == kind, t.c.entity_id.in_(chunk)
-            )
-            found.extend(_raw_rows(session, stmt))
-    if not found:
-        return np.full(len(wanted), np.nan)
-    stored = _frame_from_rows(found, ["entity_kind", "entity_id", "variable", "id"], floats=("id",))
-    merged = wanted.merge(stored, how="left", on=["entity_kind", "entity_id", "variable"])
-    return merged["id"].to_numpy(dtype="float64", copy=True)
-
-
-def _existing_observations(
-    session: Session, df: pd.DataFrame, sid: np.ndarray, known: np.ndarray
-) -> pd.DataFrame:
-    """Rows already stored for the frame's keys (a superset: same series and periods), locked for
-    update on PostgreSQL. Only series stored before this import can have any (``known``)."""
+def _existing_observations(session: Session, df: pd.DataFrame, refs: _Refs) -> pd.DataFrame:
+    """Rows already stored for the frame's keys (a superset: same entities and periods), locked for
+    update on PostgreSQL. Only keys numbered before this import can have any (``refs.known``)."""
     t = Observation.__table__
     cols = [
-        t.c.series_id, t.c.period, t.c.value, t.c.unit,
+        t.c.entity_ref, t.c.period, t.c.variable_ref, t.c.value, t.c.unit,
         func.coalesce(t.c.value_norm, t.c.value).label("value_norm"),
         func.coalesce(t.c.unit_norm, t.c.unit).label("unit_norm"),
         t.c.source, t.c.status, t.c.flag_reason,
@@ -908,10 +909,10 @@ def _existing_observations(
     names = [c.name for c in cols]
     periods = sorted(df["period"].unique().tolist())
     rows: list[Any] = []
-    for chunk in _chunks(np.unique(sid[known]).tolist(), _IN_CHUNK):
-        stmt = select(*cols).where(t.c.series_id.in_(chunk), t.c.period.in_(periods)).with_for_update()
+    for chunk in _chunks(np.unique(refs.entity[refs.known]).tolist(), _IN_CHUNK):
+        stmt = select(*cols).where(t.c.entity_ref.in_(chunk), t.c.period.in_(periods)).with_for_update()
         rows.extend(_raw_rows(session, stmt))
-    out = _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("series_id",))
+    out = _frame_from_rows(rows, names, floats=("value", "value_norm"), ints=("entity_ref", "variable_ref"))
     out["stored"] = True
     return out
 
@@ -936,13 +937,13 @@ def _frame_from_rows(
 _STORED_COLUMNS = ("period", "unit", "source", "unit_norm", "status", "flag_reason")
 
 
-def _insert_observations(session: Session, df: pd.DataFrame, sid: np.ndarray, sub_id: int | None) -> None:
-    """Insert in key order (series, period): the primary key's B-tree then grows at its end instead of
-    splitting pages all over (a return in entity-period-variable order took 2.4 times as long)."""
-    order: np.ndarray | None = np.lexsort((_text_rank(df["period"]), sid))
-    if (order == np.arange(len(sid))).all():
+def _insert_observations(session: Session, df: pd.DataFrame, refs: _Refs, sub_id: int | None) -> None:
+    """Insert in key order (entity, period, variable): the primary key's B-tree then grows at its end
+    instead of splitting pages all over (a period-major return took 4 times as long)."""
+    order: np.ndarray | None = np.lexsort((refs.variable, _text_rank(df["period"]), refs.entity))
+    if (order == np.arange(len(order))).all():
         order = None
-    cols = {"series_id": _column(sid, order)}
+    cols = {"entity_ref": _column(refs.entity, order), "variable_ref": _column(refs.variable, order)}
     cols.update((c, _column(df[c], order)) for c in _STORED_COLUMNS)
     cols["value"] = _column(df["value"].to_numpy(), order)
     cols["value_norm"] = _column(df["value_norm"].to_numpy(), order)
@@ -956,20 +957,21 @@ _UPDATED = ("value", "unit", "value_norm", "unit_norm", "source", "status", "fla
 def _merge_observations(
     session: Session,
     df: pd.DataFrame,
-    sid: np.ndarray,
+    refs: _Refs,
     existing: pd.DataFrame,
     sub_id: int | None,
     who: str,
     why: str,
 ) -> StoreStats:
     inc = df.reset_index(drop=True)
-    inc["series_id"] = pd.array(sid, dtype="Int64")
+    inc["entity_ref"] = pd.array(refs.entity, dtype="Int64")
+    inc["variable_ref"] = pd.array(refs.variable, dtype="Int64")
     inc["_pos"] = np.arange(len(inc))
-    m = inc.merge(existing, on=["series_id", "period"], how="left", suffixes=("", "_old"))
+    m = inc.merge(existing, on=["entity_ref", "period", "variable_ref"], how="left", suffixes=("", "_old"))
     m = m.sort_values("_pos", kind="stable").reset_index(drop=True)
     is_new = m["stored"].isna().to_numpy()
     pos = m.loc[is_new, "_pos"].to_numpy()
-    _insert_observations(session, df.iloc[pos], sid[pos], sub_id)
+    _insert_observations(session, df.iloc[pos], _Refs(*(a[pos] for a in refs)), sub_id)
 
     old = m.loc[~is_new].reset_index(drop=True)
     # compare on effective normalised values (NULL pair = same as received)
@@ -1000,7 +1002,11 @@ def _merge_observations(
         ch = old.loc[changed]
         upd = {c: _obj_list(ch[c]) for c in _UPDATED}
         upd["submission_id"] = _Const(sub_id)
-        key = {"series_id": ch["series_id"].astype("int64").tolist(), "period": ch["period"].tolist()}
+        key = {
+            "entity_ref": ch["entity_ref"].astype("int64").tolist(),
+            "period": ch["period"].tolist(),
+            "variable_ref": ch["variable_ref"].astype("int64").tolist(),
+        }
         _bulk_update(session, Observation.__table__, key, upd)
         keys = [
             row_key(*k)
@@ -1168,12 +1174,13 @@ def correct_value(
         p.add("store.status", f"status {status!r} is not one of {', '.join(OBSERVATION_STATUSES)}")
     p.raise_if_any()
     begin_write(session)
-    t, st = Observation.__table__, Series.__table__
+    t, et, vt = Observation.__table__, ObservedEntity.__table__, ObservedVariable.__table__
     row = session.execute(
         select(t)
-        .join(st, st.c.id == t.c.series_id)
+        .join(et, et.c.id == t.c.entity_ref)
+        .join(vt, vt.c.id == t.c.variable_ref)
         .where(
-            st.c.entity_kind == k.entity_kind, st.c.entity_id == k.entity_id, st.c.variable == k.variable,
+            et.c.entity_kind == k.entity_kind, et.c.entity_id == k.entity_id, vt.c.name == k.variable,
             t.c.period == k.period,
         )
         .with_for_update(of=t)
@@ -1220,7 +1227,9 @@ def correct_value(
     if not changed:
         return []
     session.execute(
-        update(t).where(t.c.series_id == old["series_id"], t.c.period == old["period"]).values(**new)
+        update(t)
+        .where(t.c.entity_ref == old["entity_ref"], t.c.period == old["period"], t.c.variable_ref == old["variable_ref"])
+        .values(**new)
     )
     at = utcnow()
     key_s = row_key(*k)
@@ -1358,44 +1367,46 @@ def observations_frame(
     ``value`` and ``unit`` are as received; ``value_norm``/``unit_norm`` are the canonical ones (equal
     to the received ones when no conversion was stored). Missing values are NaN.
 
-    The key text is read once per series (``series``) and spread over the rows by the integer
-    ``series_id`` in Arrow, not fetched once per row from the database."""
+    The key text is read once per entity and variable (``observed_entity``, ``observed_variable``) and
+    spread over the rows by their numbers in Arrow, not fetched once per row from the database."""
     names = list(OBSERVATION_COLUMNS if columns is None else columns)
     unknown = [c for c in names if c not in OBSERVATION_COLUMNS]
     if unknown:
         raise ValueError(f"unknown observation column(s) {unknown}; known: {OBSERVATION_COLUMNS}")
-    t, st = Observation.__table__, Series.__table__
-    series_where = (
-        _in_filter(st.c.entity_kind, entity_kind)
-        + _in_filter(st.c.variable, variables)
-        + _in_filter(st.c.entity_id, entity_ids)
-    )
-    series = _raw_frame(
-        session,
-        select(st.c.id, st.c.entity_kind, st.c.entity_id, st.c.variable).where(and_(true(), *series_where)),
-        ["id", "entity_kind", "entity_id", "variable"], ints=("id",),
-    )  # fmt: skip
-    exprs = {c: t.c[c] for c in OBSERVATION_COLUMNS if c in Observation.__table__.c}
+    t, et, vt = Observation.__table__, ObservedEntity.__table__, ObservedVariable.__table__
+    e_where = _in_filter(et.c.entity_kind, entity_kind) + _in_filter(et.c.entity_id, entity_ids)
+    v_where = _in_filter(vt.c.name, variables)
+    ents = _raw_frame(
+        session, select(et.c.id, et.c.entity_kind, et.c.entity_id).where(and_(true(), *e_where)),
+        ["id", "entity_kind", "entity_id"], ints=("id",),
+    ).sort_values(["entity_kind", "entity_id"], kind="stable", ignore_index=True)  # fmt: skip
+    vars_ = _raw_frame(
+        session, select(vt.c.id, vt.c.name).where(and_(true(), *v_where)), ["id", "variable"], ints=("id",)
+    ).sort_values("variable", kind="stable", ignore_index=True)
+    exprs = {c: t.c[c] for c in OBSERVATION_COLUMNS if c in t.c}
     exprs["value_norm"] = func.coalesce(t.c.value_norm, t.c.value)
     exprs["unit_norm"] = func.coalesce(t.c.unit_norm, t.c.unit)
-    read = ["series_id", "period", *(c for c in names if c in exprs and c != "period")]
+    read = ["entity_ref", "period", "variable_ref", *(c for c in names if c in exprs and c != "period")]
     stmt = select(*(exprs[c] if c in exprs else t.c[c] for c in read))
     stmt = stmt.where(and_(true(), *_in_filter(t.c.period, period)))
-    if series_where:
-        stmt = stmt.join(st, st.c.id == t.c.series_id).where(*series_where)
-    obs = _raw_frame(session, stmt, read, floats=("value", "value_norm"), ints=("series_id", "submission_id"))
-    # series (sorted by key) → a position per row; rows sorted by (kind, entity), period, variable
-    series = series.sort_values(["entity_kind", "entity_id", "variable"], kind="stable").reset_index(drop=True)
-    at = pd.Index(series["id"].to_numpy(dtype=np.int64)).get_indexer(obs["series_id"].to_numpy(dtype=np.int64))
-    entity_rank = series.groupby(["entity_kind", "entity_id"], sort=False).ngroup().to_numpy()
-    variable_rank = _text_rank(series["variable"])
-    period_rank = _text_rank(obs["period"])
-    order = np.lexsort((variable_rank[at], period_rank, entity_rank[at]))
-    at = at[order]
+    if e_where:
+        stmt = stmt.join(et, et.c.id == t.c.entity_ref).where(*e_where)
+    if v_where:
+        stmt = stmt.join(vt, vt.c.id == t.c.variable_ref).where(*v_where)
+    obs = _raw_frame(
+        session, stmt, read, floats=("value", "value_norm"), ints=("entity_ref", "variable_ref", "submission_id")
+    )
+    # numbers → positions in the key-sorted entity and variable tables; rows sorted by key
+    e_at = pd.Index(ents["id"].to_numpy(dtype=np.int64)).get_indexer(obs["entity_ref"].to_numpy(dtype=np.int64))
+    v_at = pd.Index(vars_["id"].to_numpy(dtype=np.int64)).get_indexer(obs["variable_ref"].to_numpy(dtype=np.int64))
+    order = np.lexsort((v_at, _text_rank(obs["period"]), e_at))
+    e_at, v_at = e_at[order], v_at[order]
     out: dict[str, Any] = {}
     for c in names:
-        if c in ("entity_kind", "entity_id", "variable"):
-            out[c] = series[c].array.take(at)
+        if c in ("entity_kind", "entity_id"):
+            out[c] = ents[c].array.take(e_at)
+        elif c == "variable":
+            out[c] = vars_[c].array.take(v_at)
         else:
             out[c] = obs[c].array.take(order)
     return pd.DataFrame(out, columns=names)
