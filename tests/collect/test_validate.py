@@ -146,3 +146,17 @@ def test_helpers(fw):
     assert carry_over_pairs(fw) == [("fintech_staff_prev_end", "fintech_staff")]
     assert [previous_period(p) for p in ("2024", "2024Q1", "2024Q3", "2024-01", "2024-10", "x")] == [
         "2023", "2023Q4", "2024Q2", "2023-12", "2024-09", None]
+
+
+def test_a_duplicate_group_of_three_names_every_row_in_order(fw):
+    df = frame([("B001", "2024", "outlets", 5), ("B001", "2024", "outlets", "7", "个"),
+                ("B002", "2024", "outlets", 1), ("B001", "2024", "outlets", np.nan)])
+    df.loc[1, ["file", "sheet"]] = ["b.xlsx", "S1"]
+    df["raw"] = [None, "7", "1", None]
+    _, probs = validate(df, fw)
+    dups = [p for p in probs if p.rule == "duplicate"]
+    assert [p.where["row"] for p in dups] == [3, 5]
+    assert {p.message for p in dups} == {
+        "outlets for B001 in 2024 is given 3 times: f.csv row 2 (value 5 nan); b.xlsx sheet S1 row 3 (value '7'); "
+        "f.csv row 5 (value (missing))"}
+    assert all(p.where["also"] == "f.csv row 2" for p in dups)

@@ -310,8 +310,8 @@ def _strip_blank(uniq: pd.Series) -> pd.Series:
 
 
 def _normalise_distinct(uniq: pd.Series) -> pd.Series:
-    """Distinct texts through :func:`normalise_periods` (missing → '')."""
-    return normalise_periods(uniq)
+    """Distinct texts through :func:`normalise_period`, as :func:`normalise_periods` does (missing → '')."""
+    return pd.Series([normalise_period(u) for u in uniq], index=uniq.index, dtype="str")
 
 
 def _as_str(col: pd.Series) -> pd.Series:
