@@ -18,6 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from _load import load_note
 from fintech_eval.store import import_observations, init_db, observations_frame, session_factory
 
 DERIVE_COLUMNS = ["entity_kind", "entity_id", "period", "variable", "value_norm"]  # service.derive_from_db
@@ -42,8 +43,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("url", nargs="?", default=None, help="a PostgreSQL URL (a fresh database); default: SQLite")
     ap.add_argument("--runs", type=int, default=3, help="SQLite: imports into fresh files; the median is printed")
+    ap.add_argument("--entities", type=int, default=5000, help="× 10 years × 20 variables observations")
     args = ap.parse_args()
-    df = frame()
+    df = frame(n_entities=args.entities)
     if args.url:
         run(df, args.url, read_back=True)
         return
@@ -53,9 +55,8 @@ def main() -> None:
             walls.append(run(df, os.path.join(tmp, "bench.sqlite"), read_back=i == args.runs - 1))
     print(f"median of {len(walls)} imports: {statistics.median(walls):.2f} s (goal ≤ 3 s); "
           f"all: {', '.join(f'{w:.2f}' for w in walls)} s")
-    load = os.getloadavg()[0]
-    if load > (os.cpu_count() or 1) / 2:
-        print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: other processes compete, wall times vary")
+    if note := load_note():
+        print(note)
 
 
 def run(df: pd.DataFrame, url: str, *, read_back: bool) -> float:

@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 
+from _load import load_note
 from bench_validate import build
 from fintech_eval.collect import import_files
 from fintech_eval.service import import_paths
@@ -44,9 +45,8 @@ def main() -> None:
         print(f"{n:,} rows ({os.path.getsize(path) / 1e6:.0f} MB CSV), {report.stored_rows:,} stored")
         print(f"read + validate alone: {t_read:.2f} s")
         print(f"whole import (read, validate, store, commit): {total:.2f} s wall, {cpu:.2f} s CPU")
-        load = os.getloadavg()[0]
-        if load > (os.cpu_count() or 1) / 2:
-            print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: other processes compete, wall times vary")
+        if note := load_note():
+            print(note)
 
 
 if __name__ == "__main__":

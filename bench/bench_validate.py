@@ -17,6 +17,7 @@ import tempfile
 import time
 
 import fintech_eval as fe
+from _load import load_note
 from fintech_eval.collect import import_files, read_file, validate
 from fintech_eval.demo import generate
 
@@ -71,9 +72,8 @@ def main() -> None:
         )
         read_s, validate_s = phases(path, fw, inst, runs=len(times))
         print(f"  of which read {read_s:.2f} s, validate {validate_s:.2f} s (medians of separate runs)")
-        load = os.getloadavg()[0]
-        if load > (os.cpu_count() or 1) / 2:
-            print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: figures may be inflated")
+        if note := load_note():
+            print(note)
 
 
 if __name__ == "__main__":

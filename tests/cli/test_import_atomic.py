@@ -1,6 +1,5 @@
 """Every malformed input of tests/collect is rejected by the real import into a database, which stays unchanged."""
 
-import hashlib
 
 import pandas as pd
 import pytest
@@ -10,12 +9,11 @@ from fintech_eval.errors import DataError
 from fintech_eval.service import import_paths
 from fintech_eval.store import (
     init_db,
-    observations_frame,
     session_factory,
-    submissions_frame,
     upsert_institutions,
 )
 from tests.collect.malformed.generators import CASES, Ctx, institutions
+from tests.dbstate import fingerprint
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +29,6 @@ def seeded_db(tmp_path_factory):
     first.write_text(f"entity,period,variable,value,unit\n{bank},2023,fintech_staff,100,person\n", encoding="utf-8")
     import_paths(db, [first], fe.load_framework("jrt0201-2020"), user="test")
     return db
-
-
-def fingerprint(db):
-    with session_factory(init_db(db))() as s:
-        obs = observations_frame(s)
-        subs = submissions_frame(s)
-    return len(obs), len(subs), hashlib.sha256(obs.to_csv(index=False).encode()).hexdigest()
 
 
 # the turnover case brings its own previous-period frame; against the database it is the test below

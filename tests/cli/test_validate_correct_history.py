@@ -2,7 +2,6 @@
 reason; ``history`` shows the value's audited changes, oldest first."""
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,10 +9,10 @@ from fintech_eval.store import (
     init_db,
     observations_frame,
     session_factory,
-    submissions_frame,
     upsert_institutions,
 )
 from tests.clirun import run_cli
+from tests.dbstate import fingerprint
 
 HEADER = "entity,period,variable,value,unit\n"
 
@@ -21,13 +20,6 @@ HEADER = "entity,period,variable,value,unit\n"
 def write(path, rows):
     path.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
     return path
-
-
-def fingerprint(db):
-    with session_factory(init_db(db))() as s:
-        obs = observations_frame(s)
-        subs = submissions_frame(s)
-    return len(obs), len(subs), hashlib.sha256(obs.to_csv(index=False).encode()).hexdigest()
 
 
 def seeded(tmp_path, capsys, monkeypatch):

@@ -1,0 +1,35 @@
+"""Every benchmark runs and prints its figures (at a tiny size: the timings themselves are the
+benchmarks' business, not the tests')."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+CASES = {
+    "bench_coinr_synthetic.py": (["--units", "60", "--repeat", "1"], r"60 units x 50 indicators: median \d+\.\d+ ms"),
+    "bench_derive.py": (["--institutions", "40", "--years", "2", "--runs", "1"], r"\d+\.\d+ s"),
+    "bench_import.py": (["--entities", "30", "--runs", "1"], r"import 6,000 observations into sqlite: \d+\.\d+ s"),
+    "bench_validate.py": (["--institutions", "30", "--years", "2"], r"read \+ validate [\d,]+ rows: \d+\.\d+ s"),
+    "bench_import_file.py": (["--institutions", "30", "--years", "2"], r"whole import .*: \d+\.\d+ s wall"),
+}
+
+
+def test_every_benchmark_is_covered():
+    assert {p.name for p in BENCH.glob("bench_*.py")} == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_benchmark_runs_and_prints_figures(name):
+    args, expected = CASES[name]
+    done = subprocess.run(
+        [sys.executable, str(BENCH / name), *args], capture_output=True, text=True, timeout=600, cwd=BENCH.parent
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(expected, done.stdout), done.stdout
