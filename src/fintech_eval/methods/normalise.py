@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..errors import SpecError
 from ..registry import Registry
@@ -232,6 +231,8 @@ def fracmax(x: np.ndarray) -> np.ndarray:
 def _rank_min(x: np.ndarray) -> np.ndarray:
     if x.shape[0] == 0:
         return x.copy()
+    from scipy.stats import rankdata  # here, not at import: scipy.stats takes ~1 s to import
+
     return rankdata(x, method="min", axis=0, nan_policy="omit").astype(np.float64)
 
 

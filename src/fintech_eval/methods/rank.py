@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..errors import DataError, SpecError
 
@@ -55,6 +54,8 @@ def rank(data: pd.DataFrame | pd.Series, ties: str = "min", higher_is_better: bo
     if ties == "min":
         r = _min_ranks(xt)
     else:
+        from scipy.stats import rankdata  # here, not at import: scipy.stats takes ~1 s to import
+
         r = rankdata(xt, method="ordinal" if ties == "first" else ties, axis=1, nan_policy="omit")
     return _int_frame(np.asarray(r, dtype=float).T, data, ties)
 
