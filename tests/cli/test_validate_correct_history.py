@@ -130,3 +130,15 @@ def test_bad_corrections_exit_2_with_the_message_and_change_nothing(tmp_path, ca
     r = run_cli(["history", "B999", "2024", "fintech_staff", "--db", db], capsys, monkeypatch)
     assert r.code == 2 and "no stored value" in r.err
     assert fingerprint(db) == before
+
+
+def test_validate_lists_its_rules(capsys, monkeypatch):
+    """Every rule a problem can name is listed with its severity and meaning, so a message can be looked up."""
+    from fintech_eval.collect import RULES
+
+    r = run_cli(["validate", "--rules", "--format", "json"], capsys, monkeypatch)
+    assert r.code == 0
+    listed = {row["rule"]: (row["severity"], row["meaning"]) for row in json.loads(r.out)}
+    assert listed == dict(RULES) and {"part_of.exceeds", "cell.formula_injection", "range.share"} <= set(listed)
+    r = run_cli(["validate"], capsys, monkeypatch)
+    assert r.code == 2 and "--rules" in r.err

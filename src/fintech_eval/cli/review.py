@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from ..collect import convert
+from ..collect import RULES, convert
 from ..collect.validate import WHERE_KEYS
 from ..errors import DataError
 from ..service import validate_paths
@@ -30,15 +30,22 @@ KindOpt = Annotated[str, typer.Option("--entity-kind", help="institution, region
 
 
 def validate_cmd(
-    files: Annotated[list[Path], typer.Argument(help="Questionnaire workbooks, long/wide CSV, JSON (as for `import`).")],
+    files: Annotated[list[Path] | None, typer.Argument(help="Questionnaire workbooks, long/wide CSV, JSON (as for `import`).")] = None,
     framework: FwOpt = "jrt0201-2020",
     db: DbOpt = None,
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
     fmt: Annotated[RowFmt, typer.Option("--format", help="table, csv or json (one row per problem).")] = RowFmt.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the problems to this file (CSV, or JSON with --format json or a .json name).")] = None,
+    rules: Annotated[bool, typer.Option("--rules", help="List every rule a problem can name (rule, severity, meaning) and exit.")] = False,
 ) -> None:
     """Check files exactly as `import` would (register and previous-year values from --db if it exists) and store nothing.
     Lists every error and warning with file, sheet, row, column, entity, variable, rule; exit 2 if any is an error."""
+    if rules:
+        emit([{"rule": r, "severity": sev, "meaning": text} for r, (sev, text) in sorted(RULES.items())],
+             fmt.value, columns=["rule", "severity", "meaning"], title="validation rules")
+        return
+    if not files:
+        raise typer.BadParameter("give the files to check (or --rules)", param_hint="FILES")
     res = validate_paths(db, files, framework, encoding=encoding)
     rows = [_problem_row(p) for p in res.problems]
     n_rows = sum(len(r.frame) for r in res.files)  # rows the readers turned into values (a bad cell's row is not one)
