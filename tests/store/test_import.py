@@ -204,6 +204,26 @@ def test_flagged_rows_are_stored_not_dropped(session):
     )
 
 
+def test_rows_in_any_order_with_a_few_flagged_come_back_row_for_row(session):
+    """The store writes in key order and the flagged rows apart: what comes back is what went in."""
+    df = frame(40, periods=("2022", "2023", "2024"), variables=("staff", "it_staff", "revenue"))
+    df = df.sample(frac=1, random_state=7).reset_index(drop=True)  # period-major, entity-major, … any order
+    df["status"] = "ok"
+    df["flag_reason"] = None
+    df.loc[[3, 50, 51, 200], "status"] = "flagged"
+    df.loc[[3, 50, 51, 200], "flag_reason"] = [f"outlier {i}" for i in (3, 50, 51, 200)]
+    df.loc[[7, 9], "value"] = np.nan
+    _import(session, df)
+    key = ["entity_kind", "entity_id", "period", "variable"]
+    out = observations_frame(session)
+    assert out[key].equals(out[key].sort_values(key, ignore_index=True))  # returned in key order
+    both = df.merge(out, on=key, suffixes=("_in", "_out"), validate="one_to_one")
+    assert len(both) == len(df) == len(out)
+    np.testing.assert_array_equal(both["value_in"].to_numpy(), both["value_out"].to_numpy())
+    assert (both["status_in"] == both["status_out"]).all()
+    assert both["flag_reason_in"].fillna("").tolist() == both["flag_reason_out"].fillna("").tolist()
+
+
 def test_references_of_the_bulk_tables_stay_valid(session):
     """observation/derived_value have no foreign keys (bulk speed): the repositories keep them valid."""
     from sqlalchemy import select
