@@ -26,6 +26,9 @@ class OutFmt(StrEnum):
     json = "json"
 
 
+WARNINGS_SHOWN = 20  # warnings printed after an import; `validate` lists them all
+
+
 def import_cmd(
     files: Annotated[list[Path] | None, typer.Argument(help="Questionnaire workbooks, long/wide CSV, JSON.")] = None,
     db: DbOpt = None,
@@ -43,11 +46,15 @@ def import_cmd(
         console.print(f"public bank disclosures: {len(pb.observations)} observations, {'stored' if r.is_new else 'already stored (unchanged)'}; "
                       f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
     if files:
-        rep = import_paths(db, files, framework, user=user, encoding=encoding)
-        console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows} observations stored, "
+        with console.status(f"reading, validating and storing {len(files)} file(s)…"):
+            rep = import_paths(db, files, framework, user=user, encoding=encoding)
+        console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
                       f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
-        for w in rep.warnings[:50]:
-            console.print(f"  [yellow]warning[/]: {w}", soft_wrap=True)
+        for w in rep.warnings[:WARNINGS_SHOWN]:
+            console.print(f"  [yellow]warning[/]: {str(w).removeprefix('warning: ')}", soft_wrap=True)
+        if len(rep.warnings) > WARNINGS_SHOWN:
+            console.print(f"  … and {len(rep.warnings) - WARNINGS_SHOWN:,} more warning(s) (values kept and flagged for "
+                          "review); `fintech-eval validate FILE… --format csv --out problems.csv` lists them all")
 
 
 def indicators_cmd(
