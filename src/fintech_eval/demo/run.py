@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,30 +155,60 @@ def run_demo(
     return summary
 
 
-def _reports(summary: DemoSummary, lang: str, seed: int) -> list[Path]:
+def _reports(summary: DemoSummary, lang: str, seed: int, workers: int | None = None) -> list[Path]:
     """The report set for the demo: a scorecard of the best-scoring synthetic bank, the institutions'
     ranking, the provinces on a China map (Q block), the industries' ranking (H block) and the banking industry's
-    report (H block with its institutions of the J block), and the synthetic vendors' capability ratings."""
-    from ..report import load_result, render
+    report (H block with its institutions of the J block), and the synthetic vendors' capability ratings.
+
+    The reports are independent: they are rendered by ``workers`` processes (default: one per CPU, at most
+    4), each from the saved result folder or the seeded vendor entries. The PDFs (WeasyPrint lays out CJK
+    text slowly) are most of the demo's time: two processes on two CPUs take about a third off it."""
+    from ..report import load_result
 
     folder = summary.out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     j = load_result(summary.results["J"])
     banks = j.final["J"][[str(u).startswith("SYN-BANK") for u in j.final.index]]
     entity = str(banks.idxmax())
-    written = [
-        render(j, "scorecard", entity=entity, fmt=fmt, lang=lang, out=folder / f"scorecard_{entity}_{lang}.{fmt}")
+    J, H, Q = (str(summary.results[b]) for b in "JHQ")
+    jobs: list[tuple[Any, ...]] = [
+        ("result", J, "scorecard", {"entity": entity}, fmt, lang, folder / f"scorecard_{entity}_{lang}.{fmt}")
         for fmt in ("html", "pdf", "xlsx")
     ]
-    written.append(render(j, "ranking", fmt="html", lang=lang, out=folder / f"ranking_institutions_{lang}.html"))
-    q = load_result(summary.results["Q"])
-    written += [render(q, "region", fmt=fmt, lang=lang, out=folder / f"regions_{lang}.{fmt}") for fmt in ("html", "pdf")]
-    h = load_result(summary.results["H"])
-    written.append(render(h, "ranking", fmt="html", lang=lang, out=folder / f"ranking_industries_{lang}.html"))
-    written += _vendor_reports(folder, lang, seed)
+    jobs.append(("result", J, "ranking", {}, "html", lang, folder / f"ranking_institutions_{lang}.html"))
+    jobs += [("result", Q, "region", {}, fmt, lang, folder / f"regions_{lang}.{fmt}") for fmt in ("html", "pdf")]
+    jobs.append(("result", H, "ranking", {}, "html", lang, folder / f"ranking_industries_{lang}.html"))
+    rows = []
+    for vid, ratings in _vendor_ratings(seed).items():
+        rows += [{"vendor": vid, "provider_type": r.vendor.provider_type, "model": m, "level": r.level, "total": r.total}
+                 for m, r in ratings.items()]
+        jobs += [("vendor", seed, vid, {}, fmt, lang, folder / f"vendor_{vid}_{lang}.{fmt}") for fmt in ("html", "pdf")]
     # the banking industry: its H indicators, its institutions (J, same period) and the Plan-task view
-    written.append(render(h, "industry", entity="bank", institutions=j, fmt="html", lang=lang, out=folder / f"industry_bank_{lang}.html"))
-    return written
+    jobs.append(("result", H, "industry", {"entity": "bank", "institutions": J}, "html", lang, folder / f"industry_bank_{lang}.html"))
+    pd.DataFrame(rows).to_csv(folder / "vendor_ratings.csv", index=False)
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if workers <= 1:
+        written = [_render_job(job) for job in jobs]
+    else:
+        slow_first = sorted(range(len(jobs)), key=lambda i: jobs[i][4] != "pdf")  # PDFs first: the pool ends level
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = dict(zip(slow_first, pool.map(_render_job, [jobs[i] for i in slow_first]), strict=True))
+        written = [done[i] for i in range(len(jobs))]
+    return [*written, folder / "vendor_ratings.csv"]
+
+
+def _render_job(job: tuple[Any, ...]) -> Path:
+    """Render one report of the demo (in a worker process: everything it needs is in ``job``)."""
+    from ..report import load_result, render
+
+    source, ref, kind, kw, fmt, lang, out = job
+    if source == "vendor":
+        from ..capability import rate_both
+
+        vendor, entries = vendor_entries(ref)[kind]
+        return render(rate_both("fcsc-2023-default", vendor, entries), "vendor", fmt=fmt, lang=lang, out=out)
+    kw = {k: load_result(v) if k == "institutions" else v for k, v in kw.items()}
+    return render(load_result(ref), kind, fmt=fmt, lang=lang, out=out, **kw)
 
 
 #: The demo's synthetic technology vendors, one per provider type: a maturity that drives their rubric
@@ -220,19 +253,11 @@ def vendor_entries(seed: int = 2024) -> dict[str, tuple[Any, pd.DataFrame]]:
     return out
 
 
-def _vendor_reports(folder: Path, lang: str, seed: int) -> list[Path]:
-    """Rate the demo vendors under both models; one report each (HTML and PDF) and a summary table."""
+def _vendor_ratings(seed: int) -> dict[str, Any]:
+    """The demo vendors rated under both models (deterministic for a seed)."""
     from ..capability import rate_both
-    from ..report import render
 
-    written, rows = [], []
-    for vid, (vendor, entries) in vendor_entries(seed).items():
-        ratings = rate_both("fcsc-2023-default", vendor, entries)
-        for m, r in ratings.items():
-            rows.append({"vendor": vid, "provider_type": vendor.provider_type, "model": m, "level": r.level, "total": r.total})
-        written += [render(ratings, "vendor", fmt=fmt, lang=lang, out=folder / f"vendor_{vid}_{lang}.{fmt}") for fmt in ("html", "pdf")]
-    pd.DataFrame(rows).to_csv(folder / "vendor_ratings.csv", index=False)
-    return [*written, folder / "vendor_ratings.csv"]
+    return {vid: rate_both("fcsc-2023-default", vendor, entries) for vid, (vendor, entries) in vendor_entries(seed).items()}
 
 
 def summary_table(summary: DemoSummary) -> pd.DataFrame:
