@@ -38,6 +38,24 @@ def test_public_banks_then_indicators(tmp_path, capsys, monkeypatch):
     assert set(df["status"]) <= {"ok", "missing", "not_applicable", "undefined", "flagged"}
 
 
+def test_observations_lists_the_stored_raw_values(tmp_path, capsys, monkeypatch):
+    db = str(tmp_path / "fe.sqlite")
+    assert run_cli(["import", "--public-banks", "--db", db], capsys, monkeypatch).code == 0
+    r = run_cli(["observations", "--db", db, "--entity", "CITIC", "--period", "2023", "--format", "csv"], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    df = pd.read_csv(io.StringIO(r.out), dtype={"period": str})
+    assert set(df["entity_id"]) == {"CITIC"} and set(df["period"]) == {"2023"}
+    with session_factory(init_db(db))() as s:
+        stored = observations_frame(s, period="2023", entity_ids=["CITIC"])
+    assert len(df) == len(stored) > 0 and list(df.columns) == list(stored.columns)
+    assert df.set_index("variable")["value"].to_dict() == stored.set_index("variable")["value"].to_dict()
+    out = tmp_path / "obs.json"
+    r = run_cli(["observations", "--db", db, "--variable", df["variable"].iloc[0], "--format", "json", "--out", out],
+                capsys, monkeypatch)
+    assert r.code == 0 and "observations to" in r.out
+    assert {rec["variable"] for rec in pd.read_json(out).to_dict("records")} == {df["variable"].iloc[0]}
+
+
 def test_template_round_trip_through_the_cli(tmp_path, capsys, monkeypatch):
     db = str(tmp_path / "fe.sqlite")
     with session_factory(init_db(db))() as s, s.begin():

@@ -6,7 +6,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,7 +14,7 @@ from ..catalog import load_framework
 from ..collect import write_templates
 from ..errors import DataError
 from ..service import derive_from_db, import_paths, import_public_banks
-from ..store import init_db, institutions_frame, session_factory
+from ..store import init_db, institutions_frame, observations_frame, session_factory
 from .output import console, emit
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
@@ -72,15 +72,36 @@ def indicators_cmd(
     panel = panel.rename(columns={"entity_id": "entity"})
     for c in ("block", "code", "status", "reason"):
         panel[c] = panel[c].astype(str)
+    _write_frame(panel, fmt, out, "values")
+
+
+def _write_frame(frame: Any, fmt: OutFmt, out: Path | None, what: str) -> None:
+    """A long table as CSV or JSON records, to ``out`` or stdout."""
     if fmt is OutFmt.json:
-        text = json.dumps(json.loads(panel.to_json(orient="records", force_ascii=False)), ensure_ascii=False, indent=1)
+        text = json.dumps(json.loads(frame.to_json(orient="records", force_ascii=False)), ensure_ascii=False, indent=1)
     else:
-        text = panel.to_csv(index=False)
+        text = frame.to_csv(index=False)
     if out:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {len(panel)} values to {out}")
+        console.print(f"wrote {len(frame):,} {what} to {out}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def observations_cmd(
+    db: DbOpt = None,
+    period: Annotated[list[str] | None, typer.Option("--period", help="Only this period (repeatable).")] = None,
+    entity: Annotated[list[str] | None, typer.Option("--entity", "-e", help="Only this entity id (repeatable).")] = None,
+    variable: Annotated[list[str] | None, typer.Option("--variable", "-v", help="Only this raw variable (repeatable).")] = None,
+    entity_kind: Annotated[str | None, typer.Option("--entity-kind", help="institution, region or industry.")] = None,
+    fmt: Annotated[OutFmt, typer.Option("--format")] = OutFmt.csv,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """The stored raw values as received (long format: entity, period, variable, value, unit, the canonical
+    value_norm/unit_norm, source, status, flag_reason, submission_id); missing values stay empty."""
+    with session_factory(init_db(db))() as s:
+        obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
+    _write_frame(obs, fmt, out, "observations")
 
 
 def template_cmd(
