@@ -56,6 +56,7 @@ from ..catalog.formula import parse as parse_formula
 from ..catalog.models import SECTORS, Framework, Indicator, Variable
 from ..errors import Problem
 from ..geo.regions import resolve_many
+from ..periods import period_kind
 from .units import UnitError, conversion_factor
 
 __all__ = [
@@ -122,13 +123,6 @@ def _isna(v: Any) -> bool:
 
 
 # ---- periods ----------------------------------------------------------------------------------------
-_PERIODS = (
-    ("annual", re.compile(r"^(19|20|21)\d{2}$")),
-    ("quarterly", re.compile(r"^(19|20|21)\d{2}Q[1-4]$")),
-    ("monthly", re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")),
-)
-
-
 def normalise_period(value: Any) -> str:
     """``2024``, ``2024.0``, `` 2024q1 `` → ``'2024'``, ``'2024Q1'`` (anything else: its text)."""
     if _isna(value):
@@ -139,16 +133,6 @@ def normalise_period(value: Any) -> str:
     if re.fullmatch(r"\d{4}\.0+", s):
         s = s.split(".")[0]
     return s.upper() if re.fullmatch(r"\d{4}q[1-4]", s, re.I) else s
-
-
-def period_kind(code: str) -> str | None:
-    """``'2024'`` annual, ``'2024Q1'`` quarterly, ``'2024-03'`` monthly; None when malformed."""
-    if not isinstance(code, str):
-        return None
-    for kind, pattern in _PERIODS:
-        if pattern.match(code):
-            return kind
-    return None
 
 
 def previous_period(code: str) -> str | None:

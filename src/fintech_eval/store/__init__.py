@@ -10,6 +10,7 @@ The library itself needs no database (DataFrames in, DataFrames out); this packa
 persistent store used by the CLI and the web platform.
 """
 
+from ..periods import period_kind
 from .db import (
     DEFAULT_FILE,
     ENV_VAR,
@@ -43,7 +44,6 @@ from .models import (
     SizeAttribute,
     Submission,
     Vendor,
-    period_kind,
     province_code,
 )
 from .repo import (

@@ -59,10 +59,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from ..periods import PERIOD_KINDS
+
 SECTORS: tuple[str, ...] = ("bank", "securities", "insurance", "payment", "other")
 PROVIDER_TYPES: tuple[str, ...] = ("comprehensive", "product", "consulting", "outsourcing")
 SIZE_ATTRIBUTES: tuple[str, ...] = ("operating_revenue", "market_share", "total_financing", "market_value")
-PERIOD_KINDS: tuple[str, ...] = ("annual", "quarterly", "monthly")
 ENTITY_KINDS: tuple[str, ...] = ("institution", "region", "industry")
 SUBMISSION_STATUSES: tuple[str, ...] = ("accepted", "rejected")
 OBSERVATION_STATUSES: tuple[str, ...] = ("ok", "flagged")
@@ -74,23 +75,6 @@ PROVINCE_CODES: tuple[str, ...] = (
     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
     "71", "81", "82",
 )  # fmt: skip
-
-_PERIOD_PATTERNS = (
-    ("annual", re.compile(r"^(19|20|21)\d{2}$")),
-    ("quarterly", re.compile(r"^(19|20|21)\d{2}Q[1-4]$")),
-    ("monthly", re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")),
-)
-
-
-def period_kind(code: str) -> str | None:
-    """``'2024'`` → annual, ``'2024Q1'`` → quarterly, ``'2024-03'`` → monthly; None if malformed."""
-    if not isinstance(code, str):
-        return None
-    for kind, pattern in _PERIOD_PATTERNS:
-        if pattern.match(code):
-            return kind
-    return None
-
 
 def province_code(value: Any) -> str | None:
     """Normalise a GB/T 2260 province code to its two-digit prefix; None when it is not one.

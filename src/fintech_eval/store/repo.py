@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import DataError, Problem
+from ..periods import period_kind
 from .db import begin_write
 from .models import (
     DERIVED_STATUSES,
@@ -62,7 +63,6 @@ from .models import (
     SizeAttribute,
     Submission,
     Vendor,
-    period_kind,
     province_code,
     utcnow,
 )
