@@ -40,7 +40,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-def _match(table: str, cols: tuple[str, ...], obs_cols: tuple[str, ...]) -> str:
+def _match(cols: tuple[str, ...], obs_cols: tuple[str, ...]) -> str:
     return " AND ".join(f"r.{c} = observation.{o}" for c, o in zip(cols, obs_cols, strict=True))
 
 
@@ -79,7 +79,7 @@ def upgrade() -> None:
             b.add_column(sa.Column(ref, BigId, nullable=True))
     for ref, (table, cols, obs_cols) in REFS.items():
         op.execute(
-            f"UPDATE observation SET {ref} = (SELECT r.id FROM {table} r WHERE {_match(table, cols, obs_cols)})"
+            f"UPDATE observation SET {ref} = (SELECT r.id FROM {table} r WHERE {_match(cols, obs_cols)})"
         )
     with op.batch_alter_table("observation", recreate="auto", table_kwargs={"sqlite_with_rowid": False}) as b:
         b.drop_constraint(op.f("uq_observation_key"), type_="unique")
