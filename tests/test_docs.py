@@ -3,8 +3,8 @@
 import pytest
 
 from fintech_eval.cli.app import app
+from fintech_eval.engine import STAGES
 from fintech_eval.methods import AGGREGATORS, IMPUTERS, NORMALISERS, SCREENERS, TREATERS, WEIGHTS
-from fintech_eval.pipeline import STAGES
 
 
 @pytest.mark.parametrize("registry", [AGGREGATORS, IMPUTERS, NORMALISERS, SCREENERS, TREATERS, WEIGHTS, STAGES], ids=lambda r: r.stage)

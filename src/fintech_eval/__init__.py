@@ -7,8 +7,14 @@
     result.scores                                           # uCode, indicators, aggregates
 """
 
+from ._version import __version__
 from .catalog import Framework, Indicator, list_frameworks, load_framework
-from .coinr import read_coinr
+from .engine.coinr import read_coinr
+from .engine.pipeline import evaluate, evaluate_many, regen
+from .engine.result import Result, load_result
+from .engine.spec import Spec, load_spec
+from .engine.stages import STAGES
+from .engine.tree import Tree
 from .errors import (
     DataError,
     FintechEvalError,
@@ -17,12 +23,6 @@ from .errors import (
     MethodError,
     SpecError,
 )
-from .pipeline import STAGES, evaluate
-from .result import Result
-from .spec import Spec, load_spec
-from .tree import Tree
-
-__version__ = "0.1.0"
 
 __all__ = [
     "STAGES",
@@ -30,6 +30,9 @@ __all__ = [
     "Spec",
     "Tree",
     "evaluate",
+    "evaluate_many",
+    "regen",
+    "load_result",
     "load_spec",
     "read_coinr",
     "DataError",

@@ -26,6 +26,21 @@ class Problem:
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "message": self.message, **{k: v for k, v in self.where.items()}}
 
+    def __getitem__(self, key: str) -> Any:
+        """``p["indicator"]``: the rule, the message or a location key, as in :meth:`as_dict`."""
+        return self.as_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.as_dict().get(key, default)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | str) -> Problem:
+        """The inverse of :meth:`as_dict` (a plain string, as older results saved, becomes a message)."""
+        if isinstance(d, str):
+            return cls("warning", d)
+        rest = {k: v for k, v in d.items() if k not in ("rule", "message")}
+        return cls(str(d.get("rule", "warning")), str(d.get("message", "")), rest)
+
 
 class FintechEvalError(Exception):
     """Base of every error raised for bad input. Holds one or more :class:`Problem`."""

@@ -184,29 +184,23 @@ def evaluate_block(
     ``groups``: columns per entity (e.g. sector, region_code) used by ``by`` steps and group ranks.
     Not-applicable indicators are excluded per entity (weights renormalised), never counted as missing.
     """
-    from .derive import to_engine_panel
-    from .pipeline import evaluate
-    from .tree import Tree
+    from .engine.pipeline import evaluate
+    from .engine.sources import block_inputs
 
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
-    tree = Tree.from_framework(fw, block)
-    ep = to_engine_panel(panel, block, period=period)
-    data = ep.data.reindex(columns=tree.indicators).astype(float)
-    mask = ep.not_applicable.reindex(columns=tree.indicators, fill_value=False).astype(bool)
-    data.index = data.index.astype(str).rename("uCode")
-    mask.index = data.index
-    grp = (groups.reindex(data.index) if groups is not None else pd.DataFrame(index=data.index))
+    inp = block_inputs(panel, fw, block, period=period, groups=groups, names=names)
+    grp = inp.groups
     if steps is None:
         steps = DEFAULT_BLOCK_STEPS if "sector" in grp else [
             {k: {kk: vv for kk, vv in v.items() if kk != "by"}} for s in DEFAULT_BLOCK_STEPS for k, v in s.items()
         ]
     spec = {
         "name": name or f"{fw.id} block {block}, {period}",
-        "data": {"format": "frame"},
+        "data": {"source": "frame"},
         "steps": steps,
         "ranks": {"groups": [c for c in ("sector", "region_code") if c in grp]},
     }
-    frames = {"data": data, "tree": tree, "groups": grp, "not_applicable": mask}
-    if names is not None:
-        frames["names"] = names.reindex(data.index)
+    frames = {"data": inp.data, "tree": inp.tree, "groups": grp, "not_applicable": inp.not_applicable}
+    if inp.names is not None:
+        frames["names"] = inp.names
     return evaluate(spec, frames=frames)

@@ -15,6 +15,7 @@ from fintech_eval.methods.aggregate import (
     AGGREGATORS,
     AggregationReport,
     aggregate,
+    aggregate_output,
     copeland,
     outrank_matrix,
     topsis,
@@ -86,7 +87,7 @@ def test_coinr_missing_data(tree, fname, kwargs):
 def test_dat_thresh_sets_rows_missing_as_coinr(tree):
     x = ref("aggNA_input_raw_minmax_1_100.csv")
     thr = aggregate(x, tree, dat_thresh=0.9)
-    dropped = thr.attrs["aggregation"].below_threshold
+    dropped = aggregate_output(x, tree, dat_thresh=0.9).report.below_threshold
     assert dropped  # the reference case does drop some units
     for node, units in dropped.items():
         kids = tree.children(node)
@@ -95,8 +96,7 @@ def test_dat_thresh_sets_rows_missing_as_coinr(tree):
             assert avail < 0.9
             assert np.isnan(thr.loc[u, node])
     # per-level thresholds: only level 2 thresholded
-    lvl = aggregate(x, tree, dat_thresh={2: 0.9})
-    assert set(lvl.attrs["aggregation"].below_threshold) <= set(tree.codes(2))
+    assert set(aggregate_output(x, tree, dat_thresh={2: 0.9}).report.below_threshold) <= set(tree.codes(2))
 
 
 @pytest.mark.parametrize(("pipe", "method"), [("A", "amean"), ("B", "gmean"), ("C", "amean")])
@@ -193,7 +193,7 @@ def test_gmean_zero_shift_and_nan(zero_data):
 
     nanned = aggregate(zero_data, t, "gmean", params={"zero_policy": "nan"})
     assert nanned["P1"].isna().tolist() == [True, True, False, False]
-    assert nanned.attrs["aggregation"].set_missing == {"P1": ["U1", "U2"]}
+    assert aggregate_output(zero_data, t, "gmean", params={"zero_policy": "nan"}).report.set_missing == {"P1": ["U1", "U2"]}
     assert nanned["I"].isna().tolist() == [False, False, False, False]  # P1 missing → mean of the rest
     with pytest.raises(SpecError):
         aggregate(zero_data, t, "gmean", params={"zero_policy": "ignore"})
@@ -233,7 +233,8 @@ def test_genmean_na_rm_false_is_coinr():
 # ---------------------------------------------------------------------------------------------------------
 def test_method_per_node(tree):
     x = ref("agg_input_minmax_1_100.csv")
-    out = aggregate(x, tree, {"default": "amean", "Sust": "gmean", "Social": {"method": "genmean", "p": 2}})
+    res = aggregate_output(x, tree, {"default": "amean", "Sust": "gmean", "Social": {"method": "genmean", "p": 2}})
+    out = res.data
     am = ref("agg_amean.csv")
     gm = ref("agg_gmean.csv")
     p2 = ref("agg_genmean_p2.csv")
@@ -242,7 +243,7 @@ def test_method_per_node(tree):
     np.testing.assert_allclose(out["Conn"], am["Conn"], rtol=RTOL)
     s = out[["Environ", "Social", "SusEcFin"]].to_numpy()
     np.testing.assert_allclose(out["Sust"], np.exp(np.log(s).mean(axis=1)), rtol=RTOL)
-    rep = out.attrs["aggregation"]
+    rep = res.report
     assert isinstance(rep, AggregationReport)
     assert rep.methods["Sust"] == "gmean" and rep.methods["Social"] == "genmean" and rep.methods["Conn"] == "amean"
     assert rep.params["Social"] == {"p": 2}
@@ -343,11 +344,12 @@ def test_not_applicable_left_out_and_reported():
     )
     na = pd.DataFrame(False, index=d.index, columns=d.columns)
     na.loc["insurer", "c"] = True  # bank-only indicator
-    out = aggregate(d, t, not_applicable=na)
+    res = aggregate_output(d, t, not_applicable=na)
+    out = res.data
     assert out.loc["bank", "P1"] == pytest.approx(30.0)
     assert out.loc["insurer", "P1"] == pytest.approx(15.0)  # (10 + 20) / 2, c left out
     assert out.loc["other", "P1"] == pytest.approx(35.0)  # missing b skipped as COINr (amean)
-    rep = out.attrs["aggregation"]
+    rep = res.report
     assert rep.not_applicable == {"P1": ["insurer"]}
     assert rep.affected_units() == ["insurer"]
     # the value under a not-applicable cell is ignored even when present
@@ -370,10 +372,11 @@ def test_node_wholly_not_applicable_propagates():
     t = small_tree()
     d = pd.DataFrame({"a": [10.0], "b": [20.0], "c": [30.0], "d": [1.0], "e": [4.0]}, index=["U"])
     na = pd.DataFrame({"d": [True], "e": [True]}, index=["U"])
-    out = aggregate(d, t, not_applicable=na, dat_thresh=1.0)
+    res = aggregate_output(d, t, not_applicable=na, dat_thresh=1.0)
+    out = res.data
     assert np.isnan(out.loc["U", "P2"])
     assert out.loc["U", "I"] == pytest.approx(20.0)  # P2 not applicable, not missing: no dat_thresh hit
-    rep = out.attrs["aggregation"]
+    rep = res.report
     assert rep.node_not_applicable == {"P2": ["U"]}
     assert rep.not_applicable == {"I": ["U"]}
     assert rep.below_threshold == {}

@@ -35,7 +35,7 @@ def test_edited_scores_are_flagged_and_missing_dirs_named(tmp_path):
     df = pd.read_parquet(path)
     df.loc[0, "Index"] += 1
     df.to_parquet(path, index=False)
-    assert any("SHA-256" in w for w in load_result(tmp_path).warnings)
+    assert any("SHA-256" in str(w) for w in load_result(tmp_path).warnings)
     with pytest.raises(DataError, match="no result directory"):
         load_result(tmp_path / "nope")
     (tmp_path / "manifest.json").unlink()

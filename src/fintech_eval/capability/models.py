@@ -322,7 +322,7 @@ class ModelTree:
         return [r["code"] for r in self.rows if r["parent"] == code]
 
     def tree(self):
-        from ..tree import Tree
+        from ..engine.tree import Tree
 
         return Tree.from_rows([{k: r[k] for k in ("code", "parent", "level", "weight", "name")} for r in self.rows])
 

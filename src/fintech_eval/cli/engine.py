@@ -12,7 +12,6 @@ import typer
 
 from ..errors import DataError, SpecError
 from ..methods import WEIGHTS, ahp
-from ..pipeline import evaluate
 from .output import RowFmt, console, emit
 
 
@@ -22,16 +21,20 @@ def evaluate_cmd(
     change: Annotated[list[str] | None, typer.Option("--set", help="Change one parameter, e.g. --set normalise.method=zscore (repeatable).")] = None,
 ) -> None:
     """Run an evaluation spec and write every stage's table, the scores, the ranks and a workbook."""
-    from ..spec import load_spec
+    import yaml
+
+    from ..engine.pipeline import evaluate
+    from ..engine.spec import load_spec
 
     s = load_spec(spec)
+    changes = {}
     for item in change or []:
         address, sep, raw = item.partition("=")
         if not sep:
             raise SpecError(f"--set {item!r}: expected stage.parameter=value", rule="spec.address")
-        import yaml
-
-        s = s.with_change(address, yaml.safe_load(raw))
+        changes[address] = yaml.safe_load(raw)
+    if changes:
+        s = s.with_changes(changes)
     with console.status(f"evaluating {s.name}…"):
         result = evaluate(s)
         files = result.save(out)

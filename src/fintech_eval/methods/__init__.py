@@ -6,6 +6,7 @@ A plain list of re-exports (``X as X``), one per line, so that other stages can 
 from .aggregate import AGGREGATORS as AGGREGATORS
 from .aggregate import AggregationReport as AggregationReport
 from .aggregate import aggregate as aggregate
+from .aggregate import aggregate_output as aggregate_output
 from .aggregate import outrank_matrix as outrank_matrix
 from .aggregate import topsis as topsis
 from .ahp import AHP_METHODS as AHP_METHODS
@@ -16,6 +17,7 @@ from .ahp import ahp_tree as ahp_tree
 from .ahp import judgement_matrix as judgement_matrix
 from .denominate import DENOMINATORS as DENOMINATORS
 from .denominate import denominate as denominate
+from .denominate import denominate_output as denominate_output
 from .denominate import mapping_from_imeta as mapping_from_imeta
 from .impute import IMPUTERS as IMPUTERS
 from .impute import ImputeResult as ImputeResult
@@ -25,6 +27,7 @@ from .levels import rate as rate
 from .normalise import NORMALISERS as NORMALISERS
 from .normalise import efficacy_coefficient as efficacy_coefficient
 from .normalise import normalise as normalise
+from .normalise import normalise_output as normalise_output
 from .rank import group_rank as group_rank
 from .rank import rank as rank
 from .screen import SCREENERS as SCREENERS

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, MethodError, SpecError
+from ..errors import DataError, MethodError, Problem, SpecError
 from ..registry import Entry, Registry
 
 TIME_LEVEL = "Time"
@@ -81,11 +81,11 @@ def periods(data: pd.DataFrame) -> list[tuple[Any, np.ndarray]]:
     return [(labels[k], order[bounds[k] : bounds[k + 1]]) for k in range(len(labels))]
 
 
-def problem(step: str, method: str | None, message: str, **where: Any) -> dict[str, Any]:
-    """One recorded warning: where and why, as data (like :class:`fintech_eval.errors.Problem`)."""
-    out: dict[str, Any] = {"step": step, "method": method, "message": message}
-    out.update({k: v for k, v in where.items() if v is not None})
-    return out
+def problem(step: str, method: str | None, message: str, *, rule: str | None = None, **where: Any) -> Problem:
+    """One recorded warning: where and why (rule ``{step}.{method}`` unless given)."""
+    loc: dict[str, Any] = {"step": step, "method": method}
+    loc.update({k: v for k, v in where.items() if v is not None})
+    return Problem(rule or f"{step}.{method}", message, loc)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ for nobody, and its exact-0.5 test uses R's extended-precision, in-order sums. O
 ``a_genmean`` does not skip NaNs (one missing child makes the aggregate NA); ``genmean(na_rm=False)`` does that,
 the default skips them like the other means.
 
-The report (:class:`AggregationReport`) is attached as ``result.attrs["aggregation"]``.
+What was done per node (:class:`AggregationReport`) and the warnings (units set missing by ``dat_thresh`` or a
+zero policy) come with :func:`aggregate_output`.
 """
 
 from __future__ import annotations
@@ -45,13 +46,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine.output import StageOutput
+from ..engine.tree import Tree
 from ..errors import DataError, MethodError, Problem, SpecError
 from ..registry import Registry
-from ..tree import Tree
+from ._frame import Param
 
 AGGREGATORS = Registry("aggregate")
 
 ZERO_POLICIES = ("error", "shift", "nan")
+_ZERO_PARAMS = {
+    "zero_policy": Param("error", kind="choice", choices=ZERO_POLICIES),
+    "shift": Param(1.0, kind="number"),
+}
 
 
 class NodeProblem(Exception):
@@ -120,14 +127,14 @@ def _bad_after_shift(x: np.ndarray, method: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------------
 # row methods
 # --------------------------------------------------------------------------------------------------------
-@AGGREGATORS.register("amean", aliases=["a_amean", "arithmetic", "mean"], kind="row")
+@AGGREGATORS.register("amean", aliases=["a_amean", "arithmetic", "mean"], kind="row", params={})
 def amean(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted arithmetic mean ``Σ w x / Σ w`` over the available cells of each unit (COINr ``a_amean``:
     NaNs and their weights dropped, remaining weights renormalised)."""
     return _wmean(x, np.asarray(w, float), np.isnan(x))
 
 
-@AGGREGATORS.register("gmean", aliases=["a_gmean", "geometric"], kind="row")
+@AGGREGATORS.register("gmean", aliases=["a_gmean", "geometric"], kind="row", params=_ZERO_PARAMS)
 def gmean(x: np.ndarray, w: np.ndarray, zero_policy: str = "error", shift: float = 1.0) -> np.ndarray:
     """Weighted geometric mean ``exp(Σ w ln x / Σ w)`` over available cells (COINr ``a_gmean``); needs x > 0.
 
@@ -144,7 +151,7 @@ def gmean(x: np.ndarray, w: np.ndarray, zero_policy: str = "error", shift: float
     return y
 
 
-@AGGREGATORS.register("hmean", aliases=["a_hmean", "harmonic"], kind="row")
+@AGGREGATORS.register("hmean", aliases=["a_hmean", "harmonic"], kind="row", params=_ZERO_PARAMS)
 def hmean(x: np.ndarray, w: np.ndarray, zero_policy: str = "error", shift: float = 1.0) -> np.ndarray:
     """Weighted harmonic mean ``Σ w / Σ (w / x)`` over available cells (COINr ``a_hmean``); needs x != 0.
     ``zero_policy`` as for :func:`gmean`."""
@@ -158,7 +165,10 @@ def hmean(x: np.ndarray, w: np.ndarray, zero_policy: str = "error", shift: float
     return y
 
 
-@AGGREGATORS.register("genmean", aliases=["a_genmean", "power_mean"], kind="row", example={"p": 2.0})
+@AGGREGATORS.register(
+    "genmean", aliases=["a_genmean", "power_mean"], kind="row", example={"p": 2.0},
+    params={"p": Param(kind="number", doc="the power"), **_ZERO_PARAMS, "na_rm": Param(True, kind="bool")},
+)
 def genmean(
     x: np.ndarray, w: np.ndarray, p: float, zero_policy: str = "error", shift: float = 1.0, na_rm: bool = True
 ) -> np.ndarray:
@@ -218,7 +228,7 @@ def outrank_matrix(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return orm
 
 
-@AGGREGATORS.register("copeland", aliases=["a_copeland", "outranking"], kind="frame")
+@AGGREGATORS.register("copeland", aliases=["a_copeland", "outranking"], kind="frame", params={})
 def copeland(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Copeland scores as COINr 1.1.14 ``a_copeland``: the outranking matrix (:func:`outrank_matrix`) is mapped
     to +1 (> 0.5), -1 (< 0.5) and 0 (== 0.5, i.e. a weighted tie), diagonal 0, and summed over each row.
@@ -254,7 +264,14 @@ def _directions_vector(directions: Mapping[str, int] | Any, k: int, codes: list[
     return d
 
 
-@AGGREGATORS.register("topsis", aliases=["TOPSIS"], kind="frame", wants_codes=True)
+@AGGREGATORS.register(
+    "topsis", aliases=["TOPSIS"], kind="frame", wants_codes=True,
+    params={
+        "normalisation": Param("vector", kind="choice", choices=("vector", "minmax")),
+        "directions": Param(None, kind="any", nullable=True, doc="child code → 1 or -1"),
+        "scale": Param(1.0, kind="number"),
+    },
+)
 def topsis_node(
     x: np.ndarray,
     w: np.ndarray,
@@ -338,6 +355,34 @@ class AggregationReport:
     """node → units set to NaN because their availability within the group was below dat_thresh."""
     set_missing: dict[str, list[str]] = field(default_factory=dict)
     """node → units set to NaN by ``zero_policy="nan"``."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per aggregate node: method, parameters, and how many units each adjustment touched."""
+        nodes = list(self.methods)
+        return pd.DataFrame(
+            {
+                "method": [self.methods[n] for n in nodes],
+                "params": [repr(self.params[n]) if n in self.params else "" for n in nodes],
+                "n_not_applicable": [len(self.not_applicable.get(n, [])) for n in nodes],
+                "n_node_not_applicable": [len(self.node_not_applicable.get(n, [])) for n in nodes],
+                "n_below_threshold": [len(self.below_threshold.get(n, [])) for n in nodes],
+                "n_set_missing": [len(self.set_missing.get(n, [])) for n in nodes],
+            },
+            index=pd.Index(nodes, name="node"),
+        )
+
+    def warnings(self) -> list[Problem]:
+        """One problem per node whose aggregate was set missing for some units (data threshold, zero policy)."""
+        out: list[Problem] = []
+        for rule, what, table in (
+            ("aggregate.dat_thresh", "too few of its children have data (dat_thresh)", self.below_threshold),
+            ("aggregate.zero_policy", "a child value is outside the method's domain (zero_policy nan)", self.set_missing),
+        ):
+            for node, units in table.items():
+                shown = ", ".join(units[:10]) + (f" … ({len(units)} units)" if len(units) > 10 else "")
+                out.append(Problem(rule, f"{node} left missing for {len(units)} unit(s): {what}: {shown}",
+                                   {"step": "aggregate", "node": node, "units": list(units)}))
+        return out
 
     def affected_units(self) -> list[str]:
         """Units whose score involved a not-applicable adjustment anywhere in the tree."""
@@ -452,6 +497,20 @@ def aggregate(
     not_applicable: pd.DataFrame | None = None,
     order: str = "coinr",
 ) -> pd.DataFrame:
+    """Aggregate level-1 values up the tree (COINr ``Aggregate``); see :func:`aggregate_output`."""
+    return aggregate_output(data, tree, method, weights, dat_thresh, params, not_applicable, order).data
+
+
+def aggregate_output(
+    data: pd.DataFrame,
+    tree: Tree,
+    method: str | Mapping[Any, Any] = "amean",
+    weights: pd.Series | Mapping[str, float] | None = None,
+    dat_thresh: float | Mapping[Any, float | None] | None = None,
+    params: Mapping[Any, Any] | None = None,
+    not_applicable: pd.DataFrame | None = None,
+    order: str = "coinr",
+) -> StageOutput:
     """Aggregate level-1 values up the tree (COINr ``Aggregate``), vectorised over units.
 
     * ``method``: a registered name for every node, or a mapping whose keys are target levels (2 = the
@@ -622,5 +681,4 @@ def aggregate(
             vals[pos[node]] = y
 
     out = pd.DataFrame(vals.T, index=data.index.copy(), columns=all_cols, copy=False)
-    out.attrs["aggregation"] = report
-    return out
+    return StageOutput(out, warnings=report.warnings(), report=report)

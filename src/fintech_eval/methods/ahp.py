@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine.tree import Tree
 from ..errors import DataError, InconsistentJudgementError, Problem, SpecError
 from ..registry import Registry
-from ..tree import Tree
 
 AHP_METHODS = Registry("ahp")
 

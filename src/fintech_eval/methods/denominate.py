@@ -3,18 +3,18 @@
 ``denominate(data, denominators, {"Flights": "Population", "Goods": "GDP"})`` divides each mapped
 indicator by its denominator column, unit by unit; unmapped indicators are returned unchanged. The mapping
 usually comes from iMeta's ``Denominator`` column (:func:`mapping_from_imeta`). A zero denominator gives
-±inf (as R does) and is recorded in ``result.attrs["warnings"]``; a missing one gives NaN.
+±inf (as R does) and is a warning of :func:`denominate_output`; a missing one gives NaN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, SpecError
+from ..engine.output import StageOutput
+from ..errors import DataError, Problem, SpecError
 from ..registry import Registry
 from ._frame import as_matrix, like, problem, resolve_params
 
@@ -50,6 +50,16 @@ def denominate(
     method: str = "divide",
 ) -> pd.DataFrame:
     """Each indicator in ``mapping`` divided (``method``) by its denominator column; the rest unchanged."""
+    return denominate_output(data, denominators, mapping, method).data
+
+
+def denominate_output(
+    data: pd.DataFrame,
+    denominators: pd.DataFrame,
+    mapping: Mapping[str, str],
+    method: str = "divide",
+) -> StageOutput:
+    """As :func:`denominate`, with a warning per zero denominator."""
     entry = DENOMINATORS.entry(method)
     resolve_params(entry, {}, STEP)
     x = as_matrix(data, STEP)
@@ -70,18 +80,17 @@ def denominate(
             f"denominate: no denominator row for unit {missing[0]!r}", rule="denominate.unit", step=STEP, unit=missing[0]
         )
     if not mapping:
-        return like(data, x)
+        return StageOutput(like(data, x))
     inds = list(mapping)
     cols = data.columns.get_indexer(inds)
     dens = denominators.reindex(data.index)[[mapping[i] for i in inds]].to_numpy(dtype=np.float64, na_value=np.nan)
     x[:, cols] = entry.func(x[:, cols], dens)
     out = like(data, x)
-    warnings: list[dict[str, Any]] = []
+    warnings: list[Problem] = []
     if entry.name == "divide":
         zr, zc = np.nonzero(dens == 0)
         for r, c in zip(zr, zc, strict=True):
             warnings.append(
                 problem(STEP, entry.name, f"denominator {mapping[inds[c]]} is zero", indicator=inds[c], unit=data.index[r])
             )
-    out.attrs["warnings"] = warnings
-    return out
+    return StageOutput(out, warnings=warnings)

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError
+from ..engine.tree import Tree
+from ..errors import Problem, SpecError
 from ..registry import Registry
-from ..tree import Tree
 from ._frame import (
     Param,
     as_matrix,
@@ -69,7 +69,7 @@ class ImputeResult:
     """
 
     data: pd.DataFrame
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     build_log: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
 
     @cached_property
@@ -281,7 +281,7 @@ def impute(
     p = resolve_params(entry, params, STEP)
     x = as_matrix(data, STEP, copy=False)  # read only: the methods return new arrays
     nan_in = np.isnan(x)
-    warnings: list[dict[str, Any]] = []
+    warnings: list[Problem] = []
     src_detail: np.ndarray | None = None
     if kind == "panel":
         if not is_panel(data):

@@ -26,8 +26,9 @@ exceed ``scale``. Example (the 功效系数 toy case): actual 0.90, upper 1.00, 
 Panels ((uCode, Time) index): ``scope="global"`` (default, COINr's ``global = TRUE``) normalises all
 periods together so scores are comparable over time; ``scope="period"`` normalises each period apart.
 
-The result is a DataFrame like the input; ``result.attrs["warnings"]`` lists what COINr would warn about
-(e.g. a constant column under min-max gives NaN).
+:func:`normalise` returns a DataFrame like the input; :func:`normalise_output` returns it in a
+:class:`~fintech_eval.engine.output.StageOutput` with the warnings COINr would give (e.g. a constant column
+under min-max gives NaN), each a :class:`~fintech_eval.errors.Problem` naming the indicator.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError
+from ..engine.output import StageOutput
+from ..errors import Problem, SpecError
 from ..registry import Registry
 from ._frame import (
     Param,
@@ -409,7 +411,21 @@ def normalise(
     scope: str = "global",
     **params: Any,
 ) -> pd.DataFrame:
-    """Normalise every indicator (``x · direction`` first); ``indiv`` = {code: method | {method, params}}."""
+    """Normalise every indicator (``x · direction`` first); ``indiv`` = {code: method | {method, params}}.
+    The warnings are in :func:`normalise_output`."""
+    return normalise_output(data, directions, method, indiv=indiv, scope=scope, **params).data
+
+
+def normalise_output(
+    data: pd.DataFrame,
+    directions: pd.Series | Mapping[str, int] | None = None,
+    method: str = "minmax",
+    *,
+    indiv: Mapping[str, Any] | None = None,
+    scope: str = "global",
+    **params: Any,
+) -> StageOutput:
+    """As :func:`normalise`, with the warnings."""
     x = as_matrix(data, STEP)
     cols = list(data.columns)
     dirs = _directions(directions, cols)
@@ -418,7 +434,7 @@ def normalise(
     plan = _plan(data, method, indiv or {}, params)
     xd = x  # our own copy: apply the directions in place
     xd *= dirs[None, :]
-    warnings: list[dict[str, Any]] = []
+    warnings: list[Problem] = []
     chunks = periods(data) if (scope == "period" and is_panel(data)) else [(None, np.arange(len(data)))]
     out = None if (len(chunks) == 1 and len(plan) == 1) else np.full_like(x, np.nan)
     for period, rows in chunks:
@@ -463,9 +479,7 @@ def normalise(
                 out[np.ix_(rows, js)] = y
             for j, msg in warns:
                 warnings.append(problem(STEP, entry.name, msg, indicator=cols[js[j]], period=period))
-    result = like(data, out)
-    result.attrs["warnings"] = warnings
-    return result
+    return StageOutput(like(data, out), warnings=warnings)
 
 
 def _directions(directions, cols: list[Any]) -> np.ndarray:

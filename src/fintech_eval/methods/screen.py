@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError
+from ..errors import Problem, SpecError
 from ..registry import Registry
 from ._frame import Param, as_matrix, is_panel, problem, resolve_params, unit_level
 
@@ -38,7 +38,7 @@ class ScreenResult:
     data: pd.DataFrame
     summary: pd.DataFrame
     removed: list[Any] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @SCREENERS.register("byNA", aliases=["by_na"])
@@ -111,7 +111,7 @@ def screen(
     summary["LowNonZero"] = low_nonzero
     summary["LowDatOrZeroFlag"] = low_data | low_nonzero
     included = np.asarray(entry.func(low_data, low_nonzero), dtype=bool).copy()
-    warnings: list[dict[str, Any]] = []
+    warnings: list[Problem] = []
     if force is not None:
         units = data.index.get_level_values(unit_level(data)) if is_panel(data) else data.index
         for unit, keep in _force_items(force, units):

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError
+from ..errors import Problem, SpecError
 from ..registry import Registry
 from ._frame import (
     Param,
@@ -81,7 +81,7 @@ class TreatResult:
 
     data: pd.DataFrame
     details: pd.DataFrame
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     point_codes: np.ndarray | None = field(default=None, repr=False)
     point_labels: tuple[str, ...] = field(default=("",), repr=False)
 

@@ -29,9 +29,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine.tree import Tree
 from ..errors import DataError, MethodError, SpecError
 from ..registry import Registry
-from ..tree import Tree
+from ._frame import Param
+
+_DDOF = Param(1, kind="int", check=lambda v: None if v in (0, 1) else f"must be 0 or 1, got {v}")
+
+
+def _text(v: Any) -> str | None:
+    return None if isinstance(v, str) and v else f"must be a name, got {v!r}"
+
+
+def _weight_map(v: Any) -> str | None:
+    """A mapping code → finite number >= 0."""
+    if not isinstance(v, (Mapping, pd.Series)) or not len(v):
+        return f"must be a mapping of codes to weights, got {v!r}"
+    for k, w in dict(v).items():
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)) or not np.isfinite(w) or w < 0:
+            return f"weight of {k!r} must be a finite number >= 0, got {w!r}"
+    return None
+
+
+def _weight_sets(v: Any) -> str | None:
+    if isinstance(v, WeightSets):
+        return None
+    if not isinstance(v, Mapping) or not v:
+        return f"must be a mapping of set names to weight mappings, got {v!r}"
+    for name, m in v.items():
+        msg = _weight_map(m)
+        if msg:
+            return f"set {name!r}: {msg}"
+    return None
+
 
 WEIGHTS = Registry("weights")
 
@@ -112,14 +142,14 @@ def minmax_standardise(
 # --------------------------------------------------------------------------------------------------------
 # subjective
 # --------------------------------------------------------------------------------------------------------
-@WEIGHTS.register("equal", aliases=["uniform"])
+@WEIGHTS.register("equal", aliases=["uniform"], params={})
 def equal(data: pd.DataFrame, directions: Any = None) -> pd.Series:
     """1/m for each of the m criteria."""
     x = _frame(data, "equal")
     return pd.Series(1.0 / x.shape[1], index=x.columns, name="weight")
 
 
-@WEIGHTS.register("manual", aliases=["fixed"])
+@WEIGHTS.register("manual", aliases=["fixed"], params={"weights": Param(kind="any", check=_weight_map)})
 def manual(data: pd.DataFrame, weights: Mapping[str, float] | pd.Series, directions: Any = None) -> pd.Series:
     """Given relative weights (every criterion of ``data`` must have one), rescaled to sum 1."""
     x = _frame(data, "manual")
@@ -164,7 +194,10 @@ class WeightSets:
         return name in self._sets
 
 
-@WEIGHTS.register("named", aliases=["weight_set"])
+@WEIGHTS.register(
+    "named", aliases=["weight_set"],
+    params={"name": Param(kind="any", check=_text), "sets": Param(kind="any", check=_weight_sets)},
+)
 def named(
     data: pd.DataFrame, name: str, sets: WeightSets | Mapping[str, Mapping[str, float]], directions: Any = None
 ) -> pd.Series:
@@ -198,7 +231,14 @@ def _entropy_of(p_source: pd.DataFrame) -> pd.Series:
     return pd.Series(e, index=p_source.columns)
 
 
-@WEIGHTS.register("entropy", aliases=["熵权法", "entropy_weight"])
+@WEIGHTS.register(
+    "entropy", aliases=["熵权法", "entropy_weight"],
+    params={
+        "convention": Param("standardised", kind="choice", choices=("standardised", "standardized", "minmax", "raw")),
+        "shift": Param(0.0, kind="number"),
+        "rescale": Param(None, kind="pair", nullable=True),
+    },
+)
 def entropy(
     data: pd.DataFrame,
     directions: Mapping[str, int] | pd.Series | None = None,
@@ -238,7 +278,10 @@ def entropy(
     return _normalise(d, "entropy")
 
 
-@WEIGHTS.register("entropy_panel", aliases=["时空极差熵权法", "panel_entropy"])
+@WEIGHTS.register(
+    "entropy_panel", aliases=["时空极差熵权法", "panel_entropy"],
+    params={"shift": Param(0.0, kind="number"), "rescale": Param(None, kind="pair", nullable=True)},
+)
 def entropy_panel(
     data: pd.DataFrame,
     directions: Mapping[str, int] | pd.Series | None = None,
@@ -251,7 +294,7 @@ def entropy_panel(
     return entropy(data, directions=directions, convention="standardised", shift=shift, rescale=rescale)
 
 
-@WEIGHTS.register("cv", aliases=["变异系数法", "coefficient_of_variation"])
+@WEIGHTS.register("cv", aliases=["变异系数法", "coefficient_of_variation"], params={"ddof": _DDOF})
 def cv(data: pd.DataFrame, directions: Any = None, ddof: int = 1) -> pd.Series:
     """Coefficient of variation ``sd_j / |mean_j|`` (sample sd), normalised; raw data with non-zero means."""
     x = _frame(data, "cv")
@@ -262,7 +305,10 @@ def cv(data: pd.DataFrame, directions: Any = None, ddof: int = 1) -> pd.Series:
     return _normalise(x.std(ddof=ddof) / mean.abs(), "cv")
 
 
-@WEIGHTS.register("std", aliases=["标准差法", "standard_deviation"])
+@WEIGHTS.register(
+    "std", aliases=["标准差法", "standard_deviation"],
+    params={"standardise": Param("minmax", kind="choice", choices=("minmax", None), nullable=True), "ddof": _DDOF},
+)
 def std(data: pd.DataFrame, directions: Any = None, standardise: str | None = "minmax", ddof: int = 1) -> pd.Series:
     """Standard deviation weights ``sd_j / Σ sd`` of the min-max standardised data (``standardise=None``: raw)."""
     x = _frame(data, "std")
@@ -274,7 +320,7 @@ def std(data: pd.DataFrame, directions: Any = None, standardise: str | None = "m
     return _normalise(x.std(ddof=ddof), "std")
 
 
-@WEIGHTS.register("critic", aliases=["CRITIC"])
+@WEIGHTS.register("critic", aliases=["CRITIC"], params={})
 def critic(data: pd.DataFrame, directions: Mapping[str, int] | pd.Series | None = None) -> pd.Series:
     """CRITIC: min-max standardise (reverse flipped); ``C_j = σ_j Σ_k (1 - r_jk)`` with the sample sd (ddof 1)
     and Pearson r; ``w = C / Σ C`` (Diakoulaki, Mavrotas & Papayannakis 1995)."""
@@ -345,7 +391,7 @@ def pca(data: pd.DataFrame, sign: str = "lapack") -> PCAResult:
     )
 
 
-@WEIGHTS.register("pca", aliases=["PCA"])
+@WEIGHTS.register("pca", aliases=["PCA"], params={"sign": Param("positive", kind="choice", choices=("positive", "lapack"))})
 def pca_weights(data: pd.DataFrame, directions: Any = None, sign: str = "positive") -> pd.Series:
     """First principal component loadings (``sign="positive"``: oriented to a positive sum), rescaled to sum 1.
     Negative loadings stay negative: check them (COINr flags PCA weights as experimental for this reason)."""
@@ -411,7 +457,14 @@ def combine_weights(
                     parameter="how")
 
 
-@WEIGHTS.register("combined", aliases=["组合赋权"])
+@WEIGHTS.register(
+    "combined", aliases=["组合赋权"],
+    params={
+        "schemes": Param(kind="any", check=lambda v: None if isinstance(v, (list, tuple)) and len(v) == 2 else f"must be a list of two schemes, got {v!r}"),
+        "how": Param("product", kind="choice", choices=("product", "mean")),
+        "alpha": Param(0.5, kind="number", check=lambda v: None if 0 <= v <= 1 else f"must be within [0, 1], got {v}"),
+    },
+)
 def combined(
     data: pd.DataFrame,
     schemes: Sequence[str | tuple[str, Mapping[str, Any]] | pd.Series | Mapping[str, float]],

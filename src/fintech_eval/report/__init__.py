@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..engine.result import Result
 from ..errors import DataError
-from ..result import Result
 from . import industry, vendor  # noqa: F401 - they register the industry and vendor kinds
 from .document import Report
 from .kinds import REPORT_KINDS, build_report

@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..engine.result import Result, with_unit_column
 from ..errors import DataError
 from ..geo import provinces, resolve_many
 from ..registry import Registry
-from ..result import Result, with_unit_column
 from . import tables as tb
 from .document import Chart, Code, Figures, KeyFigure, Paragraph, Report, Section, Table
 from .i18n import LANGS, fmt_int, fmt_number, fmt_pct, fmt_rank, fmt_signed, label_or, t

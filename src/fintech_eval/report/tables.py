@@ -15,19 +15,17 @@ Conventions a result may follow to show more:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..engine.result import Result
+from ..engine.sources import units_from_inputs
+from ..engine.tree import Tree
 from ..errors import DataError
 from ..methods import group_rank, rank
-from ..result import Result
-from ..tree import Tree
 
 # --- shape of the result --------------------------------------------------------------------------------
 
@@ -141,42 +139,6 @@ def group_columns(info: pd.DataFrame, result: Result) -> list[str]:
     cols = [c for c in info.columns if c != "name"]
     ranked = [g for g in result.spec.ranks.groups if g in cols or g in result.group_ranks]
     return ranked + [c for c in cols if c not in ranked]
-
-
-def units_from_inputs(spec: Any, inputs: dict[str, str]) -> pd.DataFrame | None:
-    """Names and groups (index uCode) from the COINr iData a result was computed from, if that file is still
-    there with the SHA-256 the run recorded."""
-    if spec.data.format != "coinr" or not spec.data.idata or not spec.data.imeta:
-        return None
-    candidates: list[tuple[Path, Path]] = [(spec.path(spec.data.idata), spec.path(spec.data.imeta))]
-    by_name = {Path(k).name: Path(k) for k in inputs}
-    if Path(spec.data.idata).name in by_name and Path(spec.data.imeta).name in by_name:
-        candidates.append((by_name[Path(spec.data.idata).name], by_name[Path(spec.data.imeta).name]))
-    for d, m in candidates:
-        if not (d.is_file() and m.is_file()):
-            continue
-        want = inputs.get(str(d))
-        if want and hashlib.sha256(d.read_bytes()).hexdigest() != want:
-            continue  # the file changed since the run: its names or groups may not be the run's
-        return _read_units(str(d), str(m), d.stat().st_mtime_ns)
-    return None
-
-
-@lru_cache(maxsize=8)
-def _read_units(idata: str, imeta: str, mtime: int) -> pd.DataFrame | None:
-    del mtime  # part of the cache key only
-    try:
-        from ..coinr import read_coinr
-
-        coin = read_coinr(idata, imeta)
-    except Exception:  # noqa: BLE001 - names are a nicety; the report goes on without them
-        return None
-    frame = coin.groups.copy()
-    frame.insert(0, "name", coin.names)
-    if isinstance(frame.index, pd.MultiIndex):
-        frame = frame[~frame.index.get_level_values(0).duplicated(keep="last")]
-        frame.index = frame.index.get_level_values(0)
-    return frame
 
 
 def find_unit(entity: str, info: pd.DataFrame) -> str:

@@ -1,0 +1,191 @@
+"""The aggregation tree the engine works on: indicators (level 1) up to the index (top level).
+
+Levels count as in COINr: 1 = indicators, 2 = their groups, …, top = the index. A JR/T 0201 framework
+maps to the same shape (C → 1, B → 2, A → 3, block → 4). Weights are relative within each parent's
+children (rescaled to sum to 1 by the aggregators); directions are +1 or -1 (reverse) per indicator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, Problem
+
+
+@dataclass(frozen=True, eq=False)
+class Tree:
+    """``meta`` columns: code, parent, level, weight, direction, name (one row per node, file order)."""
+
+    meta: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        problems = _check(self.meta)
+        if problems:
+            raise DataError(problems)
+
+    # --- constructors ------------------------------------------------------------------------------
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> Tree:
+        df = pd.DataFrame(rows)
+        for col, default in (("weight", 1.0), ("direction", 1), ("name", None), ("parent", None)):
+            if col not in df:
+                df[col] = default
+            elif default is not None:
+                df[col] = df[col].fillna(default)
+        df["name"] = df["name"].where(df["name"].notna(), df["code"])
+        return cls(_normalise_meta(df))
+
+    @classmethod
+    def from_imeta(cls, imeta: pd.DataFrame) -> Tree:
+        """COINr's iMeta: rows of Type Indicator or Aggregate become nodes."""
+        rows = imeta[imeta["Type"].isin(["Indicator", "Aggregate"])]
+        df = pd.DataFrame(
+            {
+                "code": rows["iCode"].astype(str).to_numpy(),
+                "parent": rows["Parent"].to_numpy(),
+                "level": rows["Level"].astype(int).to_numpy(),
+                "weight": rows["Weight"].astype(float).to_numpy(),
+                "direction": rows["Direction"].fillna(1).astype(int).to_numpy(),
+                "name": rows["iName"].astype(str).to_numpy() if "iName" in rows else rows["iCode"].to_numpy(),
+            }
+        )
+        return cls(_normalise_meta(df))
+
+    @classmethod
+    def from_framework(cls, framework, block: str, *, include_incomplete: bool = False) -> Tree:
+        """A JR/T 0201-style framework block as a tree: indicator (C) = 1, B = 2, A = 3, block = 4.
+
+        Directions are the indicators' (reverse = -1); weights are equal (1) until a weight step sets them.
+        Headings left without complete indicators are dropped (e.g. the incomplete Q-A2).
+        """
+        from ..catalog.models import Heading, Indicator
+
+        blk = next((b for b in framework.blocks if b.code == block), None)
+        if blk is None:
+            raise DataError(f"framework {framework.id} has no block {block!r}", rule="tree.block")
+        rows: list[dict] = []
+
+        def rec(h: Heading, parent: str | None, level: int) -> bool:
+            kept = False
+            start = len(rows)
+            rows.append({"code": h.code, "parent": parent, "level": level, "name": h.name.zh})
+            for c in h.children:
+                kept |= rec(c, h.code, level - 1)
+            for i in h.indicators:
+                if isinstance(i, Indicator) and (i.complete or include_incomplete):
+                    rows.append({"code": i.code, "parent": h.code, "level": 1, "direction": i.direction, "name": i.name.zh})
+                    kept = True
+            if not kept:
+                del rows[start:]
+            return kept
+
+        rec(blk, None, 4)
+        if not any(r["level"] == 1 for r in rows):
+            raise DataError(f"block {block} has no complete indicators", rule="tree.block")
+        return cls.from_rows(rows)
+
+    # --- navigation --------------------------------------------------------------------------------
+    @cached_property
+    def n_levels(self) -> int:
+        return int(self.meta["level"].max())
+
+    @cached_property
+    def indicators(self) -> list[str]:
+        return self.meta.loc[self.meta["level"] == 1, "code"].tolist()
+
+    def codes(self, level: int) -> list[str]:
+        return self.meta.loc[self.meta["level"] == level, "code"].tolist()
+
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for code, parent in zip(self.meta["code"], self.meta["parent"], strict=True):
+            if parent is not None:
+                out.setdefault(parent, []).append(code)
+        return out
+
+    def children(self, code: str) -> list[str]:
+        return self._children.get(code, [])
+
+    @cached_property
+    def weights(self) -> pd.Series:
+        return pd.Series(self.meta["weight"].to_numpy(float), index=self.meta["code"].to_numpy(), name="weight")
+
+    @cached_property
+    def directions(self) -> pd.Series:
+        ind = self.meta[self.meta["level"] == 1]
+        return pd.Series(ind["direction"].to_numpy(int), index=ind["code"].to_numpy(), name="direction")
+
+    @cached_property
+    def parent_of(self) -> dict[str, str | None]:
+        return dict(zip(self.meta["code"], self.meta["parent"], strict=True))
+
+    def level_of(self, code: str) -> int:
+        return int(self.meta.loc[self.meta["code"] == code, "level"].iloc[0])
+
+    def with_weights(self, weights: dict[str, float] | pd.Series) -> Tree:
+        """A copy with some weights replaced (others kept)."""
+        meta = self.meta.copy()
+        w = pd.Series(weights, dtype=float)
+        unknown = sorted(set(w.index) - set(meta["code"]))
+        if unknown:
+            raise DataError(f"weights for unknown node(s): {', '.join(map(str, unknown))}", rule="weights.unknown")
+        meta["weight"] = meta["code"].map(w).fillna(meta["weight"]).astype(float)
+        return Tree(meta)
+
+    def leaves_under(self, code: str) -> list[str]:
+        kids = self.children(code)
+        if not kids:
+            return [code]
+        return [leaf for k in kids for leaf in self.leaves_under(k)]
+
+
+def _normalise_meta(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "code": df["code"].astype(str).to_numpy(object),
+            "parent": pd.Series(
+                [None if (p is None or pd.isna(p) or p == "") else str(p) for p in df["parent"]], dtype=object
+            ),
+            "level": df["level"].astype(int).to_numpy(),
+            "weight": df["weight"].astype(float).to_numpy(),
+            "direction": df["direction"].astype(int).to_numpy(),
+            "name": df["name"].astype(str).to_numpy(object),
+        }
+    )
+    return out
+
+
+def _check(meta: pd.DataFrame) -> list[Problem]:
+    probs: list[Problem] = []
+    codes = meta["code"].tolist()
+    seen: set[str] = set()
+    for c in codes:
+        if c in seen:
+            probs.append(Problem("tree.duplicate", f"node code {c} appears twice", {"node": c}))
+        seen.add(c)
+    level = dict(zip(meta["code"], meta["level"], strict=True))
+    top = meta["level"].max()
+    for row in meta.itertuples(index=False):
+        if row.direction not in (1, -1):
+            probs.append(Problem("tree.direction", f"direction must be 1 or -1, got {row.direction}", {"node": row.code}))
+        if not np.isfinite(row.weight) or row.weight < 0:
+            probs.append(Problem("tree.weight", f"weight must be a finite number >= 0, got {row.weight}", {"node": row.code}))
+        if row.parent is None:
+            if row.level != top:
+                probs.append(Problem("tree.parent", f"level-{row.level} node has no parent", {"node": row.code}))
+        elif row.parent not in level:
+            probs.append(Problem("tree.parent", f"parent {row.parent!r} is not a node", {"node": row.code}))
+        elif level[row.parent] != row.level + 1:
+            probs.append(
+                Problem("tree.level", f"parent {row.parent} is at level {level[row.parent]}, expected {row.level + 1}", {"node": row.code})
+            )
+    parents = set(meta["parent"].dropna())
+    for row in meta.itertuples(index=False):
+        if row.level > 1 and row.code not in parents:
+            probs.append(Problem("tree.childless", f"aggregate {row.code} has no children", {"node": row.code}))
+    return probs
