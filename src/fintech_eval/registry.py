@@ -41,6 +41,7 @@ class Registry:
             for key in (name, *aliases):
                 if key in self._alias:
                     raise ValueError(f"{self.stage}: method name {key!r} registered twice")
+            meta.setdefault("params", {})  # the parameters a spec may give (fintech_eval.methods._frame.Param); none by default
             entry = Entry(name, func, tuple(aliases), (func.__doc__ or "").strip(), dict(meta))
             self._entries[name] = entry
             for key in (name, *aliases):

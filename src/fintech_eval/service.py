@@ -168,39 +168,24 @@ DEFAULT_BLOCK_STEPS: list[dict[str, Any]] = [
 ]
 
 
-def evaluate_block(
-    panel: pd.DataFrame,
-    framework: Framework | str,
-    block: str,
-    *,
-    period: str,
-    groups: pd.DataFrame | None = None,
-    names: pd.Series | None = None,
-    steps: list[dict[str, Any]] | None = None,
-    name: str | None = None,
-):
-    """Score one block (J institutions, H industries, Q regions) of a derived panel for one period.
-
-    ``groups``: columns per entity (e.g. sector, region_code) used by ``by`` steps and group ranks.
+def block_spec(
+    block: str, period: str | int, *, db: str | None = None, framework: str = "jrt0201-2020",
+    steps: list[dict[str, Any]] | None = None, names: str = "zh", name: str | None = None,
+) -> dict[str, Any]:
+    """The spec that scores one block (J institutions, H industries, Q regions) of the stored data for one
+    period with the default steps (``DEFAULT_BLOCK_STEPS``; within each sector for J, whose units have one).
     Not-applicable indicators are excluded per entity (weights renormalised), never counted as missing.
-    """
-    from .engine.pipeline import evaluate
-    from .engine.sources import block_inputs
-
-    fw = framework if isinstance(framework, Framework) else load_framework(framework)
-    inp = block_inputs(panel, fw, block, period=period, groups=groups, names=names)
-    grp = inp.groups
+    ``fintech-eval evaluate`` runs the same spec from a file."""
     if steps is None:
-        steps = DEFAULT_BLOCK_STEPS if "sector" in grp else [
+        steps = DEFAULT_BLOCK_STEPS if block == "J" else [
             {k: {kk: vv for kk, vv in v.items() if kk != "by"}} for s in DEFAULT_BLOCK_STEPS for k, v in s.items()
         ]
-    spec = {
-        "name": name or f"{fw.id} block {block}, {period}",
-        "data": {"source": "frame"},
+    data: dict[str, Any] = {"source": "store", "framework": framework, "block": block, "period": str(period), "names": names}
+    if db is not None:
+        data["db"] = db
+    return {
+        "name": name or f"{framework} block {block}, {period}",
+        "data": data,
         "steps": steps,
-        "ranks": {"groups": [c for c in ("sector", "region_code") if c in grp]},
+        "ranks": {"groups": ["sector", "region_code"] if block == "J" else []},
     }
-    frames = {"data": inp.data, "tree": inp.tree, "groups": grp, "not_applicable": inp.not_applicable}
-    if inp.names is not None:
-        frames["names"] = inp.names
-    return evaluate(spec, frames=frames)

@@ -75,3 +75,57 @@ def test_demo_vendors_show_the_staged_rule():
     vendor, entries = vendor_entries()["SYN-V-COMP"]
     r = rate_both("fcsc-2023-default", vendor, entries)["comprehensive"]
     assert (r.band_level, r.requirement_level, r.level) == (4, 3, 3)
+
+
+def test_evaluate_with_the_store_source_reproduces_the_demo_scores(demo, tmp_path, capsys, monkeypatch):
+    """`fintech-eval evaluate SPEC` with `data: {source: store}` scores what was imported: the demo's J-2024."""
+    import yaml
+
+    from fintech_eval.service import DEFAULT_BLOCK_STEPS
+    from tests.clirun import run_cli
+
+    spec = {
+        "name": "J 2024 from the database",
+        "data": {"source": "store", "db": str(demo.db), "framework": "jrt0201-2020", "block": "J", "period": 2024},
+        "steps": DEFAULT_BLOCK_STEPS,
+        "ranks": {"groups": ["sector", "region_code"]},
+    }
+    path = tmp_path / "j.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    run = run_cli(["evaluate", path, "--out", tmp_path / "out"], capsys, monkeypatch)
+    assert run.code == 0, run.out + run.err
+    want = pd.read_csv(demo.results["J"] / "scores.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "scores.csv"), want, check_exact=True)
+    # the demo's own saved spec says where its data came from, so it re-runs as it is
+    assert yaml.safe_load((demo.results["J"] / "spec.yaml").read_text(encoding="utf-8"))["data"]["source"] == "store"
+    run = run_cli(["evaluate", demo.results["J"] / "spec.yaml", "--out", tmp_path / "again"], capsys, monkeypatch)
+    assert run.code == 0, run.out + run.err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again" / "scores.csv"), want, check_exact=True)
+
+
+def test_a_stored_data_result_reruns(demo):
+    import fintech_eval as fe
+    from fintech_eval.service import block_spec
+
+    r = fe.evaluate(block_spec("J", 2024, db=str(demo.db)))
+    assert r.inputs and next(iter(r.inputs)).startswith("store:")
+    changed = r.rerun("aggregate.dat_thresh", 0.8)
+    fresh = fe.evaluate(block_spec("J", 2024, db=str(demo.db)) | {"steps": [
+        *block_spec("J", 2024)["steps"][:-1], {"aggregate": {"method": "amean", "dat_thresh": 0.8}}]})
+    pd.testing.assert_frame_equal(changed.final, fresh.final, check_exact=True)
+    assert changed.final["J"].isna().sum() >= r.final["J"].isna().sum()
+
+
+def test_no_indicator_vanishes_silently_within_a_sector(demo):
+    """An indicator with values in a sector is scored there, or a warning names the sector and the indicator."""
+    import json
+
+    res = demo.results["J"]
+    stages = sorted((res / "stages").glob("*_Treated.csv")) + sorted((res / "stages").glob("*_Normalised.csv"))
+    treated, norm = (pd.read_csv(p).set_index("uCode") for p in stages)
+    units = pd.read_csv(res / "units.csv").set_index("uCode")
+    warned = {(w.get("group"), w.get("indicator")) for w in json.loads((res / "manifest.json").read_text())["warnings"]}
+    for sector, idx in units.groupby("sector").groups.items():
+        for code in norm.columns:
+            if treated.loc[idx, code].notna().any() and norm.loc[idx, code].isna().all():
+                assert (f"sector={sector}", code) in warned, (sector, code)

@@ -24,6 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Sector = Literal["bank", "securities", "insurance", "payment", "other"]
 SECTORS: tuple[str, ...] = ("bank", "securities", "insurance", "payment", "other")
+#: The industries (the H block's units), by sector: (zh, en).
+INDUSTRY_NAMES: dict[str, tuple[str, str]] = {
+    "bank": ("银行业", "Banking"), "securities": ("证券业", "Securities"), "insurance": ("保险业", "Insurance"),
+    "payment": ("非银行支付行业", "Non-bank payment"), "other": ("其他", "Other"),
+}
 Collection = Literal["S", "G", "A", "R"]
 IndicatorType = Literal["ratio", "count", "money", "time", "score", "level", "binary"]
 VariableType = Literal["count", "money", "ratio", "share", "time", "level", "binary", "score", "number"]

@@ -153,12 +153,25 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
                 step="data", parameter="groups",
             )
         groups = register[cols]
-    names = None
-    if d.block == "J":
-        names = register["name_zh"].where(register["name_zh"].notna() & (register["name_zh"] != ""), register.index.to_series())
+    names = unit_names(register, d.block, d.names or "zh")
     inputs = block_inputs(panel, fw, d.block, period=str(d.period), groups=groups, names=names)
     fps = {f"store:{database_url(db)}:{fw.id}:{d.block}:{d.period}": frame_fingerprint(inputs.data)}
     return Inputs(**{**inputs.__dict__, "fingerprints": fps})
+
+
+def unit_names(register: pd.DataFrame, block: str, lang: str = "zh") -> pd.Series | None:
+    """Display names of a block's units: institutions from the register (``name_zh``/``name_en``, falling back
+    to the Chinese name, then the code), industries by sector; regions keep their codes."""
+    from ..catalog.models import INDUSTRY_NAMES
+
+    if block == "J":
+        col = register[f"name_{lang}"] if f"name_{lang}" in register else register["name_zh"]
+        ok = col.notna() & (col.astype(str) != "")
+        zh = register["name_zh"].where(register["name_zh"].notna() & (register["name_zh"] != ""), register.index.to_series())
+        return col.where(ok, zh)
+    if block == "H":
+        return pd.Series({k: v[0 if lang == "zh" else 1] for k, v in INDUSTRY_NAMES.items()})
+    return None
 
 
 def block_inputs(

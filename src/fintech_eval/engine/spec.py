@@ -28,7 +28,7 @@ import copy
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import yaml
@@ -58,6 +58,7 @@ class DataSpec(BaseModel):
     block: str | None = None
     groups: list[str] | None = None  # register columns to group by (e.g. sector, region_code)
     params: dict[str, float] | None = None  # the framework's open parameters (e.g. w_users_personal)
+    names: Literal["zh", "en"] | None = None  # the language of unit names read from the register (default zh)
 
     @model_validator(mode="after")
     def _source(self) -> DataSpec:
@@ -70,9 +71,9 @@ class DataSpec(BaseModel):
         used = {
             "coinr": {"idata", "imeta", "period"},
             "frame": {"period"},
-            "store": {"db", "framework", "block", "period", "groups", "params"},
+            "store": {"db", "framework", "block", "period", "groups", "params", "names"},
         }[self.source]
-        extra = [f for f in ("idata", "imeta", "db", "framework", "block", "groups", "params") if getattr(self, f) is not None and f not in used]
+        extra = [f for f in ("idata", "imeta", "db", "framework", "block", "groups", "params", "names") if getattr(self, f) is not None and f not in used]
         if extra:
             raise ValueError(f"source {self.source} takes no {', '.join(extra)}")
         if self.source == "coinr" and (not self.idata or not self.imeta):
@@ -243,6 +244,10 @@ class _Checker:
             if p.default is _required() and key not in given:
                 self.add("spec.parameter", f"{what} needs parameter {key!r}", where, parameter=key)
 
+    @staticmethod
+    def missing(declared: Mapping[str, Param], given: Mapping[str, Any]) -> list[str]:
+        return [k for k, p in declared.items() if p.default is _required() and k not in given]
+
     def method(self, reg: Registry, name: Any, where: dict[str, Any], param: str = "method"):
         if not isinstance(name, str) or name not in reg:
             choices = reg.names()
@@ -363,8 +368,12 @@ class _SPECIAL:
             e = ck.method(reg, m, w)
             if e is not None:
                 used[e.name] = e
-                if inline:
-                    ck.params(e.meta.get("params", {}), inline, w, f"aggregate method {e.name!r}")
+                decl = e.meta.get("params", {})
+                ck.params(decl, inline, w, f"aggregate method {e.name!r}")
+                given = _given_anywhere(params.get("params"))
+                for name in [n for n in ck.missing(decl, inline) if n in given]:  # given under `params` instead
+                    ck.problems = [p for p in ck.problems if not (p.rule == "spec.parameter" and p.where.get("parameter") == name
+                                                                  and "needs parameter" in p.message)]
         thr = params.get("dat_thresh")
         for key, v in (thr.items() if isinstance(thr, Mapping) else [("default", thr)]):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1):
@@ -393,6 +402,16 @@ class _SPECIAL:
             msg = _weights_msg(params["weights"])
             if msg:
                 ck.add("spec.value", f"aggregate: {msg}", where, parameter="weights")
+
+
+def _given_anywhere(p: Any) -> set[str]:
+    """Parameter names given in an aggregate step's ``params``, flat or under a method, level or node key."""
+    if not isinstance(p, Mapping):
+        return set()
+    out: set[str] = set()
+    for k, v in p.items():
+        out |= set(v) if isinstance(v, Mapping) else {k}
+    return out
 
 
 def _weights_msg(w: Any) -> str | None:

@@ -53,10 +53,10 @@ from ._frame import (
 STEP = "impute"
 IMPUTERS = Registry(STEP)
 
-_LEVEL = Param(default=None, kind="int", nullable=True, check=lambda v: None if v >= 2 else f"must be >= 2, got {v}")
+_LEVEL = Param(default=None, kind="int", nullable=True, check=lambda v: None if v >= 2 else f"must be >= 2, got {v}", stage=True)
 _MAX_TIME = Param(default=None, kind="int", nullable=True, check=lambda v: None if v >= 1 else f"must be >= 1, got {v}")
 _ROW_PARAMS = {"level": _LEVEL, "normalise_first": Param(default=True, kind="bool")}
-_GROUP_PARAMS = {"group": Param(default=None, kind="any", nullable=True, doc="column of `groups` to use")}
+_GROUP_PARAMS = {"group": Param(default=None, kind="any", nullable=True, stage=True, doc="column of `groups` to use")}
 
 
 @dataclass(frozen=True, eq=False)
