@@ -36,3 +36,15 @@ def test_readme_names_every_command():
     group = typer.main.get_command(app)
     absent = [n for n in group.commands if f"fintech-eval {n}" not in readme]
     assert not absent, f"README never shows: {absent}"
+
+
+def test_sources_and_group_rules_are_documented():
+    from pathlib import Path
+
+    from fintech_eval.engine.sources import SOURCES
+    from fintech_eval.engine.stages import NO_SPREAD
+
+    methods = (Path(__file__).resolve().parents[1] / "docs" / "methods.md").read_text(encoding="utf-8")
+    assert all(f"| `{name}`" in methods for name in SOURCES.names())
+    assert all(f"`{rule}`" in methods for rule in NO_SPREAD)
+    assert "fe.regen(" in methods and "evaluate_many" in methods

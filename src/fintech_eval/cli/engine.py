@@ -16,11 +16,13 @@ from .output import RowFmt, console, emit
 
 
 def evaluate_cmd(
-    spec: Annotated[Path, typer.Argument(help="Evaluation spec (YAML): data, steps, ranks.")],
+    spec: Annotated[Path, typer.Argument(help="Evaluation spec (YAML): data (source coinr | store | frame), steps, ranks.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for every stage (CSV + Parquet), scores.csv, ranks.csv, results.xlsx.")] = Path("out"),
     change: Annotated[list[str] | None, typer.Option("--set", help="Change one parameter, e.g. --set normalise.method=zscore (repeatable).")] = None,
 ) -> None:
-    """Run an evaluation spec and write every stage's table, the scores, the ranks and a workbook."""
+    """Run an evaluation spec and write every stage's table, the scores, the ranks and a workbook.
+
+    The data come from COINr's iData/iMeta files (data.source: coinr) or from the database that `fintech-eval import` filled (data.source: store, with block and period). The spec is checked whole before anything is read; warnings name the step, the indicator and the group."""
     import yaml
 
     from ..engine.pipeline import evaluate
