@@ -49,6 +49,7 @@ from ..methods import (
 )
 from ..methods._frame import Param
 from ..registry import Registry
+from .checks import check_aggregate_step, check_weight_step
 from .output import StageOutput
 from .tree import Tree
 
@@ -355,7 +356,7 @@ def normalise_stage(
         "allow_inconsistent": Param(False, kind="bool"),
         "level": Param(1, kind="int", check=lambda v: None if v >= 1 else f"must be >= 1, got {v}"),
     },
-    stage_methods=("manual", "ahp"),
+    check=check_weight_step,
 )
 def weight_stage(
     st: State,
@@ -404,7 +405,7 @@ def weight_stage(
 
 # --- aggregate ---------------------------------------------------------------------------------------------
 @STAGES.register(
-    "aggregate", dataset="Aggregated", registry=AGGREGATORS, method_param=None,
+    "aggregate", dataset="Aggregated", registry=AGGREGATORS, method_param=None, check=check_aggregate_step,
     params={
         "method": Param("amean", kind="any", doc="a method, or {level or node or default: method or {method, params}}"),
         "dat_thresh": Param(None, kind="any", nullable=True, doc="a fraction, or {level or node: fraction}"),
