@@ -124,10 +124,9 @@ class Result:
             self.weights.rename("weight").to_frame().rename_axis("code").to_csv(out / "weights.csv")
             written.append(out / "weights.csv")
         written.append(self._write_xlsx(out / "results.xlsx"))
-        (out / "spec.yaml").write_text(
-            yaml.safe_dump(self.spec.model_dump(mode="json", exclude={"base_dir"}), allow_unicode=True, sort_keys=False),
-            encoding="utf-8",
-        )
+        doc = self.spec.model_dump(mode="json", exclude={"base_dir"})
+        doc["data"] = {k: v for k, v in doc["data"].items() if v is not None}  # only the fields the source uses
+        (out / "spec.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
         written.append(out / "spec.yaml")
         (out / "manifest.json").write_text(json.dumps(self.manifest(), ensure_ascii=False, indent=2), encoding="utf-8")
         written.append(out / "manifest.json")
