@@ -172,7 +172,7 @@ def impute_stage(st: State, method: str = "mean", **method_params: Any) -> Stage
     params={
         "method": Param("coinr", kind="any"),
         "by": _group_param("treat within each group of this column"),
-        "skip_sparse": Param(False, kind="bool", doc="leave indicators with fewer than 4 values in a group untreated"),
+        "skip_sparse": Param(False, kind="bool", doc="leave indicators with fewer than 4 values in a group untreated (a warning when it has 1-3)"),
         "indiv": Param(None, kind="any", nullable=True, check=_mapping("{indicator: method or {method, params}}")),
         "force_win": Param(None, kind="any", nullable=True, check=lambda v: None if isinstance(v, list) and all(isinstance(c, str) for c in v) else f"must be a list of indicator codes, got {v!r}", doc="winsorise these whatever the skew test says"),
     },
@@ -194,7 +194,7 @@ def treat_stage(
         if skip_sparse:
             n = d.notna().sum()
             sparse = n.index[n < 4].tolist()
-            for c in sparse:
+            for c in n.index[(n > 0) & (n < 4)]:  # none at all (e.g. not applicable in the group): nothing to say
                 warnings.append(Problem(
                     "treat.sparse", f"{c} has {int(n[c])} value(s){_in(group)}, fewer than the 4 treatment needs: left untreated",
                     {"indicator": c, "group": group},
