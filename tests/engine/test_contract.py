@@ -242,3 +242,17 @@ def test_engine_modules_import_no_cycle():
 
     for m in sorted(mods):
         visit(m, ())
+
+
+def test_a_result_with_an_empty_record_saves_and_loads(tmp_path):
+    """Three units: every indicator too sparse to treat, so treat_details is empty; the folder still loads."""
+    frames = _frames()
+    frames["data"] = frames["data"].iloc[:3]
+    frames["groups"] = frames["groups"].iloc[:3]
+    spec = {"data": {"source": "frame"}, "steps": [{"treat": {"method": "coinr", "skip_sparse": True}}, {"aggregate": {}}]}
+    r = fe.evaluate(spec, frames=frames)
+    assert r.records["treat_details"].empty
+    r.save(tmp_path)
+    back = fe.load_result(tmp_path)
+    assert back.records["treat_details"].empty
+    pd.testing.assert_frame_equal(back.final, r.final, check_names=False)
