@@ -42,6 +42,7 @@ import pandas as pd
 from ..engine.output import StageOutput
 from ..errors import Problem, SpecError
 from ..registry import Registry
+from ._exact import sum_cols
 from ._frame import (
     Param,
     as_matrix,
@@ -127,10 +128,11 @@ def zscore(x: np.ndarray, m_sd=(0.0, 1.0)) -> tuple[np.ndarray, Warn]:
     missing = np.isnan(x)
     n = x.shape[0] - missing.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.add.reduce(x, axis=0, where=~missing) / n
+        # correctly rounded sums: the same values in any order give the same mean and sd (exact ties stay ties)
+        mean = sum_cols(x, where=~missing) / n
         d = np.subtract(x, mean)
         np.multiply(d, d, out=d)
-        sd = np.sqrt(np.add.reduce(d, axis=0, where=~missing) / (n - 1))
+        sd = np.sqrt(sum_cols(d, where=~missing) / (n - 1))
         del d
         y = _affine(x, mean, sd, msd[:, 1], msd[:, 0])
     warn = [(int(j), "standard deviation is zero or undefined: returning NaN") for j in np.flatnonzero(~(sd > 0))]
