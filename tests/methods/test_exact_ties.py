@@ -13,8 +13,8 @@ import pytest
 
 from fintech_eval.engine.tree import Tree
 from fintech_eval.methods import aggregate, normalise
-from fintech_eval.methods.aggregate import copeland
 from fintech_eval.methods._exact import dot_rows, sum_cols, sum_rows
+from fintech_eval.methods.aggregate import copeland
 
 
 def exact_sum(row):

@@ -31,7 +31,7 @@ def ols_percent(ts, ys):
     """COINr prc_change with three or more points, in exact arithmetic: 100·b / (a + b·t_first)."""
     ts, ys = [F(t) for t in ts], [F(y) for y in ys]
     tb, yb = sum(ts) / len(ts), sum(ys) / len(ys)
-    b = sum((t - tb) * (y - yb) for t, y in zip(ts, ys)) / sum((t - tb) ** 2 for t in ts)
+    b = sum((t - tb) * (y - yb) for t, y in zip(ts, ys, strict=True)) / sum((t - tb) ** 2 for t in ts)
     return float(100 * b / (yb - b * tb + b * ts[0]))
 
 
