@@ -564,7 +564,34 @@ def normalise_output(
                 out[np.ix_(rows, js)] = y
             for j, msg, *rule in warns:
                 warnings.append(problem(STEP, entry.name, msg, rule=rule[0] if rule else None, indicator=cols[js[j]], period=period))
+            warnings += _nonfinite(block, np.asarray(y, dtype=np.float64), entry.name, [cols[j] for j in js],
+                                   data.index[rows], {j for j, *_ in warns}, period)
     return StageOutput(like(data, out), warnings=warnings)
+
+
+def _nonfinite(x: np.ndarray, y: np.ndarray, method: str, names: list[Any], units: pd.Index, warned: set[int],
+               period: Any) -> list[Problem]:
+    """±Inf anywhere, and NaN where the input had a value (in a column the method gave no warning for), as a
+    warning naming the indicator and the units: never silent (e.g. fracmax with a largest value of 0)."""
+    with np.errstate(invalid="ignore"):
+        inf = np.isinf(y)
+        nan = np.isnan(y) & ~np.isnan(x)
+    nan[:, sorted(warned)] = False
+    out: list[Problem] = []
+    for j in np.flatnonzero(inf.any(axis=0) | nan.any(axis=0)):
+        parts, listed = [], []
+        for what, mask in (("±Inf", inf[:, j]), ("NaN", nan[:, j])):
+            if mask.any():
+                u = [str(v) for v in units[mask]]
+                listed += u
+                parts.append(f"{what} for {len(u)} unit(s): {', '.join(u[:10])}{' …' if len(u) > 10 else ''}")
+        why = ""
+        if method == "fracmax":
+            top = np.nanmax(x[:, j]) + 0.0 if (~np.isnan(x[:, j])).any() else np.nan  # + 0.0: no "-0"
+            why = f" (the largest value of x·direction is {top:g}, not > 0)"
+        out.append(problem(STEP, method, f"{names[j]}: {method} gives {'; '.join(parts)}{why}", rule="normalise.nonfinite",
+                           indicator=names[j], units=listed, period=period))
+    return out
 
 
 def _directions(directions, cols: list[Any]) -> np.ndarray:
