@@ -66,26 +66,25 @@ def _sum_axis0(a: np.ndarray) -> np.ndarray:
         return a[0].copy()
     if m == 2:
         return a[0] + a[1]  # one rounding: already correct
-    orig = a
-    finite = np.isfinite(a).all(axis=0)
-    if not finite.all():
-        a = np.where(finite, a, 0.0)
     x = a
     c = np.zeros(n)
     ae = np.zeros(n)
     k = 0
-    while x.shape[0] > 1:
-        h = x.shape[0] // 2
-        s, e = two_sum(x[:h], x[h : 2 * h])
-        c += e.sum(axis=0)
-        np.abs(e, out=e)
-        ae += e.sum(axis=0)
-        k += h
-        x = s if x.shape[0] == 2 * h else np.concatenate([s, x[2 * h :]])
-    r, t = two_sum(x[0], c)  # s + c = r + t exactly; the exact sum is within `bound` of it
+    with np.errstate(invalid="ignore", over="ignore"):
+        while x.shape[0] > 1:
+            h = x.shape[0] // 2
+            s, e = two_sum(x[:h], x[h : 2 * h])
+            c += e.sum(axis=0)
+            np.abs(e, out=e)
+            ae += e.sum(axis=0)
+            k += h
+            x = s if x.shape[0] == 2 * h else np.concatenate([s, x[2 * h :]])
+        r, t = two_sum(x[0], c)  # s + c = r + t exactly; the exact sum is within `bound` of it
+    finite = np.isfinite(r) & np.isfinite(t)  # a non-finite term (or an overflow) makes NaN/Inf on the way
     # every term, partial sum and error is a multiple of q, the finest spacing among the terms: while the
     # errors' partial sums stay below 2^53·q they are exact, and so is c
-    q = np.where(a == 0, np.inf, np.spacing(np.abs(a))).min(axis=0)
+    aa = np.abs(a)
+    q = np.spacing(np.where(aa > 0, aa, np.inf).min(axis=0))
     bound = np.where(ae < q * 2.0**53, 0.0, ae * ((k + 2) * _EPS * 2.0))
     if bound.any():
         ar = np.abs(r)
@@ -96,7 +95,7 @@ def _sum_axis0(a: np.ndarray) -> np.ndarray:
         for j in np.flatnonzero(~sure & finite):
             r[j] = math.fsum(a[:, j])
     if not finite.all():
-        r[~finite] = orig[:, ~finite].sum(axis=0)
+        r[~finite] = a[:, ~finite].sum(axis=0)
     return r
 
 
