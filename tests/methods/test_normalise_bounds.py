@@ -45,7 +45,7 @@ def test_reverse_goalposts_given_explicitly_follow_coinr_and_warn_when_all_at_a_
     out = normalise_output(DATA, DIRS, "goalposts", gposts=(0, 10, 100))
     assert out.data["down"].tolist() == [0.0, 0.0, 0.0, 0.0]
     (w,) = bounds_warnings(out)
-    assert w["indicator"] == "down" and "every unit (4)" in w.message and "bounds: own" in w.message
+    assert w["indicator"] == "down" and "every unit (4) is at or below the lower bound" in w.message and "bounds: own" in w.message
     fixed = normalise_output(DATA, DIRS, "goalposts", gposts=(0, 10, 100), bounds="own")
     assert fixed.data["down"].tolist() == pytest.approx([90, 70, 50, 10]) and not bounds_warnings(fixed)
 
@@ -54,6 +54,12 @@ def test_every_unit_beyond_the_upper_goalpost_warns_too():
     out = normalise_output(DATA[["up"]], None, "goalposts", gposts=(-5, 1, 1))
     assert out.data["up"].tolist() == [1.0] * 4
     assert [w["indicator"] for w in bounds_warnings(out)] == ["up"]
+
+
+def test_a_yes_no_indicator_on_goalposts_0_1_is_not_warned():
+    yes_no = pd.DataFrame({"yn": [0.0, 1.0, 1.0, 0.0]}, index=list("abcd"))
+    out = normalise_output(yes_no, None, "goalposts", gposts=(0, 1, 100))
+    assert out.data["yn"].tolist() == [0, 100, 100, 0] and not bounds_warnings(out)
 
 
 # --- distance to target ---------------------------------------------------------------------------------

@@ -214,8 +214,9 @@ def outrank_matrix(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     beats unit j plus half the share of ties (weights rescaled to sum 1 over all the group's indicators;
     comparisons with a NaN count for nobody); below the diagonal (i > j) it is ``1 - (j, i)``; the diagonal is 0.
 
-    To reproduce COINr's exact-0.5 decisions, the two partial sums are accumulated in extended precision and in
-    column order as R's ``sum`` does, then combined as ``sum(a, b/2)``."""
+    The shares as COINr computes them: the two partial sums accumulated in extended precision and in column
+    order as R's ``sum`` does, then combined as ``sum(a, b/2)``. :func:`copeland` does not compare these with
+    0.5 but decides each pair exactly (:func:`outrank_signs`)."""
     x = np.asarray(x, float)
     n, k = x.shape
     w = np.asarray(w, float)

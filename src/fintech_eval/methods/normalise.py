@@ -14,8 +14,8 @@ Bounds (goalposts ``gposts``, target ``targ``, scaled bounds ``npara``, the effi
   COINr's ``use_iMeta`` route does: a target T becomes −T, bounds (lo, hi) become (−hi, −lo).
 * ``bounds="own"``: values given in the spec are in the indicator's own units too, flipped the same way.
 
-Given bounds that put every unit at or beyond a bound (every score 0, or every score at the top, or all
-outside the scale) are warned about (rule ``normalise.bounds``), naming the indicator: the usual cause is
+Given bounds that put every unit at or beyond the same bound (every score 0, or every score at the top, or
+all outside the scale on one side) are warned about (rule ``normalise.bounds``), naming the indicator: the usual cause is
 own-unit bounds for a reverse indicator without ``bounds="own"``.
 
 ``use_iMeta`` reads iMeta's columns as COINr names them: ``goalpost_lower``, ``goalpost_upper``,
@@ -137,17 +137,18 @@ def _flip_interval(lo: np.ndarray, hi: np.ndarray, directions: np.ndarray) -> tu
 
 
 def _at_bounds(x: np.ndarray, lo: np.ndarray, hi: np.ndarray | None = None) -> Warn:
-    """A warning for each column whose values (x · direction) all sit at or beyond the bounds: no unit strictly
-    inside (lo, hi) (``hi`` None: a target, every unit at or beyond ``lo``)."""
+    """A warning for each column whose values (x · direction) all sit at or beyond the same bound, so every unit
+    gets the bottom (or the top) score (``hi`` None: a target, every unit at or beyond it). Units split between
+    the two bounds (a yes/no indicator on goalposts (0, 1)) are fine."""
     have = ~np.isnan(x)
     n = have.sum(axis=0)
     with np.errstate(invalid="ignore"):
         below = (have & (x <= lo)).sum(axis=0) if hi is not None else np.zeros(x.shape[1], int)
         above = (have & (x >= (lo if hi is None else hi))).sum(axis=0)
     out: Warn = []
-    for j in np.flatnonzero((n > 0) & (below + above == n)):
-        where = (f"{below[j]} at or below the lower bound, {above[j]} at or above the upper" if hi is not None
-                 else "at or beyond the target")
+    for j in np.flatnonzero((n > 0) & ((below == n) | (above == n))):
+        where = ("at or below the lower bound" if below[j] == n[j] else "at or above the upper bound") if hi is not None \
+            else "at or beyond the target"
         out.append((int(j), f"every unit ({n[j]}) is {where} (on x·direction): check the bounds; own-unit bounds "
                     "for a reverse indicator need `bounds: own`", "normalise.bounds"))
     return out
