@@ -14,6 +14,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 CASES = {
     "bench_coinr_synthetic.py": (["--units", "60", "--repeat", "1"], r"60 units x 50 indicators: median \d+\.\d+ ms"),
+    "bench_exact_sums.py": (["--units", "60", "--repeat", "1"], r"aggregate amean \(whole stage\): \d+\.\d+ ms"),
     "bench_derive.py": (["--institutions", "40", "--years", "2", "--runs", "1"], r"\d+\.\d+ s"),
     "bench_import.py": (["--entities", "30", "--runs", "1"], r"import 6,000 observations into sqlite: \d+\.\d+ s"),
     "bench_validate.py": (["--institutions", "30", "--years", "2"], r"read \+ validate [\d,]+ rows: \d+\.\d+ s"),

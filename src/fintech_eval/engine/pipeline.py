@@ -65,6 +65,9 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
         return
     x = d.to_numpy(dtype=float, na_value=np.nan)
     named = {p.where.get("indicator") for p in st.warnings if p.where.get("step") == where["step"]}
+    # a stage that reported its non-finite values itself (rule *.nonfinite, with the units) is not repeated
+    # (a method's own location may name the step by its stage: "normalise")
+    listed = {p.where.get("indicator") for p in out.warnings if p.rule.endswith(".nonfinite")}
     checks = [("result.infinite", "is infinite", np.isinf(x))]
     same = list(d.columns) == list(before.columns) and d.index.equals(before.index)
     if same:
@@ -78,7 +81,7 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
             continue
         for j in np.flatnonzero(bad.any(axis=0)):
             code = str(d.columns[j])
-            if rule == "result.nan" and code in named:
+            if (rule == "result.nan" and code in named) or code in listed:
                 continue
             units = [str(u) for u in d.index[bad[:, j]]]
             shown = ", ".join(units[:10]) + (f" … ({len(units)} units)" if len(units) > 10 else "")

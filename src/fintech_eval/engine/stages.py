@@ -48,6 +48,7 @@ from ..methods import (
     treat,
 )
 from ..methods._frame import Param
+from ..methods.normalise import BOUNDS
 from ..registry import Registry
 from .checks import check_aggregate_step, check_weight_step
 from .output import StageOutput
@@ -274,14 +275,21 @@ def _by_group(st: State, by: str | None, stage: str, fn) -> pd.DataFrame:
         ),
         "indiv": Param(None, kind="any", nullable=True, check=_mapping("{indicator: method or {method, params}}")),
         "scope": Param("global", kind="choice", choices=("global", "period")),
+        "bounds": Param(
+            "directed", kind="choice", choices=BOUNDS,
+            doc="given bounds (gposts, targ, npara, efficacy lower/upper) apply to x·direction (directed, COINr) or are in the indicator's own units (own)",
+        ),
     },
 )
 def normalise_stage(
     st: State, method: str = "minmax", range: list[float] | None = None, by: str | None = None,  # noqa: A002
-    no_spread: str | None = None, indiv: dict[str, Any] | None = None, scope: str = "global", **method_params: Any,
+    no_spread: str | None = None, indiv: dict[str, Any] | None = None, scope: str = "global", bounds: str = "directed",
+    **method_params: Any,
 ) -> StageOutput:
     """Normalise (directions applied first); ``by`` a group column to normalise within (e.g. sector), with
-    the ``no_spread`` rule for an indicator that has no spread inside a group (module doc)."""
+    the ``no_spread`` rule for an indicator that has no spread inside a group (module doc). Per-indicator
+    parameters given as ``use_iMeta`` are read from the source's iMeta; ``bounds`` says how given bounds read
+    for reverse indicators (:mod:`fintech_eval.methods.normalise`)."""
     params = dict(method_params)
     if range is not None:
         params["l_u"] = tuple(range)
@@ -289,7 +297,7 @@ def normalise_stage(
     dirs = st.tree.directions
 
     def norm(d: pd.DataFrame) -> StageOutput:
-        return normalise_output(d, dirs, method, indiv=indiv, scope=scope, **params)
+        return normalise_output(d, dirs, method, indiv=indiv, scope=scope, bounds=bounds, imeta=st.imeta, **params)
 
     groups = _groups_of(st, by, "normalise")
     x_in = st.data.to_numpy(dtype=float, na_value=np.nan)
