@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _load import load_note  # noqa: E402
-
 import fintech_eval as fe  # noqa: E402
+from _load import load_note  # noqa: E402
 
 COINR_SECONDS = {5000: 3.0, 20000: 11.9}
 GOAL_MS = {5000: 30, 20000: 120}
