@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,9 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fintech_eval as fe  # noqa: E402
-from _load import load_note  # noqa: E402
+import fintech_eval as fe
+from _load import load_note
 
 COINR_SECONDS = {5000: 3.0, 20000: 11.9}
 GOAL_MS = {5000: 30, 20000: 120}

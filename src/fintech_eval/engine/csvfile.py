@@ -1,4 +1,4 @@
-"""CSV input read with pyarrow's reader: the bytes read once (hashed alongside), columns typed up front.
+"""CSV input read with pyarrow's reader (and large tables written with its writer): the bytes read once (hashed alongside), columns typed up front.
 
 :func:`read_csv` parses a file (or bytes) into a :class:`pyarrow.Table`, with pandas' missing-value
 markers (``""``, ``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``#N/A`` …, so a file means what it meant to
@@ -13,7 +13,9 @@ bad cell is the only part that looks at rows one by one, and it runs only once t
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import threading
 from collections.abc import Iterable
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -139,9 +142,6 @@ def _diagnose(buf: bytes, name: str, rules: str, exc: Exception) -> DataError:
 
 
 def _records(buf: bytes):
-    import csv
-    import io
-
     reader = csv.reader(io.StringIO(buf.decode("utf-8-sig", errors="replace"), newline=""))
     for rec in reader:
         if rec:  # blank lines are skipped, as by the fast parser
@@ -172,3 +172,49 @@ def _first_ragged_line(buf: bytes, width: int) -> int | None:
         if len(rec) != width:
             return line
     return None
+
+
+# --- output ----------------------------------------------------------------------------------------------
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table | None:
+    """``frame`` (its columns, not its index) as an Arrow table, or None when a column mixes types."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+
+
+def csv_bytes(frame: pd.DataFrame | pa.Table) -> bytes:
+    """A table as CSV text with pyarrow's writer (numbers in shortest round-trip form, NaN as an empty
+    field, text quoted only where it must be), about ten times faster than ``DataFrame.to_csv`` on a large
+    data set; a frame whose columns Arrow cannot type is written by pandas."""
+    table = arrow_table(frame) if isinstance(frame, pd.DataFrame) else frame
+    if table is None:
+        return frame.to_csv(index=False).encode("utf-8")
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow(table.column_names)
+    body = io.BytesIO()
+    try:
+        pcsv.write_csv(table, body, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+    except pa.ArrowInvalid:  # a text value holds a comma, quote or newline: quote the text columns
+        body = io.BytesIO()
+        pcsv.write_csv(table, body, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return head.getvalue().encode("utf-8") + body.getvalue()
+
+
+def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
+    """:func:`csv_bytes` written to ``path``."""
+    Path(path).write_bytes(csv_bytes(frame))
+    return path
+
+
+def write_parquet(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
+    import pyarrow.parquet as pq
+
+    table = arrow_table(frame) if isinstance(frame, pd.DataFrame) else frame
+    if table is None:
+        frame.to_parquet(path, index=False)
+    else:
+        pq.write_table(table, path)
+    return path
