@@ -61,12 +61,12 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
     if out.data is None or out.data is before:
         return
     d = out.data
-    if not all(k in "fiu" for k in d.dtypes.map(lambda t: t.kind)):
+    if not all(t.kind in "fiu" for t in set(d.dtypes.to_numpy())):
         return
     x = d.to_numpy(dtype=float, na_value=np.nan)
     named = {p.where.get("indicator") for p in st.warnings if p.where.get("step") == where["step"]}
     checks = [("result.infinite", "is infinite", np.isinf(x))]
-    same = list(d.columns) == list(before.columns) and d.index.equals(before.index)
+    same = d.columns.equals(before.columns) and d.index.equals(before.index)
     if same:
         na = st.not_applicable
         lost = np.isnan(x) & ~np.isnan(before.to_numpy(dtype=float, na_value=np.nan))

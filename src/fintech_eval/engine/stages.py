@@ -188,7 +188,7 @@ def treat_stage(
     warnings: list[Problem] = []
 
     def run(d: pd.DataFrame, group: str | None) -> pd.DataFrame:
-        cols = list(d.columns)
+        cols = d.columns.tolist()
         sparse: list[Any] = []
         if skip_sparse:
             n = d.notna().sum()
@@ -306,11 +306,11 @@ def normalise_stage(
         if lost.any() and rule != "nan":
             flat.append((label, mask, np.flatnonzero(lost)))
         skip = set(np.flatnonzero(lost)) if rule != "nan" else set()
-        cols = list(st.data.columns)
+        cols = st.data.columns.tolist()
         warnings.extend(_with_group([p for p in r.warnings if p.get("indicator") not in {cols[j] for j in skip}], label))
     na_new = None
     if flat:
-        cols = list(st.data.columns)
+        cols = st.data.columns.tolist()
         pooled = None
         na_new = np.zeros(x_in.shape, bool)
         for label, mask, js in flat:

@@ -95,15 +95,22 @@ class Tree:
 
     @cached_property
     def indicators(self) -> list[str]:
-        return self.meta.loc[self.meta["level"] == 1, "code"].tolist()
+        return self.codes(1)
+
+    @cached_property
+    def _by_level(self) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for code, level in zip(self.meta["code"].tolist(), self.meta["level"].tolist(), strict=True):
+            out.setdefault(level, []).append(code)
+        return out
 
     def codes(self, level: int) -> list[str]:
-        return self.meta.loc[self.meta["level"] == level, "code"].tolist()
+        return list(self._by_level.get(level, []))
 
     @cached_property
     def _children(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for code, parent in zip(self.meta["code"], self.meta["parent"], strict=True):
+        for code, parent in zip(self.meta["code"].tolist(), self.meta["parent"].tolist(), strict=True):
             if parent is not None:
                 out.setdefault(parent, []).append(code)
         return out
@@ -122,10 +129,14 @@ class Tree:
 
     @cached_property
     def parent_of(self) -> dict[str, str | None]:
-        return dict(zip(self.meta["code"], self.meta["parent"], strict=True))
+        return dict(zip(self.meta["code"].tolist(), self.meta["parent"].tolist(), strict=True))
+
+    @cached_property
+    def _level(self) -> dict[str, int]:
+        return dict(zip(self.meta["code"].tolist(), self.meta["level"].tolist(), strict=True))
 
     def level_of(self, code: str) -> int:
-        return int(self.meta.loc[self.meta["code"] == code, "level"].iloc[0])
+        return self._level[code]
 
     def with_weights(self, weights: dict[str, float] | pd.Series) -> Tree:
         """A copy with some weights replaced (others kept)."""
@@ -151,12 +162,12 @@ def _normalise_meta(df: pd.DataFrame) -> pd.DataFrame:
     top = parent.isna().to_numpy() | (text == "")
     return pd.DataFrame(
         {
-            "code": df["code"].astype(str).to_numpy(object),
+            "code": pd.Series(df["code"].astype(str).to_numpy(object), dtype=object),  # object: iterated often
             "parent": pd.Series(np.where(top, None, parent.astype(str).to_numpy(object)), dtype=object),
             "level": df["level"].astype(int).to_numpy(),
             "weight": df["weight"].astype(float).to_numpy(),
             "direction": df["direction"].astype(int).to_numpy(),
-            "name": df["name"].astype(str).to_numpy(object),
+            "name": pd.Series(df["name"].astype(str).to_numpy(object), dtype=object),
         }
     )
 

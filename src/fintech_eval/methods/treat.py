@@ -527,7 +527,7 @@ def treat(
 
 def _plan(data, method, indiv, force_win, params):
     """[(entry, resolved params, column positions)] grouping indicators that share method and parameters."""
-    cols = list(data.columns)
+    cols = data.columns.tolist()
     for code in [*indiv, *force_win]:
         if code not in cols:
             raise SpecError(f"treat: indicator {code!r} is not in the data", step=STEP, parameter="indiv", indicator=code)
