@@ -90,7 +90,8 @@ class TreatResult:
         """What happened to each cell: "", "winhi", "winlo", "winhi+log_CT", "+log_CT", "boxcox", …"""
         codes = np.zeros(self.data.shape, dtype=np.int16) if self.point_codes is None else self.point_codes
         labels = np.asarray(self.point_labels, dtype=object)
-        return pd.DataFrame(labels[codes], index=self.data.index.copy(), columns=self.data.columns.copy(), dtype=object)
+        cells = labels[codes.T].T  # a new array (column-major, as a frame's block): no second copy needed
+        return pd.DataFrame(cells, index=self.data.index.copy(), columns=self.data.columns.copy(), dtype=object, copy=False)
 
 
 @dataclass
@@ -100,6 +101,10 @@ class _Out:
     codes: np.ndarray  # int per cell, indexing `labels`
     labels: tuple[str, ...] = ("",)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (column position, message)
+
+
+#: elements per block of rows in :func:`_row_moments` (about 512 KB: the block and its scratch stay in L2)
+_BLOCK = 1 << 16
 
 
 # --------------------------------------------------------------------------------------------------
@@ -117,6 +122,10 @@ def _row_moments(
     r = w.shape[0]
     if buffers is None:
         buffers = (np.empty_like(w), np.empty_like(w))
+    step = max(1, _BLOCK // max(1, w.shape[1]))
+    if r > step:  # a few rows at a time, so that the passes below run in cache (each row's sums are unchanged)
+        parts = [_row_moments(w[i : i + step], buffers, None if valid is None else valid[i : i + step]) for i in range(0, r, step)]
+        return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
     d, d2 = buffers[0][:r], buffers[1][:r]
     with np.errstate(invalid="ignore", divide="ignore"):
         total = w.sum(axis=1) if valid is None else None
