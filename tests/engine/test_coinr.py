@@ -135,3 +135,17 @@ def test_a_column_typed_from_the_first_block_that_later_changes(tmp_path):
     rows = "".join(f"u{i},{i},1,2\n" for i in range(40000)) + "z,later-text,1,2\n"
     out = read_csv(("uCode,other,a,b\n" + rows).encode(), floats=["a", "b"])
     assert out.table.column("other").type == "string" and out.table.num_rows == 40001
+
+
+def test_large_sorted_file_read_block_by_block(tmp_path):
+    """A file already sorted by uCode is copied block by block (pyarrow parses it in several chunks)."""
+    rng = np.random.default_rng(0)
+    n = 60_000
+    x = rng.normal(size=(n, 2))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    frame = pd.DataFrame({"uCode": [f"u{i:06d}" for i in range(n)], "a": x[:, 0], "b": x[:, 1], "pop": 1.0})
+    frame.to_csv(tmp_path / "iData.csv", index=False)
+    (tmp_path / "iMeta.csv").write_text(IMETA, encoding="utf-8")
+    coin = read_coinr(tmp_path / "iData.csv", tmp_path / "iMeta.csv")
+    np.testing.assert_array_equal(coin.data.to_numpy(), x)
+    assert coin.data.index[-1] == f"u{n - 1:06d}" and coin.denominators["pop"].eq(1.0).all()

@@ -129,11 +129,19 @@ def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _matrix(t: pa.Table, cols: list[str], order: np.ndarray | None, idx: pd.Index) -> pd.DataFrame:
-    """The float columns ``cols`` as one frame backed by a single (columns × units) matrix, rows in ``order``."""
+    """The float columns ``cols`` as one frame backed by a single (columns × units) matrix, rows in ``order``
+    (not applied when the file is sorted already)."""
     x = np.empty((len(cols), len(idx)))
+    if order is not None and (len(order) < 2 or bool((order[1:] > order[:-1]).all())):
+        order = None
     for i, c in enumerate(cols):
-        v = t.column(c).to_numpy()
-        x[i] = v if order is None else v[order]
+        if order is None:  # chunk by chunk straight into the matrix
+            at = 0
+            for chunk in t.column(c).chunks:
+                x[i, at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+                at += len(chunk)
+        else:
+            x[i] = t.column(c).to_numpy()[order]
     return pd.DataFrame(x.T, index=idx, columns=pd.Index(cols, dtype="str"), copy=False)
 
 

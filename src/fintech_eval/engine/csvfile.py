@@ -60,7 +60,7 @@ def read_csv(
         buf, name = bytes(source), name or "<bytes>"
     else:
         name = name or str(source)
-        try:
+        try:  # read whole (not memory-mapped: a file truncated meanwhile would kill the process with SIGBUS)
             buf = Path(source).read_bytes()
         except OSError as exc:
             raise DataError(f"cannot read: {exc.strerror}", rule=f"{rules}.read", file=name) from None
