@@ -16,7 +16,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_coinr_synthetic import synthetic  # noqa: E402
+from bench_coinr_synthetic import synthetic_frames  # noqa: E402
+from fintech_eval.engine.coinr import read_coinr  # noqa: E402
 from fintech_eval.methods import aggregate, normalise  # noqa: E402
 from fintech_eval.methods._exact import dot_rows, sum_cols, sum_rows  # noqa: E402
 
@@ -36,7 +37,8 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=15)
     a = ap.parse_args()
-    data, tree = synthetic(a.units)
+    coin = read_coinr(*synthetic_frames(a.units))
+    data, tree = coin.data, coin.tree
     data = data.fillna(data.mean())
     x = data.to_numpy()
     w = np.random.default_rng(2).random(x.shape[1])

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.tree import Tree as RichTree
 
-from ..catalog import diff_frameworks, list_frameworks, load_framework, validate_file
-from ..catalog.export import export_xlsx
-from ..catalog.models import COLLECTION_METHODS, Framework, Heading, Indicator, Task
 from .output import Lang, RowFmt, console, emit
+
+if TYPE_CHECKING:  # the catalog (pydantic models, YAML) is imported by the commands that use it
+    from rich.tree import Tree as RichTree
+
+    from ..catalog.models import Framework, Heading, Indicator, Task
 
 app = typer.Typer(help="Indicator frameworks: JR/T 0201-2020, the FinTech Development Plan, your extensions.", no_args_is_help=True)
 
@@ -21,6 +22,8 @@ ExtOpt = Annotated[list[Path] | None, typer.Option("--extension", "-x", help="Ex
 
 
 def _load(ref: str, ext: list[Path] | None) -> Framework:
+    from ..catalog import load_framework
+
     return load_framework(ref, extensions=list(ext or []))
 
 
@@ -67,6 +70,8 @@ def task_row(path: tuple[str, ...], t: Task) -> dict[str, Any]:
 @app.command("frameworks")
 def frameworks_cmd(fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table) -> None:
     """List the shipped frameworks and their versions."""
+    from ..catalog import list_frameworks
+
     emit(list_frameworks(), fmt.value, title="Frameworks")
 
 
@@ -80,6 +85,8 @@ def list_cmd(
     extension: ExtOpt = None,
 ) -> None:
     """List the indicators of a framework (for a plan: its tasks)."""
+    from ..catalog.models import Indicator, Task
+
     fw = _load(framework, extension)
     if fw.kind == "plan":
         rows = [task_row(p, n) for p, n in fw.walk() if isinstance(n, Task)]
@@ -100,6 +107,8 @@ def list_cmd(
 @app.command("tree")
 def tree_cmd(framework: FrameworkOpt = "jrt0201-2020", lang: Annotated[Lang, typer.Option("--lang")] = Lang.zh, extension: ExtOpt = None) -> None:
     """Show the framework as a tree of headings and indicators (incomplete ones marked)."""
+    from rich.tree import Tree as RichTree
+
     fw = _load(framework, extension)
     root = RichTree(f"[bold]{fw.title.get(lang.value)}[/] ({fw.id} v{fw.version})")
 
@@ -127,6 +136,8 @@ def show_cmd(
     extension: ExtOpt = None,
 ) -> None:
     """Show everything the framework says about one code: definition, per-sector variants, formula, variables."""
+    from ..catalog.models import COLLECTION_METHODS, Indicator, Task
+
     fw = _load(framework, extension)
     try:
         node = fw.node(code)
@@ -187,6 +198,8 @@ def show_cmd(
 @app.command("validate")
 def validate_cmd(file: Annotated[Path, typer.Argument(help="A framework or extension YAML file.")]) -> None:
     """Validate a framework or extension file; on problems, list every one and exit with code 2."""
+    from ..catalog import validate_file
+
     fw = validate_file(file)
     n = len(fw.tasks()) if fw.kind == "plan" else len(fw.indicators())
     console.print(f"[green]ok[/]: {file} — {fw.id} v{fw.version}, {n} {'tasks' if fw.kind == 'plan' else 'indicators'}")
@@ -199,6 +212,8 @@ def diff_cmd(
     fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
     """List indicators added, removed and changed (field by field) between two frameworks or versions."""
+    from ..catalog import diff_frameworks, load_framework
+
     rows = diff_frameworks(load_framework(a), load_framework(b))
     emit(rows, fmt.value, columns=["change", "code", "field", "old", "new"], title=f"{a} → {b}: {len(rows)} change(s)")
 
@@ -211,6 +226,8 @@ def export_cmd(
     extension: ExtOpt = None,
 ) -> None:
     """Write a readable workbook of the whole catalog (indicators, variants, variables, parameters, tasks)."""
+    from ..catalog.export import export_xlsx
+
     if fmt != "xlsx":
         raise typer.BadParameter("only xlsx is supported", param_hint="--format")
     fw = _load(framework, extension)

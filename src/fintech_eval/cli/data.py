@@ -10,11 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..catalog import load_framework
-from ..collect import write_templates
 from ..errors import DataError
-from ..service import derive_from_db, import_paths, import_public_banks
-from ..store import init_db, institutions_frame, observations_frame, session_factory
 from .output import console, emit
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
@@ -38,6 +34,8 @@ def import_cmd(
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
+    from ..service import import_paths, import_public_banks
+
     if not files and not public_banks:
         raise typer.BadParameter("give FILES or --public-banks")
     if public_banks:
@@ -66,6 +64,8 @@ def indicators_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """The derived J/H/Q indicator values (long format: block, entity, period, code, value, status, reason)."""
+    from ..service import derive_from_db
+
     panel = derive_from_db(db, framework, period=period)
     if block:
         panel = panel[panel["block"].astype(str) == block]
@@ -99,6 +99,8 @@ def observations_cmd(
 ) -> None:
     """The stored raw values as received (long format: entity, period, variable, value, unit, the canonical
     value_norm/unit_norm, source, status, flag_reason, submission_id); missing values stay empty."""
+    from ..store import init_db, observations_frame, session_factory
+
     with session_factory(init_db(db))() as s:
         obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
     _write_frame(obs, fmt, out, "observations")
@@ -113,6 +115,10 @@ def template_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("questionnaires"),
 ) -> None:
     """Write questionnaire workbooks: exactly the variables that apply to each institution's sector."""
+    from ..catalog import load_framework
+    from ..collect import write_templates
+    from ..store import init_db, institutions_frame, session_factory
+
     fw = load_framework(framework)
     with session_factory(init_db(db))() as s:
         inst = institutions_frame(s)
@@ -147,7 +153,7 @@ def sample_cmd(
 ) -> None:
     """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census."""
     from ..collect.sample import sample
-    from ..store import size_frame
+    from ..store import init_db, institutions_frame, session_factory, size_frame
 
     with session_factory(init_db(db))() as s:
         inst = institutions_frame(s)

@@ -190,7 +190,7 @@ def treat_stage(
     warnings: list[Problem] = []
 
     def run(d: pd.DataFrame, group: str | None) -> pd.DataFrame:
-        cols = list(d.columns)
+        cols = d.columns.tolist()
         sparse: list[Any] = []
         if skip_sparse:
             n = d.notna().sum()
@@ -301,25 +301,28 @@ def normalise_stage(
 
     groups = _groups_of(st, by, "normalise")
     x_in = st.data.to_numpy(dtype=float, na_value=np.nan)
-    out = np.full(x_in.shape, np.nan)
+    out = np.full(x_in.shape, np.nan) if by is not None else None
     warnings: list[Problem] = []
     flat: list[tuple[str | None, np.ndarray, np.ndarray]] = []  # (group, row mask, column positions)
     for label, mask in groups:
         sub = st.data if label is None else st.data[mask]
         r = norm(sub)
         y = r.data.to_numpy(dtype=float, na_value=np.nan)
-        out[mask] = y
-        xi = x_in[mask]
+        if out is None:  # one group, all units: the method's own new array is the result
+            out, xi = (y.copy(order="K") if np.may_share_memory(y, x_in) else y), x_in
+        else:
+            out[mask] = y
+            xi = x_in[mask]
         # a column that had values and came out all missing there: no spread (or too few values)
         lost = (~np.isnan(xi)).any(axis=0) & np.isnan(y).all(axis=0)
         if lost.any() and rule != "nan":
             flat.append((label, mask, np.flatnonzero(lost)))
         skip = set(np.flatnonzero(lost)) if rule != "nan" else set()
-        cols = list(st.data.columns)
+        cols = st.data.columns.tolist()
         warnings.extend(_with_group([p for p in r.warnings if p.get("indicator") not in {cols[j] for j in skip}], label))
     na_new = None
     if flat:
-        cols = list(st.data.columns)
+        cols = st.data.columns.tolist()
         pooled = None
         na_new = np.zeros(x_in.shape, bool)
         for label, mask, js in flat:
@@ -349,7 +352,7 @@ def normalise_stage(
                         f"{c} has no spread{_in(label)} ({what}){why}: left out of that group's aggregates (weights renormalised)",
                         {"indicator": c, "group": label, "rule_applied": "exclude"},
                     ))
-    data = pd.DataFrame(out, index=st.data.index, columns=st.data.columns)
+    data = pd.DataFrame(out, index=st.data.index, columns=st.data.columns, copy=False)  # out is this stage's own
     na = pd.DataFrame(na_new, index=st.data.index, columns=st.data.columns) if na_new is not None and na_new.any() else None
     return StageOutput(data, warnings=warnings, not_applicable=na)
 

@@ -361,7 +361,7 @@ def topsis(
     >>> topsis(x, directions={"cost": -1}, normalisation="minmax").round(3).tolist()
     [0.5, 0.617, 0.5]
     """
-    cols = [str(c) for c in data.columns]
+    cols = [str(c) for c in data.columns.tolist()]
     w = np.ones(len(cols)) if weights is None else np.array([float(pd.Series(weights)[c]) for c in cols])
     dirs = None if directions is None else {str(k): int(v) for k, v in dict(directions).items()}
     y = topsis_node(data.to_numpy(float), w, normalisation=normalisation, directions=dirs, codes=cols)
@@ -559,7 +559,7 @@ def aggregate_output(
     if order not in ("coinr", "tree"):
         raise SpecError(f"order must be 'coinr' or 'tree', got {order!r}", step="aggregate", parameter="order")
     inds = tree.indicators
-    cols = [str(c) for c in data.columns]
+    cols = [str(c) for c in data.columns.tolist()]
     missing = [c for c in inds if c not in cols]
     if missing:
         raise DataError(f"indicators of the tree missing from data: {', '.join(missing)}",

@@ -507,7 +507,7 @@ def normalise_output(
 ) -> StageOutput:
     """As :func:`normalise`, with the warnings."""
     x = as_matrix(data, STEP)
-    cols = list(data.columns)
+    cols = data.columns.tolist()
     dirs = _directions(directions, cols)
     if scope not in ("global", "period"):
         raise SpecError(f"normalise: scope must be 'global' or 'period', got {scope!r}", step=STEP, parameter="scope")
@@ -702,7 +702,7 @@ def _with_imeta(entry, p: Mapping[str, Any], imeta: pd.DataFrame | None, cols: l
 
 
 def _plan(data: pd.DataFrame, method: str, indiv: Mapping[str, Any], params: dict[str, Any], imeta: pd.DataFrame | None = None):
-    cols = list(data.columns)
+    cols = data.columns.tolist()
     for code in indiv:
         if code not in cols:
             raise SpecError(f"normalise: indicator {code!r} is not in the data", step=STEP, parameter="indiv", indicator=code)
