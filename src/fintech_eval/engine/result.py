@@ -273,7 +273,10 @@ def load_result(directory: str | Path) -> Result:
     for p in sorted(d.glob("*.csv")):
         if p.name in _NOT_RECORDS or p.name.startswith("ranks_by_"):
             continue
-        df = pd.read_csv(p, dtype={"uCode": str, "iCode": str})
+        try:
+            df = pd.read_csv(p, dtype={"uCode": str, "iCode": str})
+        except pd.errors.EmptyDataError:  # a record with nothing in it (e.g. no indicator treated)
+            df = pd.DataFrame()
         idx = INDEXED_RECORDS.get(p.stem)
         if idx and idx in df.columns and df.columns[0] == idx:
             df = df.set_index(idx)
