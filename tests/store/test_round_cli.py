@@ -5,6 +5,7 @@ the list to chase, score, publish, runs."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pandas as pd
@@ -67,6 +68,10 @@ def test_a_whole_round(db_url, synthetic, tmp_path, capsys, monkeypatch):
         f = tmp_path / f"return_{who}.csv"
         _returns(synthetic, [who], f)
         assert cli("import", f).code == 0
+    obs = synthetic.observations
+    regions = obs[obs["entity_kind"] == "region"].rename(columns={"entity_id": "entity"})
+    regions[["entity_kind", "entity", "period", "variable", "value", "unit", "source"]].to_csv(tmp_path / "regions.csv", index=False)
+    assert cli("import", tmp_path / "regions.csv").code == 0
     engine = make_engine(db_url)
     with engine.begin() as conn:  # the late one arrived two days after the deadline
         conn.execute(text(
@@ -102,6 +107,24 @@ def test_a_whole_round(db_url, synthetic, tmp_path, capsys, monkeypatch):
     assert [(r["id"], r["status"]) for r in runs] == [(1, "published"), (2, "draft")]
     shown = json.loads(cli("runs", "show", "1", "--format", "json").out)
     assert shown["inputs"]["J"] and shown["scores_sha256"]["J"] and shown["specs"]["J"]["data"]["source"] == "store"
+    # 6. derived values stored; a correction to one institution makes exactly its values (and its industry's
+    #    and its region's, which aggregate it) stale
+    run = cli("derive")
+    assert run.code == 0, run.err
+    fresh = pd.read_csv(io.StringIO(cli("indicators", "--stored", "--period", "2024").out))
+    assert len(fresh) and not fresh["stale"].any()
+    var = synthetic.observations
+    var = var[(var["entity_id"] == on_time) & (var["period"].astype(str) == "2024") & (var["variable"] == "fintech_staff")]
+    assert cli("correct", on_time, "2024", "fintech_staff", float(var["value"].iloc[0]) + 1, "--why", "typo").code == 0
+    after = pd.read_csv(io.StringIO(cli("indicators", "--stored", "--period", "2024").out))
+    inst = synthetic.institutions.set_index("entity_id").loc[on_time]
+    stale = set(zip(after.loc[after["stale"], "block"], after.loc[after["stale"], "entity"].astype(str), strict=True))
+    expect = {("J", on_time), ("H", inst["sector"]), ("Q", str(inst["region_code"])[:2])}
+    present = set(zip(fresh["block"], fresh["entity"].astype(str), strict=True))
+    assert stale == expect & present and expect <= present
+    assert cli("derive").code == 0
+    assert not pd.read_csv(io.StringIO(cli("indicators", "--stored", "--period", "2024").out))["stale"].any()
+
     if db_url.startswith("sqlite"):  # the reports of a published run (rendering is the same on both databases)
         run = cli("publish", "2", "--lang", "en")
         assert run.code == 0, run.err

@@ -259,3 +259,20 @@ def db_upgrade(db: DbOpt = None) -> None:
     engine = init_db(db)
     engine.dispose()
     console.print(f"database {database_url(db)}: schema {before or 'none'} → {head_revision()}")
+
+
+def derive_cmd(
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Derive this campaign's period with its parameters (may be omitted when there is one).")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="Derive a period without a campaign.")] = None,
+    framework: Annotated[str, typer.Option("--framework")] = "jrt0201-2020",
+    param: Annotated[list[str] | None, typer.Option("--param", help="An open parameter, e.g. --param w_users_personal=0.7 --param w_users_corporate=0.3.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Compute J, roll up H and Q, and store every value with its status, reason, framework version,
+    parameters and a fingerprint of its inputs (`fintech-eval indicators --stored` says which are stale)."""
+    from ..app.derived import derive_and_store
+
+    with _ws(db, create=False) as ws, console.status("deriving…"):
+        rep = derive_and_store(ws, campaign_id=campaign, period=period, framework=framework, params=_params(param))
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(rep.by_status.items()))
+    console.print(f"[green]stored[/] {rep.stored:,} derived value(s) for {rep.period} ({rep.framework} {rep.framework_version}; {counts})")
