@@ -21,6 +21,7 @@ from ..derive.institutions import resolve_params
 from ..errors import DataError
 from ..periods import period_kind
 from ..store import derived_frame, institutions_frame, observations_frame, save_derived
+from ..vocab import WITH_VALUE
 from .campaigns import resolve_campaign
 from .workspace import Workspace
 
@@ -103,11 +104,11 @@ def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: s
         "period": period,
         "code": panel["code"].astype(str).to_numpy(),
         "value": panel["value"].to_numpy(dtype=float),
-        "status": panel["status"].astype(str).replace({"flagged": "ok"}).to_numpy(),
+        "status": panel["status"].astype(str).to_numpy(),
         "reason": panel["reason"].astype(str).replace({"nan": None, "": None}).to_numpy(),
     })
     frame["inputs"] = [{"sha256": fps.get((b, e), ""), "params": p} for b, e in zip(blocks, ents, strict=True)]
-    frame.loc[frame["status"] != "ok", "value"] = np.nan
+    frame.loc[~frame["status"].isin(WITH_VALUE), "value"] = np.nan
     with ws.sessions() as s, s.begin():
         n = save_derived(s, frame, framework=fw.id, framework_version=fw.version)
     return DeriveReport(period, fw.id, fw.version, p, n, frame["status"].value_counts().to_dict())

@@ -60,14 +60,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..periods import PERIOD_KINDS
+from ..vocab import ENTITY_KINDS, PROVIDER_TYPES, SECTORS, SIZE_ATTRIBUTES, VALUE_STATUSES, WITH_VALUE
 
-SECTORS: tuple[str, ...] = ("bank", "securities", "insurance", "payment", "other")
-PROVIDER_TYPES: tuple[str, ...] = ("comprehensive", "product", "consulting", "outsourcing")
-SIZE_ATTRIBUTES: tuple[str, ...] = ("operating_revenue", "market_share", "total_financing", "market_value")
-ENTITY_KINDS: tuple[str, ...] = ("institution", "region", "industry")
 SUBMISSION_STATUSES: tuple[str, ...] = ("accepted", "rejected")
 OBSERVATION_STATUSES: tuple[str, ...] = ("ok", "flagged")
-DERIVED_STATUSES: tuple[str, ...] = ("ok", "missing", "not_applicable")
+DERIVED_STATUSES: tuple[str, ...] = VALUE_STATUSES
 
 #: GB/T 2260 province-level prefixes: 31 mainland provinces, then Taiwan, Hong Kong, Macao.
 PROVINCE_CODES: tuple[str, ...] = (
@@ -310,7 +307,8 @@ class DerivedValue(Base):
         CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),
         CheckConstraint(_in("status", DERIVED_STATUSES), name="status"),
         CheckConstraint(
-            "(status = 'ok' AND value IS NOT NULL) OR (status <> 'ok' AND value IS NULL)", name="value_status"
+            f"(({_in('status', WITH_VALUE)}) AND value IS NOT NULL) OR (NOT ({_in('status', WITH_VALUE)}) AND value IS NULL)",
+            name="value_status",
         ),
     )
 

@@ -1,6 +1,7 @@
 """Evaluation rounds: ``campaign`` (framework, period, deadline, parameters), ``campaign_member`` (its sample)
 and ``evaluation_run`` (a scoring of stored data: specs, input fingerprints, warnings, result folder, whether
-it is published).
+it is published); derived values take the derivation's own statuses (``flagged`` with its value,
+``undefined`` without), one vocabulary for derive and store.
 
 Revision ID: 0003_rounds
 Revises: 0002_keys
@@ -23,13 +24,28 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 UTC = sa.DateTime(timezone=True)
 ENTITY_KINDS = ("institution", "region", "industry")
+OLD_STATUSES = ("ok", "missing", "not_applicable")
+STATUSES = ("ok", "flagged", "missing", "undefined", "not_applicable")
+WITH_VALUE = ("ok", "flagged")
 
 
 def _or(column: str, values: tuple[str, ...]) -> str:
     return " OR ".join(f"{column} = '{v}'" for v in values)
 
 
+def _statuses(statuses: tuple[str, ...], with_value: tuple[str, ...]) -> None:
+    has = _or("status", with_value)
+    with op.batch_alter_table("derived_value") as b:
+        b.drop_constraint(op.f("ck_derived_value_status"), type_="check")
+        b.drop_constraint(op.f("ck_derived_value_value_status"), type_="check")
+        b.create_check_constraint(op.f("ck_derived_value_status"), _or("status", statuses))
+        b.create_check_constraint(
+            op.f("ck_derived_value_value_status"), f"(({has}) AND value IS NOT NULL) OR (NOT ({has}) AND value IS NULL)"
+        )
+
+
 def upgrade() -> None:
+    _statuses(STATUSES, WITH_VALUE)
     op.create_table(
         "campaign",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -85,3 +101,6 @@ def downgrade() -> None:
     op.drop_table("evaluation_run")
     op.drop_table("campaign_member")
     op.drop_table("campaign")
+    op.execute("UPDATE derived_value SET status = 'ok' WHERE status = 'flagged'")
+    op.execute("UPDATE derived_value SET status = 'missing' WHERE status = 'undefined'")
+    _statuses(OLD_STATUSES, ("ok",))
