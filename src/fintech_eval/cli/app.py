@@ -41,11 +41,17 @@ app.command("publish")(rounds.publish_cmd)
 app.add_typer(rounds.db_app, name="db")
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    if version:
+def _version(value: bool) -> None:
+    if value:
         typer.echo(f"fintech-eval {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True, callback=_version),
+) -> None:
+    """China's FinTech evaluations end to end."""
 
 
 def main() -> None:
