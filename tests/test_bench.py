@@ -23,6 +23,8 @@ CASES = {
     "bench_import.py": (["--entities", "30", "--runs", "1"], r"import 6,000 observations into sqlite: \d+\.\d+ s"),
     "bench_validate.py": (["--institutions", "30", "--years", "2"], r"read \+ validate [\d,]+ rows: \d+\.\d+ s"),
     "bench_import_file.py": (["--institutions", "30", "--years", "2"], r"whole import .*: \d+\.\d+ s wall"),
+    "bench_rounds.py": (["--institutions", "50", "--status-entities", "20", "--derive-institutions", "20", "--years", "2"],
+                        r"campaign status on 20 entities .*: \d+\.\d+ s"),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +21,19 @@ app = typer.Typer(help="Indicator frameworks: JR/T 0201-2020, the FinTech Develo
 
 FrameworkOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id (e.g. jrt0201-2020, plan-2019-2021), id@version, or a YAML path.")]
 ExtOpt = Annotated[list[Path] | None, typer.Option("--extension", "-x", help="Extension YAML applied on top (repeatable).")]
+
+
+def _is_capability(ref: str) -> bool:
+    """A shipped capability model's id (e.g. fcsc-2023-default), or a YAML file that declares one."""
+    from ..capability.loader import shipped_files
+
+    return ref in shipped_files()
+
+
+def _capability(ref: str):
+    from ..capability.loader import load_capability_framework
+
+    return load_capability_framework(ref)
 
 
 def _load(ref: str, ext: list[Path] | None) -> Framework:
@@ -69,10 +84,16 @@ def task_row(path: tuple[str, ...], t: Task) -> dict[str, Any]:
 
 @app.command("frameworks")
 def frameworks_cmd(fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table) -> None:
-    """List the shipped frameworks and their versions."""
+    """List the shipped frameworks and their versions (indicator frameworks, plans, capability models)."""
+    from ..capability.loader import shipped_files
     from ..catalog import list_frameworks
 
-    emit(list_frameworks(), fmt.value, title="Frameworks")
+    rows = list_frameworks()
+    for ref in sorted(shipped_files()):
+        cf = _capability(ref)
+        rows.append({"ref": ref, "id": cf.id, "version": cf.version, "kind": "capability", "status": "",
+                     "title_zh": cf.title.zh, "title_en": cf.title.en})
+    emit(rows, fmt.value, title="Frameworks")
 
 
 @app.command("list")
@@ -84,7 +105,15 @@ def list_cmd(
     fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
     extension: ExtOpt = None,
 ) -> None:
-    """List the indicators of a framework (for a plan: its tasks)."""
+    """List the indicators of a framework (for a plan: its tasks; for a capability model, e.g.
+    fcsc-2023-default: its indicators with their capability and the provider types they apply to)."""
+    if _is_capability(framework):
+        cf = _capability(framework)
+        rows = [{"code": i.code, "capability": cf.capability_of(i.code).code, f"name_{lang.value}": i.name.get(lang.value),
+                 "applies_to": ",".join(i.applies_to) or "all", "mandatory": len(i.mandatory)} for i in cf.indicators()]
+        cols = ["code", "capability", f"name_{lang.value}", "applies_to", "mandatory"]
+        emit(rows, fmt.value, columns=cols, title=f"{cf.title.get(lang.value)} ({cf.id} v{cf.version}) — {len(rows)}")
+        return
     from ..catalog.models import Indicator, Task
 
     fw = _load(framework, extension)
@@ -136,6 +165,20 @@ def show_cmd(
     extension: ExtOpt = None,
 ) -> None:
     """Show everything the framework says about one code: definition, per-sector variants, formula, variables."""
+    if _is_capability(framework):
+        cf = _capability(framework)
+        try:
+            node = cf.node(code)
+        except KeyError:
+            console.print(f"[red]no node {code!r} in {cf.id}[/]")
+            raise typer.Exit(1) from None
+        data = {"path": list(cf.path_of(code)), **node.model_dump(mode="json", exclude_none=True)}
+        if fmt is RowFmt.json:
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        else:
+            emit([{"field": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v} for k, v in data.items()],
+                 "table", title=code)
+        return
     from ..catalog.models import COLLECTION_METHODS, Indicator, Task
 
     fw = _load(framework, extension)

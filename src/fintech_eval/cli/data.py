@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError
-from .output import console, emit
+from .output import console, emit, err_console
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
 FwOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id or YAML path.")]
@@ -62,8 +62,24 @@ def indicators_cmd(
     block: Annotated[str | None, typer.Option("--block", "-b", help="J, H or Q.")] = None,
     fmt: Annotated[OutFmt, typer.Option("--format")] = OutFmt.csv,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    stored: Annotated[bool, typer.Option("--stored", help="The values `fintech-eval derive` stored, with a stale column (inputs changed since).")] = False,
 ) -> None:
     """The derived J/H/Q indicator values (long format: block, entity, period, code, value, status, reason)."""
+    if stored:
+        from ..app import Workspace
+        from ..app.derived import stored_values
+
+        if period is None:
+            raise typer.BadParameter("--stored needs --period")
+        with Workspace(db, create=False) as ws:
+            values = stored_values(ws, period=period, block=block, framework=framework)
+        n_stale = int(values["stale"].sum()) if len(values) else 0
+        if n_stale:
+            err_console.print(f"[yellow]{n_stale:,} of {len(values):,} stored value(s) are stale[/]: their inputs changed since "
+                              "they were derived; run `fintech-eval derive` again")
+        cols = ["block", "entity_id", "period", "code", "value", "status", "reason", "stale", "framework_version", "computed_at"]
+        _write_frame(values[cols].rename(columns={"entity_id": "entity"}), fmt, out, "values")
+        return
     from ..service import derive_from_db
 
     panel = derive_from_db(db, framework, period=period)
