@@ -70,15 +70,20 @@ def _sum_axis0(a: np.ndarray) -> np.ndarray:
     c = np.zeros(n)
     ae = np.zeros(n)
     k = 0
+    left: list[np.ndarray] = []  # odd rows set aside (no copy of the halves), summed in at the end
     with np.errstate(invalid="ignore", over="ignore"):
-        while x.shape[0] > 1:
+        while x.shape[0] > 1 or left:
+            if x.shape[0] == 1:
+                x, left = np.concatenate([x, *left]), []
             h = x.shape[0] // 2
+            if x.shape[0] > 2 * h:
+                left.append(x[2 * h :])
             s, e = two_sum(x[:h], x[h : 2 * h])
             c += e.sum(axis=0)
             np.abs(e, out=e)
             ae += e.sum(axis=0)
             k += h
-            x = s if x.shape[0] == 2 * h else np.concatenate([s, x[2 * h :]])
+            x = s
         r, t = two_sum(x[0], c)  # s + c = r + t exactly; the exact sum is within `bound` of it
     finite = np.isfinite(r) & np.isfinite(t)  # a non-finite term (or an overflow) makes NaN/Inf on the way
     # every term, partial sum and error is a multiple of q, the finest spacing among the terms: while the
