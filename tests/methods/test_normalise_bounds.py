@@ -120,10 +120,12 @@ def test_use_imeta_errors_name_the_indicator_or_column():
     with pytest.raises(SpecError, match="goalpost_upper, goalpost_scale") as e:
         normalise(DATA, DIRS, "goalposts", gposts="use_iMeta", imeta=imeta(goalpost_lower=[0, 0]))
     assert e.value.problems[0]["parameter"] == "gposts"
-    with pytest.raises(SpecError, match="no value for indicator 'down' in column goalpost_upper") as e:
+    with pytest.raises(SpecError, match="no numeric value for indicator 'down' in column goalpost_upper") as e:
         normalise(DATA, DIRS, "goalposts", gposts="use_iMeta",
                   imeta=imeta(goalpost_lower=[0, 0], goalpost_upper=[10, np.nan], goalpost_scale=[1, 1]))
     assert e.value.problems[0]["indicator"] == "down"
+    with pytest.raises(SpecError, match="no true/false value for indicator 'up' in column goalpost_trunc2posts"):
+        normalise(DATA, DIRS, "goalposts", gposts=(0, 10, 1), trunc2posts="use_iMeta", imeta=imeta(goalpost_trunc2posts=["maybe", True]))
     with pytest.raises(SpecError, match="'extra' has no row in iMeta"):
         normalise(DATA.assign(extra=1.0), {**DIRS, "extra": 1}, "dist2targ", targ="use_iMeta", imeta=imeta(Target=[8, 2]))
     with pytest.raises(SpecError, match="cannot be read from iMeta"):

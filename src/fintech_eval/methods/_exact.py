@@ -33,6 +33,17 @@ def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s, e
 
 
+def _two_sum_into(a: np.ndarray, b: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """:func:`two_sum` writing the error into ``e``; returns s."""
+    s = a + b
+    bb = s - a
+    np.subtract(s, bb, out=e)
+    np.subtract(a, e, out=e)
+    np.subtract(b, bb, out=bb)
+    e += bb
+    return s
+
+
 def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Veltkamp: a = hi + lo exactly, each with at most 26 significant bits."""
     c = _SPLIT * a
@@ -66,26 +77,29 @@ def _sum_axis0(a: np.ndarray) -> np.ndarray:
         return a[0].copy()
     if m == 2:
         return a[0] + a[1]  # one rounding: already correct
+    E = np.empty((m - 1, n))  # the exact errors of the m - 1 additions
     x = a
-    c = np.zeros(n)
-    ae = np.zeros(n)
     k = 0
+    left: list[np.ndarray] = []  # odd rows set aside (no copy of the halves), summed in at the end
     with np.errstate(invalid="ignore", over="ignore"):
-        while x.shape[0] > 1:
+        while x.shape[0] > 1 or left:
+            if x.shape[0] == 1:
+                x, left = np.concatenate([x, *left]), []
             h = x.shape[0] // 2
-            s, e = two_sum(x[:h], x[h : 2 * h])
-            c += e.sum(axis=0)
-            np.abs(e, out=e)
-            ae += e.sum(axis=0)
+            if x.shape[0] > 2 * h:
+                left.append(x[2 * h :])
+            x = _two_sum_into(x[:h], x[h : 2 * h], E[k : k + h])
             k += h
-            x = s if x.shape[0] == 2 * h else np.concatenate([s, x[2 * h :]])
+        c = E.sum(axis=0)
         r, t = two_sum(x[0], c)  # s + c = r + t exactly; the exact sum is within `bound` of it
+    np.abs(E, out=E)
+    ae = E.sum(axis=0)
     finite = np.isfinite(r) & np.isfinite(t)  # a non-finite term (or an overflow) makes NaN/Inf on the way
-    # every term, partial sum and error is a multiple of q, the finest spacing among the terms: while the
-    # errors' partial sums stay below 2^53·q they are exact, and so is c
+    # every term, partial sum and error is a multiple of the finest spacing among the terms, q: while the
+    # errors' partial sums stay below 2^53·q they are exact, and so is c (ae < the smallest |term| < 2^53·q)
     aa = np.abs(a)
-    q = np.spacing(np.where(aa > 0, aa, np.inf).min(axis=0))
-    bound = np.where(ae < q * 2.0**53, 0.0, ae * ((k + 2) * _EPS * 2.0))
+    qmin = np.where(aa > 0, aa, np.inf).min(axis=0)
+    bound = np.where(ae < qmin, 0.0, ae * ((k + 2) * _EPS * 2.0))
     if bound.any():
         ar = np.abs(r)
         up = np.spacing(ar) / 2  # half the gap above |r| and below it (a power of two has a finer gap below)

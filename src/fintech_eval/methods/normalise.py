@@ -665,25 +665,23 @@ def _from_imeta(imeta: pd.DataFrame | None, entry, name: str, cols: list[Any]) -
             f"normalise method {entry.name!r}: {name}: use_iMeta needs iMeta column(s) {', '.join(missing_cols)}",
             step=STEP, method=entry.name, parameter=name,
         )
-    rows = imeta.drop_duplicates("iCode", keep="first").set_index(imeta["iCode"].drop_duplicates().astype(str))
+    rows = imeta.assign(iCode=imeta["iCode"].astype(str)).drop_duplicates("iCode").set_index("iCode")[list(columns)]
+    table = rows.map(_as_bool) if spec.kind == "bool" else rows.apply(pd.to_numeric, errors="coerce")
     out = OwnUnits()
     for code in cols:
-        if str(code) not in rows.index:
+        if str(code) not in table.index:
             raise SpecError(f"normalise method {entry.name!r}: {name}: indicator {code!r} has no row in iMeta",
                             step=STEP, method=entry.name, parameter=name, indicator=code)
-        vals = [rows.at[str(code), c] for c in columns]
-        if spec.kind == "bool":
-            v = _as_bool(vals[0])
-        else:
-            v = [pd.to_numeric(pd.Series([x]), errors="coerce").iloc[0] for x in vals]
-            v = v[0] if len(v) == 1 else tuple(v)
-        if v is None or (not isinstance(v, bool) and np.isnan(np.asarray(v, dtype=float)).any()):
-            bad = [c for c, x in zip(columns, vals, strict=True) if pd.isna(x) or (spec.kind != "bool" and pd.isna(pd.to_numeric(pd.Series([x]), errors="coerce").iloc[0]))]
+        vals = table.loc[str(code)]
+        bad = [c for c in columns if vals[c] is None or pd.isna(vals[c])]
+        if bad:
+            what = "true/false" if spec.kind == "bool" else "numeric"
             raise SpecError(
-                f"normalise method {entry.name!r}: {name}: iMeta has no value for indicator {code!r} in column "
-                f"{', '.join(bad) or ', '.join(columns)}", step=STEP, method=entry.name, parameter=name, indicator=code,
+                f"normalise method {entry.name!r}: {name}: iMeta has no {what} value for indicator {code!r} in column "
+                f"{', '.join(bad)}", step=STEP, method=entry.name, parameter=name, indicator=code,
             )
-        out[code] = v
+        v = [bool(vals[c]) if spec.kind == "bool" else float(vals[c]) for c in columns]
+        out[code] = v[0] if len(v) == 1 else tuple(v)
     return out
 
 
