@@ -256,3 +256,13 @@ def test_a_result_with_an_empty_record_saves_and_loads(tmp_path):
     back = fe.load_result(tmp_path)
     assert back.records["treat_details"].empty
     pd.testing.assert_frame_equal(back.final, r.final, check_names=False)
+
+
+def test_warnings_carry_the_step_number_and_infinities_are_reported_once():
+    spec = {"data": {"source": "coinr", "idata": str(EXAMPLES / "asem/input_ASEM_iData.csv"),
+                     "imeta": str(EXAMPLES / "asem/input_ASEM_iMeta.csv")},
+            "steps": [{"normalise": {"method": "fracmax"}}, {"aggregate": {"method": "amean"}}]}
+    r = fe.evaluate(spec)
+    assert r.warnings and all(isinstance(w["step"], int) for w in r.warnings)
+    infinite = [(w["step"], w["indicator"]) for w in r.warnings if w.rule in ("result.infinite", "normalise.nonfinite")]
+    assert len(infinite) == len(set(i for _, i in infinite))  # each indicator once, at the step that made it

@@ -66,9 +66,12 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
     x = d.to_numpy(dtype=float, na_value=np.nan)
     named = {p.where.get("indicator") for p in st.warnings if p.where.get("step") == where["step"]}
     # a stage that reported its non-finite values itself (rule *.nonfinite, with the units) is not repeated
-    # (a method's own location may name the step by its stage: "normalise")
     listed = {p.where.get("indicator") for p in out.warnings if p.rule.endswith(".nonfinite")}
-    checks = [("result.infinite", "is infinite", np.isinf(x))]
+    inf = np.isinf(x)
+    if inf.any() and d.index.equals(before.index):  # only values this stage made infinite, not those it carried
+        carried = before.reindex(columns=d.columns).to_numpy(dtype=float, na_value=np.nan)
+        inf &= ~np.isinf(carried)
+    checks = [("result.infinite", "is infinite", inf)]
     same = d.columns.equals(before.columns) and d.index.equals(before.index)
     if same:
         na = st.not_applicable

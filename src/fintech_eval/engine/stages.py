@@ -95,7 +95,8 @@ class State:
             self.data = out.data
         self.records.update(out.records)
         for p in out.warnings:
-            self.warnings.append(Problem(p.rule, p.message, {**where, **{k: v for k, v in p.where.items() if v is not None}}))
+            # the pipeline's step number and stage name win over a method's own "step" (its stage's name)
+            self.warnings.append(Problem(p.rule, p.message, {**{k: v for k, v in p.where.items() if v is not None}, **where}))
         if out.tree is not None:
             self.tree = out.tree
 
