@@ -1,0 +1,190 @@
+"""Derivations → SQL, once for every engine: a :class:`Dialect` supplies the few spellings that differ
+(quoting, literals, milliseconds of a timestamp, the input file's name).
+
+For one source and one period, :func:`source_query` builds ONE grouped pass over the records that
+returns, per entity: the number of records, the number breaking each record rule, the number of valid
+records, and each derivation's *exact* components (counts; sums of integers, of decimals and of
+millisecond differences). The components are turned into values in Python (:func:`values_from`), so every
+engine yields bit-identical observations: no engine's floating-point summation order enters a result.
+
+Record rules (a record breaking any of them is counted, reported with examples, and left out of every
+aggregate): ``record.type`` (text input whose value does not read as the column's type),
+``record.missing`` (a required column empty), ``record.unknown_code``, ``record.out_of_period`` (its time
+column outside the period), ``record.below_min``, ``record.order`` (a timestamp before the one it must
+follow, a part above its whole).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .checks import UNIT_FACTORS
+from .models import Condition, Derivation, Hours, RecordSpec, Source
+
+RULES: dict[str, str] = {
+    "record.type": "a value of a text file does not read as its column's type",
+    "record.missing": "a required column is empty",
+    "record.unknown_code": "a code column holds a value that is not one of its codes",
+    "record.out_of_period": "the record's time column falls outside the period",
+    "record.below_min": "a number is below its column's minimum",
+    "record.order": "a timestamp precedes the one it must follow, or a part exceeds its whole",
+}
+
+MS_PER_HOUR = Decimal(3_600_000)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How an engine spells what differs between SQL dialects."""
+
+    name: str
+    quote: Callable[[str], str]
+    string: Callable[[str], str]
+    millis: Callable[[str], str]  # SQL of a timestamp expression → its epoch milliseconds (BIGINT)
+    file_column: str  # SQL giving the file a record came from
+    types: dict[str, str]
+
+    def lit(self, v: Any) -> str:
+        if isinstance(v, bool):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, int):
+            return str(v)
+        return self.string(str(v))
+
+    def timestamp(self, t: dt.datetime) -> str:
+        return f"TIMESTAMP '{t:%Y-%m-%d %H:%M:%S}'"
+
+
+def _flag(name: str) -> str:
+    return "bad_" + name.split(".", 1)[1]
+
+
+def _or(parts: list[str]) -> str:
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def rule_conditions(src: Source, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool) -> dict[str, str]:
+    """Rule → SQL condition on the typed columns (and ``raw__<col>`` for text input); never NULL."""
+    q = d.quote
+    conds: dict[str, list[str]] = {r: [] for r in RULES}
+    for c in src.columns:
+        col = q(c.name)
+        if text and c.type not in ("string", "code"):
+            conds["record.type"].append(f"({q('raw__' + c.name)} IS NOT NULL AND {col} IS NULL)")
+        if c.required:
+            conds["record.missing"].append(f"({q('raw__' + c.name) if text else col} IS NULL)")
+        if c.codes:
+            codes = ", ".join(d.lit(k) for k in c.codes)
+            conds["record.unknown_code"].append(f"({col} IS NOT NULL AND {col} NOT IN ({codes}))")
+        if c.min is not None:
+            conds["record.below_min"].append(f"({col} IS NOT NULL AND {col} < {c.min!r})")
+        ref = c.after or c.not_above
+        if ref:
+            op = "<" if c.after else ">"
+            conds["record.order"].append(f"({col} IS NOT NULL AND {q(ref)} IS NOT NULL AND {col} {op} {q(ref)})")
+    t = q(src.time)
+    conds["record.out_of_period"].append(f"({t} IS NOT NULL AND ({t} < {d.timestamp(start)} OR {t} >= {d.timestamp(end)}))")
+    return {r: _or(v) for r, v in conds.items() if v}
+
+
+def base_query(src: Source, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool) -> str:
+    """The records as typed columns, their file, one boolean per rule and ``ok`` (breaks none)."""
+    q = d.quote
+    if text:
+        typed = [
+            (f"{q(c.name)} AS {q('raw__' + c.name)}, " if c.type not in ("string", "code") else "")
+            + (f"try_cast({q(c.name)} AS {d.types[c.type]}) AS {q(c.name)}" if c.type not in ("string", "code")
+               else f"{q(c.name)} AS {q(c.name)}, {q(c.name)} AS {q('raw__' + c.name)}")
+            for c in src.columns
+        ]
+        inner = f"SELECT {', '.join(typed)}, {d.file_column} AS _file FROM {relation}"
+    else:
+        inner = f"SELECT {', '.join(q(c.name) for c in src.columns)}, {d.file_column} AS _file FROM {relation}"
+    rules = rule_conditions(src, d, start, end, text=text)
+    flags = ", ".join(f"{cond} AS {_flag(r)}" for r, cond in rules.items())
+    ok = " AND ".join(f"NOT {_flag(r)}" for r in rules)
+    return f"SELECT *, {ok} AS ok FROM (SELECT *, {flags} FROM ({inner}) t0) t1"
+
+
+def _where(der: Derivation, d: Dialect) -> str:
+    parts = ["ok"]
+    for col, cond in der.where.items():
+        c = d.quote(col)
+        if isinstance(cond, Condition):
+            if cond.present is not None:
+                parts.append(f"{c} IS {'NOT ' if cond.present else ''}NULL")
+            else:
+                vals = cond.in_ if cond.in_ is not None else cond.not_in
+                neg = "NOT " if cond.in_ is None else ""
+                parts.append(f"{c} IS NOT NULL AND {c} {neg}IN ({', '.join(d.lit(v) for v in vals)})")
+        else:
+            parts.append(f"{c} = {d.lit(cond)}")
+    return " AND ".join(parts)
+
+
+def _measure(der: Derivation, d: Dialect) -> str:
+    if isinstance(der.of, Hours):
+        a, b = der.of.hours
+        return f"({d.millis(d.quote(b))} - {d.millis(d.quote(a))})"
+    return d.quote(der.of)
+
+
+def components(der: Derivation, d: Dialect) -> list[tuple[str, str]]:
+    """(alias, aggregate SQL) of one derivation's exact components."""
+    w = _where(der, d)
+    v = der.variable
+    if der.aggregate == "count":
+        return [(f"{v}__n", f"COUNT(*) FILTER (WHERE {w})")]
+    m = _measure(der, d)
+    out = [(f"{v}__sum", f"SUM({m}) FILTER (WHERE {w})")]
+    if der.aggregate == "mean":
+        out.append((f"{v}__n", f"COUNT({m}) FILTER (WHERE {w})"))
+    return out
+
+
+def source_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool) -> str:
+    """One grouped pass: per entity, record counts by rule and every derivation's components."""
+    src = spec.sources[source]
+    rules = rule_conditions(src, d, start, end, text=text)
+    cols = ["COUNT(*) AS n_records", "COUNT(*) FILTER (WHERE ok) AS n_valid"]
+    cols += [f"COUNT(*) FILTER (WHERE {_flag(r)}) AS {_flag(r)}" for r in rules]
+    cols += [f"{sql} AS {d.quote(alias)}" for der in spec.derivations_of(source) for alias, sql in components(der, d)]
+    base = base_query(src, relation, d, start, end, text=text)
+    return f"SELECT entity_id, {', '.join(cols)} FROM ({base}) r GROUP BY entity_id"
+
+
+def examples_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, rule: str, *, text: bool, limit: int = 3) -> str:
+    """A few records breaking ``rule``: their file and columns (as received for text input)."""
+    src = spec.sources[source]
+    cols = [d.quote(("raw__" if text else "") + c.name) + f" AS {d.quote(c.name)}" for c in src.columns]
+    base = base_query(src, relation, d, start, end, text=text)
+    return f"SELECT _file, {', '.join(cols)} FROM ({base}) r WHERE {_flag(rule)} LIMIT {int(limit)}"
+
+
+def factor(spec: RecordSpec, der: Derivation) -> Decimal:
+    """What turns a derivation's summed column into the variable's unit."""
+    if der.aggregate == "count":
+        return Decimal(1)
+    if isinstance(der.of, Hours):
+        return 1 / MS_PER_HOUR
+    unit = spec.sources[der.source].column(der.of).unit
+    return Decimal(1) if unit == der.unit else UNIT_FACTORS[(unit, der.unit)]
+
+
+def values_from(spec: RecordSpec, der: Derivation, row: dict[str, Any]) -> float | None:
+    """A derivation's value from its exact components in one entity's row; ``None`` = missing (a mean of
+    nothing). Sums and counts of nothing are 0: the entity has valid records of the source."""
+    v = der.variable
+    if der.aggregate == "count":
+        return float(row[f"{v}__n"] or 0)
+    total = Decimal(row[f"{v}__sum"] or 0)
+    if der.aggregate == "mean":
+        n = int(row[f"{v}__n"] or 0)
+        if n == 0:
+            return None
+        total = total / n
+    return float(total * factor(spec, der))
