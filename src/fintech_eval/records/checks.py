@@ -108,18 +108,20 @@ def derivations(spec: RecordSpec, ctx: Context) -> Iterator[Problem]:
             continue
         unknown = [c for c in _columns_used(d) if src.column(c) is None]
         for c in unknown:
-            yield Problem("derivation.unknown_column", f"{d.source} has no column {c}", at)
+            place = ("where", c) if c in d.where else ("of",)
+            yield Problem("derivation.unknown_column", f"{d.source} has no column {c}", ctx.at("derivations", i, *place, variable=d.variable))
         if unknown:
             continue
-        yield from _aggregate_fits(d, src, at)
+        yield from _aggregate_fits(d, src, ctx.at("derivations", i, "aggregate", variable=d.variable))
         for col, cond in d.where.items():
-            yield from _condition_fits(src.column(col), cond, at)
+            yield from _condition_fits(src.column(col), cond, ctx.at("derivations", i, "where", col, variable=d.variable))
+        at_unit = ctx.at("derivations", i, "unit", variable=d.variable)
         if var is not None and var.unit != d.unit:
-            yield Problem("derivation.unit", f"{d.variable} is measured in {var.unit!r}, the derivation says {d.unit!r}", at)
+            yield Problem("derivation.unit", f"{d.variable} is measured in {var.unit!r}, the derivation says {d.unit!r}", at_unit)
         elif var is not None and isinstance(d.of, str) and d.aggregate == "sum":
             col_unit = src.column(d.of).unit
             if col_unit != d.unit and (col_unit, d.unit) not in UNIT_FACTORS:
-                yield Problem("derivation.unit", f"no conversion from {d.of}'s unit {col_unit!r} to {d.unit!r}", at)
+                yield Problem("derivation.unit", f"no conversion from {d.of}'s unit {col_unit!r} to {d.unit!r}", at_unit)
 
 
 def _aggregate_fits(d: Derivation, src, at) -> Iterator[Problem]:
