@@ -157,12 +157,14 @@ def source_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start
     return f"SELECT entity_id, {', '.join(cols)} FROM ({base}) r GROUP BY entity_id"
 
 
-def examples_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, rule: str, *, text: bool, limit: int = 3) -> str:
-    """A few records breaking ``rule``: their file and columns (as received for text input)."""
+def examples_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, rules: list[str], *, text: bool, limit: int = 3) -> str:
+    """A few records breaking each of ``rules`` (one query: one pass on engines that plan it so): the
+    rule, the file and the columns (as received for text input)."""
     src = spec.sources[source]
-    cols = [d.quote(("raw__" if text else "") + c.name) + f" AS {d.quote(c.name)}" for c in src.columns]
+    cols = ", ".join(d.quote(("raw__" if text else "") + c.name) + f" AS {d.quote(c.name)}" for c in src.columns)
     base = base_query(src, relation, d, start, end, text=text)
-    return f"SELECT _file, {', '.join(cols)} FROM ({base}) r WHERE {_flag(rule)} LIMIT {int(limit)}"
+    parts = [f"(SELECT {d.lit(r)} AS _rule, _file, {cols} FROM ({base}) r WHERE {_flag(r)} LIMIT {int(limit)})" for r in rules]
+    return " UNION ALL ".join(parts)
 
 
 def factor(spec: RecordSpec, der: Derivation) -> Decimal:

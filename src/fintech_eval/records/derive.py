@@ -262,8 +262,8 @@ def _derive_source(backend: Backend, spec: RecordSpec, name: str, files: list[Pa
             if value is not None:
                 obs.append(("institution", str(row["entity_id"]), period, der.variable, value, der.unit, spec.ref))
     rep.bad = {r: n for r, n in rep.bad.items() if n}
-    for r in rep.bad:
-        if n_examples:
-            ex = backend.rows(examples_query(spec, name, relation, backend.dialect, start, end, r, text=text, limit=n_examples))
-            rep.examples[r] = [{k: (v if isinstance(v, str | int | float | type(None)) else str(v)) for k, v in e.items()} for e in ex]
+    if n_examples and rep.bad:
+        for e in backend.rows(examples_query(spec, name, relation, backend.dialect, start, end, list(rep.bad), text=text, limit=n_examples)):
+            rule = e.pop("_rule")
+            rep.examples.setdefault(rule, []).append({k: (v if isinstance(v, str | int | float | type(None)) else str(v)) for k, v in e.items()})
     return rep, obs
