@@ -18,6 +18,7 @@ CASES = {
     "bench_import.py": (["--entities", "30", "--runs", "1"], r"import 6,000 observations into sqlite: \d+\.\d+ s"),
     "bench_validate.py": (["--institutions", "30", "--years", "2"], r"read \+ validate [\d,]+ rows: \d+\.\d+ s"),
     "bench_import_file.py": (["--institutions", "30", "--years", "2"], r"whole import .*: \d+\.\d+ s wall"),
+    "bench_records.py": (["20000"], r"duckdb +20,020 records in \d+\.\d+ s = [\d.]+ M records/s, peak RSS [\d,]+ MB"),
 }
 
 

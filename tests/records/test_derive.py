@@ -126,3 +126,23 @@ def test_quarterly_periods_select_by_time(tmp_path):
     d = derive_records(tmp_path, "2024Q2")
     assert _values(d)[("B1", "transaction_amount")] == pytest.approx(0.0002)
     assert d.sources[0].bad == {"record.out_of_period": 1}
+
+
+def test_footer_statistics_only_skip_checks_they_prove_idle(tmp_path):
+    """Files without statistics are checked row by row; the results are the same."""
+    import pyarrow.parquet as pq
+
+    from fintech_eval.records.derive import parquet_facts
+
+    write_all(tmp_path / "with", SPEC)
+    write_all(tmp_path / "without", SPEC)
+    for f in (tmp_path / "without").rglob("*.parquet"):
+        pq.write_table(pq.read_table(f), f, write_statistics=False)
+    files = sorted((tmp_path / "with" / "claims").rglob("*.parquet"))
+    facts = parquet_facts(SPEC.sources["claims"], files)
+    assert facts["claim_id"].nulls == 0 and facts["paid_amount"].min < 0 and facts["settled_at"].max == T(2024, 2, 1, 10)
+    none = parquet_facts(SPEC.sources["claims"], sorted((tmp_path / "without" / "claims").rglob("*.parquet")))
+    assert all(f.nulls is None and f.min is None for f in none.values())
+    a, b = derive_records(tmp_path / "with", "2024"), derive_records(tmp_path / "without", "2024")
+    assert a.observations.equals(b.observations)
+    assert [s.bad for s in a.sources] == [s.bad for s in b.sources] and {s.source: s.bad for s in a.sources if s.bad} == EXPECTED_BAD

@@ -1,8 +1,8 @@
 """Derivations → SQL, once for every engine: a :class:`Dialect` supplies the few spellings that differ
 (quoting, literals, milliseconds of a timestamp, the input file's name).
 
-For one source and one period, :func:`source_query` builds ONE grouped pass over the records that
-returns, per entity: the number of records, the number breaking each record rule, the number of valid
+For one source and one period, :func:`source_query` builds ONE pass over the records that returns,
+per entity: the number of records, the number breaking each record rule, the number of valid
 records, and each derivation's *exact* components (counts; sums of integers, of decimals and of
 millisecond differences). The components are turned into values in Python (:func:`values_from`), so every
 engine yields bit-identical observations: no engine's floating-point summation order enters a result.
@@ -67,102 +67,145 @@ def _or(parts: list[str]) -> str:
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
-def rule_conditions(src: Source, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool) -> dict[str, str]:
-    """Rule → SQL condition on the typed columns (and ``raw__<col>`` for text input); never NULL."""
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What the files' own statistics (Parquet footers) prove about a column over ALL its rows: the number
+    of empty values and the range. A check these facts prove can never fire is not run row by row."""
+
+    nulls: int | None = None
+    min: Any = None
+    max: Any = None
+
+
+def rule_conditions(src: Source, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool,
+                    facts: dict[str, ColumnFacts] | None = None) -> dict[str, str]:
+    """Rule → SQL condition on the typed columns (and ``raw__<col>`` for text input); never NULL.
+    Conditions that ``facts`` prove false for every row are left out (module doc)."""
     q = d.quote
+    facts = facts or {}
     conds: dict[str, list[str]] = {r: [] for r in RULES}
     for c in src.columns:
         col = q(c.name)
+        f = facts.get(c.name, ColumnFacts())
         if text and c.type not in ("string", "code"):
             conds["record.type"].append(f"({q('raw__' + c.name)} IS NOT NULL AND {col} IS NULL)")
-        if c.required:
+        if c.required and f.nulls != 0:
             conds["record.missing"].append(f"({q('raw__' + c.name) if text else col} IS NULL)")
         if c.codes:
             codes = ", ".join(d.lit(k) for k in c.codes)
             conds["record.unknown_code"].append(f"({col} IS NOT NULL AND {col} NOT IN ({codes}))")
-        if c.min is not None:
+        if c.min is not None and not (f.min is not None and f.min >= c.min):
             conds["record.below_min"].append(f"({col} IS NOT NULL AND {col} < {c.min!r})")
         ref = c.after or c.not_above
         if ref:
             op = "<" if c.after else ">"
             conds["record.order"].append(f"({col} IS NOT NULL AND {q(ref)} IS NOT NULL AND {col} {op} {q(ref)})")
     t = q(src.time)
-    conds["record.out_of_period"].append(f"({t} IS NOT NULL AND ({t} < {d.timestamp(start)} OR {t} >= {d.timestamp(end)}))")
+    f = facts.get(src.time, ColumnFacts())
+    if not (f.min is not None and f.max is not None and start <= f.min and f.max < end):
+        conds["record.out_of_period"].append(f"({t} IS NOT NULL AND ({t} < {d.timestamp(start)} OR {t} >= {d.timestamp(end)}))")
     return {r: _or(v) for r, v in conds.items() if v}
 
 
-def base_query(src: Source, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool) -> str:
-    """The records as typed columns, their file, one boolean per rule and ``ok`` (breaks none)."""
+def _typed(src: Source, relation: str, d: Dialect, *, text: bool) -> str:
+    """The records as typed columns and their file (text input: read with the engine's own cast, the
+    text as received kept in ``raw__<col>``)."""
     q = d.quote
-    if text:
-        typed = [
-            (f"{q(c.name)} AS {q('raw__' + c.name)}, " if c.type not in ("string", "code") else "")
-            + (f"try_cast({q(c.name)} AS {d.types[c.type]}) AS {q(c.name)}" if c.type not in ("string", "code")
-               else f"{q(c.name)} AS {q(c.name)}, {q(c.name)} AS {q('raw__' + c.name)}")
-            for c in src.columns
-        ]
-        inner = f"SELECT {', '.join(typed)}, {d.file_column} AS _file FROM {relation}"
-    else:
-        inner = f"SELECT {', '.join(q(c.name) for c in src.columns)}, {d.file_column} AS _file FROM {relation}"
-    rules = rule_conditions(src, d, start, end, text=text)
-    flags = ", ".join(f"{cond} AS {_flag(r)}" for r, cond in rules.items())
-    ok = " AND ".join(f"NOT {_flag(r)}" for r in rules)
-    return f"SELECT *, {ok} AS ok FROM (SELECT *, {flags} FROM ({inner}) t0) t1"
+    if not text:
+        return f"SELECT {', '.join(q(c.name) for c in src.columns)}, {d.file_column} AS _file FROM {relation}"
+    typed = [
+        (f"{q(c.name)} AS {q('raw__' + c.name)}, " if c.type not in ("string", "code") else "")
+        + (f"try_cast({q(c.name)} AS {d.types[c.type]}) AS {q(c.name)}" if c.type not in ("string", "code")
+           else f"{q(c.name)} AS {q(c.name)}, {q(c.name)} AS {q('raw__' + c.name)}")
+        for c in src.columns
+    ]
+    return f"SELECT {', '.join(typed)}, {d.file_column} AS _file FROM {relation}"
 
 
-def _where(der: Derivation, d: Dialect) -> str:
-    parts = ["ok"]
+def base_query(src: Source, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool,
+               facts: dict[str, ColumnFacts] | None = None) -> str:
+    """The typed records with one boolean per rule and ``ok`` (breaks none)."""
+    rules = rule_conditions(src, d, start, end, text=text, facts=facts)
+    flags = "".join(f", {cond} AS {_flag(r)}" for r, cond in rules.items())
+    ok = " AND ".join(f"NOT {_flag(r)}" for r in rules) or "TRUE"
+    return f"SELECT *, {ok} AS ok FROM (SELECT *{flags} FROM ({_typed(src, relation, d, text=text)}) t0) t1"
+
+
+def _atoms(der: Derivation, d: Dialect) -> list[str]:
+    """A derivation's filter as SQL conditions (ANDed), each never NULL."""
+    parts = []
     for col, cond in der.where.items():
         c = d.quote(col)
         if isinstance(cond, Condition):
             if cond.present is not None:
-                parts.append(f"{c} IS {'NOT ' if cond.present else ''}NULL")
-            else:
-                vals = cond.in_ if cond.in_ is not None else cond.not_in
-                neg = "NOT " if cond.in_ is None else ""
-                parts.append(f"{c} IS NOT NULL AND {c} {neg}IN ({', '.join(d.lit(v) for v in vals)})")
+                parts.append(f"({c} IS {'NOT ' if cond.present else ''}NULL)")
+                continue
+            vals = cond.in_ if cond.in_ is not None else cond.not_in
+            neg = "NOT " if cond.in_ is None else ""
+            parts.append(f"({c} IS NOT NULL AND {c} {neg}IN ({', '.join(d.lit(v) for v in vals)}))")
         else:
-            parts.append(f"{c} = {d.lit(cond)}")
-    return " AND ".join(parts)
+            parts.append(f"({c} IS NOT NULL AND {c} = {d.lit(cond)})")
+    return parts
 
 
-def _measure(der: Derivation, d: Dialect) -> str:
+def _measure(der: Derivation, d: Dialect) -> str | None:
+    if der.aggregate == "count":
+        return None
     if isinstance(der.of, Hours):
         a, b = der.of.hours
         return f"({d.millis(d.quote(b))} - {d.millis(d.quote(a))})"
     return d.quote(der.of)
 
 
-def components(der: Derivation, d: Dialect) -> list[tuple[str, str]]:
-    """(alias, aggregate SQL) of one derivation's exact components."""
-    w = _where(der, d)
-    v = der.variable
-    if der.aggregate == "count":
-        return [(f"{v}__n", f"COUNT(*) FILTER (WHERE {w})")]
-    m = _measure(der, d)
-    out = [(f"{v}__sum", f"SUM({m}) FILTER (WHERE {w})")]
-    if der.aggregate == "mean":
-        out.append((f"{v}__n", f"COUNT({m}) FILTER (WHERE {w})"))
-    return out
+def source_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool,
+                 facts: dict[str, ColumnFacts] | None = None) -> str:
+    """One pass over the records, per entity: the number of records, of valid ones, of those breaking each
+    rule, and every derivation's exact components (``<variable>__n``, ``<variable>__sum``).
 
-
-def source_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool) -> str:
-    """One grouped pass: per entity, record counts by rule and every derivation's components."""
+    Two levels, so that every rule and filter is evaluated once per record: the inner level groups the
+    records by entity, rule flags and filter conditions (a handful of groups per entity) with their
+    counts and sums; the outer level adds those groups up per derivation."""
     src = spec.sources[source]
-    rules = rule_conditions(src, d, start, end, text=text)
-    cols = ["COUNT(*) AS n_records", "COUNT(*) FILTER (WHERE ok) AS n_valid"]
-    cols += [f"COUNT(*) FILTER (WHERE {_flag(r)}) AS {_flag(r)}" for r in rules]
-    cols += [f"{sql} AS {d.quote(alias)}" for der in spec.derivations_of(source) for alias, sql in components(der, d)]
-    base = base_query(src, relation, d, start, end, text=text)
-    return f"SELECT entity_id, {', '.join(cols)} FROM ({base}) r GROUP BY entity_id"
+    ders = spec.derivations_of(source)
+    rules = rule_conditions(src, d, start, end, text=text, facts=facts)
+    atoms: dict[str, str] = {}
+    measures: dict[str, str] = {}
+    for der in ders:
+        for a in _atoms(der, d):
+            atoms.setdefault(a, f"c{len(atoms)}")
+        m = _measure(der, d)
+        if m is not None:
+            measures.setdefault(m, f"m{len(measures)}")
+    keys = [(cond, _flag(r)) for r, cond in rules.items()] + list(atoms.items())
+    inner_cols = ["entity_id"] + [f"{sql} AS {alias}" for sql, alias in keys] + [f"{sql} AS {alias}" for sql, alias in measures.items()]
+    names = ["entity_id"] + [alias for _, alias in keys]
+    base = _typed(src, relation, d, text=text)
+    aggs = ["COUNT(*) AS n"] + [f"SUM({a}) AS s_{a}, COUNT({a}) AS k_{a}" for a in measures.values()]
+    inner = (f"SELECT {', '.join(names)}, {', '.join(aggs)} FROM (SELECT {', '.join(inner_cols)} FROM ({base}) t0) t1 "
+             f"GROUP BY {', '.join(names)}")
+    ok = " AND ".join(f"NOT {_flag(r)}" for r in rules) or "TRUE"
+    cols = ["SUM(n) AS n_records", "SUM(n) FILTER (WHERE ok) AS n_valid"]
+    cols += [f"SUM(n) FILTER (WHERE {_flag(r)}) AS {_flag(r)}" for r in rules]
+    for der in ders:
+        w = " AND ".join(["ok", *(atoms[a] for a in _atoms(der, d))])
+        v = der.variable
+        m = _measure(der, d)
+        if m is None:
+            cols.append(f"SUM(n) FILTER (WHERE {w}) AS {d.quote(v + '__n')}")
+            continue
+        cols.append(f"SUM(s_{measures[m]}) FILTER (WHERE {w}) AS {d.quote(v + '__sum')}")
+        if der.aggregate == "mean":
+            cols.append(f"SUM(k_{measures[m]}) FILTER (WHERE {w}) AS {d.quote(v + '__n')}")
+    return f"SELECT entity_id, {', '.join(cols)} FROM (SELECT *, {ok} AS ok FROM ({inner}) g) r GROUP BY entity_id"
 
 
-def examples_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, rules: list[str], *, text: bool, limit: int = 3) -> str:
+def examples_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, rules: list[str], *,
+                   text: bool, limit: int = 3, facts: dict[str, ColumnFacts] | None = None) -> str:
     """A few records breaking each of ``rules`` (one query: one pass on engines that plan it so): the
     rule, the file and the columns (as received for text input)."""
     src = spec.sources[source]
     cols = ", ".join(d.quote(("raw__" if text else "") + c.name) + f" AS {d.quote(c.name)}" for c in src.columns)
-    base = base_query(src, relation, d, start, end, text=text)
+    base = base_query(src, relation, d, start, end, text=text, facts=facts)
     parts = [f"(SELECT {d.lit(r)} AS _rule, _file, {cols} FROM ({base}) r WHERE {_flag(r)} LIMIT {int(limit)})" for r in rules]
     return " UNION ALL ".join(parts)
 

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from ..errors import DataError, Problem
 from ..periods import period_kind
 from .backends import Backend, get_backend
-from .compile import RULES, _flag, examples_query, source_query, values_from
+from .compile import RULES, ColumnFacts, _flag, examples_query, source_query, values_from
 from .loader import load_records_spec
 from .models import RecordSpec, Source
 
@@ -184,6 +184,45 @@ def check_csv(src_name: str, src: Source, files: list[Path]) -> list[Problem]:
     return problems
 
 
+def parquet_facts(src: Source, files: list[Path]) -> dict[str, ColumnFacts]:
+    """Per column, over every row group of every file: the number of empty values and the range, from the
+    footers' statistics (no data read). What a row group does not state stays unknown (``None``)."""
+    ranged = ("integer", "decimal", "timestamp")
+    acc = {c.name: {"nulls": 0, "nulls_known": True, "lo": None, "hi": None, "range_known": c.type in ranged} for c in src.columns}
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        names = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
+        for g in range(meta.num_row_groups):
+            rg = meta.row_group(g)
+            for c in src.columns:
+                a = acc[c.name]
+                st = rg.column(names[c.name]).statistics if c.name in names else None
+                if st is None or not st.has_null_count:
+                    a["nulls_known"] = a["range_known"] = False
+                    continue
+                a["nulls"] += st.null_count
+                if not a["range_known"] or st.null_count == rg.num_rows:
+                    continue
+                if not st.has_min_max:
+                    a["range_known"] = False
+                    continue
+                lo, hi = _stat(st.min), _stat(st.max)
+                a["lo"] = lo if a["lo"] is None else min(a["lo"], lo)
+                a["hi"] = hi if a["hi"] is None else max(a["hi"], hi)
+    return {name: ColumnFacts(nulls=a["nulls"] if a["nulls_known"] else None,
+                              min=a["lo"] if a["range_known"] else None, max=a["hi"] if a["range_known"] else None)
+            for name, a in acc.items()}
+
+
+def _stat(v: Any) -> Any:
+    """A footer statistic as a comparable Python value (timestamps naive, as the columns are)."""
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None)
+    if hasattr(v, "to_pydatetime"):
+        return v.to_pydatetime().replace(tzinfo=None)
+    return v
+
+
 def fingerprint(path: Path, how: str = "sha256") -> dict[str, Any]:
     """``sha256`` of the whole file (default), or ``footer``: size + SHA-256 of the last 64 KiB (a Parquet
     file's footer holds its schema and every row group's statistics): cheap on huge files."""
@@ -245,15 +284,16 @@ def derive_records(
 def _derive_source(backend: Backend, spec: RecordSpec, name: str, files: list[Path], fmt: str, start, end, period: str, n_examples: int):
     text = fmt == "csv"
     relation = backend.register(f"records_{name}", files, fmt)
-    rows = backend.rows(source_query(spec, name, relation, backend.dialect, start, end, text=text))
+    facts = parquet_facts(spec.sources[name], files) if fmt == "parquet" else None
+    rows = backend.rows(source_query(spec, name, relation, backend.dialect, start, end, text=text, facts=facts))
     rep = SourceReport(name, fmt, [])
     rules = [r for r in RULES if any(_flag(r) in row for row in rows[:1])]
     obs = []
     for row in rows:
         rep.n_records += int(row["n_records"])
-        rep.n_valid += int(row["n_valid"])
+        rep.n_valid += int(row["n_valid"] or 0)
         for r in rules:
-            rep.bad[r] = rep.bad.get(r, 0) + int(row[_flag(r)])
+            rep.bad[r] = rep.bad.get(r, 0) + int(row[_flag(r)] or 0)
         if not row["n_valid"] or row["entity_id"] is None:
             continue
         rep.entities += 1
@@ -263,7 +303,8 @@ def _derive_source(backend: Backend, spec: RecordSpec, name: str, files: list[Pa
                 obs.append(("institution", str(row["entity_id"]), period, der.variable, value, der.unit, spec.ref))
     rep.bad = {r: n for r, n in rep.bad.items() if n}
     if n_examples and rep.bad:
-        for e in backend.rows(examples_query(spec, name, relation, backend.dialect, start, end, list(rep.bad), text=text, limit=n_examples)):
+        sql = examples_query(spec, name, relation, backend.dialect, start, end, list(rep.bad), text=text, limit=n_examples, facts=facts)
+        for e in backend.rows(sql):
             rule = e.pop("_rule")
             rep.examples.setdefault(rule, []).append({k: (v if isinstance(v, str | int | float | type(None)) else str(v)) for k, v in e.items()})
     return rep, obs

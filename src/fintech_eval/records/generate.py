@@ -16,8 +16,8 @@ loans (banks) 1/40, claims (insurers) 1/40, customer-service sessions 1/20, reco
 mix, approval and auto-approval rates, chatbot share, click-through rate, fraud-loss share; amounts are
 log-normal in fen (exact decimals), times uniform in the period.
 
-**Bad records.** ``bad_rate`` of each source's records (default 0.1 %) are written on top, each
-breaking exactly one record rule (an unknown code, a time outside the period, a negative amount, a
+**Bad records.** ``bad_rate`` of each source's records (default 0.1 %) are written on top, spread
+over the batches (among the good records, as in a real extract), each breaking exactly one record rule (an unknown code, a time outside the period, a negative amount, a
 timestamp before its predecessor, a part above its whole, an empty required column); ``bad`` counts them.
 
 **Streaming.** Records are made ``batch`` rows at a time (default 1,000,000) and appended to
@@ -272,6 +272,8 @@ class _Sink:
         self.writer: pq.ParquetWriter | None = None
         self.in_file = 0
         self.files = 0
+        # dictionary pages for the text columns only (ids, times and amounts are nearly all distinct)
+        self.dictionary = [f.name for f in schema if pa.types.is_dictionary(f.type)]
 
     def write(self, table: pa.Table) -> None:
         table = table.cast(self.schema)
@@ -280,7 +282,8 @@ class _Sink:
             if self.writer is None or self.in_file >= self.limit:
                 self.close()
                 self.folder.mkdir(parents=True, exist_ok=True)
-                self.writer = pq.ParquetWriter(self.folder / f"part-{self.files:05d}.parquet", self.schema, compression="zstd")
+                self.writer = pq.ParquetWriter(self.folder / f"part-{self.files:05d}.parquet", self.schema, compression="zstd",
+                                               use_dictionary=self.dictionary)
                 self.files += 1
                 self.in_file = 0
             take = min(self.limit - self.in_file, table.num_rows - start)
@@ -363,9 +366,10 @@ def generate_records(
     for si, source in enumerate(sources):
         sink = _Sink(out / source / f"period={period}", _schema(spec, source), rows_per_file)
         tally = Tally()
+        bad = _BadPlan(source, int(plan[source].sum()), bad_rate)
         key = spec.sources[source].key
         next_id = 1
-        good_of: list[tuple[str, int]] = []
+        written = 0
         try:
             for ei, (eid, n) in enumerate(zip(inst["id"], plan[source], strict=True)):
                 if n == 0:
@@ -373,18 +377,23 @@ def generate_records(
                 p = PARAMS[source](np.random.default_rng([seed, 2, si, ei]))
                 rng = np.random.default_rng([seed, 3, si, ei])
                 for b in _batches(int(n), batch):
-                    cols = MAKERS[source](rng, eid, b, start, end, p, tally)
-                    cols = {key: pa.array(np.arange(next_id, next_id + b, dtype=np.int64)), "entity_id": _entity(eid, b), **cols}
-                    sink.write(pa.table(cols))
-                    next_id += b
+                    parts = [MAKERS[source](rng, eid, b, start, end, p, tally)]
+                    written += b
+                    for rule, k in bad.take(written):  # bad records among the good ones, not tallied
+                        parts.append(_bad_transform(source, rule, MAKERS[source](rng, eid, k, start, end, p, Tally()), k))
+                    rows_out = sum(len(next(iter(c.values()))) for c in parts)
+                    table = pa.concat_tables([pa.table(c) for c in parts]) if len(parts) > 1 else pa.table(parts[0])
+                    table = table.add_column(0, "entity_id", _entity(eid, rows_out)).add_column(
+                        0, key, pa.array(np.arange(next_id, next_id + rows_out, dtype=np.int64)))
+                    sink.write(table)
+                    next_id += rows_out
                     done += b
                     if progress:
                         progress(done, total)
-                good_of.append((eid, ei))
-            res.bad[source] = _write_bad(sink, spec, source, good_of, plan[source], bad_rate, seed, si, start, end, next_id)
         finally:
             sink.close()
         res.rows[source] = int(plan[source].sum())
+        res.bad[source] = {r: k for r, k in bad.counts.items() if k}
         res.files += sink.files
         tallies[source] = tally
     res.expected = expected_values(tallies, inst["id"].tolist(), plan)
@@ -392,24 +401,26 @@ def generate_records(
     return res
 
 
-def _write_bad(sink: _Sink, spec, source: str, good_of, planned: np.ndarray, bad_rate: float, seed: int, si: int,
-               start: int, end: int, next_id: int) -> dict[str, int]:
-    n_bad = int(round(int(planned.sum()) * bad_rate))
-    rules = BAD_RULES[source]
-    counts = {r: n_bad // len(rules) + (1 if k < n_bad % len(rules) else 0) for k, r in enumerate(rules)}
-    if not good_of:
-        return {}
-    rng = np.random.default_rng([seed, 4, si])
-    key = spec.sources[source].key
-    for rule, n in counts.items():
-        for b in _batches(n, 1_000_000):
-            eid, ei = good_of[int(rng.integers(len(good_of)))]
-            p = PARAMS[source](np.random.default_rng([seed, 2, si, ei]))
-            cols = MAKERS[source](rng, eid, b, start, end, p, Tally())  # not tallied: they must not count
-            cols = {key: pa.array(np.arange(next_id, next_id + b, dtype=np.int64)), "entity_id": _entity(eid, b), **cols}
-            sink.write(pa.table(_bad_transform(source, rule, cols, b)))
-            next_id += b
-    return {r: n for r, n in counts.items() if n}
+class _BadPlan:
+    """``bad_rate`` of a source's records, spread evenly over its batches and over its rules in turn."""
+
+    def __init__(self, source: str, good: int, bad_rate: float):
+        self.rules = BAD_RULES[source]
+        self.good = good
+        self.total = int(round(good * bad_rate))
+        self.done = 0
+        self.counts = dict.fromkeys(self.rules, 0)
+
+    def take(self, written: int) -> list[tuple[str, int]]:
+        """(rule, n) for the bad records due once ``written`` good records are out."""
+        due = (self.total * written) // self.good if self.good else 0
+        out: dict[str, int] = {}
+        while self.done < due:
+            rule = self.rules[self.done % len(self.rules)]
+            out[rule] = out.get(rule, 0) + 1
+            self.counts[rule] += 1
+            self.done += 1
+        return list(out.items())
 
 
 def _hours(ms: int, n: int) -> float | None:
