@@ -60,7 +60,7 @@ class Dialect:
 
 
 def _flag(name: str) -> str:
-    return "bad_" + name.split(".", 1)[1]
+    return "_bad_" + name.split(".", 1)[1]
 
 
 def _or(parts: list[str]) -> str:
@@ -77,34 +77,46 @@ class ColumnFacts:
     max: Any = None
 
 
-def rule_conditions(src: Source, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool,
-                    facts: dict[str, ColumnFacts] | None = None) -> dict[str, str]:
-    """Rule → SQL condition on the typed columns (and ``raw__<col>`` for text input); never NULL.
-    Conditions that ``facts`` prove false for every row are left out (module doc)."""
+Atom = tuple[str, frozenset[str]]  # an SQL condition and the columns it reads
+
+
+def rule_atoms(src: Source, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool,
+               facts: dict[str, ColumnFacts] | None = None) -> dict[str, list[Atom]]:
+    """Rule → the conditions (ORed) a record breaks it by, on the typed columns (and ``raw__<col>`` for
+    text input), never NULL. Conditions that ``facts`` prove false for every row are left out."""
     q = d.quote
     facts = facts or {}
-    conds: dict[str, list[str]] = {r: [] for r in RULES}
+    conds: dict[str, list[Atom]] = {r: [] for r in RULES}
     for c in src.columns:
-        col = q(c.name)
+        col, only = q(c.name), frozenset([c.name])
         f = facts.get(c.name, ColumnFacts())
-        if text and c.type not in ("string", "code"):
-            conds["record.type"].append(f"({q('raw__' + c.name)} IS NOT NULL AND {col} IS NULL)")
+        text_typed = text and c.type not in ("string", "code")
+        if text_typed:
+            conds["record.type"].append((f"({q('raw__' + c.name)} IS NOT NULL AND {col} IS NULL)", frozenset(["raw__" + c.name, c.name])))
         if c.required and f.nulls != 0:
-            conds["record.missing"].append(f"({q('raw__' + c.name) if text else col} IS NULL)")
+            conds["record.missing"].append((f"({q('raw__' + c.name)} IS NULL)", frozenset(["raw__" + c.name])) if text_typed
+                                           else (f"({col} IS NULL)", only))
         if c.codes:
             codes = ", ".join(d.lit(k) for k in c.codes)
-            conds["record.unknown_code"].append(f"({col} IS NOT NULL AND {col} NOT IN ({codes}))")
+            conds["record.unknown_code"].append((f"({col} IS NOT NULL AND {col} NOT IN ({codes}))", only))
         if c.min is not None and not (f.min is not None and f.min >= c.min):
-            conds["record.below_min"].append(f"({col} IS NOT NULL AND {col} < {c.min!r})")
+            conds["record.below_min"].append((f"({col} IS NOT NULL AND {col} < {c.min!r})", only))
         ref = c.after or c.not_above
         if ref:
             op = "<" if c.after else ">"
-            conds["record.order"].append(f"({col} IS NOT NULL AND {q(ref)} IS NOT NULL AND {col} {op} {q(ref)})")
+            conds["record.order"].append((f"({col} IS NOT NULL AND {q(ref)} IS NOT NULL AND {col} {op} {q(ref)})", frozenset([c.name, ref])))
     t = q(src.time)
     f = facts.get(src.time, ColumnFacts())
     if not (f.min is not None and f.max is not None and start <= f.min and f.max < end):
-        conds["record.out_of_period"].append(f"({t} IS NOT NULL AND ({t} < {d.timestamp(start)} OR {t} >= {d.timestamp(end)}))")
-    return {r: _or(v) for r, v in conds.items() if v}
+        conds["record.out_of_period"].append((f"({t} IS NOT NULL AND ({t} < {d.timestamp(start)} OR {t} >= {d.timestamp(end)}))",
+                                              frozenset([src.time])))
+    return {r: v for r, v in conds.items() if v}
+
+
+def rule_conditions(src: Source, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool,
+                    facts: dict[str, ColumnFacts] | None = None) -> dict[str, str]:
+    """Rule → one SQL condition (its atoms ORed)."""
+    return {r: _or([sql for sql, _ in atoms]) for r, atoms in rule_atoms(src, d, start, end, text=text, facts=facts).items()}
 
 
 def _typed(src: Source, relation: str, d: Dialect, *, text: bool) -> str:
@@ -124,27 +136,28 @@ def _typed(src: Source, relation: str, d: Dialect, *, text: bool) -> str:
 
 def base_query(src: Source, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, *, text: bool,
                facts: dict[str, ColumnFacts] | None = None) -> str:
-    """The typed records with one boolean per rule and ``ok`` (breaks none)."""
+    """The typed records with one boolean per rule and ``_ok`` (breaks none). Internal names start with
+    ``_``, which no column name does."""
     rules = rule_conditions(src, d, start, end, text=text, facts=facts)
     flags = "".join(f", {cond} AS {_flag(r)}" for r, cond in rules.items())
     ok = " AND ".join(f"NOT {_flag(r)}" for r in rules) or "TRUE"
-    return f"SELECT *, {ok} AS ok FROM (SELECT *{flags} FROM ({_typed(src, relation, d, text=text)}) t0) t1"
+    return f"SELECT *, {ok} AS _ok FROM (SELECT *{flags} FROM ({_typed(src, relation, d, text=text)}) t0) t1"
 
 
-def _atoms(der: Derivation, d: Dialect) -> list[str]:
-    """A derivation's filter as SQL conditions (ANDed), each never NULL."""
+def _atoms(der: Derivation, d: Dialect) -> list[Atom]:
+    """A derivation's filter as SQL conditions (ANDed), each never NULL, with the column it reads."""
     parts = []
     for col, cond in der.where.items():
         c = d.quote(col)
         if isinstance(cond, Condition):
             if cond.present is not None:
-                parts.append(f"({c} IS {'NOT ' if cond.present else ''}NULL)")
+                parts.append((f"({c} IS {'NOT ' if cond.present else ''}NULL)", frozenset([col])))
                 continue
             vals = cond.in_ if cond.in_ is not None else cond.not_in
             neg = "NOT " if cond.in_ is None else ""
-            parts.append(f"({c} IS NOT NULL AND {c} {neg}IN ({', '.join(d.lit(v) for v in vals)}))")
+            parts.append((f"({c} IS NOT NULL AND {c} {neg}IN ({', '.join(d.lit(v) for v in vals)}))", frozenset([col])))
         else:
-            parts.append(f"({c} IS NOT NULL AND {c} = {d.lit(cond)})")
+            parts.append((f"({c} IS NOT NULL AND {c} = {d.lit(cond)})", frozenset([col])))
     return parts
 
 
@@ -162,41 +175,60 @@ def source_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start
     """One pass over the records, per entity: the number of records, of valid ones, of those breaking each
     rule, and every derivation's exact components (``<variable>__n``, ``<variable>__sum``).
 
-    Two levels, so that every rule and filter is evaluated once per record: the inner level groups the
-    records by entity, rule flags and filter conditions (a handful of groups per entity) with their
-    counts and sums; the outer level adds those groups up per derivation."""
+    Two levels, so that the per-record work is small: the inner level groups the records by entity, by
+    their code and boolean columns as they are (few distinct values) and by the conditions on other
+    columns (times, numbers, empty values), with counts and sums; the outer level evaluates the
+    conditions on codes over those few groups, then adds the groups up per derivation."""
     src = spec.sources[source]
     ders = spec.derivations_of(source)
-    rules = rule_conditions(src, d, start, end, text=text, facts=facts)
-    atoms: dict[str, str] = {}
+    grouped = frozenset(c.name for c in src.columns if c.type in ("code", "boolean"))
+    inner_keys: dict[str, str] = {}  # SQL condition → alias, evaluated per record
+    outer_exprs: dict[str, str] = {}  # alias → SQL, evaluated per group
+
+    def place(atoms: list[Atom], alias: str) -> None:
+        """Name the OR of ``atoms``: the parts on grouped columns per group, the rest per record."""
+        per_record = [sql for sql, cols in atoms if not cols <= grouped]
+        per_group = [sql for sql, cols in atoms if cols <= grouped]
+        if per_record:
+            inner_keys.setdefault(_or(per_record), f"_i{alias}")
+            per_group.append(inner_keys[_or(per_record)])
+        outer_exprs[alias] = _or(per_group)
+
+    rules = rule_atoms(src, d, start, end, text=text, facts=facts)
+    for r, atoms in rules.items():
+        place(atoms, _flag(r))
+    conds: dict[str, str] = {}  # atom SQL → alias
+    for der in ders:
+        for atom in _atoms(der, d):
+            if atom[0] not in conds:
+                conds[atom[0]] = f"_c{len(conds)}"
+                place([atom], conds[atom[0]])
     measures: dict[str, str] = {}
     for der in ders:
-        for a in _atoms(der, d):
-            atoms.setdefault(a, f"c{len(atoms)}")
         m = _measure(der, d)
         if m is not None:
-            measures.setdefault(m, f"m{len(measures)}")
-    keys = [(cond, _flag(r)) for r, cond in rules.items()] + list(atoms.items())
-    inner_cols = ["entity_id"] + [f"{sql} AS {alias}" for sql, alias in keys] + [f"{sql} AS {alias}" for sql, alias in measures.items()]
-    names = ["entity_id"] + [alias for _, alias in keys]
-    base = _typed(src, relation, d, text=text)
-    aggs = ["COUNT(*) AS n"] + [f"SUM({a}) AS s_{a}, COUNT({a}) AS k_{a}" for a in measures.values()]
-    inner = (f"SELECT {', '.join(names)}, {', '.join(aggs)} FROM (SELECT {', '.join(inner_cols)} FROM ({base}) t0) t1 "
-             f"GROUP BY {', '.join(names)}")
+            measures.setdefault(m, f"_m{len(measures)}")
+    raw_groups = [d.quote(c) for c in sorted(grouped)]
+    inner_cols = ["entity_id", *raw_groups] + [f"{sql} AS {a}" for sql, a in inner_keys.items()] + [f"{sql} AS {a}" for sql, a in measures.items()]
+    names = ["entity_id", *raw_groups, *inner_keys.values()]
+    aggs = ["COUNT(*) AS _n"] + [f"SUM({a}) AS _s{a}, COUNT({a}) AS _k{a}" for a in measures.values()]
+    inner = (f"SELECT {', '.join(names)}, {', '.join(aggs)} FROM (SELECT {', '.join(inner_cols)} "
+             f"FROM ({_typed(src, relation, d, text=text)}) t0) t1 GROUP BY {', '.join(names)}")
     ok = " AND ".join(f"NOT {_flag(r)}" for r in rules) or "TRUE"
-    cols = ["SUM(n) AS n_records", "SUM(n) FILTER (WHERE ok) AS n_valid"]
-    cols += [f"SUM(n) FILTER (WHERE {_flag(r)}) AS {_flag(r)}" for r in rules]
+    flagged = f"SELECT *, {ok} AS _ok FROM (SELECT *{''.join(f', {sql} AS {a}' for a, sql in outer_exprs.items())} FROM ({inner}) g) h"
+    cols = ["SUM(_n) AS n_records", "SUM(_n) FILTER (WHERE _ok) AS n_valid"]
+    cols += [f"SUM(_n) FILTER (WHERE {_flag(r)}) AS {_flag(r)}" for r in rules]
     for der in ders:
-        w = " AND ".join(["ok", *(atoms[a] for a in _atoms(der, d))])
+        w = " AND ".join(["_ok", *(conds[sql] for sql, _ in _atoms(der, d))])
         v = der.variable
         m = _measure(der, d)
         if m is None:
-            cols.append(f"SUM(n) FILTER (WHERE {w}) AS {d.quote(v + '__n')}")
+            cols.append(f"SUM(_n) FILTER (WHERE {w}) AS {d.quote(v + '__n')}")
             continue
-        cols.append(f"SUM(s_{measures[m]}) FILTER (WHERE {w}) AS {d.quote(v + '__sum')}")
+        cols.append(f"SUM(_s{measures[m]}) FILTER (WHERE {w}) AS {d.quote(v + '__sum')}")
         if der.aggregate == "mean":
-            cols.append(f"SUM(k_{measures[m]}) FILTER (WHERE {w}) AS {d.quote(v + '__n')}")
-    return f"SELECT entity_id, {', '.join(cols)} FROM (SELECT *, {ok} AS ok FROM ({inner}) g) r GROUP BY entity_id"
+            cols.append(f"SUM(_k{measures[m]}) FILTER (WHERE {w}) AS {d.quote(v + '__n')}")
+    return f"SELECT entity_id, {', '.join(cols)} FROM ({flagged}) r GROUP BY entity_id"
 
 
 def examples_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start: dt.datetime, end: dt.datetime, rules: list[str], *,

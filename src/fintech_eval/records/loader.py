@@ -8,10 +8,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from ..catalog import load_framework
-from ..catalog.yamlsource import load_ref, load_yaml, schema_problems, shipped_yaml
+from ..catalog.yamlsource import load_document, load_ref, shipped_yaml
 from ..errors import FrameworkError
 from .checks import Context, run_checks
 from .models import RecordSpec
@@ -36,18 +34,8 @@ def _load_shipped(ref: str) -> RecordSpec:
 
 def load_file(path: str | Path) -> RecordSpec:
     """Load one document; raise a :class:`FrameworkError` listing every problem (file, line, rule)."""
-    file = str(path)
-    data, lines = load_yaml(path)
-    if not isinstance(data, dict):
-        raise FrameworkError("a record-schema file is a YAML mapping (id, version, framework, sources, derivations)",
-                             rule="schema.document", file=file, line=1)
-    try:
-        spec = RecordSpec.model_validate(data)
-    except ValidationError as exc:
-        raise FrameworkError(schema_problems(exc, file, data, lines)) from None
-    fw = load_framework(spec.framework)
-    problems = run_checks(spec, Context(file=file, lines=lines, framework=fw))
+    spec, _, lines = load_document(path, RecordSpec, "id, version, framework, sources, derivations")
+    problems = run_checks(spec, Context(file=str(path), lines=lines, framework=load_framework(spec.framework)))
     if problems:
         raise FrameworkError(problems)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return spec.model_copy(update={"fingerprint": digest})
+    return spec.model_copy(update={"fingerprint": hashlib.sha256(Path(path).read_bytes()).hexdigest()})
