@@ -5,9 +5,11 @@
 
 For each size: generate that many SYNTHETIC transaction records (seeded, partitioned Parquet, in
 ``--dir``, reused when already there), then derive the five transaction variables for 2024 in a fresh
-process per engine and print the wall time, records per second and the process's peak resident memory
-(DuckDB runs in that process; Spark's work runs in its JVM, whose memory is set by
-``spark.driver.memory`` and is not in the figure). Input fingerprints are the Parquet footers
+process per engine and print the wall time, records per second, and for DuckDB (which runs in that
+process) its peak resident memory and CPU time (user + system, the whole process; on a machine other
+jobs share, it is the figure that does not depend on them: divided by the cores it bounds the wall time
+on idle cores from below). Spark's work runs in its JVM,
+whose memory is set by ``spark.driver.memory``. Input fingerprints are the Parquet footers
 (``--fingerprints footer``); the full SHA-256 of the files is timed on its own line.
 """
 
@@ -52,8 +54,9 @@ def _child(args: argparse.Namespace) -> None:
                       "observations": len(d.observations), "version": d.engine}))
 
 
-def _run_child(engine: str, folder: Path, args: argparse.Namespace) -> tuple[dict, float]:
-    """Figures of one derivation in a fresh process, and that process's peak resident memory (MB)."""
+def _run_child(engine: str, folder: Path, args: argparse.Namespace) -> tuple[dict, float, float]:
+    """Figures of one derivation in a fresh process, that process's peak resident memory (MB) and its
+    CPU time (user + system, s: what the derivation costs whatever else the machine runs)."""
     cmd = [sys.executable, __file__, "--child", "--engine", engine, "--input", str(folder), "--threads", str(args.threads),
            "--spark-memory", args.spark_memory]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -65,7 +68,7 @@ def _run_child(engine: str, folder: Path, args: argparse.Namespace) -> tuple[dic
         if proc.returncode:
             raise SystemExit(f"{engine} failed:\n{err.read()[-3000:]}")
         line = [x for x in out.read().splitlines() if x.startswith("{")][-1]
-    return json.loads(line), usage.ru_maxrss / 1024
+    return json.loads(line), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _generate(folder: Path, rows: int, seed: int) -> float:
@@ -120,9 +123,10 @@ def main() -> None:
             made = "reused" if gen != gen else f"generated in {gen:.1f} s"
             print(f"{rows:,} transaction records: {nbytes / 1e6:,.0f} MB of Parquet ({made}); SHA-256 of the files {sha:.2f} s")
             for engine in args.engines:
-                fig, peak = _run_child(engine, folder, args)
+                fig, peak, cpu = _run_child(engine, folder, args)
                 rate = fig["records"] / fig["seconds"] / 1e6
-                mem = f", peak RSS {peak:,.0f} MB" if engine == "duckdb" else f" (session start {fig['start']:.1f} s not included)"
+                mem = (f", peak RSS {peak:,.0f} MB, process CPU {cpu:.1f} s" if engine == "duckdb"
+                       else f" (session start {fig['start']:.1f} s not included)")
                 print(f"  {engine:<6} {fig['records']:>13,} records in {fig['seconds']:.2f} s = {rate:.1f} M records/s{mem} "
                       f"[{fig['version']}; {fig['observations']} observations, {fig['bad']:,} bad records reported]")
     finally:

@@ -243,11 +243,9 @@ def examples_query(spec: RecordSpec, source: str, relation: str, d: Dialect, sta
 
 
 def factor(spec: RecordSpec, der: Derivation) -> Decimal:
-    """What turns a derivation's summed column into the variable's unit."""
-    if der.aggregate == "count":
+    """What multiplies a derivation's summed column into the variable's unit (hours: see values_from)."""
+    if der.aggregate == "count" or isinstance(der.of, Hours):
         return Decimal(1)
-    if isinstance(der.of, Hours):
-        return 1 / MS_PER_HOUR
     unit = spec.sources[der.source].column(der.of).unit
     return Decimal(1) if unit == der.unit else UNIT_FACTORS[(unit, der.unit)]
 
@@ -264,4 +262,6 @@ def values_from(spec: RecordSpec, der: Derivation, row: dict[str, Any]) -> float
         if n == 0:
             return None
         total = total / n
+    if isinstance(der.of, Hours):
+        return float(total / MS_PER_HOUR)  # milliseconds → hours: one decimal division, no reciprocal
     return float(total * factor(spec, der))
