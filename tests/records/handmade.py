@@ -119,14 +119,31 @@ B1_RECS = [{"impression_id": i, "entity_id": "B1", "shown_at": T(2024, 10, 1), "
 B1_REC_EXPECTED = {"smart_rec_impressions": 4.0, "smart_rec_clicks": 1.0}
 
 
+def staff(i, entity, hired, left=None, fintech=True):
+    return {"employee_id": i, "entity_id": entity, "hired_on": hired, "left_on": left, "fintech": fintech}
+
+
+# B1 staff in 2024 (a stock: no period partition): at the end of 2024 employed: 1, 3, 5, 6 (4 people, of
+# whom FinTech 1 and 3); at the end of 2023 (the previous end) FinTech: 1 and 2; FinTech leavers in 2024: 2.
+# Spell 4 left in 2023; spell 7 leaves before it was hired (record.order).
+B1_STAFF = [
+    staff(1, "B1", T(2020, 1, 1)), staff(2, "B1", T(2023, 6, 1), T(2024, 5, 1)), staff(3, "B1", T(2024, 3, 1)),
+    staff(4, "B1", T(2019, 1, 1), T(2023, 12, 31, 23)), staff(5, "B1", T(2021, 1, 1), fintech=False),
+    staff(6, "B1", T(2024, 12, 31, 23, 59, 59), fintech=False), staff(7, "B1", T(2022, 1, 1), T(2021, 1, 1)),
+]
+# J-A2B2-C1 FinTech staff share = 2 / 4; J-A2B2-C3 FinTech staff turnover = 1 / ((2 + 2) / 2)
+B1_STAFF_EXPECTED = {"employees": 4.0, "fintech_staff": 2.0, "fintech_staff_prev_end": 2.0, "fintech_staff_leavers": 1.0}
+
+
 def write_all(root: Path, spec, fmt: str = "parquet") -> None:
+    write(root, spec, "staff", B1_STAFF, part="", fmt=fmt)
     for source, rows in (("transactions", B1_TXNS), ("loans", B1_LOANS), ("claims", I1_CLAIMS),
                          ("service_sessions", B1_SESSIONS), ("risk_events", B1_RISK), ("rec_impressions", B1_RECS)):
         write(root, spec, source, rows, fmt=fmt)
 
 
 EXPECTED = {
-    "B1": {**B1_EXPECTED, **B1_LOAN_EXPECTED, **B1_SESSION_EXPECTED, **B1_RISK_EXPECTED, **B1_REC_EXPECTED},
+    "B1": {**B1_EXPECTED, **B1_LOAN_EXPECTED, **B1_SESSION_EXPECTED, **B1_RISK_EXPECTED, **B1_REC_EXPECTED, **B1_STAFF_EXPECTED},
     "I1": I1_CLAIM_EXPECTED,
 }
 # the indicators a person computes from them (catalog formulas, default parameters)
@@ -139,6 +156,8 @@ EXPECTED_INDICATORS = {
     ("B1", "J-A3B3-C5"): 5 / 7,
     ("B1", "J-A3B3-C1"): 0.25,
     ("B1", "J-A4B2-C2"): 20000 / 20500,
+    ("B1", "J-A2B2-C1"): 0.5,
+    ("B1", "J-A2B2-C3"): 0.5,
     ("I1", "J-A3B2-C5"): 2 / 3,
     ("I1", "J-A3B2-C6"): 1.25,
 }
@@ -147,4 +166,5 @@ EXPECTED_BAD = {
     "loans": {"record.order": 1, "record.out_of_period": 1},
     "claims": {"record.below_min": 1},
     "service_sessions": {"record.order": 1, "record.missing": 1},
+    "staff": {"record.order": 1},
 }

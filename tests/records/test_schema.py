@@ -48,6 +48,8 @@ def _broken(tmp_path, old: str, new: str, at: str | None = None):
     ("of: amount, unit: CNY 10k,\n     where: {channel: pc}", "of: amount, unit: CNY,\n     where: {channel: pc}", None, "derivation.unit"),
     ("{variable: claims, source: claims, aggregate: count", "{variable: claims, source: claims, aggregate: sum", "aggregate", "derivation.aggregate"),
     ("{variable: smart_rec_clicks,", "{variable: smart_rec_impressions,", None, "derivation.duplicate"),
+    ("unit: person, as_of: end}", "unit: person}", None, "derivation.window"),
+    ("{variable: claims, source: claims, aggregate: count, unit: claim}", "{variable: claims, source: claims, aggregate: count, unit: claim, as_of: end}", None, "derivation.window"),
 ])
 def test_a_broken_derivation_is_named_with_file_line_and_rule(tmp_path, old, new, at, rule):
     problems, line, file = _broken(tmp_path, old, new, at)

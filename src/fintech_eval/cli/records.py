@@ -18,7 +18,7 @@ from ..records.generate import VOLUMES, generate_records
 from ..records.submit import import_derived, write_observations
 from .output import Lang, RowFmt, console, emit
 
-app = typer.Typer(help="Raw records (transactions, loans, claims, service sessions, recommendations, risk events) → "
+app = typer.Typer(help="Raw records (transactions, loans, claims, service sessions, recommendations, risk events, staff) → "
                   "the raw variables of JR/T 0201, on DuckDB or Apache Spark, from one set of definitions.",
                   no_args_is_help=True)
 
@@ -145,7 +145,8 @@ def schema_cmd(
     names = [source] if source else list(spec.sources)
     if derivations:
         rows = [{"variable": d.variable, "source": d.source, "aggregate": d.aggregate, "of": _of(d.of),
-                 "where": _where(d.where), "unit": d.unit} for d in spec.derivations if d.source in names]
+                 "where": "; ".join(x for x in (_window(d), _where(d.where)) if x), "unit": d.unit}
+                for d in spec.derivations if d.source in names]
         emit(rows, fmt.value, title=f"{spec.ref}: derivations")
         return
     rows = []
@@ -161,8 +162,12 @@ def schema_cmd(
         return
     for name in names if fmt is RowFmt.table else []:
         console.print(f"[bold]{name}[/]: {spec.sources[name].title.get(lang.value)} — {spec.sources[name].description.get(lang.value)} "
-                      f"(period by {spec.sources[name].time})", soft_wrap=True)
+                      f"({_placed(spec.sources[name])})", soft_wrap=True)
     emit(rows, fmt.value, title=f"{spec.ref}")
+
+
+def _placed(src) -> str:
+    return f"period by {src.time}" if src.time else f"spells from {src.span[0]} until {src.span[1]}"
 
 
 def _column_rules(c) -> str:
@@ -180,6 +185,12 @@ def _of(of) -> str:
     if of is None:
         return ""
     return of if isinstance(of, str) else f"hours {of.hours[0]} → {of.hours[1]}"
+
+
+def _window(d) -> str:
+    if d.as_of:
+        return f"running at the {'end' if d.as_of == 'end' else 'start (previous end)'}"
+    return f"{d.during} in the period" if d.during else ""
 
 
 def _where(where) -> str:

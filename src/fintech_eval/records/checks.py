@@ -62,9 +62,16 @@ def source_columns(spec: RecordSpec, ctx: Context) -> Iterator[Problem]:
             yield Problem("source.entity", "a source needs a required string column entity_id (the institution)", where)
         if src.column(src.key) is None:
             yield Problem("source.key", f"key column {src.key} is not a column", where)
-        t = src.column(src.time)
-        if t is None or t.type != "timestamp" or not t.required:
-            yield Problem("source.time", f"time column {src.time} must be a required timestamp column", where)
+        if (src.time is None) == (src.span is None):
+            yield Problem("source.time", "a source has either a time column (events) or a span [from, until] (stocks)", where)
+        if src.time is not None:
+            t = src.column(src.time)
+            if t is None or t.type != "timestamp" or not t.required:
+                yield Problem("source.time", f"time column {src.time} must be a required timestamp column", where)
+        if src.span is not None:
+            a, b = (src.column(c) for c in src.span)
+            if a is None or b is None or a.type != "timestamp" or b.type != "timestamp" or not a.required or b.required:
+                yield Problem("source.span", "span [from, until]: a required timestamp and an optional one (empty: still running)", where)
         for i, c in enumerate(src.columns):
             at = ctx.at("sources", name, "columns", i, source=name, column=c.name)
             if (c.type == "code") != bool(c.codes):
@@ -80,7 +87,7 @@ def source_columns(spec: RecordSpec, ctx: Context) -> Iterator[Problem]:
 
 
 def _columns_used(d: Derivation) -> list[str]:
-    cols = list(d.where)
+    cols = list(d.where) + ([d.during] if d.during else [])
     if isinstance(d.of, str):
         cols.append(d.of)
     elif isinstance(d.of, Hours):
@@ -113,6 +120,7 @@ def derivations(spec: RecordSpec, ctx: Context) -> Iterator[Problem]:
         if unknown:
             continue
         yield from _aggregate_fits(d, src, ctx.at("derivations", i, "aggregate", variable=d.variable))
+        yield from _window_fits(d, src, ctx.at("derivations", i, variable=d.variable))
         for col, cond in d.where.items():
             yield from _condition_fits(src.column(col), cond, ctx.at("derivations", i, "where", col, variable=d.variable))
         at_unit = ctx.at("derivations", i, "unit", variable=d.variable)
@@ -122,6 +130,19 @@ def derivations(spec: RecordSpec, ctx: Context) -> Iterator[Problem]:
             col_unit = src.column(d.of).unit
             if col_unit != d.unit and (col_unit, d.unit) not in UNIT_FACTORS:
                 yield Problem("derivation.unit", f"no conversion from {d.of}'s unit {col_unit!r} to {d.unit!r}", at_unit)
+
+
+def _window_fits(d: Derivation, src, at) -> Iterator[Problem]:
+    """An event source's records fall in the period by their time; a stock source's derivation says
+    whether it counts the spells running at the end (``as_of``) or a timestamp in the period (``during``)."""
+    if d.as_of is not None and d.during is not None:
+        yield Problem("derivation.window", "give as_of or during, not both", at)
+    elif src.time is not None and (d.as_of or d.during):
+        yield Problem("derivation.window", f"{d.source} is an event source: its records fall in the period by {src.time}", at)
+    elif src.span is not None and not (d.as_of or d.during):
+        yield Problem("derivation.window", f"{d.source} is a stock source: say as_of (end, previous_end) or during (a timestamp)", at)
+    elif d.during and src.column(d.during).type != "timestamp":
+        yield Problem("derivation.window", f"during {d.during}: a timestamp column", at)
 
 
 def _aggregate_fits(d: Derivation, src, at) -> Iterator[Problem]:

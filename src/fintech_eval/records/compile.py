@@ -105,9 +105,9 @@ def rule_atoms(src: Source, d: Dialect, start: dt.datetime, end: dt.datetime, *,
         if ref:
             op = "<" if c.after else ">"
             conds["record.order"].append((f"({col} IS NOT NULL AND {q(ref)} IS NOT NULL AND {col} {op} {q(ref)})", frozenset([c.name, ref])))
-    t = q(src.time)
-    f = facts.get(src.time, ColumnFacts())
-    if not (f.min is not None and f.max is not None and start <= f.min and f.max < end):
+    t = q(src.time) if src.time else ""
+    f = facts.get(src.time or "", ColumnFacts())
+    if src.time and not (f.min is not None and f.max is not None and start <= f.min and f.max < end):
         conds["record.out_of_period"].append((f"({t} IS NOT NULL AND ({t} < {d.timestamp(start)} OR {t} >= {d.timestamp(end)}))",
                                               frozenset([src.time])))
     return {r: v for r, v in conds.items() if v}
@@ -144,9 +144,18 @@ def base_query(src: Source, relation: str, d: Dialect, start: dt.datetime, end: 
     return f"SELECT *, {ok} AS _ok FROM (SELECT *{flags} FROM ({_typed(src, relation, d, text=text)}) t0) t1"
 
 
-def _atoms(der: Derivation, d: Dialect) -> list[Atom]:
-    """A derivation's filter as SQL conditions (ANDed), each never NULL, with the column it reads."""
+def _atoms(der: Derivation, src: Source, d: Dialect, start: dt.datetime, end: dt.datetime) -> list[Atom]:
+    """A derivation's filter as SQL conditions (ANDed), each never NULL, with the columns it reads: its
+    window on a stock source (spells running at the end, or a timestamp in the period), then ``where``."""
     parts = []
+    if der.as_of is not None:
+        a, b = src.span
+        at = d.timestamp(end if der.as_of == "end" else start)
+        parts.append((f"({d.quote(a)} IS NOT NULL AND {d.quote(a)} < {at} AND ({d.quote(b)} IS NULL OR {d.quote(b)} >= {at}))",
+                      frozenset([a, b])))
+    if der.during is not None:
+        c = d.quote(der.during)
+        parts.append((f"({c} IS NOT NULL AND {c} >= {d.timestamp(start)} AND {c} < {d.timestamp(end)})", frozenset([der.during])))
     for col, cond in der.where.items():
         c = d.quote(col)
         if isinstance(cond, Condition):
@@ -199,7 +208,7 @@ def source_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start
         place(atoms, _flag(r))
     conds: dict[str, str] = {}  # atom SQL → alias
     for der in ders:
-        for atom in _atoms(der, d):
+        for atom in _atoms(der, src, d, start, end):
             if atom[0] not in conds:
                 conds[atom[0]] = f"_c{len(conds)}"
                 place([atom], conds[atom[0]])
@@ -219,7 +228,7 @@ def source_query(spec: RecordSpec, source: str, relation: str, d: Dialect, start
     cols = ["SUM(_n) AS n_records", "SUM(_n) FILTER (WHERE _ok) AS n_valid"]
     cols += [f"SUM(_n) FILTER (WHERE {_flag(r)}) AS {_flag(r)}" for r in rules]
     for der in ders:
-        w = " AND ".join(["_ok", *(conds[sql] for sql, _ in _atoms(der, d))])
+        w = " AND ".join(["_ok", *(conds[sql] for sql, _ in _atoms(der, src, d, start, end))])
         v = der.variable
         m = _measure(der, d)
         if m is None:

@@ -12,7 +12,8 @@ register (the columns :func:`~fintech_eval.store.upsert_institutions` takes).
 
 **Records.** ``rows`` is the number of transactions; every source's volume follows it, per entity:
 loans (banks) 1/40, claims (insurers) 1/40, customer-service sessions 1/20, recommendation impressions
-1/10, risk events 1/100 of the entity's transactions (rounded down). Each entity draws its own channel
+1/10, risk events 1/100, staff (employment spells, hired over the ten years to the period end) 1/200 of
+the entity's transactions (rounded down). Each entity draws its own channel
 mix, approval and auto-approval rates, chatbot share, click-through rate, fraud-loss share; amounts are
 log-normal in fen (exact decimals), times uniform in the period.
 
@@ -21,7 +22,8 @@ over the batches (among the good records, as in a real extract), each breaking e
 timestamp before its predecessor, a part above its whole, an empty required column); ``bad`` counts them.
 
 **Streaming.** Records are made ``batch`` rows at a time (default 1,000,000) and appended to
-``<source>/period=<P>/part-NNNNN.parquet`` files of at most ``rows_per_file`` rows, so memory stays flat
+``<source>/period=<P>/part-NNNNN.parquet`` files (``staff/part-NNNNN.parquet``: a register, not one
+period's events) of at most ``rows_per_file`` rows, so memory stays flat
 whatever ``rows`` is. ``expected.csv`` holds the values the records were built to give (tallied while
 writing, in exact integers), ``manifest.json`` the seed, sizes and bad-record counts.
 """
@@ -55,7 +57,10 @@ VOLUMES: dict[str, tuple[float, tuple[str, ...] | None]] = {
     "service_sessions": (1 / 20, None),
     "rec_impressions": (1 / 10, None),
     "risk_events": (1 / 100, None),
+    "staff": (1 / 200, None),
 }
+#: sources without period partitions (a register of spells, not events of one period)
+STOCKS = ("staff",)
 SECTOR_MIX = {"bank": 0.45, "securities": 0.20, "insurance": 0.25, "payment": 0.10}
 _PREFIX = {"bank": "BANK", "securities": "SEC", "insurance": "INS", "payment": "PAY"}
 _PROVINCES = ["110000", "310000", "440000", "330000", "320000", "370000", "510000", "420000", "350000", "120000"]
@@ -217,10 +222,25 @@ def _risk(rng, eid, n, start, end, p, tally):
             "amount": _decimal(fen)}
 
 
-# --- bad records: each breaks exactly one rule ------------------------------------------------------------
-
 YEAR_MS = 366 * 86400 * 1000
 
+
+@maker("staff", lambda r: {"fintech": r.uniform(0.03, 0.15), "leave": r.uniform(0.1, 0.4)})
+def _staff(rng, eid, n, start, end, p, tally):
+    """Employment spells hired over the ten years before the period end; some left since (a leaving date
+    after the period end is not known yet: empty)."""
+    hired = _times(rng, n, start - 9 * YEAR_MS, end)
+    left = hired + np.round(rng.exponential(3 * YEAR_MS, size=n)).astype(np.int64)
+    gone = (rng.random(n) < p["leave"]) & (left < end)
+    fintech = rng.random(n) < p["fintech"]
+    tally.add(eid, "employees", (~gone).sum())
+    tally.add(eid, "fintech", (fintech & ~gone).sum())
+    tally.add(eid, "fintech_prev", (fintech & (hired < start) & (~gone | (left >= start))).sum())
+    tally.add(eid, "fintech_left", (fintech & gone & (left >= start)).sum())
+    return {"hired_on": pa.array(hired, TS), "left_on": pa.array(left, TS, mask=~gone), "fintech": pa.array(fintech)}
+
+
+# --- bad records: each breaks exactly one rule ------------------------------------------------------------
 
 def _bad_transform(source: str, rule: str, cols: dict[str, pa.Array], n: int) -> dict[str, pa.Array]:
     c = dict(cols)
@@ -242,12 +262,14 @@ def _bad_transform(source: str, rule: str, cols: dict[str, pa.Array], n: int) ->
         if source == "service_sessions":
             q = np.asarray(c["questions"])
             c["resolved"] = pa.array(q + 1)
+        elif source == "staff":  # left the day before being hired
+            c["left_on"] = pc.subtract(c["hired_on"].cast(pa.int64()), 86400_000).cast(TS)
         elif source == "loans":  # disbursed an hour before the application (the decision stays in the period)
             c["disbursed_at"] = pc.subtract(c["applied_at"].cast(pa.int64()), 3600_000).cast(TS)
         else:  # reported an hour after the settlement (which stays in the period)
             c["reported_at"] = pc.add(c["settled_at"].cast(pa.int64()), 3600_000).cast(TS)
     elif rule == "record.missing":
-        col = {"transactions": "amount", "service_sessions": "handler"}[source]
+        col = {"transactions": "amount", "service_sessions": "handler", "staff": "hired_on"}[source]
         c[col] = pa.nulls(n, c[col].type)
     return c
 
@@ -259,6 +281,7 @@ BAD_RULES: dict[str, list[str]] = {
     "service_sessions": ["record.order", "record.missing"],
     "rec_impressions": ["record.unknown_code", "record.out_of_period"],
     "risk_events": ["record.unknown_code", "record.below_min"],
+    "staff": ["record.order", "record.missing"],
 }
 
 
@@ -364,7 +387,8 @@ def generate_records(
     res = GenerateResult(out, inst.drop(columns="weight"), pd.DataFrame())
     tallies: dict[str, Tally] = {}
     for si, source in enumerate(sources):
-        sink = _Sink(out / source / f"period={period}", _schema(spec, source), rows_per_file)
+        folder = out / source if source in STOCKS else out / source / f"period={period}"
+        sink = _Sink(folder, _schema(spec, source), rows_per_file)
         tally = Tally()
         bad = _BadPlan(source, int(plan[source].sum()), bad_rate)
         key = spec.sources[source].key
@@ -455,8 +479,11 @@ def expected_values(tallies: dict[str, Tally], ids: list[str], plan: dict[str, n
                         "chatbot_questions": g(eid, "bot_q"), "chatbot_questions_resolved": g(eid, "bot_r")}
             elif source == "rec_impressions":
                 vals = {"smart_rec_impressions": g(eid, "n"), "smart_rec_clicks": g(eid, "clicks")}
-            else:
+            elif source == "risk_events":
                 vals = {"fraud_rejected_amount": _cny10k(g(eid, "rejected")), "fraud_loss_amount": _cny10k(g(eid, "loss"))}
+            else:
+                vals = {"employees": g(eid, "employees"), "fintech_staff": g(eid, "fintech"),
+                        "fintech_staff_prev_end": g(eid, "fintech_prev"), "fintech_staff_leavers": g(eid, "fintech_left")}
             rows += [(eid, v, float(x)) for v, x in vals.items() if x is not None]
     return pd.DataFrame(rows, columns=["entity_id", "variable", "value"]).sort_values(["entity_id", "variable"], ignore_index=True)
 

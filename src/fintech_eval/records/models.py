@@ -3,7 +3,9 @@
 A document (``records/data/<id>.yaml``, format in ``docs/records.md``) holds its identity (``id``,
 ``version``, the ``framework`` whose raw variables it derives), ``sources`` (one record schema per system
 extract: columns with types, codes, units, ranges and order rules) and ``derivations`` (one per raw
-variable: an aggregate over one source's records with filters, grouped by entity, for one period).
+variable: an aggregate over one source's records with filters, grouped by entity, for one period: the
+records whose time falls in it, or, for a stock source, those running ``as_of`` the period's end or the
+previous period's end, or whose ``during`` timestamp falls in it).
 Cross-references (variables, units, columns, codes) are checked in :mod:`fintech_eval.records.checks`.
 """
 
@@ -42,12 +44,16 @@ class Column(_Model):
 
 
 class Source(_Model):
-    """A record schema: what one system extract holds, one row per event."""
+    """A record schema: what one system extract holds. An *event* source (one row per event) has a
+    ``time`` column that places each record in a period; a *stock* source (one row per spell, e.g. an
+    employment from hiring to leaving) has a ``span`` ``[from, until]`` instead (``until`` empty: still
+    running), and its derivations say when they look (``as_of`` or ``during``)."""
 
     title: Text
     description: Text
     key: str = Field(pattern=_NAME)
-    time: str = Field(pattern=_NAME)
+    time: str | None = Field(default=None, pattern=_NAME)
+    span: tuple[str, str] | None = None
     columns: list[Column] = Field(min_length=2)
 
     def column(self, name: str) -> Column | None:
@@ -78,6 +84,8 @@ class Derivation(_Model):
     of: str | Hours | None = None
     unit: str
     where: dict[str, str | int | bool | Condition] = Field(default_factory=dict)
+    as_of: Literal["end", "previous_end"] | None = None
+    during: str | None = None
 
     @field_validator("where", mode="before")
     @classmethod
