@@ -83,12 +83,14 @@ def _generate(folder: Path, rows: int, seed: int) -> float:
 
 def _sha256_seconds(folder: Path) -> tuple[float, int]:
     from fintech_eval.records.derive import fingerprint
+    from fintech_eval.records.inputs import open_inputs
 
-    files = sorted(folder.rglob("*.parquet"))
+    inputs = open_inputs(folder)
+    files = inputs.files("transactions") or []
     t0 = time.perf_counter()
     for f in files:
-        fingerprint(f, "sha256")
-    return time.perf_counter() - t0, sum(f.stat().st_size for f in files)
+        fingerprint(inputs, f, "sha256")
+    return time.perf_counter() - t0, sum(inputs.size(f) for f in files)
 
 
 def main() -> None:

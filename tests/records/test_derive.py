@@ -135,16 +135,27 @@ def test_footer_statistics_only_skip_checks_they_prove_idle(tmp_path):
     import pyarrow.parquet as pq
 
     from fintech_eval.records.derive import parquet_facts
+    from fintech_eval.records.inputs import open_inputs
 
     write_all(tmp_path / "with", SPEC)
     write_all(tmp_path / "without", SPEC)
     for f in (tmp_path / "without").rglob("*.parquet"):
         pq.write_table(pq.read_table(f), f, write_statistics=False)
-    files = sorted((tmp_path / "with" / "claims").rglob("*.parquet"))
-    facts = parquet_facts(SPEC.sources["claims"], files)
+    inputs = open_inputs(tmp_path / "with")
+    facts = parquet_facts(inputs, SPEC.sources["claims"], inputs.files("claims"))
     assert facts["claim_id"].nulls == 0 and facts["paid_amount"].min < 0 and facts["settled_at"].max == T(2024, 2, 1, 10)
-    none = parquet_facts(SPEC.sources["claims"], sorted((tmp_path / "without" / "claims").rglob("*.parquet")))
+    bare = open_inputs(tmp_path / "without")
+    none = parquet_facts(bare, SPEC.sources["claims"], bare.files("claims"))
     assert all(f.nulls is None and f.min is None for f in none.values())
     a, b = derive_records(tmp_path / "with", "2024"), derive_records(tmp_path / "without", "2024")
     assert a.observations.equals(b.observations)
     assert [s.bad for s in a.sources] == [s.bad for s in b.sources] and {s.source: s.bad for s in a.sources if s.bad} == EXPECTED_BAD
+
+
+def test_a_file_url_reads_like_a_folder_and_duckdb_refuses_remote_input(tmp_path):
+    write_all(tmp_path, SPEC)
+    a, b = derive_records(tmp_path, "2024"), derive_records(f"file://{tmp_path}", "2024")
+    assert a.observations.equals(b.observations) and a.provenance == b.provenance
+    with pytest.raises(DataError, match="DuckDB reads files on this machine") as exc:
+        derive_records("mock://bucket/records", "2024")
+    assert exc.value.problems[0].rule == "records.remote_input"

@@ -5,7 +5,8 @@
     d.sources           # per source: files, records, valid records, bad records by rule with examples
     d.provenance        # the derivation version, the engine, every input file's fingerprint, the counts
 
-Input layout: ``DIR/<source>/**/*.parquet`` (or ``*.csv``), one folder per source of the record schema;
+Input layout: ``DIR/<source>/**/*.parquet`` (or ``*.csv``), one folder per source of the record schema
+(``DIR`` a local folder, or a URL for Spark: see :mod:`~fintech_eval.records.inputs`);
 a folder may be partitioned Hive-style by period (``period=2024/``): then only the period's partition
 (and files outside any ``period=`` folder) are read. Parquet files are checked against the schema
 before anything runs (a missing column or a wrong type names the file and the column); rows are checked
@@ -31,6 +32,7 @@ from ..errors import DataError, Problem
 from ..periods import period_kind
 from .backends import Backend, get_backend
 from .compile import RULES, ColumnFacts, _flag, examples_query, source_query, values_from
+from .inputs import Inputs, RecordFile, is_remote, open_inputs
 from .loader import load_records_spec
 from .models import RecordSpec, Source
 
@@ -111,34 +113,32 @@ def period_bounds(code: str) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime(year, first, 1), dt.datetime(year + end_month // 12, end_month % 12 + 1, 1)
 
 
-def discover(input_dir: str | Path, spec: RecordSpec, period: str) -> dict[str, tuple[list[Path], str]]:
-    """Source → (files, format) under ``input_dir`` (module doc: layout and period partitions)."""
-    root = Path(input_dir)
-    if not root.is_dir():
-        raise DataError(f"no such folder: {root}", rule="file.missing", file=str(root))
-    found: dict[str, tuple[list[Path], str]] = {}
+def discover(inputs: Inputs, spec: RecordSpec, period: str) -> dict[str, tuple[list[RecordFile], str]]:
+    """Source → (files, format) under the input folder (module doc: layout and period partitions)."""
+    found: dict[str, tuple[list[RecordFile], str]] = {}
     problems = []
     for name in spec.sources:
-        folder = root / name
-        if not folder.is_dir():
+        listed = inputs.files(name)
+        if listed is None:
             continue
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".parquet", ".csv") and _in_period(p, folder, period))
-        fmts = {p.suffix.lstrip(".") for p in files}
+        files = [f for f in listed if f.suffix in (".parquet", ".csv") and _in_period(f, period)]
+        fmts = {f.suffix.lstrip(".") for f in files}
         if len(fmts) > 1:
-            problems.append(Problem("records.mixed_formats", "a source's files are all Parquet or all CSV", {"source": name, "file": str(folder)}))
+            problems.append(Problem("records.mixed_formats", "a source's files are all Parquet or all CSV",
+                                    {"source": name, "file": f"{inputs.location}/{name}"}))
         elif files:
             found[name] = (files, fmts.pop())
     if problems:
         raise DataError(problems)
     if not found:
-        raise DataError(f"no record files for period {period} under {root} (expected folders: {', '.join(spec.sources)})",
-                        rule="records.none", file=str(root))
+        raise DataError(f"no record files for period {period} under {inputs.location} (expected folders: {', '.join(spec.sources)})",
+                        rule="records.none", file=inputs.location)
     return found
 
 
-def _in_period(path: Path, folder: Path, period: str) -> bool:
-    parts = [p for p in path.relative_to(folder).parts[:-1] if p.startswith("period=")]
-    return all(p == f"period={period}" for p in parts)
+def _in_period(f: RecordFile, period: str) -> bool:
+    """Outside any ``period=`` folder, or in this period's."""
+    return all(p == f"period={period}" for p in f.parts[1:-1] if p.startswith("period="))
 
 
 _ARROW_OK: dict[str, Callable[[pa.DataType], bool]] = {
@@ -153,44 +153,48 @@ _WANT = {"string": "text", "code": "text", "integer": "an integer", "decimal": "
          "boolean": "a boolean", "timestamp": "a timestamp without time zone (local time)"}
 
 
-def check_parquet(src_name: str, src: Source, files: list[Path]) -> list[Problem]:
+def check_parquet(inputs: Inputs, src_name: str, src: Source, files: list[RecordFile]) -> list[Problem]:
     """Each file's schema against the record schema: columns present, types compatible (footer only)."""
     problems = []
     for f in files:
         try:
-            schema = pq.read_schema(f)
+            with inputs.open(f) as fh:
+                schema = pq.read_schema(fh)
         except (OSError, pa.ArrowException) as exc:
-            problems.append(Problem("file.format", f"not a readable Parquet file: {exc}", {"source": src_name, "file": str(f)}))
+            problems.append(Problem("file.format", f"not a readable Parquet file: {exc}", {"source": src_name, "file": f.uri}))
             continue
         for c in src.columns:
             idx = schema.get_field_index(c.name)
             if idx < 0:
-                problems.append(Problem("records.column_missing", f"column {c.name} is missing", {"source": src_name, "file": str(f), "column": c.name}))
+                problems.append(Problem("records.column_missing", f"column {c.name} is missing", {"source": src_name, "file": f.uri, "column": c.name}))
             elif not _ARROW_OK[c.type](schema.field(idx).type):
                 problems.append(Problem("records.column_type", f"column {c.name} is {schema.field(idx).type}, expected {_WANT[c.type]}",
-                                        {"source": src_name, "file": str(f), "column": c.name}))
+                                        {"source": src_name, "file": f.uri, "column": c.name}))
     return problems
 
 
-def check_csv(src_name: str, src: Source, files: list[Path]) -> list[Problem]:
+def check_csv(inputs: Inputs, src_name: str, src: Source, files: list[RecordFile]) -> list[Problem]:
     """Each CSV file's header names every column of the record schema."""
     problems = []
     for f in files:
-        with open(f, encoding="utf-8-sig", newline="") as fh:
-            header = [h.strip() for h in fh.readline().rstrip("\r\n").split(",")]
+        with inputs.stream(f) as fh:
+            first = fh.read(1 << 16).decode("utf-8-sig", errors="replace").splitlines()
+        header = [h.strip() for h in (first[0] if first else "").split(",")]
         for c in src.columns:
             if c.name not in header:
-                problems.append(Problem("records.column_missing", f"column {c.name} is missing from the header", {"source": src_name, "file": str(f), "column": c.name}))
+                problems.append(Problem("records.column_missing", f"column {c.name} is missing from the header",
+                                        {"source": src_name, "file": f.uri, "column": c.name}))
     return problems
 
 
-def parquet_facts(src: Source, files: list[Path]) -> dict[str, ColumnFacts]:
+def parquet_facts(inputs: Inputs, src: Source, files: list[RecordFile]) -> dict[str, ColumnFacts]:
     """Per column, over every row group of every file: the number of empty values and the range, from the
     footers' statistics (no data read). What a row group does not state stays unknown (``None``)."""
     ranged = ("integer", "decimal", "timestamp")
     acc = {c.name: {"nulls": 0, "nulls_known": True, "lo": None, "hi": None, "range_known": c.type in ranged} for c in src.columns}
     for f in files:
-        meta = pq.ParquetFile(f).metadata
+        with inputs.open(f) as fh:
+            meta = pq.ParquetFile(fh).metadata
         names = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
         for g in range(meta.num_row_groups):
             rg = meta.row_group(g)
@@ -223,16 +227,17 @@ def _stat(v: Any) -> Any:
     return v
 
 
-def fingerprint(path: Path, how: str = "sha256") -> dict[str, Any]:
+def fingerprint(inputs: Inputs, f: RecordFile, how: str = "sha256") -> dict[str, Any]:
     """``sha256`` of the whole file (default), or ``footer``: size + SHA-256 of the last 64 KiB (a Parquet
     file's footer holds its schema and every row group's statistics): cheap on huge files."""
-    size = path.stat().st_size
+    size = inputs.size(f)
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        if how == "footer":
+    if how == "footer":
+        with inputs.open(f) as fh:
             fh.seek(max(0, size - 65536))
             h.update(fh.read())
-        else:
+    else:
+        with inputs.stream(f) as fh:
             while block := fh.read(1 << 20):
                 h.update(block)
     return {"bytes": size, ("sha256" if how == "sha256" else "footer_sha256"): h.hexdigest()}
@@ -254,20 +259,23 @@ def derive_records(
     if fingerprints not in FINGERPRINTS:
         raise DataError(f"fingerprints is one of {', '.join(FINGERPRINTS)}", rule="records.fingerprint")
     start, end = period_bounds(period)
-    found = discover(input_dir, spec, period)
+    if is_remote(input_dir) and (engine == "duckdb" or getattr(engine, "name", "") == "duckdb"):
+        raise DataError(f"DuckDB reads files on this machine; for {input_dir} use --engine spark (or mount it)",
+                        rule="records.remote_input", file=str(input_dir))
+    inputs = open_inputs(input_dir)
+    found = discover(inputs, spec, period)
     problems = [p for name, (files, fmt) in found.items()
-                for p in (check_parquet if fmt == "parquet" else check_csv)(name, spec.sources[name], files)]
+                for p in (check_parquet if fmt == "parquet" else check_csv)(inputs, name, spec.sources[name], files)]
     if problems:
         raise DataError(problems)
     backend = get_backend(engine, **(engine_options or {})) if isinstance(engine, str) else engine
-    root = Path(input_dir)
     try:
         reports, rows = [], []
         for i, (name, (files, fmt)) in enumerate(found.items()):
             if progress:
                 progress(name, i, len(found))
-            rep, obs = _derive_source(backend, spec, name, files, fmt, start, end, period, examples)
-            rep.files = [{"path": str(f.relative_to(root)), **fingerprint(f, fingerprints)} for f in files]
+            rep, obs = _derive_source(backend, inputs, spec, name, files, fmt, start, end, period, examples)
+            rep.files = [{"path": f.rel, **fingerprint(inputs, f, fingerprints)} for f in files]
             reports.append(rep)
             rows.extend(obs)
         if progress:
@@ -281,10 +289,11 @@ def derive_records(
     return Derived(period, spec, version, obs, reports)
 
 
-def _derive_source(backend: Backend, spec: RecordSpec, name: str, files: list[Path], fmt: str, start, end, period: str, n_examples: int):
+def _derive_source(backend: Backend, inputs: Inputs, spec: RecordSpec, name: str, files: list[RecordFile], fmt: str, start, end,
+                   period: str, n_examples: int):
     text = fmt == "csv"
-    relation = backend.register(f"records_{name}", files, fmt)
-    facts = parquet_facts(spec.sources[name], files) if fmt == "parquet" else None
+    relation = backend.register(f"records_{name}", [f.uri for f in files], fmt)
+    facts = parquet_facts(inputs, spec.sources[name], files) if fmt == "parquet" else None
     rows = backend.rows(source_query(spec, name, relation, backend.dialect, start, end, text=text, facts=facts))
     rep = SourceReport(name, fmt, [])
     rules = [r for r in RULES if any(_flag(r) in row for row in rows[:1])]

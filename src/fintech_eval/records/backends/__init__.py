@@ -10,7 +10,6 @@ Adding an engine is a module with a class registered under its name.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Protocol
 
 from ...registry import Registry
@@ -23,8 +22,8 @@ class Backend(Protocol):
     name: str
     dialect: Dialect
 
-    def register(self, view: str, files: list[Path], fmt: str) -> str:
-        """Expose ``files`` (``parquet`` or ``csv``, every column as text) as a relation; return its SQL name."""
+    def register(self, view: str, files: list[str], fmt: str) -> str:
+        """Expose ``files`` (paths or URIs; ``parquet``, or ``csv`` read as text) as a relation; return its SQL name."""
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """Run a query and return its rows."""

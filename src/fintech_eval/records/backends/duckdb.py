@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -38,7 +37,7 @@ class DuckDBBackend:
         if temp_directory:
             self.con.execute(f"SET temp_directory = {DIALECT.string(str(temp_directory))}")
 
-    def register(self, view: str, files: list[Path], fmt: str) -> str:
+    def register(self, view: str, files: list[str], fmt: str) -> str:
         listed = "[" + ", ".join(DIALECT.string(str(f)) for f in files) + "]"
         if fmt == "parquet":
             read = f"read_parquet({listed}, filename = true, hive_partitioning = false)"

@@ -6,7 +6,6 @@ local business times: the period boundaries are local dates)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ...errors import SpecError
@@ -51,7 +50,7 @@ class SparkBackend:
         self.spark = session if session is not None else spark_session(master, conf=conf)
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
 
-    def register(self, view: str, files: list[Path], fmt: str) -> str:
+    def register(self, view: str, files: list[str], fmt: str) -> str:
         paths = [str(f) for f in files]
         if fmt == "parquet":
             df = self.spark.read.parquet(*paths)
