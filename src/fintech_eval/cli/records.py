@@ -63,7 +63,7 @@ def generate_cmd(
 def derive_cmd(
     input_dir: Annotated[str, typer.Option("--input", "-i", help="Folder (or, for Spark, a URL: s3://, hdfs://) with one sub-folder of Parquet or CSV files per source.")],
     period: Annotated[str, typer.Option("--period", help="2024, 2024Q1 or 2024-03.")],
-    engine: Annotated[Engine, typer.Option("--engine", "-e", help="duckdb (embedded) or spark (pip install 'fintech-eval[spark]').")] = Engine.duckdb,
+    engine: Annotated[Engine, typer.Option("--engine", "-e", help="duckdb (embedded) or spark (pip install 'fintech-eval\\[spark]').")] = Engine.duckdb,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the observations: .json (with provenance), .csv or .parquet.")] = None,
     db: Annotated[str | None, typer.Option("--db", help="Import them as one submission into this database (URL or SQLite file).")] = None,
     institutions: Annotated[Path | None, typer.Option("--institutions", help="With --db: create/update these institutions first (CSV in the register's columns).")] = None,
