@@ -25,6 +25,7 @@ CASES = {
     "bench_import_file.py": (["--institutions", "30", "--years", "2"], r"whole import .*: \d+\.\d+ s wall"),
     "bench_rounds.py": (["--institutions", "50", "--status-entities", "20", "--derive-institutions", "20", "--years", "2"],
                         r"campaign status on 20 entities .*: \d+\.\d+ s"),
+    "bench_records.py": (["20000"], r"duckdb +20,020 records in \d+\.\d+ s = [\d.]+ M records/s, peak RSS [\d,]+ MB"),
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from pydantic import ValidationError
 
 from ..errors import FrameworkError, Problem
 
@@ -157,3 +158,19 @@ def schema_problems(exc: Any, file: str, data: Any, lines: LineMap, *, prefix: t
             )
         )
     return problems
+
+
+M = TypeVar("M")
+
+
+def load_document(path: str | Path, model: type[M], shape: str, *, path_key: str = "path") -> tuple[M, Any, LineMap]:
+    """A YAML mapping validated by a pydantic ``model``: the model, the data and the line map; a
+    :class:`FrameworkError` naming file and line otherwise (``shape`` says what the mapping holds)."""
+    file = str(path)
+    data, lines = load_yaml(path)
+    if not isinstance(data, dict):
+        raise FrameworkError(f"the file is a YAML mapping ({shape})", rule="schema.document", file=file, line=1)
+    try:
+        return model.model_validate(data), data, lines  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        raise FrameworkError(schema_problems(exc, file, data, lines, path_key=path_key)) from None

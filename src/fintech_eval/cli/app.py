@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..errors import FintechEvalError
-from . import catalog, data, engine, rate, report, review, rounds
+from . import catalog, data, engine, rate, records, report, review, rounds
 from .output import report_error
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(records.app, name="records")
 app.command("evaluate")(engine.evaluate_cmd)
 app.command("weights")(engine.weights_cmd)
 app.command("import")(data.import_cmd)
