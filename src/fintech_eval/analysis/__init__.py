@@ -1,0 +1,34 @@
+"""Analysis of a result: robustness (uncertainty, sensitivity, leave-one-out), COINr's diagnostics tables,
+peers and the improvement planner. Every function takes a :class:`fintech_eval.engine.Result` (re-run through
+:func:`fintech_eval.engine.evaluate_many`) and returns frames; the CLI and the web call the same functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ASSUMPTIONS": "assumptions",
+    "resolve_assumptions": "assumptions",
+    "uncertainty": "uncertainty",
+    "UncertaintyResult": "uncertainty",
+    "run_variants": "variants",
+    "sensitivity": "sensitivity",
+    "sobol_indices": "sensitivity",
+    "morris_screening": "sensitivity",
+    "SensitivityResult": "sensitivity",
+    "remove_elements": "leave_one_out",
+    "plan_improvement": "planner",
+    "marginal_gains": "planner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'fintech_eval.analysis' has no attribute {name!r}")
+    obj = getattr(importlib.import_module(f".{mod}", __name__), "resolve" if name == "resolve_assumptions" else name)
+    return obj
