@@ -18,6 +18,8 @@ Kinds (registry :data:`ASSUMPTIONS`; the CLI form ``--uncertainty TEXT`` in brac
   (COINr ``get_noisy_weights``), or a Dirichlet around the nominal weights of each group of siblings
   [``weights=0.25``, ``weights=0.25@2,3``, ``weights=dirichlet:50``]. A pool of weight sets is drawn once
   from the seed; ``u`` picks one.
+* ``step`` — whole parameter sets of one step [``normalise=[{method: minmax, range: [1, 100]}, {method:
+  zscore, m_sd: [10, 2]}]``]: parameters of the nominal step an alternative does not give are removed.
 * ``exclude`` — leave out one of the listed indicators or aggregates (weight 0), or none
   [``exclude=Flights,Ship``; ``exclude=level:2`` lists every node of a level].
 
@@ -35,6 +37,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from ..engine.spec import UNSET
 from ..errors import FintechEvalError, Problem, SpecError
 from ..registry import Registry
 
@@ -99,6 +102,9 @@ def parse(text: str) -> dict[str, Any]:
         if value.startswith("level:"):
             return {"kind": "exclude", "level": _scalar(value.split(":", 1)[1])}
         return {"kind": "exclude", "codes": [x.strip() for x in value.split(",") if x.strip()]}
+    if "." not in name:
+        alts = _scalar(value)
+        return {"kind": "step", "step": name, "alternatives": alts}
     if ".." in value and "," not in value:
         a, b = value.split("..", 1)
         return {"kind": "uniform", "address": name, "range": [_scalar(a), _scalar(b)]}
@@ -142,15 +148,63 @@ def _setter(result, address: str) -> Callable[[Any], dict[str, Any]]:
         return lambda v: {base: {**nominal, key: v}}
     head, _, param = base.partition(".")
     if head != "data" and param == "method":
-        (stage,) = spec.steps[spec.step_index(head, base)]
-        from ..engine import STAGES
-
-        stage = STAGES.entry(stage).name
-        unset = [p for (s, p), methods in METHOD_ONLY.items() if s == stage and _current(spec, f"{head}.{p}") is not None]
-        if unset:
-            kept = {p: _current(spec, f"{head}.{p}") for p in unset}
-            return lambda v: {base: v, **{f"{head}.{p}": (kept[p] if v in METHOD_ONLY[(stage, p)] else None) for p in unset}}
+        return _method_switch(spec, head, base)
     return lambda v: {base: v}
+
+
+def _method_switch(spec, head: str, base: str) -> Callable[[Any], dict[str, Any]]:
+    """A new method drops the nominal step's parameters it does not read (the old method's own, and stage
+    parameters only the old method reads, e.g. ``normalise.range`` of minmax)."""
+    from ..engine import STAGES
+
+    (stage,) = spec.steps[spec.step_index(head, base)]
+    entry = STAGES.entry(stage)
+    nominal = dict(next(iter(spec.steps[spec.step_index(head, base)].values())))
+    declared = entry.meta.get("params", {})
+    reg = entry.meta.get("registry")
+
+    def make(v: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {base: v}
+        m_params = reg.entry(v).meta.get("params", {}) if reg is not None and isinstance(v, str) and v in reg else None
+        for p in nominal:
+            if p == "method":
+                continue
+            only = METHOD_ONLY.get((entry.name, p))
+            if p in declared:
+                if only is not None and v not in only:
+                    out[f"{head}.{p}"] = UNSET
+            elif m_params is not None and p not in m_params:
+                out[f"{head}.{p}"] = UNSET
+        return out
+
+    return make
+
+
+def _compact(v: Any) -> str:
+    if isinstance(v, Mapping):
+        m = v.get("method")
+        rest = ", ".join(f"{k}={_compact(x)}" for k, x in v.items() if k != "method")
+        return f"{m}({rest})" if m is not None else "{" + rest + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_compact(x) for x in v) + "]"
+    return str(v)
+
+
+@ASSUMPTIONS.register("step")
+def step(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> Factor:
+    """Whole parameter sets of one step: ``normalise=[{method: minmax, range: [1, 100]}, {method: zscore,
+    m_sd: [10, 2]}]`` (COINr's ``f_n`` with ``f_n_para`` alternatives)."""
+    head, alts = str(decl.get("step")), decl.get("alternatives")
+    if not isinstance(alts, list) or len(alts) < 2 or not all(isinstance(x, Mapping) for x in alts):
+        raise SpecError(f"assumption {head!r}: give a list of at least two parameter mappings, got {alts!r}",
+                        rule="uncertainty.values", parameter=head)
+    spec = result.spec
+    nominal = dict(next(iter(spec.steps[spec.step_index(head, head)].values())))
+
+    def make(alt: Mapping[str, Any]) -> dict[str, Any]:
+        return {**{f"{head}.{p}": UNSET for p in nominal if p not in alt}, **{f"{head}.{k}": v for k, v in alt.items()}}
+
+    return Factor(decl.get("name") or head, "step", [dict(x) for x in alts], make=make, label=_compact)
 
 
 @ASSUMPTIONS.register("choice")
