@@ -10,6 +10,7 @@ from .. import __version__
 from ..errors import FintechEvalError
 from . import catalog, data, engine, rate, report, review
 from .output import report_error
+from . import analysis as analysis_cli
 
 app = typer.Typer(
     name="fintech-eval",
@@ -32,6 +33,8 @@ app.command("demo")(data.demo_cmd)
 app.command("rate")(rate.rate_cmd)
 app.command("rate-template")(rate.rate_template_cmd)
 app.command("report")(report.report_cmd)
+app.command("analyse")(analysis_cli.analyse_cmd)
+app.command("plan-improvement")(analysis_cli.plan_improvement_cmd)
 
 
 @app.callback()
