@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami, Sobol_G
 
-from fintech_eval.analysis.sensitivity import morris_indices, sensitivity, sobol_indices
+from fintech_eval.analysis.sensitivity import morris_indices, sensitivity_analysis, sobol_indices
 from tests import coinr_ref
 
 from .test_uncertainty import COINR_UA
@@ -47,7 +47,7 @@ def test_morris_ranks_the_influential_factors_first():
 
 
 def test_on_asem_a_factor_that_changes_nothing_gets_total_index_zero(asem_c):
-    s = sensitivity(asem_c, ["weights=0.25", "aggregate.dat_thresh=0.0..0.6"], n=16, seed=1, entities=["GBR"])
+    s = sensitivity_analysis(asem_c, ["weights=0.25", "aggregate.dat_thresh=0.0..0.6"], n=16, seed=1, entities=["GBR"])
     idx = s.indices.set_index(["output", "factor"])
     assert idx.loc[("mean_abs_rank_shift", "aggregate.dat_thresh"), "STi"] == 0
     assert idx.loc[("rank:GBR", "aggregate.dat_thresh"), "STi"] == 0
@@ -56,15 +56,15 @@ def test_on_asem_a_factor_that_changes_nothing_gets_total_index_zero(asem_c):
 
 
 def test_reproducible_with_a_seed(asem_c):
-    a = sensitivity(asem_c, ["weights=0.25", "treat.winmax=1..5"], n=8, seed=4)
-    b = sensitivity(asem_c, ["weights=0.25", "treat.winmax=1..5"], n=8, seed=4)
+    a = sensitivity_analysis(asem_c, ["weights=0.25", "treat.winmax=1..5"], n=8, seed=4)
+    b = sensitivity_analysis(asem_c, ["weights=0.25", "treat.winmax=1..5"], n=8, seed=4)
     pd.testing.assert_frame_equal(a.indices, b.indices)
 
 
 def test_coinr_assumptions_rank_the_factors_as_coinr(asem_a, tmp_path):
     """COINr's variance-based SA (N=50, sa_indices.csv): aggregation has the largest total index, winmax the
     smallest. Our run of the same design size agrees on that order."""
-    s = sensitivity(asem_a, COINR_UA, n=50, seed=1)
+    s = sensitivity_analysis(asem_a, COINR_UA, n=50, seed=1)
     ours = s.indices.set_index("factor")["STi"]
     ref = coinr_ref.read_plain("sa_indices.csv").set_index("Variable")["STi"]
     assert ref.idxmax() == "Aggregation" and ours.idxmax() == "aggregate.method"
@@ -77,6 +77,6 @@ def test_coinr_assumptions_rank_the_factors_as_coinr(asem_a, tmp_path):
 
 
 def test_morris_on_asem(asem_c):
-    s = sensitivity(asem_c, ["weights=0.25", "aggregate.dat_thresh=0.0..0.6", "treat.winmax=1..5"], method="morris", n=6, seed=1)
+    s = sensitivity_analysis(asem_c, ["weights=0.25", "aggregate.dat_thresh=0.0..0.6", "treat.winmax=1..5"], method="morris", n=6, seed=1)
     m = s.indices.set_index("factor")
     assert m.loc["aggregate.dat_thresh", "mu_star"] == 0 and m.loc["weights", "mu_star"] > 0

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fintech_eval.analysis.uncertainty import uncertainty
+from fintech_eval.analysis.uncertainty import uncertainty_analysis
 from fintech_eval.errors import FintechEvalError
 from tests import coinr_ref
 
@@ -22,9 +22,9 @@ COINR_UA = [
 
 
 def test_same_seed_same_replications_other_seed_others(asem_c):
-    a = uncertainty(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=30, seed=7)
-    b = uncertainty(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=30, seed=7)
-    c = uncertainty(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=30, seed=8)
+    a = uncertainty_analysis(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=30, seed=7)
+    b = uncertainty_analysis(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=30, seed=7)
+    c = uncertainty_analysis(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=30, seed=8)
     np.testing.assert_array_equal(a.scores, b.scores)
     pd.testing.assert_frame_equal(a.replications(), b.replications())
     assert not np.array_equal(a.scores, c.scores)
@@ -32,7 +32,7 @@ def test_same_seed_same_replications_other_seed_others(asem_c):
 
 @pytest.mark.parametrize("design", ["random", "lhs", "sobol"])
 def test_intervals_contain_the_nominal_rank(asem_c, design):
-    ua = uncertainty(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=64, seed=1, design=design)
+    ua = uncertainty_analysis(asem_c, ["weights=0.25", "normalise.method=minmax,zscore"], n=64, seed=1, design=design)
     st = ua.rank_stats()
     assert ((st["Q5"] <= st["Nominal"]) & (st["Nominal"] <= st["Q95"])).all()
     assert ((st["Q5"] <= st["Median"]) & (st["Median"] <= st["Q95"])).all()
@@ -42,7 +42,7 @@ def test_intervals_contain_the_nominal_rank(asem_c, design):
 
 def test_an_assumption_that_changes_nothing_leaves_every_rank_at_nominal(asem_c):
     # pipeline C imputes every gap, so no threshold on data availability can change anything
-    ua = uncertainty(asem_c, ["aggregate.dat_thresh=0.0..0.6"], n=20, seed=1)
+    ua = uncertainty_analysis(asem_c, ["aggregate.dat_thresh=0.0..0.6"], n=20, seed=1)
     st = ua.rank_stats()
     assert (st["Q5"] == st["Nominal"]).all() and (st["Q95"] == st["Nominal"]).all()
     assert (ua.replications()["mean_abs_rank_shift"] == 0).all()
@@ -51,7 +51,7 @@ def test_an_assumption_that_changes_nothing_leaves_every_rank_at_nominal(asem_c)
 def test_coinr_assumptions_give_coinrs_rank_statistics(asem_a):
     """The same four assumptions as COINr's run (N=100); different random streams, so the statistics agree
     to sampling error: nominal ranks equal, medians within 2 ranks, interval ends within 3."""
-    ua = uncertainty(asem_a, COINR_UA, n=100, seed=1)
+    ua = uncertainty_analysis(asem_a, COINR_UA, n=100, seed=1)
     ref = coinr_ref.read_plain("ua_rankstats.csv")
     m = ua.rank_stats().merge(ref, on="uCode", suffixes=("", "_coinr"))
     assert len(m) == len(ref) == 51
@@ -62,7 +62,7 @@ def test_coinr_assumptions_give_coinrs_rank_statistics(asem_a):
 
 
 def test_replications_record_the_sampled_assumptions(asem_a):
-    ua = uncertainty(asem_a, COINR_UA, n=12, seed=3)
+    ua = uncertainty_analysis(asem_a, COINR_UA, n=12, seed=3)
     rep = ua.replications()
     assert list(rep.columns[:5]) == ["replication", "treat.winmax", "normalise", "weights", "aggregate.method"]
     assert set(rep["treat.winmax"]) <= {1, 2, 3, 4, 5}
@@ -91,8 +91,8 @@ def test_replications_record_the_sampled_assumptions(asem_a):
 def test_failed_replications_stop_with_their_number_or_are_skipped(asem_c):
     # a geometric mean cannot aggregate the zeros min-max 0-100 gives
     with pytest.raises(FintechEvalError, match=r"replication \d+ .* failed: .*gmean"):
-        uncertainty(asem_c, ["aggregate.method=amean,gmean"], n=10, seed=1)
-    ua = uncertainty(asem_c, ["aggregate.method=amean,gmean"], n=10, seed=1, on_error="skip")
+        uncertainty_analysis(asem_c, ["aggregate.method=amean,gmean"], n=10, seed=1)
+    ua = uncertainty_analysis(asem_c, ["aggregate.method=amean,gmean"], n=10, seed=1, on_error="skip")
     rep = ua.replications()
     failed = rep["error"] != ""
     assert failed.any() and (rep.loc[failed, "aggregate.method"] == "gmean").all()
@@ -101,7 +101,7 @@ def test_failed_replications_stop_with_their_number_or_are_skipped(asem_c):
 
 
 def test_save_writes_the_tables_and_the_summary(asem_c, tmp_path):
-    ua = uncertainty(asem_c, ["weights=0.25"], n=10, seed=1, target=["Index", "Conn"])
+    ua = uncertainty_analysis(asem_c, ["weights=0.25"], n=10, seed=1, target=["Index", "Conn"])
     files = {p.name for p in ua.save(tmp_path)}
     assert {"rank_stats.csv", "rank_intervals.csv", "replications.csv", "ranks.parquet", "scores.parquet",
             "uncertainty.json", "rank_intervals.png"} <= files

@@ -11,10 +11,10 @@ from typing import Any
 _EXPORTS = {
     "ASSUMPTIONS": "assumptions",
     "resolve_assumptions": "assumptions",
-    "uncertainty": "uncertainty",
+    "uncertainty_analysis": "uncertainty",
     "UncertaintyResult": "uncertainty",
     "run_variants": "variants",
-    "sensitivity": "sensitivity",
+    "sensitivity_analysis": "sensitivity",
     "sobol_indices": "sensitivity",
     "morris_screening": "sensitivity",
     "SensitivityResult": "sensitivity",

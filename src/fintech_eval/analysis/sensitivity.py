@@ -208,7 +208,7 @@ def plot_indices(indices: pd.DataFrame, method: str, out: Path) -> list[Path]:
     return paths
 
 
-def sensitivity(
+def sensitivity_analysis(
     result,
     assumptions: Sequence[str | Mapping[str, Any]] | Assumptions,
     *,

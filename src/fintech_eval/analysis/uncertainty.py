@@ -1,6 +1,6 @@
 """Uncertainty analysis: how far each unit's rank and score move over the plausible choices of method.
 
-``uncertainty(result, ["weights=0.25", "normalise.method=minmax,zscore"], n=100, seed=1)`` checks the
+``uncertainty_analysis(result, ["weights=0.25", "normalise.method=minmax,zscore"], n=100, seed=1)`` checks the
 assumptions (:mod:`.assumptions`), draws ``n`` replications (plain Monte Carlo as COINr, or a Latin
 hypercube or scrambled Sobol design: ``design``), runs them through the engine (:mod:`.variants`) and returns
 per unit the nominal rank and score with the mean, median and the 5-95 % interval over the replications,
@@ -201,14 +201,14 @@ def plot_rank_intervals(intervals: pd.DataFrame, path: Path) -> Path:
     ax.set_xticks(x, d["uCode"], rotation=90, fontsize=6)
     ax.invert_yaxis()
     ax.set_ylabel("rank")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
-def uncertainty(
+def uncertainty_analysis(
     result,
     assumptions: Sequence[str | Mapping[str, Any]] | Assumptions,
     *,

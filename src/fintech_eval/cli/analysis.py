@@ -14,14 +14,11 @@ from .output import RowFmt, console, emit
 
 
 def load_evaluated(path: Path):
-    """A spec (YAML) evaluated, or a result folder's ``spec.yaml`` evaluated again (a saved result does not hold
-    its inputs, and the analyses re-run it)."""
-    from ..engine.pipeline import evaluate
+    """A spec evaluated, or a result folder evaluated again from its hash-checked inputs
+    (:func:`fintech_eval.analysis.source.evaluate_source`)."""
+    from ..analysis.source import evaluate_source
 
-    spec = path / "spec.yaml" if path.is_dir() else path
-    if not spec.exists():
-        raise SpecError(f"{path}: neither a spec file nor a result folder with spec.yaml", rule="analysis.input", file=str(path))
-    return evaluate(spec)
+    return evaluate_source(path)
 
 
 def _declarations(uncertainty: list[str] | None, assumptions_file: Path | None) -> list:
@@ -86,14 +83,14 @@ def analyse_cmd(
         a = resolve(result, decl, n=max(n, sa_n or 0), seed=seed)  # every assumption checked before any run
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("uncertainty", total=n)
-            ua = an.uncertainty(result, a, n=n, seed=seed, design=design, target=target, level=level, workers=workers,
+            ua = an.uncertainty_analysis(result, a, n=n, seed=seed, design=design, target=target, level=level, workers=workers,
                                 on_error=on_error, progress=lambda k: bar.advance(task, k))
             sa = None
             if sensitivity:
                 m = sa_n or n
                 runs = m * (len(a.factors) + 2) if sensitivity == "sobol" else m * (len(a.factors) + 1)
                 task2 = bar.add_task(f"sensitivity ({sensitivity})", total=runs)
-                sa = an.sensitivity(result, a, method=sensitivity, n=m, seed=seed, entities=entity or (),
+                sa = an.sensitivity_analysis(result, a, method=sensitivity, n=m, seed=seed, entities=entity or (),
                                     target=(target or [None])[0], level=level, workers=workers, on_error=on_error,
                                     progress=lambda k: bar.advance(task2, k))
         written += ua.save(out, plots=plots)
