@@ -13,6 +13,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 CASES = {
+    "bench_analysis.py": (["--ua-n", "4", "--sa-n", "4", "--units", "60", "--big-n", "4"], r"60 units x 50 indicators, 4 replications, \d+ workers: \d+\.\d+ s"),
     "bench_coinr_synthetic.py": (["--units", "60", "--repeat", "1"], r"60 units x 50 indicators: median \d+\.\d+ ms"),
     "bench_derive.py": (["--institutions", "40", "--years", "2", "--runs", "1"], r"\d+\.\d+ s"),
     "bench_import.py": (["--entities", "30", "--runs", "1"], r"import 6,000 observations into sqlite: \d+\.\d+ s"),
