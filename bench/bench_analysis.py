@@ -25,11 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fintech_eval as fe  # noqa: E402
 from _load import load_note  # noqa: E402
 from bench_coinr_synthetic import SPEC as SYNTHETIC_SPEC  # noqa: E402
 from bench_coinr_synthetic import synthetic  # noqa: E402
-
-import fintech_eval as fe  # noqa: E402
 from fintech_eval.analysis import sensitivity_analysis, uncertainty_analysis  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

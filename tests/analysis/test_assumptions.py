@@ -90,3 +90,21 @@ def test_dirichlet_weights_keep_each_groups_total(asem_c):
     for parent in asem_c.tree.codes(3):
         kids = asem_c.tree.children(parent)
         assert sum(w[k] for k in kids) == pytest.approx(sum(asem_c.tree.weights[k] for k in kids))
+
+
+def test_every_assumption_kind_is_documented():
+    from pathlib import Path
+
+    from fintech_eval.analysis.assumptions import ASSUMPTIONS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "analysis.md").read_text(encoding="utf-8")
+    for e in ASSUMPTIONS:
+        assert (e.func.__doc__ or "").strip(), e.name
+        assert f"`{e.name}`" in doc, e.name
+
+
+def test_public_names_resolve():
+    import fintech_eval.analysis as an
+
+    for name in an.__all__:
+        assert callable(getattr(an, name)) or name == "ASSUMPTIONS", name

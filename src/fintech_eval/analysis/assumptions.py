@@ -209,6 +209,7 @@ def step(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> F
 
 @ASSUMPTIONS.register("choice")
 def choice(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> Factor:
+    """One of several values of a parameter (``normalise.method=minmax,zscore``): equal bins of U(0, 1)."""
     address, values = decl.get("address"), decl.get("values")
     if not isinstance(values, list) or len(values) < 2:
         raise SpecError(f"assumption {address!r}: give at least two values, got {values!r}", rule="uncertainty.values", parameter=address)
@@ -217,6 +218,7 @@ def choice(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) ->
 
 @ASSUMPTIONS.register("uniform")
 def uniform(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> Factor:
+    """A number uniform on [a, b], or each integer of a..b with equal chance (``treat.winmax=1..5``)."""
     address, rg = decl.get("address"), decl.get("range")
     ok = isinstance(rg, list) and len(rg) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in rg)
     if not ok or rg[0] >= rg[1]:
@@ -241,6 +243,8 @@ def _nominal_weights(result) -> dict[str, float]:
 
 @ASSUMPTIONS.register("weights")
 def weights(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> Factor:
+    """Noisy weights: ±x uniform per node of the levels (``weights=0.25@2,3``) or a Dirichlet around the
+    nominal weights of each sibling group (``weights=dirichlet:50``); a seeded pool of sets, u picks one."""
     tree = result.tree
     top = tree.n_levels
     levels = decl.get("levels") or list(range(1, top))
@@ -283,6 +287,7 @@ def weights(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -
 
 @ASSUMPTIONS.register("exclude")
 def exclude(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> Factor:
+    """Leave out one of the listed nodes (weight 0) or none (``exclude=Flights,Ship``, ``exclude=level:2``)."""
     tree = result.tree
     if "level" in decl:
         lv = decl["level"]

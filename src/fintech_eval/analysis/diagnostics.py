@@ -142,8 +142,10 @@ def correlations(result, dset: str, levels: tuple[int, int] = (1, 1), *, codes: 
 
 
 def _ancestor(tree, code: str, level: int) -> str | None:
+    """The node of ``level`` above ``code`` (``code`` itself at that level)."""
+    levels = dict(zip(tree.meta["code"], tree.meta["level"], strict=True))
     c: str | None = code
-    while c is not None and tree.level_of(c) < level:
+    while c is not None and levels[c] < level:
         c = tree.parent_of.get(c)
     return c
 
@@ -158,11 +160,12 @@ def corr_flags(result, dset: str, *, cor_thresh: float = 0.9, thresh_type: str =
     m = d.corr(method=method)
     rows = []
     cols = list(d.columns)
+    group = {c: _ancestor(result.tree, c, grouplev) for c in cols}
     for i, x in enumerate(cols):
         for y in cols[i + 1:]:
-            g = _ancestor(result.tree, x, grouplev)
+            g = group[x]
             v = m.loc[x, y]
-            if g != _ancestor(result.tree, y, grouplev) or np.isnan(v):
+            if g != group[y] or np.isnan(v):
                 continue
             if (v > cor_thresh) if thresh_type == "high" else (v < cor_thresh):
                 rows.append({"Group": g, "Ind1": x, "Ind2": y, "Corr": round(float(v), roundto) if roundto is not None else float(v)})

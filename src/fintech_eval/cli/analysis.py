@@ -47,7 +47,7 @@ def analyse_cmd(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed: same seed, same replications.")] = None,
     design: Annotated[str, typer.Option("--design", help="Uncertainty sampling: random (COINr), lhs or sobol.")] = "random",
     target: Annotated[list[str] | None, typer.Option("--target", help="Nodes whose ranks are summarised (repeatable; default the index).")] = None,
-    entity: Annotated[list[str] | None, typer.Option("--entity", help="Sensitivity: also the rank of this unit as an output (repeatable).")] = None,
+    entity: Annotated[list[str] | None, typer.Option("--entity", help="Sensitivity: also the rank of this unit as an output; diagnostics: its strengths, weaknesses and summary (repeatable).")] = None,
     level: Annotated[float, typer.Option("--level", help="Central interval of ranks and scores (0.9 = 5-95 %).")] = 0.9,
     leave_one_out: Annotated[list[int] | None, typer.Option("--leave-one-out", help="Remove each node of this level in turn (COINr remove_elements; repeatable).")] = None,
     diagnostics: Annotated[bool, typer.Option("--diagnostics", help="Write COINr's analysis tables (statistics, correlations, Cronbach, availability, ...).")] = False,
@@ -113,7 +113,7 @@ def analyse_cmd(
     if diagnostics:
         from ..analysis.diagnostics import write_diagnostics
 
-        written += write_diagnostics(result, Path(out) / "diagnostics")
+        written += write_diagnostics(result, Path(out) / "diagnostics", units=entity or ())
     console.print(f"{len(written)} files in {out}")
 
 

@@ -8,9 +8,9 @@ import typer
 
 from .. import __version__
 from ..errors import FintechEvalError
+from . import analysis as analysis_cli
 from . import catalog, data, engine, rate, report, review
 from .output import report_error
-from . import analysis as analysis_cli
 
 app = typer.Typer(
     name="fintech-eval",
