@@ -113,3 +113,11 @@ def test_save_writes_the_tables_and_the_summary(asem_c, tmp_path):
     assert gbr["text"] == f"rank {int(gbr['rank'])}; 90 % of plausible choices put it between {int(gbr['rank_low'])} and {int(gbr['rank_high'])}"
     assert json.loads((tmp_path / "uncertainty.json").read_text())["n"] == 10
     assert len(pd.read_parquet(tmp_path / "ranks.parquet")) == 10 * 51 * 2
+
+
+def test_an_impossible_variant_is_named_by_its_number(asem_c):
+    from fintech_eval.analysis.variants import run_variants
+    from fintech_eval.errors import SpecError
+
+    with pytest.raises(SpecError, match="variant 2: .*winmax"):
+        run_variants(asem_c, [{"treat.winmax": 3}, {"treat.winmax": "many"}], target=["Index"])

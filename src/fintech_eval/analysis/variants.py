@@ -51,6 +51,14 @@ def _split(spec, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return {a: v for a, v in changes.items() if pos[a] < last}, {a: v for a, v in changes.items() if pos[a] == last}
 
 
+def _locate(result, changes_list: Sequence[Mapping[str, Any]]) -> None:
+    for i, c in enumerate(changes_list):
+        try:
+            result.spec.with_changes(c)
+        except FintechEvalError as exc:
+            raise SpecError([Problem(p.rule, f"variant {i + 1}: {p.message}", {**p.where, "variant": i + 1}) for p in exc.problems]) from None
+
+
 def run_variants(
     result,
     changes_list: Sequence[Mapping[str, Any]],
@@ -66,11 +74,6 @@ def run_variants(
         raise SpecError(f"on_error must be 'raise' or 'skip', got {on_error!r}", parameter="on_error")
     target = list(target)
     n, m = len(changes_list), len(result.final)
-    for i, c in enumerate(changes_list):  # every variant checked before any runs
-        try:
-            result.spec.with_changes(c)
-        except FintechEvalError as exc:
-            raise SpecError([Problem(p.rule, f"variant {i + 1}: {p.message}", {**p.where, "variant": i + 1}) for p in exc.problems]) from None
     groups: dict[str, tuple[dict[str, Any], list[int], list[dict[str, Any]]]] = {}
     for i, c in enumerate(changes_list):
         head, tail = _split(result.spec, c)
@@ -83,6 +86,9 @@ def run_variants(
         try:
             base = regen(result, head) if head else result
             scores[idx] = evaluate_many(base, tails, target=target, what="score", workers=workers)
+        except SpecError:  # evaluate_many checks every variant before running any: say which one
+            _locate(result, changes_list)
+            raise
         except FintechEvalError:
             base = None
             for i, tail in zip(idx, tails, strict=True):
