@@ -265,12 +265,13 @@ def plan_improvement(
     fb = feasible_bounds(result, unit, changeable, bounds, shares)
     fb = fb[fb["room"] > 0]
     raw = _raw(result)
-    runs = 0
+    seen: dict[tuple[tuple[str, ...], float], tuple[float, int, int | None]] = {}
 
     def run(codes: Sequence[str], t: float) -> tuple[float, int, int | None]:
-        nonlocal runs
-        runs += 1
-        return _standing(result, rerun_with_data(result, _apply(raw, unit, fb, codes, t)), unit, node, tgt)
+        key = (tuple(sorted(codes)), t)
+        if key not in seen:
+            seen[key] = _standing(result, rerun_with_data(result, _apply(raw, unit, fb, codes, t)), unit, node, tgt)
+        return seen[key]
 
     single = {c: run([c], 1.0)[0] - score for c in fb.index}
     order = sorted(fb.index, key=lambda c: -single[c])
@@ -306,6 +307,6 @@ def plan_improvement(
              "bound": fb.at[c, "best"], "share_of_room": t}
             for c in combo
         ])
-        return PlanResult(str(entity), tgt, node, score, rank, grank, True, changes, new_score, new_rank, new_grank, runs, exhaustive)
-    return PlanResult(str(entity), tgt, node, score, rank, grank, False, None, None, None, None, runs, exhaustive,
+        return PlanResult(str(entity), tgt, node, score, rank, grank, True, changes, new_score, new_rank, new_grank, len(seen), exhaustive)
+    return PlanResult(str(entity), tgt, node, score, rank, grank, False, None, None, None, None, len(seen), exhaustive,
                       note=f"no set of up to {max_changes} indicator(s) within their bounds reaches it")

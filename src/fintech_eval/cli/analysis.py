@@ -139,5 +139,5 @@ def plan_improvement_cmd(
         return
     console.print(plan.summary())
     if plan.changes is not None and len(plan.changes):
-        emit(plan.changes.to_dict("records"), fmt.value, title="changes")
+        emit(plan.changes.round(6).to_dict("records"), fmt.value, title="changes")
     emit(gains.head(15).round(6).to_dict("records"), fmt.value, title="marginal gain of the index per unit of each indicator")
