@@ -113,6 +113,9 @@ def test_save_writes_the_tables_and_the_summary(asem_c, tmp_path):
     assert gbr["text"] == f"rank {int(gbr['rank'])}; 90 % of plausible choices put it between {int(gbr['rank_low'])} and {int(gbr['rank_high'])}"
     assert json.loads((tmp_path / "uncertainty.json").read_text())["n"] == 10
     assert len(pd.read_parquet(tmp_path / "ranks.parquet")) == 10 * 51 * 2
+    sets = pd.read_csv(tmp_path / "weights_sets.csv", index_col="set")
+    rep = pd.read_csv(tmp_path / "replications.csv")
+    assert set(rep["weights"]) <= set(sets.index) and "Physical" in sets.columns
 
 
 def test_an_impossible_variant_is_named_by_its_number(asem_c):

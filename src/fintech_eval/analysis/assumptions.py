@@ -59,6 +59,7 @@ class Factor:
     make: Callable[[Any], dict[str, Any]] = field(default=lambda v: {}, repr=False)
     label: Callable[[Any], Any] = field(default=lambda v: v, repr=False)
     declared: str = ""
+    table: Any = field(default=None, repr=False)  # a drawn pool (weight sets: set number × node), saved beside the results
 
     def value(self, u: float) -> Any:
         """The factor's value for ``u`` (COINr: discrete values take equal bins of [0, 1))."""
@@ -281,8 +282,11 @@ def weights(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -
             noise = rng.uniform(-x, x, len(nodes))
             sets.append({c: nominal[c] * (1 + e) for c, e in zip(nodes, noise, strict=True)})
         what = f"±{x:g} uniform noise at levels {levels}"
+    import pandas as pd
+
+    table = pd.DataFrame(sets).rename_axis("set")
     return Factor(decl.get("name") or "weights", "weights", list(range(pool)),
-                  make=lambda k: {"aggregate.weights": sets[k]}, declared=what)
+                  make=lambda k: {"aggregate.weights": sets[k]}, declared=what, table=table)
 
 
 @ASSUMPTIONS.register("exclude")
@@ -344,6 +348,10 @@ class Assumptions:
 
     def labels(self, u: Sequence[float]) -> dict[str, Any]:
         return {f.name: f.label(f.value(float(x))) for f, x in zip(self.factors, u, strict=True)}
+
+    def tables(self) -> dict[str, Any]:
+        """Drawn pools by factor name (the weight sets a replication's ``weights`` number refers to)."""
+        return {f.name: f.table for f in self.factors if f.table is not None}
 
     def describe(self) -> list[dict[str, Any]]:
         return [

@@ -77,6 +77,7 @@ class UncertaintyResult:
     names: pd.Series | None = None
     seconds: float = 0.0
     level: float = 0.9
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # drawn pools (weight sets) by assumption
 
     @property
     def q(self) -> tuple[float, float]:
@@ -147,7 +148,8 @@ class UncertaintyResult:
         }
 
     def save(self, out: str | Path, *, plots: bool = True) -> list[Path]:
-        """Write ``rank_stats.csv``, ``rank_intervals.csv``, ``replications.csv``, ``ranks.parquet`` and
+        """Write ``rank_stats.csv``, ``rank_intervals.csv``, ``replications.csv``, ``weights_sets.csv`` (the
+        drawn weight sets a replication's number refers to), ``ranks.parquet`` and
         ``scores.parquet`` (long: replication, uCode, target, value), ``uncertainty.json`` and, with
         ``plots``, ``rank_intervals.png``."""
         out = Path(out)
@@ -159,6 +161,10 @@ class UncertaintyResult:
         for name, df in files.items():
             df.to_csv(out / name, index=False)
             written.append(out / name)
+        for name, table in self.tables.items():
+            p = out / f"{_slug(name)}_sets.csv"
+            table.to_csv(p)
+            written.append(p)
         for name, arr in (("ranks.parquet", self.ranks), ("scores.parquet", self.scores)):
             _long(arr, self.units, self.targets).to_parquet(out / name, index=False)
             written.append(out / name)
@@ -167,6 +173,10 @@ class UncertaintyResult:
         if plots:
             written.append(plot_rank_intervals(self.rank_intervals(), out / "rank_intervals.png"))
         return written
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
 
 def _long(arr: np.ndarray, units: pd.Index, targets: list[str]) -> pd.DataFrame:
@@ -247,5 +257,5 @@ def uncertainty_analysis(
     return UncertaintyResult(
         units=result.final.index, targets=targets, nominal_scores=nominal, nominal_ranks=ranks_of(nominal[None])[0],
         scores=v.scores, ranks=v.ranks, samples=samples, assumptions=a.describe(), n=n, seed=seed, design=design,
-        errors=v.errors, names=result.names, seconds=time.perf_counter() - t0, level=level,
+        errors=v.errors, names=result.names, seconds=time.perf_counter() - t0, level=level, tables=a.tables(),
     )
