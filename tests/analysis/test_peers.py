@@ -8,7 +8,7 @@ import pytest
 
 import fintech_eval as fe
 from fintech_eval.analysis.peers import changes_over_time, compare_results, peer_ranks, size_bands
-from fintech_eval.analysis.plan_progress import plan_progress
+from fintech_eval.analysis.progress import plan_progress
 from fintech_eval.errors import SpecError
 from tests import coinr_ref
 

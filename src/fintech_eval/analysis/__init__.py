@@ -36,7 +36,7 @@ _EXPORTS = {
     "size_bands": "peers",
     "changes_over_time": "peers",
     "compare_results": "peers",
-    "plan_progress": "plan_progress",
+    "plan_progress": "progress",
 }
 
 __all__ = sorted(_EXPORTS)
