@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fintech_eval.analysis.assumptions import parse, resolve
@@ -108,3 +110,23 @@ def test_public_names_resolve():
 
     for name in an.__all__:
         assert callable(getattr(an, name)) or name == "ASSUMPTIONS", name
+
+
+def test_an_open_jrt_parameter_moves_with_its_sum_partner():
+    from types import SimpleNamespace
+
+    from fintech_eval.engine import load_spec
+
+    store = SimpleNamespace(spec=load_spec(Path(__file__).resolve().parents[2] / "examples" / "store-j-2024.yaml"))
+    a = resolve(store, ["param.w_users_personal=0.3..0.7"], n=4)
+    assert a.changes([0.5]) == {"data.params": {"w_users_personal": 0.5, "w_users_corporate": 0.5}}
+    assert a.changes([0.25])["data.params"]["w_users_corporate"] == pytest.approx(0.6)
+    with pytest.raises(SpecError, match="did you mean 'w_users_personal'"):
+        resolve(store, ["param.w_user_personal=0.3..0.7"], n=4)
+    with pytest.raises(SpecError, match="outside its declared range"):
+        resolve(store, ["param.w_users_personal=0.5..1.5"], n=4)
+
+
+def test_a_framework_parameter_needs_the_store_source(asem_c):
+    with pytest.raises(SpecError, match="apply to data.source store"):
+        resolve(asem_c, ["param.w_users_personal=0.3..0.7"], n=4)

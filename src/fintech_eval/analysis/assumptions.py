@@ -13,13 +13,15 @@ Kinds (registry :data:`ASSUMPTIONS`; the CLI form ``--uncertainty TEXT`` in brac
   ``method`` changes, stage parameters that only the nominal method reads (``normalise.range``) are unset.
 * ``uniform`` — a number uniform on ``[a, b]``; integers when both ends are integers (``treat.winmax``)
   [``aggregate.dat_thresh=0.5..0.9``, ``treat.winmax=1..5``]. ``ADDRESS.KEY`` changes one key of a mapping
-  parameter: a JR/T open parameter [``data.params.w_users_personal=0.3..0.7``] or one weight.
+  parameter [``aggregate.weights.Physical=0.5..2``].
 * ``weights`` — noise on the nominal weights, uniform ±x (a fraction) per node of the chosen levels
   (COINr ``get_noisy_weights``), or a Dirichlet around the nominal weights of each group of siblings
   [``weights=0.25``, ``weights=0.25@2,3``, ``weights=dirichlet:50``]. A pool of weight sets is drawn once
   from the seed; ``u`` picks one.
 * ``step`` — whole parameter sets of one step [``normalise=[{method: minmax, range: [1, 100]}, {method:
   zscore, m_sd: [10, 2]}]``]: parameters of the nominal step an alternative does not give are removed.
+* ``param`` — an open parameter of the framework, its sum partner taking the complement
+  [``param.w_users_personal=0.3..0.7``]; checked by the derivation's own rules.
 * ``exclude`` — leave out one of the listed indicators or aggregates (weight 0), or none
   [``exclude=Flights,Ship``; ``exclude=level:2`` lists every node of a level].
 
@@ -103,6 +105,12 @@ def parse(text: str) -> dict[str, Any]:
         if value.startswith("level:"):
             return {"kind": "exclude", "level": _scalar(value.split(":", 1)[1])}
         return {"kind": "exclude", "codes": [x.strip() for x in value.split(",") if x.strip()]}
+    if name.startswith("param."):
+        pname = name.split(".", 1)[1]
+        if ".." in value and "," not in value:
+            a, b = value.split("..", 1)
+            return {"kind": "param", "parameter": pname, "range": [_scalar(a), _scalar(b)]}
+        return {"kind": "param", "parameter": pname, "values": [_scalar(x) for x in value.split(",")]}
     if "." not in name:
         alts = _scalar(value)
         return {"kind": "step", "step": name, "alternatives": alts}
@@ -311,6 +319,52 @@ def exclude(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -
     return Factor(decl.get("name") or "exclude", "exclude", [None, *codes],
                   make=lambda c: {} if c is None else {"aggregate.weights": {c: 0.0}},
                   label=lambda c: c or "(none)")
+
+
+@ASSUMPTIONS.register("param")
+def param(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> Factor:
+    """An open parameter of the framework (JR/T 0201 leaves the personal/corporate weights open):
+    ``param.w_users_personal=0.3..0.7``, or a list of values. Its partner in a sum constraint takes the
+    complement (w_users_corporate = 1 − w_users_personal); every value is checked by the derivation's own
+    rules (declared names, ranges, sums) before anything runs. Needs ``data.source: store``."""
+    from ..catalog import load_framework
+    from ..derive.institutions import resolve_params
+
+    spec = result.spec
+    pname = str(decl.get("parameter"))
+    if spec.data.source != "store":
+        raise SpecError(f"assumption param.{pname}: framework parameters apply to data.source store, not {spec.data.source}",
+                        rule="uncertainty.param", parameter=f"param.{pname}")
+    fw = load_framework(spec.data.framework or "jrt0201-2020")
+    declared = {p.name: p for p in fw.parameters}
+    if pname not in declared:
+        from ..engine.spec import _suggest
+
+        raise SpecError(f"assumption param.{pname}: {fw.id} declares no parameter {pname!r}{_suggest(pname, sorted(declared))}; "
+                        f"it declares: {', '.join(sorted(declared))}", rule="uncertainty.param", parameter=f"param.{pname}")
+    partners = [c for c in fw.constraints if pname in c.parameters]
+    if any(len(c.parameters) != 2 for c in partners):
+        raise SpecError(f"assumption param.{pname}: its sum constraint has more than two parameters; declare the set with data.params alternatives",
+                        rule="uncertainty.param", parameter=f"param.{pname}")
+    nominal = dict(spec.data.params or {})
+
+    def make(v: Any) -> dict[str, Any]:
+        out = {**nominal, pname: float(v)}
+        for c in partners:
+            (other,) = [x for x in c.parameters if x != pname]
+            out[other] = c.sum - float(v)
+        resolve_params(fw, out)  # names, ranges and sums, as the derivation will check them
+        return {"data.params": out}
+
+    if "values" in decl:
+        values = list(decl["values"])
+        if len(values) < 2:
+            raise SpecError(f"assumption param.{pname}: give at least two values", rule="uncertainty.values", parameter=f"param.{pname}")
+        return Factor(decl.get("name") or f"param.{pname}", "param", values, make=make)
+    rg = decl.get("range")
+    if not (isinstance(rg, list) and len(rg) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in rg)) or rg[0] >= rg[1]:
+        raise SpecError(f"assumption param.{pname}: a range is a..b with a < b, got {rg!r}", rule="uncertainty.range", parameter=f"param.{pname}")
+    return Factor(decl.get("name") or f"param.{pname}", "param", None, bounds=(float(rg[0]), float(rg[1])), make=make)
 
 
 # --- resolving and checking ---------------------------------------------------------------------------------

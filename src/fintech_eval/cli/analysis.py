@@ -39,7 +39,7 @@ def _declarations(uncertainty: list[str] | None, assumptions_file: Path | None) 
 
 def analyse_cmd(
     source: Annotated[Path, typer.Argument(metavar="RESULT_OR_SPEC", help="An evaluation spec (YAML) or a result folder written by `fintech-eval evaluate`.")],
-    uncertainty: Annotated[list[str] | None, typer.Option("--uncertainty", "-u", help="An uncertain assumption (repeatable): weights=0.25, weights=0.25@2,3, weights=dirichlet:50, normalise.method=minmax,zscore, treat.winmax=1..5, aggregate.dat_thresh=0.5..0.9, data.params.w_users_personal=0.3..0.7, exclude=Flights,Ship, exclude=level:2, 'normalise=[{method: minmax, range: [1, 100]}, {method: zscore, m_sd: [10, 2]}]'.")] = None,
+    uncertainty: Annotated[list[str] | None, typer.Option("--uncertainty", "-u", help="An uncertain assumption (repeatable): weights=0.25, weights=0.25@2,3, weights=dirichlet:50, normalise.method=minmax,zscore, treat.winmax=1..5, aggregate.dat_thresh=0.5..0.9, param.w_users_personal=0.3..0.7, exclude=Flights,Ship, exclude=level:2, 'normalise=[{method: minmax, range: [1, 100]}, {method: zscore, m_sd: [10, 2]}]'.")] = None,
     assumptions_file: Annotated[Path | None, typer.Option("--assumptions", help="YAML list of assumption declarations (the mappings of docs/analysis.md).")] = None,
     sensitivity: Annotated[str | None, typer.Option("--sensitivity", help="Also run a sensitivity analysis of the same assumptions: sobol or morris.")] = None,
     n: Annotated[int, typer.Option("--n", help="Uncertainty: replications. Sensitivity: base samples (Sobol: n(d+2) runs; Morris: n trajectories).")] = 100,
