@@ -124,3 +124,10 @@ def test_an_impossible_variant_is_named_by_its_number(asem_c):
 
     with pytest.raises(SpecError, match="variant 2: .*winmax"):
         run_variants(asem_c, [{"treat.winmax": 3}, {"treat.winmax": "many"}], target=["Index"])
+
+
+def test_two_processes_give_the_same_replications_as_one(asem_c):
+    decl = ["weights=0.25", "normalise.method=minmax,zscore"]  # the method switch sends UNSET to the workers
+    one = uncertainty_analysis(asem_c, decl, n=12, seed=1, workers=1)
+    two = uncertainty_analysis(asem_c, decl, n=12, seed=1, workers=2)
+    np.testing.assert_array_equal(one.scores, two.scores)
