@@ -46,6 +46,11 @@ def test_sensitivity_leave_one_out_and_diagnostics_on_a_result_folder(tmp_path, 
     loo = pd.read_csv(out / "leave_one_out_L2.csv")
     assert loo.loc[loo["Removed"] == "Physical", "MeanAbsRankDiff"].iloc[0] == 1.5294117647058822
     assert (out / "diagnostics" / "stats_Raw.csv").exists()
+    from fintech_eval.analysis import load_rank_intervals
+
+    iv = load_rank_intervals(res)
+    assert iv.loc["GBR", "rank_low"] <= iv.loc["GBR", "rank"] <= iv.loc["GBR", "rank_high"]
+    assert load_rank_intervals(tmp_path) is None
 
 
 def test_plan_improvement_command(tmp_path, capsys, monkeypatch):

@@ -18,6 +18,7 @@ _EXPORTS = {
     "morris_indices": "sensitivity",
     "SensitivityResult": "sensitivity",
     "UncertaintyResult": "uncertainty",
+    "load_rank_intervals": "uncertainty",
     "remove_elements": "leave_one_out",
     "plan_improvement": "planner",
     "marginal_gains": "planner",

@@ -125,8 +125,8 @@ class UncertaintyResult:
         return out
 
     def rank_intervals(self) -> pd.DataFrame:
-        """Per unit, for the reports: rank, the interval of plausible ranks and the sentence to print
-        ("rank 12; 90 % of plausible choices put it between 9 and 17")."""
+        """Per unit, for the reports: rank, the interval of plausible ranks (its quantile ends rounded outwards
+        to whole ranks) and the sentence to print ("rank 12; 90 % of plausible choices put it between 9 and 17")."""
         st = self.rank_stats(self.targets[0])
         lo_c, hi_c = [c for c in st.columns if c.startswith("Q") and c not in ("Q5", "Q95")] or ["Q5", "Q95"]
         lo, hi = np.floor(st[lo_c].to_numpy()), np.ceil(st[hi_c].to_numpy())
@@ -173,6 +173,15 @@ class UncertaintyResult:
         if plots:
             written.append(plot_rank_intervals(self.rank_intervals(), out / "rank_intervals.png"))
         return written
+
+
+def load_rank_intervals(result_dir: str | Path) -> pd.DataFrame | None:
+    """The rank intervals an ``analyse`` of a result folder wrote beside it (``RESULT/analysis/
+    rank_intervals.csv``), indexed by uCode; None when no uncertainty analysis was run. For the reports."""
+    p = Path(result_dir) / "analysis" / "rank_intervals.csv"
+    if not p.is_file():
+        return None
+    return pd.read_csv(p, dtype={"uCode": str}).set_index("uCode")
 
 
 def _slug(name: str) -> str:
