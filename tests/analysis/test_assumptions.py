@@ -130,3 +130,8 @@ def test_an_open_jrt_parameter_moves_with_its_sum_partner():
 def test_a_framework_parameter_needs_the_store_source(asem_c):
     with pytest.raises(SpecError, match="apply to data.source store"):
         resolve(asem_c, ["param.w_users_personal=0.3..0.7"], n=4)
+
+
+def test_a_bare_name_that_is_no_step_says_so(asem_c):
+    with pytest.raises(SpecError, match="no step 'winmax'"):
+        resolve(asem_c, ["winmax=1..5"], n=4)

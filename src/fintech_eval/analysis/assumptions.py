@@ -204,10 +204,11 @@ def step(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> F
     """Whole parameter sets of one step: ``normalise=[{method: minmax, range: [1, 100]}, {method: zscore,
     m_sd: [10, 2]}]`` (COINr's ``f_n`` with ``f_n_para`` alternatives)."""
     head, alts = str(decl.get("step")), decl.get("alternatives")
+    spec = result.spec
+    spec.step_index(head, head)  # an unknown step first ("winmax=1..5" names no step: say so)
     if not isinstance(alts, list) or len(alts) < 2 or not all(isinstance(x, Mapping) for x in alts):
         raise SpecError(f"assumption {head!r}: give a list of at least two parameter mappings, got {alts!r}",
                         rule="uncertainty.values", parameter=head)
-    spec = result.spec
     nominal = dict(next(iter(spec.steps[spec.step_index(head, head)].values())))
 
     def make(alt: Mapping[str, Any]) -> dict[str, Any]:
@@ -438,7 +439,7 @@ def resolve(result, declarations: Sequence[str | Mapping[str, Any]], *, n: int =
                                 f"{', '.join(ASSUMPTIONS.names())}", rule="uncertainty.kind")
             f = ASSUMPTIONS.get(kind)(result, decl, n, rng)
             for v in f.possible():  # every value against the spec: an impossible one fails now
-                result.spec.with_changes(f.make(v) if f.levels is not None or not f.integer else f.make(int(v)))
+                result.spec.with_changes(f.make(v))
             factors.append(f)
         except FintechEvalError as exc:
             for p in exc.problems:
