@@ -14,11 +14,18 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 CASES = {
     "bench_analysis.py": (["--ua-n", "4", "--sa-n", "4", "--units", "60", "--big-n", "4"], r"60 units x 50 indicators, 4 replications, \d+ workers: \d+\.\d+ s"),
-    "bench_coinr_synthetic.py": (["--units", "60", "--repeat", "1"], r"60 units x 50 indicators: median \d+\.\d+ ms"),
+    "bench_exact_sums.py": (["--units", "60", "--repeat", "1"], r"aggregate amean \(whole stage\): \d+\.\d+ ms"),
+    "bench_coinr_synthetic.py": (
+        ["--units", "60", "--repeat", "1", "--variants", "3"],
+        r"60 units x 50 indicators from CSV: median \d+\.\d+ ms(.|\n)*regen(.|\n)*evaluate_many of 3 weight variants",
+    ),
+    "bench_cli.py": (["--units", "60", "--repeat", "1"], r"--help: median \d+\.\d+ s(.|\n)*evaluate 60 units x 50 indicators.*median \d+\.\d+ s"),
     "bench_derive.py": (["--institutions", "40", "--years", "2", "--runs", "1"], r"\d+\.\d+ s"),
     "bench_import.py": (["--entities", "30", "--runs", "1"], r"import 6,000 observations into sqlite: \d+\.\d+ s"),
     "bench_validate.py": (["--institutions", "30", "--years", "2"], r"read \+ validate [\d,]+ rows: \d+\.\d+ s"),
     "bench_import_file.py": (["--institutions", "30", "--years", "2"], r"whole import .*: \d+\.\d+ s wall"),
+    "bench_rounds.py": (["--institutions", "50", "--status-entities", "20", "--derive-institutions", "20", "--years", "2"],
+                        r"campaign status on 20 entities .*: \d+\.\d+ s"),
 }
 
 

@@ -5,16 +5,17 @@
     fw.indicator("J-A3B2-C6").variants
     result = fe.evaluate("examples/asem-pipeline-c.yaml")   # COINr's pipeline C, number for number
     result.scores                                           # uCode, indicators, aggregates
+
+The public names are imported on first use (PEP 562), so that ``import fintech_eval`` and the CLI's start-up
+do not pay for pandas, the catalog or the engine until a command needs them.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .catalog import Framework, Indicator, list_frameworks, load_framework
-from .engine.coinr import read_coinr
-from .engine.pipeline import evaluate, evaluate_many, regen
-from .engine.result import Result, load_result
-from .engine.spec import Spec, load_spec
-from .engine.stages import STAGES
-from .engine.tree import Tree
 from .errors import (
     DataError,
     FintechEvalError,
@@ -23,6 +24,46 @@ from .errors import (
     MethodError,
     SpecError,
 )
+
+_LAZY = {
+    "Framework": ".catalog",
+    "Indicator": ".catalog",
+    "list_frameworks": ".catalog",
+    "load_framework": ".catalog",
+    "read_coinr": ".engine.coinr",
+    "evaluate": ".engine.pipeline",
+    "evaluate_many": ".engine.pipeline",
+    "regen": ".engine.pipeline",
+    "Result": ".engine.result",
+    "load_result": ".engine.result",
+    "Spec": ".engine.spec",
+    "load_spec": ".engine.spec",
+    "STAGES": ".engine.stages",
+    "Tree": ".engine.tree",
+}
+
+if TYPE_CHECKING:
+    from .catalog import Framework, Indicator, list_frameworks, load_framework
+    from .engine.coinr import read_coinr
+    from .engine.pipeline import evaluate, evaluate_many, regen
+    from .engine.result import Result, load_result
+    from .engine.spec import Spec, load_spec
+    from .engine.stages import STAGES
+    from .engine.tree import Tree
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'fintech_eval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "STAGES",

@@ -156,3 +156,25 @@ def test_extension_on_the_command_line(tmp_path, capsys, monkeypatch):
     )
     rows = listing(capsys, monkeypatch, "--block", "Q", "--extension", ext)
     assert "myorg:Q-A2B1-C2" in {r["code"] for r in rows} and len(rows) == 13
+
+
+def test_capability_models_are_listed_and_shown(capsys, monkeypatch):
+    import json
+
+    from tests.clirun import run_cli
+
+    frameworks = json.loads(run_cli(["catalog", "frameworks", "--format", "json"], capsys, monkeypatch).out)
+    assert {"ref": "fcsc-2023-default", "kind": "capability"}.items() <= next(f for f in frameworks if f["ref"] == "fcsc-2023-default").items()
+    rows = json.loads(run_cli(["catalog", "list", "--framework", "fcsc-2023-default", "--format", "json"], capsys, monkeypatch).out)
+    assert len(rows) == 105 and len({r["capability"] for r in rows}) == 6
+    shown = json.loads(run_cli(["catalog", "show", rows[0]["code"], "--framework", "fcsc-2023-default", "--format", "json"],
+                               capsys, monkeypatch).out)
+    assert shown["code"] == rows[0]["code"] and shown["evidence"]
+
+
+def test_version(capsys, monkeypatch):
+    from fintech_eval import __version__
+    from tests.clirun import run_cli
+
+    run = run_cli(["--version"], capsys, monkeypatch)
+    assert run.code == 0 and run.out.strip() == f"fintech-eval {__version__}"

@@ -217,3 +217,42 @@ def test_a_result_loaded_from_a_folder_says_how_to_rerun(asem, tmp_path):
     asem.save(tmp_path)
     with pytest.raises(SpecError, match="evaluate its spec"):
         fe.load_result(tmp_path).rerun("aggregate.dat_thresh", 0.5)
+
+
+def test_engine_modules_import_no_cycle():
+    """engine/ modules import each other bottom up only (also inside functions): no cycle at all."""
+    import ast
+
+    folder = ROOT / "src" / "fintech_eval" / "engine"
+    mods = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for m in mods:
+        tree = ast.parse((folder / f"{m}.py").read_text(encoding="utf-8"))
+        graph[m] = {n.module.split(".")[0] for n in ast.walk(tree)
+                    if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module and n.module.split(".")[0] in mods}
+    done: set[str] = set()
+
+    def visit(m: str, path: tuple[str, ...]) -> None:
+        assert m not in path, f"import cycle: {' → '.join((*path, m))}"
+        if m in done:
+            return
+        for d in graph[m]:
+            visit(d, (*path, m))
+        done.add(m)
+
+    for m in sorted(mods):
+        visit(m, ())
+
+
+def test_a_result_with_an_empty_record_saves_and_loads(tmp_path):
+    """Three units: every indicator too sparse to treat, so treat_details is empty; the folder still loads."""
+    frames = _frames()
+    frames["data"] = frames["data"].iloc[:3]
+    frames["groups"] = frames["groups"].iloc[:3]
+    spec = {"data": {"source": "frame"}, "steps": [{"treat": {"method": "coinr", "skip_sparse": True}}, {"aggregate": {}}]}
+    r = fe.evaluate(spec, frames=frames)
+    assert r.records["treat_details"].empty
+    r.save(tmp_path)
+    back = fe.load_result(tmp_path)
+    assert back.records["treat_details"].empty
+    pd.testing.assert_frame_equal(back.final, r.final, check_names=False)

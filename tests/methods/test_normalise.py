@@ -7,7 +7,7 @@ import pytest
 from fintech_eval.errors import MethodError, SpecError
 from fintech_eval.methods import NORMALISERS, efficacy_coefficient, impute, normalise, normalise_output
 
-from ..coinr_ref import assert_frame_close, coin_input, directions, read, targets
+from ..coinr_ref import assert_frame_close, coin_input, directions, imeta, read, targets
 
 TREATED = "A_data_Treated.csv"
 
@@ -31,8 +31,11 @@ def test_coinr_normalisers(ref, method, params):
 
 def test_dist2targ_with_imeta_targets():
     """COINr use_iMeta: targets from iMeta's Target column, flipped with the direction (targ · direction)."""
-    out = normalise(read(TREATED), directions(), "dist2targ", targ=targets())
+    out = normalise(read(TREATED), directions(), "dist2targ", targ="use_iMeta", imeta=imeta())
     assert_frame_close(out, read("norm_dist2targ_iMeta.csv"))
+    # the same targets given in the spec in own units
+    assert_frame_close(normalise(read(TREATED), directions(), "dist2targ", targ=targets(), bounds="own"),
+                       read("norm_dist2targ_iMeta.csv"))
 
 
 def test_dist2ref_infinities_where_the_reference_is_the_minimum():
@@ -104,12 +107,18 @@ def test_global_and_period_scopes_differ_and_global_is_one_minmax():
 
 
 def test_goalposts_coinr_examples():
-    """COINr docs: n_goalposts(1, c(0, 10, 1)) = 0.1; with direction -1, 0.9."""
+    """COINr docs: n_goalposts(1, c(0, 10, 1)) = 0.1; with direction -1, 0.9 (goalposts in own units, as
+    COINr's use_iMeta route gives them, or ``bounds="own"``)."""
     df = pd.DataFrame({"a": [1.0, -5.0, 12.0]})
     up = normalise(df, {"a": 1}, "goalposts", gposts=(0, 10, 1))
-    down = normalise(df, {"a": -1}, "goalposts", gposts=(0, 10, 1))
+    down = normalise(df, {"a": -1}, "goalposts", gposts=(0, 10, 1), bounds="own")
     assert up["a"].tolist() == pytest.approx([0.1, 0.0, 1.0])
     assert down["a"].tolist() == pytest.approx([0.9, 1.0, 0.0])
+    # COINr's Normalise with explicit gposts: they apply to x · direction = (-1, 5, -12)
+    coinr = normalise(df, {"a": -1}, "goalposts", gposts=(0, 10, 1))
+    assert coinr["a"].tolist() == pytest.approx([0.0, 0.5, 0.0])
+    # the same goalposts given on x · direction
+    assert normalise(df, {"a": -1}, "goalposts", gposts=(-10, 0, 1))["a"].tolist() == pytest.approx([0.9, 1.0, 0.0])
     raw = normalise(df, {"a": 1}, "goalposts", gposts=(0, 10, 100), trunc2posts=False)
     assert raw["a"].tolist() == pytest.approx([10.0, -50.0, 120.0])
 

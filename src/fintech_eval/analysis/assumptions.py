@@ -312,9 +312,9 @@ def exclude(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -
     known = set(_nominal_weights(result))
     unknown = [c for c in codes if c not in known]
     if unknown or not codes:
-        from ..engine.spec import _suggest
+        from ..engine.checks import suggest
 
-        hint = _suggest(unknown[0], sorted(known)) if unknown else ""
+        hint = suggest(unknown[0], sorted(known)) if unknown else ""
         raise SpecError(f"assumption exclude: no node {', '.join(map(repr, unknown)) or '(none given)'} in the tree{hint}",
                         rule="uncertainty.node", parameter="exclude")
     return Factor(decl.get("name") or "exclude", "exclude", [None, *codes],
@@ -339,9 +339,9 @@ def param(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -> 
     fw = load_framework(spec.data.framework or "jrt0201-2020")
     declared = {p.name: p for p in fw.parameters}
     if pname not in declared:
-        from ..engine.spec import _suggest
+        from ..engine.checks import suggest
 
-        raise SpecError(f"assumption param.{pname}: {fw.id} declares no parameter {pname!r}{_suggest(pname, sorted(declared))}; "
+        raise SpecError(f"assumption param.{pname}: {fw.id} declares no parameter {pname!r}{suggest(pname, sorted(declared))}; "
                         f"it declares: {', '.join(sorted(declared))}", rule="uncertainty.param", parameter=f"param.{pname}")
     partners = [c for c in fw.constraints if pname in c.parameters]
     if any(len(c.parameters) != 2 for c in partners):
@@ -433,9 +433,9 @@ def resolve(result, declarations: Sequence[str | Mapping[str, Any]], *, n: int =
             decl = parse(d) if isinstance(d, str) else dict(d)
             kind = decl.get("kind")
             if kind not in ASSUMPTIONS:
-                from ..engine.spec import _suggest
+                from ..engine.checks import suggest
 
-                raise SpecError(f"unknown assumption kind {kind!r}{_suggest(kind, ASSUMPTIONS.names())}; choose one of: "
+                raise SpecError(f"unknown assumption kind {kind!r}{suggest(kind, ASSUMPTIONS.names())}; choose one of: "
                                 f"{', '.join(ASSUMPTIONS.names())}", rule="uncertainty.kind")
             f = ASSUMPTIONS.get(kind)(result, decl, n, rng)
             for v in f.possible():  # every value against the spec: an impossible one fails now

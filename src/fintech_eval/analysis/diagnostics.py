@@ -236,9 +236,9 @@ def data_availability(result, dset: str = "Raw", *, level: int = 2) -> tuple[pd.
 def _unit(result, unit: str, d: pd.DataFrame) -> str:
     idx = [str(u) for u in d.index]
     if str(unit) not in idx:
-        from ..engine.spec import _suggest
+        from ..engine.checks import suggest
 
-        raise SpecError(f"no unit {unit!r} in the result{_suggest(unit, idx)}", rule="analysis.unit", parameter="unit")
+        raise SpecError(f"no unit {unit!r} in the result{suggest(unit, idx)}", rule="analysis.unit", parameter="unit")
     return d.index[idx.index(str(unit))]
 
 

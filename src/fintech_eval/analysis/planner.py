@@ -131,9 +131,9 @@ def feasible_bounds(result, unit, changeable: Sequence[str] | None = None, bound
     codes = list(changeable) if changeable else [c for c in tree.indicators if c in raw.columns]
     unknown = [c for c in codes if c not in raw.columns]
     if unknown:
-        from ..engine.spec import _suggest
+        from ..engine.checks import suggest
 
-        raise SpecError(f"no indicator {unknown[0]!r}{_suggest(unknown[0], list(raw.columns))}", rule="plan.indicator", parameter="changeable")
+        raise SpecError(f"no indicator {unknown[0]!r}{suggest(unknown[0], list(raw.columns))}", rule="plan.indicator", parameter="changeable")
     b = pd.DataFrame(bounds).T if isinstance(bounds, Mapping) else bounds
     rows = []
     for c in codes:
@@ -235,9 +235,9 @@ class PlanResult:
 def _unit(result, entity: str):
     idx = [str(u) for u in result.final.index]
     if str(entity) not in idx:
-        from ..engine.spec import _suggest
+        from ..engine.checks import suggest
 
-        raise SpecError(f"no entity {entity!r} in the result{_suggest(entity, idx)}", rule="plan.entity", parameter="entity")
+        raise SpecError(f"no entity {entity!r} in the result{suggest(entity, idx)}", rule="plan.entity", parameter="entity")
     return result.final.index[idx.index(str(entity))]
 
 

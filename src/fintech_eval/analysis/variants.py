@@ -19,7 +19,7 @@ import numpy as np
 
 from ..engine.pipeline import evaluate_many, regen
 from ..errors import FintechEvalError, Problem, SpecError
-from ..methods.rank import _min_ranks
+from ..methods.rank import min_ranks
 
 
 @dataclass
@@ -34,8 +34,8 @@ class Variants:
 def ranks_of(scores: np.ndarray) -> np.ndarray:
     """COINr's ranks along the units axis of (variants × units × targets): highest = 1, ties min, NaN kept."""
     v, u, t = scores.shape
-    flat = np.ascontiguousarray(-np.moveaxis(scores, 1, 2).reshape(v * t, u))
-    return np.moveaxis(_min_ranks(flat).reshape(v, t, u), 2, 1)
+    cols = np.moveaxis(scores, 1, 0).reshape(u, v * t)  # one column per (variant, target)
+    return np.moveaxis(min_ranks(cols).reshape(u, v, t), 0, 1)
 
 
 def _key(value: Any) -> str:

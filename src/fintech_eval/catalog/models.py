@@ -23,7 +23,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Sector = Literal["bank", "securities", "insurance", "payment", "other"]
-SECTORS: tuple[str, ...] = ("bank", "securities", "insurance", "payment", "other")
+from ..vocab import SECTORS as SECTORS  # noqa: E402 - one vocabulary (fintech_eval.vocab)
+
 #: The industries (the H block's units), by sector: (zh, en).
 INDUSTRY_NAMES: dict[str, tuple[str, str]] = {
     "bank": ("银行业", "Banking"), "securities": ("证券业", "Securities"), "insurance": ("保险业", "Insurance"),

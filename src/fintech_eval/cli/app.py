@@ -9,7 +9,7 @@ import typer
 from .. import __version__
 from ..errors import FintechEvalError
 from . import analysis as analysis_cli
-from . import catalog, data, engine, rate, report, review
+from . import catalog, data, engine, rate, report, review, rounds
 from .output import report_error
 
 app = typer.Typer(
@@ -35,13 +35,26 @@ app.command("rate-template")(rate.rate_template_cmd)
 app.command("report")(report.report_cmd)
 app.command("analyse")(analysis_cli.analyse_cmd)
 app.command("plan-improvement")(analysis_cli.plan_improvement_cmd)
+app.add_typer(rounds.register_app, name="register")
+app.add_typer(rounds.campaign_app, name="campaign")
+app.command("derive")(rounds.derive_cmd)
+app.command("score")(rounds.score_cmd)
+app.add_typer(rounds.runs_app, name="runs")
+app.command("publish")(rounds.publish_cmd)
+app.add_typer(rounds.db_app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fintech-eval {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    if version:
-        typer.echo(f"fintech-eval {__version__}")
-        raise typer.Exit()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True, callback=_version),
+) -> None:
+    """China's FinTech evaluations end to end."""
 
 
 def main() -> None:

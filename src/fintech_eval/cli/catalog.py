@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.tree import Tree as RichTree
 
-from ..catalog import diff_frameworks, list_frameworks, load_framework, validate_file
-from ..catalog.export import export_xlsx
-from ..catalog.models import COLLECTION_METHODS, Framework, Heading, Indicator, Task
 from .output import Lang, RowFmt, console, emit
+
+if TYPE_CHECKING:  # the catalog (pydantic models, YAML) is imported by the commands that use it
+    from rich.tree import Tree as RichTree
+
+    from ..catalog.models import Framework, Heading, Indicator, Task
 
 app = typer.Typer(help="Indicator frameworks: JR/T 0201-2020, the FinTech Development Plan, your extensions.", no_args_is_help=True)
 
@@ -20,7 +23,22 @@ FrameworkOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework 
 ExtOpt = Annotated[list[Path] | None, typer.Option("--extension", "-x", help="Extension YAML applied on top (repeatable).")]
 
 
+def _is_capability(ref: str) -> bool:
+    """A shipped capability model's id (e.g. fcsc-2023-default), or a YAML file that declares one."""
+    from ..capability.loader import shipped_files
+
+    return ref in shipped_files()
+
+
+def _capability(ref: str):
+    from ..capability.loader import load_capability_framework
+
+    return load_capability_framework(ref)
+
+
 def _load(ref: str, ext: list[Path] | None) -> Framework:
+    from ..catalog import load_framework
+
     return load_framework(ref, extensions=list(ext or []))
 
 
@@ -66,8 +84,16 @@ def task_row(path: tuple[str, ...], t: Task) -> dict[str, Any]:
 
 @app.command("frameworks")
 def frameworks_cmd(fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table) -> None:
-    """List the shipped frameworks and their versions."""
-    emit(list_frameworks(), fmt.value, title="Frameworks")
+    """List the shipped frameworks and their versions (indicator frameworks, plans, capability models)."""
+    from ..capability.loader import shipped_files
+    from ..catalog import list_frameworks
+
+    rows = list_frameworks()
+    for ref in sorted(shipped_files()):
+        cf = _capability(ref)
+        rows.append({"ref": ref, "id": cf.id, "version": cf.version, "kind": "capability", "status": "",
+                     "title_zh": cf.title.zh, "title_en": cf.title.en})
+    emit(rows, fmt.value, title="Frameworks")
 
 
 @app.command("list")
@@ -79,7 +105,17 @@ def list_cmd(
     fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
     extension: ExtOpt = None,
 ) -> None:
-    """List the indicators of a framework (for a plan: its tasks)."""
+    """List the indicators of a framework (for a plan: its tasks; for a capability model, e.g.
+    fcsc-2023-default: its indicators with their capability and the provider types they apply to)."""
+    if _is_capability(framework):
+        cf = _capability(framework)
+        rows = [{"code": i.code, "capability": cf.capability_of(i.code).code, f"name_{lang.value}": i.name.get(lang.value),
+                 "applies_to": ",".join(i.applies_to) or "all", "mandatory": len(i.mandatory)} for i in cf.indicators()]
+        cols = ["code", "capability", f"name_{lang.value}", "applies_to", "mandatory"]
+        emit(rows, fmt.value, columns=cols, title=f"{cf.title.get(lang.value)} ({cf.id} v{cf.version}) — {len(rows)}")
+        return
+    from ..catalog.models import Indicator, Task
+
     fw = _load(framework, extension)
     if fw.kind == "plan":
         rows = [task_row(p, n) for p, n in fw.walk() if isinstance(n, Task)]
@@ -100,6 +136,8 @@ def list_cmd(
 @app.command("tree")
 def tree_cmd(framework: FrameworkOpt = "jrt0201-2020", lang: Annotated[Lang, typer.Option("--lang")] = Lang.zh, extension: ExtOpt = None) -> None:
     """Show the framework as a tree of headings and indicators (incomplete ones marked)."""
+    from rich.tree import Tree as RichTree
+
     fw = _load(framework, extension)
     root = RichTree(f"[bold]{fw.title.get(lang.value)}[/] ({fw.id} v{fw.version})")
 
@@ -127,6 +165,22 @@ def show_cmd(
     extension: ExtOpt = None,
 ) -> None:
     """Show everything the framework says about one code: definition, per-sector variants, formula, variables."""
+    if _is_capability(framework):
+        cf = _capability(framework)
+        try:
+            node = cf.node(code)
+        except KeyError:
+            console.print(f"[red]no node {code!r} in {cf.id}[/]")
+            raise typer.Exit(1) from None
+        data = {"path": list(cf.path_of(code)), **node.model_dump(mode="json", exclude_none=True)}
+        if fmt is RowFmt.json:
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        else:
+            emit([{"field": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v} for k, v in data.items()],
+                 "table", title=code)
+        return
+    from ..catalog.models import COLLECTION_METHODS, Indicator, Task
+
     fw = _load(framework, extension)
     try:
         node = fw.node(code)
@@ -187,6 +241,8 @@ def show_cmd(
 @app.command("validate")
 def validate_cmd(file: Annotated[Path, typer.Argument(help="A framework or extension YAML file.")]) -> None:
     """Validate a framework or extension file; on problems, list every one and exit with code 2."""
+    from ..catalog import validate_file
+
     fw = validate_file(file)
     n = len(fw.tasks()) if fw.kind == "plan" else len(fw.indicators())
     console.print(f"[green]ok[/]: {file} — {fw.id} v{fw.version}, {n} {'tasks' if fw.kind == 'plan' else 'indicators'}")
@@ -199,6 +255,8 @@ def diff_cmd(
     fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
     """List indicators added, removed and changed (field by field) between two frameworks or versions."""
+    from ..catalog import diff_frameworks, load_framework
+
     rows = diff_frameworks(load_framework(a), load_framework(b))
     emit(rows, fmt.value, columns=["change", "code", "field", "old", "new"], title=f"{a} → {b}: {len(rows)} change(s)")
 
@@ -211,6 +269,8 @@ def export_cmd(
     extension: ExtOpt = None,
 ) -> None:
     """Write a readable workbook of the whole catalog (indicators, variants, variables, parameters, tasks)."""
+    from ..catalog.export import export_xlsx
+
     if fmt != "xlsx":
         raise typer.BadParameter("only xlsx is supported", param_hint="--format")
     fw = _load(framework, extension)

@@ -10,12 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..catalog import load_framework
-from ..collect import write_templates
 from ..errors import DataError
-from ..service import derive_from_db, import_paths, import_public_banks
-from ..store import init_db, institutions_frame, observations_frame, session_factory
-from .output import console, emit
+from .output import console, emit, err_console
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
 FwOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id or YAML path.")]
@@ -38,6 +34,8 @@ def import_cmd(
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
+    from ..service import import_paths, import_public_banks
+
     if not files and not public_banks:
         raise typer.BadParameter("give FILES or --public-banks")
     if public_banks:
@@ -64,8 +62,26 @@ def indicators_cmd(
     block: Annotated[str | None, typer.Option("--block", "-b", help="J, H or Q.")] = None,
     fmt: Annotated[OutFmt, typer.Option("--format")] = OutFmt.csv,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    stored: Annotated[bool, typer.Option("--stored", help="The values `fintech-eval derive` stored, with a stale column (inputs changed since).")] = False,
 ) -> None:
     """The derived J/H/Q indicator values (long format: block, entity, period, code, value, status, reason)."""
+    if stored:
+        from ..app import Workspace
+        from ..app.derived import stored_values
+
+        if period is None:
+            raise typer.BadParameter("--stored needs --period")
+        with Workspace(db, create=False) as ws:
+            values = stored_values(ws, period=period, block=block, framework=framework)
+        n_stale = int(values["stale"].sum()) if len(values) else 0
+        if n_stale:
+            err_console.print(f"[yellow]{n_stale:,} of {len(values):,} stored value(s) are stale[/]: their inputs changed since "
+                              "they were derived; run `fintech-eval derive` again")
+        cols = ["block", "entity_id", "period", "code", "value", "status", "reason", "stale", "framework_version", "computed_at"]
+        _write_frame(values[cols].rename(columns={"entity_id": "entity"}), fmt, out, "values")
+        return
+    from ..service import derive_from_db
+
     panel = derive_from_db(db, framework, period=period)
     if block:
         panel = panel[panel["block"].astype(str) == block]
@@ -99,6 +115,8 @@ def observations_cmd(
 ) -> None:
     """The stored raw values as received (long format: entity, period, variable, value, unit, the canonical
     value_norm/unit_norm, source, status, flag_reason, submission_id); missing values stay empty."""
+    from ..store import init_db, observations_frame, session_factory
+
     with session_factory(init_db(db))() as s:
         obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
     _write_frame(obs, fmt, out, "observations")
@@ -113,6 +131,10 @@ def template_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("questionnaires"),
 ) -> None:
     """Write questionnaire workbooks: exactly the variables that apply to each institution's sector."""
+    from ..catalog import load_framework
+    from ..collect import write_templates
+    from ..store import init_db, institutions_frame, session_factory
+
     fw = load_framework(framework)
     with session_factory(init_db(db))() as s:
         inst = institutions_frame(s)
@@ -147,7 +169,7 @@ def sample_cmd(
 ) -> None:
     """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census."""
     from ..collect.sample import sample
-    from ..store import size_frame
+    from ..store import init_db, institutions_frame, session_factory, size_frame
 
     with session_factory(init_db(db))() as s:
         inst = institutions_frame(s)

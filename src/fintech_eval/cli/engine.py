@@ -7,20 +7,26 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from ..errors import DataError, SpecError
-from ..methods import WEIGHTS, ahp
 from .output import RowFmt, console, emit
+
+#: the weighting methods of ``methods.WEIGHTS`` (listed here so that ``--help`` need not import the methods;
+#: tests/cli/test_startup.py checks that the two agree)
+WEIGHT_METHODS = ("combined", "critic", "cv", "entropy", "entropy_panel", "equal", "manual", "named", "pca", "std")
+#: ``--xlsx-max-cells``: the default size up to which results.xlsx is written (= engine.result.XLSX_MAX_CELLS)
+XLSX_MAX_CELLS = 200_000
 
 
 def evaluate_cmd(
     spec: Annotated[Path, typer.Argument(help="Evaluation spec (YAML): data (source coinr | store | frame), steps, ranks.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for every stage (CSV + Parquet), scores.csv, ranks.csv, results.xlsx.")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for every stage (CSV + Parquet), scores.csv, ranks.csv, the records, tree.csv, manifest.json and (see --xlsx) results.xlsx.")] = Path("out"),
     change: Annotated[list[str] | None, typer.Option("--set", help="Change one parameter, e.g. --set normalise.method=zscore (repeatable).")] = None,
+    xlsx: Annotated[bool | None, typer.Option("--xlsx/--no-xlsx", help="Write results.xlsx (every table on a sheet) whatever its size / never. Default: only when it has at most --xlsx-max-cells cells.")] = None,
+    xlsx_max_cells: Annotated[int, typer.Option("--xlsx-max-cells", min=0, help="Without --xlsx/--no-xlsx, write results.xlsx only up to this many cells (a large workbook takes minutes).")] = XLSX_MAX_CELLS,
 ) -> None:
-    """Run an evaluation spec and write every stage's table, the scores, the ranks and a workbook.
+    """Run an evaluation spec and write every stage's table, the scores, the ranks and (when small enough, or with --xlsx) a workbook.
 
     The data come from COINr's iData/iMeta files (data.source: coinr) or from the database that `fintech-eval import` filled (data.source: store, with block and period). The spec is checked whole before anything is read; warnings name the step, the indicator and the group."""
     import yaml
@@ -39,18 +45,21 @@ def evaluate_cmd(
         s = s.with_changes(changes)
     with console.status(f"evaluating {s.name}…"):
         result = evaluate(s)
-        files = result.save(out)
+        files = result.save(out, xlsx=xlsx, xlsx_max_cells=xlsx_max_cells)
     top = result.tree.codes(result.tree.n_levels)
     console.print(f"[green]done[/]: {s.name} — {len(result.scores)} units, {len(result.datasets)} data sets, {len(files)} files in {out}")
     if top and top[0] in result.final:
         best = result.final[top[0]].sort_values(ascending=False).head(5)
         console.print("top 5 by " + top[0] + ": " + ", ".join(f"{u} {v:.2f}" for u, v in best.items()))
+    if xlsx is None and out / "results.xlsx" not in files:
+        console.print(f"note: results.xlsx not written ({result.workbook_cells():,} cells > --xlsx-max-cells {xlsx_max_cells:,}); "
+                      "pass --xlsx to write it (slow at this size)")
     for w in result.warnings:
         console.print(f"[yellow]warning[/]: {w}")
 
 
 def weights_cmd(
-    method: Annotated[str, typer.Argument(help=f"ahp, or one of: {', '.join(WEIGHTS.names())}")],
+    method: Annotated[str, typer.Argument(help=f"ahp, or one of: {', '.join(WEIGHT_METHODS)}")],
     input: Annotated[Path, typer.Option("--input", "-i", help="CSV: units × criteria (first column the unit); for ahp the pairwise matrix (first column the labels).")],  # noqa: A002
     directions: Annotated[str | None, typer.Option("--directions", help="Criterion directions, e.g. 'NPL=-1,ROA=1' (reverse criteria).")] = None,
     convention: Annotated[str | None, typer.Option("--convention", help="entropy: standardised (熵权法, default) or raw.")] = None,
@@ -59,6 +68,10 @@ def weights_cmd(
     fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
     """Compute weights from data (entropy, CRITIC, CV, …) or from an AHP pairwise matrix (exit code 3 if CR >= 0.1)."""
+    import pandas as pd
+
+    from ..methods import WEIGHTS, ahp
+
     try:
         df = pd.read_csv(input, index_col=0)
     except (OSError, ValueError) as exc:

@@ -18,17 +18,21 @@ import math
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
-from ..capability.loader import DEFAULT_FRAMEWORK, load_capability_framework
-from ..capability.rating import Rating, Vendor, rate_both
-from ..capability.report import write_html
-from ..capability.workbook import read_workbook, write_workbook
 from ..errors import DataError
 from .output import Lang, console, emit
+
+if TYPE_CHECKING:  # the capability package (pydantic models, YAML, workbooks) is imported by the commands
+    import pandas as pd
+
+    from ..capability.rating import Rating, Vendor
+
+#: the shipped capability framework (``capability.loader.DEFAULT_FRAMEWORK``; kept here so that ``--help``
+#: does not load the capability package; tests/cli/test_startup.py checks they agree)
+DEFAULT_FRAMEWORK = "fcsc-2023-default"
 
 
 class Fmt(StrEnum):
@@ -37,6 +41,11 @@ class Fmt(StrEnum):
 
 
 def _read_scores(path: Path, fw, vendor: str, provider_type: str | None) -> tuple[Vendor, pd.DataFrame]:
+    import pandas as pd
+
+    from ..capability.rating import Vendor
+    from ..capability.workbook import read_workbook
+
     if not path.exists():
         raise DataError(f"no such file: {path}", rule="scores.file", file=str(path))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -64,6 +73,8 @@ def _read_scores(path: Path, fw, vendor: str, provider_type: str | None) -> tupl
 
 
 def _print(r: Rating, lang: str) -> None:
+    import pandas as pd
+
     en = lang == "en"
     name = r.model_name(lang)
     if math.isnan(r.total):
@@ -92,6 +103,10 @@ def rate_cmd(
     fmt: Annotated[Fmt, typer.Option("--format", help="table (readable) or json on stdout.")] = Fmt.table,
 ) -> None:
     """Rate a vendor: capability scores, total, level, why not the next level, the smallest improvement plan."""
+    from ..capability.loader import load_capability_framework
+    from ..capability.rating import rate_both
+    from ..capability.report import write_html
+
     fw = load_capability_framework(framework)
     ids = [m.id for m in fw.models]
     if model != "both" and model not in ids:
@@ -128,6 +143,10 @@ def rate_template_cmd(
     framework: Annotated[str, typer.Option("--framework", "-f", help="Capability framework id or YAML path.")] = DEFAULT_FRAMEWORK,
 ) -> None:
     """Write a vendor's score and evidence entry workbook (the indicators that apply to its provider type)."""
+    from ..capability.loader import load_capability_framework
+    from ..capability.rating import Vendor
+    from ..capability.workbook import write_workbook
+
     fw = load_capability_framework(framework)
     codes = [p.code for p in fw.provider_types]
     if provider_type not in codes:

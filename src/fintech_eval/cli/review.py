@@ -9,20 +9,20 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
-from ..collect import RULES, convert
-from ..collect.validate import WHERE_KEYS
 from ..errors import DataError
-from ..service import validate_paths
-from ..store import ObsKey, begin_write, correct_value, history, init_db, observations_frame, session_factory
 from .data import DbOpt, FwOpt
 from .output import RowFmt, console, emit, err_console
 
-#: the columns of a problem list, in print order (``severity`` first, ``rule`` and ``message`` last)
-PROBLEM_COLUMNS = ("severity", *WHERE_KEYS, "rule", "message")
+
+def problem_columns() -> tuple[str, ...]:
+    """The columns of a problem list, in print order (``severity`` first, ``rule`` and ``message`` last)."""
+    from ..collect.validate import WHERE_KEYS
+
+    return ("severity", *WHERE_KEYS, "rule", "message")
+
+
 HISTORY_COLUMNS = ("at", "field", "old", "new", "who", "why", "submission")
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
 
@@ -40,6 +40,9 @@ def validate_cmd(
 ) -> None:
     """Check files exactly as `import` would (register and previous-year values from --db if it exists) and store nothing.
     Lists every error and warning with file, sheet, row, column, entity, variable, rule; exit 2 if any is an error."""
+    from ..collect import RULES
+    from ..service import validate_paths
+
     if rules:
         emit([{"rule": r, "severity": sev, "meaning": text} for r, (sev, text) in sorted(RULES.items())],
              fmt.value, columns=["rule", "severity", "meaning"], title="validation rules")
@@ -56,24 +59,28 @@ def validate_cmd(
         kind = "json" if fmt is RowFmt.json or (fmt is RowFmt.table and out.suffix.lower() == ".json") else "csv"
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            emit(rows, kind, columns=PROBLEM_COLUMNS)
+            emit(rows, kind, columns=problem_columns())
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(buf.getvalue(), encoding="utf-8")
         console.print(f"wrote {len(rows)} problem(s) to {out}")
         console.print(summary)
     elif fmt is RowFmt.table:
         if rows:  # the columns no problem fills (e.g. sheet for CSV files) are left out on screen
-            cols = [c for c in PROBLEM_COLUMNS if any(r[c] not in (None, "") for r in rows)]
+            cols = [c for c in problem_columns() if any(r[c] not in (None, "") for r in rows)]
             emit(rows, "table", columns=cols, title="problems")
         console.print(summary)
     else:  # machine-readable on stdout; the summary goes to stderr so that the output stays parseable
-        emit(rows, fmt.value, columns=PROBLEM_COLUMNS)
+        emit(rows, fmt.value, columns=problem_columns())
         err_console.print(summary)
     if n_err:
         raise typer.Exit(2)
 
 
 def _problem_row(p: Any) -> dict[str, Any]:
+    import numpy as np
+
+    from ..collect.validate import WHERE_KEYS
+
     d = {k: v.item() if isinstance(v, np.generic) else v for k, v in p.as_dict().items()}  # JSON numbers, not "2"
     return {"severity": d.get("severity", "error"), **{k: d.get(k) for k in WHERE_KEYS}, "rule": p.rule, "message": p.message}
 
@@ -102,6 +109,17 @@ def correct_cmd(
 ) -> None:
     """Correct one stored value with a reason, in one transaction; prints each changed field (old → new).
     A value stored converted to another unit is converted the same way."""
+    from ..collect import convert
+    from ..store import (
+        ObsKey,
+        begin_write,
+        correct_value,
+        history,
+        init_db,
+        observations_frame,
+        session_factory,
+    )
+
     key = ObsKey(entity_kind, entity, period, variable)
     nv = _value(value)
     kw: dict[str, Any] = {} if unit is None else {"unit": unit}
@@ -140,6 +158,10 @@ def history_cmd(
 ) -> None:
     """Every recorded change of one stored value, oldest first: at, field, old, new, who, why, submission.
     A value imported once and never changed has no entries."""
+    import pandas as pd
+
+    from ..store import ObsKey, history, init_db, observations_frame, session_factory
+
     key = ObsKey(entity_kind, entity, period, variable)
     with session_factory(init_db(db))() as s:
         trail = history(s, key)

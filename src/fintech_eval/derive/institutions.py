@@ -47,13 +47,9 @@ import pyarrow.compute as pc
 from ..catalog import formula as fml
 from ..catalog.models import SECTORS, SUM_TOLERANCE, Framework, Indicator
 from ..errors import DataError, SpecError
+from ..vocab import FLAGGED, MISSING, NOT_APPLICABLE, OK, UNDEFINED  # noqa: E402, F401 - one vocabulary
+from ..vocab import VALUE_STATUSES as STATUSES  # noqa: E402
 
-OK = "ok"
-FLAGGED = "flagged"
-MISSING = "missing"
-UNDEFINED = "undefined"
-NOT_APPLICABLE = "not_applicable"
-STATUSES: tuple[str, ...] = (OK, FLAGGED, MISSING, UNDEFINED, NOT_APPLICABLE)
 _CODE = {s: np.int8(i) for i, s in enumerate(STATUSES)}
 
 J_COLUMNS = ["entity_id", "period", "code", "value", "status", "reason", "inputs", "formula", "framework_version"]

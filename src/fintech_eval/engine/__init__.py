@@ -2,7 +2,8 @@
 
 Modules, bottom up (no module imports one above it): ``tree`` (the aggregation tree), ``output`` (the
 :class:`StageOutput` every stage returns), ``coinr`` (COINr's iData/iMeta reader), ``sources`` (where the
-inputs come from: COINr files, frames, the database), ``stages`` (the stage registry and the stage
+inputs come from: COINr files, frames, the database), ``checks`` (checking steps from the registries'
+declarations), ``stages`` (the stage registry and the stage
 functions), ``spec`` (the spec and its checks), ``result`` (the result, saved and loaded side by side) and
 ``pipeline`` (:func:`evaluate`, :func:`regen`, :func:`evaluate_many`).
 

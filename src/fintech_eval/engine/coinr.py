@@ -1,21 +1,32 @@
 """COINr's input format (iData / iMeta CSVs), so COINr users can bring their coins over.
 
 ``read_coinr(idata, imeta)`` returns a :class:`CoinInput`: the indicator data (wide, one row per unit,
-or per unit and period for a panel), the ``*_group`` columns, the denominators, and the :class:`Tree`.
+or per unit and period for a panel), the ``*_group`` columns, the denominators, the :class:`Tree`, and
+the SHA-256 of each file read.
+
+Files are parsed by pyarrow's CSV reader (:mod:`.csvfile`) with the indicator and denominator columns
+typed as numbers and the codes, names and groups as text; the data set is assembled column by column into
+one float matrix (no Python loop over units), sorted by ``uCode`` as COINr keeps a coin's data sets.
+Errors name the file, line, column and rule, as COINr's checks do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import DataError
+from .csvfile import read_csv, record_lines
 from .tree import Tree
 
 META_TYPES = {"Indicator", "Aggregate", "Group", "Denominator", "Other"}
+#: iMeta columns COINr requires (``Weight`` and ``Direction`` of an aggregate may be empty).
+IMETA_COLUMNS = ("iCode", "Type", "Level", "Parent", "Weight", "Direction")
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,6 +37,7 @@ class CoinInput:
     names: pd.Series  # uCode → uName
     tree: Tree
     imeta: pd.DataFrame  # as read, for per-indicator parameters (Target, Denominator, …)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # file path → SHA-256 of the bytes read
 
     @property
     def is_panel(self) -> bool:
@@ -33,48 +45,121 @@ class CoinInput:
 
 
 def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFrame) -> CoinInput:
-    """Read COINr's iData and iMeta; errors name the file, column and rule (as COINr's checks do)."""
-    idata_name = str(idata) if not isinstance(idata, pd.DataFrame) else "iData"
-    imeta_name = str(imeta) if not isinstance(imeta, pd.DataFrame) else "iMeta"
-    d = pd.read_csv(idata) if not isinstance(idata, pd.DataFrame) else idata.copy()
-    m = pd.read_csv(imeta) if not isinstance(imeta, pd.DataFrame) else imeta.copy()
-    for col in ("iCode", "Type"):
-        if col not in m:
-            raise DataError(f"iMeta has no {col!r} column", rule="imeta.columns", file=imeta_name)
-    bad_types = sorted(set(m["Type"].dropna()) - META_TYPES)
-    if bad_types:
-        raise DataError(f"iMeta Type must be one of {sorted(META_TYPES)}, got {bad_types}", rule="imeta.type", file=imeta_name)
-    if "uCode" not in d:
+    """Read COINr's iData and iMeta; errors name the file, line, column and rule (as COINr's checks do)."""
+    fps: dict[str, str] = {}
+    m, imeta_name = _read_imeta(imeta, fps)
+    types = m["Type"].astype(object)
+    codes = m["iCode"].astype(str)
+    ind = codes[types == "Indicator"].tolist()
+    aggs = set(codes[types == "Aggregate"])
+    grp = codes[types == "Group"].tolist()
+    den = codes[types == "Denominator"].tolist()
+    if isinstance(idata, pd.DataFrame):
+        t, idata_name, src = _table_from_frame(idata, floats=ind + den), "iData", None
+    else:
+        csv = read_csv(idata, floats=ind + den, strings=["uCode", "uName", *grp], sha256=True, rules="idata")
+        t, idata_name, src = csv.table, csv.name, idata
+        fps[csv.name] = csv.sha256 or ""
+    have = set(t.column_names)
+    if "uCode" not in have:
         raise DataError("iData has no 'uCode' column", rule="idata.columns", file=idata_name)
-    ind = m.loc[m["Type"] == "Indicator", "iCode"].astype(str).tolist()
-    missing = [c for c in ind if c not in d.columns]
+    missing = [c for c in ind if c not in have]
     if missing:
         raise DataError(f"indicators in iMeta but not in iData: {', '.join(missing)}", rule="idata.columns", file=idata_name)
-    aggs = [c for c in m.loc[m["Type"] == "Aggregate", "iCode"].astype(str) if c in d.columns]
-    if aggs:
-        raise DataError(f"aggregates must not appear in iData: {', '.join(aggs)}", rule="idata.aggregate", file=idata_name)
-    key = ["uCode", "Time"] if "Time" in d and d["Time"].nunique() > 1 else ["uCode"]
-    dup = d.duplicated(key, keep=False)
-    if dup.any():
-        rows = (d.index[dup] + 2).tolist()[:10]
-        raise DataError(f"duplicate {'/'.join(key)} rows at lines {rows}", rule="idata.duplicate", file=idata_name)
-    d["uCode"] = d["uCode"].astype(str)
-    idx = pd.MultiIndex.from_frame(d[key]) if len(key) == 2 else pd.Index(d["uCode"], name="uCode")
-    data = d[ind].apply(pd.to_numeric, errors="coerce").astype(float)
-    nonnum = data.isna() & d[ind].notna()
-    if nonnum.any().any():
-        col = nonnum.any().idxmax()
-        row = int(nonnum[col].to_numpy().argmax()) + 2
-        raise DataError(f"non-numeric value {d[col].iloc[row - 2]!r}", rule="idata.numeric", file=idata_name, line=row, column=col)
-    data.index = idx
-    grp_cols = [c for c in m.loc[m["Type"] == "Group", "iCode"].astype(str) if c in d.columns]
-    den_cols = [c for c in m.loc[m["Type"] == "Denominator", "iCode"].astype(str) if c in d.columns]
-    groups = d[grp_cols].astype(object).set_axis(idx)
-    dens = d[den_cols].astype(float).set_axis(idx)
-    names = (d["uName"] if "uName" in d else d["uCode"]).astype(str).set_axis(idx)
-    # COINr keeps a coin's data sets sorted by uCode; a panel keeps the file's order (as impute_panel does)
-    order = np.arange(len(idx)) if len(key) == 2 else pd.Index(idx).argsort(kind="stable")
+    bad = [c for c in t.column_names if c in aggs]
+    if bad:
+        raise DataError(f"aggregates must not appear in iData: {', '.join(bad)}", rule="idata.aggregate", file=idata_name)
+    ucode = _text(t.column("uCode"))
+    if ucode.null_count:
+        rows = record_lines(src, np.flatnonzero(pc.is_null(ucode).to_numpy(zero_copy_only=False))[:10])
+        raise DataError(f"missing uCode at lines {rows}", rule="idata.ucode", file=idata_name)
+    panel = "Time" in have and pc.count_distinct(t.column("Time")).as_py() > 1
+    if panel:  # a panel keeps the file's order (as impute_panel does)
+        time = t.column("Time").to_pandas()
+        idx = pd.MultiIndex.from_arrays([ucode.to_pandas(), time], names=["uCode", "Time"])
+        dup = np.flatnonzero(idx.duplicated(keep=False))
+        order = None
+    else:  # COINr keeps a coin's data sets sorted by uCode
+        order = pc.sort_indices(ucode).to_numpy()  # stable
+        srt = ucode.take(order)
+        same = pc.equal(srt[1:], srt[:-1]).to_numpy(zero_copy_only=False) if len(srt) > 1 else np.zeros(0, bool)
+        at = np.zeros(len(srt), bool)
+        at[1:] |= same
+        at[:-1] |= same
+        dup = np.sort(order[at])
+        idx = pd.Index(srt.to_pandas(), name="uCode")
+    if len(dup):
+        key = "uCode/Time" if panel else "uCode"
+        raise DataError(f"duplicate {key} rows at lines {record_lines(src, dup[:10])}", rule="idata.duplicate", file=idata_name)
+    den = [c for c in den if c in have]
+    names = _text(t.column("uName")) if "uName" in have else ucode
+    names = pc.coalesce(names, ucode)
+    if order is not None:
+        names = names.take(order)
+    groups = pd.DataFrame(
+        {c: _text(t.column(c)).to_pandas().to_numpy(object) for c in grp if c in have}, index=idx, columns=pd.Index([c for c in grp if c in have], dtype="str"),
+    ).astype(object)
+    if order is not None:
+        groups = groups.iloc[order].set_axis(idx)
     return CoinInput(
-        data=data.iloc[order], groups=groups.iloc[order], denominators=dens.iloc[order], names=names.iloc[order],
-        tree=Tree.from_imeta(m), imeta=m,
+        data=_matrix(t, ind, order, idx), groups=groups, denominators=_matrix(t, den, order, idx),
+        names=pd.Series(names.to_pandas().to_numpy(), index=idx, dtype="str", name="uName" if "uName" in have else "uCode"), tree=Tree.from_imeta(m), imeta=m,
+        fingerprints=fps,
     )
+
+
+def _read_imeta(imeta: str | Path | pd.DataFrame, fps: dict[str, str]) -> tuple[pd.DataFrame, str]:
+    if isinstance(imeta, pd.DataFrame):
+        m, name = imeta.copy(), "iMeta"
+    else:
+        csv = read_csv(imeta, strings=["iCode", "iName", "Parent", "Type"], sha256=True, rules="imeta")
+        m, name = csv.table.to_pandas(), csv.name
+        fps[csv.name] = csv.sha256 or ""
+    missing = [c for c in IMETA_COLUMNS if c not in m]
+    if missing:
+        raise DataError(f"iMeta has no {', '.join(map(repr, missing))} column", rule="imeta.columns", file=name)
+    bad_types = sorted(set(m["Type"].dropna()) - META_TYPES)
+    if bad_types:
+        raise DataError(f"iMeta Type must be one of {sorted(META_TYPES)}, got {bad_types}", rule="imeta.type", file=name)
+    return m, name
+
+
+def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    return col if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else col.cast(pa.string())
+
+
+def _matrix(t: pa.Table, cols: list[str], order: np.ndarray | None, idx: pd.Index) -> pd.DataFrame:
+    """The float columns ``cols`` as one frame backed by a single (columns × units) matrix, rows in ``order``
+    (not applied when the file is sorted already)."""
+    x = np.empty((len(cols), len(idx)))
+    if order is not None and (len(order) < 2 or bool((order[1:] > order[:-1]).all())):
+        order = None
+    for i, c in enumerate(cols):
+        if order is None:  # chunk by chunk straight into the matrix
+            at = 0
+            for chunk in t.column(c).chunks:
+                x[i, at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+                at += len(chunk)
+        else:
+            x[i] = t.column(c).to_numpy()[order]
+    return pd.DataFrame(x.T, index=idx, columns=pd.Index(cols, dtype="str"), copy=False)
+
+
+def _table_from_frame(d: pd.DataFrame, floats: list[str]) -> pa.Table:
+    """An in-memory iData as a table: numeric columns coerced (non-numeric cells are errors, as in files),
+    the rest as text."""
+    cols: dict[str, pa.Array] = {}
+    for c in d.columns:
+        s = d[c]
+        if c in floats:
+            v = pd.to_numeric(s, errors="coerce").astype(float)
+            bad = v.isna().to_numpy() & s.notna().to_numpy()
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(f"non-numeric value {s.iloc[i]!r}", rule="idata.numeric", file="iData", line=i + 2, column=str(c))
+            cols[str(c)] = pa.array(v.to_numpy(), from_pandas=True)
+        elif c == "Time" and pd.api.types.is_numeric_dtype(s):
+            cols[str(c)] = pa.array(s.to_numpy(), from_pandas=True)
+        else:
+            cols[str(c)] = pa.Array.from_pandas(s.astype("str"), type=pa.string())
+    return pa.table(cols)

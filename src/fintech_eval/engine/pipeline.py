@@ -61,12 +61,15 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
     if out.data is None or out.data is before:
         return
     d = out.data
-    if not all(k in "fiu" for k in d.dtypes.map(lambda t: t.kind)):
+    if not all(t.kind in "fiu" for t in set(d.dtypes.to_numpy())):
         return
     x = d.to_numpy(dtype=float, na_value=np.nan)
     named = {p.where.get("indicator") for p in st.warnings if p.where.get("step") == where["step"]}
+    # a stage that reported its non-finite values itself (rule *.nonfinite, with the units) is not repeated
+    # (a method's own location may name the step by its stage: "normalise")
+    listed = {p.where.get("indicator") for p in out.warnings if p.rule.endswith(".nonfinite")}
     checks = [("result.infinite", "is infinite", np.isinf(x))]
-    same = list(d.columns) == list(before.columns) and d.index.equals(before.index)
+    same = d.columns.equals(before.columns) and d.index.equals(before.index)
     if same:
         na = st.not_applicable
         lost = np.isnan(x) & ~np.isnan(before.to_numpy(dtype=float, na_value=np.nan))
@@ -78,7 +81,7 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
             continue
         for j in np.flatnonzero(bad.any(axis=0)):
             code = str(d.columns[j])
-            if rule == "result.nan" and code in named:
+            if (rule == "result.nan" and code in named) or code in listed:
                 continue
             units = [str(u) for u in d.index[bad[:, j]]]
             shown = ", ".join(units[:10]) + (f" … ({len(units)} units)" if len(units) > 10 else "")
@@ -134,10 +137,12 @@ def regen(result: Result, changes: Mapping[str, Any] | None = None, *, from_stag
     return _regen(result, dict(changes or {}), from_stage)
 
 
-def _regen(result: Result, changes: dict[str, Any], from_stage: str | int | None) -> Result:
+def _regen(result: Result, changes: dict[str, Any], from_stage: str | int | None, spec: Spec | None = None) -> Result:
+    """(``spec``: ``result.spec`` with ``changes`` applied and checked already, as :func:`evaluate_many` has.)"""
     if result.source is None or not result.states:
         raise SpecError("this result does not remember its inputs (loaded from a folder?): evaluate its spec", rule="result.rerun")
-    spec = result.spec.with_changes(changes) if changes else result.spec
+    if spec is None:
+        spec = result.spec.with_changes(changes) if changes else result.spec
     if spec.data != result.spec.data:
         if spec.data.source == "frame":
             raise SpecError("a frame source cannot be re-read: pass new frames to evaluate", rule="result.rerun", step="data")
@@ -157,16 +162,20 @@ def _regen(result: Result, changes: dict[str, Any], from_stage: str | int | None
 def _targets(result: Result, target: Sequence[str] | str | None, what: str) -> np.ndarray:
     final = result.final
     codes = [target] if isinstance(target, str) else list(target or [result.tree.codes(result.tree.n_levels)[0]])
-    vals = final[codes].to_numpy(dtype=float, na_value=np.nan)
+    pos = final.columns.get_indexer(codes)
+    if (pos < 0).any():
+        missing = [c for c, p in zip(codes, pos, strict=True) if p < 0]
+        raise SpecError(f"evaluate_many: no scores for target(s) {', '.join(map(str, missing))}", parameter="target")
+    vals = final.to_numpy(dtype=float, na_value=np.nan)[:, pos]
     if what == "score":
         return vals
-    from ..methods import rank
+    from ..methods.rank import min_ranks
 
-    return rank(final[codes]).to_numpy(dtype=float, na_value=np.nan)
+    return min_ranks(vals)
 
 
-def _run_variant(result: Result, changes: dict[str, Any], target: Any, what: str) -> np.ndarray:
-    return _targets(_regen(result, changes, None), target, what)
+def _run_variant(result: Result, spec: Spec, target: Any, what: str) -> np.ndarray:
+    return _targets(_regen(result, {}, None, spec), target, what)
 
 
 _POOL_RESULT: Result | None = None
@@ -177,10 +186,10 @@ def _pool_init(result: Result) -> None:
     _POOL_RESULT = result
 
 
-def _pool_job(args: tuple[list[dict[str, Any]], Any, str]) -> list[np.ndarray]:
-    changes_list, target, what = args
+def _pool_job(args: tuple[list[Spec], Any, str]) -> list[np.ndarray]:
+    specs, target, what = args
     assert _POOL_RESULT is not None
-    return [_run_variant(_POOL_RESULT, c, target, what) for c in changes_list]
+    return [_run_variant(_POOL_RESULT, s, target, what) for s in specs]
 
 
 def evaluate_many(
@@ -199,20 +208,19 @@ def evaluate_many(
     (default: one per CPU when the batch is large enough to pay for starting them, else 1)."""
     if what not in ("score", "rank"):
         raise SpecError(f"evaluate_many: what must be 'score' or 'rank', got {what!r}", parameter="what")
-    changes_list = [dict(c) for c in changes_list]
-    for c in changes_list:  # every address and value checked before any variant runs
-        result.spec.with_changes(c)
-    n = len(changes_list)
+    # every address and value checked before any variant runs; the checked specs are the ones run
+    specs = [result.spec.with_changes(dict(c)) if c else result.spec for c in changes_list]
+    n = len(specs)
     if workers is None:
         cost = result.final.size * max(1, len(result.spec.steps))
         workers = min(os.cpu_count() or 1, 4) if n * cost > 4_000_000 else 1
     if workers <= 1 or n < 2:
-        out = [_run_variant(result, c, target, what) for c in changes_list]
+        out = [_run_variant(result, s, target, what) for s in specs]
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        chunks = [changes_list[i::workers] for i in range(workers)]
+        chunks = [specs[i::workers] for i in range(workers)]
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init, initargs=(result,)) as ex:
             parts = list(ex.map(_pool_job, [(ch, target, what) for ch in chunks]))

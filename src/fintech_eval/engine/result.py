@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import platform
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,9 +25,14 @@ import pandas as pd
 import yaml
 
 from ..errors import DataError, Problem, SpecError
+from .csvfile import arrow_table, csv_bytes, write_csv, write_parquet
 from .sources import Inputs, units_from_inputs
 from .spec import Spec
 from .tree import Tree
+
+#: results.xlsx is written by default only up to this many cells (``Result.save(xlsx=True)`` or
+#: ``fintech-eval evaluate --xlsx`` writes it whatever the size): about 2 s of writing.
+XLSX_MAX_CELLS = 200_000
 
 
 @dataclass(eq=False)
@@ -97,41 +104,76 @@ class Result:
         return self.runner(self, changes or {}, from_stage)
 
     # --- output ------------------------------------------------------------------------------------
-    def save(self, out: str | Path) -> list[Path]:
-        """Write every stage (CSV + Parquet), scores.csv, ranks.csv, records, results.xlsx, manifest.json."""
+    def save(self, out: str | Path, *, xlsx: bool | None = None, xlsx_max_cells: int | None = None) -> list[Path]:
+        """Write every stage (CSV + Parquet), scores.csv, ranks.csv, the records, weights.csv, tree.csv,
+        units.csv, spec.yaml, manifest.json and, when asked (``xlsx=True``) or by default when it holds at
+        most ``xlsx_max_cells`` cells (:data:`XLSX_MAX_CELLS`), results.xlsx with every table on a sheet.
+
+        Tables are written with pyarrow (CSV and Parquet from one Arrow table), several at a time: 20,000
+        units × 50 indicators take seconds, where the workbook alone would take minutes. A workbook left from an
+        earlier run in ``out`` is removed when none is written, so that it cannot be mistaken for this one."""
         out = Path(out)
         (out / "stages").mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
-        for i, (name, df) in enumerate(self.datasets.items()):
+        final = len(self.datasets) - 1
+        scores: dict[str, bytes] = {}
+
+        def stage(i: int, name: str, df: pd.DataFrame) -> list[Path]:
             stem = out / "stages" / f"{i}_{name}"
             frame = with_unit_column(df)
-            frame.to_csv(stem.with_suffix(".csv"), index=False)
-            frame.to_parquet(stem.with_suffix(".parquet"), index=False)
-            written += [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
-        self.scores.to_csv(out / "scores.csv", index=False)
-        written.append(out / "scores.csv")
-        self.units().to_csv(out / "units.csv", index=False)
-        written.append(out / "units.csv")
-        self.rank_table().to_csv(out / "ranks.csv", index=False)
-        written.append(out / "ranks.csv")
-        for g, df in self.group_ranks.items():
-            with_unit_column(df).to_csv(out / f"ranks_by_{g}.csv", index=False)
-            written.append(out / f"ranks_by_{g}.csv")
-        for name, df in self.records.items():
-            df.to_csv(out / f"{name}.csv", index=any(n is not None for n in df.index.names))
-            written.append(out / f"{name}.csv")
+            table = arrow_table(frame)
+            text = csv_bytes(table if table is not None else frame)
+            stem.with_suffix(".csv").write_bytes(text)
+            if i == final:  # scores.csv is the final data set: the same bytes
+                (out / "scores.csv").write_bytes(text)
+                scores["csv"] = text
+            return [stem.with_suffix(".csv"), write_parquet(table if table is not None else frame, stem.with_suffix(".parquet"))]
+
+        def record(name: str, df: pd.DataFrame) -> list[Path]:
+            path = out / f"{name}.csv"
+            if any(n is not None for n in df.index.names):
+                df = df.reset_index()
+            if any(pd.api.types.is_bool_dtype(t) for t in df.dtypes):  # True/False as pandas writes them
+                df.to_csv(path, index=False)
+            else:
+                write_csv(df, path)
+            return [path]
+
+        # the tables are written in threads: pyarrow formats and compresses without the GIL
+        jobs = [(stage, i, name, df) for i, (name, df) in enumerate(self.datasets.items())]
+        jobs += [(lambda: [write_csv(self.units(), out / "units.csv")],), (lambda: [write_csv(self.rank_table(), out / "ranks.csv")],)]
+        jobs += [(lambda g=g, df=df: [write_csv(with_unit_column(df), out / f"ranks_by_{g}.csv")],) for g, df in self.group_ranks.items()]
+        jobs += [(record, name, df) for name, df in self.records.items()]
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            futures = [pool.submit(*job) for job in jobs]
+            written: list[Path] = []
+            for i, f in enumerate(futures):
+                written += f.result()
+                if i == final:
+                    written.append(out / "scores.csv")
         if self.weights is not None:
             self.weights.rename("weight").to_frame().rename_axis("code").to_csv(out / "weights.csv")
             written.append(out / "weights.csv")
-        written.append(self._write_xlsx(out / "results.xlsx"))
-        (out / "spec.yaml").write_text(
-            yaml.safe_dump(self.spec.model_dump(mode="json", exclude={"base_dir"}), allow_unicode=True, sort_keys=False),
-            encoding="utf-8",
-        )
+        self.tree.meta.to_csv(out / "tree.csv", index=False)
+        written.append(out / "tree.csv")
+        limit = XLSX_MAX_CELLS if xlsx_max_cells is None else xlsx_max_cells
+        if xlsx or (xlsx is None and self.workbook_cells() <= limit):
+            written.append(self._write_xlsx(out / "results.xlsx"))
+        else:
+            (out / "results.xlsx").unlink(missing_ok=True)
+        doc = self.spec.model_dump(mode="json", exclude={"base_dir"})
+        doc["data"] = {k: v for k, v in doc["data"].items() if v is not None}  # only the fields the source uses
+        (out / "spec.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
         written.append(out / "spec.yaml")
-        (out / "manifest.json").write_text(json.dumps(self.manifest(), ensure_ascii=False, indent=2), encoding="utf-8")
+        manifest = self.manifest(scores_sha256=hashlib.sha256(scores["csv"]).hexdigest())
+        (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         written.append(out / "manifest.json")
         return written
+
+    def workbook_cells(self) -> int:
+        """Cells of results.xlsx: every table it would hold (scores, ranks, each stage, records, weights, tree)."""
+        tables = [self.final, self.final, *self.datasets.values(), *self.records.values(), self.tree.meta]
+        cells = sum(len(t) * (len(t.columns) + t.index.nlevels) for t in tables)
+        return cells + (2 * len(self.weights) if self.weights is not None else 0)
 
     def units(self) -> pd.DataFrame:
         """``uCode``, ``uName`` and the group columns of every unit of the final data set."""
@@ -142,7 +184,9 @@ class Result:
             out = out.join(self.groups.reindex(idx))
         return with_unit_column(out)
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self, *, scores_sha256: str | None = None) -> dict[str, Any]:
+        """What was run on what: software, inputs' fingerprints, data set shapes, warnings, and the SHA-256 of
+        scores.csv as saved (``sha256sum scores.csv`` gives the same)."""
         from .._version import __version__
 
         return {
@@ -151,7 +195,7 @@ class Result:
             "inputs": self.inputs,
             "datasets": {k: list(v.shape) for k, v in self.datasets.items()},
             "warnings": [w.as_dict() if isinstance(w, Problem) else w for w in self.warnings],
-            "scores_sha256": hashlib.sha256(self.scores.to_csv(index=False).encode()).hexdigest(),
+            "scores_sha256": scores_sha256 or hashlib.sha256(csv_bytes(self.scores)).hexdigest(),
         }
 
     def _write_xlsx(self, path: Path) -> Path:
@@ -206,7 +250,7 @@ def with_unit_column(df: pd.DataFrame) -> pd.DataFrame:
 
 # records saved with their index (Result.save writes the index when it has a name)
 INDEXED_RECORDS = {"screen_summary": "uCode", "treat_details": "iCode", "treat_points": "uCode"}
-_NOT_RECORDS = {"scores.csv", "ranks.csv", "weights.csv", "units.csv"}
+_NOT_RECORDS = {"scores.csv", "ranks.csv", "weights.csv", "units.csv", "tree.csv"}
 _STAGE = re.compile(r"^(\d+)_(.+)$")
 
 
@@ -274,7 +318,10 @@ def load_result(directory: str | Path) -> Result:
     for p in sorted(d.glob("*.csv")):
         if p.name in _NOT_RECORDS or p.name.startswith("ranks_by_"):
             continue
-        df = pd.read_csv(p, dtype={"uCode": str, "iCode": str})
+        try:
+            df = pd.read_csv(p, dtype={"uCode": str, "iCode": str})
+        except pd.errors.EmptyDataError:  # a record with nothing in it (e.g. no indicator treated)
+            df = pd.DataFrame()
         idx = INDEXED_RECORDS.get(p.stem)
         if idx and idx in df.columns and df.columns[0] == idx:
             df = df.set_index(idx)
@@ -303,8 +350,9 @@ def load_result(directory: str | Path) -> Result:
     if group_ranks:
         result.group_ranks = group_ranks
     want = manifest.get("scores_sha256")
-    got = hashlib.sha256(result.scores.to_csv(index=False).encode()).hexdigest()
-    if want and want != got:
+    got = hashlib.sha256(csv_bytes(result.scores)).hexdigest()
+    # results saved before scores.csv was written by pyarrow hold the SHA-256 of pandas' CSV text
+    if want and want != got and want != hashlib.sha256(result.scores.to_csv(index=False).encode()).hexdigest():
         result.warnings.append(Problem(
             "result.sha256", f"the scores read from {d} do not match the manifest's SHA-256 (files edited after the run?)",
             {"step": "load"},
@@ -325,9 +373,16 @@ def _read_units_file(d: Path) -> pd.DataFrame | None:
 
 
 def _read_tree(d: Path) -> Tree:
-    xlsx = d / "results.xlsx"
+    """The tree from tree.csv; a folder saved before tree.csv existed has it on results.xlsx's Tree sheet."""
+    csv_path, xlsx = d / "tree.csv", d / "results.xlsx"
+    if csv_path.is_file():
+        try:
+            meta = pd.read_csv(csv_path, dtype={"code": str, "parent": str, "name": str}, keep_default_na=False)
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise DataError(f"cannot read the tree: {exc}", rule="result.load", file=str(csv_path)) from None
+        return Tree.from_rows(meta.to_dict("records"))
     if not xlsx.is_file():
-        raise DataError("results.xlsx not found: the framework tree is read from its Tree sheet", rule="result.load", file=str(xlsx))
+        raise DataError("neither tree.csv nor results.xlsx (its Tree sheet) found: the tree cannot be read", rule="result.load", file=str(csv_path))
     try:
         meta = pd.read_excel(xlsx, sheet_name="Tree", engine="openpyxl", dtype={"code": str, "parent": str, "name": str})
     except (ValueError, KeyError) as exc:

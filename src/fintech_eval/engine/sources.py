@@ -113,7 +113,7 @@ def coinr_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
         data, groups, dens, names = (f[sel].droplevel("Time") for f in (data, groups, dens, names))
     return Inputs(
         data=data, tree=coin.tree, groups=groups, denominators=dens, names=names, imeta=coin.imeta,
-        fingerprints={str(idata): sha256_file(idata), str(imeta): sha256_file(imeta)},
+        fingerprints=coin.fingerprints,  # SHA-256 of the bytes parsed, hashed while parsing
     )
 
 

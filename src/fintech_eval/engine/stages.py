@@ -48,7 +48,9 @@ from ..methods import (
     treat,
 )
 from ..methods._frame import Param
+from ..methods.normalise import BOUNDS
 from ..registry import Registry
+from .checks import check_aggregate_step, check_weight_step
 from .output import StageOutput
 from .tree import Tree
 
@@ -171,7 +173,7 @@ def impute_stage(st: State, method: str = "mean", **method_params: Any) -> Stage
     params={
         "method": Param("coinr", kind="any"),
         "by": _group_param("treat within each group of this column"),
-        "skip_sparse": Param(False, kind="bool", doc="leave indicators with fewer than 4 values in a group untreated"),
+        "skip_sparse": Param(False, kind="bool", doc="leave indicators with fewer than 4 values in a group untreated (a warning when it has 1-3)"),
         "indiv": Param(None, kind="any", nullable=True, check=_mapping("{indicator: method or {method, params}}")),
         "force_win": Param(None, kind="any", nullable=True, check=lambda v: None if isinstance(v, list) and all(isinstance(c, str) for c in v) else f"must be a list of indicator codes, got {v!r}", doc="winsorise these whatever the skew test says"),
     },
@@ -188,12 +190,12 @@ def treat_stage(
     warnings: list[Problem] = []
 
     def run(d: pd.DataFrame, group: str | None) -> pd.DataFrame:
-        cols = list(d.columns)
+        cols = d.columns.tolist()
         sparse: list[Any] = []
         if skip_sparse:
             n = d.notna().sum()
             sparse = n.index[n < 4].tolist()
-            for c in sparse:
+            for c in n.index[(n > 0) & (n < 4)]:  # none at all (e.g. not applicable in the group): nothing to say
                 warnings.append(Problem(
                     "treat.sparse", f"{c} has {int(n[c])} value(s){_in(group)}, fewer than the 4 treatment needs: left untreated",
                     {"indicator": c, "group": group},
@@ -273,14 +275,21 @@ def _by_group(st: State, by: str | None, stage: str, fn) -> pd.DataFrame:
         ),
         "indiv": Param(None, kind="any", nullable=True, check=_mapping("{indicator: method or {method, params}}")),
         "scope": Param("global", kind="choice", choices=("global", "period")),
+        "bounds": Param(
+            "directed", kind="choice", choices=BOUNDS,
+            doc="given bounds (gposts, targ, npara, efficacy lower/upper) apply to x·direction (directed, COINr) or are in the indicator's own units (own)",
+        ),
     },
 )
 def normalise_stage(
     st: State, method: str = "minmax", range: list[float] | None = None, by: str | None = None,  # noqa: A002
-    no_spread: str | None = None, indiv: dict[str, Any] | None = None, scope: str = "global", **method_params: Any,
+    no_spread: str | None = None, indiv: dict[str, Any] | None = None, scope: str = "global", bounds: str = "directed",
+    **method_params: Any,
 ) -> StageOutput:
     """Normalise (directions applied first); ``by`` a group column to normalise within (e.g. sector), with
-    the ``no_spread`` rule for an indicator that has no spread inside a group (module doc)."""
+    the ``no_spread`` rule for an indicator that has no spread inside a group (module doc). Per-indicator
+    parameters given as ``use_iMeta`` are read from the source's iMeta; ``bounds`` says how given bounds read
+    for reverse indicators (:mod:`fintech_eval.methods.normalise`)."""
     params = dict(method_params)
     if range is not None:
         params["l_u"] = tuple(range)
@@ -288,29 +297,32 @@ def normalise_stage(
     dirs = st.tree.directions
 
     def norm(d: pd.DataFrame) -> StageOutput:
-        return normalise_output(d, dirs, method, indiv=indiv, scope=scope, **params)
+        return normalise_output(d, dirs, method, indiv=indiv, scope=scope, bounds=bounds, imeta=st.imeta, **params)
 
     groups = _groups_of(st, by, "normalise")
     x_in = st.data.to_numpy(dtype=float, na_value=np.nan)
-    out = np.full(x_in.shape, np.nan)
+    out = np.full(x_in.shape, np.nan) if by is not None else None
     warnings: list[Problem] = []
     flat: list[tuple[str | None, np.ndarray, np.ndarray]] = []  # (group, row mask, column positions)
     for label, mask in groups:
         sub = st.data if label is None else st.data[mask]
         r = norm(sub)
         y = r.data.to_numpy(dtype=float, na_value=np.nan)
-        out[mask] = y
-        xi = x_in[mask]
+        if out is None:  # one group, all units: the method's own new array is the result
+            out, xi = (y.copy(order="K") if np.may_share_memory(y, x_in) else y), x_in
+        else:
+            out[mask] = y
+            xi = x_in[mask]
         # a column that had values and came out all missing there: no spread (or too few values)
         lost = (~np.isnan(xi)).any(axis=0) & np.isnan(y).all(axis=0)
         if lost.any() and rule != "nan":
             flat.append((label, mask, np.flatnonzero(lost)))
         skip = set(np.flatnonzero(lost)) if rule != "nan" else set()
-        cols = list(st.data.columns)
+        cols = st.data.columns.tolist()
         warnings.extend(_with_group([p for p in r.warnings if p.get("indicator") not in {cols[j] for j in skip}], label))
     na_new = None
     if flat:
-        cols = list(st.data.columns)
+        cols = st.data.columns.tolist()
         pooled = None
         na_new = np.zeros(x_in.shape, bool)
         for label, mask, js in flat:
@@ -340,7 +352,7 @@ def normalise_stage(
                         f"{c} has no spread{_in(label)} ({what}){why}: left out of that group's aggregates (weights renormalised)",
                         {"indicator": c, "group": label, "rule_applied": "exclude"},
                     ))
-    data = pd.DataFrame(out, index=st.data.index, columns=st.data.columns)
+    data = pd.DataFrame(out, index=st.data.index, columns=st.data.columns, copy=False)  # out is this stage's own
     na = pd.DataFrame(na_new, index=st.data.index, columns=st.data.columns) if na_new is not None and na_new.any() else None
     return StageOutput(data, warnings=warnings, not_applicable=na)
 
@@ -355,7 +367,7 @@ def normalise_stage(
         "allow_inconsistent": Param(False, kind="bool"),
         "level": Param(1, kind="int", check=lambda v: None if v >= 1 else f"must be >= 1, got {v}"),
     },
-    stage_methods=("manual", "ahp"),
+    check=check_weight_step,
 )
 def weight_stage(
     st: State,
@@ -404,7 +416,7 @@ def weight_stage(
 
 # --- aggregate ---------------------------------------------------------------------------------------------
 @STAGES.register(
-    "aggregate", dataset="Aggregated", registry=AGGREGATORS, method_param=None,
+    "aggregate", dataset="Aggregated", registry=AGGREGATORS, method_param=None, check=check_aggregate_step,
     params={
         "method": Param("amean", kind="any", doc="a method, or {level or node or default: method or {method, params}}"),
         "dat_thresh": Param(None, kind="any", nullable=True, doc="a fraction, or {level or node: fraction}"),

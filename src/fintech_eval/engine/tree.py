@@ -95,15 +95,22 @@ class Tree:
 
     @cached_property
     def indicators(self) -> list[str]:
-        return self.meta.loc[self.meta["level"] == 1, "code"].tolist()
+        return self.codes(1)
+
+    @cached_property
+    def _by_level(self) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for code, level in zip(self.meta["code"].tolist(), self.meta["level"].tolist(), strict=True):
+            out.setdefault(level, []).append(code)
+        return out
 
     def codes(self, level: int) -> list[str]:
-        return self.meta.loc[self.meta["level"] == level, "code"].tolist()
+        return list(self._by_level.get(level, []))
 
     @cached_property
     def _children(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for code, parent in zip(self.meta["code"], self.meta["parent"], strict=True):
+        for code, parent in zip(self.meta["code"].tolist(), self.meta["parent"].tolist(), strict=True):
             if parent is not None:
                 out.setdefault(parent, []).append(code)
         return out
@@ -122,10 +129,14 @@ class Tree:
 
     @cached_property
     def parent_of(self) -> dict[str, str | None]:
-        return dict(zip(self.meta["code"], self.meta["parent"], strict=True))
+        return dict(zip(self.meta["code"].tolist(), self.meta["parent"].tolist(), strict=True))
+
+    @cached_property
+    def _level(self) -> dict[str, int]:
+        return dict(zip(self.meta["code"].tolist(), self.meta["level"].tolist(), strict=True))
 
     def level_of(self, code: str) -> int:
-        return int(self.meta.loc[self.meta["code"] == code, "level"].iloc[0])
+        return self._level[code]
 
     def with_weights(self, weights: dict[str, float] | pd.Series) -> Tree:
         """A copy with some weights replaced (others kept)."""
@@ -145,47 +156,45 @@ class Tree:
 
 
 def _normalise_meta(df: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(
+    """The meta columns in their types; an empty or missing parent is None (the top)."""
+    parent = df["parent"]
+    text = parent.astype(object).to_numpy()
+    top = parent.isna().to_numpy() | (text == "")
+    return pd.DataFrame(
         {
-            "code": df["code"].astype(str).to_numpy(object),
-            "parent": pd.Series(
-                [None if (p is None or pd.isna(p) or p == "") else str(p) for p in df["parent"]], dtype=object
-            ),
+            "code": pd.Series(df["code"].astype(str).to_numpy(object), dtype=object),  # object: iterated often
+            "parent": pd.Series(np.where(top, None, parent.astype(str).to_numpy(object)), dtype=object),
             "level": df["level"].astype(int).to_numpy(),
             "weight": df["weight"].astype(float).to_numpy(),
             "direction": df["direction"].astype(int).to_numpy(),
-            "name": df["name"].astype(str).to_numpy(object),
+            "name": pd.Series(df["name"].astype(str).to_numpy(object), dtype=object),
         }
     )
-    return out
 
 
 def _check(meta: pd.DataFrame) -> list[Problem]:
-    probs: list[Problem] = []
-    codes = meta["code"].tolist()
-    seen: set[str] = set()
-    for c in codes:
-        if c in seen:
-            probs.append(Problem("tree.duplicate", f"node code {c} appears twice", {"node": c}))
-        seen.add(c)
-    level = dict(zip(meta["code"], meta["level"], strict=True))
-    top = meta["level"].max()
-    for row in meta.itertuples(index=False):
-        if row.direction not in (1, -1):
-            probs.append(Problem("tree.direction", f"direction must be 1 or -1, got {row.direction}", {"node": row.code}))
-        if not np.isfinite(row.weight) or row.weight < 0:
-            probs.append(Problem("tree.weight", f"weight must be a finite number >= 0, got {row.weight}", {"node": row.code}))
-        if row.parent is None:
-            if row.level != top:
-                probs.append(Problem("tree.parent", f"level-{row.level} node has no parent", {"node": row.code}))
-        elif row.parent not in level:
-            probs.append(Problem("tree.parent", f"parent {row.parent!r} is not a node", {"node": row.code}))
-        elif level[row.parent] != row.level + 1:
-            probs.append(
-                Problem("tree.level", f"parent {row.parent} is at level {level[row.parent]}, expected {row.level + 1}", {"node": row.code})
-            )
-    parents = set(meta["parent"].dropna())
-    for row in meta.itertuples(index=False):
-        if row.level > 1 and row.code not in parents:
-            probs.append(Problem("tree.childless", f"aggregate {row.code} has no children", {"node": row.code}))
+    """Every rule broken, node by node in file order (masks over all nodes; a loop only over the faults)."""
+    code, parent = meta["code"].reset_index(drop=True), meta["parent"].reset_index(drop=True)
+    level = meta["level"].to_numpy()
+    weight = meta["weight"].to_numpy(float)
+    direction = meta["direction"].to_numpy()
+    has_parent = parent.notna().to_numpy()
+    level_of = pd.Series(level, index=code.to_numpy())
+    level_of = level_of[~level_of.index.duplicated(keep="last")]  # a duplicate code: its last row
+    plevel = parent.map(level_of).to_numpy(dtype=float, na_value=np.nan)
+    top = level.max() if len(level) else 0
+    with np.errstate(invalid="ignore"):
+        faults = [  # (rule, row mask, message for row i)
+            ("tree.duplicate", code.duplicated().to_numpy(), lambda i: f"node code {code[i]} appears twice"),
+            ("tree.direction", ~np.isin(direction, (1, -1)), lambda i: f"direction must be 1 or -1, got {direction[i]}"),
+            ("tree.weight", ~np.isfinite(weight) | (weight < 0), lambda i: f"weight must be a finite number >= 0, got {weight[i]}"),
+            ("tree.parent", ~has_parent & (level != top), lambda i: f"level-{level[i]} node has no parent"),
+            ("tree.parent", has_parent & np.isnan(plevel), lambda i: f"parent {parent[i]!r} is not a node"),
+            ("tree.level", has_parent & ~np.isnan(plevel) & (plevel != level + 1),
+             lambda i: f"parent {parent[i]} is at level {int(plevel[i])}, expected {level[i] + 1}"),
+        ]
+    rows = sorted((int(i), k) for k, (_, mask, _) in enumerate(faults) for i in np.flatnonzero(mask))
+    probs = [Problem(faults[k][0], faults[k][2](i), {"node": code[i]}) for i, k in rows]
+    childless = (level > 1) & ~code.isin(parent.dropna()).to_numpy()
+    probs += [Problem("tree.childless", f"aggregate {code[i]} has no children", {"node": code[i]}) for i in np.flatnonzero(childless)]
     return probs

@@ -40,8 +40,9 @@ def as_matrix(data: pd.DataFrame, step: str, copy: bool = True) -> np.ndarray:
     if data.index.has_duplicates:
         dup = [str(u) for u in data.index[data.index.duplicated()][:10]]
         raise DataError(f"duplicate units: {', '.join(dup)}", rule="data.duplicate", step=step)
-    bad = [str(c) for c, dt in data.dtypes.items() if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
-    if bad:
+    kinds = {dt: pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt) for dt in set(data.dtypes.to_numpy())}
+    if not all(kinds.values()):  # (each distinct dtype checked once: a wide frame has one or two)
+        bad = [str(c) for c, dt in zip(data.columns.to_numpy(object), data.dtypes.to_numpy(), strict=True) if not kinds[dt]]
         raise DataError(
             f"indicator columns must be numeric: {', '.join(bad)}", rule="data.numeric", step=step, indicator=bad[0]
         )

@@ -27,7 +27,9 @@ Beyond COINr 1.1.14:
 * ``dat_thresh`` applies to whole-frame methods too (COINr silently ignores it when ``by_df = TRUE``).
 
 COINr details reproduced: Copeland's lower triangle is ``1 - upper`` even when a NaN made a comparison count
-for nobody, and its exact-0.5 test uses R's extended-precision, in-order sums. One COINr quirk is opt-in only:
+for nobody. Sums are correctly rounded (:mod:`._exact`): the means' ``Σ w x`` and ``Σ w``, and Copeland's
+test against 0.5, which is exact (COINr sums rescaled weights in long double), so values equal in exact
+arithmetic stay equal (ties stay ties). One COINr quirk is opt-in only:
 ``a_genmean`` does not skip NaNs (one missing child makes the aggregate NA); ``genmean(na_rm=False)`` does that,
 the default skips them like the other means.
 
@@ -50,6 +52,7 @@ from ..engine.output import StageOutput
 from ..engine.tree import Tree
 from ..errors import DataError, MethodError, Problem, SpecError
 from ..registry import Registry
+from ._exact import dot_rows, sum_rows
 from ._frame import Param
 
 AGGREGATORS = Registry("aggregate")
@@ -81,12 +84,16 @@ def _masked_weights(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _wmean(t: np.ndarray, w: np.ndarray, miss: np.ndarray) -> np.ndarray:
-    """Row-wise ``Σ w t / Σ w`` over the cells not in ``miss`` (NaN where no weight is left)."""
+    """Row-wise ``Σ w t / Σ w`` over the cells not in ``miss`` (NaN where no weight is left).
+
+    Both sums are correctly rounded (:mod:`._exact`), so units whose means are equal in exact arithmetic get
+    equal means (with equal weights: ``Σ t / count``, the weights cancel exactly)."""
+    t = np.where(miss, 0.0, t) if miss.any() else t
     with np.errstate(invalid="ignore", divide="ignore"):
-        if not miss.any():
-            return t @ (w / w.sum())
-        W = np.where(miss, 0.0, w)
-        return np.where(miss, 0.0, t * W).sum(axis=1) / W.sum(axis=1)
+        if (w == w[0]).all() and w[0] > 0:
+            return sum_rows(t) / (t.shape[1] - miss.sum(axis=1))
+        W = np.where(miss, 0.0, w) if miss.any() else w
+        return dot_rows(t, W) / (sum_rows(W) if W.ndim == 2 else sum_rows(W[None, :]))
 
 
 def _apply_zero_policy(
@@ -207,8 +214,9 @@ def outrank_matrix(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     beats unit j plus half the share of ties (weights rescaled to sum 1 over all the group's indicators;
     comparisons with a NaN count for nobody); below the diagonal (i > j) it is ``1 - (j, i)``; the diagonal is 0.
 
-    To reproduce COINr's exact-0.5 decisions, the two partial sums are accumulated in extended precision and in
-    column order as R's ``sum`` does, then combined as ``sum(a, b/2)``."""
+    The shares as COINr computes them: the two partial sums accumulated in extended precision and in column
+    order as R's ``sum`` does, then combined as ``sum(a, b/2)``. :func:`copeland` does not compare these with
+    0.5 but decides each pair exactly (:func:`outrank_signs`)."""
     x = np.asarray(x, float)
     n, k = x.shape
     w = np.asarray(w, float)
@@ -228,15 +236,37 @@ def outrank_matrix(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return orm
 
 
+def outrank_signs(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The outranking matrix mapped to +1 (> 0.5), -1 (< 0.5) and 0 (exactly 0.5), decided in exact arithmetic.
+
+    Entry (i, j), i < j, is the sign of ``D = Σ w·(2·[x_i > x_j] + [x_i = x_j] − 1)`` (``D > 0`` ⇔ the share
+    is above 0.5; a comparison with a NaN gives −w, counting for nobody as in COINr), summed exactly
+    (:mod:`._exact`), so a weighted tie that is 0.5 in exact arithmetic scores 0 whatever the weights; the
+    lower triangle is minus the upper (COINr's ``1 − upper``), the diagonal 0."""
+    x = np.asarray(x, float)
+    n, k = x.shape
+    w = np.asarray(w, float)
+    w = np.where(np.isnan(w), 0.0, w)
+    out = np.zeros((n, n))
+    iu, ju = np.triu_indices(n, 1)
+    block = max(1, int(2_000_000 // max(1, k)))
+    for s in range(0, len(iu), block):
+        i, j = iu[s : s + block], ju[s : s + block]
+        a, b = x[i], x[j]
+        d = sum_rows(np.where(a > b, w, np.where(a == b, 0.0, -w)))
+        sg = np.sign(d)
+        out[i, j] = sg
+        out[j, i] = -sg
+    return out
+
+
 @AGGREGATORS.register("copeland", aliases=["a_copeland", "outranking"], kind="frame", params={})
 def copeland(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Copeland scores as COINr 1.1.14 ``a_copeland``: the outranking matrix (:func:`outrank_matrix`) is mapped
-    to +1 (> 0.5), -1 (< 0.5) and 0 (== 0.5, i.e. a weighted tie), diagonal 0, and summed over each row.
-    Scores are integers in [-(n-1), n-1]; the weights enter only through the outranking shares."""
-    orm = outrank_matrix(x, w)
-    s = np.where(orm > 0.5, 1.0, np.where(orm < 0.5, -1.0, 0.0))
-    np.fill_diagonal(s, 0.0)
-    return s.sum(axis=1)
+    """Copeland scores as COINr 1.1.14 ``a_copeland``: the outranking shares are mapped to +1 (> 0.5), -1
+    (< 0.5) and 0 (== 0.5, i.e. a weighted tie), diagonal 0, and summed over each row. The comparison with 0.5
+    is exact (:func:`outrank_signs`; COINr compares a long-double sum of the rescaled weights). Scores are
+    integers in [-(n-1), n-1]; the weights enter only through the outranking shares."""
+    return outrank_signs(x, w).sum(axis=1)
 
 
 TOPSIS_NORMALISATIONS = ("vector", "minmax")
@@ -331,7 +361,7 @@ def topsis(
     >>> topsis(x, directions={"cost": -1}, normalisation="minmax").round(3).tolist()
     [0.5, 0.617, 0.5]
     """
-    cols = [str(c) for c in data.columns]
+    cols = [str(c) for c in data.columns.tolist()]
     w = np.ones(len(cols)) if weights is None else np.array([float(pd.Series(weights)[c]) for c in cols])
     dirs = None if directions is None else {str(k): int(v) for k, v in dict(directions).items()}
     y = topsis_node(data.to_numpy(float), w, normalisation=normalisation, directions=dirs, codes=cols)
@@ -529,7 +559,7 @@ def aggregate_output(
     if order not in ("coinr", "tree"):
         raise SpecError(f"order must be 'coinr' or 'tree', got {order!r}", step="aggregate", parameter="order")
     inds = tree.indicators
-    cols = [str(c) for c in data.columns]
+    cols = [str(c) for c in data.columns.tolist()]
     missing = [c for c in inds if c not in cols]
     if missing:
         raise DataError(f"indicators of the tree missing from data: {', '.join(missing)}",

@@ -440,27 +440,32 @@ def _impute_panel(entry, data: pd.DataFrame, x: np.ndarray, p: dict[str, Any]) -
 
 
 def _log(data, entry, vals, r, c, groups, p, src_detail) -> pd.DataFrame:
-    status = np.where(np.isnan(vals), "not imputed", "imputed")
+    missing = np.isnan(vals)
+    status = _text(["imputed", "not imputed"], missing.astype(np.int64))
     base = entry.meta.get("source", entry.name)
     kind = entry.meta["kind"]
     if kind == "group" and len(r):
         codes, uniq = pd.factorize(_group_labels(data, groups, p.get("group"), entry.name)[r])
         name = p.get("group") or (groups.columns[0] if isinstance(groups, pd.DataFrame) else groups.name)
-        source = np.array([f"{base} ({name} = {g})" for g in uniq], dtype=object)[codes]
+        labels = [f"{base} ({name} = {g})" for g in uniq]
     elif kind == "panel" and src_detail is not None and len(r):
         codes, uniq = pd.factorize(src_detail[r, c], use_na_sentinel=False)
-        text = [base if np.isinf(v) else (f"period {v:g}" if np.isfinite(v) else "") for v in uniq]
-        source = np.array(text, dtype=object)[codes]
+        labels = [base if np.isinf(v) else (f"period {v:g}" if np.isfinite(v) else "") for v in uniq]
     else:
-        source = np.full(len(r), base, dtype=object)
-    source[np.isnan(vals)] = ""
+        codes, labels = np.zeros(len(r), dtype=np.int64), [base]
+    source = _text([*labels, ""], np.where(missing, len(labels), codes))  # a cell left missing has no source
     cols: dict[str, Any] = {}
     if is_panel(data):
         cols["uCode"] = data.index.get_level_values(unit_level(data))[r]
         cols["Time"] = data.index.get_level_values(time_level(data))[r]
     else:
         cols["uCode"] = data.index[r]
-    cols.update(
-        iCode=data.columns[c], status=status, value=vals, method=np.full(len(r), entry.name, dtype=object), source=source
-    )
+    cols.update(iCode=data.columns[c], status=status, value=vals, method=_text([entry.name], np.zeros(len(r), dtype=np.int64)), source=source)
     return pd.DataFrame(cols)
+
+
+def _text(labels: list[str], codes: np.ndarray) -> np.ndarray:
+    """``labels[codes]`` as a pandas text array, built by pyarrow (a log can have a row per cell of the data)."""
+    import pyarrow as pa
+
+    return pa.array(labels, type=pa.string()).take(pa.array(codes, type=pa.int64())).to_pandas().array

@@ -1,13 +1,32 @@
 """Normalisation: bring indicators onto a common scale, as COINr's ``Normalise()``, plus the efficacy function.
 
 As in COINr every method sees ``x · direction`` (direction = +1, or −1 for a reverse indicator), so that
-"higher is better" afterwards. Methods whose parameters are in the indicator's own units (``goalposts``,
-``dist2targ``, ``efficacy_*``) flip those parameters for reverse indicators exactly as COINr's
-``use_iMeta`` route does: a target T becomes −T, goalposts (lo, hi) become (−hi, −lo).
+"higher is better" afterwards.
+
+Bounds (goalposts ``gposts``, target ``targ``, scaled bounds ``npara``, the efficacy function's ``lower`` and
+``upper``) follow one rule, COINr's, in every method (``bounds``):
+
+* ``bounds="directed"`` (default, as COINr): values given in the spec apply to ``x · direction``, what the
+  method sees; for a reverse indicator they are the negated scale (goalposts (−10, −2) mean 2 is best and
+  10 worst). A COINr spec copied verbatim gives COINr's numbers.
+* values read from iMeta (``gposts: use_iMeta``, ``targ: use_iMeta``, ``npara: use_iMeta``…) and goalposts
+  computed from a base period are in the indicator's own units and are flipped for reverse indicators, as
+  COINr's ``use_iMeta`` route does: a target T becomes −T, bounds (lo, hi) become (−hi, −lo).
+* ``bounds="own"``: values given in the spec are in the indicator's own units too, flipped the same way.
+
+Given bounds that put every unit at or beyond the same bound (every score 0, or every score at the top, or
+all outside the scale on one side) are warned about (rule ``normalise.bounds``), naming the indicator: the usual cause is
+own-unit bounds for a reverse indicator without ``bounds="own"``.
+
+``use_iMeta`` reads iMeta's columns as COINr names them: ``goalpost_lower``, ``goalpost_upper``,
+``goalpost_scale``, ``goalpost_trunc2posts`` (goalposts); ``Target``, ``dist2targ_cap_max`` (distance to
+target; cap_max false when the column is absent, as COINr); ``scaled_lower``, ``scaled_upper``,
+``scale_factor`` (scaled); ``minmax_lower``, ``minmax_upper``; ``zscore_mean``, ``zscore_sd``; and ours,
+``efficacy_lower``, ``efficacy_upper``.
 
 COINr's eleven (``n_*``): ``minmax`` ``(x − min)/(max − min)·(u − l) + l`` (``l_u`` = (0, 100));
-``zscore`` ``(x − mean)/sd·s + m`` (``m_sd`` = (0, 1), sample sd); ``scaled`` ``(x − l)/(u − l)·scale_factor``
-(``npara`` applies to ``x · direction``, as in COINr); ``goalposts`` ``(x − lo)/(hi − lo)`` truncated to
+``zscore`` ``(x − mean)/sd·s + m`` (``m_sd`` = (0, 1), sample sd); ``scaled`` ``(x − l)/(u − l)·scale_factor``;
+``goalposts`` ``(x − lo)/(hi − lo)`` truncated to
 [0, 1] (``trunc2posts``) times ``scale``; ``dist2targ`` ``(x − min)/(targ − min)``, capped at 1 with
 ``cap_max``; ``dist2ref`` ``1 − (x_ref − x)/(x_ref − min)`` with the reference unit ``iref`` (a unit code,
 or COINr's 1-based row number); ``dist2max`` ``1 − (max − x)/(max − min)``; ``fracmax`` ``x/max``;
@@ -17,10 +36,14 @@ and ``none``.
 Efficacy function (功效函数 / 功效系数), with goalposts that can be frozen on a base period so that
 scores stay comparable across years (PKU Digital Financial Inclusion Index style):
 ``efficacy_linear`` ``offset + scale·(x − lower)/(upper − lower)`` and ``efficacy_log``
-``offset + scale·(ln x − ln lower)/(ln upper − ln lower)``; for a reverse indicator the roles of
-``lower`` and ``upper`` swap. ``lower``/``upper`` are given per indicator, or computed once from the base
-period (``base`` = a period label of the panel, or a frame of base-period data) as its
-``base_quantiles`` (default (0, 1): min and max). Not truncated unless ``trunc=True``, so later years may
+``offset + scale·(ln x − ln lower)/(ln upper − ln lower)`` (in own units, so x > 0); for a reverse indicator
+the roles of the own-unit ``lower`` and ``upper`` swap. ``lower``/``upper`` follow the bounds rule above
+for ``efficacy_linear`` (before issue 10 they were always in own units: a reverse indicator's explicit
+goalposts now need ``bounds="own"``, or the negated values, as every other normaliser's), and are always in
+own units for ``efficacy_log`` (logarithms need the positive own-unit values; on x · direction a reverse
+indicator's bounds would be negative). Goalposts not given are computed once from the base period
+(``base`` = a period label of the panel, or a frame of base-period data) as its ``base_quantiles``
+(default (0, 1): min and max), in own units. Not truncated unless ``trunc=True``, so later years may
 exceed ``scale``. Example (the 功效系数 toy case): actual 0.90, upper 1.00, lower 0.80, scale 1 → 0.5.
 
 Panels ((uCode, Time) index): ``scope="global"`` (default, COINr's ``global = TRUE``) normalises all
@@ -42,6 +65,7 @@ import pandas as pd
 from ..engine.output import StageOutput
 from ..errors import Problem, SpecError
 from ..registry import Registry
+from ._exact import sum_cols
 from ._frame import (
     Param,
     as_matrix,
@@ -57,7 +81,13 @@ from ._frame import (
 STEP = "normalise"
 NORMALISERS = Registry(STEP)
 
-Warn = list[tuple[int, str]]
+Warn = list[tuple]  # (column, message) or (column, message, rule)
+BOUNDS = ("directed", "own")
+IMETA = "use_iMeta"
+
+
+class OwnUnits(dict):
+    """A per-indicator parameter read from iMeta: {indicator: value} in the indicator's own units."""
 
 
 def _minmax_of(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,11 +130,36 @@ def _pair(v: Any, m: int) -> np.ndarray:
 _PAIR_ORDERED = lambda v: None if v[0] != v[1] else f"needs two different values, got {tuple(v)}"  # noqa: E731
 
 
+def _flip_interval(lo: np.ndarray, hi: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Own-unit bounds (lo, hi) as bounds on x · direction: (−hi, −lo) for a reverse indicator."""
+    rev = directions < 0
+    return np.where(rev, -hi, lo), np.where(rev, -lo, hi)
+
+
+def _at_bounds(x: np.ndarray, lo: np.ndarray, hi: np.ndarray | None = None) -> Warn:
+    """A warning for each column whose values (x · direction) all sit at or beyond the same bound, so every unit
+    gets the bottom (or the top) score (``hi`` None: a target, every unit at or beyond it). Units split between
+    the two bounds (a yes/no indicator on goalposts (0, 1)) are fine."""
+    have = ~np.isnan(x)
+    n = have.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        below = (have & (x <= lo)).sum(axis=0) if hi is not None else np.zeros(x.shape[1], int)
+        above = (have & (x >= (lo if hi is None else hi))).sum(axis=0)
+    out: Warn = []
+    for j in np.flatnonzero((n > 0) & ((below == n) | (above == n))):
+        where = ("at or below the lower bound" if below[j] == n[j] else "at or above the upper bound") if hi is not None \
+            else "at or beyond the target"
+        out.append((int(j), f"every unit ({n[j]}) is {where} (on x·direction): check the bounds; own-unit bounds "
+                    "for a reverse indicator need `bounds: own`", "normalise.bounds"))
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # COINr's normalisers: f(x, **params) -> y or (y, warnings); x = data · direction, column-wise
 # --------------------------------------------------------------------------------------------------
 @NORMALISERS.register(
-    "minmax", aliases=["n_minmax"], params={"l_u": Param((0.0, 100.0), kind="pair", per_indicator=True)}
+    "minmax", aliases=["n_minmax"], params={"l_u": Param((0.0, 100.0), kind="pair", per_indicator=True)},
+    imeta={"l_u": ("minmax_lower", "minmax_upper")},
 )
 def minmax(x: np.ndarray, l_u=(0.0, 100.0)) -> tuple[np.ndarray, Warn]:
     """(x − min)/(max − min)·(u − l) + l."""
@@ -117,6 +172,7 @@ def minmax(x: np.ndarray, l_u=(0.0, 100.0)) -> tuple[np.ndarray, Warn]:
 @NORMALISERS.register(
     "zscore",
     aliases=["n_zscore"],
+    imeta={"m_sd": ("zscore_mean", "zscore_sd")},
     params={
         "m_sd": Param((0.0, 1.0), kind="pair", per_indicator=True, check=lambda v: None if v[1] > 0 else f"sd must be > 0, got {v[1]}")
     },
@@ -127,10 +183,11 @@ def zscore(x: np.ndarray, m_sd=(0.0, 1.0)) -> tuple[np.ndarray, Warn]:
     missing = np.isnan(x)
     n = x.shape[0] - missing.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.add.reduce(x, axis=0, where=~missing) / n
+        # correctly rounded sums: the same values in any order give the same mean and sd (exact ties stay ties)
+        mean = sum_cols(x, where=~missing) / n
         d = np.subtract(x, mean)
         np.multiply(d, d, out=d)
-        sd = np.sqrt(np.add.reduce(d, axis=0, where=~missing) / (n - 1))
+        sd = np.sqrt(sum_cols(d, where=~missing) / (n - 1))
         del d
         y = _affine(x, mean, sd, msd[:, 1], msd[:, 0])
     warn = [(int(j), "standard deviation is zero or undefined: returning NaN") for j in np.flatnonzero(~(sd > 0))]
@@ -140,60 +197,75 @@ def zscore(x: np.ndarray, m_sd=(0.0, 1.0)) -> tuple[np.ndarray, Warn]:
 @NORMALISERS.register(
     "scaled",
     aliases=["n_scaled"],
+    directional=True,
+    bounds={"npara": "interval"},
+    imeta={"npara": ("scaled_lower", "scaled_upper"), "scale_factor": ("scale_factor",)},
     params={
-        "npara": Param((0.0, 100.0), kind="pair", per_indicator=True, check=_PAIR_ORDERED),
-        "scale_factor": Param(100.0, kind="number"),
+        "npara": Param((0.0, 100.0), kind="pair", per_indicator=True, check=_PAIR_ORDERED, doc="(l, u), see the bounds rule"),
+        "scale_factor": Param(100.0, kind="number", per_indicator=True),
     },
 )
-def scaled(x: np.ndarray, npara=(0.0, 100.0), scale_factor: float = 100.0) -> np.ndarray:
-    """(x − l)/(u − l)·scale_factor with fixed external bounds (applied to x · direction, as COINr)."""
+def scaled(x: np.ndarray, npara=(0.0, 100.0), scale_factor: float = 100.0, *, directions: np.ndarray) -> tuple[np.ndarray, Warn]:
+    """(x − l)/(u − l)·scale_factor with fixed external bounds (``npara`` in own units here: flipped for a
+    reverse indicator)."""
     lu = _pair(npara, x.shape[1])
-    return _affine(x, lu[:, 0], lu[:, 1] - lu[:, 0], scale_factor)
+    lo, hi = _flip_interval(lu[:, 0], lu[:, 1], directions)
+    y = _affine(x, lo, hi - lo, scale_factor)
+    return y, _at_bounds(x, np.minimum(lo, hi), np.maximum(lo, hi))
 
 
 @NORMALISERS.register(
     "goalposts",
     aliases=["n_goalposts"],
     directional=True,
+    bounds={"gposts": "interval"},
+    imeta={"gposts": ("goalpost_lower", "goalpost_upper", "goalpost_scale"), "trunc2posts": ("goalpost_trunc2posts",)},
     params={
         "gposts": Param(
             kind="triple", per_indicator=True,
             check=lambda v: None if v[0] < v[1] else f"needs lower < upper goalpost, got {tuple(v)}",
-            doc="(lower, upper, scale) in the indicator's own units",
+            doc="(lower, upper, scale), see the bounds rule",
         ),
-        "trunc2posts": Param(True, kind="bool"),
+        "trunc2posts": Param(True, kind="bool", per_indicator=True),
     },
     example={"gposts": (-1.0, 1.0, 100.0)},
 )
-def goalposts(x: np.ndarray, gposts, trunc2posts: bool = True, *, directions: np.ndarray) -> np.ndarray:
-    """(x − lo)/(hi − lo), truncated to [0, 1], times scale; reverse indicators: (hi − x)/(hi − lo)."""
+def goalposts(x: np.ndarray, gposts, trunc2posts=True, *, directions: np.ndarray) -> tuple[np.ndarray, Warn]:
+    """(x − lo)/(hi − lo), truncated to [0, 1], times scale (``gposts`` in own units here: a reverse
+    indicator scores (hi − x)/(hi − lo))."""
     gp = _pair(gposts, x.shape[1])
-    lo = np.where(directions < 0, -gp[:, 1], gp[:, 0])
-    hi = np.where(directions < 0, -gp[:, 0], gp[:, 1])
+    lo, hi = _flip_interval(gp[:, 0], gp[:, 1], directions)
     y = _affine(x, lo, hi - lo)
-    if trunc2posts:
+    trunc = np.broadcast_to(np.asarray(trunc2posts, dtype=bool), (x.shape[1],))
+    if trunc.all():
         np.clip(y, 0.0, 1.0, out=y)
+    elif trunc.any():
+        y[:, trunc] = np.clip(y[:, trunc], 0.0, 1.0)
     y *= gp[:, 2]
-    return y
+    return y, _at_bounds(x, lo, hi)
 
 
 @NORMALISERS.register(
     "dist2targ",
     aliases=["n_dist2targ"],
     directional=True,
-    params={"targ": Param(kind="number", per_indicator=True, doc="target in the indicator's own units"),
-            "cap_max": Param(False, kind="bool")},
+    bounds={"targ": "point"},
+    imeta={"targ": ("Target",), "cap_max": ("dist2targ_cap_max",)},
+    params={"targ": Param(kind="number", per_indicator=True, doc="the target, see the bounds rule"),
+            "cap_max": Param(False, kind="bool", per_indicator=True)},
     example={"targ": 1.0},
 )
-def dist2targ(x: np.ndarray, targ, cap_max: bool = False, *, directions: np.ndarray) -> tuple[np.ndarray, Warn]:
-    """(x − min)/(targ − min), capped at 1 if ``cap_max`` (for reverse indicators: (max − x)/(max − targ))."""
+def dist2targ(x: np.ndarray, targ, cap_max=False, *, directions: np.ndarray) -> tuple[np.ndarray, Warn]:
+    """(x − min)/(targ − min), capped at 1 if ``cap_max`` (``targ`` in own units here: for a reverse indicator
+    (max − x)/(max − targ))."""
     t = np.broadcast_to(np.asarray(targ, dtype=np.float64), (x.shape[1],)) * directions
     mn, _ = _minmax_of(x)
     y = _affine(x, mn, t - mn)
-    if cap_max:
-        np.minimum(y, 1.0, out=y)
-    warn = [(int(j), "target is beyond the worst value: scores will be negative") for j in np.flatnonzero(t < mn)]
-    return y, warn
+    cap = np.broadcast_to(np.asarray(cap_max, dtype=bool), (x.shape[1],))
+    if cap.any():
+        y[:, cap] = np.minimum(y[:, cap], 1.0)
+    warn: Warn = [(int(j), "target is beyond the worst value: scores will be negative") for j in np.flatnonzero(t < mn)]
+    return y, warn + _at_bounds(x, t)
 
 
 @NORMALISERS.register(
@@ -273,8 +345,8 @@ def _quantile_pair(v):
 
 
 _EFFICACY_PARAMS = {
-    "lower": Param(None, kind="number", per_indicator=True, nullable=True, doc="lower goalpost (own units)"),
-    "upper": Param(None, kind="number", per_indicator=True, nullable=True, doc="upper goalpost (own units)"),
+    "lower": Param(None, kind="number", per_indicator=True, nullable=True, doc="lower goalpost (see the bounds rule)"),
+    "upper": Param(None, kind="number", per_indicator=True, nullable=True, doc="upper goalpost (see the bounds rule)"),
     "base": Param(None, kind="any", nullable=True, stage=True, doc="base period label, or a frame of base-period data"),
     "base_quantiles": Param((0.0, 1.0), kind="pair", stage=True, check=_quantile_pair),
     "scale": Param(100.0, kind="number"),
@@ -298,32 +370,31 @@ def _efficacy(x, lower, upper, scale, offset, trunc, directions, log: bool) -> t
         y = (f_x - bad) / (good - bad)
     if trunc:
         y = np.where(y > 1, 1.0, np.where(y < 0, 0.0, y))
-    return offset + scale * y, warn
+    return offset + scale * y, warn + _at_bounds(x, *_flip_interval(lo, hi, directions))
 
 
-def _efficacy_prepare(log: bool):
-    def prepare(data: pd.DataFrame, cols: list[Any], p: dict[str, Any]) -> dict[str, Any]:
-        p = dict(p)
-        p.setdefault("lower", None)
-        p.setdefault("upper", None)
-        base = p.pop("base", None)
-        q = p.pop("base_quantiles", (0.0, 1.0))
-        if p["lower"] is None or p["upper"] is None:
-            if base is None:
-                raise SpecError(
-                    "normalise: the efficacy function needs goalposts `lower` and `upper`, or a `base` period to "
-                    "compute them from", step=STEP, parameter="base",
-                )
-            frame = _base_frame(data, base)
-            vals = frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)
-            with np.errstate(invalid="ignore"):
-                qs = np.nanquantile(vals, q, axis=0) if len(vals) else np.full((2, len(cols)), np.nan)
-            lower = qs[0] if p["lower"] is None else p["lower"]
-            upper = qs[1] if p["upper"] is None else p["upper"]
-            p["lower"], p["upper"] = lower, upper
-        return p
-
-    return prepare
+def _efficacy_prepare(data: pd.DataFrame, cols: list[Any], p: dict[str, Any]) -> dict[str, Any]:
+    """Goalposts missing per indicator (lower or upper not given) computed from the base period, in own units."""
+    p = dict(p)
+    base = p.pop("base", None)
+    q = p.pop("base_quantiles", (0.0, 1.0))
+    lower = np.array(np.broadcast_to(np.asarray(p["lower"], dtype=np.float64), (len(cols),)))
+    upper = np.array(np.broadcast_to(np.asarray(p["upper"], dtype=np.float64), (len(cols),)))
+    need = np.flatnonzero(np.isnan(lower) | np.isnan(upper))
+    if len(need):
+        if base is None:
+            raise SpecError(
+                f"normalise: the efficacy function needs goalposts `lower` and `upper` for {cols[need[0]]!r}, or a "
+                "`base` period to compute them from", step=STEP, parameter="base", indicator=cols[need[0]],
+            )
+        frame = _base_frame(data, base)
+        vals = frame[[cols[j] for j in need]].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            qs = np.nanquantile(vals, q, axis=0) if len(vals) else np.full((2, len(need)), np.nan)
+        lower[need] = np.where(np.isnan(lower[need]), qs[0], lower[need])
+        upper[need] = np.where(np.isnan(upper[need]), qs[1], upper[need])
+    p["lower"], p["upper"] = lower, upper
+    return p
 
 
 def _efficacy_validate(log: bool):
@@ -337,14 +408,15 @@ def _efficacy_validate(log: bool):
             )
         for j in np.flatnonzero(lo > hi):
             raise SpecError(
-                f"normalise: lower goalpost {lo[j]} is above the upper one {hi[j]} (for a reverse indicator the "
-                "direction swaps them; give them in increasing order)", step=STEP, parameter="lower", indicator=cols[j],
+                f"normalise: lower goalpost {lo[j]} is above the upper one {hi[j]} in the indicator's own units "
+                "(give them in increasing order; see the bounds rule for reverse indicators)", step=STEP,
+                parameter="lower", indicator=cols[j],
             )
         if log:
             for j in np.flatnonzero((lo <= 0) | (hi <= 0)):
                 raise SpecError(
-                    f"normalise: efficacy_log needs positive goalposts, got ({lo[j]}, {hi[j]})", step=STEP,
-                    parameter="lower", indicator=cols[j],
+                    f"normalise: efficacy_log needs positive goalposts in the indicator's own units, got ({lo[j]}, {hi[j]})",
+                    step=STEP, parameter="lower", indicator=cols[j],
                 )
 
     return validate
@@ -368,7 +440,9 @@ def _base_frame(data: pd.DataFrame, base: Any) -> pd.DataFrame:
     aliases=["efficacy", "gongxiao_linear"],
     directional=True,
     params=_EFFICACY_PARAMS,
-    prepare=_efficacy_prepare(log=False),
+    prepare=_efficacy_prepare,
+    bounds={"lower": "lower", "upper": "upper"},
+    imeta={"lower": ("efficacy_lower",), "upper": ("efficacy_upper",)},
     validate=_efficacy_validate(log=False),
     example={"lower": -1.0, "upper": 1.0},
 )
@@ -382,7 +456,8 @@ def efficacy_linear(x, lower, upper, scale=100.0, offset=0.0, trunc=False, *, di
     aliases=["gongxiao_log"],
     directional=True,
     params=_EFFICACY_PARAMS,
-    prepare=_efficacy_prepare(log=True),
+    prepare=_efficacy_prepare,
+    imeta={"lower": ("efficacy_lower",), "upper": ("efficacy_upper",)},
     validate=_efficacy_validate(log=True),
     example={"lower": 0.5, "upper": 2.0},
     positive=True,
@@ -409,11 +484,14 @@ def normalise(
     *,
     indiv: Mapping[str, Any] | None = None,
     scope: str = "global",
+    bounds: str = "directed",
+    imeta: pd.DataFrame | None = None,
     **params: Any,
 ) -> pd.DataFrame:
     """Normalise every indicator (``x · direction`` first); ``indiv`` = {code: method | {method, params}}.
-    The warnings are in :func:`normalise_output`."""
-    return normalise_output(data, directions, method, indiv=indiv, scope=scope, **params).data
+    ``bounds``: how given bounds read for a reverse indicator (module doc); ``imeta``: COINr's iMeta, for
+    parameters given as ``"use_iMeta"``. The warnings are in :func:`normalise_output`."""
+    return normalise_output(data, directions, method, indiv=indiv, scope=scope, bounds=bounds, imeta=imeta, **params).data
 
 
 def normalise_output(
@@ -423,15 +501,19 @@ def normalise_output(
     *,
     indiv: Mapping[str, Any] | None = None,
     scope: str = "global",
+    bounds: str = "directed",
+    imeta: pd.DataFrame | None = None,
     **params: Any,
 ) -> StageOutput:
     """As :func:`normalise`, with the warnings."""
     x = as_matrix(data, STEP)
-    cols = list(data.columns)
+    cols = data.columns.tolist()
     dirs = _directions(directions, cols)
     if scope not in ("global", "period"):
         raise SpecError(f"normalise: scope must be 'global' or 'period', got {scope!r}", step=STEP, parameter="scope")
-    plan = _plan(data, method, indiv or {}, params)
+    if bounds not in BOUNDS:
+        raise SpecError(f"normalise: bounds must be one of {', '.join(BOUNDS)}, got {bounds!r}", step=STEP, parameter="bounds")
+    plan = _plan(data, method, indiv or {}, params, imeta)
     xd = x  # our own copy: apply the directions in place
     xd *= dirs[None, :]
     warnings: list[Problem] = []
@@ -440,15 +522,19 @@ def normalise_output(
     for period, rows in chunks:
         for entry, p, js in plan:
             names = [cols[j] for j in js]
-            p = dict(p)
+            own = {k for k, v in p.items() if isinstance(v, OwnUnits)}  # read from iMeta: own units
+            p = resolve_params(entry, p, STEP, names)
+            kinds = entry.meta.get("bounds", {})
+            directed = [k for k in kinds if k not in own and bounds == "directed"]
+            if directed:
+                p = _directed_to_own(p, {k: kinds[k] for k in directed}, dirs[js], names, entry.name)
             if entry.meta.get("prepare"):
                 p = entry.meta["prepare"](data, names, p)
-            p = resolve_params(entry, p, STEP, names)
             if entry.meta.get("validate"):
                 entry.meta["validate"](names, p)
             for name, spec in entry.meta.get("params", {}).items():
                 if spec.stage:
-                    p.pop(name)
+                    p.pop(name, None)
                 elif spec.kind == "unit":
                     p[name] = _unit_row(data, rows, p[name], entry.name, period)
             if entry.meta.get("positive"):
@@ -477,9 +563,36 @@ def normalise_output(
                 out[:, js] = y
             else:
                 out[np.ix_(rows, js)] = y
-            for j, msg in warns:
-                warnings.append(problem(STEP, entry.name, msg, indicator=cols[js[j]], period=period))
+            for j, msg, *rule in warns:
+                warnings.append(problem(STEP, entry.name, msg, rule=rule[0] if rule else None, indicator=cols[js[j]], period=period))
+            warnings += _nonfinite(block, np.asarray(y, dtype=np.float64), entry.name, [cols[j] for j in js],
+                                   data.index[rows], {j for j, *_ in warns}, period)
     return StageOutput(like(data, out), warnings=warnings)
+
+
+def _nonfinite(x: np.ndarray, y: np.ndarray, method: str, names: list[Any], units: pd.Index, warned: set[int],
+               period: Any) -> list[Problem]:
+    """±Inf anywhere, and NaN where the input had a value (in a column the method gave no warning for), as a
+    warning naming the indicator and the units: never silent (e.g. fracmax with a largest value of 0)."""
+    with np.errstate(invalid="ignore"):
+        inf = np.isinf(y)
+        nan = np.isnan(y) & ~np.isnan(x)
+    nan[:, sorted(warned)] = False
+    out: list[Problem] = []
+    for j in np.flatnonzero(inf.any(axis=0) | nan.any(axis=0)):
+        parts, listed = [], []
+        for what, mask in (("±Inf", inf[:, j]), ("NaN", nan[:, j])):
+            if mask.any():
+                u = [str(v) for v in units[mask]]
+                listed += u
+                parts.append(f"{what} for {len(u)} unit(s): {', '.join(u[:10])}{' …' if len(u) > 10 else ''}")
+        why = ""
+        if method == "fracmax":
+            top = np.nanmax(x[:, j]) + 0.0 if (~np.isnan(x[:, j])).any() else np.nan  # + 0.0: no "-0"
+            why = f" (the largest value of x·direction is {top:g}, not > 0)"
+        out.append(problem(STEP, method, f"{names[j]}: {method} gives {'; '.join(parts)}{why}", rule="normalise.nonfinite",
+                           indicator=names[j], units=listed, period=period))
+    return out
 
 
 def _directions(directions, cols: list[Any]) -> np.ndarray:
@@ -500,12 +613,101 @@ def _directions(directions, cols: list[Any]) -> np.ndarray:
     return out
 
 
-def _plan(data: pd.DataFrame, method: str, indiv: Mapping[str, Any], params: dict[str, Any]):
-    cols = list(data.columns)
+def _directed_to_own(p: dict[str, Any], kinds: dict[str, str], d: np.ndarray, names: list[Any], method: str) -> dict[str, Any]:
+    """Bounds given on x · direction (COINr's convention) as the indicator's own units: a point T → T·d,
+    an interval (lo, hi) → (−hi, −lo) for a reverse indicator, a ``lower``/``upper`` pair likewise (NaN, not
+    given, stays NaN in its own-unit role). The methods flip them back: this only unifies the two sources."""
+    p = dict(p)
+    rev = d < 0
+    if not rev.any():
+        return p
+    for name, kind in kinds.items():
+        if kind == "point":
+            p[name] = np.asarray(p[name], dtype=np.float64) * d
+        elif kind == "interval":
+            a = np.array(_pair(p[name], len(names)), dtype=np.float64)
+            a[:, 0], a[:, 1] = np.where(rev, -a[:, 1], a[:, 0]), np.where(rev, -a[:, 0], a[:, 1])
+            p[name] = a
+    if "lower" in kinds.values() or "upper" in kinds.values():
+        lo_name = next((k for k, v in kinds.items() if v == "lower"), None)
+        hi_name = next((k for k, v in kinds.items() if v == "upper"), None)
+        if lo_name is None or hi_name is None:
+            raise SpecError(
+                f"normalise: {method}: give lower and upper the same way for reverse indicators (both in the spec or both "
+                "from iMeta)", step=STEP, method=method, parameter=lo_name or hi_name,
+            )
+        lo = np.broadcast_to(np.asarray(p[lo_name], dtype=np.float64), (len(names),))
+        hi = np.broadcast_to(np.asarray(p[hi_name], dtype=np.float64), (len(names),))
+        p[lo_name], p[hi_name] = np.where(rev, -hi, lo), np.where(rev, -lo, hi)
+    return p
+
+
+def _from_imeta(imeta: pd.DataFrame | None, entry, name: str, cols: list[Any]) -> OwnUnits:
+    """{indicator: value} of the parameter ``name`` of ``entry`` read from iMeta's columns (COINr's names)."""
+    columns = entry.meta.get("imeta", {}).get(name)
+    if not columns:
+        raise SpecError(
+            f"normalise method {entry.name!r}: parameter {name!r} cannot be read from iMeta (no iMeta column for it)",
+            step=STEP, method=entry.name, parameter=name,
+        )
+    if imeta is None:
+        raise SpecError(
+            f"normalise method {entry.name!r}: {name}: use_iMeta needs iMeta, and this data source has none (give "
+            "the values in the spec)", step=STEP, method=entry.name, parameter=name,
+        )
+    spec: Param = entry.meta["params"][name]
+    optional = name == "cap_max"  # COINr assumes false when dist2targ_cap_max is absent
+    missing_cols = [c for c in columns if c not in imeta.columns]
+    if missing_cols and optional:
+        return OwnUnits({c: False for c in cols})
+    if missing_cols:
+        raise SpecError(
+            f"normalise method {entry.name!r}: {name}: use_iMeta needs iMeta column(s) {', '.join(missing_cols)}",
+            step=STEP, method=entry.name, parameter=name,
+        )
+    rows = imeta.drop_duplicates("iCode", keep="first").set_index(imeta["iCode"].drop_duplicates().astype(str))
+    out = OwnUnits()
+    for code in cols:
+        if str(code) not in rows.index:
+            raise SpecError(f"normalise method {entry.name!r}: {name}: indicator {code!r} has no row in iMeta",
+                            step=STEP, method=entry.name, parameter=name, indicator=code)
+        vals = [rows.at[str(code), c] for c in columns]
+        if spec.kind == "bool":
+            v = _as_bool(vals[0])
+        else:
+            v = [pd.to_numeric(pd.Series([x]), errors="coerce").iloc[0] for x in vals]
+            v = v[0] if len(v) == 1 else tuple(v)
+        if v is None or (not isinstance(v, bool) and np.isnan(np.asarray(v, dtype=float)).any()):
+            bad = [c for c, x in zip(columns, vals, strict=True) if pd.isna(x) or (spec.kind != "bool" and pd.isna(pd.to_numeric(pd.Series([x]), errors="coerce").iloc[0]))]
+            raise SpecError(
+                f"normalise method {entry.name!r}: {name}: iMeta has no value for indicator {code!r} in column "
+                f"{', '.join(bad) or ', '.join(columns)}", step=STEP, method=entry.name, parameter=name, indicator=code,
+            )
+        out[code] = v
+    return out
+
+
+def _as_bool(v: Any) -> bool | None:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE", "T", "F"):
+        return v.strip().upper() in ("TRUE", "T")
+    return None
+
+
+def _with_imeta(entry, p: Mapping[str, Any], imeta: pd.DataFrame | None, cols: list[Any]) -> dict[str, Any]:
+    return {k: (_from_imeta(imeta, entry, k, cols) if isinstance(v, str) and v == IMETA else v) for k, v in p.items()}
+
+
+def _plan(data: pd.DataFrame, method: str, indiv: Mapping[str, Any], params: dict[str, Any], imeta: pd.DataFrame | None = None):
+    cols = data.columns.tolist()
     for code in indiv:
         if code not in cols:
             raise SpecError(f"normalise: indicator {code!r} is not in the data", step=STEP, parameter="indiv", indicator=code)
     g_entry = NORMALISERS.entry(method)
+    params = _with_imeta(g_entry, params, imeta, cols)
     _validate(g_entry, params, cols)
     groups: dict[tuple, list] = {}
     for j, code in enumerate(cols):
@@ -518,7 +720,7 @@ def _plan(data: pd.DataFrame, method: str, indiv: Mapping[str, Any], params: dic
             spec = dict(spec)
             name = spec.pop("method", spec.pop("f_n", None))
             entry = g_entry if name is None else NORMALISERS.entry(name)
-            p = {**params, **spec} if entry is g_entry else spec
+            p = {**params, **_with_imeta(entry, spec, imeta, [code])} if entry is g_entry else _with_imeta(entry, spec, imeta, [code])
             _validate(entry, p, [code])
             key = (entry.name, "indiv", code)
         else:

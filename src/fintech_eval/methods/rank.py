@@ -60,6 +60,12 @@ def rank(data: pd.DataFrame | pd.Series, ties: str = "min", higher_is_better: bo
     return _int_frame(np.asarray(r, dtype=float).T, data, ties)
 
 
+def min_ranks(x: np.ndarray) -> np.ndarray:
+    """:func:`rank` on a plain (units × columns) float array: highest = 1, ties = min, NaN kept (float ranks);
+    for loops over many variants, where building frames would cost more than ranking."""
+    return _min_ranks(np.ascontiguousarray(-np.asarray(x, dtype=float).T)).T
+
+
 def _min_ranks(xt: np.ndarray) -> np.ndarray:
     """Ranks with ties = min along each row, NaN kept: sort once, then every value in a run of equal
     values takes the position of the run's first element (vectorised over all rows)."""

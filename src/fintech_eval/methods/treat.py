@@ -90,7 +90,8 @@ class TreatResult:
         """What happened to each cell: "", "winhi", "winlo", "winhi+log_CT", "+log_CT", "boxcox", …"""
         codes = np.zeros(self.data.shape, dtype=np.int16) if self.point_codes is None else self.point_codes
         labels = np.asarray(self.point_labels, dtype=object)
-        return pd.DataFrame(labels[codes], index=self.data.index.copy(), columns=self.data.columns.copy(), dtype=object)
+        cells = labels[codes.T].T  # a new array (column-major, as a frame's block): no second copy needed
+        return pd.DataFrame(cells, index=self.data.index.copy(), columns=self.data.columns.copy(), dtype=object, copy=False)
 
 
 @dataclass
@@ -102,22 +103,46 @@ class _Out:
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (column position, message)
 
 
+#: elements per block of rows in :func:`_row_moments` (about 512 KB: the block and its scratch stay in L2)
+_BLOCK = 1 << 16
+
+
 # --------------------------------------------------------------------------------------------------
 # skew, kurtosis and the pass test, column-wise
 # --------------------------------------------------------------------------------------------------
 def _row_moments(
-    w: np.ndarray, buffers: tuple[np.ndarray, np.ndarray] | None = None, valid: np.ndarray | None = None
+    w: np.ndarray,
+    buffers: tuple[np.ndarray, np.ndarray] | None = None,
+    valid: np.ndarray | None = None,
+    clip: tuple[np.ndarray, np.ndarray] | None = None,
 ):
     """Skew (G1), excess kurtosis (G2) and n of each *row* of ``w`` (rows = indicators), NaNs ignored.
 
     Two-pass central moments as e1071 / COINr: ``x − mean`` first, then the sums of its powers. ``buffers``
     (two arrays at least as large as ``w``) avoid allocating temporaries when called in a loop; ``valid``
-    (``~isnan(w)``) can be passed when already known.
+    (``~isnan(w)``) can be passed when already known; ``clip=(lo, hi)`` (one bound per row) gives the moments
+    of ``clip(w, lo, hi)`` without writing that array out. Rows are taken a few at a time so that every pass
+    runs in cache (each row's sums are the same as over the whole array).
     """
     r = w.shape[0]
     if buffers is None:
         buffers = (np.empty_like(w), np.empty_like(w))
-    d, d2 = buffers[0][:r], buffers[1][:r]
+    step = min(r, max(1, _BLOCK // max(1, w.shape[1])))
+    cbuf = np.empty((step, w.shape[1])) if clip is not None else None
+    out = [np.empty(r) for _ in range(3)]
+    for i in range(0, r, step):
+        j = min(r, i + step)
+        blk = w[i:j]
+        if clip is not None:
+            blk = np.clip(blk, clip[0][i:j, None], clip[1][i:j, None], out=cbuf[: j - i])
+        res = _moments_block(blk, buffers[0][: j - i], buffers[1][: j - i], None if valid is None else valid[i:j])
+        for o, v in zip(out, res, strict=True):
+            o[i:j] = v
+    return tuple(out)
+
+
+def _moments_block(w: np.ndarray, d: np.ndarray, d2: np.ndarray, valid: np.ndarray | None):
+    r = w.shape[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         total = w.sum(axis=1) if valid is None else None
         if total is not None and not np.isnan(total).any():  # no missing values (the usual case): no masks
@@ -334,7 +359,6 @@ def coinr_treat(
         top = nvw - 1  # sorted position of the current maximum
         bot = np.zeros(len(work), dtype=int)  # sorted position of the current minimum
         h_start, l_end = np.full(len(work), -1), np.full(len(work), -1)
-        clipped = np.empty_like(xw)
         rows = np.arange(len(work))
         act = rows[((passing[work] == 0) | force[work]) & (nwin[work] < limit)]
         while len(act):
@@ -351,9 +375,8 @@ def coinr_treat(
             bot[go_dn] = l_end[go_dn] + 1
             nwin[j] = np.where(h_start[act] >= 0, nvw[act] - h_start[act], 0) + np.where(l_end[act] >= 0, l_end[act] + 1, 0)
             src = xw if len(act) == len(rows) else xw[act]
-            w = np.clip(src, srt[act, bot[act]][:, None], srt[act, top[act]][:, None], out=clipped[: len(act)])
             v_ = None if valid_w is None else (valid_w if len(act) == len(rows) else valid_w[act])
-            s_, k_, _ = _row_moments(w, buffers, v_)
+            s_, k_, _ = _row_moments(src, buffers, v_, clip=(srt[act, bot[act]], srt[act, top[act]]))
             passing[j], sk_cur[j], kt_cur[j] = _pass(s_, k_, skew_thresh, kurt_thresh), s_, k_
             for jj in j[stuck]:
                 warns.append((int(jj), "winsorisation stopped: no distinct value left to winsorise to"))
@@ -527,7 +550,7 @@ def treat(
 
 def _plan(data, method, indiv, force_win, params):
     """[(entry, resolved params, column positions)] grouping indicators that share method and parameters."""
-    cols = list(data.columns)
+    cols = data.columns.tolist()
     for code in [*indiv, *force_win]:
         if code not in cols:
             raise SpecError(f"treat: indicator {code!r} is not in the data", step=STEP, parameter="indiv", indicator=code)

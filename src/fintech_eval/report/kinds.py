@@ -615,8 +615,8 @@ def appendix(ctx: Context) -> list[Section]:
                            max_rows_pdf=60))
         secs.append(rec)
     src = Section("sources", ctx.t("sec.sources"), appendix=True)
-    data_rows = [{"item": ctx.t("evaluation_name"), "value": r.spec.name}, {"item": ctx.t("data_format"), "value": r.spec.data.format}]
-    for k in ("idata", "imeta", "period"):
+    data_rows = [{"item": ctx.t("evaluation_name"), "value": r.spec.name}, {"item": ctx.t("data_format"), "value": r.spec.data.source}]
+    for k in ("idata", "imeta", "db", "framework", "block", "period"):
         val = getattr(r.spec.data, k)
         if val is not None:
             data_rows.append({"item": k, "value": str(val)})
@@ -624,7 +624,7 @@ def appendix(ctx: Context) -> list[Section]:
     if man["inputs"]:
         src.add(_table(ctx, ctx.t("sec.sources"), pd.DataFrame({"file": list(man["inputs"]), "sha256": list(man["inputs"].values())}),
                        [("file", "col.file", "text"), ("sha256", "col.sha256", "text")], key="inputs"))
-    elif r.spec.data.format == "frame":
+    elif r.spec.data.source == "frame":
         src.add(Paragraph(ctx.t("explain.sources_frame"), "note"))
     secs.append(src)
     sw_rows = [{"item": f"{ctx.t('software')}: {k}", "value": str(val)} for k, val in man["software"].items()]
@@ -634,7 +634,7 @@ def appendix(ctx: Context) -> list[Section]:
     soft = Section("software", ctx.t("sec.software"), appendix=True).add(
         _table(ctx, ctx.t("sec.software"), pd.DataFrame(sw_rows), [("item", "col.item", "text"), ("value", "col.value_text", "text")], key="software"))
     if r.warnings:
-        soft.add(Paragraph(ctx.t("sec.warnings") + ":", "warn"), *[Paragraph(w, "warn") for w in r.warnings])
+        soft.add(Paragraph(ctx.t("sec.warnings") + ":", "warn"), *[Paragraph(str(w), "warn") for w in r.warnings])
     secs.append(soft)
     return secs
 

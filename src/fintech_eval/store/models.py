@@ -60,14 +60,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..periods import PERIOD_KINDS
+from ..vocab import ENTITY_KINDS, PROVIDER_TYPES, SECTORS, SIZE_ATTRIBUTES, VALUE_STATUSES, WITH_VALUE
 
-SECTORS: tuple[str, ...] = ("bank", "securities", "insurance", "payment", "other")
-PROVIDER_TYPES: tuple[str, ...] = ("comprehensive", "product", "consulting", "outsourcing")
-SIZE_ATTRIBUTES: tuple[str, ...] = ("operating_revenue", "market_share", "total_financing", "market_value")
-ENTITY_KINDS: tuple[str, ...] = ("institution", "region", "industry")
 SUBMISSION_STATUSES: tuple[str, ...] = ("accepted", "rejected")
 OBSERVATION_STATUSES: tuple[str, ...] = ("ok", "flagged")
-DERIVED_STATUSES: tuple[str, ...] = ("ok", "missing", "not_applicable")
+DERIVED_STATUSES: tuple[str, ...] = VALUE_STATUSES
 
 #: GB/T 2260 province-level prefixes: 31 mainland provinces, then Taiwan, Hong Kong, Macao.
 PROVINCE_CODES: tuple[str, ...] = (
@@ -310,7 +307,8 @@ class DerivedValue(Base):
         CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),
         CheckConstraint(_in("status", DERIVED_STATUSES), name="status"),
         CheckConstraint(
-            "(status = 'ok' AND value IS NOT NULL) OR (status <> 'ok' AND value IS NULL)", name="value_status"
+            f"(({_in('status', WITH_VALUE)}) AND value IS NOT NULL) OR (NOT ({_in('status', WITH_VALUE)}) AND value IS NULL)",
+            name="value_status",
         ),
     )
 
@@ -327,3 +325,70 @@ class DerivedValue(Base):
     framework: Mapped[str] = mapped_column(String(64), default="", server_default="")
     framework_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+CAMPAIGN_STATUSES: tuple[str, ...] = ("open", "closed")
+RUN_STATUSES: tuple[str, ...] = ("draft", "published")
+
+
+class Campaign(Base):
+    """An evaluation round: the framework and period asked, the deadline, the sample of entities asked."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    framework: Mapped[str] = mapped_column(String(64))
+    framework_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    period: Mapped[str] = mapped_column(String(16), ForeignKey("period.code"))
+    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    params: Mapped[Any | None] = mapped_column(Json)  # the framework's open parameters set for this round
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[CampaignMember]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CampaignMember(Base):
+    """One entity asked in a campaign (its sample)."""
+
+    __tablename__ = "campaign_member"
+    __table_args__ = (CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),)
+
+    campaign_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="members")
+
+
+class EvaluationRun(Base):
+    """One scoring of stored data: the spec, what it read (fingerprints), who, when, the warnings, where its
+    result folder is; ``published`` marks the run that reports show (a published run is never overwritten)."""
+
+    __tablename__ = "evaluation_run"
+    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaign.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    framework: Mapped[str] = mapped_column(String(64))
+    framework_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    period: Mapped[str] = mapped_column(String(16))
+    specs: Mapped[Any] = mapped_column(Json)  # block → spec (as saved in the result folder)
+    inputs: Mapped[Any | None] = mapped_column(Json)  # block → input fingerprints
+    warnings: Mapped[Any | None] = mapped_column(Json)  # block → list of problems
+    scores_sha256: Mapped[Any | None] = mapped_column(Json)  # block → SHA-256 of scores.csv
+    out_dir: Mapped[str] = mapped_column(Text)
+    software: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

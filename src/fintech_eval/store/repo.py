@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import DataError, Problem
 from ..periods import period_kind
+from ..vocab import WITH_VALUE
 from .db import begin_write
 from .models import (
     DERIVED_STATUSES,
@@ -1454,11 +1455,12 @@ def save_derived(
         _choice(status, DERIVED_STATUSES, df, "status", p)
     else:
         status = pd.Series(np.where(np.isnan(value), "missing", "ok"), index=df.index, dtype="str")
-    is_ok = (status == "ok").to_numpy(dtype=bool, na_value=False)
-    p.rows(is_ok & np.isnan(value), df, "store.derived_status", "status ok without a value", column="value")
+    is_ok = status.isin(WITH_VALUE).to_numpy(dtype=bool, na_value=False)
+    p.rows(is_ok & np.isnan(value), df, "store.derived_status",
+           lambda lbl, i: f"status {status.iloc[i]} without a value", column="value")  # fmt: skip
     p.rows(
         ~is_ok & status.isin(DERIVED_STATUSES).to_numpy() & ~np.isnan(value), df, "store.derived_status",
-        lambda lbl, i: f"a value with status {status.iloc[i]!r} (only ok values have one)", column="value",
+        lambda lbl, i: f"a value with status {status.iloc[i]!r} (only ok and flagged values have one)", column="value",
     )  # fmt: skip
     for c, given in (("framework", framework), ("framework_version", framework_version)):
         if given is not None:

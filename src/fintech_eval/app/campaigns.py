@@ -1,0 +1,223 @@
+"""Campaigns: one round of collection (a framework, a period, a deadline, the sample asked) and who has
+answered.
+
+:func:`campaign_status` gives, per entity of the sample, whether a return arrived, when (on time or late
+against the deadline), how complete it is (the applicable variables answered, out of those the framework
+asks of the entity's sector) and whether it is accepted (no value still flagged for review); and
+:func:`reporting_rates` the reporting rate and the on-time rate overall, by sector and by province, as
+DHIS2 reports them (reporting rate = entities with a return / entities asked). A return for an entity
+outside the sample is listed as a warning naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import case, func, select
+
+from ..collect.validate import applicable_variables
+from ..derive.institutions import resolve_params
+from ..errors import DataError, Problem
+from ..periods import period_kind
+from ..store import ensure_periods, institutions_frame
+from ..store.models import Campaign, CampaignMember, Observation, ObservedEntity, Submission
+from .workspace import Workspace
+
+STATUS_WORDS = ("on_time", "late", "missing")
+
+
+@dataclass
+class CampaignStatus:
+    campaign: dict[str, Any]
+    entities: pd.DataFrame  # one row per entity of the sample
+    rates: pd.DataFrame  # overall, by sector, by province
+    warnings: list[Problem] = field(default_factory=list)  # returns from entities outside the sample
+    outside: list[str] = field(default_factory=list)  # those entities
+
+
+def _deadline(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
+    """A deadline date means the end of that day (23:59:59, China Standard Time, UTC+8)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value) if ("T" in value or ":" in value) else dt.date.fromisoformat(value)
+        except ValueError:
+            raise DataError(f"deadline {value!r} is not a date (YYYY-MM-DD) or a date and time", rule="campaign.deadline") from None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def read_sample(path: str | Path) -> list[str]:
+    """Entity codes from a sample file (``fintech-eval sample``'s CSV, or any CSV/xlsx with an ``entity_id``,
+    ``id`` or ``entity`` column)."""
+    p = Path(path)
+    try:
+        df = pd.read_excel(p, dtype=str) if p.suffix.lower() in (".xlsx", ".xlsm") else pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the sample: {exc}", rule="campaign.sample", file=str(p)) from None
+    col = next((c for c in ("entity_id", "id", "entity", "institution_id") if c in df.columns), None)
+    if col is None:
+        raise DataError(f"the sample has no entity_id (or id) column; it has {', '.join(map(str, df.columns))}",
+                        rule="campaign.sample", file=str(p))
+    codes = [str(c).strip() for c in df[col] if str(c).strip()]
+    return list(dict.fromkeys(codes))
+
+
+def create_campaign(
+    ws: Workspace, *, period: str, framework: str = "jrt0201-2020", sample: str | Path | list[str] | None = None,
+    deadline: str | dt.date | dt.datetime | None = None, name: str | None = None, params: dict[str, float] | None = None,
+    who: str = "cli",
+) -> int:
+    """A new campaign asking the institutions of ``sample`` (a file or a list of codes; default: every
+    registered institution) for ``period``; returns its id. Every code must be in the register."""
+    fw = ws.framework(framework)
+    period = str(period)
+    period_kind(period)  # a valid period code or an error
+    with ws.sessions() as s, s.begin():
+        reg = institutions_frame(s)
+        known = set(reg["id"])
+        if sample is None:
+            codes = list(reg["id"])
+            if not codes:
+                raise DataError("the institution register is empty: run `fintech-eval register institutions FILE` first",
+                                rule="campaign.sample")
+        else:
+            codes = read_sample(sample) if not isinstance(sample, list) else list(dict.fromkeys(map(str, sample)))
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise DataError([
+                Problem("campaign.unknown_entity", f"{c} is not in the institution register"
+                        + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(c, known, n=1)) else ""),
+                        {"file": str(sample) if not isinstance(sample, list) else None, "entity": c})
+                for c in unknown[:50]
+            ])
+        if params:
+            resolve_params(fw, params)  # unknown names, pairs that do not sum to 1: an error now, not at derive
+        ensure_periods(s, [period])
+        c = Campaign(name=name or f"{fw.id} {period}", framework=fw.id, framework_version=fw.version,
+                     period=period, deadline=_deadline(deadline), params=params or None, created_by=who)
+        s.add(c)
+        s.flush()
+        s.add_all([CampaignMember(campaign_id=c.id, entity_kind="institution", entity_id=e) for e in codes])
+        return int(c.id)
+
+
+def campaigns_frame(ws: Workspace) -> pd.DataFrame:
+    with ws.sessions() as s:
+        n = func.count(CampaignMember.entity_id)
+        rows = s.execute(
+            select(Campaign.id, Campaign.name, Campaign.framework, Campaign.period, Campaign.deadline, Campaign.status,
+                   Campaign.created_by, Campaign.created_at, n.label("n_entities"))
+            .outerjoin(CampaignMember, CampaignMember.campaign_id == Campaign.id).group_by(Campaign.id).order_by(Campaign.id)
+        ).all()
+    return pd.DataFrame(rows, columns=["id", "name", "framework", "period", "deadline", "status", "created_by", "created_at", "n_entities"])
+
+
+def resolve_campaign(ws: Workspace, campaign_id: int | None) -> Campaign:
+    """The campaign ``campaign_id``, or the only one when the database holds one."""
+    with ws.sessions() as s:
+        if campaign_id is None:
+            ids = s.execute(select(Campaign.id).order_by(Campaign.id)).scalars().all()
+            if len(ids) != 1:
+                raise DataError("no campaign yet: create one with `fintech-eval campaign create`" if not ids else
+                                f"{len(ids)} campaigns: name one with --campaign ({', '.join(map(str, ids))})", rule="campaign.which")
+            campaign_id = ids[0]
+        c = s.get(Campaign, campaign_id)
+        if c is None:
+            raise DataError(f"no campaign {campaign_id}", rule="campaign.which")
+        s.expunge(c)
+        return c
+
+
+def _returns(ws: Workspace, period: str) -> pd.DataFrame:
+    """Per institution with observations in ``period``: first and last receipt, values answered, values flagged.
+    One aggregate query over the observations of the period."""
+    flagged = func.sum(case((Observation.status == "flagged", 1), else_=0))
+    stmt = (
+        select(ObservedEntity.entity_id, func.min(Submission.received_at), func.max(Submission.received_at),
+               func.count(), flagged)
+        .select_from(Observation)
+        .join(ObservedEntity, ObservedEntity.id == Observation.entity_ref)
+        .outerjoin(Submission, Submission.id == Observation.submission_id)
+        .where(Observation.period == period, ObservedEntity.entity_kind == "institution", Observation.value.is_not(None))
+        .group_by(ObservedEntity.entity_id)
+    )
+    with ws.sessions() as s:
+        rows = s.execute(stmt).all()
+    df = pd.DataFrame(rows, columns=["entity_id", "first_received", "last_received", "answered", "flagged"])
+    for c in ("first_received", "last_received"):
+        df[c] = pd.to_datetime(df[c], utc=True)
+    return df.set_index("entity_id")
+
+
+def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.datetime | None = None) -> CampaignStatus:
+    """Who of the campaign's sample has answered, when, how completely (see the module doc)."""
+    c = resolve_campaign(ws, campaign_id)
+    fw = ws.framework(c.framework)
+    with ws.sessions() as s:
+        members = s.execute(select(CampaignMember.entity_id).where(CampaignMember.campaign_id == c.id)).scalars().all()
+        reg = institutions_frame(s).set_index("id")
+    ret = _returns(ws, c.period)
+    ent = reg.reindex(pd.Index(members, name="entity_id"))[["name_zh", "name_en", "sector", "region_code"]]
+    asked = {sec: len(applicable_variables(fw, sec)) for sec in ent["sector"].dropna().unique()}
+    ent["applicable"] = ent["sector"].map(asked).astype("Int64")
+    r = ret.reindex(ent.index)
+    ent["returned"] = r["answered"].notna().to_numpy()
+    ent["received_at"] = r["first_received"]
+    ent["last_received_at"] = r["last_received"]
+    ent["answered"] = r["answered"].fillna(0).astype(int)
+    ent["flagged"] = r["flagged"].fillna(0).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ent["completeness"] = (ent["answered"] / ent["applicable"].astype(float)).clip(upper=1.0)
+    deadline = pd.Timestamp(c.deadline).tz_convert("UTC") if c.deadline is not None else None
+    if deadline is not None:
+        ent["on_time"] = pd.array(np.where(ent["returned"], ent["received_at"] <= deadline, pd.NA), dtype="boolean")
+    else:
+        ent["on_time"] = pd.array(np.where(ent["returned"], True, pd.NA), dtype="boolean")
+    now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC))
+    ent["status"] = np.where(~ent["returned"], "missing", np.where(ent["on_time"].fillna(False), "on_time", "late"))
+    ent["overdue"] = (~ent["returned"]) & (deadline is not None and now_ts > deadline)
+    ent["accepted"] = ent["returned"] & (ent["flagged"] == 0)
+    outside = sorted(set(ret.index) - set(members))
+    warnings = []
+    if outside:  # one cause, one problem, with the entities it covers
+        shown = ", ".join(outside[:10]) + (f" … ({len(outside)} in all)" if len(outside) > 10 else "")
+        warnings.append(Problem("campaign.outside_sample",
+                                f"{len(outside)} institution(s) sent a return for {c.period} but are not in the campaign's sample: {shown}",
+                                {"campaign": c.id}))
+    meta = {"id": c.id, "name": c.name, "framework": c.framework, "period": c.period,
+            "deadline": c.deadline.isoformat() if c.deadline else None, "n_entities": len(ent)}
+    return CampaignStatus(meta, ent.reset_index(), reporting_rates(ent.reset_index()), warnings, outside)
+
+
+def reporting_rates(entities: pd.DataFrame) -> pd.DataFrame:
+    """Reporting rate (returned / asked) and on-time rate (on time / asked) overall, by sector, by province."""
+    parts = []
+    for level, key in (("all", None), ("sector", "sector"), ("province", "region_code")):
+        g = entities.assign(_all="all").groupby("_all" if key is None else entities[key].fillna("?"), sort=True)
+        t = pd.DataFrame({
+            "asked": g.size(),
+            "returned": g["returned"].sum(),
+            "on_time": g["on_time"].apply(lambda s: int(s.fillna(False).sum())),
+            "complete": g["completeness"].apply(lambda s: int((s >= 1).sum())),
+        })
+        t["reporting_rate"] = t["returned"] / t["asked"]
+        t["on_time_rate"] = t["on_time"] / t["asked"]
+        t.insert(0, "group", t.index.astype(str))
+        t.insert(0, "level", level)
+        parts.append(t.reset_index(drop=True))
+    return pd.concat(parts, ignore_index=True)
+
+
+def missing_entities(status: CampaignStatus) -> pd.DataFrame:
+    """Who to chase: the entities of the sample without a return (then those late or incomplete are in the status)."""
+    e = status.entities
+    return e.loc[~e["returned"], ["entity_id", "name_zh", "name_en", "sector", "region_code", "overdue"]].reset_index(drop=True)

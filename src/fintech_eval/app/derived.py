@@ -1,0 +1,136 @@
+"""Derived values stored: J computed from the institutions' returns, H and Q rolled up, stored with their
+status and reason, the framework version, the parameter values and a fingerprint of their inputs.
+
+The fingerprint of an institution's values is a hash of its raw values of the period (and of the period
+before, which some indicators read); an industry's (H) combines the fingerprints of the institutions of its
+sector, a region's (Q) those of the institutions in it and the region's own figures. :func:`stored_values`
+compares them with the current inputs: a value whose inputs changed since it was derived is ``stale``, so a
+correction to one institution marks exactly its own values, its industry's and its region's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..derive import derive_all
+from ..derive.institutions import resolve_params
+from ..errors import DataError
+from ..periods import period_kind
+from ..store import derived_frame, institutions_frame, observations_frame, save_derived
+from ..vocab import WITH_VALUE
+from .campaigns import resolve_campaign
+from .workspace import Workspace
+
+OBS_COLUMNS = ["entity_kind", "entity_id", "period", "variable", "value_norm"]
+
+
+@dataclass
+class DeriveReport:
+    period: str
+    framework: str
+    framework_version: str
+    params: dict[str, float]
+    stored: int
+    by_status: dict[str, int]
+
+
+def _previous(period: str) -> str | None:
+    return str(int(period) - 1) if period_kind(period) == "annual" else None
+
+
+def _hash_rows(df: pd.DataFrame) -> np.ndarray:
+    return pd.util.hash_pandas_object(df[["period", "variable", "value_norm"]], index=False).to_numpy(np.uint64)
+
+
+def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str) -> dict[tuple[str, str], str]:
+    """(block, entity) → fingerprint of the inputs of that entity's values for ``period`` (module doc)."""
+    keep = {period, _previous(period)} - {None}
+    o = obs[obs["period"].astype(str).isin(keep)]
+    out: dict[tuple[str, str], str] = {}
+    inst = o[o["entity_kind"] == "institution"]
+    h = _hash_rows(inst)
+    per_inst = pd.Series(h, index=inst["entity_id"].astype(str).to_numpy()).groupby(level=0).agg(
+        lambda s: np.bitwise_xor.reduce(s.to_numpy(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+    for e, v in per_inst.items():
+        out[("J", e)] = f"{int(v):016x}"
+    reg = institutions.set_index(institutions["id"].astype(str))
+    for col, block in (("sector", "H"), ("region_code", "Q")):
+        key = reg[col].reindex(per_inst.index)
+        for g, vals in per_inst.groupby(key.to_numpy()):
+            out[(block, str(g))] = vals.to_numpy(np.uint64)
+    region = o[o["entity_kind"] == "region"]
+    rh = pd.Series(_hash_rows(region), index=region["entity_id"].astype(str).to_numpy())
+    for g, vals in rh.groupby(level=0):
+        prev = out.get(("Q", g))
+        out[("Q", g)] = vals.to_numpy(np.uint64) if prev is None else np.concatenate([prev, vals.to_numpy(np.uint64)])
+    for k, v in list(out.items()):
+        if isinstance(v, np.ndarray):
+            out[k] = f"{int(np.bitwise_xor.reduce(v * np.uint64(0xBF58476D1CE4E5B9))):016x}"
+    return out
+
+
+def _read(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with ws.sessions() as s:
+        obs = observations_frame(s, columns=OBS_COLUMNS)
+        inst = institutions_frame(s)
+    return obs, inst
+
+
+def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: str | None = None,
+                     framework: str = "jrt0201-2020", params: dict[str, float] | None = None) -> DeriveReport:
+    """Derive J, H and Q for a campaign's period (its parameters) or a period, and store every value."""
+    if period is None:
+        c = resolve_campaign(ws, campaign_id)
+        period, framework, params = c.period, c.framework, params or c.params
+    period = str(period)
+    fw = ws.framework(framework)
+    p = resolve_params(fw, params)
+    obs, inst = _read(ws)
+    if not (obs["period"].astype(str) == period).any():
+        raise DataError(f"no observations stored for {period}", rule="derive.no_data")
+    panel = derive_all(obs.rename(columns={"value_norm": "value"}), inst.rename(columns={"id": "entity_id"}), fw, p)
+    panel = panel[panel["period"].astype(str) == period]
+    fps = fingerprints(obs, inst, period)
+    kinds = {"J": "institution", "H": "industry", "Q": "region"}
+    blocks = panel["block"].astype(str)
+    ents = panel["entity_id"].astype(str)
+    frame = pd.DataFrame({
+        "entity_kind": blocks.map(kinds).to_numpy(),
+        "entity_id": ents.to_numpy(),
+        "period": period,
+        "code": panel["code"].astype(str).to_numpy(),
+        "value": panel["value"].to_numpy(dtype=float),
+        "status": panel["status"].astype(str).to_numpy(),
+        "reason": panel["reason"].astype(str).replace({"nan": None, "": None}).to_numpy(),
+    })
+    frame["inputs"] = [{"sha256": fps.get((b, e), ""), "params": p} for b, e in zip(blocks, ents, strict=True)]
+    frame.loc[~frame["status"].isin(WITH_VALUE), "value"] = np.nan
+    with ws.sessions() as s, s.begin():
+        n = save_derived(s, frame, framework=fw.id, framework_version=fw.version)
+    return DeriveReport(period, fw.id, fw.version, p, n, frame["status"].value_counts().to_dict())
+
+
+def stored_values(ws: Workspace, *, period: str, block: str | None = None, framework: str = "jrt0201-2020") -> pd.DataFrame:
+    """The stored derived values of ``period`` with a ``stale`` column: True where the inputs changed since."""
+    kinds = {"J": "institution", "H": "industry", "Q": "region"}
+    with ws.sessions() as s:
+        d = derived_frame(s, period=str(period), entity_kind=kinds[block] if block else None, framework=framework)
+    if d.empty:
+        return d.assign(block=pd.Series(dtype=str), stale=pd.Series(dtype=bool))
+    obs, inst = _read(ws)
+    now = fingerprints(obs, inst, str(period))
+    back = {v: k for k, v in kinds.items()}
+    d.insert(0, "block", d["entity_kind"].map(back))
+    then = [(i or {}).get("sha256", "") if isinstance(i, dict) else "" for i in d["inputs"]]
+    cur = [now.get((b, e), "") for b, e in zip(d["block"], d["entity_id"], strict=True)]
+    d["stale"] = [a != b for a, b in zip(then, cur, strict=True)]
+    return d
+
+
+def stale_summary(values: pd.DataFrame) -> dict[str, Any]:
+    st = values[values["stale"]]
+    return {"values": int(len(values)), "stale": int(len(st)), "entities": sorted(set(zip(st["block"], st["entity_id"], strict=True)))}

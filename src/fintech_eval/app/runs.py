@@ -1,0 +1,194 @@
+"""Evaluation runs: scoring stored data and publishing one run.
+
+:func:`score` runs the default spec of each block (``service.block_spec``, read from the database through
+the engine's ``store`` source) or the user's spec, writes each block's result folder under
+``OUT/run-<id>/`` and records the run: its specs, what it read (input fingerprints), the framework and
+product versions, who and when, and every warning. A new score is a new run in a new folder: nothing a
+published run wrote is ever overwritten. :func:`publish` marks a run as the one that reports (and the web)
+show, and writes its reports beside its results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from sqlalchemy import select
+
+from .._version import __version__
+from ..engine.pipeline import evaluate
+from ..engine.spec import load_spec
+from ..errors import DataError, Problem
+from ..service import block_spec
+from ..store.models import EvaluationRun
+from .campaigns import resolve_campaign
+from .workspace import Workspace
+
+BLOCKS = ("J", "H", "Q")
+
+
+def _spec_for(ws: Workspace, block: str, period: str, framework: str, spec: str | Path | None,
+              params: dict[str, float] | None) -> Any:
+    if spec is None:
+        doc = block_spec(block, period, db=ws.url, framework=framework)
+        if params:
+            doc["data"]["params"] = dict(params)
+        return load_spec(doc)
+    s = load_spec(spec)
+    if s.data.source != "store":
+        raise DataError(f"score reads the database: the spec's data.source must be store, not {s.data.source!r}",
+                        rule="run.spec", file=str(spec))
+    changes: dict[str, Any] = {"data.db": ws.url, "data.period": period}
+    if params and not s.data.params:
+        changes["data.params"] = dict(params)
+    return s.with_changes(changes)
+
+
+def score(
+    ws: Workspace, *, out: str | Path, campaign_id: int | None = None, period: str | None = None,
+    spec: str | Path | None = None, blocks: tuple[str, ...] | None = None, framework: str = "jrt0201-2020",
+    who: str = "cli", progress: Any = None,
+) -> dict[str, Any]:
+    """Score the stored data of a campaign (or of a period) and record the run; returns the run as a dict."""
+    campaign = None
+    params = None
+    if period is None:
+        campaign = resolve_campaign(ws, campaign_id)
+        period, framework, params = campaign.period, campaign.framework, campaign.params
+    elif campaign_id is not None:
+        raise DataError("give --campaign or --period, not both", rule="run.which")
+    blocks = tuple(blocks) if blocks else ((load_spec(spec).data.block,) if spec is not None else BLOCKS)
+    fw = ws.framework(framework)
+    step = progress or (lambda _t: None)
+    with ws.sessions() as s, s.begin():
+        run = EvaluationRun(campaign_id=campaign.id if campaign else None, name=f"{fw.id} {period}", framework=fw.id,
+                            framework_version=fw.version, period=str(period), specs={}, out_dir="", software=__version__,
+                            created_by=who)
+        s.add(run)
+        s.flush()
+        run_id = int(run.id)
+    folder = Path(out) / f"run-{run_id}"
+    if folder.exists():  # pragma: no cover - ids are never reused
+        raise DataError(f"{folder} exists: a run never writes over another run's folder", rule="run.out", file=str(folder))
+    specs, inputs, warnings, shas = {}, {}, {}, {}
+    try:
+        for b in blocks:
+            step(f"scoring block {b}")
+            sp = _spec_for(ws, b, str(period), framework, spec, params)
+            try:
+                result = evaluate(sp)
+            except DataError as exc:
+                if spec is None and any(p.rule == "panel.empty" for p in exc.problems):  # e.g. no region data yet
+                    warnings[b] = [{"rule": "run.no_data", "message": f"block {b} has no data for {period}: not scored",
+                                    "block": b}]
+                    continue
+                raise
+            result.save(folder / f"{b}-{period}")
+            specs[b] = yaml.safe_load((folder / f"{b}-{period}" / "spec.yaml").read_text(encoding="utf-8"))
+            inputs[b] = dict(result.inputs)
+            warnings[b] = [w.as_dict() if isinstance(w, Problem) else {"message": str(w)} for w in result.warnings]
+            shas[b] = hashlib.sha256((folder / f"{b}-{period}" / "scores.csv").read_bytes()).hexdigest()
+        if not specs:
+            raise DataError(f"nothing to score: no block has data for {period}", rule="run.no_data")
+    except Exception:
+        with ws.sessions() as s, s.begin():  # a run that failed leaves no record
+            s.delete(s.get(EvaluationRun, run_id))
+        raise
+    with ws.sessions() as s, s.begin():
+        run = s.get(EvaluationRun, run_id)
+        run.specs, run.inputs, run.warnings, run.scores_sha256 = specs, inputs, warnings, shas
+        run.out_dir = str(folder.resolve())
+    return run_info(ws, run_id)
+
+
+def _as_dict(r: EvaluationRun) -> dict[str, Any]:
+    return {
+        "id": r.id, "campaign": r.campaign_id, "name": r.name, "framework": r.framework,
+        "framework_version": r.framework_version, "period": r.period, "status": r.status, "out_dir": r.out_dir,
+        "software": r.software, "created_by": r.created_by, "created_at": r.created_at.isoformat() if r.created_at else None,
+        "published_by": r.published_by, "published_at": r.published_at.isoformat() if r.published_at else None,
+        "blocks": sorted(r.specs or {}), "inputs": r.inputs or {}, "scores_sha256": r.scores_sha256 or {},
+        "warnings": r.warnings or {}, "specs": r.specs or {},
+    }
+
+
+def run_info(ws: Workspace, run_id: int) -> dict[str, Any]:
+    with ws.sessions() as s:
+        r = s.get(EvaluationRun, run_id)
+        if r is None:
+            raise DataError(f"no evaluation run {run_id}", rule="run.which")
+        return _as_dict(r)
+
+
+def runs_frame(ws: Workspace) -> pd.DataFrame:
+    with ws.sessions() as s:
+        rows = [_as_dict(r) for r in s.execute(select(EvaluationRun).order_by(EvaluationRun.id)).scalars()]
+    cols = ["id", "campaign", "period", "framework", "status", "blocks", "created_by", "created_at", "published_at", "out_dir"]
+    df = pd.DataFrame(rows, columns=cols + ["warnings"])
+    df["n_warnings"] = [sum(len(v) for v in (w or {}).values()) for w in df["warnings"]]
+    df["blocks"] = [",".join(b) for b in df["blocks"]]
+    return df[cols[:6] + ["n_warnings"] + cols[6:]]
+
+
+def publish(ws: Workspace, run_id: int, *, who: str = "cli", reports: bool = True, lang: str = "zh",
+            progress: Any = None) -> dict[str, Any]:
+    """Mark the run published (the one that reports and the web show for its campaign or period) and write
+    its reports (HTML) into ``<run folder>/reports``; the run's results must still match what it recorded."""
+    info = run_info(ws, run_id)
+    folder = Path(info["out_dir"])
+    for b, sha in info["scores_sha256"].items():
+        p = folder / f"{b}-{info['period']}" / "scores.csv"
+        if not p.is_file() or hashlib.sha256(p.read_bytes()).hexdigest() != sha:
+            raise DataError(f"{p} is missing or was edited after the run: score again", rule="run.changed", file=str(p))
+    written: list[str] = []
+    if reports:
+        written = [str(p) for p in _write_reports(folder, info, lang, progress)]
+    with ws.sessions() as s, s.begin():
+        r = s.get(EvaluationRun, run_id)
+        r.status, r.published_by, r.published_at = "published", who, dt.datetime.now(dt.UTC)
+    out = run_info(ws, run_id)
+    out["reports"] = written
+    return out
+
+
+def _write_reports(folder: Path, info: dict[str, Any], lang: str, progress: Any) -> list[Path]:
+    from ..report import load_result, render
+
+    step = progress or (lambda _t: None)
+    period = info["period"]
+    res = {b: load_result(folder / f"{b}-{period}") for b in info["blocks"]}
+    rep = folder / "reports"
+    rep.mkdir(exist_ok=True)
+    out: list[Path] = []
+    plan = []
+    if "J" in res:
+        plan.append(("ranking", res["J"], {}, f"ranking_J-{period}_{lang}.html"))
+    if "H" in res:
+        plan.append(("ranking", res["H"], {}, f"ranking_H-{period}_{lang}.html"))
+        for sector in res["H"].final.index.astype(str):
+            plan.append(("industry", res["H"], {"entity": sector, **({"institutions": res["J"]} if "J" in res else {})},
+                         f"industry_{sector}-{period}_{lang}.html"))
+    if "Q" in res:
+        plan.append(("region", res["Q"], {}, f"regions_Q-{period}_{lang}.html"))
+    for kind, result, kw, name in plan:
+        step(f"writing {name}")
+        out.append(render(result, kind, fmt="html", out=rep / name, lang=lang, **kw))
+    return out
+
+
+def published_run(ws: Workspace, *, campaign_id: int | None = None, period: str | None = None) -> dict[str, Any] | None:
+    """The latest published run of a campaign (or a period), or None."""
+    stmt = select(EvaluationRun).where(EvaluationRun.status == "published")
+    if campaign_id is not None:
+        stmt = stmt.where(EvaluationRun.campaign_id == campaign_id)
+    if period is not None:
+        stmt = stmt.where(EvaluationRun.period == str(period))
+    with ws.sessions() as s:
+        r = s.execute(stmt.order_by(EvaluationRun.published_at.desc())).scalars().first()
+        return _as_dict(r) if r is not None else None
+
+

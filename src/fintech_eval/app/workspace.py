@@ -1,0 +1,49 @@
+"""One object for one database: opened once, migrated explicitly or on first use of a new file, frameworks
+cached. Use-case functions take a :class:`Workspace`; nothing else opens the database."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..catalog import Framework, load_framework
+from ..errors import DataError
+from ..store import current_revision, database_url, head_revision, init_db, make_engine, session_factory
+
+
+class Workspace:
+    """The database ``db`` (a SQLite path or a URL; default ``$FINTECH_EVAL_DB``, else
+    ``./fintech-eval.sqlite``). ``create=True`` creates and migrates a new database; an existing one whose
+    schema is older is upgraded (``fintech-eval db upgrade`` does the same explicitly); ``create=False``
+    (read-only commands) refuses a missing database instead of creating one."""
+
+    def __init__(self, db: str | None = None, *, create: bool = True):
+        self.url = database_url(db)
+        engine = make_engine(self.url)
+        rev = current_revision(engine)
+        if rev is None and not create:
+            engine.dispose()
+            raise DataError(f"no fintech-eval database at {self.url}: import or register data first", rule="db.missing")
+        self.engine: Engine = init_db(engine) if rev != head_revision() else engine
+        self._frameworks: dict[str, Framework] = {}
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def framework(self, fid: str = "jrt0201-2020") -> Framework:
+        if fid not in self._frameworks:
+            self._frameworks[fid] = load_framework(fid)
+        return self._frameworks[fid]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,278 @@
+"""An evaluation round from the shell: ``register``, ``campaign``, ``score``, ``runs``, ``publish``, ``db``.
+
+Thin commands over :mod:`fintech_eval.app` (the use-case functions the web platform calls too): they parse
+options, call one function and print what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .output import RowFmt, console, emit
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite).")]
+UserOpt = Annotated[str, typer.Option("--user", help="Who does this (recorded in the audit trail and the run).")]
+
+register_app = typer.Typer(help="Registers of the entities a round evaluates: institutions, technology vendors.", no_args_is_help=True)
+campaign_app = typer.Typer(help="Campaigns: one round of collection (framework, period, deadline, sample) and who has answered.", no_args_is_help=True)
+runs_app = typer.Typer(help="Evaluation runs: every scoring of stored data, recorded.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
+
+
+def _ws(db: str | None, create: bool = True):
+    from ..app import Workspace
+
+    return Workspace(db, create=create)
+
+
+def _rows(df) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict("records"):
+        out.append({k: (None if (isinstance(v, float) and math.isnan(v)) or v is None or (hasattr(v, "__class__") and str(v) in ("NaT", "<NA>")) else v)
+                    for k, v in rec.items()})
+    return out
+
+
+# --- register -------------------------------------------------------------------------------------------------
+@register_app.command("institutions")
+def register_institutions(
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx: id, name_zh, name_en, sector, subtype, region_code, listed (Chinese headers accepted).")],
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Register (create or update) the institutions of a file: all-or-nothing, every change audited."""
+    from ..app.registers import register_file
+
+    with _ws(db) as ws:
+        r = register_file(ws, file, "institutions", who=user)
+    console.print(f"[green]registered[/] {r.rows:,} institution(s) from {file}: {r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged")
+
+
+@register_app.command("vendors")
+def register_vendors(
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx: id, name_zh, name_en, provider_type.")],
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Register (create or update) technology vendors from a file: all-or-nothing, audited."""
+    from ..app.registers import register_file
+
+    with _ws(db) as ws:
+        r = register_file(ws, file, "vendors", who=user)
+    console.print(f"[green]registered[/] {r.rows:,} vendor(s) from {file}: {r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged")
+
+
+@register_app.command("list")
+def register_list(
+    kind: Annotated[str, typer.Argument(help="institutions or vendors")] = "institutions",
+    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """List a register."""
+    from ..app.registers import register_frame
+
+    with _ws(db, create=False) as ws:
+        df = register_frame(ws, kind)
+    emit(_rows(df), fmt.value, title=f"{kind} ({len(df):,})")
+
+
+@register_app.command("show")
+def register_show(
+    entity: Annotated[str, typer.Argument(help="The entity's id.")],
+    kind: Annotated[str, typer.Option("--kind", help="institutions or vendors")] = "institutions",
+    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """Show one registered entity."""
+    from ..app.registers import register_frame
+    from ..errors import DataError
+
+    with _ws(db, create=False) as ws:
+        df = register_frame(ws, kind)
+    row = df[df["id"] == entity]
+    if row.empty:
+        raise DataError(f"{entity} is not in the {kind} register", rule="register.unknown", entity=entity)
+    emit([{"field": k, "value": v} for k, v in _rows(row)[0].items()] if fmt is RowFmt.table else _rows(row), fmt.value, title=entity)
+
+
+# --- campaign -------------------------------------------------------------------------------------------------
+@campaign_app.command("create")
+def campaign_create(
+    period: Annotated[str, typer.Option("--period", help="The period asked, e.g. 2024.")],
+    framework: Annotated[str, typer.Option("--framework")] = "jrt0201-2020",
+    sample: Annotated[Path | None, typer.Option("--sample", help="The entities asked: `fintech-eval sample`'s CSV, or any CSV/xlsx with an entity_id column (default: the whole register).")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD (end of that day, UTC+8) or an ISO date and time.")] = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="An open parameter of the framework for this round, e.g. --param w_users_personal=0.7 (pairs together).")] = None,
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Create a campaign: who is asked for what, by when."""
+    from ..app.campaigns import create_campaign
+
+    params = _params(param)
+    with _ws(db) as ws:
+        cid = create_campaign(ws, period=period, framework=framework, sample=sample, deadline=deadline, name=name,
+                              params=params, who=user)
+    console.print(f"[green]campaign {cid}[/] created for {period}" + (f", deadline {deadline}" if deadline else ""))
+
+
+def _params(items: list[str] | None) -> dict[str, float] | None:
+    from ..errors import DataError
+
+    out: dict[str, float] = {}
+    for item in items or []:
+        k, sep, v = item.partition("=")
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise DataError(f"--param {item!r}: expected name=number", rule="param.syntax")
+    return out or None
+
+
+@campaign_app.command("list")
+def campaign_list(db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table) -> None:
+    """List the campaigns."""
+    from ..app.campaigns import campaigns_frame
+
+    with _ws(db, create=False) as ws:
+        df = campaigns_frame(ws)
+    emit(_rows(df), fmt.value, title="campaigns")
+
+
+STATUS_COLUMNS = ["entity_id", "name_zh", "sector", "region_code", "status", "received_at", "answered", "applicable",
+                  "completeness", "flagged", "accepted"]
+
+
+@campaign_app.command("status")
+def campaign_status_cmd(
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Campaign id (may be omitted when there is one).")] = None,
+    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+    rates_only: Annotated[bool, typer.Option("--rates", help="Only the reporting and on-time rates.")] = False,
+) -> None:
+    """Per entity of the sample: returned or not, when (on time / late), how complete, accepted; then the
+    reporting and on-time rates overall, by sector and by province."""
+    from ..app.campaigns import campaign_status
+
+    with _ws(db, create=False) as ws:
+        st = campaign_status(ws, campaign)
+    ent = st.entities.assign(completeness=st.entities["completeness"].round(3))
+    rates = st.rates.assign(reporting_rate=st.rates["reporting_rate"].round(3), on_time_rate=st.rates["on_time_rate"].round(3))
+    if fmt is RowFmt.json:
+        sys.stdout.write(json.dumps({"campaign": st.campaign, "rates": _rows(rates), **({} if rates_only else {"entities": _rows(ent[STATUS_COLUMNS])}),
+                                     "warnings": [p.as_dict() for p in st.warnings]}, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    if fmt is RowFmt.csv:
+        emit(_rows(rates if rates_only else ent[STATUS_COLUMNS]), "csv")
+        return
+    c = st.campaign
+    if not rates_only:
+        emit(_rows(ent[STATUS_COLUMNS]), "table", title=f"campaign {c['id']}: {c['name']} (period {c['period']}, deadline {c['deadline'] or 'none'})")
+    emit(_rows(rates), "table", title="reporting rates")
+    for p in st.warnings:
+        console.print(f"[yellow]warning[/]: {p}", markup=True, highlight=False)
+
+
+@campaign_app.command("missing")
+def campaign_missing_cmd(
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Campaign id (may be omitted when there is one).")] = None,
+    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """Who to chase: the entities of the sample that have sent nothing."""
+    from ..app.campaigns import campaign_status, missing_entities
+
+    with _ws(db, create=False) as ws:
+        df = missing_entities(campaign_status(ws, campaign))
+    emit(_rows(df), fmt.value, title=f"no return yet ({len(df):,})")
+
+
+# --- score, runs, publish -------------------------------------------------------------------------------------
+def score_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the run's results (each run writes OUT/run-<id>/).")] = Path("runs"),
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Score this campaign's period and parameters (may be omitted when there is one).")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="Score a period without a campaign.")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="A spec with data.source store (default: the default spec of each block J, H, Q).")] = None,
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Score the stored data (through the engine's store source) and record the evaluation run."""
+    from ..app.runs import score
+
+    with _ws(db, create=False) as ws, console.status("scoring…") as status:
+        info = score(ws, out=out, campaign_id=campaign, period=period, spec=spec, who=user,
+                     progress=lambda t: status.update(t))
+    n_warn = sum(len(v) for v in info["warnings"].values())
+    console.print(f"[green]run {info['id']}[/]: {', '.join(info['blocks'])} for {info['period']} in {info['out_dir']} ({n_warn} warning(s)); "
+                  f"publish it with `fintech-eval publish {info['id']}`")
+
+
+@runs_app.command("list")
+def runs_list(db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table) -> None:
+    """List the evaluation runs."""
+    from ..app.runs import runs_frame
+
+    with _ws(db, create=False) as ws:
+        df = runs_frame(ws)
+    emit(_rows(df), fmt.value, title="evaluation runs")
+
+
+@runs_app.command("show")
+def runs_show(run: Annotated[int, typer.Argument(help="Run id.")], db: DbOpt = None,
+              fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table) -> None:
+    """Show one run: spec, inputs' fingerprints, versions, who, when, warnings."""
+    from ..app.runs import run_info
+
+    with _ws(db, create=False) as ws:
+        info = run_info(ws, run)
+    if fmt is RowFmt.json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    head = {k: v for k, v in info.items() if k not in ("specs", "inputs", "warnings", "scores_sha256")}
+    emit([{"field": k, "value": v} for k, v in head.items()], fmt.value, title=f"run {run}")
+    warn = [{"block": b, **w} for b, ws_ in info["warnings"].items() for w in ws_]
+    if warn and fmt is RowFmt.table:
+        emit([{"block": w["block"], "rule": w.get("rule"), "message": w.get("message")} for w in warn], "table", title="warnings")
+
+
+def publish_cmd(
+    run: Annotated[int, typer.Argument(help="Run id (see `fintech-eval runs list`).")],
+    lang: Annotated[str, typer.Option("--lang", help="Language of the reports: zh or en.")] = "zh",
+    no_reports: Annotated[bool, typer.Option("--no-reports", help="Mark published without writing the reports.")] = False,
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Publish a run: the one that reports (and the web) show; writes its reports beside its results."""
+    from ..app.runs import publish
+
+    with _ws(db, create=False) as ws, console.status("publishing…") as status:
+        info = publish(ws, run, who=user, reports=not no_reports, lang=lang, progress=lambda t: status.update(t))
+    console.print(f"[green]run {run} published[/]; {len(info['reports'])} report(s) in {Path(info['out_dir']) / 'reports'}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None) -> None:
+    """Create the database or upgrade its schema to this version's (run after installing a new version)."""
+    from ..store import current_revision, database_url, head_revision, init_db
+
+    before = current_revision(database_url(db))
+    engine = init_db(db)
+    engine.dispose()
+    console.print(f"database {database_url(db)}: schema {before or 'none'} → {head_revision()}")
+
+
+def derive_cmd(
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Derive this campaign's period with its parameters (may be omitted when there is one).")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="Derive a period without a campaign.")] = None,
+    framework: Annotated[str, typer.Option("--framework")] = "jrt0201-2020",
+    param: Annotated[list[str] | None, typer.Option("--param", help="An open parameter, e.g. --param w_users_personal=0.7 --param w_users_corporate=0.3.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Compute J, roll up H and Q, and store every value with its status, reason, framework version,
+    parameters and a fingerprint of its inputs (`fintech-eval indicators --stored` says which are stale)."""
+    from ..app.derived import derive_and_store
+
+    with _ws(db, create=False) as ws, console.status("deriving…"):
+        rep = derive_and_store(ws, campaign_id=campaign, period=period, framework=framework, params=_params(param))
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(rep.by_status.items()))
+    console.print(f"[green]stored[/] {rep.stored:,} derived value(s) for {rep.period} ({rep.framework} {rep.framework_version}; {counts})")
