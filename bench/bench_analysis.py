@@ -6,7 +6,7 @@
 2. Sobol sensitivity on ASEM (pipeline A), N = 256 base samples and COINr's 4 factors (winmax 1-5, min-max
    1-100 or z-score 10/2, weights ±25 % at levels 2-3, arithmetic or geometric mean): 256 × 6 = 1,536 runs.
    COINr's N = 50 (300 runs) takes about 64 s. Goal ≤ 1 s.
-3. 1,000 replications on 5,000 units × 50 indicators (bench_coinr_synthetic's data and spec), weights ±25 %
+3. 1,000 replications on 5,000 units × 50 indicators (bench_coinr_synthetic's files and steps), weights ±25 %
    and min-max or z-score, on ``--workers`` processes. Goal ≤ 20 s.
 
     python bench/bench_analysis.py [--ua-n 100] [--sa-n 256] [--units 5000] [--big-n 1000] [--workers 2]
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,8 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fintech_eval as fe  # noqa: E402
 from _load import load_note  # noqa: E402
-from bench_coinr_synthetic import SPEC as SYNTHETIC_SPEC  # noqa: E402
-from bench_coinr_synthetic import synthetic  # noqa: E402
+from bench_coinr_synthetic import write_synthetic  # noqa: E402
 from fintech_eval.analysis import sensitivity_analysis, uncertainty_analysis  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -48,7 +48,6 @@ def main() -> None:
     ap.add_argument("--ua-n", type=int, default=100)
     ap.add_argument("--sa-n", type=int, default=256)
     ap.add_argument("--units", type=int, default=5000)
-    ap.add_argument("--indicators", type=int, default=50)
     ap.add_argument("--big-n", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = ap.parse_args()
@@ -65,10 +64,10 @@ def main() -> None:
     print(f"Sobol sensitivity, ASEM, N={args.sa_n}, 4 factors ({len(sa.outputs)} runs): {t:.3f} s "
           f"(goal <= 1 s for N=256; COINr about 64 s for N=50)")
 
-    data, tree = synthetic(args.units, args.indicators)
-    big = fe.evaluate(SYNTHETIC_SPEC, frames={"data": data, "tree": tree})
+    with tempfile.TemporaryDirectory() as tmp:
+        big = fe.evaluate(write_synthetic(Path(tmp), args.units))
     ua, t = timed(lambda: uncertainty_analysis(big, EXAMPLE_UA, n=args.big_n, seed=1, workers=args.workers))
-    print(f"uncertainty analysis, {args.units} units x {args.indicators} indicators, {args.big_n} replications, "
+    print(f"uncertainty analysis, {args.units} units x 50 indicators, {args.big_n} replications, "
           f"{args.workers} workers: {t:.3f} s (goal <= 20 s for 1,000 on 5,000 x 50)")
 
 
