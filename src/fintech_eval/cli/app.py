@@ -8,6 +8,7 @@ import typer
 
 from .. import __version__
 from ..errors import FintechEvalError
+from . import analysis as analysis_cli
 from . import catalog, data, engine, rate, records, report, review, rounds
 from .output import report_error
 
@@ -33,6 +34,8 @@ app.command("demo")(data.demo_cmd)
 app.command("rate")(rate.rate_cmd)
 app.command("rate-template")(rate.rate_template_cmd)
 app.command("report")(report.report_cmd)
+app.command("analyse")(analysis_cli.analyse_cmd)
+app.command("plan-improvement")(analysis_cli.plan_improvement_cmd)
 app.add_typer(rounds.register_app, name="register")
 app.add_typer(rounds.campaign_app, name="campaign")
 app.command("derive")(rounds.derive_cmd)

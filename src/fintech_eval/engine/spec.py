@@ -39,6 +39,20 @@ from .stages import STAGES
 SOURCE_NAMES = ("coinr", "frame", "store")
 
 
+class _Unset:
+    """``Spec.with_changes({"normalise.m_sd": UNSET})`` removes the parameter (a method switch drops the old
+    method's parameters); one instance, kept across pickling (variants sent to worker processes)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __reduce__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
 class DataSpec(BaseModel):
     """Where the data comes from (see the module doc); the fields a source does not use must be absent."""
 
@@ -125,7 +139,7 @@ class Spec(BaseModel):
 
     def with_changes(self, changes: Mapping[str, Any]) -> Spec:
         """A copy with parameters changed, each addressed by meaning: ``"normalise.method"``, ``"3.winmax"``,
-        or ``"data.period"``. Every address must name a step present in the spec, and the result is checked
+        or ``"data.period"`` (the value :data:`UNSET` removes the parameter). Every address must name a step present in the spec, and the result is checked
         like the original, so a mistyped address or an impossible value is an error, never silently ignored."""
         steps = copy.deepcopy(self.steps)
         data = self.data.model_dump(exclude_none=True)
@@ -134,11 +148,17 @@ class Spec(BaseModel):
             if not param:
                 raise SpecError(f"address {address!r} must be 'stage.parameter' or 'N.parameter'", rule="spec.address", parameter=address)
             if head == "data":
-                data[param] = value
+                if value is UNSET:
+                    data.pop(param, None)
+                else:
+                    data[param] = value
                 continue
             i = self.step_index(head, address)
             (stage,) = steps[i]
-            steps[i][stage][param] = value
+            if value is UNSET:
+                steps[i][stage].pop(param, None)
+            else:
+                steps[i][stage][param] = value
         try:
             out = Spec.model_validate({**self.model_dump(), "steps": steps, "data": data})
         except ValidationError as exc:

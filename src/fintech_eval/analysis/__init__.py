@@ -1,0 +1,50 @@
+"""Analysis of a result: robustness (uncertainty, sensitivity, leave-one-out), COINr's diagnostics tables,
+peers and the improvement planner. Every function takes a :class:`fintech_eval.engine.Result` (re-run through
+:func:`fintech_eval.engine.evaluate_many`) and returns frames; the CLI and the web call the same functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ASSUMPTIONS": "assumptions",
+    "resolve_assumptions": "assumptions",
+    "uncertainty_analysis": "uncertainty",
+    "run_variants": "variants",
+    "sensitivity_analysis": "sensitivity",
+    "sobol_indices": "sensitivity",
+    "morris_indices": "sensitivity",
+    "SensitivityResult": "sensitivity",
+    "UncertaintyResult": "uncertainty",
+    "load_rank_intervals": "uncertainty",
+    "remove_elements": "leave_one_out",
+    "plan_improvement": "planner",
+    "marginal_gains": "planner",
+    "evaluate_source": "source",
+    "indicator_stats": "diagnostics",
+    "correlations": "diagnostics",
+    "corr_flags": "diagnostics",
+    "cronbach": "diagnostics",
+    "cronbach_by_group": "diagnostics",
+    "denominator_correlations": "diagnostics",
+    "data_availability": "diagnostics",
+    "strengths_weaknesses": "diagnostics",
+    "unit_summary": "diagnostics",
+    "write_diagnostics": "diagnostics",
+    "peer_ranks": "peers",
+    "size_bands": "peers",
+    "changes_over_time": "peers",
+    "compare_results": "peers",
+    "plan_progress": "progress",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'fintech_eval.analysis' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{mod}", __name__), "resolve" if name == "resolve_assumptions" else name)

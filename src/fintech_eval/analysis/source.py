@@ -1,0 +1,64 @@
+"""What an analysis runs on: a spec evaluated, or a saved result folder evaluated again from its inputs.
+
+A saved result does not hold its inputs (``fe.load_result`` gives frames, not a re-runnable result), and the
+analyses re-run it many times; so a folder's ``spec.yaml`` is evaluated again. Its input paths are relative
+to the original spec's folder, which the saved spec does not record: a path that does not resolve beside the
+result is looked up among the inputs ``manifest.json`` lists (absolute path → SHA-256) and used only if the
+file still has the recorded hash; a changed or missing input is an error, never a silent re-run on other data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+
+from ..errors import DataError, SpecError
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def spec_of_folder(folder: Path) -> dict:
+    """The folder's spec as a dict whose input paths resolve (see the module doc)."""
+    doc = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
+    manifest_path = folder / "manifest.json"
+    inputs = json.loads(manifest_path.read_text(encoding="utf-8")).get("inputs", {}) if manifest_path.exists() else {}
+    data = doc.get("data") or {}
+    for key in ("idata", "imeta"):
+        rel = data.get(key)
+        if not rel or Path(rel).is_absolute() or (folder / rel).exists():
+            continue
+        hits = [p for p in inputs if Path(p).as_posix().endswith("/" + Path(rel).as_posix()) or Path(p).name == Path(rel).name]
+        if not hits:
+            raise DataError(f"input {rel!r} of the saved spec is neither beside the result nor listed in its manifest",
+                            rule="analysis.input", file=str(folder / "spec.yaml"))
+        p = Path(hits[0])
+        if not p.exists() or _sha256(p) != inputs[hits[0]]:
+            raise DataError(f"input {p} changed (or is gone) since the result was written: its SHA-256 differs from the manifest's",
+                            rule="analysis.input", file=str(p))
+        data[key] = str(p)
+    doc["data"] = {k: v for k, v in data.items() if v is not None}
+    doc["base_dir"] = str(folder.resolve())
+    return doc
+
+
+def evaluate_source(path: str | Path):
+    """A spec file evaluated, or a result folder's spec evaluated again from its (hash-checked) inputs."""
+    from ..engine.pipeline import evaluate
+
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "spec.yaml").exists():
+            raise SpecError(f"{path}: a result folder needs spec.yaml (written by `fintech-eval evaluate --out`)", rule="analysis.input", file=str(path))
+        return evaluate(spec_of_folder(path))
+    if not path.exists():
+        raise SpecError(f"{path}: no such spec file or result folder", rule="analysis.input", file=str(path))
+    return evaluate(path)

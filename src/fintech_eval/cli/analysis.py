@@ -1,0 +1,143 @@
+"""``fintech-eval analyse`` and ``fintech-eval plan-improvement``: robustness, diagnostics and the improvement
+planner from the shell (thin over :mod:`fintech_eval.analysis`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import SpecError
+from .output import RowFmt, console, emit
+
+
+def load_evaluated(path: Path):
+    """A spec evaluated, or a result folder evaluated again from its hash-checked inputs
+    (:func:`fintech_eval.analysis.source.evaluate_source`)."""
+    from ..analysis.source import evaluate_source
+
+    return evaluate_source(path)
+
+
+def _declarations(uncertainty: list[str] | None, assumptions_file: Path | None) -> list:
+    import yaml
+
+    decl: list = list(uncertainty or [])
+    if assumptions_file is not None:
+        try:
+            doc = yaml.safe_load(assumptions_file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise SpecError(f"cannot read assumptions: {exc}", rule="uncertainty.file", file=str(assumptions_file)) from None
+        items = doc.get("assumptions") if isinstance(doc, dict) else doc
+        if not isinstance(items, list):
+            raise SpecError("an assumptions file is a list of declarations (or {assumptions: [...]})", rule="uncertainty.file", file=str(assumptions_file))
+        decl += items
+    return decl
+
+
+def analyse_cmd(
+    source: Annotated[Path, typer.Argument(metavar="RESULT_OR_SPEC", help="An evaluation spec (YAML) or a result folder written by `fintech-eval evaluate`.")],
+    uncertainty: Annotated[list[str] | None, typer.Option("--uncertainty", "-u", help="An uncertain assumption (repeatable): weights=0.25, weights=0.25@2,3, weights=dirichlet:50, normalise.method=minmax,zscore, treat.winmax=1..5, aggregate.dat_thresh=0.5..0.9, param.w_users_personal=0.3..0.7, exclude=Flights,Ship, exclude=level:2, 'normalise=[{method: minmax, range: [1, 100]}, {method: zscore, m_sd: [10, 2]}]'.")] = None,
+    assumptions_file: Annotated[Path | None, typer.Option("--assumptions", help="YAML list of assumption declarations (the mappings of docs/analysis.md).")] = None,
+    sensitivity: Annotated[str | None, typer.Option("--sensitivity", help="Also run a sensitivity analysis of the same assumptions: sobol or morris.")] = None,
+    n: Annotated[int, typer.Option("--n", help="Uncertainty: replications. Sensitivity: base samples (Sobol: n(d+2) runs; Morris: n trajectories).")] = 100,
+    sa_n: Annotated[int | None, typer.Option("--sa-n", help="Sensitivity base samples, if not --n.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed: same seed, same replications.")] = None,
+    design: Annotated[str, typer.Option("--design", help="Uncertainty sampling: random (COINr), lhs or sobol.")] = "random",
+    target: Annotated[list[str] | None, typer.Option("--target", help="Nodes whose ranks are summarised (repeatable; default the index).")] = None,
+    entity: Annotated[list[str] | None, typer.Option("--entity", help="Sensitivity: also the rank of this unit as an output; diagnostics: its strengths, weaknesses and summary (repeatable).")] = None,
+    level: Annotated[float, typer.Option("--level", help="Central interval of ranks and scores (0.9 = 5-95 %).")] = 0.9,
+    leave_one_out: Annotated[list[int] | None, typer.Option("--leave-one-out", help="Remove each node of this level in turn (COINr remove_elements; repeatable).")] = None,
+    diagnostics: Annotated[bool, typer.Option("--diagnostics", help="Write COINr's analysis tables (statistics, correlations, Cronbach, availability, ...).")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: the engine decides, up to one per CPU).")] = None,
+    skip_failed: Annotated[bool, typer.Option("--skip-failed", help="Leave out replications the engine cannot run (e.g. a geometric mean meeting a zero) instead of stopping.")] = False,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG plots.")] = True,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: RESULT/analysis for a result folder, else ./analysis).")] = None,
+) -> None:
+    """Robustness of a result: uncertainty analysis (rank and score intervals per unit), Sobol or Morris
+    sensitivity of the declared assumptions, leave-one-out, and COINr's diagnostics tables.
+
+    Every assumption is checked against the spec before anything runs: a misspelt address or an impossible
+    value is an error naming it. Writes rank_stats.csv (nominal, mean, median, Q5, Q95 rank and score per
+    unit), rank_intervals.csv, replications.csv, sensitivity_indices.csv, plots and a JSON summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .. import analysis as an
+    from ..analysis.assumptions import resolve
+
+    decl = _declarations(uncertainty, assumptions_file)
+    if sensitivity is not None and sensitivity not in ("sobol", "morris"):
+        raise SpecError(f"--sensitivity must be sobol or morris, got {sensitivity!r}", rule="sensitivity.method", parameter="--sensitivity")
+    if sensitivity and not decl:
+        raise SpecError("--sensitivity needs assumptions (--uncertainty or --assumptions)", rule="uncertainty.none")
+    if not (decl or leave_one_out or diagnostics):
+        raise SpecError("nothing to do: give --uncertainty, --assumptions, --leave-one-out or --diagnostics", rule="analysis.none")
+    out = out or (source / "analysis" if source.is_dir() else Path("analysis"))
+    with console.status(f"evaluating {source}…"):
+        result = load_evaluated(source)
+    on_error = "skip" if skip_failed else "raise"
+    written: list[Path] = []
+    if decl:
+        a = resolve(result, decl, n=max(n, sa_n or 0), seed=seed)  # every assumption checked before any run
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task("uncertainty", total=n)
+            ua = an.uncertainty_analysis(result, a, n=n, seed=seed, design=design, target=target, level=level, workers=workers,
+                                on_error=on_error, progress=lambda k: bar.advance(task, k))
+            sa = None
+            if sensitivity:
+                m = sa_n or n
+                runs = m * (len(a.factors) + 2) if sensitivity == "sobol" else m * (len(a.factors) + 1)
+                task2 = bar.add_task(f"sensitivity ({sensitivity})", total=runs)
+                sa = an.sensitivity_analysis(result, a, method=sensitivity, n=m, seed=seed, entities=entity or (),
+                                    target=(target or [None])[0], level=level, workers=workers, on_error=on_error,
+                                    progress=lambda k: bar.advance(task2, k))
+        written += ua.save(out, plots=plots)
+        st = ua.rank_stats(ua.targets[0])
+        wide = st.assign(width=st["Q95"] - st["Q5"]).sort_values("width", ascending=False).head(5)
+        console.print(f"[green]uncertainty[/]: {n} replications in {ua.seconds:.2f} s ({len(ua.errors)} failed); widest 90 % rank intervals: "
+                      + ", ".join(f"{r.uCode} {r.Q5:g}-{r.Q95:g}" for r in wide.itertuples()))
+        if sa is not None:
+            written += sa.save(out, plots=plots)
+            console.print(f"[green]sensitivity[/] ({sensitivity}): {len(sa.outputs)} runs in {sa.seconds:.2f} s")
+            cols = ["output", "factor", "Si", "STi"] if sensitivity == "sobol" else ["output", "factor", "mu_star", "sigma"]
+            emit(sa.indices[cols].round(3).to_dict("records"), "table")
+    for lv in leave_one_out or []:
+        loo = an.remove_elements(result, level=lv, target=(target or [None])[0], workers=workers)
+        p = Path(out) / f"leave_one_out_L{lv}.csv"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        loo.to_csv(p, index=False)
+        written.append(p)
+        console.print(f"[green]leave-one-out[/] level {lv}: " + ", ".join(f"{r.Removed} {r.MeanAbsRankDiff:.2f}" for r in loo.itertuples()))
+    if diagnostics:
+        from ..analysis.diagnostics import write_diagnostics
+
+        written += write_diagnostics(result, Path(out) / "diagnostics", units=entity or ())
+    console.print(f"{len(written)} files in {out}")
+
+
+def plan_improvement_cmd(
+    source: Annotated[Path, typer.Argument(metavar="RESULT_OR_SPEC", help="A result folder or an evaluation spec.")],
+    entity: Annotated[str, typer.Option("--entity", help="The unit to plan for (uCode).")],
+    target: Annotated[str, typer.Option("--target", help="rank:N (reach rank N), next (the next rank up), top:N (top N), top:N:GROUP (top N of its group in the column GROUP, e.g. top:10:sector) or score:X (index at least X).")] = "next",
+    change: Annotated[list[str] | None, typer.Option("--changeable", help="Indicators that may change (repeatable; default all).")] = None,
+    bounds: Annotated[Path | None, typer.Option("--bounds", help="CSV iCode,lower,upper of feasible raw values (default: no lower than today; shares <= 1 for indicators named as shares).")] = None,
+    max_changes: Annotated[int, typer.Option("--max-changes", help="Largest number of indicators changed together.")] = 3,
+    fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """The smallest set of feasible indicator changes that lifts ENTITY to the target, with the exact new rank
+    (found by re-running the evaluation), and each indicator's marginal gain in the index per unit."""
+    from ..analysis.planner import marginal_gains, plan_improvement, read_bounds
+
+    result = load_evaluated(source)
+    b = read_bounds(bounds) if bounds is not None else None
+    plan = plan_improvement(result, entity, target, changeable=change, bounds=b, max_changes=max_changes)
+    gains = marginal_gains(result, entity, changeable=change, bounds=b)
+    if fmt == RowFmt.json:
+        print(json.dumps({"plan": plan.to_dict(), "marginal_gains": gains.to_dict("records")}, ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(plan.summary())
+    if plan.changes is not None and len(plan.changes):
+        emit(plan.changes.round(6).to_dict("records"), fmt.value, title="changes")
+    emit(gains.head(15).round(6).to_dict("records"), fmt.value, title="marginal gain of the index per unit of each indicator")
