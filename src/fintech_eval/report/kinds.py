@@ -22,6 +22,7 @@ imputation logs, other stage records, data sources, software version, so a reade
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,6 +39,7 @@ from ..result import Result, with_unit_column
 from . import tables as tb
 from .document import Chart, Code, Figures, KeyFigure, Paragraph, Report, Section, Table
 from .i18n import LANGS, fmt_int, fmt_number, fmt_pct, fmt_rank, fmt_signed, label_or, t
+from .localise import entity_notes, group_label, group_value, localised_tree, warning_note
 
 REPORT_KINDS = Registry("report kind")
 
@@ -53,6 +55,7 @@ class Context:
     level: int | None = None
     generated: str = ""
     institutions: Result | None = None  # the block-J result of the same period (industry report)
+    min_n: int = 3  # region report: provinces with fewer institutions are shown, flagged and not ranked
 
     def t(self, key: str, **kw: Any) -> str:
         return t(key, self.lang, **kw)
@@ -78,6 +81,18 @@ class Context:
     def heads(self) -> list[str]:
         return [c for c in tb.headline_codes(self.tree, self.level) if c in self.view.scores.columns]
 
+    def group_label(self, column: str) -> str:
+        """A group column's name in the report's language (``sector`` → 行业 / Sector)."""
+        return group_label(column, self.lang)
+
+    def group_value(self, column: str, value: Any) -> str:
+        """A group's name in the report's language (``bank`` → 银行业 / Banking, ``44`` → 广东省 / Guangdong)."""
+        return group_value(column, value, self.lang)
+
+    def group_of(self, column: str, value: Any) -> str:
+        """``行业：银行业`` / ``Sector: Banking``."""
+        return self.t("group_is", group=self.group_label(column), value=self.group_value(column, value))
+
 
 def build_report(
     result: Result,
@@ -90,6 +105,7 @@ def build_report(
     level: int | None = None,
     generated: str | None = None,
     institutions: Result | None = None,
+    min_n: int = 3,
 ) -> Report:
     """Build report ``kind`` of ``result`` in ``lang`` (``zh`` or ``en``).
 
@@ -97,7 +113,9 @@ def build_report(
     latest); ``units`` gives unit names and groups (index uCode) when the result does not carry them;
     ``level`` the tree level of the radar and summary columns (default: the first below the top with at
     least three nodes); ``generated`` the date printed (default today); ``institutions`` the block-J result
-    of the same period (``industry``: the distribution and leaders of the sector's institutions).
+    of the same period (``industry``: the distribution and leaders of the sector's institutions); ``min_n`` the
+    fewest institutions a province needs to be ranked in the ``region`` report of institutions (fewer: shown,
+    flagged and left unranked; a mean of one or two institutions is no province's score).
 
     Kinds registered with ``input="rating"`` (``vendor``) take a capability rating instead of a result: one
     :class:`~fintech_eval.capability.Rating`, a list of them or ``rate_both(...)``'s dict.
@@ -109,8 +127,10 @@ def build_report(
         return entry.func(result, lang=lang, generated=generated or dt.date.today().isoformat())
     if not isinstance(result, Result):
         raise DataError(f"report kind {kind!r} needs an evaluation result, got {type(result).__name__}", rule="report.input")
+    result = _localised(result, lang)
     v = tb.view(result, period, units)
     _province_names(v, lang)
+    _sector_names(v, lang)
     ent = None
     if entry.meta.get("needs_entity"):
         if not entity:
@@ -118,7 +138,9 @@ def build_report(
         ent = tb.find_unit(entity, v.info)
         if ent not in v.scores.index:
             raise DataError(f"unit {entity!r} has no scores in period {v.period}", rule="report.entity", unit=entity)
-    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions)
+    if min_n < 1:
+        raise DataError(f"min_n must be at least 1, got {min_n}", rule="report.min_n")
+    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions, min_n)
     rep: Report = entry.func(ctx)
     rep.sections += appendix(ctx)
     rep.workbook = workbook_sheets(ctx)
@@ -128,6 +150,27 @@ def build_report(
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _localised(result: Result, lang: str) -> Result:
+    """The result with its tree's names in ``lang`` (from its framework); the same data, ranks and records."""
+    out = copy.copy(result)
+    out.tree = localised_tree(result.tree, lang)
+    return out
+
+
+def _sector_names(v: tb.View, lang: str) -> None:
+    """Units that are sectors (block H: bank, securities, …) named in the report's language."""
+    from .i18n import has
+
+    names = v.info["name"].astype(object).copy()
+    changed = False
+    for u in v.info.index:
+        if has(f"sector.{u}"):
+            names[u] = t(f"sector.{u}", lang)
+            changed = True
+    if changed:
+        v.info = v.info.assign(name=names)
 
 
 def _province_names(v: tb.View, lang: str) -> None:
@@ -168,8 +211,11 @@ def _table(ctx: Context, title: str, df: pd.DataFrame, cols: list[tuple[str, str
     return Table(title=title, frame=frame.reset_index(drop=True), kinds=dict(zip(headers, [k for _, _, k in present], strict=True)), key=key, **kw)
 
 
-def _group_label(g: str) -> str:
-    return g.removesuffix("_group").removesuffix("_Group")
+def ctx_values(ctx: Context, column: str, values: pd.Series) -> pd.Series:
+    """A column of group values named in the report's language."""
+    from .localise import group_values
+
+    return group_values(column, values, ctx.lang)
 
 
 def _short(text: str, n: int = 28) -> str:
@@ -226,7 +272,7 @@ def scorecard(ctx: Context) -> Report:
             break
     members = v.group_members(group, gval) if group else pd.Index([])
     ref_scores = v.scores.loc[members] if len(members) else v.scores
-    ref_name = ctx.t("group_median_of", group=f"{_group_label(group)} = {gval}") if len(members) else ctx.t("overall_median")
+    ref_name = ctx.t("group_median_of", group=ctx.group_value(group, gval)) if len(members) else ctx.t("overall_median")
 
     # key figures
     items = [
@@ -239,7 +285,7 @@ def scorecard(ctx: Context) -> Report:
         if gr is not None and u in gr.index and pd.notna(gr.at[u, top]):
             gn = len(v.group_members(g, gv)) if g in v.info.columns else None
             items.append(
-                KeyFigure(ctx.t("group_rank", group=f"{_group_label(g)}{'' if gv is None else ' = ' + str(gv)}"),
+                KeyFigure(ctx.t("group_rank", group=ctx.group_label(g) if gv is None else ctx.group_of(g, gv)),
                           fmt_rank(gr.at[u, top], gn, ctx.lang) if gn else fmt_int(gr.at[u, top]), key=f"group_rank:{g}")
             )
     interval = tb.rank_interval(ctx.result, u)
@@ -251,12 +297,13 @@ def scorecard(ctx: Context) -> Report:
         if len(cur) and cur[0] > 0:
             delta = trend.at[cur[0], top] - trend.at[cur[0] - 1, top]
             items.append(KeyFigure(ctx.t("change_prev"), fmt_signed(delta, ctx.lang), key="change_prev"))
-    gaps = tb.unit_gaps(v, u)
-    raw = tb.raw_data(ctx.result, v.period)
-    inds = [c for c in ctx.tree.indicators if c in raw.columns]
-    coverage = float(raw.loc[u, inds].notna().mean()) if inds and u in raw.index else float("nan")
-    items.append(KeyFigure(ctx.t("data_coverage"), fmt_pct(coverage, ctx.lang), key="data_coverage"))
-    items.append(KeyFigure(ctx.t("imputed_cells"), fmt_int(int((gaps["status"] == "imputed").sum())), key="imputed_cells"))
+    status = tb.unit_data_status(v, u)
+    counts = status["status"].value_counts()
+    n_app = int(len(status) - counts.get("not_applicable", 0))
+    coverage = tb.coverage_of(status)
+    items.append(KeyFigure(ctx.t("data_coverage"), fmt_pct(coverage, ctx.lang), key="data_coverage",
+                           note=ctx.t("coverage_note", present=fmt_int(counts.get("present", 0) + counts.get("dropped", 0)), n=fmt_int(n_app))))
+    items.append(KeyFigure(ctx.t("imputed_cells"), fmt_int(int(counts.get("imputed", 0))), key="imputed_cells"))
     summary = Section("summary", ctx.t("sec.summary")).add(Figures(items), Paragraph(ctx.t("explain.scores")))
     if interval:
         summary.add(Paragraph(ctx.t("explain.interval"), "note"))
@@ -327,25 +374,66 @@ def scorecard(ctx: Context) -> Report:
 
     trend_sec = trend_section(ctx, trend, heads)
 
-    gaps_sec = Section("gaps", ctx.t("sec.gaps"))
-    if len(gaps):
-        gaps = gaps.copy()
-        gaps["status"] = [ctx.t("flag.imputed") if s == "imputed" else ctx.t("flag.missing") for s in gaps["status"]]
-        gaps_sec.add(
-            Paragraph(ctx.t("explain.gaps")),
-            _table(ctx, ctx.t("sec.gaps"), gaps,
-                   [("iCode", "col.code", "text"), ("name", "col.indicator", "text"), ("status", "col.status", "text"),
-                    ("value", "col.value", "auto"), ("method", "col.method", "text"), ("source", "col.source", "text")], key="gaps"),
-        )
-    else:
-        gaps_sec.add(Paragraph(ctx.t("explain.no_gaps")))
+    gaps_sec = gaps_section(ctx, status)
+    notes_sec = notes_section(ctx, u, v.groups, status.loc[status["status"] != "not_applicable", "iCode"].tolist(),
+                              status.loc[status["status"] == "dropped", "iCode"].tolist())
 
     return Report(
         kind="scorecard", lang=ctx.lang, title=ctx.t("title.scorecard", entity=who), subtitle=_subtitle(ctx),
-        sections=[summary, scores_sec, radar, dist, sw, trend_sec, gaps_sec],
+        sections=[summary, scores_sec, radar, dist, sw, trend_sec, gaps_sec, notes_sec],
         meta={"entity": u, "entity_name": uname, "total": total, "rank": None if pd.isna(rank_now) else int(rank_now), "n": n,
               "group": group, "group_value": gval},
     )
+
+
+def gaps_section(ctx: Context, status: pd.DataFrame) -> Section:
+    """What the evaluation had of the unit's data: imputed values (named, with method and source), applicable
+    indicators left missing, reported indicators a step left out of the scores, and not-applicable indicators
+    with the rule that excludes them. Each sentence appears only when its list is not empty."""
+    sec = Section("gaps", ctx.t("sec.gaps"))
+    cols = [("iCode", "col.code", "text"), ("name", "col.indicator", "text")]
+    imputed = status[status["status"] == "imputed"]
+    if len(imputed):
+        sec.add(Paragraph(ctx.t("explain.imputed", n=len(imputed))),
+                _table(ctx, ctx.t("flag.imputed_title"), imputed,
+                       [*cols, ("value", "col.value", "auto"), ("method", "col.method", "text"), ("source", "col.source", "text")],
+                       key="imputed"))
+    missing = status[status["status"] == "missing"]
+    if len(missing):
+        sec.add(Paragraph(ctx.t("explain.missing", n=len(missing))), _table(ctx, ctx.t("flag.missing_title"), missing, cols, key="missing"))
+    dropped = status[status["status"] == "dropped"]
+    if len(dropped):
+        sec.add(Paragraph(ctx.t("explain.dropped", n=len(dropped)), "warn"),
+                _table(ctx, ctx.t("flag.dropped_title"), dropped, [*cols, ("raw", "col.raw_value", "auto")], key="dropped"))
+    na = status[status["status"] == "not_applicable"].copy()
+    if len(na):
+        na["rule"] = [ctx.t("rule.sectors", sectors="、".join(ctx.group_value("sector", s) for s in secs) if ctx.lang == "zh"
+                            else ", ".join(ctx.group_value("sector", s) for s in secs)) if len(secs) else ctx.t("rule.not_applicable")
+                      for secs in na["sectors"]]
+        sec.add(Paragraph(ctx.t("explain.not_applicable", n=len(na))),
+                _table(ctx, ctx.t("flag.na_title"), na, [*cols, ("rule", "col.rule", "text")], key="not_applicable"))
+    if not len(imputed) and not len(missing) and not len(dropped):
+        sec.add(Paragraph(ctx.t("explain.no_gaps")))
+    return sec
+
+
+def notes_section(ctx: Context, unit: str, groups: list[str], indicators: list[str], dropped: list[str]) -> Section:
+    """The run's warnings that concern this unit (one of its groups or none, one of its applicable
+    ``indicators`` or none), in the report's language, and why each ``dropped`` indicator (reported, yet
+    without a score) was left out, as the data show it."""
+    v = ctx.view
+    mine = {g: v.group_of(unit, g) for g in groups}
+    texts = [n.text for n in entity_notes(ctx.result.warnings, ctx.lang, groups=mine, indicators=indicators)]
+    for code in dropped:  # what the data show, whether or not the run warned
+        why, column, value = tb.dropped_reason(v, unit, code)
+        where = ctx.group_of(column, value) if column is not None else ctx.t("all_units")
+        texts.append(ctx.t(f"note.dropped_{why}", code=code, name=ctx.name(code), where=where))
+    sec = Section("notes", ctx.t("sec.notes"))
+    if texts:
+        sec.add(Paragraph(ctx.t("explain.notes")), *[Paragraph(x, "warn") for x in texts])
+    else:
+        sec.add(Paragraph(ctx.t("explain.no_notes")))
+    return sec
 
 
 # --- ranking ----------------------------------------------------------------------------------------------
@@ -356,6 +444,8 @@ def ranking(ctx: Context) -> Report:
     v, top = ctx.view, ctx.view.top
     heads = ctx.heads()
     table = tb.ranking_table(v, ctx.level)
+    for g in v.groups:
+        table[g] = ctx_values(ctx, g, table[g])
     change = tb.rank_change(ctx.result, v.period)
     if change is not None:
         table["rank_change"] = change.reindex(table["uCode"]).to_numpy()
@@ -372,7 +462,7 @@ def ranking(ctx: Context) -> Report:
         KeyFigure(ctx.t("top_unit"), f"{first['name']} ({fmt_number(first['total'], ctx.lang)})", key="top_unit"),
     ])
     cols = [("rank", "col.rank", "rank"), ("uCode", "col.code", "text"), ("name", "col.name", "text"),
-            *[(g, _group_label(g), "text") for g in v.groups],
+            *[(g, ctx.group_label(g), "text") for g in v.groups],
             ("total", "total_score", "score"), *[(c, ctx.short(c, 22), "score") for c in heads],
             ("rank_change", "col.rank_change", "rank_change"), ("rank_lo", "col.rank_lo", "rank"), ("rank_hi", "col.rank_hi", "rank")]
     top_n = min(30, len(table))
@@ -403,9 +493,9 @@ def ranking(ctx: Context) -> Report:
                                             best=("total", "max")).reset_index()
         leaders = sub.sort_values("total", ascending=False).drop_duplicates(g).set_index(g)["name"]
         agg["leader"] = agg[g].map(leaders)
-        grp.add(_table(ctx, f"{ctx.t('col.group')}: {_group_label(g)}", agg,
-                       [(g, _group_label(g), "text"), ("count", "col.count", "int"), ("mean", "col.mean", "score"),
-                        ("median", "col.median", "score"), ("best", "col.best", "score"), ("leader", "top_unit", "text")],
+        grp.add(_table(ctx, f"{ctx.t('col.group')}: {ctx.group_label(g)}", agg,
+                       [(g, ctx.group_label(g), "text"), ("count", "col.count", "int"), ("mean", "col.mean", "score"),
+                        ("median", "col.group_median", "score"), ("best", "col.best", "score"), ("leader", "top_unit", "text")],
                        key=f"group:{g}"))
     if grp.blocks:
         sections.append(grp)
@@ -422,6 +512,7 @@ def _availability_section(ctx: Context) -> Section:
         Paragraph(ctx.t("explain.availability"), "note"),
         _table(ctx, ctx.t("sec.availability"), av,
                [("uCode", "col.code", "text"), ("name", "col.name", "text"), ("coverage", "col.coverage", "pct"),
+                ("applicable", "col.n_applicable", "int"), ("not_applicable", "col.n_not_applicable", "int"),
                 ("imputed", "col.n_imputed", "int")], key="availability", max_rows_pdf=20),
     )
 
@@ -493,25 +584,36 @@ def region(ctx: Context) -> Report:
         for c in heads:
             hv = pd.Series(v.scores.loc[inst["uCode"], c].to_numpy(float), index=inst.index)
             df[c] = df["code"].map(hv.groupby(inst["code"]).mean())
-        df["rank"] = df["total"].rank(ascending=False, method="min").astype("Int64")
+        small = df["count"] < ctx.min_n
+        df["rank"] = df["total"].where(~small).rank(ascending=False, method="min").astype("Int64")
+        df["flag"] = np.where(small, ctx.t("flag.small_n", n=ctx.min_n), "")
         value_col = "total"
     df["province"] = df["code"].map(prov[pname_col])
     df["macro"] = df["code"].map(prov["macro_region"]).map(lambda m: ctx.t(f"macro.{m}") if isinstance(m, str) and m else "")
-    df = df.sort_values(["rank", "code"]).reset_index(drop=True)
-    best = df.iloc[0]
+    df = df.sort_values(["rank", value_col, "code"], ascending=[True, False, True], na_position="last").reset_index(drop=True)
+    ranked = df[df["rank"].notna()]
+    best = ranked.iloc[0] if len(ranked) else None
+    n_small = int((df["rank"].isna()).sum()) if rm.mode == "group" else 0
     figs = Figures([
         KeyFigure(ctx.t("provinces_covered"), f"{len(df)} / 31", key="provinces_covered"),
-        KeyFigure(ctx.t("best_province"), f"{best['province']} ({fmt_number(best[value_col], ctx.lang)})", key="best_province"),
+        KeyFigure(ctx.t("best_province"), "—" if best is None else f"{best['province']} ({fmt_number(best[value_col], ctx.lang)})",
+                  key="best_province"),
         KeyFigure(ctx.t("median_score"), fmt_number(df[value_col].median(), ctx.lang), key="median_score"),
     ])
+    if rm.mode == "group":
+        figs.items.append(KeyFigure(ctx.t("provinces_small"), fmt_int(n_small), key="provinces_small",
+                                    note=ctx.t("provinces_small_note", n=ctx.min_n)))
     summary = Section("summary", ctx.t("sec.summary")).add(figs, Paragraph(ctx.t("explain.scores")))
     if rm.mode == "group":
-        summary.add(Paragraph(ctx.t("explain.region_aggregated", col=rm.column), "note"))
+        summary.add(Paragraph(ctx.t("explain.region_aggregated", col=ctx.group_label(str(rm.column))), "note"))
+        if n_small:
+            summary.add(Paragraph(ctx.t("explain.small_n", n=ctx.min_n, k=n_small), "warn"))
     map_sec = Section("map", ctx.t("sec.map")).add(
         Chart("map", ctx.t("sec.map"), {
             "values": dict(zip(df["code"], df[value_col].astype(float), strict=True)),
             "names": {c: n for c, n in zip(prov.index, prov[pname_col], strict=True)},
             "value_label": ctx.t("chart.total"), "no_data": ctx.t("no_data"),
+            "flagged": {c: ctx.t("flag.small_n", n=ctx.min_n) for c in df.loc[df["rank"].isna(), "code"]} if rm.mode == "group" else {},
         }, key="map", height=560),
         Paragraph(ctx.t("explain.map"), "note"),
     )
@@ -522,8 +624,8 @@ def region(ctx: Context) -> Report:
             cols.append(("uCode", "col.unit", "text"))
         cols.append(("total", "total_score", "score"))
     else:
-        cols += [("count", "col.count", "int"), ("total", "col.mean", "score"), ("median", "col.median", "score"),
-                 ("best", "col.best", "score"), ("leader", "top_unit", "text")]
+        cols += [("count", "col.n_institutions", "int"), ("flag", "col.flag", "text"), ("total", "col.mean", "score"),
+                 ("median", "col.province_median", "score"), ("best", "col.best", "score"), ("leader", "top_unit", "text")]
     cols += [(c, ctx.short(c, 22), "score") for c in heads]
     table_sec = Section("region_table", ctx.t("sec.region_table")).add(
         Chart("bar", ctx.t("sec.region_table"), {"labels": df["province"].tolist(), "values": df[value_col].tolist(),
@@ -535,7 +637,7 @@ def region(ctx: Context) -> Report:
         count=(value_col, "size"), mean=(value_col, "mean"), median=(value_col, "median"), best=(value_col, "max")).reset_index()
     macro_sec = Section("macro", ctx.t("sec.macro")).add(
         _table(ctx, ctx.t("sec.macro"), macro, [("macro", "col.macro_region", "text"), ("count", "col.count", "int"),
-                                                 ("mean", "col.mean", "score"), ("median", "col.median", "score"),
+                                                 ("mean", "col.mean", "score"), ("median", "col.group_median", "score"),
                                                  ("best", "col.best", "score")], key="macro"))
     unres = Section("unresolved", ctx.t("sec.unresolved"))
     if rm.unresolved:
@@ -634,7 +736,7 @@ def appendix(ctx: Context) -> list[Section]:
     soft = Section("software", ctx.t("sec.software"), appendix=True).add(
         _table(ctx, ctx.t("sec.software"), pd.DataFrame(sw_rows), [("item", "col.item", "text"), ("value", "col.value_text", "text")], key="software"))
     if r.warnings:
-        soft.add(Paragraph(ctx.t("sec.warnings") + ":", "warn"), *[Paragraph(w, "warn") for w in r.warnings])
+        soft.add(Paragraph(ctx.t("sec.warnings") + ctx.t("colon"), "warn"), *[Paragraph(warning_note(w, ctx.lang).text, "warn") for w in r.warnings])
     secs.append(soft)
     return secs
 
@@ -647,7 +749,7 @@ def workbook_sheets(ctx: Context) -> dict[str, pd.DataFrame]:
         out[f"S{i} {label_or('stage.' + name, ctx.lang, name)}"] = with_unit_column(df)
     out[ctx.t("col.rank")] = with_unit_column(r.ranks)
     for g, df in r.group_ranks.items():
-        out[f"{ctx.t('col.group_rank')} {_group_label(g)}"] = with_unit_column(df)
+        out[f"{ctx.t('col.group_rank')} {ctx.group_label(g)}"] = with_unit_column(df)
     for k, df in r.records.items():
         out[label_or(f"record.{k}", ctx.lang, k)] = df.reset_index() if df.index.name is not None else df
     return out

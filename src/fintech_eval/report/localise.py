@@ -1,0 +1,311 @@
+"""One language per report: the names a report takes from elsewhere, in the report's language.
+
+* node names come from the framework the result was computed with (a shipped framework whose indicator
+  codes cover the result's tree: JR/T 0201 has every heading and indicator in Chinese and English); a tree
+  of the user's own (COINr iMeta, a DataFrame) keeps the names it was given;
+* group columns (``sector``, ``region_code``) and their values (``bank`` → 银行业 / Banking, ``44`` → 广东省 /
+  Guangdong) are translated through :data:`GROUPS`, a registry of one function per group column;
+* the run's warnings (strings today, structured problems with ``rule``/``message``/``step``/``indicator``/
+  ``group`` tomorrow) are translated through :data:`WARNINGS`, one pattern per kind of warning; one this
+  module does not know is shown by its stage, codes and rule in the report's language, with the original
+  text left to ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from ..tree import Tree
+from .i18n import t
+
+# --- framework names --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _framework_for(codes: frozenset[str]) -> Any:
+    from ..catalog import load_framework
+    from ..catalog.loader import shipped_files
+
+    for ref in shipped_files():
+        if "@" in ref:
+            continue
+        fw = load_framework(ref)
+        known = {i.code for i in fw.indicators(include_incomplete=True)}
+        if codes <= known:
+            return fw
+    return None
+
+
+def framework_of(tree: Tree) -> Any:
+    """The shipped framework whose indicators include every indicator of ``tree`` (None: the user's own)."""
+    codes = frozenset(map(str, tree.indicators))
+    return _framework_for(codes) if codes else None
+
+
+def framework_names(tree: Tree, lang: str) -> dict[str, str]:
+    """Code → name in ``lang`` for every node of ``tree`` the framework names; the tree's own names else."""
+    names = {str(c): str(n) if isinstance(n, str) and n else str(c) for c, n in zip(tree.meta["code"], tree.meta["name"], strict=True)}
+    fw = framework_of(tree)
+    if fw is None:
+        return names
+    for code in names:
+        try:
+            node = fw.node(code)
+        except Exception:  # noqa: BLE001 - a node the framework does not have (e.g. the block itself)
+            blk = next((b for b in fw.blocks if b.code == code), None)
+            node = blk
+        name = getattr(node, "name", None)
+        if name is not None and hasattr(name, "get"):
+            names[code] = name.get(lang)
+    return names
+
+
+def localised_tree(tree: Tree, lang: str) -> Tree:
+    """``tree`` with every node's name in ``lang`` (weights, directions and levels unchanged)."""
+    names = framework_names(tree, lang)
+    meta = tree.meta.copy()
+    meta["name"] = meta["code"].map(lambda c: names.get(str(c), str(c)))
+    out = Tree.from_rows(meta.to_dict("records"))
+    return out
+
+
+def applicability(tree: Tree, sector: Any) -> dict[str, list[str]]:
+    """Indicator → the sectors it applies to, for the indicators of ``tree`` that do not apply to ``sector``
+    (from the framework; empty when the framework or the sector is unknown)."""
+    fw = framework_of(tree)
+    if fw is None or not isinstance(sector, str) or not sector:
+        return {}
+    out: dict[str, list[str]] = {}
+    for code in tree.indicators:
+        try:
+            ind = fw.indicator(str(code))
+        except Exception:  # noqa: BLE001
+            continue
+        if not ind.applies_to(sector):
+            out[str(code)] = list(ind.sectors)
+    return out
+
+
+# --- groups and their values ------------------------------------------------------------------------------
+
+
+def _sector_value(value: Any, lang: str) -> str:
+    key = f"sector.{value}"
+    from .i18n import has
+
+    return t(key, lang) if has(key) else str(value)
+
+
+def _province_value(value: Any, lang: str) -> str:
+    from ..geo import provinces, resolve_many
+
+    mapping, _ = resolve_many([value], in_scope_only=False)
+    code = mapping.get(value)
+    if code is None:
+        return str(value)
+    table = provinces(include_out_of_scope=True).set_index("code")
+    return str(table.at[code, "name_zh" if lang == "zh" else "name_en"]) if code in table.index else str(value)
+
+
+@dataclass(frozen=True)
+class GroupKind:
+    label: str  # i18n key of the column's name
+    value: Callable[[Any, str], str]  # (value, lang) → the value's name
+
+
+#: group column → how to name it and its values; a column not listed keeps its name and values
+GROUPS: dict[str, GroupKind] = {
+    "sector": GroupKind("group.sector", _sector_value),
+    "region_code": GroupKind("group.province", _province_value),
+    "province": GroupKind("group.province", _province_value),
+    "region": GroupKind("group.province", _province_value),
+}
+
+
+def group_label(column: str, lang: str) -> str:
+    g = GROUPS.get(str(column))
+    if g is not None:
+        return t(g.label, lang)
+    return str(column).removesuffix("_group").removesuffix("_Group")
+
+
+def group_value(column: str, value: Any, lang: str) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    g = GROUPS.get(str(column))
+    return g.value(value, lang) if g is not None else str(value)
+
+
+def group_values(column: str, values: pd.Series, lang: str) -> pd.Series:
+    """A column of group values, each named in ``lang`` (missing stays missing)."""
+    if str(column) not in GROUPS:
+        return values
+    uniq = {v: group_value(column, v, lang) for v in pd.unique(values.dropna())}
+    return values.map(uniq).astype(object)
+
+
+# --- warnings ---------------------------------------------------------------------------------------------
+
+_JRT_CODE = re.compile(r"\b(?:[a-z]+:)?[JHQ]-A\d+B\d+-C\d+\b")
+
+
+@dataclass
+class Note:
+    """One warning of the run as a report shows it: its text in the report's language and what it concerns."""
+
+    text: str
+    rule: str = ""
+    step: str = ""
+    indicators: tuple[str, ...] = ()
+    group: str | None = None  # the group value it concerns (None: every unit)
+    column: str | None = None  # the group column (e.g. sector)
+
+
+@dataclass(frozen=True)
+class WarningKind:
+    pattern: re.Pattern[str]  # matches a string warning; named groups are the fields
+    zh: str
+    en: str
+    rule: str
+
+
+#: known warnings: rule → pattern and texts. Structured problems are looked up by ``rule``; strings by pattern.
+WARNINGS: dict[str, WarningKind] = {
+    k.rule: k
+    for k in (
+        WarningKind(
+            re.compile(r"^treat: (?P<n>\d+) indicator\(s\) with fewer than (?P<min>\d+) values(?: in (?P<column>\w+) (?P<group>\S+))? left untreated: (?P<codes>.+)$"),
+            "异常值处理：{where}以下 {n} 个指标的有效值少于 {min} 个，未做处理：{codes}",
+            "Outlier treatment: {n} indicator(s) with fewer than {min} values{where_en} were left untreated: {codes}",
+            "treat.sparse",
+        ),
+        WarningKind(
+            re.compile(r"^(?P<stage>\w+): the range of x is 0.*$"),
+            "标准化：{where}指标 {codes} 各单位取值相同（无差异），无法标准化，未计入得分",
+            "Normalisation: indicator {codes} has the same value for every unit{where_en}: it cannot be normalised and is left out of the scores",
+            "normalise.constant",
+        ),
+        WarningKind(
+            re.compile(r"^(?P<stage>\w+): after imputation there are still (?P<n>\d+) missing values.*$"),
+            "插补：插补后仍有 {n} 个缺失值",
+            "Imputation: {n} values are still missing after imputation",
+            "impute.remaining",
+        ),
+        WarningKind(
+            re.compile(r"^(?P<stage>\w+): denominator (?P<den>\S+) is zero.*$"),
+            "分母化：指标 {codes} 的分母 {den} 为零",
+            "Denomination: the denominator {den} of indicator {codes} is zero",
+            "denominate.zero",
+        ),
+        WarningKind(
+            re.compile(r"^report: the scores read from .* do not match the manifest's SHA-256.*$"),
+            "读取的得分与 manifest.json 中的 SHA-256 不一致（结果文件在运行后被修改？）",
+            "The scores read do not match the SHA-256 in manifest.json (files edited after the run?)",
+            "report.sha256",
+        ),
+    )
+}
+
+_STEP_ZH = {"treat": "异常值处理", "normalise": "标准化", "impute": "插补", "denominate": "分母化", "screen": "筛选",
+            "aggregate": "聚合", "weight": "加权", "rate": "定级", "report": "报告"}
+
+
+_DICT_STRING = re.compile(r"^(?P<stage>\w+): (?P<body>\{.*\})$")
+
+
+def _as_problem(w: Any) -> Any:
+    """A string that is ``"Stage: {'step': ..., 'message': ...}"`` (a problem printed into a string) as the dict."""
+    if isinstance(w, str):
+        m = _DICT_STRING.match(w)
+        if m:
+            import ast
+
+            try:
+                d = ast.literal_eval(m.group("body"))
+            except (ValueError, SyntaxError):
+                return w
+            if isinstance(d, dict):
+                return {"stage": m.group("stage"), **d}
+    return w
+
+
+def _fields_of(w: Any) -> tuple[WarningKind | None, dict[str, Any]]:
+    w = _as_problem(w)
+    if isinstance(w, dict):
+        fields = {k: v for k, v in w.items() if v is not None}
+        if "indicator" in fields and "codes" not in fields:
+            ind = fields["indicator"]
+            fields["codes"] = ", ".join(map(str, ind)) if isinstance(ind, list | tuple) else str(ind)
+        grp = fields.get("group")
+        if isinstance(grp, str) and "=" in grp and "column" not in fields:
+            fields["column"], fields["group"] = (x.strip() for x in grp.split("=", 1))
+        kind = WARNINGS.get(str(w.get("rule") or ""))
+        if kind is None:  # a rule we do not know (or none): match its message
+            text = f"{w.get('step') or w.get('stage') or 'x'}: {w.get('message', '')}"
+            for k in WARNINGS.values():
+                m = k.pattern.match(text)
+                if m:
+                    return k, {**{a: b for a, b in m.groupdict().items() if b is not None}, **fields}
+        return kind, fields
+    text = str(w)
+    for k in WARNINGS.values():
+        m = k.pattern.match(text)
+        if m:
+            return k, {a: b for a, b in m.groupdict().items() if b is not None}
+    return None, {"message": text}
+
+
+def warning_note(w: Any, lang: str) -> Note:
+    """One warning (a string or a dict with rule/message/step/indicator/group) as a :class:`Note` in ``lang``."""
+    kind, f = _fields_of(w)
+    codes_text = str(f.get("codes", ""))
+    codes = tuple(dict.fromkeys(_JRT_CODE.findall(codes_text) or _JRT_CODE.findall(str(f.get("message", ""))) or
+                                ([c.strip() for c in codes_text.split(",") if c.strip()] if codes_text else [])))
+    column = f.get("column") or ("sector" if f.get("group") is not None and not f.get("column") else None)
+    group = f.get("group")
+    step = str(f.get("step") or f.get("stage") or (kind.rule.split(".")[0] if kind else ""))
+    if kind is not None:
+        gname = group_value(column or "", group, lang) if group is not None else ""
+        where = (f"{group_label(column or '', 'zh')}“{gname}”中" if group is not None else "") if lang == "zh" else ""
+        where_en = f" in {group_label(column or '', 'en').lower()} {gname}" if group is not None else ""
+        fmt = {k: v for k, v in f.items() if isinstance(k, str)}
+        fmt.update(where=where, where_en=where_en, codes=", ".join(codes) if codes else codes_text)
+        fmt.setdefault("n", len(codes))
+        for key in ("min", "den"):
+            fmt.setdefault(key, "")
+        text = (kind.zh if lang == "zh" else kind.en).format(**fmt)
+        return Note(text, kind.rule, step, codes, None if group is None else str(group), column)
+    # unknown: its stage, codes and rule in the report's language; the original text is in manifest.json
+    rule = str(f.get("rule", ""))
+    if lang == "en":
+        text = f"{step}: {f['message']}" if step and "message" in f and not str(f["message"]).startswith(step) else str(f.get("message", w))
+    else:
+        stage = _STEP_ZH.get(step, "运行")
+        text = f"{stage}阶段警告" + (f"（指标 {', '.join(codes)}）" if codes else "") + (f"，规则 {rule}" if rule else "") + "；原文见结果目录中的 manifest.json。"
+    return Note(text, rule, step, codes, None if group is None else str(group), column)
+
+
+def entity_notes(warnings: Iterable[Any], lang: str, *, groups: dict[str, Any] | None = None,
+                 indicators: Iterable[str] | None = None) -> list[Note]:
+    """The run's warnings that concern one entity, in ``lang``: those about one of its groups (``groups``:
+    column → the entity's value) or about no group, and (when ``indicators`` is given) naming one of them or
+    none. Accepts strings and dicts with keys rule/message/step/indicator/group."""
+    mine = {str(v) for v in (groups or {}).values() if v is not None}
+    wanted = set(map(str, indicators)) if indicators is not None else None
+    out: list[Note] = []
+    for w in warnings:
+        n = warning_note(w, lang)
+        if n.group is not None and n.group not in mine:
+            continue
+        if wanted is not None and n.indicators:
+            kept = tuple(c for c in n.indicators if c in wanted)
+            if not kept:
+                continue
+        out.append(n)
+    return out
