@@ -156,7 +156,8 @@ def round_result() -> fe.Result:
     names = pd.Series([f"合成机构{u[-6:]}" for u in units], index=idx)
     spec = {
         "name": "JR/T 0201 block J, 2024 (synthetic round)", "data": {"format": "frame"},
-        "steps": [{"normalise": {"method": "minmax", "range": [0, 100], "by": "sector"}},
+        "steps": [{"treat": {"method": "coinr", "by": "sector", "skip_sparse": True}},
+                  {"normalise": {"method": "minmax", "range": [0, 100], "by": "sector"}},
                   {"aggregate": {"method": "amean", "dat_thresh": 0.5}}],
         "ranks": {"groups": ["sector", "region_code"]},
     }

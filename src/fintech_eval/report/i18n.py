@@ -49,7 +49,7 @@ _T: dict[str, tuple[str, str]] = {
     "sec.availability": ("数据完整性", "Data availability"),
     "sec.appendix": ("方法附录", "Method appendix"),
     "sec.tree": ("指标体系与权重", "Framework and weights"),
-    "sec.spec": ("评价设定（spec）", "Evaluation spec"),
+    "sec.spec": ("评价设定（spec.yaml）", "Evaluation spec (spec.yaml)"),
     "sec.treatment": ("异常值处理记录", "Outlier treatment log"),
     "sec.imputation": ("插补记录", "Imputation log"),
     "sec.sources": ("数据来源", "Data sources"),
@@ -173,7 +173,7 @@ _T: dict[str, tuple[str, str]] = {
     "explain.map": (
         "颜色越深得分越高；灰色表示无数据。边界数据来自 echarts@4.9.0（Apache-2.0），仅用于示意；正式发布需使用经审核的地图（审图号）。",
         "Darker means a higher score; grey means no data. Boundaries from echarts@4.9.0 (Apache-2.0), for illustration; "
-        "publication in China needs approved map data (审图号).",
+        "publication in China needs approved map data (with a map review number).",
     ),
     "explain.region_aggregated": (
         "参评单位为机构：按其所属省（区、市）（分组列 {col}）汇总，地图显示各省机构总分的平均值。",
@@ -305,8 +305,8 @@ _T: dict[str, tuple[str, str]] = {
         "institutions are not shown. (Python: build_report(..., institutions=<J result>); CLI: --with <J result folder>)",
     ),
     "explain.institutions": (
-        "本行业机构（分组列 {col} = {sector}）的 J 块总分及一级指标得分分布；箱线图显示中位数、四分位距与离群值。",
-        "The block-J total and level-1 scores of the sector's institutions (group column {col} = {sector}); "
+        "本行业机构（{col}：{sector}）的 J 块总分及一级指标得分分布；箱线图显示中位数、四分位距与离群值。",
+        "The block-J total and level-1 scores of the sector's institutions ({col}: {sector}); "
         "each box shows the median, the interquartile range and the outliers.",
     ),
     "explain.plan_tasks": (
@@ -345,6 +345,12 @@ _T: dict[str, tuple[str, str]] = {
     "sector.payment": ("非银行支付行业", "Non-bank payment"),
     "sector.other": ("其他", "Other"),
     "colon": ("：", ":"),
+    "sep": ("　|　", "  |  "),
+    "format.frame": ("内存数据表（DataFrame）", "in-memory data frames"),
+    "format.coinr": ("COINr 输入文件（iData、iMeta）", "COINr input files (iData, iMeta)"),
+    "data.idata": ("数据文件（iData）", "Data file (iData)"),
+    "data.imeta": ("指标元数据文件（iMeta）", "Indicator metadata file (iMeta)"),
+    "data.period": ("评价期", "Period"),
     "coverage_note": ("适用指标 {n} 个，已报送 {present} 个", "{present} of {n} applicable indicators reported"),
     "flag.imputed_title": ("插补值", "Imputed values"),
     "flag.missing_title": ("缺失且未插补的指标", "Missing, not imputed"),

@@ -39,7 +39,16 @@ from ..result import Result, with_unit_column
 from . import tables as tb
 from .document import Chart, Code, Figures, KeyFigure, Paragraph, Report, Section, Table
 from .i18n import LANGS, fmt_int, fmt_number, fmt_pct, fmt_rank, fmt_signed, label_or, t
-from .localise import entity_notes, group_label, group_value, localised_tree, warning_note
+from .localise import (
+    entity_notes,
+    evaluation_name,
+    group_label,
+    group_value,
+    localise_impute_log,
+    localise_values,
+    localised_tree,
+    warning_note,
+)
 
 REPORT_KINDS = Registry("report kind")
 
@@ -80,6 +89,11 @@ class Context:
 
     def heads(self) -> list[str]:
         return [c for c in tb.headline_codes(self.tree, self.level) if c in self.view.scores.columns]
+
+    @property
+    def evaluation(self) -> str:
+        """The evaluation's name in the report's language (see :func:`localise.evaluation_name`)."""
+        return evaluation_name(self.result.spec.name, self.tree, self.lang)
 
     def group_label(self, column: str) -> str:
         """A group column's name in the report's language (``sector`` → 行业 / Sector)."""
@@ -128,6 +142,7 @@ def build_report(
     if not isinstance(result, Result):
         raise DataError(f"report kind {kind!r} needs an evaluation result, got {type(result).__name__}", rule="report.input")
     result = _localised(result, lang)
+    institutions = _localised(institutions, lang) if isinstance(institutions, Result) else institutions
     v = tb.view(result, period, units)
     _province_names(v, lang)
     _sector_names(v, lang)
@@ -191,9 +206,9 @@ def _province_names(v: tb.View, lang: str) -> None:
 def _subtitle(ctx: Context) -> str:
     from .. import __version__
 
-    s = ctx.t("subtitle", name=ctx.result.spec.name, date=ctx.generated, version=__version__)
+    s = ctx.t("subtitle", name=ctx.evaluation, date=ctx.generated, version=__version__)
     if ctx.view.period is not None:
-        s += "　|　" + ctx.t("period_label", period=ctx.view.period)
+        s += ctx.t("sep") + ctx.t("period_label", period=ctx.view.period)
     return s
 
 
@@ -392,7 +407,7 @@ def gaps_section(ctx: Context, status: pd.DataFrame) -> Section:
     with the rule that excludes them. Each sentence appears only when its list is not empty."""
     sec = Section("gaps", ctx.t("sec.gaps"))
     cols = [("iCode", "col.code", "text"), ("name", "col.indicator", "text")]
-    imputed = status[status["status"] == "imputed"]
+    imputed = localise_impute_log(status[status["status"] == "imputed"], ctx.lang)
     if len(imputed):
         sec.add(Paragraph(ctx.t("explain.imputed", n=len(imputed))),
                 _table(ctx, ctx.t("flag.imputed_title"), imputed,
@@ -501,7 +516,7 @@ def ranking(ctx: Context) -> Report:
         sections.append(grp)
     sections.append(_availability_section(ctx))
     return Report(
-        kind="ranking", lang=ctx.lang, title=ctx.t("title.ranking", name=ctx.result.spec.name), subtitle=_subtitle(ctx),
+        kind="ranking", lang=ctx.lang, title=ctx.t("title.ranking", name=ctx.evaluation), subtitle=_subtitle(ctx),
         sections=sections, meta={"n": n, "top": str(first["uCode"]), "top_total": float(first["total"])},
     )
 
@@ -647,7 +662,7 @@ def region(ctx: Context) -> Report:
     else:
         unres.add(Paragraph(ctx.t("explain.all_resolved"), "note"))
     return Report(
-        kind="region", lang=ctx.lang, title=ctx.t("title.region", name=ctx.result.spec.name), subtitle=_subtitle(ctx),
+        kind="region", lang=ctx.lang, title=ctx.t("title.region", name=ctx.evaluation), subtitle=_subtitle(ctx),
         sections=[summary, map_sec, table_sec, macro_sec, unres, _availability_section(ctx)],
         meta={"mode": rm.mode, "column": rm.column, "provinces": df["code"].tolist(), "unresolved": [str(x) for x in rm.unresolved],
               "values": dict(zip(df["code"], df[value_col].astype(float), strict=True))},
@@ -686,19 +701,19 @@ def appendix(ctx: Context) -> list[Section]:
     else:
         treated = summary["iCode"].tolist() if len(summary) else []
         if details is not None and len(details):
-            d = tb.treatment_table(details, summary, treated)
+            d = localise_values(tb.treatment_table(details, summary, treated), ctx.lang)
             treated = d.iloc[:, 0].astype(str).tolist()
             treat.add(Paragraph(ctx.t("explain.treatment", n=len(treated))),
                       _table(ctx, ctx.t("sec.treatment"), d, [(c, TREAT_LABELS.get(c, str(c)), "auto") for c in d.columns], key="treatment"))
         elif len(summary):
             treat.add(Paragraph(ctx.t("explain.treatment", n=len(treated))),
-                      _table(ctx, ctx.t("sec.treatment"), summary, [("iCode", "col.code", "text"), ("points", "col.points", "int"),
+                      _table(ctx, ctx.t("sec.treatment"), localise_values(summary, ctx.lang), [("iCode", "col.code", "text"), ("points", "col.points", "int"),
                                                                      ("treatment", "col.method", "text")], key="treatment"))
         else:
             treat.add(Paragraph(ctx.t("explain.no_treatment")))
     secs.append(treat)
     imp = Section("imputation", ctx.t("sec.imputation"), appendix=True)
-    log = tb.impute_log(r)
+    log = localise_impute_log(tb.impute_log(r), ctx.lang)
     if len(log):
         imp.add(Paragraph(ctx.t("explain.imputation", n=int((log["status"] == "imputed").sum()) if "status" in log else len(log))),
                 _table(ctx, ctx.t("sec.imputation"), log,
@@ -717,11 +732,12 @@ def appendix(ctx: Context) -> list[Section]:
                            max_rows_pdf=60))
         secs.append(rec)
     src = Section("sources", ctx.t("sec.sources"), appendix=True)
-    data_rows = [{"item": ctx.t("evaluation_name"), "value": r.spec.name}, {"item": ctx.t("data_format"), "value": r.spec.data.format}]
+    data_rows = [{"item": ctx.t("evaluation_name"), "value": ctx.evaluation},
+                 {"item": ctx.t("data_format"), "value": label_or(f"format.{r.spec.data.format}", ctx.lang, r.spec.data.format)}]
     for k in ("idata", "imeta", "period"):
         val = getattr(r.spec.data, k)
         if val is not None:
-            data_rows.append({"item": k, "value": str(val)})
+            data_rows.append({"item": ctx.t(f"data.{k}"), "value": str(val)})
     src.add(_table(ctx, ctx.t("sec.sources"), pd.DataFrame(data_rows), [("item", "col.item", "text"), ("value", "col.value_text", "text")], key="source_spec"))
     if man["inputs"]:
         src.add(_table(ctx, ctx.t("sec.sources"), pd.DataFrame({"file": list(man["inputs"]), "sha256": list(man["inputs"].values())}),

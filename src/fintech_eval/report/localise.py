@@ -309,3 +309,97 @@ def entity_notes(warnings: Iterable[Any], lang: str, *, groups: dict[str, Any] |
                 continue
         out.append(n)
     return out
+
+
+# --- values of the engine's records (imputation and treatment logs) ----------------------------------------
+
+#: tokens the engine writes into its records (English, as stored) → (zh, en) for the reports
+VALUE_TEXT: dict[str, tuple[str, str]] = {
+    "imputed": ("插补", "imputed"),
+    "not imputed": ("未插补", "not imputed"),
+    "mean": ("均值", "mean"),
+    "median": ("中位数", "median"),
+    "mean_group": ("组均值", "group mean"),
+    "median_group": ("组中位数", "group median"),
+    "row_mean": ("本单位同组指标均值", "row mean"),
+    "row_median": ("本单位同组指标中位数", "row median"),
+    "latest": ("最近一期值", "latest earlier period"),
+    "column mean": ("全体均值", "column mean"),
+    "column median": ("全体中位数", "column median"),
+    "group mean": ("组均值", "group mean"),
+    "group median": ("组中位数", "group median"),
+    "row mean": ("本单位同组指标均值", "row mean"),
+    "row median": ("本单位同组指标中位数", "row median"),
+    "latest earlier period": ("最近一期数据", "latest earlier period"),
+    "winhi": ("高端缩尾", "winsorised (high)"),
+    "winlo": ("低端缩尾", "winsorised (low)"),
+    "log_CT": ("对数变换", "log transform"),
+    "log": ("对数变换", "log transform"),
+    "coinr": ("COINr 方法", "COINr method"),
+    "winsorise": ("缩尾", "winsorised"),
+}
+_GROUP_SOURCE = re.compile(r"^(?P<what>group mean|group median) \((?P<col>[^=]+?) = (?P<val>.+)\)$")
+_PERIOD_SOURCE = re.compile(r"^period (?P<p>\S+)$")
+
+
+def value_text(value: Any, lang: str) -> Any:
+    """One record value (``imputed``, ``column median``, ``winhi+log_CT``, ``group mean (sector = bank)``,
+    ``period 2021``) in ``lang``; anything else as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    i = 0 if lang == "zh" else 1
+    if value in VALUE_TEXT:
+        return VALUE_TEXT[value][i]
+    m = _GROUP_SOURCE.match(value)
+    if m:
+        col, val = m.group("col").strip(), m.group("val").strip()
+        return f"{VALUE_TEXT[m.group('what')][i]}（{group_label(col, lang)}：{group_value(col, val, lang)}）" if lang == "zh" else \
+            f"{VALUE_TEXT[m.group('what')][i]} ({group_label(col, lang)}: {group_value(col, val, lang)})"
+    m = _PERIOD_SOURCE.match(value)
+    if m:
+        return f"{m.group('p')} 期数据" if lang == "zh" else value
+    for sep in (", ", "+"):
+        if sep in value:
+            parts = [p for p in value.split(sep) if p]
+            if all(p in VALUE_TEXT for p in parts):
+                return ("、" if lang == "zh" else " + " if sep == "+" else ", ").join(VALUE_TEXT[p][i] for p in parts)
+    return value
+
+
+def localise_values(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with every text cell through :func:`value_text` (codes and numbers unchanged)."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda x: value_text(x, lang)).astype(object)
+    return out
+
+
+def localise_impute_log(log: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The imputation record's status, method and source in ``lang``."""
+    cols = [c for c in ("status", "method", "source") if c in log.columns]
+    if not cols:
+        return log
+    out = log.copy()
+    for c in cols:
+        out[c] = out[c].map(lambda x: value_text(x, lang)).astype(object)
+    return out
+
+
+_BLOCK_RUN = re.compile(r"^(?P<fw>[\w.@-]+) block (?P<block>[A-Za-z]+), (?P<period>[\w-]+)$")
+
+
+def evaluation_name(name: str, tree: Tree, lang: str) -> str:
+    """The evaluation's name as a report shows it: the name ``fintech-eval`` gives a block's run
+    (``jrt0201-2020 block J, 2024``) in ``lang`` from its framework (``金融科技发展指标 J 机构指标（2024）``);
+    a name the user gave, as given."""
+    m = _BLOCK_RUN.match(str(name))
+    fw = framework_of(tree)
+    if not m or fw is None or m.group("fw") != fw.id:
+        return str(name)
+    blk = next((b for b in fw.blocks if b.code == m.group("block")), None)
+    if blk is None:
+        return str(name)
+    if lang == "zh":
+        return f"{fw.title.get('zh')} {blk.code} {blk.name.get('zh')}（{m.group('period')}）"
+    return f"{fw.title.get('en')}, {blk.code} {blk.name.get('en')} ({m.group('period')})"
