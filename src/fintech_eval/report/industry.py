@@ -135,7 +135,7 @@ def industry(ctx: Context) -> Report:
     raw = tb.raw_data(ctx.result, v.period)
     best = {c: v.scores[c].idxmax() if v.scores[c].notna().any() else None for c in codes}
     rows = pd.DataFrame({
-        "code": codes, "name": [ctx.name(c) for c in codes], "level": [ctx.tree.level_of(c) for c in codes],
+        "code": codes, "name": [ctx.name(c) for c in codes], "level": [ctx.levels[c] for c in codes],
         "raw": [raw.at[u, c] if c in ctx.tree.indicators and c in raw.columns and u in raw.index else np.nan for c in codes],
         "score": [v.scores.at[u, c] for c in codes], "rank": [v.ranks.at[u, c] for c in codes],
         "of": [int(v.scores[c].notna().sum()) for c in codes], "median": [_median(v.scores[c]) for c in codes],

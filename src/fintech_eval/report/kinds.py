@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -74,6 +75,11 @@ class Context:
         return self.result.tree
 
     @cached_property
+    def levels(self) -> dict[str, int]:
+        """Node code → tree level (one lookup table: ``Tree.level_of`` filters the whole tree per call)."""
+        return {str(c): int(lv) for c, lv in zip(self.tree.meta["code"], self.tree.meta["level"], strict=True)}
+
+    @cached_property
     def names(self) -> dict[str, str]:
         return tb.node_names(self.tree)
 
@@ -120,6 +126,7 @@ def build_report(
     generated: str | None = None,
     institutions: Result | None = None,
     min_n: int = 3,
+    appendix_file: str | None = None,
 ) -> Report:
     """Build report ``kind`` of ``result`` in ``lang`` (``zh`` or ``en``).
 
@@ -129,7 +136,9 @@ def build_report(
     least three nodes); ``generated`` the date printed (default today); ``institutions`` the block-J result
     of the same period (``industry``: the distribution and leaders of the sector's institutions); ``min_n`` the
     fewest institutions a province needs to be ranked in the ``region`` report of institutions (fewer: shown,
-    flagged and left unranked; a mean of one or two institutions is no province's score).
+    flagged and left unranked; a mean of one or two institutions is no province's score); ``appendix_file``
+    the name of a method appendix written once beside a batch of reports (kind ``method``): the report then
+    ends with a pointer to it and the scores' SHA-256 instead of its own copy.
 
     Kinds registered with ``input="rating"`` (``vendor``) take a capability rating instead of a result: one
     :class:`~fintech_eval.capability.Rating`, a list of them or ``rate_both(...)``'s dict.
@@ -141,11 +150,9 @@ def build_report(
         return entry.func(result, lang=lang, generated=generated or dt.date.today().isoformat())
     if not isinstance(result, Result):
         raise DataError(f"report kind {kind!r} needs an evaluation result, got {type(result).__name__}", rule="report.input")
-    result = _localised(result, lang)
+    source = result
+    result, v = _prepared(result, lang, period, units)
     institutions = _localised(institutions, lang) if isinstance(institutions, Result) else institutions
-    v = tb.view(result, period, units)
-    _province_names(v, lang)
-    _sector_names(v, lang)
     ent = None
     if entry.meta.get("needs_entity"):
         if not entity:
@@ -157,7 +164,17 @@ def build_report(
         raise DataError(f"min_n must be at least 1, got {min_n}", rule="report.min_n")
     ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions, min_n)
     rep: Report = entry.func(ctx)
-    rep.sections += appendix(ctx)
+    if appendix_file is not None and kind != "method":
+        rep.sections.append(Section("appendix", ctx.t("sec.appendix"), appendix=True).add(
+            Paragraph(ctx.t("explain.shared_appendix", file=appendix_file)),
+            Paragraph(f"{ctx.t('scores_sha256')}{ctx.t('colon')}{result.manifest()['scores_sha256']}", "note")))
+    else:
+        key = (id(source), lang, ctx.generated, str(v.period))
+        cached = _APPENDIX.get(key)
+        if cached is None or cached[0]() is not source:
+            cached = (weakref.ref(source), appendix(ctx))
+            _APPENDIX[key] = cached
+        rep.sections += cached[1]
     rep.workbook = workbook_sheets(ctx)
     rep.meta.setdefault("evaluation", result.spec.name)
     rep.meta.setdefault("period", v.period)
@@ -165,6 +182,29 @@ def build_report(
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
+
+
+_PREPARED: dict[tuple, tuple] = {}
+_APPENDIX: dict[tuple, tuple] = {}
+
+
+def _prepared(result: Result, lang: str, period: Any, units: pd.DataFrame | None) -> tuple[Result, tb.View]:
+    """The result with localised names and its view for one period, made once per result, language and period
+    (a batch of scorecards builds them from the same result: each would otherwise redo the same work)."""
+    key = (id(result), lang, str(period))
+    hit = _PREPARED.get(key) if units is None else None
+    if hit is not None and hit[0]() is result:
+        return hit[1], hit[2]
+    loc = _localised(result, lang)
+    v = tb.view(loc, period, units)
+    _province_names(v, lang)
+    _sector_names(v, lang)
+    if units is None:
+        if len(_PREPARED) > 16:
+            _PREPARED.clear()
+            _APPENDIX.clear()
+        _PREPARED[key] = (weakref.ref(result), loc, v)
+    return loc, v
 
 
 def _localised(result: Result, lang: str) -> Result:
@@ -324,12 +364,12 @@ def scorecard(ctx: Context) -> Report:
         summary.add(Paragraph(ctx.t("explain.interval"), "note"))
 
     # every aggregate's score and ranks
-    aggs = [c for c in tb.tree_order(ctx.tree) if ctx.tree.level_of(c) > 1 and c in v.scores.columns]
+    aggs = [c for c in tb.tree_order(ctx.tree) if ctx.levels[c] > 1 and c in v.scores.columns]
     rows = pd.DataFrame(
         {
             "code": aggs,
             "name": [ctx.name(c) for c in aggs],
-            "level": [ctx.tree.level_of(c) for c in aggs],
+            "level": [ctx.levels[c] for c in aggs],
             "score": [v.scores.at[u, c] for c in aggs],
             "rank": [v.ranks.at[u, c] for c in aggs],
             "of": [int(v.scores[c].notna().sum()) for c in aggs],
@@ -670,6 +710,13 @@ def region(ctx: Context) -> Report:
 
 
 # --- method appendix and workbook -------------------------------------------------------------------------
+
+
+@REPORT_KINDS.register("method", needs_entity=False)
+def method(ctx: Context) -> Report:
+    """The method appendix alone: written once beside a batch of reports that point to it."""
+    return Report(kind="method", lang=ctx.lang, title=ctx.t("title.method", name=ctx.evaluation), subtitle=_subtitle(ctx),
+                  sections=[], meta={})
 
 
 TREAT_LABELS = {"iCode": "col.indicator", "skew0": "col.skew_before", "kurt0": "col.kurt_before", "nwin": "col.nwin",
