@@ -74,14 +74,17 @@ def main() -> None:
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {a.workers} worker process(es)")
         for fmt in a.formats.split(","):
             out = root / f"reports-{fmt}"
-            t = time.perf_counter()
+            t, c = time.perf_counter(), os.times()
             batch = render_batch(result, units, lang=a.lang, fmt=fmt, out=out, workers=a.workers)
-            took = time.perf_counter() - t
+            took, c1 = time.perf_counter() - t, os.times()
+            # CPU seconds of this process and of the worker processes (reaped when the pool closes): what the
+            # batch costs whatever else runs on the machine; wall time / CPU shows how much of it waited
+            cpu = (c1.user - c.user) + (c1.system - c.system) + (c1.children_user - c.children_user) + (c1.children_system - c.children_system)
             size = folder_size(out)
             per = sorted(p.stat().st_size for p in batch.files)
-            print(f"{len(batch.files)} scorecards in {fmt.upper()} ({a.lang}): {took:.1f} s wall "
-                  f"({took / len(batch.files) * a.workers:.2f} s per report per worker); folder {size / 1e6:.1f} MB "
-                  f"(median report {per[len(per) // 2] / 1e3:.0f} kB, plus the shared files)")
+            print(f"{len(batch.files)} scorecards in {fmt.upper()} ({a.lang}): {took:.1f} s wall, {cpu:.1f} s CPU "
+                  f"({cpu / len(batch.files):.2f} s CPU per report: {cpu / a.workers:.1f} s on {a.workers} idle cores); "
+                  f"folder {size / 1e6:.1f} MB (median report {per[len(per) // 2] / 1e3:.0f} kB, plus the shared files)")
     note = load_note()
     if note:
         print(note)

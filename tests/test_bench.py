@@ -19,7 +19,7 @@ CASES = {
     "bench_validate.py": (["--institutions", "30", "--years", "2"], r"read \+ validate [\d,]+ rows: \d+\.\d+ s"),
     "bench_import_file.py": (["--institutions", "30", "--years", "2"], r"whole import .*: \d+\.\d+ s wall"),
     "bench_reports.py": (["--institutions", "12", "--workers", "1", "--formats", "html"],
-                         r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall .* folder \d+\.\d+ MB"),
+                         r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall, \d+\.\d+ s CPU .* folder \d+\.\d+ MB"),
 }
 
 

@@ -7,17 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from fintech_eval.cli.report import report_cmd
 from fintech_eval.errors import FintechEvalError
 from fintech_eval.report.batch import report_name, result_tag, select_units
 
 from . import ROUND_SECTORS, round_result
-
-app = typer.Typer()
-app.command()(report_cmd)
+from .test_cli import app
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +66,10 @@ def test_index_lists_every_report_with_sector_and_province(batch_html):
         assert f'href="J-2024_scorecard_{code}.zh.html"' in index
 
 
-def test_existing_files_are_replaced_only_with_force(saved, batch_html):
-    out, _ = batch_html
+def test_existing_files_are_replaced_only_with_force(saved, tmp_path):
+    out = tmp_path
+    res = CliRunner().invoke(app, [str(saved), "--entity", "all", "--sector", "bank", "--out", str(out), "--workers", "1"])
+    assert res.exit_code == 0, res.output
     page = out / "J-2024_scorecard_SYN-BAN-01.zh.html"
     page.write_text("mine", encoding="utf-8")
     res = CliRunner().invoke(app, [str(saved), "--entity", "all", "--out", str(out), "--workers", "1"])
@@ -96,3 +94,44 @@ def test_sector_and_province_select_their_entities(saved, tmp_path):
                                    "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert [p.name for p in tmp_path.glob("*scorecard*")] == ["J-2024_scorecard_SYN-PAY-00.en.html"]
+
+
+@pytest.mark.browser
+def test_index_search_and_filters_in_chromium(batch_html):
+    """Typing a name or choosing a sector or a province shows just those rows; a batch page draws its charts
+    from the shared plotly.js, fetching nothing."""
+    import shutil
+
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    from .test_render import CHROMIUM_ARGS
+
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.skip("chromium is not installed")
+    out, _ = batch_html
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        outside: list[str] = []
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else (outside.append(r.request.url), r.abort()))
+        page.goto((out / "index.zh.html").as_uri(), wait_until="load")
+        visible = "() => [...document.querySelectorAll('#reports tbody tr')].filter(r => !r.hidden).map(r => r.dataset.code)"
+        assert len(page.evaluate(visible)) == 32
+        page.fill("#q", "PAY-0")
+        assert sorted(page.evaluate(visible)) == [f"SYN-PAY-0{i}" for i in range(10)]
+        page.fill("#q", "")
+        page.select_option("#sector", "保险业")
+        assert sorted(page.evaluate(visible)) == [f"SYN-INS-0{i}" for i in range(8)]
+        page.select_option("#sector", "")
+        page.select_option("#province", "新疆维吾尔自治区")
+        assert page.evaluate(visible) == ["SYN-PAY-00"]
+        assert page.inner_text("#shown") == "1"
+        page.click("#reports tbody tr:not([hidden]) td:nth-child(2) a")
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].length > 0 && "
+                               "[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('svg.main-svg g.trace'))",
+                               timeout=30_000)
+        assert page.url.endswith("J-2024_scorecard_SYN-PAY-00.zh.html")
+        assert outside == []
+        browser.close()

@@ -366,10 +366,11 @@ def value_text(value: Any, lang: str) -> Any:
     return value
 
 
-def localise_values(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """``frame`` with every text cell through :func:`value_text` (codes and numbers unchanged)."""
+def localise_values(frame: pd.DataFrame, lang: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """``frame`` with every text cell (of ``columns``, default all) through :func:`value_text`; codes and
+    numbers unchanged."""
     out = frame.copy()
-    for c in out.columns:
+    for c in out.columns if columns is None else [c for c in columns if c in out.columns]:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].map(lambda x: value_text(x, lang)).astype(object)
     return out
@@ -377,13 +378,7 @@ def localise_values(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def localise_impute_log(log: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The imputation record's status, method and source in ``lang``."""
-    cols = [c for c in ("status", "method", "source") if c in log.columns]
-    if not cols:
-        return log
-    out = log.copy()
-    for c in cols:
-        out[c] = out[c].map(lambda x: value_text(x, lang)).astype(object)
-    return out
+    return localise_values(log, lang, ("status", "method", "source"))
 
 
 _BLOCK_RUN = re.compile(r"^(?P<fw>[\w.@-]+) block (?P<block>[A-Za-z]+), (?P<period>[\w-]+)$")
