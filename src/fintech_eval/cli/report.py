@@ -41,7 +41,9 @@ def report_cmd(
     min_n: Annotated[int, typer.Option("--min-n", min=1, help="Region report of institutions: fewest institutions a province needs to be ranked.")] = 3,
     with_dir: Annotated[Path | None, typer.Option("--with", help="The block-J result of the same period (industry report: the sector's institutions).")] = None,
 ) -> None:
-    """Render reports of a saved evaluation result: one file per kind, named BLOCK-PERIOD_KIND[_ENTITY].LANG.FORMAT."""
+    """Render reports of a saved evaluation result: one file per kind, named BLOCK-PERIOD_KIND[_ENTITY].LANG.FORMAT
+    (an existing file is replaced only with --force). --entity all renders every unit's scorecard (or those of
+    --sector / --province) in parallel processes, with a shared method appendix, one plotly.js and index.LANG.html."""
     from ..report import build_report, load_result, write
     from ..report.batch import check_free, report_name, result_tag
     from ..report.kinds import REPORT_KINDS

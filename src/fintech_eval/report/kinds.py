@@ -6,13 +6,16 @@ language, any format) from a result. Adding a kind is writing one function and d
 
 * ``scorecard``: one entity: total and level-1 scores with ranks overall and within its group, radar
   against the group median, score distributions, strengths and weaknesses (COINr's ``get_str_weak``),
-  year-on-year change for a panel, rank interval when the result has one, data gaps and imputed values;
+  year-on-year change for a panel, rank interval when the result has one, data completeness over the
+  indicators that apply to it (imputed, missing, left out by a step, not applicable with the rule), and notes
+  (the run's warnings that concern its groups or indicators, and why a reported indicator has no score);
 * ``ranking``: the overall ranking, charts of the leaders and of the score distributions, group
   comparisons, data availability;
 * ``region``: results by province on a China choropleth, for results whose units are provinces (or
   institutions with a province group column), every unresolved name reported;
 * ``industry`` (:mod:`.industry`): one sector of a JR/T 0201 block-H result, with the sector's institutions
   from the block-J result (``institutions=``) and the Plan-task view;
+* ``method``: the method appendix alone (written once beside a batch of scorecards that point to it);
 * ``vendor`` (:mod:`.vendor`): a capability rating (``input="rating"``: built from ``rate_both(...)``, not
   from a result), both models side by side.
 
