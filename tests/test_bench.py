@@ -27,6 +27,8 @@ CASES = {
     "bench_rounds.py": (["--institutions", "50", "--status-entities", "20", "--derive-institutions", "20", "--years", "2"],
                         r"campaign status on 20 entities .*: \d+\.\d+ s"),
     "bench_records.py": (["20000"], r"duckdb +20,020 records in \d+\.\d+ s = [\d.]+ M records/s, peak RSS [\d,]+ MB"),
+    "bench_reports.py": (["--institutions", "12", "--workers", "1", "--formats", "html"],
+                         r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall, \d+\.\d+ s CPU .* folder \d+\.\d+ MB"),
 }
 
 

@@ -266,3 +266,15 @@ def test_warnings_carry_the_step_number_and_infinities_are_reported_once():
     assert r.warnings and all(isinstance(w["step"], int) for w in r.warnings)
     infinite = [(w["step"], w["indicator"]) for w in r.warnings if w.rule in ("result.infinite", "normalise.nonfinite")]
     assert len(infinite) == len(set(i for _, i in infinite))  # each indicator once, at the step that made it
+
+
+def test_imputation_leaves_not_applicable_cells_alone():
+    frames = _frames()
+    frames["data"].loc["B1", "x"] = np.nan  # missing: imputed
+    frames["data"].loc[UNITS[5:], "y"] = np.nan  # not applicable to securities firms: never imputed
+    frames["not_applicable"] = pd.DataFrame(False, index=UNITS, columns=["yes", "x", "y"])
+    frames["not_applicable"].loc[UNITS[5:], "y"] = True
+    r = fe.evaluate({"data": {"source": "frame"}, "steps": [{"impute": {"method": "mean"}}, {"aggregate": {}}]}, frames=frames)
+    imp = r.datasets["Imputed"]
+    assert imp.loc[UNITS[5:], "y"].isna().all() and not np.isnan(imp.loc["B1", "x"])
+    assert set(zip(r.records["impute_log"]["uCode"], r.records["impute_log"]["iCode"], strict=True)) == {("B1", "x")}

@@ -112,3 +112,54 @@ def vendor_ratings() -> dict:
         rows.append({"indicator": ind.code, "step": steps[min(len(steps) - 1, i % 3 + 1)] if i % 7 else steps[0],
                      "evidence_ref": f"EV-{ind.code}" if i % 11 else None, "reviewer": "R", "date": "2024-01-31"})
     return rate_both(fw, Vendor("V001", "product", "样例科技"), pd.DataFrame(rows))
+
+
+# --- a small JR/T 0201 round: sectors with not-applicable indicators, provinces of very different sizes --------
+
+ALL_YES = "J-A1B2-C2"  # binary: every bank answers yes, so min-max within the banks has no spread
+LONE_PROVINCE = "65"  # Xinjiang: one institution only
+ROUND_SECTORS = {"bank": 14, "payment": 10, "insurance": 8}
+
+
+@lru_cache(maxsize=1)
+def round_result() -> fe.Result:
+    """32 institutions of block J in three sectors (bank-only indicators not applicable to the others, and
+    masked as such), normalised within each sector, an indicator without spread in a sector left out there
+    (``no_spread: exclude``); every bank says yes to :data:`ALL_YES`; three provinces
+    with 10+ institutions and one (:data:`LONE_PROVINCE`) with a single, best-scoring one; one value missing.
+    (No imputation step: the engine's imputers fill not-applicable cells too.)"""
+    fw = fe.load_framework("jrt0201-2020")
+    tree = fe.Tree.from_framework(fw, "J")
+    units, sectors = [], []
+    for s, n in ROUND_SECTORS.items():
+        units += [f"SYN-{s[:3].upper()}-{i:02d}" for i in range(n)]
+        sectors += [s] * n
+    idx = pd.Index(units, name="uCode")
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame(rng.lognormal(1.0, 0.5, (len(units), len(tree.indicators))), columns=tree.indicators, index=idx)
+    mask = pd.DataFrame(False, index=idx, columns=tree.indicators)
+    for u, s in zip(units, sectors, strict=True):
+        for c in tree.indicators:
+            if not fw.indicator(c).applies_to(s):
+                mask.at[u, c] = True
+                data.at[u, c] = np.nan
+    banks = [u for u, s in zip(units, sectors, strict=True) if s == "bank"]
+    data.loc[banks, ALL_YES] = 1.0
+    data.loc[[u for u, s in zip(units, sectors, strict=True) if s != "bank"], ALL_YES] = rng.integers(0, 2, len(units) - len(banks))
+    data.loc[units[-1], ALL_YES] = 0.0
+    data.loc[units[-2], ALL_YES] = 1.0
+    lone = "SYN-PAY-00"
+    data.loc[lone] = data.loc[lone] * 4  # the best institution, alone in its province
+    data.at["SYN-INS-03", "J-A2B1-C1"] = np.nan  # missing, not imputed
+    regions = ["11", "31", "44"] * 11
+    groups = pd.DataFrame({"sector": sectors, "region_code": regions[: len(units)]}, index=idx)
+    groups.loc[lone, "region_code"] = LONE_PROVINCE
+    names = pd.Series([f"合成机构{u[-6:]}" for u in units], index=idx)
+    spec = {
+        "name": "JR/T 0201 block J, 2024 (synthetic round)", "data": {"format": "frame"},
+        "steps": [{"treat": {"method": "coinr", "by": "sector", "skip_sparse": True}},
+                  {"normalise": {"method": "minmax", "range": [0, 100], "by": "sector", "no_spread": "exclude"}},
+                  {"aggregate": {"method": "amean", "dat_thresh": 0.5}}],
+        "ranks": {"groups": ["sector", "region_code"]},
+    }
+    return fe.evaluate(spec, frames={"data": data, "tree": tree, "groups": groups, "not_applicable": mask, "names": names})

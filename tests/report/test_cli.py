@@ -25,11 +25,11 @@ def test_report_command_writes_each_kind(saved, tmp_path):
     res = CliRunner().invoke(app, [str(saved), "--kind", "scorecard", "--entity", "CHN", "--lang", "en",
                                    "--format", "xlsx", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert (out / "scorecard-CHN.en.xlsx").is_file()
+    assert (out / "Index_scorecard_CHN.en.xlsx").is_file()
     # all: every kind that applies (no entity: no scorecard; ASEM's units are countries: the region report is skipped, said so)
     res = CliRunner().invoke(app, [str(saved), "--out", str(out), "--format", "html"])
     assert res.exit_code == 0, res.output
-    assert (out / "ranking.zh.html").is_file() and not list(out.glob("scorecard*.html"))
+    assert (out / "Index_ranking.zh.html").is_file() and not list(out.glob("*scorecard*.html"))
     assert "skipped" in res.output and "region" in res.output
 
 
@@ -47,7 +47,7 @@ def test_region_report_from_a_saved_province_result(tmp_path):
     res = CliRunner().invoke(app, [str(tmp_path / "run"), "--kind", "region", "--lang", "zh", "--format", "xlsx",
                                    "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "out" / "region.zh.xlsx").is_file()
+    assert (tmp_path / "out" / "Index_region.zh.xlsx").is_file()
 
 
 def test_industry_report_with_the_institutions_of_the_same_period(tmp_path):
@@ -60,16 +60,16 @@ def test_industry_report_with_the_institutions_of_the_same_period(tmp_path):
     res = CliRunner().invoke(app, [str(tmp_path / "H"), "--kind", "industry", "--entity", "bank", "--with", str(tmp_path / "J"),
                                    "--lang", "en", "--format", "xlsx", "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
-    wb = openpyxl.load_workbook(tmp_path / "out" / "industry-bank.en.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "out" / "H_industry_bank.en.xlsx")
     assert any(ws.cell(1, 1).value == "Rank in the sector" for ws in wb.worksheets)  # the leaders: from the J result
     # all, with the entity: scorecard, ranking and industry of the sector; region skipped (units are not provinces)
     res = CliRunner().invoke(app, [str(tmp_path / "H"), "--entity", "bank", "--format", "html", "--out", str(tmp_path / "all")])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in (tmp_path / "all").iterdir()} == {"scorecard-bank.zh.html", "ranking.zh.html", "industry-bank.zh.html"}
+    assert {p.name for p in (tmp_path / "all").iterdir()} == {"H_scorecard_bank.zh.html", "H_ranking.zh.html", "H_industry_bank.zh.html"}
     # an institution result: no industry report for it, said so
     res = CliRunner().invoke(app, [str(tmp_path / "J"), "--entity", "INST-00", "--format", "html", "--out", str(tmp_path / "j")])
     assert res.exit_code == 0, res.output
-    assert "industry" in res.output and "skipped" in res.output and not list((tmp_path / "j").glob("industry*"))
+    assert "industry" in res.output and "skipped" in res.output and not list((tmp_path / "j").glob("*industry*"))
 
 
 def test_rate_writes_the_vendor_report_as_a_workbook(tmp_path):

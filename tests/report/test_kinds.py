@@ -53,10 +53,11 @@ def test_scorecard_numbers_equal_the_result(lang):
     asia = r.final.loc[r.final.index.isin(_asia_members()), heads].median()
     assert radar.data["series"][1]["values"] == pytest.approx(asia.tolist())
     # one value was imputed for CHN: listed, and the coverage says so
-    gaps = _table(rep, "gaps").frame
+    gaps = _table(rep, "imputed").frame
     imputed = r.records["impute_log"].query("uCode == @ENTITY")["iCode"].tolist()
     assert gaps.iloc[:, 0].tolist() == imputed and len(imputed) == 1
     assert figs["imputed_cells"].value == "1"
+    assert not [tb for tb in rep.tables() if tb.key == "missing"]  # the imputed value is not also "missing"
 
 
 def _asem_units() -> pd.DataFrame:

@@ -276,3 +276,102 @@ def _sheet_with(wb, header: str, first: str):
         if ws.cell(1, 1).value == header and ws.cell(2, 1).value == first:
             return ws
     raise AssertionError(f"no sheet starting {header}/{first}")
+
+
+# --- layout: wide tables scroll in their box, PDF headings never end a page ---------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", ["scorecard", "ranking", "region", "industry"])
+def test_nothing_is_cut_off_at_1400_px(browser, rendered, kind):
+    """The page itself never scrolls sideways; a table wider than its box scrolls inside the box."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(rendered["files"][kind, "en", "html"].as_uri(), wait_until="load")
+        state = page.evaluate(
+            """() => ({ page: [document.documentElement.scrollWidth, window.innerWidth],
+                 tables: [...document.querySelectorAll('.table-wrap')].map(w => ({
+                    key: w.querySelector('table').dataset.key, wide: w.scrollWidth > w.clientWidth + 1,
+                    overflow: getComputedStyle(w).overflowX,
+                    right: w.getBoundingClientRect().right })) })"""
+        )
+        assert state["page"][0] <= state["page"][1], state["page"]
+        for t in state["tables"]:
+            assert t["right"] <= 1400, t
+            if t["wide"]:
+                assert t["overflow"] in ("auto", "scroll"), t
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_a_wide_table_scrolls_inside_its_box(browser, tmp_path):
+    import pandas as pd
+
+    from fintech_eval.report.document import Report, Section, Table
+
+    frame = pd.DataFrame({f"column with a long header {i}": [f"value {i} of a long row"] for i in range(30)})
+    rep = Report("ranking", "en", "Wide", "sub", [Section("s", "Wide table").add(Table("Wide", frame, key="wide"))])
+    path = write(rep, "html", tmp_path / "wide.html")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        sw, cw, doc = page.evaluate("""() => { const w = document.querySelector('.table-wrap');
+            return [w.scrollWidth, w.clientWidth, document.documentElement.scrollWidth]; }""")
+        assert sw > cw and doc <= 1400
+        page.evaluate("() => { document.querySelector('.table-wrap').scrollLeft = 100000; }")
+        last = page.evaluate("() => document.querySelector('table th:last-child').getBoundingClientRect().right")
+        assert last <= 1400  # scrolled into view: the last column can be read
+    finally:
+        page.close()
+
+
+def headings_ending_a_page(pdf: Path, titles: set[str], tmp: Path) -> list[tuple[int, str]]:
+    """Pages whose last content is one of ``titles``: the last line of text (running header and page number
+    aside) is a title and nothing is drawn below it (a chart is a picture: pdftotext does not see it, the
+    page's pixels do)."""
+    from PIL import Image
+
+    layout = subprocess.run([_need("pdftotext"), "-bbox-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    found = []
+    for n, page in enumerate(re.findall(r"<page (.*?)</page>", layout, flags=re.S), start=1):
+        height = float(re.search(r'height="([\d.]+)"', page).group(1))
+        lines = []
+        for attrs, body in re.findall(r"<line (.*?)>(.*?)</line>", page, flags=re.S):
+            y0, y1 = (float(re.search(rf'{k}="([\d.]+)"', attrs).group(1)) for k in ("yMin", "yMax"))
+            text = "".join(re.findall(r">([^<]*)</word>", body))
+            if 0.08 * height < y0 < 0.93 * height:  # not the running header, not the page number
+                lines.append((y1, re.sub(r"\s+", "", text)))
+        if not lines:
+            continue
+        y_last, last = max(lines)
+        if last not in titles:
+            continue
+        subprocess.run([_need("pdftoppm"), "-r", "50", "-png", "-gray", "-f", str(n), "-l", str(n), str(pdf), str(tmp / "pg")], check=True)
+        px = np.asarray(Image.open(sorted(tmp.glob("pg-*.png"))[-1]), dtype=int)
+        rows = px.shape[0]
+        below = px[int((y_last + 4) / height * rows): int(0.93 * rows)]
+        if not (below < 200).any():
+            found.append((n, last))
+        for f in tmp.glob("pg-*.png"):
+            f.unlink()
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, lang", CASES)
+def test_pdf_heading_never_ends_a_page(rendered, kind, lang, tmp_path):
+    rep = rendered["reports"][kind, lang]
+    titles = {re.sub(r"\s+", "", s.title) for s in rep.sections} | {re.sub(r"\s+", "", tb.title) for tb in rep.tables()}
+    assert headings_ending_a_page(rendered["files"][kind, lang, "pdf"], titles, tmp_path) == []
+
+
+def test_the_orphan_check_sees_a_heading_alone(tmp_path):
+    """The check finds a heading left at the bottom of a page (here by a forced page break after it)."""
+    from weasyprint import HTML
+
+    page = ('<html><body style="margin:0"><div style="height:215mm"></div><h2 id="t">Lonely heading</h2>'
+            '<div style="height:120mm;background:#000;break-before:page"></div></body></html>')
+    pdf = tmp_path / "orphan.pdf"
+    HTML(string=page).write_pdf(pdf)
+    assert headings_ending_a_page(pdf, {"Lonelyheading"}, tmp_path) == [(1, "Lonelyheading")]

@@ -101,7 +101,7 @@ def _result(spec: Spec, inputs: Inputs, st: State, states: list[State]) -> Resul
     return Result(
         spec=spec, tree=st.tree, datasets=st.datasets, records=st.records, weights=st.tree.weights,
         groups=st.groups, names=st.names, rank_groups=list(spec.ranks.groups), warnings=st.warnings,
-        inputs=dict(inputs.fingerprints), source=inputs, states=states, runner=_regen,
+        inputs=dict(inputs.fingerprints), not_applicable=inputs.not_applicable, source=inputs, states=states, runner=_regen,
     )
 
 

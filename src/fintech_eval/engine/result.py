@@ -47,6 +47,7 @@ class Result:
     rank_groups: list[str] = field(default_factory=list)  # the group columns to rank within (spec.ranks.groups)
     warnings: list[Problem] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)  # input → SHA-256 (files) or value hash (frames, store)
+    not_applicable: pd.DataFrame | None = None  # cells the inputs mark not applicable (units × indicators)
     # how it was built (not saved): the inputs read and the state before each step, for regen
     source: Inputs | None = field(default=None, repr=False)
     states: list[Any] = field(default_factory=list, repr=False)

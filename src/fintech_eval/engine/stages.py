@@ -165,7 +165,17 @@ def impute_stage(st: State, method: str = "mean", **method_params: Any) -> Stage
     """Fill missing values; ``impute_log`` lists every imputed cell (never silent). The method's parameters
     are declared by the imputation registry."""
     r = impute(st.data, method, groups=st.groups, tree=st.tree, **method_params)
-    return StageOutput(r.data, {"impute_log": r.log}, list(r.warnings))
+    data, log = r.data, r.log
+    na = st.not_applicable
+    if na is not None and len(log):  # a not-applicable cell is not missing: never imputed, never logged
+        na = na.reindex(index=data.index, columns=data.columns, fill_value=False).astype(bool)
+        data = data.mask(na)
+        if {"uCode", "iCode"} <= set(log.columns):
+            stacked = na.stack()
+            keys = set(stacked[stacked].index) if isinstance(data.index, pd.Index) and not isinstance(data.index, pd.MultiIndex) else set()
+            if keys:
+                log = log[[(u, c) not in keys for u, c in zip(log["uCode"], log["iCode"], strict=True)]].reset_index(drop=True)
+    return StageOutput(data, {"impute_log": log}, list(r.warnings))
 
 
 # --- treat -------------------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ in Chinese or English, each ending with the method appendix that lets a reader r
     render(rate_both(fw, Vendor("V001", "product"), scores), "vendor", lang="en", fmt="xlsx", out="out/V001.xlsx")
 
 Kinds are registered in :data:`REPORT_KINDS` (:mod:`.kinds`, :mod:`.industry`, :mod:`.vendor`); formats in
-:data:`FORMATS`.
+:data:`FORMATS`. A report is in one language throughout (:mod:`.localise`: the framework's names, sectors,
+provinces, group columns, the run's warnings). A whole round's scorecards, in parallel, with an index page:
+:func:`.batch.render_batch` (``fintech-eval report RESULT --entity all``).
 """
 
 from __future__ import annotations

@@ -29,9 +29,11 @@ from .document import Chart
 
 ACCENT = "#c0392b"
 PRIMARY = "#1f5fa8"
-GREY = "#d9d9d9"
+GREY = "#eeeeee"  # "no data": lighter than the lightest score colour, and no hue
 PALETTE = ["#1f5fa8", "#e08a1e", "#2e8b57", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#d35400"]
-COLORSCALE = "Blues"
+#: the map's scores: from a clear light blue (never near the grey of "no data") to a dark blue
+COLORSCALE = [[0.0, "#8fc1e3"], [0.5, "#3a87c4"], [1.0, "#08306b"]]
+FLAG_EDGE = "#e6550d"  # outline of provinces flagged in the data (e.g. too few institutions to be ranked)
 CJK_FONT = "WenQuanYi Micro Hei"
 # the browser picks the first it has: the reader's CJK system font, or WenQuanYi on our Linux machines
 WEB_FONTS = f'"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "{CJK_FONT}", sans-serif'
@@ -147,12 +149,15 @@ def _p_map(chart: Chart, go: Any) -> Any:
     feature_names = {f["properties"]["code"]: f["properties"].get("name_zh", "") for f in gj["features"]}
     codes = [c for c in all_codes if c in values]
     rest = [c for c in all_codes if c not in values]
+    flagged = d.get("flagged") or {}
     fig = go.Figure()
     fig.add_trace(
         go.Choropleth(
             geojson=gj, featureidkey="properties.code", locations=codes, z=[values[c] for c in codes],
-            text=[names.get(c, feature_names.get(c, c)) for c in codes], colorscale=COLORSCALE,
-            marker={"line": {"color": "white", "width": 0.6}}, name=d.get("value_label", ""),
+            text=[names.get(c, feature_names.get(c, c)) + (f" ({flagged[c]})" if c in flagged else "") for c in codes],
+            colorscale=COLORSCALE,
+            marker={"line": {"color": [FLAG_EDGE if c in flagged else "white" for c in codes],
+                             "width": [2.0 if c in flagged else 0.6 for c in codes]}}, name=d.get("value_label", ""),
             colorbar={"title": {"text": d.get("value_label", "")}, "thickness": 14},
             hovertemplate="%{text}: %{z:.2f}<extra></extra>",
         )
@@ -339,9 +344,10 @@ def _m_map(chart: Chart, fig: Any) -> None:
     lo, hi = (float(vals.min()), float(vals.max())) if len(vals) else (0.0, 1.0)
     if hi == lo:
         hi = lo + 1.0
-    cmap = mpl.colormaps[COLORSCALE]
+    cmap = mpl.colors.LinearSegmentedColormap.from_list("scores", [(p, c) for p, c in COLORSCALE])
+    flagged = d.get("flagged") or {}
     norm = mpl.colors.Normalize(vmin=lo, vmax=hi)
-    polys, colors = [], []
+    polys, colors, edges = [], [], []
     for f in gj["features"]:
         code = f["properties"]["code"]
         geom = f["geometry"]
@@ -351,8 +357,10 @@ def _m_map(chart: Chart, fig: Any) -> None:
             ring = np.asarray(poly[0], dtype=float)
             polys.append(np.column_stack([ring[:, 0], _mercator(ring[:, 1])]))
             colors.append(color)
+            edges.append(FLAG_EDGE if code in flagged else "white")
     ax = fig.add_subplot()
-    ax.add_collection(PolyCollection(polys, facecolors=colors, edgecolors="white", linewidths=0.4))
+    ax.add_collection(PolyCollection(polys, facecolors=colors, edgecolors=edges,
+                                     linewidths=[1.4 if e == FLAG_EDGE else 0.4 for e in edges]))
     allxy = np.vstack(polys)
     ax.set_xlim(allxy[:, 0].min() - 1, allxy[:, 0].max() + 1)
     ax.set_ylim(allxy[:, 1].min() - 1, allxy[:, 1].max() + 1)
@@ -363,7 +371,10 @@ def _m_map(chart: Chart, fig: Any) -> None:
     if len(values) < 34:
         from matplotlib.patches import Patch
 
-        ax.legend(handles=[Patch(facecolor=GREY, label=d.get("no_data", ""))], loc="lower left", fontsize=8, frameon=False)
+        handles = [Patch(facecolor=GREY, edgecolor="#999999", label=d.get("no_data", ""))]
+        if flagged:
+            handles.append(Patch(facecolor="white", edgecolor=FLAG_EDGE, linewidth=1.4, label=next(iter(flagged.values()))))
+        ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
 
 
 _MPL: dict[str, Callable[[Chart, Any], None]] = {

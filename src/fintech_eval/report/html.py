@@ -86,22 +86,39 @@ def prepare_sections(
     return out
 
 
-def render_html(report: Report) -> str:
-    """The report as one HTML document (a string)."""
+def render_html(report: Report, plotly_src: str | None = None) -> str:
+    """The report as one HTML document (a string): plotly.js inline, or loaded from ``plotly_src`` (a path
+    relative to the page: one copy beside a batch of reports, still offline)."""
     from .. import __version__
 
     def chart(c: Chart, n: int) -> str:
-        return plotly_html(c, include_plotlyjs=(n == 0), div_id=f"chart-{n}-{c.key or c.kind}".replace(":", "-"))
+        inline = n == 0 and plotly_src is None
+        return plotly_html(c, include_plotlyjs=inline, div_id=f"chart-{n}-{c.key or c.kind}".replace(":", "-"))
 
     sections = prepare_sections(report, chart)
     return environment().get_template("report.html.j2").render(
         report=report, sections=sections, fonts=Markup(WEB_FONTS), version=__version__,
         html_lang="zh-CN" if report.lang == "zh" else "en", toc_title=t("toc", report.lang), topojson_name=TOPOJSON_NAME,
+        plotly_src=plotly_src,
     )
 
 
-def write_html(report: Report, path: str | Path) -> Path:
+def write_html(report: Report, path: str | Path, plotly_src: str | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report), encoding="utf-8")
+    path.write_text(render_html(report, plotly_src), encoding="utf-8")
     return path
+
+
+def write_plotly_js(directory: str | Path) -> str:
+    """plotly.js (from the plotly package) written once into ``directory``/assets; its path relative to
+    ``directory``, for :func:`render_html`'s ``plotly_src``."""
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    rel = f"assets/plotly-{plotly.__version__}.min.js"
+    target = Path(directory) / rel
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(get_plotlyjs(), encoding="utf-8")
+    return rel

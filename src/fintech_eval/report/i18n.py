@@ -49,7 +49,7 @@ _T: dict[str, tuple[str, str]] = {
     "sec.availability": ("数据完整性", "Data availability"),
     "sec.appendix": ("方法附录", "Method appendix"),
     "sec.tree": ("指标体系与权重", "Framework and weights"),
-    "sec.spec": ("评价设定（spec）", "Evaluation spec"),
+    "sec.spec": ("评价设定（spec.yaml）", "Evaluation spec (spec.yaml)"),
     "sec.treatment": ("异常值处理记录", "Outlier treatment log"),
     "sec.imputation": ("插补记录", "Imputation log"),
     "sec.sources": ("数据来源", "Data sources"),
@@ -155,7 +155,8 @@ _T: dict[str, tuple[str, str]] = {
         "以下指标在原始数据中缺失，评价中使用了插补值（方法见“依据”）。",
         "These indicators were missing in the raw data; the evaluation used imputed values (method in 'Source').",
     ),
-    "explain.no_gaps": ("本单位原始数据无缺失，未使用插补值。", "No raw value of this unit was missing; nothing was imputed."),
+    "explain.no_gaps": ("本单位适用指标的原始数据无缺失，未使用插补值。",
+                        "No raw value of this unit's applicable indicators was missing; nothing was imputed."),
     "explain.no_panel": (
         "本次评价只有一期数据，无法计算同比变化。",
         "This evaluation has a single period: there is no year-on-year change to show.",
@@ -172,7 +173,7 @@ _T: dict[str, tuple[str, str]] = {
     "explain.map": (
         "颜色越深得分越高；灰色表示无数据。边界数据来自 echarts@4.9.0（Apache-2.0），仅用于示意；正式发布需使用经审核的地图（审图号）。",
         "Darker means a higher score; grey means no data. Boundaries from echarts@4.9.0 (Apache-2.0), for illustration; "
-        "publication in China needs approved map data (审图号).",
+        "publication in China needs approved map data (with a map review number).",
     ),
     "explain.region_aggregated": (
         "参评单位为机构：按其所属省（区、市）（分组列 {col}）汇总，地图显示各省机构总分的平均值。",
@@ -215,8 +216,9 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "explain.ranking_chart": ("总分前 {n} 名。", "The top {n} by total score."),
     "explain.availability": (
-        "原始数据完整率 = 原始数据中非缺失值所占比例；插补个数来自插补记录。",
-        "Coverage = the share of raw values that were present; imputed counts come from the imputation log.",
+        "原始数据完整率 = 适用指标中已报送原始数据的比例（不适用的指标不计入分母）；插补个数来自插补记录。",
+        "Coverage = the share of the applicable indicators whose raw value was reported (not-applicable indicators "
+        "are not counted); imputed counts come from the imputation log.",
     ),
     # software and sources
     "software": ("软件", "Software"),
@@ -303,8 +305,8 @@ _T: dict[str, tuple[str, str]] = {
         "institutions are not shown. (Python: build_report(..., institutions=<J result>); CLI: --with <J result folder>)",
     ),
     "explain.institutions": (
-        "本行业机构（分组列 {col} = {sector}）的 J 块总分及一级指标得分分布；箱线图显示中位数、四分位距与离群值。",
-        "The block-J total and level-1 scores of the sector's institutions (group column {col} = {sector}); "
+        "本行业机构（{col}：{sector}）的 J 块总分及一级指标得分分布；箱线图显示中位数、四分位距与离群值。",
+        "The block-J total and level-1 scores of the sector's institutions ({col}: {sector}); "
         "each box shows the median, the interquartile range and the outliers.",
     ),
     "explain.plan_tasks": (
@@ -333,6 +335,94 @@ _T: dict[str, tuple[str, str]] = {
     "col.score_gap": ("距下一级分差", "Points to the next band"),
     "col.reqs_met": ("已满足必备要求", "Requirements met"),
     "col.reqs_missing": ("未满足必备要求", "Requirements missing"),
+    # groups, sectors and completeness (one language: group names and values translated)
+    "group_is": ("{group}：{value}", "{group}: {value}"),
+    "group.sector": ("行业", "Sector"),
+    "group.province": ("省（区、市）", "Province"),
+    "sector.bank": ("银行业", "Banking"),
+    "sector.securities": ("证券业", "Securities"),
+    "sector.insurance": ("保险业", "Insurance"),
+    "sector.payment": ("非银行支付行业", "Non-bank payment"),
+    "sector.other": ("其他", "Other"),
+    "colon": ("：", ":"),
+    "title.index": ("{name}：报告索引", "{name}: reports"),
+    "index.search": ("按名称、代码、行业或省份搜索", "Search by name, code, sector or province"),
+    "index.all": ("全部", "All"),
+    "index.shown": ("份报告", "reports"),
+    "index.appendix": ("方法附录", "Method appendix"),
+    "index.report": ("报告", "Report"),
+    "title.method": ("{name}：方法附录", "{name}: method appendix"),
+    "kind.method": ("方法附录", "Method appendix"),
+    "explain.shared_appendix": (
+        "本报告与同批其他报告共用一份方法附录（指标体系与权重、评价设定、处理与插补记录、数据来源、软件版本）：见同目录下的 {file}。",
+        "This report shares one method appendix with the other reports of its batch (framework and weights, spec, "
+        "treatment and imputation logs, data sources, software version): see {file} in the same folder.",
+    ),
+    "sep": ("　|　", "  |  "),
+    "format.frame": ("内存数据表（DataFrame）", "in-memory data frames"),
+    "format.coinr": ("COINr 输入文件（iData、iMeta）", "COINr input files (iData, iMeta)"),
+    "format.store": ("数据库中已导入的数据（按指标框架派生）", "the data imported into the database (derived with the framework)"),
+    "data.idata": ("数据文件（iData）", "Data file (iData)"),
+    "data.imeta": ("指标元数据文件（iMeta）", "Indicator metadata file (iMeta)"),
+    "data.period": ("评价期", "Period"),
+    "coverage_note": ("适用指标 {n} 个，已报送 {present} 个", "{present} of {n} applicable indicators reported"),
+    "flag.imputed_title": ("插补值", "Imputed values"),
+    "flag.missing_title": ("缺失且未插补的指标", "Missing, not imputed"),
+    "flag.dropped_title": ("已报送但未计入得分的指标", "Reported but left out of the scores"),
+    "flag.na_title": ("不适用的指标", "Not applicable"),
+    "explain.imputed": (
+        "以下 {n} 个适用指标在原始数据中缺失，评价中使用了插补值（方法见“依据”）。",
+        "These {n} applicable indicators were missing in the raw data; the evaluation used imputed values (method in 'Source').",
+    ),
+    "explain.missing": (
+        "以下 {n} 个适用指标在原始数据中缺失且未插补：它们不计入本单位的汇总得分（其余指标的权重按比例放大）。",
+        "These {n} applicable indicators were missing and not imputed: they are left out of this unit's aggregates "
+        "(the other indicators' weights are scaled up).",
+    ),
+    "explain.dropped": (
+        "以下 {n} 个指标本单位已报送，但评价的某一步骤未给出其标准化得分（例如同组内各单位取值相同、有效值过少），因此未计入得分；原因见“评价说明”。",
+        "This unit reported these {n} indicators, but a step of the evaluation gave them no normalised score "
+        "(e.g. every unit of its group has the same value, or too few values): they are left out of the scores; see 'Notes'.",
+    ),
+    "explain.not_applicable": (
+        "以下 {n} 个指标不适用于本单位（按指标体系的适用范围），既不计为缺失，也不计入得分。",
+        "These {n} indicators do not apply to this unit (by the framework's scope of each indicator): they count "
+        "neither as missing nor in the scores.",
+    ),
+    "rule.sectors": ("仅适用于：{sectors}", "applies only to: {sectors}"),
+    "rule.not_applicable": ("评价数据标记为不适用", "marked not applicable in the evaluation's data"),
+    "col.rule": ("排除依据", "Excluded by"),
+    "sec.notes": ("评价说明", "Notes"),
+    "explain.notes": ("评价过程中与本单位（所属分组及适用指标）有关的提示：",
+                      "What the evaluation reported about this unit's groups and indicators:"),
+    "explain.no_notes": ("评价过程未报告与本单位有关的问题。", "The evaluation reported nothing that concerns this unit."),
+    "all_units": ("全体单位", "all units"),
+    "note.dropped_constant": (
+        "{code} {name}：{where}的全部单位取值相同（无差异），标准化无法区分，该指标未计入本单位得分。",
+        "{code} {name}: every unit of {where} has the same value (no spread), so normalisation cannot tell them apart; "
+        "the indicator is left out of this unit's scores.",
+    ),
+    "note.dropped_few": (
+        "{code} {name}：{where}中有效值过少（少于 2 个），无法标准化，该指标未计入本单位得分。",
+        "{code} {name}: {where} has too few values (fewer than 2) to normalise; the indicator is left out of this unit's scores.",
+    ),
+    "note.dropped_unknown": (
+        "{code} {name}：本单位已报送，但评价未给出其标准化得分，未计入得分（见方法附录中的运行警告）。",
+        "{code} {name}: reported, but the evaluation gave it no normalised score; it is left out of the scores "
+        "(see the run warnings in the method appendix).",
+    ),
+    "col.n_applicable": ("适用指标数", "Applicable"),
+    "col.n_not_applicable": ("不适用指标数", "Not applicable"),
+    "col.n_institutions": ("机构数", "Institutions"),
+    "col.province_median": ("本省中位数", "Median in the province"),
+    "flag.small_n": ("机构少于 {n} 家，不排名", "fewer than {n} institutions: not ranked"),
+    "provinces_small": ("未排名省份（机构过少）", "Provinces not ranked (too few institutions)"),
+    "provinces_small_note": ("少于 {n} 家机构", "fewer than {n} institutions"),
+    "explain.small_n": (
+        "{k} 个省（区、市）参评机构少于 {n} 家：其平均分代表性不足，表中列出并标注，但不参与排名（最少机构数可设置：--min-n）。",
+        "{k} provinces have fewer than {n} institutions: their mean says little, so they are listed and flagged but "
+        "not ranked (the minimum is configurable: --min-n).",
+    ),
     # units of amounts
     "unit.yi": ("亿元", "CNY 100 million"),
     "unit.wan": ("万元", "CNY 10 thousand"),
@@ -439,8 +529,10 @@ def fmt_rank(rank: Any, n: Any, lang: str) -> str:
 
 def fmt_value(x: Any, kind: str, lang: str) -> str:
     """Format one cell by column kind: score, rank, int, pct, signed, rank_change, amount, float3, text."""
-    if kind == "text" or isinstance(x, str):
-        return MISSING if x is None else str(x)
+    if isinstance(x, str):
+        return x
+    if kind == "text":
+        return MISSING if _is_missing(x) else str(x)
     if kind == "score":
         return fmt_number(x, lang, 2)
     if kind in ("rank", "int"):

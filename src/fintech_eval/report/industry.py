@@ -8,6 +8,8 @@ score of its linked indicators that the results have.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -54,7 +56,7 @@ def plan_task_table(ctx: Context, sector: str, inst: tuple[tb.View, str, pd.Inde
         vals = [*hv.values(), *jv.values()]
         note = "" if vals else ctx.t("task.no_link") if not codes else ctx.t("task.not_present")
         rows.append({
-            "number": task.number, "task": task.name.get(ctx.lang) or task.name.zh, "clause": task.clause or "",
+            "number": task.number, "task": task.name.get(ctx.lang) or task.name.zh, "clause": clause_text(task.clause or "", ctx.lang),
             "n_linked": len(codes), "n_present": len(vals),
             "score": float(np.mean(vals)) if vals else np.nan,
             "h_part": float(np.mean(list(hv.values()))) if hv else np.nan,
@@ -64,6 +66,30 @@ def plan_task_table(ctx: Context, sector: str, inst: tuple[tb.View, str, pd.Inde
     return pd.DataFrame(rows)
 
 
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def _cn_number(text: str) -> str:
+    if text.isdigit():
+        return text
+    if len(text) == 2 and text[0] == "十":
+        return str(10 + _CN_DIGITS.get(text[1], 0))
+    if len(text) == 2 and text[1] == "十":
+        return str(10 * _CN_DIGITS.get(text[0], 0))
+    if len(text) == 3 and text[1] == "十":
+        return str(10 * _CN_DIGITS.get(text[0], 0) + _CN_DIGITS.get(text[2], 0))
+    return str(_CN_DIGITS.get(text, text))
+
+
+def clause_text(clause: str, lang: str) -> str:
+    """A Plan clause (``第三章第一节``) in ``lang`` (``Chapter 3, Section 1``)."""
+    if lang == "zh" or not clause:
+        return clause
+    parts = [(_cn_number(n), unit) for n, unit in re.findall(r"第([一二三四五六七八九十\d]+)([章节条款])", clause)]
+    words = {"章": "Chapter", "节": "Section", "条": "Article", "款": "Paragraph"}
+    return ", ".join(f"{words[u]} {n}" for n, u in parts) if parts else clause
+
+
 @REPORT_KINDS.register("industry", needs_entity=True)
 def industry(ctx: Context) -> Report:
     v, u, top = ctx.view, ctx.entity, ctx.view.top
@@ -71,7 +97,7 @@ def industry(ctx: Context) -> Report:
     if not str(top).upper().startswith("H"):
         raise DataError(t("explain.not_industry", "en") + f" This result's top is {top}.", rule="report.industry")
     sector_name = str(v.info.at[u, "name"])
-    who = sector_name if sector_name == u else f"{sector_name} ({u})"
+    who = sector_name if sector_name == u or ctx.group_value("sector", u) == sector_name else f"{sector_name} ({u})"
     total = float(v.scores.at[u, top])
     n = int(v.scores[top].notna().sum())
     rank_now = v.ranks.at[u, top]
@@ -109,7 +135,7 @@ def industry(ctx: Context) -> Report:
     raw = tb.raw_data(ctx.result, v.period)
     best = {c: v.scores[c].idxmax() if v.scores[c].notna().any() else None for c in codes}
     rows = pd.DataFrame({
-        "code": codes, "name": [ctx.name(c) for c in codes], "level": [ctx.tree.level_of(c) for c in codes],
+        "code": codes, "name": [ctx.name(c) for c in codes], "level": [ctx.levels[c] for c in codes],
         "raw": [raw.at[u, c] if c in ctx.tree.indicators and c in raw.columns and u in raw.index else np.nan for c in codes],
         "score": [v.scores.at[u, c] for c in codes], "rank": [v.ranks.at[u, c] for c in codes],
         "of": [int(v.scores[c].notna().sum()) for c in codes], "median": [_median(v.scores[c]) for c in codes],
@@ -151,7 +177,7 @@ def industry(ctx: Context) -> Report:
             "p75": sub.quantile(0.75).to_numpy(), "min": sub.min().to_numpy(), "best": sub.max().to_numpy(),
         })
         inst_sec.add(
-            Paragraph(ctx.t("explain.institutions", col=col, sector=u), "note"),
+            Paragraph(ctx.t("explain.institutions", col=ctx.group_label(col), sector=ctx.group_value(col, u)), "note"),
             Chart("dist", ctx.t("sec.institutions"), {
                 "groups": [{"label": _short(jnames.get(c, c), 16), "values": sub[c].tolist()} for c in jcodes],
                 "value_label": ctx.t("chart.score"),

@@ -6,13 +6,16 @@ language, any format) from a result. Adding a kind is writing one function and d
 
 * ``scorecard``: one entity: total and level-1 scores with ranks overall and within its group, radar
   against the group median, score distributions, strengths and weaknesses (COINr's ``get_str_weak``),
-  year-on-year change for a panel, rank interval when the result has one, data gaps and imputed values;
+  year-on-year change for a panel, rank interval when the result has one, data completeness over the
+  indicators that apply to it (imputed, missing, left out by a step, not applicable with the rule), and notes
+  (the run's warnings that concern its groups or indicators, and why a reported indicator has no score);
 * ``ranking``: the overall ranking, charts of the leaders and of the score distributions, group
   comparisons, data availability;
 * ``region``: results by province on a China choropleth, for results whose units are provinces (or
   institutions with a province group column), every unresolved name reported;
 * ``industry`` (:mod:`.industry`): one sector of a JR/T 0201 block-H result, with the sector's institutions
   from the block-J result (``institutions=``) and the Plan-task view;
+* ``method``: the method appendix alone (written once beside a batch of scorecards that point to it);
 * ``vendor`` (:mod:`.vendor`): a capability rating (``input="rating"``: built from ``rate_both(...)``, not
   from a result), both models side by side.
 
@@ -22,7 +25,9 @@ imputation logs, other stage records, data sources, software version, so a reade
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -38,6 +43,16 @@ from ..registry import Registry
 from . import tables as tb
 from .document import Chart, Code, Figures, KeyFigure, Paragraph, Report, Section, Table
 from .i18n import LANGS, fmt_int, fmt_number, fmt_pct, fmt_rank, fmt_signed, label_or, t
+from .localise import (
+    entity_notes,
+    evaluation_name,
+    group_label,
+    group_value,
+    localise_impute_log,
+    localise_values,
+    localised_tree,
+    warning_note,
+)
 
 REPORT_KINDS = Registry("report kind")
 
@@ -53,6 +68,7 @@ class Context:
     level: int | None = None
     generated: str = ""
     institutions: Result | None = None  # the block-J result of the same period (industry report)
+    min_n: int = 3  # region report: provinces with fewer institutions are shown, flagged and not ranked
 
     def t(self, key: str, **kw: Any) -> str:
         return t(key, self.lang, **kw)
@@ -60,6 +76,11 @@ class Context:
     @property
     def tree(self):
         return self.result.tree
+
+    @cached_property
+    def levels(self) -> dict[str, int]:
+        """Node code → tree level (one lookup table: ``Tree.level_of`` filters the whole tree per call)."""
+        return {str(c): int(lv) for c, lv in zip(self.tree.meta["code"], self.tree.meta["level"], strict=True)}
 
     @cached_property
     def names(self) -> dict[str, str]:
@@ -78,6 +99,23 @@ class Context:
     def heads(self) -> list[str]:
         return [c for c in tb.headline_codes(self.tree, self.level) if c in self.view.scores.columns]
 
+    @property
+    def evaluation(self) -> str:
+        """The evaluation's name in the report's language (see :func:`localise.evaluation_name`)."""
+        return evaluation_name(self.result.spec.name, self.tree, self.lang)
+
+    def group_label(self, column: str) -> str:
+        """A group column's name in the report's language (``sector`` → 行业 / Sector)."""
+        return group_label(column, self.lang)
+
+    def group_value(self, column: str, value: Any) -> str:
+        """A group's name in the report's language (``bank`` → 银行业 / Banking, ``44`` → 广东省 / Guangdong)."""
+        return group_value(column, value, self.lang)
+
+    def group_of(self, column: str, value: Any) -> str:
+        """``行业：银行业`` / ``Sector: Banking``."""
+        return self.t("group_is", group=self.group_label(column), value=self.group_value(column, value))
+
 
 def build_report(
     result: Result,
@@ -90,6 +128,8 @@ def build_report(
     level: int | None = None,
     generated: str | None = None,
     institutions: Result | None = None,
+    min_n: int = 3,
+    appendix_file: str | None = None,
 ) -> Report:
     """Build report ``kind`` of ``result`` in ``lang`` (``zh`` or ``en``).
 
@@ -97,7 +137,11 @@ def build_report(
     latest); ``units`` gives unit names and groups (index uCode) when the result does not carry them;
     ``level`` the tree level of the radar and summary columns (default: the first below the top with at
     least three nodes); ``generated`` the date printed (default today); ``institutions`` the block-J result
-    of the same period (``industry``: the distribution and leaders of the sector's institutions).
+    of the same period (``industry``: the distribution and leaders of the sector's institutions); ``min_n`` the
+    fewest institutions a province needs to be ranked in the ``region`` report of institutions (fewer: shown,
+    flagged and left unranked; a mean of one or two institutions is no province's score); ``appendix_file``
+    the name of a method appendix written once beside a batch of reports (kind ``method``): the report then
+    ends with a pointer to it and the scores' SHA-256 instead of its own copy.
 
     Kinds registered with ``input="rating"`` (``vendor``) take a capability rating instead of a result: one
     :class:`~fintech_eval.capability.Rating`, a list of them or ``rate_both(...)``'s dict.
@@ -109,8 +153,9 @@ def build_report(
         return entry.func(result, lang=lang, generated=generated or dt.date.today().isoformat())
     if not isinstance(result, Result):
         raise DataError(f"report kind {kind!r} needs an evaluation result, got {type(result).__name__}", rule="report.input")
-    v = tb.view(result, period, units)
-    _province_names(v, lang)
+    source = result
+    result, v = _prepared(result, lang, period, units)
+    institutions = _localised(institutions, lang) if isinstance(institutions, Result) else institutions
     ent = None
     if entry.meta.get("needs_entity"):
         if not entity:
@@ -118,9 +163,21 @@ def build_report(
         ent = tb.find_unit(entity, v.info)
         if ent not in v.scores.index:
             raise DataError(f"unit {entity!r} has no scores in period {v.period}", rule="report.entity", unit=entity)
-    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions)
+    if min_n < 1:
+        raise DataError(f"min_n must be at least 1, got {min_n}", rule="report.min_n")
+    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions, min_n)
     rep: Report = entry.func(ctx)
-    rep.sections += appendix(ctx)
+    if appendix_file is not None and kind != "method":
+        rep.sections.append(Section("appendix", ctx.t("sec.appendix"), appendix=True).add(
+            Paragraph(ctx.t("explain.shared_appendix", file=appendix_file)),
+            Paragraph(f"{ctx.t('scores_sha256')}{ctx.t('colon')}{result.manifest()['scores_sha256']}", "note")))
+    else:
+        key = (id(source), lang, ctx.generated, str(v.period))
+        cached = _APPENDIX.get(key)
+        if cached is None or cached[0]() is not source:
+            cached = (weakref.ref(source), appendix(ctx))
+            _APPENDIX[key] = cached
+        rep.sections += cached[1]
     rep.workbook = workbook_sheets(ctx)
     rep.meta.setdefault("evaluation", result.spec.name)
     rep.meta.setdefault("period", v.period)
@@ -128,6 +185,50 @@ def build_report(
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
+
+
+_PREPARED: dict[tuple, tuple] = {}
+_APPENDIX: dict[tuple, tuple] = {}
+
+
+def _prepared(result: Result, lang: str, period: Any, units: pd.DataFrame | None) -> tuple[Result, tb.View]:
+    """The result with localised names and its view for one period, made once per result, language and period
+    (a batch of scorecards builds them from the same result: each would otherwise redo the same work)."""
+    key = (id(result), lang, str(period))
+    hit = _PREPARED.get(key) if units is None else None
+    if hit is not None and hit[0]() is result:
+        return hit[1], hit[2]
+    loc = _localised(result, lang)
+    v = tb.view(loc, period, units)
+    _province_names(v, lang)
+    _sector_names(v, lang)
+    if units is None:
+        if len(_PREPARED) > 16:
+            _PREPARED.clear()
+            _APPENDIX.clear()
+        _PREPARED[key] = (weakref.ref(result), loc, v)
+    return loc, v
+
+
+def _localised(result: Result, lang: str) -> Result:
+    """The result with its tree's names in ``lang`` (from its framework); the same data, ranks and records."""
+    out = copy.copy(result)
+    out.tree = localised_tree(result.tree, lang)
+    return out
+
+
+def _sector_names(v: tb.View, lang: str) -> None:
+    """Units that are sectors (block H: bank, securities, …) named in the report's language."""
+    from .i18n import has
+
+    names = v.info["name"].astype(object).copy()
+    changed = False
+    for u in v.info.index:
+        if has(f"sector.{u}"):
+            names[u] = t(f"sector.{u}", lang)
+            changed = True
+    if changed:
+        v.info = v.info.assign(name=names)
 
 
 def _province_names(v: tb.View, lang: str) -> None:
@@ -148,9 +249,9 @@ def _province_names(v: tb.View, lang: str) -> None:
 def _subtitle(ctx: Context) -> str:
     from .. import __version__
 
-    s = ctx.t("subtitle", name=ctx.result.spec.name, date=ctx.generated, version=__version__)
+    s = ctx.t("subtitle", name=ctx.evaluation, date=ctx.generated, version=__version__)
     if ctx.view.period is not None:
-        s += "　|　" + ctx.t("period_label", period=ctx.view.period)
+        s += ctx.t("sep") + ctx.t("period_label", period=ctx.view.period)
     return s
 
 
@@ -168,8 +269,11 @@ def _table(ctx: Context, title: str, df: pd.DataFrame, cols: list[tuple[str, str
     return Table(title=title, frame=frame.reset_index(drop=True), kinds=dict(zip(headers, [k for _, _, k in present], strict=True)), key=key, **kw)
 
 
-def _group_label(g: str) -> str:
-    return g.removesuffix("_group").removesuffix("_Group")
+def ctx_values(ctx: Context, column: str, values: pd.Series) -> pd.Series:
+    """A column of group values named in the report's language."""
+    from .localise import group_values
+
+    return group_values(column, values, ctx.lang)
 
 
 def _short(text: str, n: int = 28) -> str:
@@ -226,7 +330,7 @@ def scorecard(ctx: Context) -> Report:
             break
     members = v.group_members(group, gval) if group else pd.Index([])
     ref_scores = v.scores.loc[members] if len(members) else v.scores
-    ref_name = ctx.t("group_median_of", group=f"{_group_label(group)} = {gval}") if len(members) else ctx.t("overall_median")
+    ref_name = ctx.t("group_median_of", group=ctx.group_value(group, gval)) if len(members) else ctx.t("overall_median")
 
     # key figures
     items = [
@@ -239,7 +343,7 @@ def scorecard(ctx: Context) -> Report:
         if gr is not None and u in gr.index and pd.notna(gr.at[u, top]):
             gn = len(v.group_members(g, gv)) if g in v.info.columns else None
             items.append(
-                KeyFigure(ctx.t("group_rank", group=f"{_group_label(g)}{'' if gv is None else ' = ' + str(gv)}"),
+                KeyFigure(ctx.t("group_rank", group=ctx.group_label(g) if gv is None else ctx.group_of(g, gv)),
                           fmt_rank(gr.at[u, top], gn, ctx.lang) if gn else fmt_int(gr.at[u, top]), key=f"group_rank:{g}")
             )
     interval = tb.rank_interval(ctx.result, u)
@@ -251,23 +355,24 @@ def scorecard(ctx: Context) -> Report:
         if len(cur) and cur[0] > 0:
             delta = trend.at[cur[0], top] - trend.at[cur[0] - 1, top]
             items.append(KeyFigure(ctx.t("change_prev"), fmt_signed(delta, ctx.lang), key="change_prev"))
-    gaps = tb.unit_gaps(v, u)
-    raw = tb.raw_data(ctx.result, v.period)
-    inds = [c for c in ctx.tree.indicators if c in raw.columns]
-    coverage = float(raw.loc[u, inds].notna().mean()) if inds and u in raw.index else float("nan")
-    items.append(KeyFigure(ctx.t("data_coverage"), fmt_pct(coverage, ctx.lang), key="data_coverage"))
-    items.append(KeyFigure(ctx.t("imputed_cells"), fmt_int(int((gaps["status"] == "imputed").sum())), key="imputed_cells"))
+    status = tb.unit_data_status(v, u)
+    counts = status["status"].value_counts()
+    n_app = int(len(status) - counts.get("not_applicable", 0))
+    coverage = tb.coverage_of(status)
+    items.append(KeyFigure(ctx.t("data_coverage"), fmt_pct(coverage, ctx.lang), key="data_coverage",
+                           note=ctx.t("coverage_note", present=fmt_int(counts.get("present", 0) + counts.get("dropped", 0)), n=fmt_int(n_app))))
+    items.append(KeyFigure(ctx.t("imputed_cells"), fmt_int(int(counts.get("imputed", 0))), key="imputed_cells"))
     summary = Section("summary", ctx.t("sec.summary")).add(Figures(items), Paragraph(ctx.t("explain.scores")))
     if interval:
         summary.add(Paragraph(ctx.t("explain.interval"), "note"))
 
     # every aggregate's score and ranks
-    aggs = [c for c in tb.tree_order(ctx.tree) if ctx.tree.level_of(c) > 1 and c in v.scores.columns]
+    aggs = [c for c in tb.tree_order(ctx.tree) if ctx.levels[c] > 1 and c in v.scores.columns]
     rows = pd.DataFrame(
         {
             "code": aggs,
             "name": [ctx.name(c) for c in aggs],
-            "level": [ctx.tree.level_of(c) for c in aggs],
+            "level": [ctx.levels[c] for c in aggs],
             "score": [v.scores.at[u, c] for c in aggs],
             "rank": [v.ranks.at[u, c] for c in aggs],
             "of": [int(v.scores[c].notna().sum()) for c in aggs],
@@ -327,25 +432,66 @@ def scorecard(ctx: Context) -> Report:
 
     trend_sec = trend_section(ctx, trend, heads)
 
-    gaps_sec = Section("gaps", ctx.t("sec.gaps"))
-    if len(gaps):
-        gaps = gaps.copy()
-        gaps["status"] = [ctx.t("flag.imputed") if s == "imputed" else ctx.t("flag.missing") for s in gaps["status"]]
-        gaps_sec.add(
-            Paragraph(ctx.t("explain.gaps")),
-            _table(ctx, ctx.t("sec.gaps"), gaps,
-                   [("iCode", "col.code", "text"), ("name", "col.indicator", "text"), ("status", "col.status", "text"),
-                    ("value", "col.value", "auto"), ("method", "col.method", "text"), ("source", "col.source", "text")], key="gaps"),
-        )
-    else:
-        gaps_sec.add(Paragraph(ctx.t("explain.no_gaps")))
+    gaps_sec = gaps_section(ctx, status)
+    notes_sec = notes_section(ctx, u, v.groups, status.loc[status["status"] != "not_applicable", "iCode"].tolist(),
+                              status.loc[status["status"] == "dropped", "iCode"].tolist())
 
     return Report(
         kind="scorecard", lang=ctx.lang, title=ctx.t("title.scorecard", entity=who), subtitle=_subtitle(ctx),
-        sections=[summary, scores_sec, radar, dist, sw, trend_sec, gaps_sec],
+        sections=[summary, scores_sec, radar, dist, sw, trend_sec, gaps_sec, notes_sec],
         meta={"entity": u, "entity_name": uname, "total": total, "rank": None if pd.isna(rank_now) else int(rank_now), "n": n,
               "group": group, "group_value": gval},
     )
+
+
+def gaps_section(ctx: Context, status: pd.DataFrame) -> Section:
+    """What the evaluation had of the unit's data: imputed values (named, with method and source), applicable
+    indicators left missing, reported indicators a step left out of the scores, and not-applicable indicators
+    with the rule that excludes them. Each sentence appears only when its list is not empty."""
+    sec = Section("gaps", ctx.t("sec.gaps"))
+    cols = [("iCode", "col.code", "text"), ("name", "col.indicator", "text")]
+    imputed = localise_impute_log(status[status["status"] == "imputed"], ctx.lang)
+    if len(imputed):
+        sec.add(Paragraph(ctx.t("explain.imputed", n=len(imputed))),
+                _table(ctx, ctx.t("flag.imputed_title"), imputed,
+                       [*cols, ("value", "col.value", "auto"), ("method", "col.method", "text"), ("source", "col.source", "text")],
+                       key="imputed"))
+    missing = status[status["status"] == "missing"]
+    if len(missing):
+        sec.add(Paragraph(ctx.t("explain.missing", n=len(missing))), _table(ctx, ctx.t("flag.missing_title"), missing, cols, key="missing"))
+    dropped = status[status["status"] == "dropped"]
+    if len(dropped):
+        sec.add(Paragraph(ctx.t("explain.dropped", n=len(dropped)), "warn"),
+                _table(ctx, ctx.t("flag.dropped_title"), dropped, [*cols, ("raw", "col.raw_value", "auto")], key="dropped"))
+    na = status[status["status"] == "not_applicable"].copy()
+    if len(na):
+        na["rule"] = [ctx.t("rule.sectors", sectors="、".join(ctx.group_value("sector", s) for s in secs) if ctx.lang == "zh"
+                            else ", ".join(ctx.group_value("sector", s) for s in secs)) if len(secs) else ctx.t("rule.not_applicable")
+                      for secs in na["sectors"]]
+        sec.add(Paragraph(ctx.t("explain.not_applicable", n=len(na))),
+                _table(ctx, ctx.t("flag.na_title"), na, [*cols, ("rule", "col.rule", "text")], key="not_applicable"))
+    if not len(imputed) and not len(missing) and not len(dropped):
+        sec.add(Paragraph(ctx.t("explain.no_gaps")))
+    return sec
+
+
+def notes_section(ctx: Context, unit: str, groups: list[str], indicators: list[str], dropped: list[str]) -> Section:
+    """The run's warnings that concern this unit (one of its groups or none, one of its applicable
+    ``indicators`` or none), in the report's language, and why each ``dropped`` indicator (reported, yet
+    without a score) was left out, as the data show it."""
+    v = ctx.view
+    mine = {g: v.group_of(unit, g) for g in groups}
+    texts = [n.text for n in entity_notes(ctx.result.warnings, ctx.lang, groups=mine, indicators=indicators)]
+    for code in dropped:  # what the data show, whether or not the run warned
+        why, column, value = tb.dropped_reason(v, unit, code)
+        where = ctx.group_of(column, value) if column is not None else ctx.t("all_units")
+        texts.append(ctx.t(f"note.dropped_{why}", code=code, name=ctx.name(code), where=where))
+    sec = Section("notes", ctx.t("sec.notes"))
+    if texts:
+        sec.add(Paragraph(ctx.t("explain.notes")), *[Paragraph(x, "warn") for x in texts])
+    else:
+        sec.add(Paragraph(ctx.t("explain.no_notes")))
+    return sec
 
 
 # --- ranking ----------------------------------------------------------------------------------------------
@@ -356,6 +502,8 @@ def ranking(ctx: Context) -> Report:
     v, top = ctx.view, ctx.view.top
     heads = ctx.heads()
     table = tb.ranking_table(v, ctx.level)
+    for g in v.groups:
+        table[g] = ctx_values(ctx, g, table[g])
     change = tb.rank_change(ctx.result, v.period)
     if change is not None:
         table["rank_change"] = change.reindex(table["uCode"]).to_numpy()
@@ -372,7 +520,7 @@ def ranking(ctx: Context) -> Report:
         KeyFigure(ctx.t("top_unit"), f"{first['name']} ({fmt_number(first['total'], ctx.lang)})", key="top_unit"),
     ])
     cols = [("rank", "col.rank", "rank"), ("uCode", "col.code", "text"), ("name", "col.name", "text"),
-            *[(g, _group_label(g), "text") for g in v.groups],
+            *[(g, ctx.group_label(g), "text") for g in v.groups],
             ("total", "total_score", "score"), *[(c, ctx.short(c, 22), "score") for c in heads],
             ("rank_change", "col.rank_change", "rank_change"), ("rank_lo", "col.rank_lo", "rank"), ("rank_hi", "col.rank_hi", "rank")]
     top_n = min(30, len(table))
@@ -403,15 +551,15 @@ def ranking(ctx: Context) -> Report:
                                             best=("total", "max")).reset_index()
         leaders = sub.sort_values("total", ascending=False).drop_duplicates(g).set_index(g)["name"]
         agg["leader"] = agg[g].map(leaders)
-        grp.add(_table(ctx, f"{ctx.t('col.group')}: {_group_label(g)}", agg,
-                       [(g, _group_label(g), "text"), ("count", "col.count", "int"), ("mean", "col.mean", "score"),
-                        ("median", "col.median", "score"), ("best", "col.best", "score"), ("leader", "top_unit", "text")],
+        grp.add(_table(ctx, f"{ctx.t('col.group')}: {ctx.group_label(g)}", agg,
+                       [(g, ctx.group_label(g), "text"), ("count", "col.count", "int"), ("mean", "col.mean", "score"),
+                        ("median", "col.group_median", "score"), ("best", "col.best", "score"), ("leader", "top_unit", "text")],
                        key=f"group:{g}"))
     if grp.blocks:
         sections.append(grp)
     sections.append(_availability_section(ctx))
     return Report(
-        kind="ranking", lang=ctx.lang, title=ctx.t("title.ranking", name=ctx.result.spec.name), subtitle=_subtitle(ctx),
+        kind="ranking", lang=ctx.lang, title=ctx.t("title.ranking", name=ctx.evaluation), subtitle=_subtitle(ctx),
         sections=sections, meta={"n": n, "top": str(first["uCode"]), "top_total": float(first["total"])},
     )
 
@@ -422,6 +570,7 @@ def _availability_section(ctx: Context) -> Section:
         Paragraph(ctx.t("explain.availability"), "note"),
         _table(ctx, ctx.t("sec.availability"), av,
                [("uCode", "col.code", "text"), ("name", "col.name", "text"), ("coverage", "col.coverage", "pct"),
+                ("applicable", "col.n_applicable", "int"), ("not_applicable", "col.n_not_applicable", "int"),
                 ("imputed", "col.n_imputed", "int")], key="availability", max_rows_pdf=20),
     )
 
@@ -493,25 +642,36 @@ def region(ctx: Context) -> Report:
         for c in heads:
             hv = pd.Series(v.scores.loc[inst["uCode"], c].to_numpy(float), index=inst.index)
             df[c] = df["code"].map(hv.groupby(inst["code"]).mean())
-        df["rank"] = df["total"].rank(ascending=False, method="min").astype("Int64")
+        small = df["count"] < ctx.min_n
+        df["rank"] = df["total"].where(~small).rank(ascending=False, method="min").astype("Int64")
+        df["flag"] = np.where(small, ctx.t("flag.small_n", n=ctx.min_n), "")
         value_col = "total"
     df["province"] = df["code"].map(prov[pname_col])
     df["macro"] = df["code"].map(prov["macro_region"]).map(lambda m: ctx.t(f"macro.{m}") if isinstance(m, str) and m else "")
-    df = df.sort_values(["rank", "code"]).reset_index(drop=True)
-    best = df.iloc[0]
+    df = df.sort_values(["rank", value_col, "code"], ascending=[True, False, True], na_position="last").reset_index(drop=True)
+    ranked = df[df["rank"].notna()]
+    best = ranked.iloc[0] if len(ranked) else None
+    n_small = int((df["rank"].isna()).sum()) if rm.mode == "group" else 0
     figs = Figures([
         KeyFigure(ctx.t("provinces_covered"), f"{len(df)} / 31", key="provinces_covered"),
-        KeyFigure(ctx.t("best_province"), f"{best['province']} ({fmt_number(best[value_col], ctx.lang)})", key="best_province"),
+        KeyFigure(ctx.t("best_province"), "—" if best is None else f"{best['province']} ({fmt_number(best[value_col], ctx.lang)})",
+                  key="best_province"),
         KeyFigure(ctx.t("median_score"), fmt_number(df[value_col].median(), ctx.lang), key="median_score"),
     ])
+    if rm.mode == "group":
+        figs.items.append(KeyFigure(ctx.t("provinces_small"), fmt_int(n_small), key="provinces_small",
+                                    note=ctx.t("provinces_small_note", n=ctx.min_n)))
     summary = Section("summary", ctx.t("sec.summary")).add(figs, Paragraph(ctx.t("explain.scores")))
     if rm.mode == "group":
-        summary.add(Paragraph(ctx.t("explain.region_aggregated", col=rm.column), "note"))
+        summary.add(Paragraph(ctx.t("explain.region_aggregated", col=ctx.group_label(str(rm.column))), "note"))
+        if n_small:
+            summary.add(Paragraph(ctx.t("explain.small_n", n=ctx.min_n, k=n_small), "warn"))
     map_sec = Section("map", ctx.t("sec.map")).add(
         Chart("map", ctx.t("sec.map"), {
             "values": dict(zip(df["code"], df[value_col].astype(float), strict=True)),
             "names": {c: n for c, n in zip(prov.index, prov[pname_col], strict=True)},
             "value_label": ctx.t("chart.total"), "no_data": ctx.t("no_data"),
+            "flagged": {c: ctx.t("flag.small_n", n=ctx.min_n) for c in df.loc[df["rank"].isna(), "code"]} if rm.mode == "group" else {},
         }, key="map", height=560),
         Paragraph(ctx.t("explain.map"), "note"),
     )
@@ -522,8 +682,8 @@ def region(ctx: Context) -> Report:
             cols.append(("uCode", "col.unit", "text"))
         cols.append(("total", "total_score", "score"))
     else:
-        cols += [("count", "col.count", "int"), ("total", "col.mean", "score"), ("median", "col.median", "score"),
-                 ("best", "col.best", "score"), ("leader", "top_unit", "text")]
+        cols += [("count", "col.n_institutions", "int"), ("flag", "col.flag", "text"), ("total", "col.mean", "score"),
+                 ("median", "col.province_median", "score"), ("best", "col.best", "score"), ("leader", "top_unit", "text")]
     cols += [(c, ctx.short(c, 22), "score") for c in heads]
     table_sec = Section("region_table", ctx.t("sec.region_table")).add(
         Chart("bar", ctx.t("sec.region_table"), {"labels": df["province"].tolist(), "values": df[value_col].tolist(),
@@ -535,7 +695,7 @@ def region(ctx: Context) -> Report:
         count=(value_col, "size"), mean=(value_col, "mean"), median=(value_col, "median"), best=(value_col, "max")).reset_index()
     macro_sec = Section("macro", ctx.t("sec.macro")).add(
         _table(ctx, ctx.t("sec.macro"), macro, [("macro", "col.macro_region", "text"), ("count", "col.count", "int"),
-                                                 ("mean", "col.mean", "score"), ("median", "col.median", "score"),
+                                                 ("mean", "col.mean", "score"), ("median", "col.group_median", "score"),
                                                  ("best", "col.best", "score")], key="macro"))
     unres = Section("unresolved", ctx.t("sec.unresolved"))
     if rm.unresolved:
@@ -545,7 +705,7 @@ def region(ctx: Context) -> Report:
     else:
         unres.add(Paragraph(ctx.t("explain.all_resolved"), "note"))
     return Report(
-        kind="region", lang=ctx.lang, title=ctx.t("title.region", name=ctx.result.spec.name), subtitle=_subtitle(ctx),
+        kind="region", lang=ctx.lang, title=ctx.t("title.region", name=ctx.evaluation), subtitle=_subtitle(ctx),
         sections=[summary, map_sec, table_sec, macro_sec, unres, _availability_section(ctx)],
         meta={"mode": rm.mode, "column": rm.column, "provinces": df["code"].tolist(), "unresolved": [str(x) for x in rm.unresolved],
               "values": dict(zip(df["code"], df[value_col].astype(float), strict=True))},
@@ -553,6 +713,13 @@ def region(ctx: Context) -> Report:
 
 
 # --- method appendix and workbook -------------------------------------------------------------------------
+
+
+@REPORT_KINDS.register("method", needs_entity=False)
+def method(ctx: Context) -> Report:
+    """The method appendix alone: written once beside a batch of reports that point to it."""
+    return Report(kind="method", lang=ctx.lang, title=ctx.t("title.method", name=ctx.evaluation), subtitle=_subtitle(ctx),
+                  sections=[], meta={})
 
 
 TREAT_LABELS = {"iCode": "col.indicator", "skew0": "col.skew_before", "kurt0": "col.kurt_before", "nwin": "col.nwin",
@@ -584,19 +751,19 @@ def appendix(ctx: Context) -> list[Section]:
     else:
         treated = summary["iCode"].tolist() if len(summary) else []
         if details is not None and len(details):
-            d = tb.treatment_table(details, summary, treated)
+            d = localise_values(tb.treatment_table(details, summary, treated), ctx.lang)
             treated = d.iloc[:, 0].astype(str).tolist()
             treat.add(Paragraph(ctx.t("explain.treatment", n=len(treated))),
                       _table(ctx, ctx.t("sec.treatment"), d, [(c, TREAT_LABELS.get(c, str(c)), "auto") for c in d.columns], key="treatment"))
         elif len(summary):
             treat.add(Paragraph(ctx.t("explain.treatment", n=len(treated))),
-                      _table(ctx, ctx.t("sec.treatment"), summary, [("iCode", "col.code", "text"), ("points", "col.points", "int"),
+                      _table(ctx, ctx.t("sec.treatment"), localise_values(summary, ctx.lang), [("iCode", "col.code", "text"), ("points", "col.points", "int"),
                                                                      ("treatment", "col.method", "text")], key="treatment"))
         else:
             treat.add(Paragraph(ctx.t("explain.no_treatment")))
     secs.append(treat)
     imp = Section("imputation", ctx.t("sec.imputation"), appendix=True)
-    log = tb.impute_log(r)
+    log = localise_impute_log(tb.impute_log(r), ctx.lang)
     if len(log):
         imp.add(Paragraph(ctx.t("explain.imputation", n=int((log["status"] == "imputed").sum()) if "status" in log else len(log))),
                 _table(ctx, ctx.t("sec.imputation"), log,
@@ -606,7 +773,7 @@ def appendix(ctx: Context) -> list[Section]:
     else:
         imp.add(Paragraph(ctx.t("explain.no_imputation")))
     secs.append(imp)
-    others = {k: d for k, d in r.records.items() if k not in ("impute_log", "treat_details", "treat_points", "weights")}
+    others = {k: d for k, d in r.records.items() if k not in ("impute_log", "treat_details", "treat_points", "weights", "aggregation_report")}
     if others:
         rec = Section("records", ctx.t("sec.records"), appendix=True)
         for k, d in others.items():
@@ -615,11 +782,12 @@ def appendix(ctx: Context) -> list[Section]:
                            max_rows_pdf=60))
         secs.append(rec)
     src = Section("sources", ctx.t("sec.sources"), appendix=True)
-    data_rows = [{"item": ctx.t("evaluation_name"), "value": r.spec.name}, {"item": ctx.t("data_format"), "value": r.spec.data.source}]
+    data_rows = [{"item": ctx.t("evaluation_name"), "value": ctx.evaluation},
+                 {"item": ctx.t("data_format"), "value": label_or(f"format.{r.spec.data.source}", ctx.lang, r.spec.data.source)}]
     for k in ("idata", "imeta", "db", "framework", "block", "period"):
         val = getattr(r.spec.data, k)
         if val is not None:
-            data_rows.append({"item": k, "value": str(val)})
+            data_rows.append({"item": ctx.t(f"data.{k}"), "value": str(val)})
     src.add(_table(ctx, ctx.t("sec.sources"), pd.DataFrame(data_rows), [("item", "col.item", "text"), ("value", "col.value_text", "text")], key="source_spec"))
     if man["inputs"]:
         src.add(_table(ctx, ctx.t("sec.sources"), pd.DataFrame({"file": list(man["inputs"]), "sha256": list(man["inputs"].values())}),
@@ -634,7 +802,7 @@ def appendix(ctx: Context) -> list[Section]:
     soft = Section("software", ctx.t("sec.software"), appendix=True).add(
         _table(ctx, ctx.t("sec.software"), pd.DataFrame(sw_rows), [("item", "col.item", "text"), ("value", "col.value_text", "text")], key="software"))
     if r.warnings:
-        soft.add(Paragraph(ctx.t("sec.warnings") + ":", "warn"), *[Paragraph(str(w), "warn") for w in r.warnings])
+        soft.add(Paragraph(ctx.t("sec.warnings") + ctx.t("colon"), "warn"), *[Paragraph(warning_note(w, ctx.lang).text, "warn") for w in r.warnings])
     secs.append(soft)
     return secs
 
@@ -647,7 +815,7 @@ def workbook_sheets(ctx: Context) -> dict[str, pd.DataFrame]:
         out[f"S{i} {label_or('stage.' + name, ctx.lang, name)}"] = with_unit_column(df)
     out[ctx.t("col.rank")] = with_unit_column(r.ranks)
     for g, df in r.group_ranks.items():
-        out[f"{ctx.t('col.group_rank')} {_group_label(g)}"] = with_unit_column(df)
+        out[f"{ctx.t('col.group_rank')} {ctx.group_label(g)}"] = with_unit_column(df)
     for k, df in r.records.items():
         out[label_or(f"record.{k}", ctx.lang, k)] = df.reset_index() if df.index.name is not None else df
     return out

@@ -24,9 +24,29 @@ def _img(chart: Chart, n: int) -> str:
     return f'<img alt="{escape(chart.title)}" src="data:image/png;base64,{data}">'
 
 
+LONG_TABLE = 12  # rows: a longer table may start on the heading's page and go on over the next
+
+
+def _lead(blocks: list[dict]) -> int:
+    """How many of a section's first blocks stay on one page with its heading, so that no heading ends a page:
+    the introducing paragraphs and key figures, and the chart or short table after them (a long table splits
+    across pages, so it stays with its heading by CSS ``break-after: avoid`` instead)."""
+    n = 0
+    for b in blocks:
+        if b["type"] in ("paragraph", "figures"):
+            n += 1
+            continue
+        if b["type"] == "table" and len(b["rows"]) > LONG_TABLE:
+            return n
+        return n + 1
+    return n
+
+
 def render_pdf_html(report: Report) -> str:
     """The HTML WeasyPrint lays out (charts as embedded PNG)."""
     sections = prepare_sections(report, _img, max_table_rows=lambda tb: tb.max_rows_pdf if isinstance(tb, Table) else None)
+    for sec in sections:
+        sec["lead"] = _lead(sec["blocks"])
     running = report.title.replace("\\", "").replace('"', "'")
     return environment().get_template("report.pdf.html.j2").render(
         report=report, sections=sections, fonts=Markup(PDF_FONTS), running_title=Markup(escape(running)),

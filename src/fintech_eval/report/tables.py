@@ -114,6 +114,9 @@ def unit_info(result: Result, units: pd.DataFrame | None = None) -> pd.DataFrame
     codes = pd.Index(pd.unique(result.final.index.get_level_values(0).astype(str)), name="uCode")
     out = pd.DataFrame(index=codes)
     sources = [units_from_inputs(result.spec, result.inputs)]
+    names = getattr(result, "names", None)
+    if isinstance(names, pd.Series) and len(names):
+        sources.append(names.rename("name").to_frame())
     sources += [getattr(result, a, None) for a in ("groups", "units")] + [units]
     for f in sources:
         if not isinstance(f, pd.DataFrame) or not len(f.columns):
@@ -323,40 +326,137 @@ def strengths_weaknesses(v: View, unit: str, n: int = 5, unq_thresh: float = 0.5
     return best, worst
 
 
-def unit_gaps(v: View, unit: str) -> pd.DataFrame:
-    """The unit's missing raw values and what the evaluation put in their place."""
+def not_applicable(v: View, unit: str) -> dict[str, list[str]]:
+    """Indicator → the sectors it applies to, for the indicators of ``v``'s tree that do not apply to ``unit``.
+
+    From a ``not_applicable`` mask the result carries (units × indicators, True = not applicable) when it has
+    one, else from the framework's sector applicability and the unit's ``sector`` group."""
+    from .localise import applicability
+
+    mask = getattr(v.result, "not_applicable", None)
+    if isinstance(mask, pd.DataFrame) and len(mask):
+        m = cross_section(mask, v.period)
+        m.index = m.index.astype(str)
+        if unit in m.index:
+            row = m.loc[unit]
+            fw_rules = applicability(v.tree, v.group_of(unit, "sector"))
+            return {str(c): fw_rules.get(str(c), []) for c in row.index[row.astype(bool).to_numpy()]}
+    return applicability(v.tree, v.group_of(unit, "sector"))
+
+
+#: a unit's indicator, by what the evaluation had and did: reported, imputed, missing (not imputed, left out),
+#: not applicable (left out, not missing), dropped (reported but left out of the scores by a step)
+STATUSES = ("present", "imputed", "missing", "not_applicable", "dropped")
+
+
+def unit_data_status(v: View, unit: str) -> pd.DataFrame:
+    """One row per indicator of the tree: iCode, name, status (:data:`STATUSES`), raw value, the imputed value
+    with its method and source, and for a not-applicable indicator the sectors it applies to."""
     log = impute_log(v.result, v.period)
     log = log[log["uCode"] == unit]
+    by_code = log.drop_duplicates("iCode").set_index("iCode") if len(log) else None
     names = node_names(v.tree)
     raw = raw_data(v.result, v.period)
-    missing = [c for c in v.tree.indicators if c in raw.columns and unit in raw.index and pd.isna(raw.at[unit, c])]
-    by_code = log.set_index("iCode") if len(log) else pd.DataFrame(columns=["status", "value", "method", "source"])
+    na = not_applicable(v, unit)
     rows = []
-    for c in dict.fromkeys([*missing, *log["iCode"].tolist()]):
-        rec = by_code.loc[c] if c in by_code.index else None
-        if isinstance(rec, pd.DataFrame):
-            rec = rec.iloc[0]
-        rows.append(
-            {
-                "iCode": c,
-                "name": names.get(c, c),
-                "status": rec["status"] if rec is not None else "missing",
-                "value": rec["value"] if rec is not None else np.nan,
-                "method": rec["method"] if rec is not None else "",
-                "source": rec["source"] if rec is not None and "source" in rec else "",
-            }
-        )
-    return pd.DataFrame(rows, columns=["iCode", "name", "status", "value", "method", "source"])
+    for c in v.tree.indicators:
+        rec = by_code.loc[c] if by_code is not None and c in by_code.index else None
+        rv = raw.at[unit, c] if c in raw.columns and unit in raw.index else np.nan
+        score = v.scores.at[unit, c] if c in v.scores.columns and unit in v.scores.index else np.nan
+        if c in na:
+            status = "not_applicable"
+        elif rec is not None and rec.get("status") == "imputed":
+            status = "imputed"
+        elif pd.isna(rv):
+            status = "missing"
+        elif pd.isna(score):
+            status = "dropped"
+        else:
+            status = "present"
+        rows.append({
+            "iCode": c, "name": names.get(c, c), "status": status, "raw": rv,
+            "value": rec["value"] if rec is not None and status == "imputed" else np.nan,
+            "method": str(rec["method"]) if rec is not None and status == "imputed" and pd.notna(rec.get("method")) else "",
+            "source": str(rec["source"]) if rec is not None and status == "imputed" and "source" in rec and pd.notna(rec["source"]) else "",
+            "sectors": na.get(c, []),
+        })
+    return pd.DataFrame(rows, columns=["iCode", "name", "status", "raw", "value", "method", "source", "sectors"])
+
+
+def step_groups(result: Result) -> list[tuple[str, str]]:
+    """(stage, group column) of the spec's steps that work within groups (``by: sector``)."""
+    out = []
+    for step in result.spec.steps:
+        for stage, params in step.items():
+            by = (params or {}).get("by") if isinstance(params, dict) else None
+            if isinstance(by, str) and stage in ("normalise", "treat", "impute"):
+                out.append((stage, by))
+    return out
+
+
+def dropped_reason(v: View, unit: str, code: str) -> tuple[str, str | None, Any]:
+    """Why a reported indicator has no normalised score for ``unit``: ``("constant", column, group)`` when every
+    unit of its group (the normalise step's ``by``, else all units) has the same raw value, ``("few", …)`` when
+    the group has fewer than two values, else ``("unknown", …)``."""
+    raw = raw_data(v.result, v.period)
+    column = next((by for stage, by in step_groups(v.result) if stage == "normalise"), None)
+    if column is not None and column in v.info.columns:
+        value = v.group_of(unit, column)
+        members = v.info.index[v.info[column] == value].intersection(raw.index)
+    else:
+        value, members = None, raw.index
+    vals = raw.loc[members, code].dropna() if code in raw.columns else pd.Series(dtype=float)
+    if len(vals) < 2:
+        return "few", column, value
+    if vals.nunique() == 1:
+        return "constant", column, value
+    return "unknown", column, value
+
+
+def coverage_of(status: pd.DataFrame) -> float:
+    """Share of the applicable indicators whose raw value was reported (imputed ones count as not reported)."""
+    applicable = status[status["status"] != "not_applicable"]
+    if not len(applicable):
+        return float("nan")
+    return float(applicable["status"].isin(["present", "dropped"]).mean())
+
+
+def unit_gaps(v: View, unit: str) -> pd.DataFrame:
+    """The unit's applicable indicators without a reported value (missing or imputed) and what the evaluation
+    put in their place."""
+    st = unit_data_status(v, unit)
+    return st[st["status"].isin(["missing", "imputed"])][["iCode", "name", "status", "value", "method", "source"]].reset_index(drop=True)
 
 
 def availability(v: View) -> pd.DataFrame:
-    """Per unit: share of raw indicator values present and the number imputed."""
+    """Per unit: share of its *applicable* raw indicator values present, the number imputed and the number
+    not applicable (a bank-only indicator is not missing for a payment firm)."""
+    from .localise import framework_of
+
     raw = raw_data(v.result, v.period)
     inds = [c for c in v.tree.indicators if c in raw.columns]
-    cov = raw[inds].notna().mean(axis=1) if inds else pd.Series(1.0, index=raw.index)
+    present = raw[inds].notna() if inds else pd.DataFrame(index=raw.index)
+    na = pd.DataFrame(False, index=raw.index, columns=inds)
+    mask = getattr(v.result, "not_applicable", None)
+    if isinstance(mask, pd.DataFrame) and len(mask):
+        m = cross_section(mask, v.period).copy()
+        m.index = m.index.astype(str)
+        na = m.reindex(index=raw.index, columns=inds, fill_value=False).fillna(False).astype(bool)
+    elif "sector" in v.info.columns and framework_of(v.tree) is not None:
+        from .localise import applicability
+
+        sectors = v.info["sector"].reindex(raw.index)
+        for s in pd.unique(sectors.dropna()):
+            codes = [c for c in applicability(v.tree, s) if c in na.columns]
+            if codes:
+                na.loc[sectors.index[sectors == s], codes] = True
+    applicable = (~na).sum(axis=1)
+    cov = (present & ~na).sum(axis=1) / applicable.where(applicable > 0)
     log = impute_log(v.result, v.period)
     n_imp = log[log.get("status", pd.Series(dtype=str)) == "imputed"].groupby("uCode").size() if len(log) else pd.Series(dtype=int)
-    out = pd.DataFrame({"uCode": cov.index, "name": v.info["name"].reindex(cov.index).to_numpy(), "coverage": cov.to_numpy()})
+    out = pd.DataFrame({"uCode": cov.index, "name": v.info["name"].reindex(cov.index).to_numpy(), "coverage": cov.to_numpy(float)})
+    out["applicable"] = applicable.to_numpy(int)
+    out["not_applicable"] = na.sum(axis=1).to_numpy(int)
     out["imputed"] = n_imp.reindex(cov.index).fillna(0).astype(int).to_numpy()
     return out.sort_values(["coverage", "uCode"]).reset_index(drop=True)
 

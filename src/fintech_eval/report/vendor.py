@@ -119,13 +119,13 @@ def vendor(ratings: Any, *, lang: str, generated: str) -> Report:
         Paragraph(L["method"] + ":"), *[Paragraph(s) for s in method_lines(rs, lang)])
     about = pd.DataFrame([
         {"item": L["framework"], "value": f"{fw.title.get(lang)} ({fw.id}@{fw.version})"},
-        {"item": L["vendor"], "value": v.id}, {"item": L["ptype"], "value": f"{ptype} ({v.provider_type})"},
+        {"item": L["vendor"], "value": v.id}, {"item": L["ptype"], "value": ptype},
         {"item": t("software", lang), "value": f"fintech-eval {__version__}"}, {"item": t("generated", lang), "value": generated},
     ])
     soft = Section("software", t("sec.software", lang), appendix=True).add(
         _tab(t("sec.software", lang), about, [("item", "col.item", "text"), ("value", "col.value_text", "text")], "software", lang))
     sections += [method, soft]
-    subtitle = f"{L['framework']}: {fw.title.get(lang)} ({fw.id}@{fw.version})　|　{L['generated']}: {generated}　|　fintech-eval {__version__}"
+    subtitle = f"{L['framework']}: {fw.title.get(lang)} ({fw.id}@{fw.version}){t('sep', lang)}{L['generated']}: {generated}{t('sep', lang)}fintech-eval {__version__}"
     workbook = {f"{r.model_id} {L['details']}"[:31]: _indicator_sheet(r) for r in rs}
     return Report(
         kind="vendor", lang=lang, title=f"{L['report']}：{who}" if lang == "zh" else f"{L['report']}: {who}", subtitle=subtitle,
@@ -173,7 +173,7 @@ def _model_section(r: Any, lang: str) -> Section:
         sec.add(_tab(f"{L['plan']}（{name}）" if lang == "zh" else f"{L['plan']} ({name})", plan,
                      [("indicator", L["indicator"], "text"), ("steps", L["from_to"], "text"), ("target", L["target"], "text"),
                       ("reason", L["reason"], "text"), ("gain", L["gain"], "signed")], f"plan:{m}", lang),
-                Paragraph(L["plan_method"].format(m=p.method), "note"))
+                Paragraph(L["plan_method"].format(m=plan_method(p.method, lang)), "note"))
     if r.notes:
         sec.add(Paragraph(L["notes"] + ":", "p"), *[Paragraph(n.get(lang), "warn") for n in r.notes])
     d = r.indicators[r.indicators["in_model"]]
@@ -201,3 +201,12 @@ def _indicator_sheet(r: Any) -> pd.DataFrame:
         if d[c].dtype == object:
             d[c] = d[c].map(lambda x: "" if x is None else str(x) if not isinstance(x, int | float | bool) else x)
     return d
+
+
+def plan_method(method: str, lang: str) -> str:
+    """How the improvement plan was found, in ``lang`` (the rating records it in English)."""
+    if lang == "zh" and method.startswith("exact"):
+        return "精确求解（按档位数动态规划）"
+    if lang == "zh" and method.startswith("greedy"):
+        return "贪心近似"
+    return method
