@@ -25,6 +25,7 @@ from . import collect
 from .catalog import Framework, load_framework
 from .collect import carry_over_pairs, import_files
 from .collect.public_banks import read_public_banks
+from .collect.texts import user_problems
 from .derive import derive_all
 from .errors import DataError, Problem
 from .store import (
@@ -60,15 +61,21 @@ def read_and_validate(
     """Read and validate files exactly as an import does, storing nothing: against the institution
     register and the stored previous-year values of ``sessions``' database (``None``: as a fresh,
     empty database would). Every problem of every file is in the result (errors and warnings)."""
-    inst, previous = None, None
+    inst, previous, stored = None, None, None
     if sessions is not None:
+        def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
+            with sessions() as s:
+                return observations_frame(s, period=periods, entity_ids=entity_ids, variables=variables,
+                                          columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
+
         wholes = sorted({whole for _, whole in carry_over_pairs(framework)})
         with sessions() as s:
             inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
             # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
             previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
     kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
-    return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None, previous=previous, **kw)
+    return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None,
+                        previous=previous, stored=stored, **kw)
 
 
 def existing_db(db: str | None) -> Engine | None:
@@ -111,6 +118,9 @@ def import_paths(
     ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry)."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     paths = [Path(p) for p in paths]
+    bad_user = user_problems(user)
+    if bad_user:
+        raise DataError([_problem(p) for p in bad_user])
     sessions = session_factory(init_db(db))
     res = read_and_validate(sessions, paths, fw, encoding=encoding, **read_kw)
     if res.errors:

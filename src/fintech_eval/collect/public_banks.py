@@ -174,8 +174,14 @@ def _is_aggregate(bank_zh: str, bank_en: str) -> bool:
     return "aggregate" in en or "sector" in en or zh.endswith("合计") or zh in ("银行业",)
 
 
-def read_public_banks(path: str | Path | None = None, framework: Framework | None = None) -> PublicBanks:
-    """Read the public bank file (module doc). ``framework`` (default jrt0201-2020) gives the units."""
+#: the columns of the public bank file
+COLUMNS = ("bank_zh", "bank_en", "year", "item", "value", "unit", "source", "note")
+
+
+def read_public_banks(path: str | Path | None = None, framework: Framework | None = None, *,
+                      text: str | None = None) -> PublicBanks:
+    """Read the public bank file (module doc). ``framework`` (default jrt0201-2020) gives the units;
+    ``text``: the file's text when the caller decoded it already (any encoding the readers accept)."""
     if framework is None:
         from ..catalog import load_framework
 
@@ -183,7 +189,8 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
     p = Path(path) if path is not None else default_path()
     file = str(p)
     data = p.read_bytes()
-    text = data.decode("utf-8-sig")
+    if text is None:
+        text = data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     units = {v.name: v.unit for v in framework.variables}
     probs: list[CollectProblem] = []
