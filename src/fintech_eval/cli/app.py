@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .. import __version__
 from ..errors import FintechEvalError
@@ -42,8 +43,31 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 
 def main() -> None:
-    """Run the CLI; a product error prints its problems and exits with its code (2 = bad input)."""
+    """Run the CLI; a product error prints its problems and exits with its code (2 = bad input). A busy
+    or unreadable database and a file that cannot be written are one line each, never a traceback."""
     try:
         app()
     except FintechEvalError as exc:
         sys.exit(report_error(exc))
+    except SQLAlchemyError as exc:
+        sys.exit(report_error(database_error(exc)))
+    except OSError as exc:
+        name = exc.filename if exc.filename is not None else ""
+        sys.exit(report_error(FintechEvalError(
+            f"cannot use {name!s}: {exc.strerror or exc} (check the path given to --out / --db and the free space)"
+            if name else f"input/output error: {exc.strerror or exc}", rule="io.error")))
+
+
+def database_error(exc: SQLAlchemyError) -> FintechEvalError:
+    """One line for a database failure: busy (another writer held a SQLite file longer than the wait),
+    or the driver's own reason."""
+    from ..service import db_reason
+    from ..store.db import WAIT_ENV, busy_wait
+
+    reason = db_reason(exc)
+    if isinstance(exc, OperationalError) and "locked" in reason.lower():
+        return FintechEvalError(
+            f"the database is busy: another import or correction is writing to it and did not finish within "
+            f"{busy_wait():g} s; nothing was stored — run the command again when it has finished, or wait longer "
+            f"with --wait SECONDS (or ${WAIT_ENV})", rule="db.busy")
+    return FintechEvalError(f"database error: {reason}", rule="db.error")

@@ -13,12 +13,23 @@ import typer
 from ..catalog import load_framework
 from ..collect import write_templates
 from ..errors import DataError
-from ..service import derive_from_db, import_paths, import_public_banks
-from ..store import init_db, institutions_frame, observations_frame, session_factory
-from .output import console, emit
+from ..service import derive_from_db, import_paths, import_public_banks, open_existing_db
+from ..store import institutions_frame, observations_frame, session_factory
+from .output import console, emit, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
 FwOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id or YAML path.")]
+WaitOpt = Annotated[float | None, typer.Option("--wait", min=0, help="Seconds to wait while another import or correction writes to a SQLite database (default $FINTECH_EVAL_DB_WAIT, else 30).")]
+
+
+def set_wait(seconds: float | None) -> None:
+    """``--wait``: how long a SQLite writer waits for another one (read by the store's engines)."""
+    if seconds is not None:
+        import os
+
+        from ..store.db import WAIT_ENV
+
+        os.environ[WAIT_ENV] = str(seconds)
 
 
 class OutFmt(StrEnum):
@@ -36,8 +47,10 @@ def import_cmd(
     public_banks: Annotated[bool, typer.Option("--public-banks", help="Import the shipped bank disclosures (banks_disclosed.csv).")] = False,
     user: Annotated[str, typer.Option("--user", help="Who submits (recorded with every change).")] = "cli",
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
+    wait: WaitOpt = None,
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
+    set_wait(wait)
     if not files and not public_banks:
         raise typer.BadParameter("give FILES or --public-banks")
     if public_banks:
@@ -51,7 +64,7 @@ def import_cmd(
         console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
                       f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
         for w in rep.warnings[:WARNINGS_SHOWN]:
-            console.print(f"  [yellow]warning[/]: {str(w).removeprefix('warning: ')}", soft_wrap=True)
+            console.print(f"  [yellow]warning[/]: {safe(str(w).removeprefix('warning: '))}", soft_wrap=True)
         if len(rep.warnings) > WARNINGS_SHOWN:
             console.print(f"  … and {len(rep.warnings) - WARNINGS_SHOWN:,} more warning(s) (values kept and flagged for "
                           "review); `fintech-eval validate FILE… --format csv --out problems.csv` lists them all")
@@ -83,7 +96,7 @@ def _write_frame(frame: Any, fmt: OutFmt, out: Path | None, what: str) -> None:
         text = frame.to_csv(index=False)
     if out:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {len(frame):,} {what} to {out}")
+        console.print(f"wrote {len(frame):,} {what} to {safe(out)}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -99,8 +112,12 @@ def observations_cmd(
 ) -> None:
     """The stored raw values as received (long format: entity, period, variable, value, unit, the canonical
     value_norm/unit_norm, source, status, flag_reason, submission_id); missing values stay empty."""
-    with session_factory(init_db(db))() as s:
-        obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
+    finally:
+        engine.dispose()
     _write_frame(obs, fmt, out, "observations")
 
 
@@ -114,8 +131,12 @@ def template_cmd(
 ) -> None:
     """Write questionnaire workbooks: exactly the variables that apply to each institution's sector."""
     fw = load_framework(framework)
-    with session_factory(init_db(db))() as s:
-        inst = institutions_frame(s)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            inst = institutions_frame(s)
+    finally:
+        engine.dispose()
     ids = list(entity or [])
     if sample is not None:
         import pandas as pd
@@ -129,7 +150,7 @@ def template_cmd(
         raise DataError("no institutions in the database: import some first", rule="entity.none")
     out.mkdir(parents=True, exist_ok=True)
     paths = write_templates(fw, chosen, period, out)
-    console.print(f"wrote {len(paths)} questionnaire(s) to {out}")
+    console.print(f"wrote {len(paths)} questionnaire(s) to {safe(out)}")
     emit([{"file": str(p)} for p in paths[:20]], "table")
 
 
@@ -149,15 +170,19 @@ def sample_cmd(
     from ..collect.sample import sample
     from ..store import size_frame
 
-    with session_factory(init_db(db))() as s:
-        inst = institutions_frame(s)
-        sizes = size_frame(s, period=period)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            inst = institutions_frame(s)
+            sizes = size_frame(s, period=period)
+    finally:
+        engine.dispose()
     params = {k: v for k, v in {"n": n, "share": share, "fraction": fraction, "seed": seed}.items() if v is not None}
     res = sample(inst, sizes, period, method=method, by=by, sectors=sector, **params)
     out.parent.mkdir(parents=True, exist_ok=True)
     res.sample.to_csv(out.with_suffix(".csv"), index=False)
     res.coverage.to_csv(out.with_name(out.stem + "_coverage.csv"), index=False)
-    console.print(f"sampled {len(res.sample)} institution(s) → {out.with_suffix('.csv')}")
+    console.print(f"sampled {len(res.sample)} institution(s) → {safe(out.with_suffix('.csv'))}")
     emit(res.coverage.astype(str).to_dict("records"), "table", title="coverage")
     if len(res.missing):
         console.print(f"[yellow]{len(res.missing)} institution(s) lack {by} for {period}[/] (listed in the sample file's report)")

@@ -46,6 +46,7 @@ import csv
 import hashlib
 import io
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -55,6 +56,7 @@ from typing import Any
 import pandas as pd
 
 from ..catalog.models import Framework
+from ..errors import shown
 from .units import UnitError, conversion_factor
 from .validate import LONG_COLUMNS, CollectProblem, problem
 
@@ -205,6 +207,10 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
         year = (r.get("year") or "").strip()
         base = {"line": line, "bank_en": bank_en, "bank_zh": bank_zh, "year": year, "item": item,
                 "value_text": vtext, "unit": unit, "note": note, "citation": (r.get("source") or "").strip()}
+        if not _plain_number(vtext):
+            probs.append(problem("cell.not_number", f"value {shown(vtext)} is not a plain number (the public file "
+                                 "gives figures like 272.46)", file=file, row=line, column="value", variable=item))
+            continue
         if bank_en not in BANKS:
             reason = "sector or group aggregate, not an institution" if _is_aggregate(bank_zh, bank_en) \
                 else "bank not in the institutions table"
@@ -237,7 +243,9 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
     for b in sorted(unknown_banks):
         probs.append(problem("public.unknown_bank", f"bank {b!r} is not in the institutions table: its rows are "
                              "not imported", "warning", file=file))
-    all_obs = pd.DataFrame(obs)
+    all_obs = pd.DataFrame(obs, columns=list(obs[0]) if obs else [
+        "entity_kind", "entity_id", "period", "variable", "value", "unit", "source", "file", "sheet", "row", "column",
+        "raw", "value_norm", "unit_norm", "half_unit_norm", "status", "flag_reason", "note", "citation", "item"])
     chosen, conflicts = _choose(all_obs, disclosed, file, probs)
     ratios = _ratios(chosen, disclosed, file, probs)
     for r in chosen[chosen["note"].str.contains("UNCERTAIN", na=False)].itertuples():
@@ -288,6 +296,14 @@ def _ratio_match(num: float, hnum: float, den: float, hden: float, disclosed_tex
     r = num / den
     tol = 0.5 * 10.0 ** (-_decimals(disclosed_text)) + 100.0 * abs(r) * (hnum / abs(num) + hden / abs(den))
     return 100.0 * r, 100.0 * r - float(disclosed_text), tol
+
+
+def _plain_number(text: str) -> bool:
+    """The file's figures are plain finite decimals (``272.46``); anything else is reported, not guessed."""
+    try:
+        return math.isfinite(float(text)) and text.isascii()
+    except ValueError:
+        return False
 
 
 def _choose(all_obs: pd.DataFrame, disclosed: list[dict[str, Any]], file: str, probs: list[CollectProblem]
