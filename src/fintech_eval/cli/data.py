@@ -189,17 +189,19 @@ def sample_cmd(
 
 
 def demo_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced).")] = Path("fintech-eval-demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (a previous demo output or an empty folder is replaced; any other needs --force).")] = Path("fintech-eval-demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic sample.")] = 2024,
     institutions: Annotated[int, typer.Option("--institutions", help="Synthetic institutions.")] = 600,
     lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
     no_reports: Annotated[bool, typer.Option("--no-reports", help="Skip the reports.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out even when it holds files that are not a previous demo output.")] = False,
 ) -> None:
     """The main job on the embedded default: synthetic national sample → SQLite → validate → derive J/H/Q → scores → reports."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..demo.run import run_demo, summary_table
+    from ..demo.run import check_demo_folder, run_demo, summary_table
 
+    check_demo_folder(out, force)  # before the progress bar: a refusal is one line
     steps = 10
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("demo", total=steps)
@@ -207,7 +209,8 @@ def demo_cmd(
         def progress(text: str) -> None:
             bar.update(task, description=text, advance=1)
 
-        summary = run_demo(out, seed=seed, n_institutions=institutions, reports=not no_reports, lang=lang, progress=progress)
+        summary = run_demo(out, seed=seed, n_institutions=institutions, reports=not no_reports, lang=lang, progress=progress,
+                           force=force)
         bar.update(task, completed=steps, description="done")
     console.print("[bold yellow]SYNTHETIC DATA (合成数据)[/]: the institutions are generated, not real; the bank disclosures are real.")
     console.print(f"the return with deliberately bad rows was rejected whole, {len(summary.rejected_problems)} problem(s):")
