@@ -112,6 +112,7 @@ def open_existing_db(db: str | None) -> Engine:
                             "one", rule="db.missing", db=str(path))
         if path.is_dir():
             raise DataError(f"--db {path} is a directory, not a database file", rule="db.invalid", db=str(path))
+        _check_sqlite_file(path)  # read-only first: opening with our engine would switch another file to WAL
     engine = make_engine(url)
     try:
         rev = current_revision(engine)
@@ -132,6 +133,24 @@ def open_existing_db(db: str | None) -> Engine:
         raise DataError(f"cannot open the database {shown_url}: {db_reason(exc)}", rule="db.unreadable",
                         db=shown_url) from None
     return engine
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """A SQLite file that is not ours (no ``alembic_version`` table) or not a database at all, found with a
+    read-only connection that changes nothing in it."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot open the database {path}: {exc}", rule="db.unreadable", db=str(path)) from None
+    if "alembic_version" not in tables:
+        raise DataError(f"{path} holds no fintech-eval tables: not one of our databases (or an empty one); check --db",
+                        rule="db.not_ours", db=str(path))
 
 
 def _known_revision(rev: str) -> bool:

@@ -95,10 +95,18 @@ def _write_frame(frame: Any, fmt: OutFmt, out: Path | None, what: str) -> None:
     else:
         text = frame.to_csv(index=False)
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_text(out, text)
         console.print(f"wrote {len(frame):,} {what} to {safe(out)}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def write_text(out: Path, text: str) -> None:
+    """Write an output file; a missing folder, a directory, a full disk or no permission is one line."""
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot write --out {out}: {exc.strerror or exc}", rule="io.error", file=str(out)) from None
 
 
 def observations_cmd(

@@ -17,7 +17,7 @@ from ..collect.validate import WHERE_KEYS
 from ..errors import DataError, shown, visible
 from ..service import correct_observation, open_existing_db, validate_paths
 from ..store import ObsKey, history, observations_frame, session_factory
-from .data import DbOpt, FwOpt, WaitOpt, set_wait
+from .data import DbOpt, FwOpt, WaitOpt, set_wait, write_text
 from .output import RowFmt, console, emit, err_console, safe
 
 #: the columns of a problem list, in print order (``severity`` first, ``rule`` and ``message`` last)
@@ -56,8 +56,7 @@ def validate_cmd(
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             emit(rows, kind, columns=PROBLEM_COLUMNS, safe_csv=True)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(buf.getvalue(), encoding="utf-8")
+        write_text(out, buf.getvalue())
         console.print(f"wrote {len(rows)} problem(s) to {safe(out)}")
         console.print(summary)
     elif fmt is RowFmt.table:
