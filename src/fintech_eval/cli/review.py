@@ -56,6 +56,8 @@ def validate_cmd(
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             emit(rows, kind, columns=PROBLEM_COLUMNS, safe_csv=True)
+        if not out.parent.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
         write_text(out, buf.getvalue())
         console.print(f"wrote {len(rows)} problem(s) to {safe(out)}")
         console.print(summary)
