@@ -89,13 +89,29 @@ def _json(doc: Any, name: str = "data.json") -> Make:
 
 
 # ---- workbooks -------------------------------------------------------------------------------------------
+_GOOD_WORKBOOK: dict[tuple[str, str], bytes] = {}
+
+
+def _filled(tmp: Path, fw: Framework, name: str) -> Path:
+    """A filled questionnaire (made once per framework and process, then copied: the corpus has many)."""
+    key = (fw.id, fw.version)
+    if key not in _GOOD_WORKBOOK:
+        _GOOD_WORKBOOK[key] = filled_template(tmp, fw, name="_good.xlsx").read_bytes()
+    path = tmp / name
+    path.write_bytes(_GOOD_WORKBOOK[key])
+    return path
+
+
 def _wb(edit: Callable[[Any, dict[str, int]], None], name: str = "q.xlsx", values: dict[str, Any] | None = None
         ) -> Make:
     """A filled questionnaire, then ``edit(workbook, value rows)`` as a respondent's tool might."""
     def make(tmp: Path, fw: Framework) -> list[Path]:
-        path = filled_template(tmp, fw, values, name=name)
+        path = _filled(tmp, fw, name)
         wb = openpyxl.load_workbook(path)
-        edit(wb, value_rows(wb))
+        rows = value_rows(wb)
+        for var, v in (values or {}).items():
+            wb["Questionnaire"][f"D{rows[var]}"] = v
+        edit(wb, rows)
         wb.save(path)
         return [path]
 
@@ -176,7 +192,7 @@ def _table_duplicate_column(tmp: Path, fw: Framework) -> list[Path]:
 
 def _zip_bomb(tmp: Path, fw: Framework) -> list[Path]:
     """A valid questionnaire whose sheet part is padded to many MB of spaces (a few kB compressed)."""
-    path = filled_template(tmp, fw, name="bomb.xlsx")
+    path = _filled(tmp, fw, "bomb.xlsx")
     src = zipfile.ZipFile(path)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
@@ -191,7 +207,7 @@ def _zip_bomb(tmp: Path, fw: Framework) -> list[Path]:
 
 def _huge_dimension(tmp: Path, fw: Framework) -> list[Path]:
     """A sheet that declares 1,048,576 × 16,384 cells (what a 2 GB sheet declares)."""
-    path = filled_template(tmp, fw, name="huge.xlsx")
+    path = _filled(tmp, fw, "huge.xlsx")
     src = zipfile.ZipFile(path)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:

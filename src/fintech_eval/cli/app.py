@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from typing import Any
 
 import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -42,11 +44,18 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit()
 
 
+@functools.cache
+def _command() -> Any:
+    """The Click command built from the Typer app, once per process (building it takes ~0.1 s, which
+    in-process callers such as the tests would pay on every call)."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
     """Run the CLI; a product error prints its problems and exits with its code (2 = bad input). A busy
     or unreadable database and a file that cannot be written are one line each, never a traceback."""
     try:
-        app()
+        _command()(prog_name="fintech-eval")
     except FintechEvalError as exc:
         sys.exit(report_error(exc))
     except SQLAlchemyError as exc:
