@@ -333,6 +333,7 @@ REJECTED: dict[str, Case] = {
     "long_source_100k": Case(_csv(_row(source="长" * 100_000)), "text.too_long", ("row", "column")),
     "long_unit": Case(_csv(_row(unit="person" + "s" * 40)), None, ("row", "column")),
     "long_entity": Case(_csv(_row(entity="B" * 65)), None, ("row",)),
+    "long_variable_5mb": Case(_csv(_row(variable="v" * 5_000_000)), "text.too_long", ("row", "column")),
     "long_value_text": Case(_csv(_row("9" * 20 + "x" * 100_000)), "cell.not_number", ("row", "column")),
     "long_user": Case(_csv(GOOD), "text.too_long", ("column",), args=("--user", "u" * 300), commands=("import",)),
     "control_user": Case(_csv(GOOD), "text.control_character", ("column",), args=("--user", "eve\x1b[2J"),

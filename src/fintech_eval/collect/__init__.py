@@ -168,8 +168,11 @@ def import_files(
     results = [read_file(p, framework=framework, **read_kw) for p in paths]
     frames = [r.frame for r in results if len(r.frame)]
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LONG_COLUMNS)
+    tprobs, bad_text = frame_text_problems(long)  # rows with an over-long text or a control character
+    if bad_text.any():
+        long = long[~bad_text].reset_index(drop=True)
     clean, vprobs = validate(long, framework, institutions, previous, stored=stored)
-    tprobs = file_name_problems(paths) + frame_text_problems(long)
+    tprobs = file_name_problems(paths) + tprobs
     return ImportResult(clean, [p for r in results for p in r.problems] + tprobs + vprobs, results)
 
 

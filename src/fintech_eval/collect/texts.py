@@ -42,9 +42,12 @@ def text_rule(text: str, limit: int | None) -> tuple[str, str] | None:
     return None
 
 
-def frame_text_problems(frame: pd.DataFrame) -> list[CollectProblem]:
-    """Every stored text column of a long frame (the readers' output), each distinct text checked once."""
+def frame_text_problems(frame: pd.DataFrame) -> tuple[list[CollectProblem], np.ndarray]:
+    """Every stored text column of a long frame (the readers' output), each distinct text checked once;
+    returns the problems and the mask of the rows they concern (left out of the other checks: a 5 MB name
+    compared with every variable name would take hours, and the row is rejected already)."""
     out: list[CollectProblem] = []
+    rows = np.zeros(len(frame), dtype=bool)
     for col, key in STORED_TEXTS.items():
         if col not in frame.columns or not len(frame):
             continue
@@ -57,15 +60,22 @@ def frame_text_problems(frame: pd.DataFrame) -> list[CollectProblem]:
                     bad[k] = hit
         if not bad:
             continue
-        for i in np.flatnonzero(np.isin(codes, list(bad))):
+        hit_rows = np.isin(codes, list(bad))
+        rows |= hit_rows
+        for i in np.flatnonzero(hit_rows):
             rule, reason = bad[int(codes[i])]
             r = frame.iloc[i]
             what = col.removesuffix("_id") if col == "entity_id" else col
             out.append(problem(rule, f"{what} {shown(r[col])} {reason}: shorten it or remove the character",
                                file=r.get("file"), sheet=r.get("sheet"), row=_int(r.get("row")), column=col,
-                               entity=None if col == "entity_id" else r.get("entity_id"),
-                               variable=None if col == "variable" else r.get("variable")))
-    return out
+                               entity=None if col == "entity_id" else _short(r.get("entity_id")),
+                               variable=None if col == "variable" else _short(r.get("variable"))))
+    return out, rows
+
+
+def _short(v: Any) -> Any:
+    """A place (entity, variable) to name in a problem: cut when it is itself an over-long text."""
+    return v[:100] + "…" if isinstance(v, str) and len(v) > 100 else v
 
 
 def _int(v: Any) -> int | None:
