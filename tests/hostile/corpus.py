@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import zipfile
 from collections.abc import Callable
@@ -190,36 +191,29 @@ def _table_duplicate_column(tmp: Path, fw: Framework) -> list[Path]:
     return [p]
 
 
-def _zip_bomb(tmp: Path, fw: Framework) -> list[Path]:
-    """A valid questionnaire whose sheet part is padded to many MB of spaces (a few kB compressed)."""
-    path = _filled(tmp, fw, "bomb.xlsx")
-    src = zipfile.ZipFile(path)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (24 << 20), 1)
-            out.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    path.write_bytes(buf.getvalue())
-    return [path]
+def _rezip(name: str, edit_sheet: Callable[[bytes], bytes]) -> Make:
+    """A valid questionnaire whose first sheet's XML is changed by ``edit_sheet`` (then zipped tightly)."""
+    def make(tmp: Path, fw: Framework) -> list[Path]:
+        path = _filled(tmp, fw, name)
+        src = zipfile.ZipFile(path)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = edit_sheet(data)
+                out.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        path.write_bytes(buf.getvalue())
+        return [path]
+
+    return make
 
 
-def _huge_dimension(tmp: Path, fw: Framework) -> list[Path]:
-    """A sheet that declares 1,048,576 × 16,384 cells (what a 2 GB sheet declares)."""
-    path = _filled(tmp, fw, "huge.xlsx")
-    src = zipfile.ZipFile(path)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                import re
-
-                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>', data, count=1)
-            out.writestr(item, data)
-    path.write_bytes(buf.getvalue())
-    return [path]
+#: a sheet part padded with 24 MB of spaces (a few kB compressed)
+_zip_bomb = _rezip("bomb.xlsx", lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + b" " * (24 << 20), 1))
+#: a sheet that declares 1,048,576 × 16,384 cells (what a 2 GB sheet declares)
+_huge_dimension = _rezip("huge.xlsx", lambda xml: re.sub(rb'<dimension ref="[^"]*"\s*/>',
+                                                         b'<dimension ref="A1:XFD1048576"/>', xml, count=1))
 
 
 def _from_malformed(name: str) -> Make:
