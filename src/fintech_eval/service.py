@@ -27,6 +27,7 @@ from .collect import carry_over_pairs, import_files
 from .collect import validate as validate_frame
 from .collect.public_banks import read_public_banks
 from .collect.texts import user_problems
+from .collect.validate import normalise_period
 from .derive import derive_all
 from .errors import DataError, Problem
 from .store import (
@@ -81,19 +82,17 @@ def read_and_validate(
 
 def existing_db(db: str | None) -> Engine | None:
     """An engine on the database ``db`` names (see :func:`~fintech_eval.store.database_url`) if it
-    exists and has a schema, else ``None``, without creating anything (no SQLite file, no tables)."""
+    exists, else ``None``, without creating or changing anything (no SQLite file, no tables, no
+    migration); an existing database that is not ours or not of this schema is an error
+    (:func:`open_existing_db`)."""
     u = make_url(database_url(db))
     if u.get_backend_name() == "sqlite":
         name = u.database
         if not name or name == ":memory:" or u.query.get("mode") == "memory":
             return None  # a new in-memory database: empty
-        if not name.startswith("file:") and not Path(name).is_file():
+        if not name.startswith("file:") and not Path(name).exists():
             return None
-    engine = make_engine(u)
-    if current_revision(engine) is None:
-        engine.dispose()
-        return None
-    return init_db(engine)  # a schema older than the code is upgraded, as any command would
+    return open_existing_db(db)
 
 
 def open_existing_db(db: str | None) -> Engine:
@@ -237,6 +236,7 @@ def correct_observation(
 
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     k = ObsKey(*key)
+    k = k._replace(period=normalise_period(k.period) or k.period)  # 20２4 is 2024
     problems = [_problem(p) for p in user_problems(user)]
     hit = text_rule(why or "", None)
     if hit:

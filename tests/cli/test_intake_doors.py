@@ -62,6 +62,25 @@ def test_correct_reads_numbers_as_the_import_does(db, variable, value, stored, c
     assert r.code == 0 and f'"value_norm": {stored}' in r.out.replace(" ", " ")
 
 
+def test_periods_in_other_digits_name_the_same_period(db, capsys, monkeypatch):
+    r = run_cli(["correct", "B001", "20２4", "outlets", "13", "--why", "full-width digits", "--db", db], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    r = run_cli(["history", "B001", "٢٠٢٤", "outlets", "--db", db, "--format", "json"], capsys, monkeypatch)
+    assert r.code == 0 and '"new": 13.0' in r.out
+
+
+def test_validate_leaves_another_applications_file_alone(tmp_path, capsys, monkeypatch):
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as c:
+        c.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    before = other.read_bytes()
+    f = tmp_path / "r.csv"
+    f.write_text(HEADER + ROWS[0] + "\n", encoding="utf-8")
+    r = run_cli(["validate", f, "--db", other], capsys, monkeypatch)
+    assert r.code == 2 and "[db.not_ours]" in r.err
+    assert other.read_bytes() == before
+
+
 def test_correct_checks_the_reason_and_user(db, capsys, monkeypatch):
     before = fingerprint(db)
     r = run_cli(["correct", "B001", "2024", "outlets", "13", "--why", "ok\x1b]0;x\x07", "--db", db], capsys, monkeypatch)

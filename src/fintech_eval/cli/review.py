@@ -13,7 +13,7 @@ import pandas as pd
 import typer
 
 from ..collect import RULES
-from ..collect.validate import WHERE_KEYS
+from ..collect.validate import WHERE_KEYS, normalise_period
 from ..errors import DataError, shown, visible
 from ..service import correct_observation, open_existing_db, validate_paths
 from ..store import ObsKey, history, observations_frame, session_factory
@@ -118,7 +118,7 @@ def history_cmd(
 ) -> None:
     """Every recorded change of one stored value, oldest first: at, field, old, new, who, why, submission.
     A value imported once and never changed has no entries."""
-    key = ObsKey(entity_kind, entity, period, variable)
+    key = ObsKey(entity_kind, entity, normalise_period(period) or period, variable)
     engine = open_existing_db(db)
     try:
         with session_factory(engine)() as s:
