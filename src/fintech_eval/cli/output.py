@@ -55,7 +55,7 @@ def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | N
         for c in columns:
             t.add_column(c, overflow="fold")
         for r in rows:  # cells are plain text: user texts are never read as Rich markup or printed raw
-            t.add_row(*[Text(visible(_flat(r.get(c)))) for c in columns])
+            t.add_row(*[Text(_cell(_flat(r.get(c)))) for c in columns])
         console.print(t)
     else:  # pragma: no cover - Typer restricts the choices
         raise ValueError(fmt)
@@ -80,6 +80,14 @@ def neutralise(value: Any) -> Any:
         except ValueError:
             return "'" + value
     return value
+
+
+TABLE_CELL_CHARS = 1_000  # a table cell longer than this is cut (with its length): Rich wraps long text slowly
+
+
+def _cell(text: str) -> str:
+    text = visible(text)
+    return text if len(text) <= TABLE_CELL_CHARS else f"{text[:TABLE_CELL_CHARS]}… ({len(text):,} characters)"
 
 
 def _flat(v: Any) -> str:

@@ -71,6 +71,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..catalog.models import Framework
+from ..errors import shown
 from .numbers import MISSING_TOKENS, NUMERIC, is_injection, parse_number
 from .template import META_SHEET, TEMPLATE_VERSION, template_checksum
 from .units import _parse as _parse_unit
@@ -769,10 +770,12 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
             res.problems.append(problem("json.structure", f"record {k} is a {type(rec).__name__}, not an object",
                                         file=file, row=k))
             continue
-        if rec.duplicates:
+        dups = [*getattr(rec, "duplicates", []),
+                *(f"values.{d}" for d in getattr(rec.get("values"), "duplicates", []))]
+        if dups:
             res.problems.append(problem("json.duplicate_key", f"record {k} gives the key(s) "
-                                        f"{', '.join(map(repr, rec.duplicates))} more than once (which one counts?)",
-                                        file=file, row=k, column=", ".join(rec.duplicates)))
+                                        f"{', '.join(map(shown, dups))} more than once (which one counts?)",
+                                        file=file, row=k, column=", ".join(dups)))
             continue
         lower = {_HEADER_LOOKUP.get(str(key).strip().lower(), str(key)): v for key, v in rec.items()}
         base = {c: lower.get(c) for c in ("entity", "period", "entity_kind", "source")}
