@@ -207,3 +207,18 @@ def test_vendor_workbook_reads_percentages_like_questionnaires():
     with pytest.raises(DataError) as ei:
         read_entries(fw, pd.DataFrame([{"indicator": other.code, "value": "65%", "evidence_ref": "E1"}]))
     assert "percentage" in str(ei.value)
+
+
+def test_workbook_limits_apply_to_vendor_workbooks_too(tmp_path, capsys, monkeypatch):
+    r = run_cli(["rate-template", "--vendor", "V001", "--provider-type", "product", "--out", tmp_path / "V001.xlsx"],
+                capsys, monkeypatch)
+    assert r.code == 0, r.err
+    monkeypatch.setenv("FINTECH_EVAL_MAX_WORKBOOK_CELLS", "50")
+    r = run_cli(["rate", "--vendor", "V001", "--scores", tmp_path / "V001.xlsx", "--out", tmp_path / "r.json"],
+                capsys, monkeypatch)
+    assert r.code == 2 and "[file.too_large]" in r.err and "FINTECH_EVAL_MAX_WORKBOOK_CELLS" in r.err
+
+
+def test_import_checks_the_user_before_anything(tmp_path, capsys, monkeypatch):
+    r = run_cli(["import", "--public-banks", "--user", "x" * 201, "--db", tmp_path / "new.sqlite"], capsys, monkeypatch)
+    assert r.code == 2 and "[text.too_long]" in r.err and not (tmp_path / "new.sqlite").exists()

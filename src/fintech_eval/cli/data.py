@@ -12,6 +12,7 @@ import typer
 
 from ..catalog import load_framework
 from ..collect import write_templates
+from ..collect.texts import user_problems
 from ..errors import DataError
 from ..service import derive_from_db, import_paths, import_public_banks, open_existing_db
 from ..store import institutions_frame, observations_frame, session_factory
@@ -51,6 +52,9 @@ def import_cmd(
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
     set_wait(wait)
+    bad_user = user_problems(user)  # checked before anything is read or stored
+    if bad_user:
+        raise DataError(bad_user)
     if not files and not public_banks:
         raise typer.BadParameter("give FILES or --public-banks")
     if public_banks:

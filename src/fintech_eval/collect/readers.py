@@ -955,6 +955,16 @@ def _size_problems(zf: zipfile.ZipFile, file: str) -> list[CollectProblem]:
     return out
 
 
+def workbook_size_problems(path: str | Path) -> list[CollectProblem]:
+    """:func:`_size_problems` of the .xlsx at ``path`` (empty when it is not a readable zip: the workbook
+    reader says why)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _size_problems(zf, str(path))
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return []
+
+
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet part → sheet name, from the workbook and its relationships (best effort: {} if unusual)."""
     try:
