@@ -222,3 +222,21 @@ def test_workbook_limits_apply_to_vendor_workbooks_too(tmp_path, capsys, monkeyp
 def test_import_checks_the_user_before_anything(tmp_path, capsys, monkeypatch):
     r = run_cli(["import", "--public-banks", "--user", "x" * 201, "--db", tmp_path / "new.sqlite"], capsys, monkeypatch)
     assert r.code == 2 and "[text.too_long]" in r.err and not (tmp_path / "new.sqlite").exists()
+
+
+def test_catalog_show_prints_extension_texts_as_text(tmp_path, capsys, monkeypatch):
+    import yaml
+
+    doc = {"extends": "jrt0201-2020", "id": "test-markup", "namespace": "t",
+           "variables": [{"name": "online_sales_share", "unit": "fraction", "type": "share", "max": 1,
+                          "help": {"zh": "占比 [/b]", "en": "share [/] of sales \x1b[2J"}}],
+           "add": [{"parent": "J-A3B1", "indicators": [{
+               "code": "t:J-A3B1-C9", "name": {"zh": "线上 [/]", "en": "Online [bold red]sales[/bold red]"},
+               "definition": {"zh": "定义 [/b]", "en": "definition [link=x]y[/link]"}, "unit": "%", "type": "ratio",
+               "collection": ["S"], "formula": "online_sales_share"}]}]}
+    ext = tmp_path / "ext.yaml"
+    ext.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    r = run_cli(["catalog", "show", "t:J-A3B1-C9", "--extension", ext], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    assert "Online [bold red]sales[/bold red]" in r.out and "线上 [/]" in r.out and "\x1b" not in r.out
+    assert "[fraction]" in r.out  # the variable's unit in brackets, as text
