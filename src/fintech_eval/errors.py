@@ -7,8 +7,29 @@ was broken, so that the CLI can print one precise line per problem and scripts c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+#: characters never printed as they are (they drive terminals or hide text): shown as \\xNN / \\uNNNN
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+SHOWN_CHARS = 60  # a user text quoted in a message: at most this many characters, then its length
+
+
+def visible(text: str) -> str:
+    """``text`` with every control, line-break, zero-width and bidi character written as an escape."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """A user text for a message: quoted, escaped (:func:`visible`), and cut to ``limit`` characters with
+    its length when longer (printing a 100 kB text into a message helps nobody)."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -20,8 +41,11 @@ class Problem:
     where: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        loc = ", ".join(f"{k} {v}" for k, v in self.where.items() if v is not None and v != "")
-        return f"{loc}: {self.message} [{self.rule}]" if loc else f"{self.message} [{self.rule}]"
+        """One line: place, message, rule. User texts in it are escaped (no control character reaches the
+        terminal) and a place longer than 200 characters is cut."""
+        loc = ", ".join(f"{k} {_place(v)}" for k, v in self.where.items() if v is not None and v != "")
+        text = f"{loc}: {self.message} [{self.rule}]" if loc else f"{self.message} [{self.rule}]"
+        return visible(text)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "message": self.message, **{k: v for k, v in self.where.items()}}
@@ -88,3 +112,8 @@ class InconsistentJudgementError(MethodError):
     """An AHP pairwise matrix has consistency ratio CR >= 0.1 (CLI exit code 3)."""
 
     exit_code = 3
+
+
+def _place(value: Any, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"

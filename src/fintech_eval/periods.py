@@ -8,9 +8,10 @@ import re
 PERIOD_KINDS: tuple[str, ...] = ("annual", "quarterly", "monthly")
 
 _PATTERNS = (
-    ("annual", re.compile(r"^(19|20|21)\d{2}$")),
-    ("quarterly", re.compile(r"^(19|20|21)\d{2}Q[1-4]$")),
-    ("monthly", re.compile(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")),
+    # ASCII digits only (``\d`` matches every script's digits) and no trailing newline (``$`` allows one)
+    ("annual", re.compile(r"^(19|20|21)[0-9]{2}\Z")),
+    ("quarterly", re.compile(r"^(19|20|21)[0-9]{2}Q[1-4]\Z")),
+    ("monthly", re.compile(r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])\Z")),
 )
 
 

@@ -24,7 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import collect
 from .catalog import Framework, load_framework
 from .collect import carry_over_pairs, import_files
+from .collect import validate as validate_frame
 from .collect.public_banks import read_public_banks
+from .collect.texts import user_problems
+from .collect.validate import normalise_period
 from .derive import derive_all
 from .errors import DataError, Problem
 from .store import (
@@ -60,32 +63,110 @@ def read_and_validate(
     """Read and validate files exactly as an import does, storing nothing: against the institution
     register and the stored previous-year values of ``sessions``' database (``None``: as a fresh,
     empty database would). Every problem of every file is in the result (errors and warnings)."""
-    inst, previous = None, None
+    inst, previous, stored = None, None, None
     if sessions is not None:
+        def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
+            with sessions() as s:
+                return observations_frame(s, period=periods, entity_ids=entity_ids, variables=variables,
+                                          columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
+
         wholes = sorted({whole for _, whole in carry_over_pairs(framework)})
         with sessions() as s:
             inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
             # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
             previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
     kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
-    return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None, previous=previous, **kw)
+    return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None,
+                        previous=previous, stored=stored, **kw)
 
 
 def existing_db(db: str | None) -> Engine | None:
     """An engine on the database ``db`` names (see :func:`~fintech_eval.store.database_url`) if it
-    exists and has a schema, else ``None``, without creating anything (no SQLite file, no tables)."""
+    exists, else ``None``, without creating or changing anything (no SQLite file, no tables, no
+    migration); an existing database that is not ours or not of this schema is an error
+    (:func:`open_existing_db`)."""
     u = make_url(database_url(db))
     if u.get_backend_name() == "sqlite":
         name = u.database
         if not name or name == ":memory:" or u.query.get("mode") == "memory":
             return None  # a new in-memory database: empty
-        if not name.startswith("file:") and not Path(name).is_file():
+        if not name.startswith("file:") and not Path(name).exists():
             return None
-    engine = make_engine(u)
-    if current_revision(engine) is None:
+    return open_existing_db(db)
+
+
+def open_existing_db(db: str | None) -> Engine:
+    """An engine on the database ``db`` names, for commands that read or change stored data: never
+    creates a database or tables, never migrates. A missing file, a file or server that is not a database
+    of ours, or a schema other than this version's is one :class:`DataError` saying what to do."""
+    from .store import head_revision
+
+    url = database_url(db)
+    u = make_url(url)
+    shown_url = u.render_as_string(hide_password=True)
+    if u.get_backend_name() == "sqlite" and u.database and not u.database.startswith("file:") and u.database != ":memory:":
+        path = Path(u.database)
+        if not path.exists():
+            raise DataError(f"no database at {path}: check --db (or $FINTECH_EVAL_DB); `fintech-eval import` creates "
+                            "one", rule="db.missing", db=str(path))
+        if path.is_dir():
+            raise DataError(f"--db {path} is a directory, not a database file", rule="db.invalid", db=str(path))
+        _check_sqlite_file(path)  # read-only first: opening with our engine would switch another file to WAL
+    engine = make_engine(url)
+    try:
+        rev = current_revision(engine)
+        if rev is None:
+            raise DataError(f"{shown_url} holds no fintech-eval tables: not one of our databases (or an empty one); "
+                            "check --db", rule="db.not_ours", db=shown_url)
+        if rev != head_revision():
+            known = _known_revision(rev)
+            raise DataError(
+                f"{shown_url} has schema revision {rev!r}, this version of fintech-eval uses {head_revision()!r}: "
+                + ("run `fintech-eval db upgrade` (or any import, which upgrades it) or use the matching version" if known else
+                   "it was written by a newer fintech-eval; upgrade fintech-eval"), rule="db.schema", db=shown_url)
+    except DataError:
         engine.dispose()
-        return None
-    return init_db(engine)  # a schema older than the code is upgraded, as any command would
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the same user error, said in one line
+        engine.dispose()
+        raise DataError(f"cannot open the database {shown_url}: {db_reason(exc)}", rule="db.unreadable",
+                        db=shown_url) from None
+    return engine
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """A SQLite file that is not ours (no ``alembic_version`` table) or not a database at all, found with a
+    read-only connection that changes nothing in it."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot open the database {path}: {exc}", rule="db.unreadable", db=str(path)) from None
+    if "alembic_version" not in tables:
+        raise DataError(f"{path} holds no fintech-eval tables: not one of our databases (or an empty one); check --db",
+                        rule="db.not_ours", db=str(path))
+
+
+def _known_revision(rev: str) -> bool:
+    from alembic.script import ScriptDirectory
+
+    from .store.db import alembic_config
+
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(rev) is not None
+    except Exception:  # noqa: BLE001 - an unknown revision id
+        return False
+
+
+def db_reason(exc: BaseException) -> str:
+    """The driver's own one-line reason for a database error (no SQLAlchemy boilerplate or links)."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 def validate_paths(
@@ -111,6 +192,9 @@ def import_paths(
     ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry)."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     paths = [Path(p) for p in paths]
+    bad_user = user_problems(user)
+    if bad_user:
+        raise DataError([_problem(p) for p in bad_user])
     sessions = session_factory(init_db(db))
     res = read_and_validate(sessions, paths, fw, encoding=encoding, **read_kw)
     if res.errors:
@@ -125,6 +209,81 @@ def import_paths(
             report.new_submissions += int(r.is_new)
             report.unchanged_submissions += int(not r.is_new)
     return report
+
+
+@dataclass
+class Correction:
+    """What :func:`correct_observation` did: the changed fields (empty: the value was already so)."""
+
+    key: Any
+    changed: list[str]
+    trail: pd.DataFrame | None
+
+
+def correct_observation(
+    db: str | None, key: Any, value: Any, *, why: str, user: str = "cli", unit: str | None = None,
+    framework: Framework | str = "jrt0201-2020",
+) -> Correction:
+    """Correct one stored value through the import's own rules: ``value`` (a number or a text such as
+    ``1,234``, ``12.5%``, ``N/A``) is read by the one number parser, then validated as a one-row import of
+    that key (type, range, level scale, yes/no, part ≤ whole against the stored values, turnover against
+    the previous period) and converted to the stored canonical unit; only then stored, audited, in one
+    transaction. Raises :class:`DataError` naming every broken rule; a database that does not exist is
+    an error (a correction never creates one)."""
+    from .collect.numbers import parse_number
+    from .collect.texts import text_rule
+    from .store import ObsKey, begin_write, correct_value, history
+
+    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    k = ObsKey(*key)
+    k = k._replace(period=normalise_period(k.period) or k.period)  # 20２4 is 2024
+    problems = [_problem(p) for p in user_problems(user)]
+    hit = text_rule(why or "", None)
+    if hit:
+        problems.append(Problem(hit[0], f"the reason {hit[1]}", {"column": "--why"}))
+    if problems:
+        raise DataError(problems)
+    engine = open_existing_db(db)
+    sessions = session_factory(engine)
+    try:
+        with sessions() as s, s.begin():
+            begin_write(s)  # a write transaction from the start: the reads below must not block the write
+            stored = observations_frame(s, k.period, k.entity_kind, variables=[k.variable], entity_ids=[k.entity_id],
+                                        columns=["unit", "unit_norm"])
+            if not len(stored):
+                raise DataError(f"no stored value for {'/'.join(k)}: import it first (a correction changes a "
+                                "stored value)", rule="store.unknown_key", **k._asdict())
+            number, hint, rule = parse_number(value)
+            given_unit = unit or hint or stored["unit"].iloc[0]
+            if rule:
+                raise DataError(Problem(rule, f"value {value!r} is not a number", {"column": "VALUE", **k._asdict()}))
+            row = pd.DataFrame([{
+                "entity_kind": k.entity_kind, "entity_id": k.entity_id, "period": k.period, "variable": k.variable,
+                "value": number, "unit": given_unit if isinstance(given_unit, str) and given_unit else None,
+                "source": None, "file": "(correction)", "sheet": None, "row": None, "column": "VALUE",
+                "raw": None if value is None else str(value)}])
+            inst = institutions_frame(s)
+            wholes = sorted({whole for _, whole in carry_over_pairs(fw)})
+            previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
+
+            def stored_values(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
+                return observations_frame(s, period=periods, entity_ids=entity_ids, variables=variables,
+                                          columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
+
+            clean, probs = validate_frame(row, fw, inst if len(inst) else None, previous, stored=stored_values)
+            errors = [p for p in probs if getattr(p, "severity", "error") == "error"]
+            if errors:
+                raise DataError([_problem(p) for p in errors])
+            c = clean.iloc[0]
+            kw: dict[str, Any] = {"unit": c["unit"] if isinstance(c["unit"], str) else stored["unit"].iloc[0]}
+            if isinstance(c.get("unit_norm"), str) and c["unit_norm"] != kw["unit"]:
+                kw |= {"value_norm": None if pd.isna(c["value_norm"]) else float(c["value_norm"]), "unit_norm": c["unit_norm"]}
+            new = None if pd.isna(c["value"]) else float(c["value"])
+            changed = correct_value(s, k, new, who=user, why=why, **kw)
+            trail = history(s, k).tail(len(changed)) if changed else None
+    finally:
+        engine.dispose()
+    return Correction(k, changed, trail)
 
 
 def import_public_banks(db: str | None, framework: Framework | str = "jrt0201-2020", *, path: str | Path | None = None, user: str = "cli"):
@@ -145,10 +304,13 @@ def import_public_banks(db: str | None, framework: Framework | str = "jrt0201-20
 def derive_from_db(db: str | None, framework: Framework | str = "jrt0201-2020", *, period: str | None = None, params: dict[str, Any] | None = None) -> pd.DataFrame:
     """The stored observations (canonical units) → the long J/H/Q panel with statuses and reasons."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
-    sessions = session_factory(init_db(db))
-    with sessions() as s:
-        obs = observations_frame(s, period=period, columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
-        inst = institutions_frame(s)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            obs = observations_frame(s, period=period, columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
+            inst = institutions_frame(s)
+    finally:
+        engine.dispose()
     obs = obs.rename(columns={"value_norm": "value"})
     inst = inst.rename(columns={"id": "entity_id"})
     return derive_all(obs, inst, fw, params)

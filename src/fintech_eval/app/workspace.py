@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..catalog import Framework, load_framework
-from ..errors import DataError
 from ..store import current_revision, database_url, head_revision, init_db, make_engine, session_factory
 
 
@@ -18,16 +17,18 @@ class Workspace:
     """The database ``db`` (a SQLite path or a URL; default ``$FINTECH_EVAL_DB``, else
     ``./fintech-eval.sqlite``). ``create=True`` creates and migrates a new database; an existing one whose
     schema is older is upgraded (``fintech-eval db upgrade`` does the same explicitly); ``create=False``
-    (read-only commands) refuses a missing database instead of creating one."""
+    (reading commands) neither creates nor migrates: a missing, foreign or older database is an error saying
+    what to do."""
 
     def __init__(self, db: str | None = None, *, create: bool = True):
         self.url = database_url(db)
-        engine = make_engine(self.url)
-        rev = current_revision(engine)
-        if rev is None and not create:
-            engine.dispose()
-            raise DataError(f"no fintech-eval database at {self.url}: import or register data first", rule="db.missing")
-        self.engine: Engine = init_db(engine) if rev != head_revision() else engine
+        if create:
+            engine = make_engine(self.url)
+            self.engine: Engine = init_db(engine) if current_revision(engine) != head_revision() else engine
+        else:  # reading: never creates or migrates; a missing, foreign or older database is one line
+            from ..service import open_existing_db
+
+            self.engine = open_existing_db(self.url)
         self._frameworks: dict[str, Framework] = {}
 
     @cached_property

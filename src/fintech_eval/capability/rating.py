@@ -38,6 +38,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..collect.numbers import parse_number
 from ..errors import DataError, Problem
 from ..methods.aggregate import aggregate
 from ..methods.levels import LevelRule, rate
@@ -303,11 +304,13 @@ def read_entries(fw: CapabilityFramework, scores: pd.DataFrame, *, source: str |
             if sc.type != "quantitative":
                 bad("scores.value", f"{code} is scored by a rubric: enter a step, not a value", i, "value", code)
                 continue
-            try:
-                value = float(str(raw_value).replace(",", "").strip()) if isinstance(raw_value, str) else float(raw_value)
-            except (TypeError, ValueError):
-                value = math.nan
-            if not math.isfinite(value):
+            value, hint, rule = parse_number(raw_value)  # the one number parser of every intake (1,234; 65%; ６５)
+            unit_en = (sc.unit.en if sc.unit else "") or ""
+            if hint == "%" and unit_en.strip() != "%":
+                bad("scores.value", f"value {raw_value!r} is written as a percentage but {code} is measured in "
+                    f"{unit_en or 'plain numbers'}", i, "value", code)
+                continue
+            if rule or hint == "yes/no" or not math.isfinite(value):
                 bad("scores.value", f"value {raw_value!r} is not a number", i, "value", code)
                 continue
             from_value = fw.value_to_step(code, value)

@@ -204,6 +204,11 @@ def read_workbook(path: str | Path, framework: CapabilityFramework) -> WorkbookE
     """Read and validate a filled entry workbook (see module doc)."""
     file = str(path)
     fw = framework
+    from ..collect.readers import workbook_size_problems
+
+    too_large = workbook_size_problems(path)  # the same bound as questionnaires, checked before parsing
+    if too_large:
+        raise DataError(too_large)
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error

@@ -65,6 +65,9 @@ def load_yaml(source: str | Path, text: str | None = None) -> tuple[Any, LineMap
                 rule="file.encoding",
                 file=name,
             ) from None
+    if len(text) > MAX_YAML_CHARS:
+        raise FrameworkError(f"the YAML document is {len(text):,} characters long, more than the limit of "
+                             f"{MAX_YAML_CHARS:,}: not a framework or extension file", rule="yaml.too_large", file=name)
     try:
         node, data = _parse(text)
     except yaml.YAMLError as exc:
@@ -78,7 +81,14 @@ def load_yaml(source: str | Path, text: str | None = None) -> tuple[Any, LineMap
     lines: LineMap = {}
     problems: list[Problem] = []
     if node is not None:
-        _walk(node, (), lines, problems, name)
+        budget = [MAX_YAML_NODES]
+        try:
+            _walk(node, (), lines, problems, name, budget)
+        except _TooLarge:
+            raise FrameworkError(
+                f"the YAML document expands to more than {MAX_YAML_NODES:,} values (aliases *name referring to "
+                "anchors &name that refer to others: an 'alias bomb'); write the values out instead",
+                rule="yaml.too_large", file=name) from None
     if problems:
         raise FrameworkError(problems)
     return data, lines
@@ -99,7 +109,21 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
-def _walk(node: yaml.Node, path: tuple[Any, ...], lines: LineMap, problems: list[Problem], name: str):
+#: bounds of a framework or extension document: its size, and the values it expands to once aliases are
+#: followed (the shipped catalog: about 0.2 MB and 20,000 values)
+MAX_YAML_CHARS = 20_000_000
+MAX_YAML_NODES = 2_000_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _walk(node: yaml.Node, path: tuple[Any, ...], lines: LineMap, problems: list[Problem], name: str,
+          budget: list[int]):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
@@ -114,10 +138,10 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: LineMap, problems: list
                     )
                 )
             seen.add(key)
-            _walk(vnode, (*path, key), lines, problems, name)
+            _walk(vnode, (*path, key), lines, problems, name, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, i), lines, problems, name)
+            _walk(item, (*path, i), lines, problems, name, budget)
 
 
 def line_of(lines: LineMap, path: tuple[Any, ...]) -> int | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from typing import Any
 
 import typer
 
@@ -58,9 +60,44 @@ def _root(
     """China's FinTech evaluations end to end."""
 
 
+@functools.cache
+def _command() -> Any:
+    """The Click command built from the Typer app, once per process (building it takes ~0.1 s, which
+    in-process callers such as the tests would pay on every call)."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
-    """Run the CLI; a product error prints its problems and exits with its code (2 = bad input)."""
+    """Run the CLI; a product error prints its problems and exits with its code (2 = bad input). A busy
+    or unreadable database and a file that cannot be written are one line each, never a traceback."""
     try:
-        app()
+        _command()(prog_name="fintech-eval")
     except FintechEvalError as exc:
         sys.exit(report_error(exc))
+    except OSError as exc:
+        name = exc.filename if exc.filename is not None else ""
+        sys.exit(report_error(FintechEvalError(
+            f"cannot use {name!s}: {exc.strerror or exc} (check the path given to --out / --db and the free space)"
+            if name else f"input/output error: {exc.strerror or exc}", rule="io.error")))
+    except Exception as exc:
+        sa = sys.modules.get("sqlalchemy.exc")  # imported only by the commands that use a database (start-up)
+        if sa is not None and isinstance(exc, sa.SQLAlchemyError):
+            sys.exit(report_error(database_error(exc)))
+        raise
+
+
+def database_error(exc: Exception) -> FintechEvalError:
+    """One line for a database failure (a SQLAlchemy error): busy (another writer held a SQLite file longer
+    than the wait), or the driver's own reason."""
+    from sqlalchemy.exc import OperationalError
+
+    from ..service import db_reason
+    from ..store.db import WAIT_ENV, busy_wait
+
+    reason = db_reason(exc)
+    if isinstance(exc, OperationalError) and "locked" in reason.lower():
+        return FintechEvalError(
+            f"the database is busy: another import or correction is writing to it and did not finish within "
+            f"{busy_wait():g} s; nothing was stored — run the command again when it has finished, or wait longer "
+            f"with --wait SECONDS (or ${WAIT_ENV})", rule="db.busy")
+    return FintechEvalError(f"database error: {reason}", rule="db.error")

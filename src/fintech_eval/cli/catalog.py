@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .output import Lang, RowFmt, console, emit
+from ..errors import visible
+from .output import Lang, RowFmt, console, emit, safe
 
 if TYPE_CHECKING:  # the catalog (pydantic models, YAML) is imported by the commands that use it
     from rich.tree import Tree as RichTree
@@ -185,7 +186,7 @@ def show_cmd(
     try:
         node = fw.node(code)
     except KeyError:
-        console.print(f"[red]no node {code!r} in {fw.id}[/]")
+        console.print(f"[red]no node {safe(repr(code))} in {safe(fw.id)}[/]")
         raise typer.Exit(1) from None
     path = fw.path_of(code)
     data = node.model_dump(mode="json", exclude_none=True)
@@ -202,40 +203,46 @@ def show_cmd(
     if fmt is RowFmt.json:
         emit([data], "json")
         return
-    console.print(f"[bold]{code}[/]  {' > '.join(path)}")
-    console.print(f"  {node.name.zh} / {node.name.en}")
+    console.print(f"[bold]{safe(code)}[/]  {safe(' > '.join(path))}")
+    _plain(f"  {node.name.zh} / {node.name.en}")
     if isinstance(node, Indicator):
-        console.print(f"  type {node.type}, unit {node.unit}, direction {'reverse (-1)' if node.reverse else 'positive (+1)'}")
+        _plain(f"  type {node.type}, unit {node.unit}, direction {'reverse (-1)' if node.reverse else 'positive (+1)'}")
         methods = ", ".join(f"{c} {COLLECTION_METHODS[c]['zh']}" for c in node.collection)
-        console.print(f"  collection: {methods}")
-        console.print(f"  sectors: {', '.join(node.sectors) or 'all'}")
-        console.print(f"  定义: {node.definition.zh}", soft_wrap=True)
-        console.print(f"  definition: {node.definition.en}", soft_wrap=True)
+        _plain(f"  collection: {methods}")
+        _plain(f"  sectors: {', '.join(node.sectors) or 'all'}")
+        _plain(f"  定义: {node.definition.zh}")
+        _plain(f"  definition: {node.definition.en}")
         if node.formula:
-            console.print(f"  formula: {node.formula}")
+            _plain(f"  formula: {node.formula}")
         for v in node.variants:
-            console.print(f"  [bold]variant for {', '.join(v.sectors)}[/]: {v.formula}")
-            console.print(f"    定义: {v.definition.zh}", soft_wrap=True)
-            console.print(f"    definition: {v.definition.en}", soft_wrap=True)
+            console.print(f"  [bold]variant for {safe(', '.join(v.sectors))}[/]: {safe(v.formula)}")
+            _plain(f"    定义: {v.definition.zh}")
+            _plain(f"    definition: {v.definition.en}")
         if node.rollup:
-            console.print(f"  roll-up: {node.rollup.model_dump(exclude_none=True)}")
+            _plain(f"  roll-up: {node.rollup.model_dump(exclude_none=True)}")
         for v in data.get("variables", []):
-            console.print(f"  variable {v['name']} [{v['unit']}]: {v['help']['zh']} / {v['help']['en']}", soft_wrap=True)
+            _plain(f"  variable {v['name']} [{v['unit']}]: {v['help']['zh']} / {v['help']['en']}")
         for p in data.get("parameters", []):
-            console.print(f"  parameter {p['name']} = {p['default']}: {p['description']['en']}", soft_wrap=True)
+            _plain(f"  parameter {p['name']} = {p['default']}: {p['description']['en']}")
         for n in node.notes:
-            console.print(f"  note: {n}", soft_wrap=True)
+            _plain(f"  note: {n}")
         if node.clause or node.table:
-            console.print(f"  source: clause {node.clause or '?'} {node.table or ''}")
+            _plain(f"  source: clause {node.clause or '?'} {node.table or ''}")
     elif isinstance(node, Task):
-        console.print(f"  {node.summary.en}", soft_wrap=True)
+        _plain(f"  {node.summary.en}")
         for link in node.indicators:
-            console.print(f"  → {link.code}: {link.reason.en}", soft_wrap=True)
+            _plain(f"  → {link.code}: {link.reason.en}")
     else:
         for c in node.children:
-            console.print(f"  {c.code} {c.name.zh} / {c.name.en}")
+            _plain(f"  {c.code} {c.name.zh} / {c.name.en}")
         for i in node.indicators:
-            console.print(f"  {i.code} {i.name.zh} / {i.name.en}")
+            _plain(f"  {i.code} {i.name.zh} / {i.name.en}")
+
+
+def _plain(text: str) -> None:
+    """A line of framework text (names, definitions, units like ``[person]``): printed as text, never as Rich
+    markup, with control characters escaped (an extension file is user input)."""
+    console.print(visible(text), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("validate")
@@ -245,7 +252,7 @@ def validate_cmd(file: Annotated[Path, typer.Argument(help="A framework or exten
 
     fw = validate_file(file)
     n = len(fw.tasks()) if fw.kind == "plan" else len(fw.indicators())
-    console.print(f"[green]ok[/]: {file} — {fw.id} v{fw.version}, {n} {'tasks' if fw.kind == 'plan' else 'indicators'}")
+    console.print(f"[green]ok[/]: {safe(file)} — {safe(fw.id)} v{safe(fw.version)}, {n} {'tasks' if fw.kind == 'plan' else 'indicators'}")
 
 
 @app.command("diff")
@@ -275,4 +282,4 @@ def export_cmd(
         raise typer.BadParameter("only xlsx is supported", param_hint="--format")
     fw = _load(framework, extension)
     path = export_xlsx(fw, out or Path(f"{fw.id}.xlsx"))
-    console.print(f"wrote {path}")
+    console.print(f"wrote {safe(path)}")

@@ -11,10 +11,21 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError
-from .output import console, emit, err_console
+from .output import console, emit, err_console, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
 FwOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id or YAML path.")]
+WaitOpt = Annotated[float | None, typer.Option("--wait", min=0, help="Seconds to wait while another import or correction writes to a SQLite database (default $FINTECH_EVAL_DB_WAIT, else 30).")]
+
+
+def set_wait(seconds: float | None) -> None:
+    """``--wait``: how long a SQLite writer waits for another one (read by the store's engines)."""
+    if seconds is not None:
+        import os
+
+        from ..store.db import WAIT_ENV
+
+        os.environ[WAIT_ENV] = str(seconds)
 
 
 class OutFmt(StrEnum):
@@ -32,10 +43,16 @@ def import_cmd(
     public_banks: Annotated[bool, typer.Option("--public-banks", help="Import the shipped bank disclosures (banks_disclosed.csv).")] = False,
     user: Annotated[str, typer.Option("--user", help="Who submits (recorded with every change).")] = "cli",
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
+    wait: WaitOpt = None,
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
+    from ..collect.texts import user_problems
     from ..service import import_paths, import_public_banks
 
+    set_wait(wait)
+    bad_user = user_problems(user)  # checked before anything is read or stored
+    if bad_user:
+        raise DataError(bad_user)
     if not files and not public_banks:
         raise typer.BadParameter("give FILES or --public-banks")
     if public_banks:
@@ -49,7 +66,7 @@ def import_cmd(
         console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
                       f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
         for w in rep.warnings[:WARNINGS_SHOWN]:
-            console.print(f"  [yellow]warning[/]: {str(w).removeprefix('warning: ')}", soft_wrap=True)
+            console.print(f"  [yellow]warning[/]: {safe(str(w).removeprefix('warning: '))}", soft_wrap=True)
         if len(rep.warnings) > WARNINGS_SHOWN:
             console.print(f"  … and {len(rep.warnings) - WARNINGS_SHOWN:,} more warning(s) (values kept and flagged for "
                           "review); `fintech-eval validate FILE… --format csv --out problems.csv` lists them all")
@@ -98,10 +115,18 @@ def _write_frame(frame: Any, fmt: OutFmt, out: Path | None, what: str) -> None:
     else:
         text = frame.to_csv(index=False)
     if out:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {len(frame):,} {what} to {out}")
+        write_text(out, text)
+        console.print(f"wrote {len(frame):,} {what} to {safe(out)}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def write_text(out: Path, text: str) -> None:
+    """Write an output file; a missing folder, a directory, a full disk or no permission is one line."""
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot write --out {out}: {exc.strerror or exc}", rule="io.error", file=str(out)) from None
 
 
 def observations_cmd(
@@ -115,10 +140,15 @@ def observations_cmd(
 ) -> None:
     """The stored raw values as received (long format: entity, period, variable, value, unit, the canonical
     value_norm/unit_norm, source, status, flag_reason, submission_id); missing values stay empty."""
-    from ..store import init_db, observations_frame, session_factory
+    from ..service import open_existing_db
+    from ..store import observations_frame, session_factory
 
-    with session_factory(init_db(db))() as s:
-        obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
+    finally:
+        engine.dispose()
     _write_frame(obs, fmt, out, "observations")
 
 
@@ -133,11 +163,16 @@ def template_cmd(
     """Write questionnaire workbooks: exactly the variables that apply to each institution's sector."""
     from ..catalog import load_framework
     from ..collect import write_templates
-    from ..store import init_db, institutions_frame, session_factory
+    from ..service import open_existing_db
+    from ..store import institutions_frame, session_factory
 
     fw = load_framework(framework)
-    with session_factory(init_db(db))() as s:
-        inst = institutions_frame(s)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            inst = institutions_frame(s)
+    finally:
+        engine.dispose()
     ids = list(entity or [])
     if sample is not None:
         import pandas as pd
@@ -151,7 +186,7 @@ def template_cmd(
         raise DataError("no institutions in the database: import some first", rule="entity.none")
     out.mkdir(parents=True, exist_ok=True)
     paths = write_templates(fw, chosen, period, out)
-    console.print(f"wrote {len(paths)} questionnaire(s) to {out}")
+    console.print(f"wrote {len(paths)} questionnaire(s) to {safe(out)}")
     emit([{"file": str(p)} for p in paths[:20]], "table")
 
 
@@ -169,34 +204,41 @@ def sample_cmd(
 ) -> None:
     """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census."""
     from ..collect.sample import sample
-    from ..store import init_db, institutions_frame, session_factory, size_frame
+    from ..service import open_existing_db
+    from ..store import institutions_frame, session_factory, size_frame
 
-    with session_factory(init_db(db))() as s:
-        inst = institutions_frame(s)
-        sizes = size_frame(s, period=period)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            inst = institutions_frame(s)
+            sizes = size_frame(s, period=period)
+    finally:
+        engine.dispose()
     params = {k: v for k, v in {"n": n, "share": share, "fraction": fraction, "seed": seed}.items() if v is not None}
     res = sample(inst, sizes, period, method=method, by=by, sectors=sector, **params)
     out.parent.mkdir(parents=True, exist_ok=True)
     res.sample.to_csv(out.with_suffix(".csv"), index=False)
     res.coverage.to_csv(out.with_name(out.stem + "_coverage.csv"), index=False)
-    console.print(f"sampled {len(res.sample)} institution(s) → {out.with_suffix('.csv')}")
+    console.print(f"sampled {len(res.sample)} institution(s) → {safe(out.with_suffix('.csv'))}")
     emit(res.coverage.astype(str).to_dict("records"), "table", title="coverage")
     if len(res.missing):
         console.print(f"[yellow]{len(res.missing)} institution(s) lack {by} for {period}[/] (listed in the sample file's report)")
 
 
 def demo_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced).")] = Path("fintech-eval-demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (a previous demo output or an empty folder is replaced; any other needs --force).")] = Path("fintech-eval-demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic sample.")] = 2024,
     institutions: Annotated[int, typer.Option("--institutions", help="Synthetic institutions.")] = 600,
     lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
     no_reports: Annotated[bool, typer.Option("--no-reports", help="Skip the reports.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out even when it holds files that are not a previous demo output.")] = False,
 ) -> None:
     """The main job on the embedded default: synthetic national sample → SQLite → validate → derive J/H/Q → scores → reports."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..demo.run import run_demo, summary_table
+    from ..demo.run import check_demo_folder, run_demo, summary_table
 
+    check_demo_folder(out, force)  # before the progress bar: a refusal is one line
     steps = 10
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("demo", total=steps)
@@ -204,7 +246,8 @@ def demo_cmd(
         def progress(text: str) -> None:
             bar.update(task, description=text, advance=1)
 
-        summary = run_demo(out, seed=seed, n_institutions=institutions, reports=not no_reports, lang=lang, progress=progress)
+        summary = run_demo(out, seed=seed, n_institutions=institutions, reports=not no_reports, lang=lang, progress=progress,
+                           force=force)
         bar.update(task, completed=steps, description="done")
     console.print("[bold yellow]SYNTHETIC DATA (合成数据)[/]: the institutions are generated, not real; the bank disclosures are real.")
     console.print(f"the return with deliberately bad rows was rejected whole, {len(summary.rejected_problems)} problem(s):")

@@ -11,9 +11,11 @@ from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from ..errors import FintechEvalError
+from ..errors import FintechEvalError, visible
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,8 +36,10 @@ class RowFmt(StrEnum):
     csv = "csv"
 
 
-def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | None = None, title: str | None = None) -> None:
-    """Write ``rows`` to stdout as ``table``, ``json`` (an array of objects) or ``csv``."""
+def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | None = None, title: str | None = None,
+         safe_csv: bool = False) -> None:
+    """Write ``rows`` to stdout as ``table``, ``json`` (an array of objects) or ``csv``; ``safe_csv``: texts
+    starting with a formula prefix are written with a leading ``'`` (:func:`neutralise`)."""
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         sys.stdout.write(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str) + "\n")
@@ -44,17 +48,46 @@ def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | N
         w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: _flat(r.get(k)) for k in columns})
+            w.writerow({k: neutralise(_flat(r.get(k))) if safe_csv else _flat(r.get(k)) for k in columns})
         sys.stdout.write(buf.getvalue())
     elif fmt == "table":
         t = Table(title=title, show_lines=False, header_style="bold")
         for c in columns:
             t.add_column(c, overflow="fold")
-        for r in rows:
-            t.add_row(*[_flat(r.get(c)) for c in columns])
+        for r in rows:  # cells are plain text: user texts are never read as Rich markup or printed raw
+            t.add_row(*[Text(_cell(_flat(r.get(c)))) for c in columns])
         console.print(t)
     else:  # pragma: no cover - Typer restricts the choices
         raise ValueError(fmt)
+
+
+def safe(value: Any) -> str:
+    """A user text (file name, value, reason) for a Rich markup string: escaped, and with control
+    characters shown as escapes, so that ``[/b]`` or an ESC sequence prints as text."""
+    return escape(visible(str(value)))
+
+
+#: the prefixes a spreadsheet reads as a formula (OWASP "CSV injection")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def neutralise(value: Any) -> Any:
+    """A cell for a CSV that people open in Excel: a text starting with a formula prefix gets a leading
+    ``'`` (so it is shown, never run); numbers and other texts are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+TABLE_CELL_CHARS = 1_000  # a table cell longer than this is cut (with its length): Rich wraps long text slowly
+
+
+def _cell(text: str) -> str:
+    text = visible(text)
+    return text if len(text) <= TABLE_CELL_CHARS else f"{text[:TABLE_CELL_CHARS]}… ({len(text):,} characters)"
 
 
 def _flat(v: Any) -> str:

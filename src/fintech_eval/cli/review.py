@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..errors import DataError
-from .data import DbOpt, FwOpt
-from .output import RowFmt, console, emit, err_console
+from ..errors import DataError, shown, visible
+from .data import DbOpt, FwOpt, WaitOpt, set_wait, write_text
+from .output import RowFmt, console, emit, err_console, safe
 
 
 def problem_columns() -> tuple[str, ...]:
@@ -59,10 +58,11 @@ def validate_cmd(
         kind = "json" if fmt is RowFmt.json or (fmt is RowFmt.table and out.suffix.lower() == ".json") else "csv"
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            emit(rows, kind, columns=problem_columns())
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(buf.getvalue(), encoding="utf-8")
-        console.print(f"wrote {len(rows)} problem(s) to {out}")
+            emit(rows, kind, columns=problem_columns(), safe_csv=True)
+        if not out.parent.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, buf.getvalue())
+        console.print(f"wrote {len(rows)} problem(s) to {safe(out)}")
         console.print(summary)
     elif fmt is RowFmt.table:
         if rows:  # the columns no problem fills (e.g. sheet for CSV files) are left out on screen
@@ -70,7 +70,7 @@ def validate_cmd(
             emit(rows, "table", columns=cols, title="problems")
         console.print(summary)
     else:  # machine-readable on stdout; the summary goes to stderr so that the output stays parseable
-        emit(rows, fmt.value, columns=problem_columns())
+        emit(rows, fmt.value, columns=problem_columns(), safe_csv=True)
         err_console.print(summary)
     if n_err:
         raise typer.Exit(2)
@@ -85,17 +85,6 @@ def _problem_row(p: Any) -> dict[str, Any]:
     return {"severity": d.get("severity", "error"), **{k: d.get(k) for k in WHERE_KEYS}, "rule": p.rule, "message": p.message}
 
 
-def _value(text: str) -> float | str | None:
-    """VALUE from the command line: NA or empty → missing, else a number (the store rejects the rest)."""
-    t = text.strip()
-    if t.lower() in _MISSING:
-        return None
-    try:
-        return float(t)
-    except ValueError:
-        return t  # correct_value reports it (store.not_a_number)
-
-
 def correct_cmd(
     entity: Annotated[str, typer.Argument(help="Entity id, e.g. B001.")],
     period: Annotated[str, typer.Argument(help="Period, e.g. 2024 or 2024Q1.")],
@@ -106,42 +95,23 @@ def correct_cmd(
     unit: Annotated[str | None, typer.Option("--unit", help="Unit of VALUE (default: the unit the value was received in).")] = None,
     user: Annotated[str, typer.Option("--user", help="Who corrects (recorded with the change).")] = "cli",
     db: DbOpt = None,
+    wait: WaitOpt = None,
 ) -> None:
     """Correct one stored value with a reason, in one transaction; prints each changed field (old → new).
     A value stored converted to another unit is converted the same way."""
-    from ..collect import convert
-    from ..store import (
-        ObsKey,
-        begin_write,
-        correct_value,
-        history,
-        init_db,
-        observations_frame,
-        session_factory,
-    )
+    from ..service import correct_observation
+    from ..store import ObsKey
 
-    key = ObsKey(entity_kind, entity, period, variable)
-    nv = _value(value)
-    kw: dict[str, Any] = {} if unit is None else {"unit": unit}
-    with session_factory(init_db(db))() as s, s.begin():
-        begin_write(s)  # a write transaction from the start: the read below must not block the write
-        stored = observations_frame(s, period, entity_kind, variables=[variable], entity_ids=[entity], columns=["unit", "unit_norm"])
-        if len(stored):  # keep the canonical unit the import chose; convert VALUE into it
-            new_unit, unit_norm = unit or stored["unit"].iloc[0], stored["unit_norm"].iloc[0]
-            if isinstance(unit_norm, str) and unit_norm and isinstance(new_unit, str) and new_unit != unit_norm:
-                if nv is None:
-                    kw["unit_norm"] = unit_norm
-                elif isinstance(nv, float) and math.isfinite(nv):
-                    kw |= {"value_norm": convert(nv, new_unit, unit_norm, variable=variable), "unit_norm": unit_norm}
-        changed = correct_value(s, key, nv, who=user, why=why, **kw)  # type: ignore[arg-type]
-        trail = history(s, key).tail(len(changed)) if changed else None
+    set_wait(wait)
+    res = correct_observation(db, ObsKey(entity_kind, entity, period, variable), value, why=why, user=user, unit=unit)
+    key, changed, trail = res.key, res.changed, res.trail
     label = "/".join(key)
     if trail is None:
-        console.print(f"{label}: unchanged (the stored value is already {value!r})")
+        console.print(f"{safe(label)}: unchanged (the stored value is already {safe(shown(value))})")
         return
-    console.print(f"[green]corrected[/] {label} ({len(changed)} field(s)): {why}", soft_wrap=True)
+    console.print(f"[green]corrected[/] {safe(label)} ({len(changed)} field(s)): {safe(shown(why, 200))}", soft_wrap=True)
     for r in trail.itertuples(index=False):
-        console.print(f"  {r.field}: {_show(r.old)} → {_show(r.new)}", markup=False, highlight=False)
+        console.print(visible(f"  {r.field}: {_show(r.old)} → {_show(r.new)}"), markup=False, highlight=False)
 
 
 def _show(v: Any) -> str:
@@ -160,12 +130,18 @@ def history_cmd(
     A value imported once and never changed has no entries."""
     import pandas as pd
 
-    from ..store import ObsKey, history, init_db, observations_frame, session_factory
+    from ..collect.validate import normalise_period
+    from ..service import open_existing_db
+    from ..store import ObsKey, history, observations_frame, session_factory
 
-    key = ObsKey(entity_kind, entity, period, variable)
-    with session_factory(init_db(db))() as s:
-        trail = history(s, key)
-        stored = len(trail) or len(observations_frame(s, period, entity_kind, variables=[variable], entity_ids=[entity], columns=["unit"]))
+    key = ObsKey(entity_kind, entity, normalise_period(period) or period, variable)
+    engine = open_existing_db(db)
+    try:
+        with session_factory(engine)() as s:
+            trail = history(s, key)
+            stored = len(trail) or len(observations_frame(s, period, entity_kind, variables=[variable], entity_ids=[entity], columns=["unit"]))
+    finally:
+        engine.dispose()
     if not stored:
         raise DataError(f"no stored value for {'/'.join(key)}", rule="store.unknown_key", **key._asdict())
     rows = [
@@ -178,6 +154,6 @@ def history_cmd(
             shown = [{**r, "at": r["at"][:19].replace("T", " "), "old": _show(r["old"]), "new": _show(r["new"])} for r in rows]
             emit(shown, "table", columns=HISTORY_COLUMNS, title=f"{'/'.join(key)} (times in UTC)")
         else:
-            console.print(f"{'/'.join(key)}: no recorded change (imported once, never corrected)")
+            console.print(f"{safe('/'.join(key))}: no recorded change (imported once, never corrected)")
     else:
         emit(rows, fmt.value, columns=HISTORY_COLUMNS)

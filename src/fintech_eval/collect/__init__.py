@@ -35,6 +35,7 @@ from .readers import (
     read_wide_csv,
 )
 from .template import TEMPLATE_VERSION, template_checksum, write_template, write_templates
+from .texts import file_name_problems, frame_text_problems
 from .units import UnitError, conversion_factor, convert, parse_unit
 from .validate import (
     CLEAN_COLUMNS,
@@ -56,6 +57,9 @@ RULES: dict[str, tuple[str, str]] = {
     "file.no_data": ("error", "a header and no rows / no records"),
     "file.format": ("error", "not the format its name says (e.g. a legacy .xls)"),
     "file.truncated": ("error", "an .xlsx whose zip is cut short or damaged"),
+    "file.too_large": ("error", "a workbook that unpacks to more MB or declares more cells than the limit "
+                       "($FINTECH_EVAL_MAX_WORKBOOK_MB, $FINTECH_EVAL_MAX_WORKBOOK_CELLS)"),
+    "file.name": ("error", "a file name or extension longer than the database keeps, or with control characters"),
     "encoding.not_utf8": ("error", "not UTF-8 but GB18030/GBK: re-save as UTF-8 or pass encoding='gb18030'"),
     "encoding.invalid": ("error", "bytes that decode neither as UTF-8 nor as GB18030 (or as the encoding given)"),
     "encoding.mojibake": ("error", "text that is Chinese already decoded with the wrong encoding once"),
@@ -67,12 +71,21 @@ RULES: dict[str, tuple[str, str]] = {
     "json.truncated": ("error", "the JSON document ends early"),
     "json.invalid": ("error", "the JSON does not parse"),
     "json.structure": ("error", "not a list of records or {entity, period, values}"),
+    "json.duplicate_key": ("error", "a record gives the same key twice (the last would win silently)"),
+    # texts (every text field, the same on SQLite and PostgreSQL)
+    "text.too_long": ("error", "a text longer than its database column (limits declared in store/models.py)"),
+    "text.control_character": ("error", "NUL or a terminal control character (ESC, BEL, backspace, line "
+                               "separator, vertical tab, form feed…) in a text"),
     # cells (readers)
     "cell.not_number": ("error", "text where a number is expected ('abc', '1,23')"),
     "cell.formula_injection": ("error", "text starting with = + - @ that is not a number"),
     "cell.formula": ("error", "a formula in a questionnaire value cell (not evaluated)"),
     "cell.excel_error": ("error", "an Excel error value (#DIV/0!, #N/A, ...)"),
     "cell.unit_conflict": ("error", "a cell written as 12% or 是 while the unit column says another unit"),
+    "cell.merged": ("error", "a questionnaire answer cell merged with other cells"),
+    # workbooks (readers)
+    "workbook.hidden": ("error", "a hidden or very hidden sheet, or hidden answer rows or columns"),
+    "workbook.unprotected": ("error", "the questionnaire's structure or sheet protection was removed"),
     # questionnaire workbooks (readers)
     "template.foreign": ("error", "not a fintech-eval questionnaire (no metadata sheet) nor a table"),
     "template.version": ("error", "a template version this reader does not understand"),
@@ -146,14 +159,21 @@ def import_files(
     framework: Framework,
     institutions: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
+    stored: Any = None,
     **read_kw: Any,
 ) -> ImportResult:
-    """Read every file, validate everything together, and report every problem of every file."""
+    """Read every file, validate everything together, and report every problem of every file.
+    ``stored``: the database's values, for the checks across stored data (see :func:`validate`)."""
+    paths = list(paths)
     results = [read_file(p, framework=framework, **read_kw) for p in paths]
     frames = [r.frame for r in results if len(r.frame)]
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LONG_COLUMNS)
-    clean, vprobs = validate(long, framework, institutions, previous)
-    return ImportResult(clean, [p for r in results for p in r.problems] + vprobs, results)
+    tprobs, bad_text = frame_text_problems(long)  # rows with an over-long text or a control character
+    if bad_text.any():
+        long = long[~bad_text].reset_index(drop=True)
+    clean, vprobs = validate(long, framework, institutions, previous, stored=stored)
+    tprobs = file_name_problems(paths) + tprobs
+    return ImportResult(clean, [p for r in results for p in r.problems] + tprobs + vprobs, results)
 
 
 __all__ = [

@@ -46,6 +46,7 @@ import csv
 import hashlib
 import io
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -55,6 +56,7 @@ from typing import Any
 import pandas as pd
 
 from ..catalog.models import Framework
+from ..errors import shown
 from .units import UnitError, conversion_factor
 from .validate import LONG_COLUMNS, CollectProblem, problem
 
@@ -174,8 +176,14 @@ def _is_aggregate(bank_zh: str, bank_en: str) -> bool:
     return "aggregate" in en or "sector" in en or zh.endswith("合计") or zh in ("银行业",)
 
 
-def read_public_banks(path: str | Path | None = None, framework: Framework | None = None) -> PublicBanks:
-    """Read the public bank file (module doc). ``framework`` (default jrt0201-2020) gives the units."""
+#: the columns of the public bank file
+COLUMNS = ("bank_zh", "bank_en", "year", "item", "value", "unit", "source", "note")
+
+
+def read_public_banks(path: str | Path | None = None, framework: Framework | None = None, *,
+                      text: str | None = None) -> PublicBanks:
+    """Read the public bank file (module doc). ``framework`` (default jrt0201-2020) gives the units;
+    ``text``: the file's text when the caller decoded it already (any encoding the readers accept)."""
     if framework is None:
         from ..catalog import load_framework
 
@@ -183,7 +191,8 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
     p = Path(path) if path is not None else default_path()
     file = str(p)
     data = p.read_bytes()
-    text = data.decode("utf-8-sig")
+    if text is None:
+        text = data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     units = {v.name: v.unit for v in framework.variables}
     probs: list[CollectProblem] = []
@@ -198,6 +207,10 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
         year = (r.get("year") or "").strip()
         base = {"line": line, "bank_en": bank_en, "bank_zh": bank_zh, "year": year, "item": item,
                 "value_text": vtext, "unit": unit, "note": note, "citation": (r.get("source") or "").strip()}
+        if not _plain_number(vtext):
+            probs.append(problem("cell.not_number", f"value {shown(vtext)} is not a plain number (the public file "
+                                 "gives figures like 272.46)", file=file, row=line, column="value", variable=item))
+            continue
         if bank_en not in BANKS:
             reason = "sector or group aggregate, not an institution" if _is_aggregate(bank_zh, bank_en) \
                 else "bank not in the institutions table"
@@ -230,7 +243,9 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
     for b in sorted(unknown_banks):
         probs.append(problem("public.unknown_bank", f"bank {b!r} is not in the institutions table: its rows are "
                              "not imported", "warning", file=file))
-    all_obs = pd.DataFrame(obs)
+    all_obs = pd.DataFrame(obs, columns=list(obs[0]) if obs else [
+        "entity_kind", "entity_id", "period", "variable", "value", "unit", "source", "file", "sheet", "row", "column",
+        "raw", "value_norm", "unit_norm", "half_unit_norm", "status", "flag_reason", "note", "citation", "item"])
     chosen, conflicts = _choose(all_obs, disclosed, file, probs)
     ratios = _ratios(chosen, disclosed, file, probs)
     for r in chosen[chosen["note"].str.contains("UNCERTAIN", na=False)].itertuples():
@@ -281,6 +296,14 @@ def _ratio_match(num: float, hnum: float, den: float, hden: float, disclosed_tex
     r = num / den
     tol = 0.5 * 10.0 ** (-_decimals(disclosed_text)) + 100.0 * abs(r) * (hnum / abs(num) + hden / abs(den))
     return 100.0 * r, 100.0 * r - float(disclosed_text), tol
+
+
+def _plain_number(text: str) -> bool:
+    """The file's figures are plain finite decimals (``272.46``); anything else is reported, not guessed."""
+    try:
+        return math.isfinite(float(text)) and text.isascii()
+    except ValueError:
+        return False
 
 
 def _choose(all_obs: pd.DataFrame, disclosed: list[dict[str, Any]], file: str, probs: list[CollectProblem]

@@ -71,6 +71,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..catalog.models import Framework
+from ..errors import shown
+from .numbers import MISSING_TOKENS, NUMERIC, is_injection, parse_number
 from .template import META_SHEET, TEMPLATE_VERSION, template_checksum
 from .units import _parse as _parse_unit
 from .validate import (
@@ -96,18 +98,7 @@ __all__ = [
     "read_wide_csv",
 ]
 
-MISSING_TOKENS = frozenset({
-    "", "n/a", "na", "n.a.", "-", "--", "---", "—", "–", "null", "none", "nan", "无", "不适用", "空", "暂无",
-    "not available", "missing", "..", "…",
-})  # fmt: skip
-YES_TOKENS = frozenset({"是", "yes", "y", "true", "是 yes", "是/yes", "是yes", "1 是", "1 yes"})
-NO_TOKENS = frozenset({"否", "no", "n", "false", "否 no", "否/no", "否no", "0 否", "0 no"})
-EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!"})
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_PERCENT = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*%$")
-_INJECT = re.compile(r"^[=+\-@\t\r]")
-_NUMERIC = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMERIC = NUMERIC
 
 HEADER_ALIASES = {
     "entity": ("entity", "entity_id", "institution", "institution_id", "id", "机构", "机构代码", "主体"),
@@ -159,38 +150,8 @@ def _nfkc(s: str) -> str:
     return unicodedata.normalize("NFKC", s) if not s.isascii() else s
 
 
-def parse_cell(value: Any) -> tuple[float, str | None, str | None]:
-    """One cell → ``(number, unit_hint, rule)``. ``rule`` is None when fine (NaN number = missing).
-
-    Unit hints: ``'%'`` for ``12.5%``, ``'yes/no'`` for yes/no words. Rules: ``cell.not_number``,
-    ``cell.formula_injection``, ``cell.excel_error``.
-    """
-    if value is None:
-        return np.nan, None, None
-    if isinstance(value, bool):
-        return (1.0 if value else 0.0), "yes/no", None
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value), None, None
-    s = _nfkc(str(value)).strip()
-    low = s.lower()
-    if low in MISSING_TOKENS:
-        return np.nan, None, None
-    if _NUMERIC.match(s):
-        return float(s), None, None
-    if _THOUSANDS.match(s):
-        return float(s.replace(",", "")), None, None
-    m = _PERCENT.match(s)
-    if m:
-        return float(m.group(1)), "%", None
-    if low in YES_TOKENS:
-        return 1.0, "yes/no", None
-    if low in NO_TOKENS:
-        return 0.0, "yes/no", None
-    if s.upper() in EXCEL_ERRORS:
-        return np.nan, None, "cell.excel_error"
-    if _INJECT.match(str(value).lstrip(" ")) or _INJECT.match(s):
-        return np.nan, None, "cell.formula_injection"
-    return np.nan, None, "cell.not_number"
+#: one cell → ``(number, unit_hint, rule)``: the one parser of every intake (:mod:`.numbers`)
+parse_cell = parse_number
 
 
 def _cell_message(rule: str, raw: Any, what: str = "value") -> str:
@@ -256,7 +217,7 @@ def _injection_mask(col: pd.Series, coded: tuple[np.ndarray, np.ndarray] | None 
     """Cells starting with = + - @ (or tab / CR) that are not numbers; checked once per distinct text.
     ``coded``: :func:`_distinct` of the column when the caller has it."""
     codes, uniq = coded if coded is not None else _distinct(col)
-    bad = [k for k, u in enumerate(uniq) if _INJECT.match(u.lstrip(" ")) and not _NUMERIC.match(u.strip())]
+    bad = [k for k, u in enumerate(uniq) if is_injection(u)]
     if not bad:
         return np.zeros(len(codes), dtype=bool)
     return np.isin(codes, bad)
@@ -426,7 +387,11 @@ def _canonical_headers(cols: list[str]) -> list[str]:
 def _parse_csv(text: str, file: str, utf8: bytes | None = None
                ) -> tuple[pd.DataFrame | None, np.ndarray | None, list[CollectProblem]]:
     """CSV text → frame of str (header canonicalised) and the line number of each row.
-    ``utf8``: the text's UTF-8 bytes when the caller has them (saves encoding a large text again)."""
+    ``utf8``: the text's UTF-8 bytes when the caller has them (saves encoding a large text again).
+    Line ends may be LF, CRLF or a bare CR (classic Mac OS): all are read as LF, and a line number is the
+    line an editor shows."""
+    if "\r" in text and re.search(r"\r(?!\n)", text):
+        text, utf8 = re.sub(r"\r\n?", "\n", text), None
     first = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
     delim = _delimiter(first)
     df = None
@@ -454,7 +419,9 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
                 + (f"; the quote opens on line {start}" if start else ""),
                 file=file, row=start)]
         return _parse_csv_slow(text, delim, file, msg)
-    header = _canonical_headers([str(c) for c in df.columns])
+    # the header as written: pandas renames a repeated name (value, value.1), which would hide it
+    written = next(csv.reader([first], delimiter=delim), []) if first else []
+    header = _canonical_headers(written if len(written) == len(df.columns) else [str(c) for c in df.columns])
     probs: list[CollectProblem] = []
     dups = sorted({h for h in header if header.count(h) > 1})
     if dups:
@@ -645,9 +612,15 @@ def read_csv(path: str | Path, *, encoding: str | None = None, kind: str | None 
     if table is None:
         return res
     if _is_public_banks(list(table.columns)):
-        from .public_banks import read_public_banks
+        from .public_banks import COLUMNS, read_public_banks
 
-        pb = read_public_banks(path)
+        lacking = [c for c, h in zip(COLUMNS, _canonical_headers(list(COLUMNS)), strict=True) if h not in table.columns]
+        if lacking:
+            res.problems.append(problem(
+                "csv.missing_column", f"the header looks like the public bank file's but lacks {', '.join(lacking)} "
+                f"(its columns are {', '.join(COLUMNS)})", file=file, row=1, column=", ".join(lacking)))
+            return res
+        pb = read_public_banks(path, text=text)
         return ReadResult(pb.observations[LONG_COLUMNS].copy(), pb.problems, "public_banks", file, res.sha256, res.size)
     if kind is None:  # a table naming a variable or value column is long (and must have both)
         kind = "long" if {"variable", "value"} & set(table.columns) else "wide"
@@ -767,10 +740,14 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     if text is None:
         return res
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_json_int, object_pairs_hook=_JsonObject.of)
+    except RecursionError:
+        res.problems.append(problem("json.invalid", "the JSON is nested too deeply to be records (thousands of "
+                                    "levels of [ or {): it is not a return", file=file))
+        return res
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith(("Unterminated string", "Expecting value"))
-        at_end = at_end and exc.pos >= len(text.rstrip()) - 2
+        at_end = (at_end and exc.pos >= len(text.rstrip()) - 2) or exc.msg.startswith("Unterminated string")
         rule = "json.truncated" if at_end else "json.invalid"
         what = "the JSON document ends early: it looks truncated" if at_end else "the JSON does not parse"
         res.problems.append(problem(rule, f"{what} ({exc.msg} at line {exc.lineno} column {exc.colno})",
@@ -793,8 +770,21 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
             res.problems.append(problem("json.structure", f"record {k} is a {type(rec).__name__}, not an object",
                                         file=file, row=k))
             continue
+        dups = [*getattr(rec, "duplicates", []),
+                *(f"values.{d}" for d in getattr(rec.get("values"), "duplicates", []))]
+        if dups:
+            res.problems.append(problem("json.duplicate_key", f"record {k} gives the key(s) "
+                                        f"{', '.join(map(shown, dups))} more than once (which one counts?)",
+                                        file=file, row=k, column=", ".join(dups)))
+            continue
         lower = {_HEADER_LOOKUP.get(str(key).strip().lower(), str(key)): v for key, v in rec.items()}
         base = {c: lower.get(c) for c in ("entity", "period", "entity_kind", "source")}
+        nested = [c for c in ("entity", "period", "entity_kind", "source", "variable", "unit")
+                  if isinstance(lower.get(c), list | dict)]
+        if nested:
+            res.problems.append(problem("json.structure", f"record {k}: {', '.join(nested)} must be text, not a list "
+                                        "or an object", file=file, row=k, column=", ".join(nested)))
+            continue
         missing = [c for c in ("entity", "period") if base[c] in (None, "")]
         if "values" in rec and isinstance(rec["values"], dict):
             items = [(f"values.{var}", var, v) for var, v in rec["values"].items()]
@@ -831,6 +821,24 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     res.frame = frame
     res.problems += probs
     return res
+
+
+def _json_int(text: str) -> int | float:
+    """A JSON integer: exact up to 18 digits, else a float (``inf`` beyond its range, rejected as not finite):
+    never Python's slow and limited (4,300 digits) conversion of a huge integer."""
+    return int(text) if len(text) <= 18 else float(text)
+
+
+class _JsonObject(dict):
+    """A JSON object that remembers the keys given more than once (the last would win silently)."""
+
+    duplicates: list[str]
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        obj = cls(pairs)
+        obj.duplicates = [] if len(obj) == len(pairs) else sorted({k for k, _ in pairs if [p[0] for p in pairs].count(k) > 1})
+        return obj
 
 
 def _table_to_long_json(t: pd.DataFrame, line_no: np.ndarray, file: str) -> tuple[pd.DataFrame, list[CollectProblem]]:
@@ -880,12 +888,158 @@ def _open_xlsx(data: bytes, file: str) -> tuple[Any, list[CollectProblem]]:
                               f"the workbook cannot be opened ({exc}): the .xlsx looks truncated or damaged", file=file)]
     except (EOFError, OSError, zipfile.LargeZipFile) as exc:
         return None, [problem("file.truncated", f"the workbook cannot be read ({exc}): truncated or damaged", file=file)]
+    too_large = _size_problems(zf, file)
+    if too_large:
+        return None, too_large
     try:
         wb = load_workbook(io.BytesIO(data), data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged parts
         return None, [problem("file.truncated", f"the workbook cannot be read ({type(exc).__name__}: {exc})",
                               file=file)]
     return wb, []
+
+
+#: environment variables bounding what a workbook may unpack to (read before any sheet is parsed)
+MAX_WORKBOOK_MB_ENV = "FINTECH_EVAL_MAX_WORKBOOK_MB"
+MAX_WORKBOOK_CELLS_ENV = "FINTECH_EVAL_MAX_WORKBOOK_CELLS"
+MAX_WORKBOOK_MB = 100  # uncompressed parts; a questionnaire unpacks to about 0.1 MB
+MAX_WORKBOOK_CELLS = 2_000_000  # cells a sheet may declare; a questionnaire declares about 1,000
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]{1,3})?([0-9]{1,7})?(?::([A-Z]{1,3})([0-9]{1,7}))?"')
+
+
+def _limit(env: str, default: int) -> int:
+    import os
+
+    try:
+        return max(1, int(os.environ.get(env, default)))
+    except ValueError:
+        return default
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _size_problems(zf: zipfile.ZipFile, file: str) -> list[CollectProblem]:
+    """``file.too_large`` when the parts would unpack to more than ``$FINTECH_EVAL_MAX_WORKBOOK_MB`` (default
+    100) MB or a sheet declares more than ``$FINTECH_EVAL_MAX_WORKBOOK_CELLS`` (default 2,000,000) cells: checked
+    from the zip directory and each sheet's ``<dimension>``, before anything is parsed (a few-MB file can
+    unpack to GBs and take minutes and all memory to read)."""
+    mb = _limit(MAX_WORKBOOK_MB_ENV, MAX_WORKBOOK_MB)
+    total = sum(i.file_size for i in zf.infolist())
+    if total > mb << 20:
+        return [problem("file.too_large", f"the workbook unpacks to {total / 2**20:,.0f} MB, more than the limit of "
+                        f"{mb:,} MB (a questionnaire is well under 1 MB): it is not a return, or it holds far more "
+                        f"than one; the limit is set by ${MAX_WORKBOOK_MB_ENV}", file=file)]
+    cells_max = _limit(MAX_WORKBOOK_CELLS_ENV, MAX_WORKBOOK_CELLS)
+    names = _sheet_names(zf)
+    out = []
+    for info in zf.infolist():
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        with zf.open(info) as fh:
+            head = fh.read(4096)
+        m = _DIMENSION.search(head)
+        if not m or not m.group(3):
+            continue
+        rows = int(m.group(4)) - int(m.group(2) or 1) + 1
+        cols = _col_number(m.group(3).decode()) - _col_number((m.group(1) or b"A").decode()) + 1
+        if rows * cols > cells_max:
+            out.append(problem("file.too_large", f"the sheet declares {rows:,} rows × {cols:,} columns "
+                               f"({rows * cols:,} cells), more than the limit of {cells_max:,} cells: it is not a "
+                               f"return; the limit is set by ${MAX_WORKBOOK_CELLS_ENV}", file=file,
+                               sheet=names.get(info.filename, info.filename)))
+    return out
+
+
+def workbook_size_problems(path: str | Path) -> list[CollectProblem]:
+    """:func:`_size_problems` of the .xlsx at ``path`` (empty when it is not a readable zip: the workbook
+    reader says why)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _size_problems(zf, str(path))
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return []
+
+
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part → sheet name, from the workbook and its relationships (best effort: {} if unusual)."""
+    try:
+        wbx = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    target = {}
+    for rel in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid, tgt = re.search(r'Id="([^"]+)"', rel), re.search(r'Target="([^"]+)"', rel)
+        if rid and tgt:
+            target[rid.group(1)] = "xl/" + tgt.group(1).lstrip("/").removeprefix("xl/")
+    out = {}
+    for sh in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", wbx):
+        name, rid = re.search(r'name="([^"]*)"', sh), re.search(r'r:id="([^"]+)"', sh)
+        if name and rid and rid.group(1) in target:
+            out[target[rid.group(1)]] = name.group(1)
+    return out
+
+
+def _hidden_sheets(wb: Any, file: str, allowed: tuple[str, ...] = ()) -> list[CollectProblem]:
+    """``workbook.hidden`` for every hidden or very hidden sheet (besides ``allowed``): its values would be
+    read while the person checking the workbook sees other ones."""
+    return [problem("workbook.hidden", f"the sheet {ws.title!r} is {'very ' if ws.sheet_state == 'veryHidden' else ''}"
+                    "hidden: a return may not carry sheets nobody sees; unhide or delete it and send the "
+                    "workbook again", file=file, sheet=ws.title)
+            for ws in wb.worksheets if ws.sheet_state != "visible" and ws.title not in allowed]
+
+
+_LAYOUT_INT = ("first_row", "id_row.entity_id", "id_row.period", "id_row.contact", "id_row.contact_phone", "id_row.date")
+_LAYOUT_COL = ("value_column", "variable_column", "unit_column", "id_value_column")
+
+
+def _layout_problems(meta: dict[str, str], file: str) -> list[CollectProblem]:
+    """The metadata's layout must be row numbers (1..1,048,576) and column letters (A..XFD), else the sheet
+    cannot be read where the template put the values: ``template.tampered``."""
+    bad = [f"{k} = {meta[k][:20]!r}" for k in _LAYOUT_INT
+           if meta.get(k) and not (re.fullmatch(r"[0-9]{1,7}", meta[k]) and 1 <= int(meta[k]) <= 1_048_576)]
+    bad += [f"{k} = {meta[k][:20]!r}" for k in _LAYOUT_COL
+            if meta.get(k) and not (re.fullmatch(r"[A-Z]{1,3}", meta[k]) and _col_number(meta[k]) <= 16_384)]
+    if not bad:
+        return []
+    return [problem("template.tampered", f"the metadata sheet was altered: {', '.join(bad)} is not a row or column "
+                    "of a sheet; fill in a fresh copy of the template", file=file, sheet=META_SHEET)]
+
+
+def _protection_problems(wb: Any, ws: Any, file: str) -> list[CollectProblem]:
+    """The template locks the workbook's structure and protects its sheet: a workbook without either was
+    altered (sheets can have been added, hidden or renamed; locked cells changed)."""
+    out = []
+    if wb.security is None or not wb.security.lockStructure:
+        out.append(problem("workbook.unprotected", "the workbook's structure protection was removed (the template "
+                           "locks it so that no sheet is added, hidden or renamed): fill in a fresh copy of the "
+                           "template", file=file))
+    if not ws.protection.sheet:
+        out.append(problem("workbook.unprotected", f"the protection of sheet {ws.title!r} was removed (the template "
+                           "protects everything but the answer cells): fill in a fresh copy of the template",
+                           file=file, sheet=ws.title))
+    return out
+
+
+def _hidden_answers(ws: Any, rows: list[int], columns: list[str], file: str) -> list[CollectProblem]:
+    """Hidden rows or columns in the answer area: values nobody reviewing the workbook sees."""
+    out = [problem("workbook.hidden", f"row {r} of the answers is hidden: unhide it (values in hidden rows are "
+                   "not seen by whoever checks the workbook)", file=file, sheet=ws.title, row=r)
+           for r in rows if ws.row_dimensions[r].hidden]
+    for c in columns:
+        hidden = ws.column_dimensions[c].hidden if c in ws.column_dimensions else False
+        if not hidden:  # a hidden range of columns is stored on its first column (min..max)
+            hidden = any(d.hidden and d.min and d.max and d.min <= _col_number(c) <= d.max
+                         for d in ws.column_dimensions.values())
+        if hidden:
+            out.append(problem("workbook.hidden", f"column {c} of the answers is hidden: unhide it", file=file,
+                               sheet=ws.title, column=c))
+    return out
 
 
 def read_questionnaire(
@@ -911,6 +1065,10 @@ def read_questionnaire(
     if wb is None:
         return res
     if META_SHEET not in wb.sheetnames:
+        hidden = _hidden_sheets(wb, file)
+        if hidden:
+            res.problems += hidden
+            return res
         table = _xlsx_table(wb, file)
         if table is not None:
             res.format = "xlsx_table"
@@ -939,7 +1097,15 @@ def read_questionnaire(
         res.problems.append(problem("template.tampered", f"the metadata sheet lacks {', '.join(lacking)}",
                                     file=file, sheet=META_SHEET))
         return res
+    layout = _layout_problems(meta, file)
+    if layout:
+        res.problems += layout
+        return res
     sheet = meta["sheet"]
+    hidden = _hidden_sheets(wb, file, allowed=(META_SHEET,))
+    if hidden:
+        res.problems += hidden
+        return res
     if sheet not in wb.sheetnames:
         res.problems.append(problem(
             "template.sheet_missing",
@@ -981,6 +1147,10 @@ def read_questionnaire(
                 f"the questionnaire's variable list differs from what {fw_ref} now asks of sector "
                 f"{meta.get('sector')!r}: generate a new questionnaire", file=file, sheet=sheet))
             return res
+    guard = _protection_problems(wb, ws, file) + _hidden_answers(ws, [r for r, _, _ in found], [vcol, ucol, valcol], file)
+    if guard:
+        res.problems += guard
+        return res
     # identification block
     idc = meta["id_value_column"]
     ent_cell = f"{idc}{meta['id_row.entity_id']}"
@@ -1021,10 +1191,16 @@ def read_questionnaire(
                     row=int(rr), column=idc, entity=meta["entity_id"]))
     # values
     records = []
+    merged = {row for rng in ws.merged_cells.ranges if rng.min_col <= _col_number(valcol) <= rng.max_col
+              for row in range(rng.min_row, rng.max_row + 1)}
     for r, name, unit in found:
         c = ws[f"{valcol}{r}"]
         raw = c.value
         where = {"file": file, "sheet": sheet, "row": r, "column": valcol, "variable": name, "entity": meta["entity_id"]}
+        if r in merged:
+            res.problems.append(problem("cell.merged", f"the answer cell {valcol}{r} is merged with other cells: one "
+                                        f"value per variable, unmerge it (variable {name})", **where))
+            continue
         if c.data_type == "f" or (isinstance(raw, str) and raw.startswith("=") and c.data_type != "s"):
             res.problems.append(problem("cell.formula", _cell_message("cell.formula", raw) + f" (variable {name})", **where))
             continue
@@ -1091,6 +1267,11 @@ def _xlsx_table(wb: Any, file: str) -> tuple[pd.DataFrame, list[CollectProblem]]
     header = _canonical_headers(["" if h is None else str(h) for h in hdr])
     if not {"entity", "period"} <= set(header):
         return None
+    dups = sorted({h for h in header if h and header.count(h) > 1})
+    if dups:
+        return _empty_frame(), [problem("csv.duplicate_column", f"column(s) {', '.join(dups)} appear more than once "
+                                        "in the header (which one counts?)", file=file, sheet=ws.title, row=hdr_row,
+                                        column=", ".join(dups))]
     kind = "long" if {"variable", "value"} & set(header) else "wide"
     width = len(header)
     body = [[("" if x is None else (x if isinstance(x, int | float) and not isinstance(x, bool) else str(x)))

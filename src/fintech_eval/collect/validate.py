@@ -57,6 +57,7 @@ from ..catalog.models import SECTORS, Framework, Indicator, Variable
 from ..errors import Problem
 from ..geo.regions import resolve_many
 from ..periods import period_kind
+from .numbers import ascii_digits
 from .units import UnitError, conversion_factor
 
 __all__ = [
@@ -124,12 +125,13 @@ def _isna(v: Any) -> bool:
 
 # ---- periods ----------------------------------------------------------------------------------------
 def normalise_period(value: Any) -> str:
-    """``2024``, ``2024.0``, `` 2024q1 `` → ``'2024'``, ``'2024Q1'`` (anything else: its text)."""
+    """``2024``, ``2024.0``, `` 2024q1 ``, ``20２4`` → ``'2024'``, ``'2024Q1'`` (digits of any script are
+    read as ASCII digits, as in values; anything else: its text)."""
     if _isna(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    s = str(value).strip()
+    s = ascii_digits(str(value)).strip()
     if re.fullmatch(r"\d{4}\.0+", s):
         s = s.split(".")[0]
     return s.upper() if re.fullmatch(r"\d{4}q[1-4]", s, re.I) else s
@@ -451,6 +453,7 @@ def validate(
     institutions: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
     *,
+    stored: Any = None,
     outlier_threshold: float = 5.0,
     outlier_min_group: int = 5,
 ) -> tuple[pd.DataFrame, list[CollectProblem]]:
@@ -459,6 +462,9 @@ def validate(
     ``institutions`` (columns ``id``, ``sector``; optional ``name_zh``, ``name_en``) enables the entity and
     sector checks and the per-sector outlier groups; ``previous`` (a clean long frame of earlier periods)
     enables the cross-period turnover check. Without them those checks are skipped, not guessed.
+    ``stored``: the values already in the database, as a frame or a function ``(entity_ids, periods,
+    variables) -> frame`` (columns entity_kind, entity_id, period, variable, value_norm): a part is checked
+    against a stored whole (and a whole against a stored part) that the input does not restate.
     """
     df, codes = _prepare_coded(long_df)
     rows = _Rows(df)
@@ -759,6 +765,11 @@ def validate(
             ))
             bad[[r.index, r.index_w]] = True
 
+    # 9b. part <= whole against the stored values the input does not restate
+    if stored is not None:
+        out += _part_whole_vs_stored(rows(~bad & ~np.isnan(df["value_norm"].to_numpy())), framework, stored,
+                                     feeds_all, bad)
+
     # 10. carry-over (turnover) consistency across periods
     pairs_co = [(a, b) for a, b in carry_over_pairs(framework) if a in vpos]
     if pairs_co:
@@ -838,6 +849,43 @@ def validate(
     out.sort(key=lambda p: (str(p.where.get("file") or ""), str(p.where.get("sheet") or ""),
                             _rownum(p.where.get("row"))))
     return clean, out
+
+
+def _part_whole_vs_stored(cur: pd.DataFrame, framework: Framework, stored: Any, feeds: dict[str, list[str]],
+                          bad: np.ndarray) -> list[CollectProblem]:
+    """``part_of.exceeds`` for a part above its stored whole, or a whole below its stored part, same entity
+    and period, where the input does not give the other value itself (then the input is checked alone)."""
+    pairs = [(v.name, v.part_of) for v in framework.variables if v.part_of]
+    names = {x for pair in pairs for x in pair}
+    cur = cur[cur["variable"].isin(names)]
+    if cur.empty:
+        return []
+    if callable(stored):
+        stored = stored(sorted(set(cur["entity_id"])), sorted(set(cur["period"])), sorted(names))
+    if stored is None or not len(stored):
+        return []
+    ekey = ["entity_kind", "entity_id", "period"]
+    st = stored[[*ekey, "variable", "value_norm"]].astype({"entity_id": "str", "period": "str", "variable": "str"})
+    st = st.assign(entity_kind=st["entity_kind"].fillna("institution").astype("str"))
+    cur = cur.assign(entity_kind=cur["entity_kind"].fillna("institution").astype("str"))
+    given = set(zip(cur["entity_kind"], cur["entity_id"], cur["period"], cur["variable"], strict=True))
+    out = []
+    for part, whole in pairs:
+        for mine, other, is_part in ((part, whole, True), (whole, part, False)):
+            a, b = cur[cur["variable"] == mine], st[st["variable"] == other]
+            if a.empty or b.empty:
+                continue
+            m = a.reset_index().merge(b[[*ekey, "value_norm"]], on=ekey, suffixes=("", "_s"))
+            m = m[[(k, e, p, other) not in given for k, e, p in zip(m["entity_kind"], m["entity_id"], m["period"], strict=True)]]
+            p_val, w_val = (m["value_norm"], m["value_norm_s"]) if is_part else (m["value_norm_s"], m["value_norm"])
+            for r in m[p_val > w_val * (1 + 1e-9) + 1e-12].itertuples():
+                text = (f"{part} = {r.value_norm:g} exceeds its whole {whole} = {r.value_norm_s:g} stored already"
+                        if is_part else
+                        f"{whole} = {r.value_norm:g} is below its part {part} = {r.value_norm_s:g} stored already")
+                out.append(problem("part_of.exceeds", f"{text} for {r.entity_id} in {r.period} (from an earlier "
+                                   f"import): correct the stored value first, or send both in one file", **_where(r, feeds)))
+                bad[r.index] = True
+    return out
 
 
 def _robust_z(xt: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -65,6 +65,20 @@ def _write_returns(data, folder: Path) -> list[Path]:
     return paths
 
 
+def check_demo_folder(out: Path, force: bool = False) -> None:
+    """Refuse to replace ``out`` unless it is a previous demo output, an empty folder, or ``force``."""
+    from ..errors import DataError
+
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise DataError(f"--out {out} exists and is not a folder: give a new folder for the demo", rule="demo.out")
+    if force or (out / "SYNTHETIC_DATA.txt").is_file() or not any(out.iterdir()):
+        return
+    raise DataError(f"--out {out} is a folder with other files in it (not a previous demo output): the demo replaces "
+                    "its folder, so give a new or empty folder, or --force to replace it anyway", rule="demo.out")
+
+
 def run_demo(
     out: str | Path = "fintech-eval-demo",
     *,
@@ -75,10 +89,14 @@ def run_demo(
     reports: bool = True,
     lang: str = "zh",
     progress: Any = None,
+    force: bool = False,
 ) -> DemoSummary:
-    """Run the demo; ``progress(step_text)`` is called before each step (the CLI shows a progress bar)."""
+    """Run the demo; ``progress(step_text)`` is called before each step (the CLI shows a progress bar).
+    ``out`` is replaced when it is a previous demo's output (it holds ``SYNTHETIC_DATA.txt``) or empty;
+    any other existing folder is refused unless ``force`` (the demo never deletes files it did not write)."""
     step = progress or (lambda _text: None)
     out = Path(out)
+    check_demo_folder(out, force)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

@@ -126,23 +126,21 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     """The database's observations → the framework's derivation → one block and period (not-applicable
     cells masked, never counted as missing); groups and names from the institution register."""
     from ..catalog import load_framework
-    from ..service import derive_from_db, existing_db
+    from ..service import derive_from_db, open_existing_db
     from ..store import database_url, institutions_frame, session_factory
 
     d = spec.data
     db = d.db
     if db is not None and "://" not in db and not Path(db).is_absolute():
         db = str(spec.path(db))
-    engine = existing_db(db)
-    if engine is None:
-        raise SpecError(f"no fintech-eval database at {database_url(db)} (import data first)", rule="spec.data", step="data", parameter="db")
+    engine = open_existing_db(db)  # a missing or foreign database is one line saying what to do
     try:
-        fw = load_framework(d.framework or "jrt0201-2020")
-        panel = derive_from_db(engine, fw, params=d.params)
         with session_factory(engine)() as s:
             register = institutions_frame(s).set_index("id")
     finally:
         engine.dispose()
+    fw = load_framework(d.framework or "jrt0201-2020")
+    panel = derive_from_db(db, fw, params=d.params)
     groups = None
     cols = d.groups if d.groups is not None else DEFAULT_GROUPS.get(d.block, [])
     if cols:

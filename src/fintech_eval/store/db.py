@@ -4,7 +4,7 @@
   or a plain file path, taken as a SQLite file), else the embedded SQLite file ``./fintech-eval.sqlite``.
   ``postgresql://…`` is read as ``postgresql+psycopg://…`` (psycopg 3 is the driver we ship).
 * :func:`make_engine`: SQLite connections get ``foreign_keys=ON``, WAL journal (file databases),
-  ``synchronous=NORMAL``, a 30 s busy timeout and a 64 MiB page cache; transactions are started with an
+  ``synchronous=NORMAL``, a busy timeout (:func:`busy_wait`, 30 s unless configured) and a 64 MiB page cache; transactions are started with an
   explicit ``BEGIN`` (SQLAlchemy's documented pysqlite recipe, so that SAVEPOINTs and reads inside a
   transaction behave), ``BEGIN IMMEDIATE`` for the repositories' write transactions.
 * :func:`init_db`: Alembic ``upgrade head`` run programmatically with the migrations shipped in
@@ -24,6 +24,17 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 ENV_VAR = "FINTECH_EVAL_DB"
+WAIT_ENV = "FINTECH_EVAL_DB_WAIT"
+DEFAULT_WAIT = 30.0
+
+
+def busy_wait() -> float:
+    """Seconds a SQLite writer waits for another writer to finish (``$FINTECH_EVAL_DB_WAIT``, default 30;
+    the CLI's ``--wait`` sets it) before giving up with "database is locked"."""
+    try:
+        return max(0.0, float(os.environ.get(WAIT_ENV, DEFAULT_WAIT)))
+    except ValueError:
+        return DEFAULT_WAIT
 DEFAULT_FILE = "fintech-eval.sqlite"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -63,7 +74,8 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     path = _sqlite_file(u)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+    wait = busy_wait()
+    kwargs.setdefault("connect_args", {}).setdefault("timeout", wait)
     engine = create_engine(u, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -74,7 +86,7 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         if path is not None:
             cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
-        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         cur.execute("PRAGMA cache_size = -65536")
         cur.execute("PRAGMA temp_store = MEMORY")
         cur.close()

@@ -392,3 +392,25 @@ class EvaluationRun(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+def _length(column: Any) -> int:
+    length = getattr(column.type, "length", None)
+    assert isinstance(length, int), column
+    return length
+
+
+#: The longest text each stored field of an import may hold, read from the columns above (declared once,
+#: here): the intake checks these before storing, so that SQLite (which does not enforce VARCHAR lengths)
+#: and PostgreSQL (which does) accept and reject exactly the same inputs. Keys are the names the readers
+#: and the CLI use.
+TEXT_LIMITS: dict[str, int] = {
+    "entity_id": _length(ObservedEntity.entity_id),
+    "period": _length(Period.code),
+    "variable": _length(ObservedVariable.name),
+    "unit": _length(Observation.unit),
+    "source": _length(Observation.source),
+    "file_name": _length(Submission.file_name),
+    "format": _length(Submission.format),
+    "user": min(_length(Submission.submitted_by), _length(AuditEntry.who)),
+}
