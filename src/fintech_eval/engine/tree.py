@@ -120,12 +120,14 @@ class Tree:
 
     @cached_property
     def weights(self) -> pd.Series:
-        return pd.Series(self.meta["weight"].to_numpy(float), index=self.meta["code"].to_numpy(), name="weight")
+        codes = pd.Index(self.meta["code"].to_numpy(object), dtype=object)  # object: fast to iterate
+        return pd.Series(self.meta["weight"].to_numpy(float), index=codes, name="weight")
 
     @cached_property
     def directions(self) -> pd.Series:
         ind = self.meta[self.meta["level"] == 1]
-        return pd.Series(ind["direction"].to_numpy(int), index=ind["code"].to_numpy(), name="direction")
+        codes = pd.Index(ind["code"].to_numpy(object), dtype=object)
+        return pd.Series(ind["direction"].to_numpy(int), index=codes, name="direction")
 
     @cached_property
     def parent_of(self) -> dict[str, str | None]:
