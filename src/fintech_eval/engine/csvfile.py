@@ -104,7 +104,7 @@ def _parse(buf: bytes, types: dict[str, pa.DataType]) -> pa.Table:
     )
 
 
-_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'$", re.S)
+_CONVERSION = re.compile(r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to \w+: invalid value '(.*)'$", re.S)
 
 
 def _header(buf: bytes) -> list[str]:
