@@ -145,7 +145,7 @@ def run_demo(
     for block, grp, names in (("J", groups, inst_names), ("H", None, industries), ("Q", None, None)):
         res = evaluate_block(panel, fw, block, period=latest, groups=grp, names=names)
         folder = out / "results" / f"{block}-{latest}"
-        res.save(folder, xlsx=True)  # the demo shows every output, the workbook too (about 300,000 cells)
+        res.save(folder, xlsx=True)  # the demo shows every output, the workbook too, whatever its size
         summary.results[block] = folder
 
     if reports:
