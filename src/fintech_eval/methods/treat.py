@@ -392,7 +392,10 @@ def coinr_treat(
     det[S1] = np.where(run, sk_cur, np.nan)
     det[K1] = np.where(run, kt_cur, np.nan)
     codes = np.zeros((k, n), dtype=np.int16)  # 0 "", 1 winhi, 2 winlo; + 3·(f2 label number)
-    if len(work) == k:
+    second = np.flatnonzero(run & (passing == 0)) if f2 is not None else np.array([], dtype=int)
+    if len(second) == k and not combine_treat:
+        outt = xt  # every indicator goes on to f2 from its original values: no winsorised copy is needed
+    elif len(work) == k:
         outt = np.clip(xw, lo_val[:, None], hi_val[:, None])
     else:
         outt = xt.copy()
@@ -411,7 +414,6 @@ def coinr_treat(
         codes[j] = 0
 
     labels = ["", "winhi", "winlo"]
-    second = np.flatnonzero(run & (passing == 0)) if f2 is not None else np.array([], dtype=int)
     if len(second):
         every = len(second) == k
         src = outt if combine_treat else xt
