@@ -149,3 +149,14 @@ def test_large_sorted_file_read_block_by_block(tmp_path):
     coin = read_coinr(tmp_path / "iData.csv", tmp_path / "iMeta.csv")
     np.testing.assert_array_equal(coin.data.to_numpy(), x)
     assert coin.data.index[-1] == f"u{n - 1:06d}" and coin.denominators["pop"].eq(1.0).all()
+
+
+@pytest.mark.parametrize("threads", [False, True])
+def test_errors_whatever_the_parser_threads(monkeypatch, threads):
+    import fintech_eval.engine.csvfile as csvfile
+
+    monkeypatch.setattr(csvfile, "USE_THREADS", threads)
+    with pytest.raises(DataError) as ei:
+        read_csv(b"uCode,a,b\nx,1,2\ny,3,abc\n", floats=["a", "b"], rules="idata")
+    p = ei.value.problems[0]
+    assert (p.rule, p.where["line"], p.where["column"]) == ("idata.numeric", 3, "b")

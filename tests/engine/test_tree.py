@@ -28,6 +28,8 @@ def test_from_framework_blocks():
         ([{"code": "a", "parent": "I", "level": 1, "weight": -1}, {"code": "I", "level": 2}], "tree.weight"),
         ([{"code": "a", "parent": "I", "level": 1}, {"code": "b", "parent": "T", "level": 1}, {"code": "I", "parent": "T", "level": 2}, {"code": "T", "level": 3}], "tree.level"),
         ([{"code": "a", "parent": "I", "level": 1}, {"code": "E", "parent": "T", "level": 2}, {"code": "I", "parent": "T", "level": 2}, {"code": "T", "level": 3}], "tree.childless"),
+        ([{"code": "a", "parent": "I", "level": None}, {"code": "I", "level": 2}], "tree.level"),
+        ([{"code": "a", "parent": "I", "level": 1.5}, {"code": "I", "level": 2}], "tree.level"),
     ],
 )
 def test_malformed_trees(rows, rule):

@@ -103,7 +103,7 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
         groups = groups.iloc[order].set_axis(idx)
     return CoinInput(
         data=_matrix(t, ind, order, idx), groups=groups, denominators=_matrix(t, den, order, idx),
-        names=pd.Series(names.to_pandas().to_numpy(), index=idx, dtype="str", name="uName" if "uName" in have else "uCode"), tree=Tree.from_imeta(m), imeta=m,
+        names=_series(names, idx, "uName" if "uName" in have else "uCode"), tree=Tree.from_imeta(m), imeta=m,
         fingerprints=fps,
     )
 
@@ -122,6 +122,13 @@ def _read_imeta(imeta: str | Path | pd.DataFrame, fps: dict[str, str]) -> tuple[
     if bad_types:
         raise DataError(f"iMeta Type must be one of {sorted(META_TYPES)}, got {bad_types}", rule="imeta.type", file=name)
     return m, name
+
+
+def _series(col: pa.ChunkedArray, idx: pd.Index, name: str) -> pd.Series:
+    """Text from pyarrow as a pandas ``str`` series on ``idx`` (no round trip through Python strings)."""
+    s = col.to_pandas()
+    s.index = idx
+    return s.rename(name)
 
 
 def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -64,6 +64,8 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
     if not all(t.kind in "fiu" for t in set(d.dtypes.to_numpy())):
         return
     x = d.to_numpy(dtype=float, na_value=np.nan)
+    if np.isfinite(x).all():  # the usual case, in one pass: nothing infinite, nothing missing
+        return
     named = {p.where.get("indicator") for p in st.warnings if p.where.get("step") == where["step"]}
     # a stage that reported its non-finite values itself (rule *.nonfinite, with the units) is not repeated
     listed = {p.where.get("indicator") for p in out.warnings if p.rule.endswith(".nonfinite")}

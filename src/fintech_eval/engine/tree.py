@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,17 +43,16 @@ class Tree:
     @classmethod
     def from_imeta(cls, imeta: pd.DataFrame) -> Tree:
         """COINr's iMeta: rows of Type Indicator or Aggregate become nodes."""
-        rows = imeta[imeta["Type"].isin(["Indicator", "Aggregate"])]
-        df = pd.DataFrame(
-            {
-                "code": rows["iCode"].astype(str).to_numpy(),
-                "parent": rows["Parent"].to_numpy(),
-                "level": rows["Level"].astype(int).to_numpy(),
-                "weight": rows["Weight"].astype(float).to_numpy(),
-                "direction": rows["Direction"].fillna(1).astype(int).to_numpy(),
-                "name": rows["iName"].astype(str).to_numpy() if "iName" in rows else rows["iCode"].to_numpy(),
-            }
-        )
+        keep = imeta["Type"].isin(["Indicator", "Aggregate"]).to_numpy()
+        col = {c: imeta[c].to_numpy(object)[keep] for c in ("iCode", "Parent", "Level", "Weight", "Direction")}
+        df = {
+            "code": col["iCode"],
+            "parent": col["Parent"],
+            "level": col["Level"],
+            "weight": col["Weight"],
+            "direction": np.where(pd.isna(col["Direction"]), 1, col["Direction"]),
+            "name": imeta["iName"].to_numpy(object)[keep] if "iName" in imeta else col["iCode"],
+        }
         return cls(_normalise_meta(df))
 
     @classmethod
@@ -120,12 +120,14 @@ class Tree:
 
     @cached_property
     def weights(self) -> pd.Series:
-        return pd.Series(self.meta["weight"].to_numpy(float), index=self.meta["code"].to_numpy(), name="weight")
+        codes = pd.Index(self.meta["code"].to_numpy(object), dtype=object)  # object: fast to iterate
+        return pd.Series(self.meta["weight"].to_numpy(float), index=codes, name="weight")
 
     @cached_property
     def directions(self) -> pd.Series:
         ind = self.meta[self.meta["level"] == 1]
-        return pd.Series(ind["direction"].to_numpy(int), index=ind["code"].to_numpy(), name="direction")
+        codes = pd.Index(ind["code"].to_numpy(object), dtype=object)
+        return pd.Series(ind["direction"].to_numpy(int), index=codes, name="direction")
 
     @cached_property
     def parent_of(self) -> dict[str, str | None]:
@@ -155,46 +157,62 @@ class Tree:
         return [leaf for k in kids for leaf in self.leaves_under(k)]
 
 
-def _normalise_meta(df: pd.DataFrame) -> pd.DataFrame:
-    """The meta columns in their types; an empty or missing parent is None (the top)."""
-    parent = df["parent"]
-    text = parent.astype(object).to_numpy()
-    top = parent.isna().to_numpy() | (text == "")
+def _normalise_meta(df: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
+    """The meta columns in their types; an empty or missing parent is None (the top). Codes and names are
+    kept as object columns (Python strings): the tree is iterated often, pyarrow-backed text is slow to iterate."""
+    parent = np.asarray(df["parent"], dtype=object)
+    top = pd.isna(parent) | (parent == "")
+    for col in ("level", "direction"):
+        v = pd.to_numeric(pd.Series(np.asarray(df[col], dtype=object)), errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(v) | (v != np.round(v))
+        if bad.any():
+            nodes = [str(c) for c in np.asarray(df["code"], dtype=object)[bad]]
+            raise DataError(f"{col} must be a whole number; missing or not one for node(s) {', '.join(nodes[:10])}",
+                            rule=f"tree.{col}", node=nodes[0])
     return pd.DataFrame(
         {
-            "code": pd.Series(df["code"].astype(str).to_numpy(object), dtype=object),  # object: iterated often
-            "parent": pd.Series(np.where(top, None, parent.astype(str).to_numpy(object)), dtype=object),
-            "level": df["level"].astype(int).to_numpy(),
-            "weight": df["weight"].astype(float).to_numpy(),
-            "direction": df["direction"].astype(int).to_numpy(),
-            "name": pd.Series(df["name"].astype(str).to_numpy(object), dtype=object),
+            "code": pd.Series(_text(df["code"]), dtype=object),
+            "parent": pd.Series(np.where(top, None, _text(parent)), dtype=object),
+            "level": np.asarray(df["level"], dtype=float).astype(int),
+            "weight": np.asarray(df["weight"], dtype=float),
+            "direction": np.asarray(df["direction"], dtype=float).astype(int),
+            "name": pd.Series(_text(df["name"]), dtype=object),
         }
     )
 
 
+def _text(values: Any) -> np.ndarray:
+    """Values as an object array of ``str`` (what ``astype(str)`` gives, e.g. 'nan' for a missing name)."""
+    return np.asarray(values, dtype=object).astype(str).astype(object)
+
+
 def _check(meta: pd.DataFrame) -> list[Problem]:
     """Every rule broken, node by node in file order (masks over all nodes; a loop only over the faults)."""
-    code, parent = meta["code"].reset_index(drop=True), meta["parent"].reset_index(drop=True)
+    code = meta["code"].to_numpy(object)
+    parent = meta["parent"].to_numpy(object)
     level = meta["level"].to_numpy()
     weight = meta["weight"].to_numpy(float)
     direction = meta["direction"].to_numpy()
-    has_parent = parent.notna().to_numpy()
-    level_of = pd.Series(level, index=code.to_numpy())
-    level_of = level_of[~level_of.index.duplicated(keep="last")]  # a duplicate code: its last row
-    plevel = parent.map(level_of).to_numpy(dtype=float, na_value=np.nan)
+    has_parent = ~pd.isna(parent)
+    codes = pd.Index(code, dtype=object)
+    dup = codes.duplicated()
+    last = pd.Index(code[::-1], dtype=object)  # a duplicate code: its last row (as a dict would keep)
+    at = last.get_indexer(parent) if not last.has_duplicates else last.drop_duplicates().get_indexer(parent)
+    lv = level[::-1] if not last.has_duplicates else level[::-1][~last.duplicated()]
+    plevel = np.where(at >= 0, lv[np.maximum(at, 0)], -1) if len(lv) else np.full(len(code), -1)
+    known = has_parent & (at >= 0)
     top = level.max() if len(level) else 0
     with np.errstate(invalid="ignore"):
         faults = [  # (rule, row mask, message for row i)
-            ("tree.duplicate", code.duplicated().to_numpy(), lambda i: f"node code {code[i]} appears twice"),
+            ("tree.duplicate", dup, lambda i: f"node code {code[i]} appears twice"),
             ("tree.direction", ~np.isin(direction, (1, -1)), lambda i: f"direction must be 1 or -1, got {direction[i]}"),
             ("tree.weight", ~np.isfinite(weight) | (weight < 0), lambda i: f"weight must be a finite number >= 0, got {weight[i]}"),
             ("tree.parent", ~has_parent & (level != top), lambda i: f"level-{level[i]} node has no parent"),
-            ("tree.parent", has_parent & np.isnan(plevel), lambda i: f"parent {parent[i]!r} is not a node"),
-            ("tree.level", has_parent & ~np.isnan(plevel) & (plevel != level + 1),
-             lambda i: f"parent {parent[i]} is at level {int(plevel[i])}, expected {level[i] + 1}"),
+            ("tree.parent", has_parent & ~known, lambda i: f"parent {parent[i]!r} is not a node"),
+            ("tree.level", known & (plevel != level + 1), lambda i: f"parent {parent[i]} is at level {int(plevel[i])}, expected {level[i] + 1}"),
         ]
     rows = sorted((int(i), k) for k, (_, mask, _) in enumerate(faults) for i in np.flatnonzero(mask))
     probs = [Problem(faults[k][0], faults[k][2](i), {"node": code[i]}) for i, k in rows]
-    childless = (level > 1) & ~code.isin(parent.dropna()).to_numpy()
+    childless = (level > 1) & ~codes.isin(parent[has_parent])
     probs += [Problem("tree.childless", f"aggregate {code[i]} has no children", {"node": code[i]}) for i in np.flatnonzero(childless)]
     return probs

@@ -574,18 +574,18 @@ def aggregate_output(
         return [str(u) for u in index[np.flatnonzero(mask)]]
 
     # weights
-    w_all = tree.weights
-    if weights is not None:
-        w_all = w_all.copy()
-        ws = pd.Series(weights, dtype=float)
-        unknown = sorted(set(map(str, ws.index)) - set(w_all.index))
+    w_map = dict(zip(tree.weights.index.tolist(), tree.weights.to_numpy(float).tolist(), strict=True))
+    if weights is not None:  # (plain dicts: this runs once per variant in an uncertainty analysis)
+        ws = dict(zip(map(str, weights.index), np.asarray(weights, dtype=float).tolist(), strict=True)) if isinstance(
+            weights, pd.Series) else {str(k): float(v) for k, v in dict(weights).items()}
+        unknown = sorted(set(ws) - set(w_map))
         if unknown:
             raise DataError(f"weights for unknown node(s): {', '.join(unknown)}", rule="weights.unknown",
                             step="aggregate")
-        if ws.isna().any():
-            raise DataError(f"weights must not be NaN: {', '.join(map(str, ws.index[ws.isna()]))}",
-                            rule="weights.nan", step="aggregate")
-        w_all.loc[ws.index] = ws.to_numpy()
+        nan = [k for k, v in ws.items() if np.isnan(v)]
+        if nan:
+            raise DataError(f"weights must not be NaN: {', '.join(nan)}", rule="weights.nan", step="aggregate")
+        w_map.update(ws)
 
     if isinstance(method, Mapping) and "method" in method:
         method = {"default": method}  # one {"method": name, **params} spec for every node
@@ -593,7 +593,6 @@ def aggregate_output(
     _check_spec_keys(method, tree, agg_nodes, "method")
     _check_spec_keys(dat_thresh, tree, agg_nodes, "dat_thresh")
 
-    w_map = dict(zip(w_all.index, w_all.to_numpy(float), strict=True))
 
     # node order
     levels = list(range(2, tree.n_levels + 1))

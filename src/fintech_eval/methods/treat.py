@@ -184,8 +184,8 @@ def check_skew_kurt(x: np.ndarray, skew_thresh: float = 2.0, kurt_thresh: float 
     return _pass(sk, kt, skew_thresh, kurt_thresh), sk, kt
 
 
-def _require_points(x: np.ndarray, cols: np.ndarray, names, method: str) -> None:
-    n = (~np.isnan(x)).sum(axis=0)
+def _require_points(n: np.ndarray, cols: np.ndarray, names, method: str) -> None:
+    """``n``: the available values of each column."""
     few = np.flatnonzero(n < 4)
     if len(few):
         j = few[0]
@@ -329,7 +329,6 @@ def coinr_treat(
 ) -> _Out:
     """COINr's default: test, winsorise one step at a time up to ``winmax``, then ``f2`` (see module doc)."""
     n, k = x.shape
-    _require_points(x, cols, names, "coinr")
     force = np.zeros(k, dtype=bool) if force_win is None else np.asarray(force_win, dtype=bool)
     limit = np.inf if winmax is None else winmax
     det = {c: np.full(k, np.nan) for c in COINR_COLUMNS}
@@ -338,6 +337,7 @@ def coinr_treat(
     xt = np.ascontiguousarray(x.T)  # one row per indicator: every pass below runs over contiguous memory
     buffers = (np.empty_like(xt), np.empty_like(xt))  # scratch for the moments, reused at every step
     s0, k0, nv = _row_moments(xt, buffers)
+    _require_points(nv.astype(int), cols, names, "coinr")
     p0 = _pass(s0, k0, skew_thresh, kurt_thresh)
     det[P0], det[S0], det[K0] = p0, s0, k0
     for j in np.flatnonzero(np.isnan(p0)):
@@ -392,7 +392,10 @@ def coinr_treat(
     det[S1] = np.where(run, sk_cur, np.nan)
     det[K1] = np.where(run, kt_cur, np.nan)
     codes = np.zeros((k, n), dtype=np.int16)  # 0 "", 1 winhi, 2 winlo; + 3·(f2 label number)
-    if len(work) == k:
+    second = np.flatnonzero(run & (passing == 0)) if f2 is not None else np.array([], dtype=int)
+    if len(second) == k and not combine_treat:
+        outt = xt  # every indicator goes on to f2 from its original values: no winsorised copy is needed
+    elif len(work) == k:
         outt = np.clip(xw, lo_val[:, None], hi_val[:, None])
     else:
         outt = xt.copy()
@@ -411,7 +414,6 @@ def coinr_treat(
         codes[j] = 0
 
     labels = ["", "winhi", "winlo"]
-    second = np.flatnonzero(run & (passing == 0)) if f2 is not None else np.array([], dtype=int)
     if len(second):
         every = len(second) == k
         src = outt if combine_treat else xt
