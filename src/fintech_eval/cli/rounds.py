@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .output import RowFmt, console, emit
+from .output import RowFmt, console, emit, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite).")]
 UserOpt = Annotated[str, typer.Option("--user", help="Who does this (recorded in the audit trail and the run).")]
@@ -46,11 +46,7 @@ def register_institutions(
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
     """Register (create or update) the institutions of a file: all-or-nothing, every change audited."""
-    from ..app.registers import register_file
-
-    with _ws(db) as ws:
-        r = register_file(ws, file, "institutions", who=user)
-    console.print(f"[green]registered[/] {r.rows:,} institution(s) from {file}: {r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged")
+    _register(file, "institutions", db, user)
 
 
 @register_app.command("vendors")
@@ -59,11 +55,16 @@ def register_vendors(
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
     """Register (create or update) technology vendors from a file: all-or-nothing, audited."""
+    _register(file, "vendors", db, user)
+
+
+def _register(file: Path, kind: str, db: str | None, user: str) -> None:
     from ..app.registers import register_file
 
     with _ws(db) as ws:
-        r = register_file(ws, file, "vendors", who=user)
-    console.print(f"[green]registered[/] {r.rows:,} vendor(s) from {file}: {r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged")
+        r = register_file(ws, file, kind, who=user)
+    console.print(f"[green]registered[/] {r.rows:,} {kind} from {safe(file)}: {r.inserted:,} new, {r.updated:,} updated, "
+                  f"{r.unchanged:,} unchanged")
 
 
 @register_app.command("list")
@@ -115,7 +116,7 @@ def campaign_create(
     with _ws(db) as ws:
         cid = create_campaign(ws, period=period, framework=framework, sample=sample, deadline=deadline, name=name,
                               params=params, who=user)
-    console.print(f"[green]campaign {cid}[/] created for {period}" + (f", deadline {deadline}" if deadline else ""))
+    console.print(f"[green]campaign {cid}[/] created for {safe(period)}" + (f", deadline {safe(deadline)}" if deadline else ""))
 
 
 def _params(items: list[str] | None) -> dict[str, float] | None:
@@ -173,7 +174,7 @@ def campaign_status_cmd(
         emit(_rows(ent[STATUS_COLUMNS]), "table", title=f"campaign {c['id']}: {c['name']} (period {c['period']}, deadline {c['deadline'] or 'none'})")
     emit(_rows(rates), "table", title="reporting rates")
     for p in st.warnings:
-        console.print(f"[yellow]warning[/]: {p}", markup=True, highlight=False)
+        console.print(f"[yellow]warning[/]: {safe(p)}", highlight=False)
 
 
 @campaign_app.command("missing")
@@ -204,7 +205,7 @@ def score_cmd(
         info = score(ws, out=out, campaign_id=campaign, period=period, spec=spec, who=user,
                      progress=lambda t: status.update(t))
     n_warn = sum(len(v) for v in info["warnings"].values())
-    console.print(f"[green]run {info['id']}[/]: {', '.join(info['blocks'])} for {info['period']} in {info['out_dir']} ({n_warn} warning(s)); "
+    console.print(f"[green]run {info['id']}[/]: {', '.join(info['blocks'])} for {info['period']} in {safe(info['out_dir'])} ({n_warn} warning(s)); "
                   f"publish it with `fintech-eval publish {info['id']}`")
 
 
@@ -247,7 +248,7 @@ def publish_cmd(
 
     with _ws(db, create=False) as ws, console.status("publishing…") as status:
         info = publish(ws, run, who=user, reports=not no_reports, lang=lang, progress=lambda t: status.update(t))
-    console.print(f"[green]run {run} published[/]; {len(info['reports'])} report(s) in {Path(info['out_dir']) / 'reports'}")
+    console.print(f"[green]run {run} published[/]; {len(info['reports'])} report(s) in {safe(Path(info['out_dir']) / 'reports')}")
 
 
 @db_app.command("upgrade")
@@ -258,7 +259,7 @@ def db_upgrade(db: DbOpt = None) -> None:
     before = current_revision(database_url(db))
     engine = init_db(db)
     engine.dispose()
-    console.print(f"database {database_url(db)}: schema {before or 'none'} → {head_revision()}")
+    console.print(f"database {safe(database_url(db))}: schema {before or 'none'} → {head_revision()}")
 
 
 def derive_cmd(

@@ -9,6 +9,9 @@ in a group, left out of that group's aggregates).
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,3 +29,17 @@ class StageOutput:
     keep: pd.Index | None = None  # the units kept (screen step)
     not_applicable: pd.DataFrame | None = None  # cells newly not applicable (units × indicators, bool)
     report: Any = None  # the method's typed report where it has one (e.g. AggregationReport)
+
+
+def data_only(fn: Callable[..., StageOutput], doc: str) -> Callable[..., pd.DataFrame]:
+    """The DataFrame-returning twin of a ``*_output`` function (same parameters), for callers that want only
+    the data set; the warnings and records are in the original."""
+
+    @functools.wraps(fn)
+    def frame(*args: object, **kwargs: object) -> pd.DataFrame:
+        return fn(*args, **kwargs).data
+
+    frame.__doc__ = doc
+    frame.__signature__ = inspect.signature(fn).replace(return_annotation="pd.DataFrame")  # type: ignore[attr-defined]
+    frame.__name__ = frame.__qualname__ = fn.__name__.removesuffix("_output")
+    return frame

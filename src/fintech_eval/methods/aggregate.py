@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine.output import StageOutput
+from ..engine.output import StageOutput, data_only
 from ..engine.tree import Tree
 from ..errors import DataError, MethodError, Problem, SpecError
 from ..registry import Registry
@@ -517,18 +517,6 @@ def _validate_params(func: Callable[..., Any], params: tuple[str, ...], node: st
                         step="aggregate", parameter=missing[0], node=node)
 
 
-def aggregate(
-    data: pd.DataFrame,
-    tree: Tree,
-    method: str | Mapping[Any, Any] = "amean",
-    weights: pd.Series | Mapping[str, float] | None = None,
-    dat_thresh: float | Mapping[Any, float | None] | None = None,
-    params: Mapping[Any, Any] | None = None,
-    not_applicable: pd.DataFrame | None = None,
-    order: str = "coinr",
-) -> pd.DataFrame:
-    """Aggregate level-1 values up the tree (COINr ``Aggregate``); see :func:`aggregate_output`."""
-    return aggregate_output(data, tree, method, weights, dat_thresh, params, not_applicable, order).data
 
 
 def aggregate_output(
@@ -711,3 +699,10 @@ def aggregate_output(
 
     out = pd.DataFrame(vals.T, index=data.index.copy(), columns=all_cols, copy=False)
     return StageOutput(out, warnings=report.warnings(), report=report)
+
+
+aggregate = data_only(
+    aggregate_output,
+    'Aggregate level-1 values up the tree (COINr ``Aggregate``); returns the data set, see '
+    ':func:`aggregate_output` for the report and warnings.',
+)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..engine.output import StageOutput
+from ..engine.output import StageOutput, data_only
 from ..errors import DataError, Problem, SpecError
 from ..registry import Registry
 from ._frame import as_matrix, like, problem, resolve_params
@@ -43,14 +43,6 @@ def mapping_from_imeta(imeta: pd.DataFrame) -> dict[str, str]:
     return {str(i): str(d) for i, d in zip(rows["iCode"], rows["Denominator"], strict=True) if str(d).strip()}
 
 
-def denominate(
-    data: pd.DataFrame,
-    denominators: pd.DataFrame,
-    mapping: Mapping[str, str],
-    method: str = "divide",
-) -> pd.DataFrame:
-    """Each indicator in ``mapping`` divided (``method``) by its denominator column; the rest unchanged."""
-    return denominate_output(data, denominators, mapping, method).data
 
 
 def denominate_output(
@@ -94,3 +86,10 @@ def denominate_output(
                 problem(STEP, entry.name, f"denominator {mapping[inds[c]]} is zero", indicator=inds[c], unit=data.index[r])
             )
     return StageOutput(out, warnings=warnings)
+
+
+denominate = data_only(
+    denominate_output,
+    'Each indicator in ``mapping`` divided (``method``) by its denominator column; the rest unchanged. '
+    'Returns the data set; the warnings are in :func:`denominate_output`.',
+)

@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine.output import StageOutput
+from ..engine.output import StageOutput, data_only
 from ..errors import Problem, SpecError
 from ..registry import Registry
 from ._exact import sum_cols
@@ -477,21 +477,6 @@ def efficacy_coefficient(actual: float, this_band: float, upper_band: float) -> 
 # --------------------------------------------------------------------------------------------------
 # the stage
 # --------------------------------------------------------------------------------------------------
-def normalise(
-    data: pd.DataFrame,
-    directions: pd.Series | Mapping[str, int] | None = None,
-    method: str = "minmax",
-    *,
-    indiv: Mapping[str, Any] | None = None,
-    scope: str = "global",
-    bounds: str = "directed",
-    imeta: pd.DataFrame | None = None,
-    **params: Any,
-) -> pd.DataFrame:
-    """Normalise every indicator (``x · direction`` first); ``indiv`` = {code: method | {method, params}}.
-    ``bounds``: how given bounds read for a reverse indicator (module doc); ``imeta``: COINr's iMeta, for
-    parameters given as ``"use_iMeta"``. The warnings are in :func:`normalise_output`."""
-    return normalise_output(data, directions, method, indiv=indiv, scope=scope, bounds=bounds, imeta=imeta, **params).data
 
 
 def normalise_output(
@@ -752,3 +737,12 @@ def _unit_row(data: pd.DataFrame, rows: np.ndarray, iref: Any, method: str, peri
     if not len(hits):
         raise SpecError(f"normalise: reference unit {iref!r} is not in the data", step=STEP, method=method, parameter="iref", unit=iref)
     return int(hits[0])
+
+
+normalise = data_only(
+    normalise_output,
+    'Normalise every indicator (``x · direction`` first); ``indiv`` = {code: method | {method, params}}; '
+    "``bounds``: how given bounds read for a reverse indicator (module doc); ``imeta``: COINr's iMeta for "
+    'parameters given as ``"use_iMeta"``. Returns the data set; the warnings are in '
+    ':func:`normalise_output`.',
+)
