@@ -61,9 +61,10 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
     if out.data is None or out.data is before:
         return
     d = out.data
-    if not all(t.kind in "fiu" for t in set(d.dtypes.to_numpy())):
+    try:
+        x = d.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):  # not a numeric data set: nothing to check
         return
-    x = d.to_numpy(dtype=float, na_value=np.nan)
     if np.isfinite(x).all():  # the usual case, in one pass: nothing infinite, nothing missing
         return
     named = {p.where.get("indicator") for p in st.warnings if p.where.get("step") == where["step"]}
@@ -164,10 +165,19 @@ def _regen(result: Result, changes: dict[str, Any], from_stage: str | int | None
 # --- many variants -------------------------------------------------------------------------------------------
 
 
+_POSITIONS: dict[tuple[tuple[Any, ...], tuple[Any, ...]], np.ndarray] = {}
+
+
 def _targets(result: Result, target: Sequence[str] | str | None, what: str) -> np.ndarray:
     final = result.final
     codes = [target] if isinstance(target, str) else list(target or [result.tree.codes(result.tree.n_levels)[0]])
-    pos = final.columns.get_indexer(codes)
+    key = (tuple(final.columns.tolist()), tuple(codes))  # every variant has the same columns: look them up once
+    pos = _POSITIONS.get(key)
+    if pos is None:
+        pos = final.columns.get_indexer(codes)
+        if len(_POSITIONS) > 64:
+            _POSITIONS.clear()
+        _POSITIONS[key] = pos
     if (pos < 0).any():
         missing = [c for c, p in zip(codes, pos, strict=True) if p < 0]
         raise SpecError(f"evaluate_many: no scores for target(s) {', '.join(map(str, missing))}", parameter="target")

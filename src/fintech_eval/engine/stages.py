@@ -447,7 +447,7 @@ def aggregate_stage(
         st.data, st.tree, method=method, weights=weights, dat_thresh=dat_thresh, params=params,
         not_applicable=st.not_applicable,
     )
-    return StageOutput(r.data, {"aggregation_report": r.report.to_frame()}, r.warnings, report=r.report)
+    return StageOutput(r.data, warnings=r.warnings, report=r.report)  # what each node did: r.report.to_frame()
 
 
 # --- rate --------------------------------------------------------------------------------------------------
