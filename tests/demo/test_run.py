@@ -54,9 +54,9 @@ def test_outputs_and_labels(demo):
 
 def test_reports_are_written(demo):
     names = {p.name for p in demo.reports}
-    assert {"ranking_institutions_en.html", "regions_en.html", "regions_en.pdf", "ranking_industries_en.html",
-            "industry_bank_en.html"} <= names
-    scorecards = [p for p in demo.reports if p.name.startswith("scorecard_SYN-BANK-")]
+    assert {"J-2024_ranking.en.html", "Q-2024_region.en.html", "Q-2024_region.en.pdf", "H-2024_ranking.en.html",
+            "H-2024_industry_bank.en.html"} <= names
+    scorecards = [p for p in demo.reports if p.name.startswith("J-2024_scorecard_SYN-BANK-")]
     assert {p.suffix for p in scorecards} == {".html", ".pdf", ".xlsx"}
     assert all(p.stat().st_size > 10_000 for p in demo.reports if p.suffix != ".csv")
     html = next(p for p in scorecards if p.suffix == ".html").read_text(encoding="utf-8")
@@ -64,7 +64,7 @@ def test_reports_are_written(demo):
     vendors = pd.read_csv(demo.out / "reports" / "vendor_ratings.csv")
     assert set(vendors["provider_type"]) == {"comprehensive", "product", "consulting", "outsourcing"}
     assert set(vendors["model"]) == {"comprehensive", "innovation"} and vendors["total"].between(0, 100).all()
-    assert {f"vendor_{v}_en.{x}" for v in vendors["vendor"] for x in ("html", "pdf")} <= names
+    assert {f"vendor_{v}.en.{x}" for v in vendors["vendor"] for x in ("html", "pdf")} <= names
 
 
 def test_demo_vendors_show_the_staged_rule():

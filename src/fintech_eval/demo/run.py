@@ -179,6 +179,7 @@ def _reports(summary: DemoSummary, lang: str, seed: int, workers: int | None = N
     text slowly) are most of the demo's time: measured on two CPUs, the whole demo took 50 s rendering in
     one process and 44 s in two."""
     from ..report import load_result
+    from ..report.batch import report_name
 
     folder = summary.out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -186,20 +187,22 @@ def _reports(summary: DemoSummary, lang: str, seed: int, workers: int | None = N
     banks = j.final["J"][[str(u).startswith("SYN-BANK") for u in j.final.index]]
     entity = str(banks.idxmax())
     J, H, Q = (str(summary.results[b]) for b in "JHQ")
+    jt, ht, qt = (summary.results[b].name for b in "JHQ")  # J-2024, …: names carry block and period (as `report`)
     jobs: list[tuple[Any, ...]] = [
-        ("result", J, "scorecard", {"entity": entity}, fmt, lang, folder / f"scorecard_{entity}_{lang}.{fmt}")
+        ("result", J, "scorecard", {"entity": entity}, fmt, lang, folder / report_name(jt, "scorecard", entity, lang, fmt))
         for fmt in ("html", "pdf", "xlsx")
     ]
-    jobs.append(("result", J, "ranking", {}, "html", lang, folder / f"ranking_institutions_{lang}.html"))
-    jobs += [("result", Q, "region", {}, fmt, lang, folder / f"regions_{lang}.{fmt}") for fmt in ("html", "pdf")]
-    jobs.append(("result", H, "ranking", {}, "html", lang, folder / f"ranking_industries_{lang}.html"))
+    jobs.append(("result", J, "ranking", {}, "html", lang, folder / report_name(jt, "ranking", None, lang, "html")))
+    jobs += [("result", Q, "region", {}, fmt, lang, folder / report_name(qt, "region", None, lang, fmt)) for fmt in ("html", "pdf")]
+    jobs.append(("result", H, "ranking", {}, "html", lang, folder / report_name(ht, "ranking", None, lang, "html")))
     rows = []
     for vid, ratings in _vendor_ratings(seed).items():
         rows += [{"vendor": vid, "provider_type": r.vendor.provider_type, "model": m, "level": r.level, "total": r.total}
                  for m, r in ratings.items()]
-        jobs += [("ratings", ratings, "vendor", {}, fmt, lang, folder / f"vendor_{vid}_{lang}.{fmt}") for fmt in ("html", "pdf")]
+        jobs += [("ratings", ratings, "vendor", {}, fmt, lang, folder / f"vendor_{vid}.{lang}.{fmt}") for fmt in ("html", "pdf")]
     # the banking industry: its H indicators, its institutions (J, same period) and the Plan-task view
-    jobs.append(("result", H, "industry", {"entity": "bank", "institutions": J}, "html", lang, folder / f"industry_bank_{lang}.html"))
+    jobs.append(("result", H, "industry", {"entity": "bank", "institutions": J}, "html", lang,
+                 folder / report_name(ht, "industry", "bank", lang, "html")))
     pd.DataFrame(rows).to_csv(folder / "vendor_ratings.csv", index=False)
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     if workers <= 1:
