@@ -1,8 +1,9 @@
 """Derived values stored: J computed from the institutions' returns, H and Q rolled up, stored with their
 status and reason, the framework version, the parameter values and a fingerprint of their inputs.
 
-The fingerprint of an institution's values is a hash of its raw values of the period (and of the period
-before, which some indicators read); an industry's (H) combines the fingerprints of the institutions of its
+The fingerprint of an institution's values is a hash of its raw values of the period (the derivation reads
+nothing else: a value restated from the period before, such as ``fintech_staff_prev_end``, is reported in the
+period itself); an industry's (H) combines the fingerprints of the institutions of its
 sector, a region's (Q) those of the institutions in it and the region's own figures. :func:`stored_values`
 compares them with the current inputs: a value whose inputs changed since it was derived is ``stale``, so a
 correction to one institution marks exactly its own values, its industry's and its region's.
@@ -38,18 +39,13 @@ class DeriveReport:
     by_status: dict[str, int]
 
 
-def _previous(period: str) -> str | None:
-    return str(int(period) - 1) if period_kind(period) == "annual" else None
-
-
 def _hash_rows(df: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(df[["period", "variable", "value_norm"]], index=False).to_numpy(np.uint64)
 
 
 def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str) -> dict[tuple[str, str], str]:
     """(block, entity) → fingerprint of the inputs of that entity's values for ``period`` (module doc)."""
-    keep = {period, _previous(period)} - {None}
-    o = obs[obs["period"].astype(str).isin(keep)]
+    o = obs[obs["period"].astype(str) == period]
     out: dict[tuple[str, str], str] = {}
     inst = o[o["entity_kind"] == "institution"]
     h = _hash_rows(inst)
@@ -73,9 +69,10 @@ def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str) -> 
     return out
 
 
-def _read(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read(ws: Workspace, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The period's stored observations (the derivation reads one period at a time) and the register."""
     with ws.sessions() as s:
-        obs = observations_frame(s, columns=OBS_COLUMNS)
+        obs = observations_frame(s, period=period, columns=OBS_COLUMNS)
         inst = institutions_frame(s)
     return obs, inst
 
@@ -89,8 +86,9 @@ def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: s
     period = str(period)
     fw = ws.framework(framework)
     p = resolve_params(fw, params)
-    obs, inst = _read(ws)
-    if not (obs["period"].astype(str) == period).any():
+    period_kind(period)  # a valid period code or an error
+    obs, inst = _read(ws, period)
+    if not len(obs):
         raise DataError(f"no observations stored for {period}", rule="derive.no_data")
     panel = derive_all(obs.rename(columns={"value_norm": "value"}), inst.rename(columns={"id": "entity_id"}), fw, p)
     panel = panel[panel["period"].astype(str) == period]
@@ -107,7 +105,9 @@ def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: s
         "status": panel["status"].astype(str).to_numpy(),
         "reason": panel["reason"].astype(str).replace({"nan": None, "": None}).to_numpy(),
     })
-    frame["inputs"] = [{"sha256": fps.get((b, e), ""), "params": p} for b, e in zip(blocks, ents, strict=True)]
+    docs: dict[tuple[str, str], dict[str, Any]] = {}  # one document per entity, shared by its rows
+    frame["inputs"] = [docs.get(k) or docs.setdefault(k, {"sha256": fps.get(k, ""), "params": p})
+                       for k in zip(blocks.tolist(), ents.tolist(), strict=True)]
     frame.loc[~frame["status"].isin(WITH_VALUE), "value"] = np.nan
     with ws.sessions() as s, s.begin():
         n = save_derived(s, frame, framework=fw.id, framework_version=fw.version)
@@ -121,7 +121,7 @@ def stored_values(ws: Workspace, *, period: str, block: str | None = None, frame
         d = derived_frame(s, period=str(period), entity_kind=kinds[block] if block else None, framework=framework)
     if d.empty:
         return d.assign(block=pd.Series(dtype=str), stale=pd.Series(dtype=bool))
-    obs, inst = _read(ws)
+    obs, inst = _read(ws, str(period))
     now = fingerprints(obs, inst, str(period))
     back = {v: k for k, v in kinds.items()}
     d.insert(0, "block", d["entity_kind"].map(back))

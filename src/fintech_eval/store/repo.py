@@ -571,7 +571,12 @@ def _sqlite_insert(conn, table, target, cols_sql, conflict_sql, names, columns, 
             raise ValueError(f"column {c}: {len(values)} values for {n} rows")
         proc = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
         if proc is not None and not isinstance(values, _Ready):
-            values = [None if v is None else proc(v) for v in values]
+            if isinstance(table.c[c].type, JSON):  # documents shared by many rows are serialised once
+                done: dict[int, Any] = {}
+                values = [None if v is None else done[id(v)] if id(v) in done else done.setdefault(id(v), proc(v))
+                          for v in values]
+            else:
+                values = [None if v is None else proc(v) for v in values]
         flat[j::nv] = values
 
     def row_sql(r: int) -> str:
@@ -1483,7 +1488,9 @@ def save_derived(
     for c in ("reason", "formula"):
         cols[c] = _column(_str_col(df[c])) if c in df.columns else _Const(None)
     if "inputs" in df.columns:
-        cols["inputs"] = [None if _py(v) is None else _jsonable(v) for v in df["inputs"].tolist()]
+        memo: dict[int, Any] = {}  # one conversion per distinct object (many rows share their entity's document)
+        cols["inputs"] = [None if _py(v) is None else memo[id(v)] if id(v) in memo else memo.setdefault(id(v), _jsonable(v))
+                          for v in df["inputs"].tolist()]
     else:
         cols["inputs"] = _Const(None)
     cols["computed_at"] = _Const(utcnow())
