@@ -5,46 +5,41 @@ peers and the improvement planner. Every function takes a :class:`fintech_eval.e
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "ASSUMPTIONS": "assumptions",
-    "resolve_assumptions": "assumptions",
-    "uncertainty_analysis": "uncertainty",
-    "run_variants": "variants",
-    "sensitivity_analysis": "sensitivity",
-    "sobol_indices": "sensitivity",
-    "morris_indices": "sensitivity",
-    "SensitivityResult": "sensitivity",
-    "UncertaintyResult": "uncertainty",
-    "load_rank_intervals": "uncertainty",
-    "remove_elements": "leave_one_out",
-    "plan_improvement": "planner",
-    "marginal_gains": "planner",
-    "evaluate_source": "source",
-    "indicator_stats": "diagnostics",
-    "correlations": "diagnostics",
-    "corr_flags": "diagnostics",
-    "cronbach": "diagnostics",
-    "cronbach_by_group": "diagnostics",
-    "denominator_correlations": "diagnostics",
-    "data_availability": "diagnostics",
-    "strengths_weaknesses": "diagnostics",
-    "unit_summary": "diagnostics",
-    "write_diagnostics": "diagnostics",
-    "peer_ranks": "peers",
-    "size_bands": "peers",
-    "changes_over_time": "peers",
-    "compare_results": "peers",
-    "plan_progress": "progress",
+    "ASSUMPTIONS": ".assumptions",
+    "resolve_assumptions": (".assumptions", "resolve"),
+    "uncertainty_analysis": ".uncertainty",
+    "run_variants": ".variants",
+    "sensitivity_analysis": ".sensitivity",
+    "sobol_indices": ".sensitivity",
+    "morris_indices": ".sensitivity",
+    "SensitivityResult": ".sensitivity",
+    "UncertaintyResult": ".uncertainty",
+    "load_rank_intervals": ".uncertainty",
+    "remove_elements": ".leave_one_out",
+    "plan_improvement": ".planner",
+    "marginal_gains": ".planner",
+    "evaluate_source": ".source",
+    "indicator_stats": ".diagnostics",
+    "correlations": ".diagnostics",
+    "corr_flags": ".diagnostics",
+    "cronbach": ".diagnostics",
+    "cronbach_by_group": ".diagnostics",
+    "denominator_correlations": ".diagnostics",
+    "data_availability": ".diagnostics",
+    "strengths_weaknesses": ".diagnostics",
+    "unit_summary": ".diagnostics",
+    "write_diagnostics": ".diagnostics",
+    "peer_ranks": ".peers",
+    "size_bands": ".peers",
+    "changes_over_time": ".peers",
+    "compare_results": ".peers",
+    "plan_progress": ".progress",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'fintech_eval.analysis' has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{mod}", __name__), "resolve" if name == "resolve_assumptions" else name)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

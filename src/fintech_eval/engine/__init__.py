@@ -13,32 +13,27 @@ without importing the pipeline (which imports the methods).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "Tree": "tree",
-    "StageOutput": "output",
-    "CoinInput": "coinr",
-    "read_coinr": "coinr",
-    "Inputs": "sources",
-    "SOURCES": "sources",
-    "STAGES": "stages",
-    "Spec": "spec",
-    "load_spec": "spec",
-    "check_spec": "spec",
-    "Result": "result",
-    "load_result": "result",
-    "evaluate": "pipeline",
-    "regen": "pipeline",
-    "evaluate_many": "pipeline",
+    "Tree": ".tree",
+    "StageOutput": ".output",
+    "CoinInput": ".coinr",
+    "read_coinr": ".coinr",
+    "Inputs": ".sources",
+    "SOURCES": ".sources",
+    "STAGES": ".stages",
+    "Spec": ".spec",
+    "load_spec": ".spec",
+    "check_spec": ".spec",
+    "Result": ".result",
+    "load_result": ".result",
+    "evaluate": ".pipeline",
+    "regen": ".pipeline",
+    "evaluate_many": ".pipeline",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'fintech_eval.engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{mod}", __name__), name)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
