@@ -8,6 +8,7 @@ was broken, so that the CLI can print one precise line per problem and scripts c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,3 +118,11 @@ class InconsistentJudgementError(MethodError):
 def _place(value: Any, limit: int = 200) -> str:
     text = str(value)
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def closest(name: object, choices: Iterable[str]) -> str | None:
+    """The choice a mistyped ``name`` most likely meant (difflib, cutoff 0.6), for a did-you-mean; None if none."""
+    import difflib
+
+    hits = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+    return hits[0] if hits else None

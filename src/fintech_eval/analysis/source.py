@@ -9,21 +9,13 @@ file still has the recorded hash; a changed or missing input is an error, never 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import yaml
 
+from ..engine.sources import sha256_file
 from ..errors import DataError, SpecError
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def spec_of_folder(folder: Path) -> dict:
@@ -41,7 +33,7 @@ def spec_of_folder(folder: Path) -> dict:
             raise DataError(f"input {rel!r} of the saved spec is neither beside the result nor listed in its manifest",
                             rule="analysis.input", file=str(folder / "spec.yaml"))
         p = Path(hits[0])
-        if not p.exists() or _sha256(p) != inputs[hits[0]]:
+        if not p.exists() or sha256_file(p) != inputs[hits[0]]:
             raise DataError(f"input {p} changed (or is gone) since the result was written: its SHA-256 differs from the manifest's",
                             rule="analysis.input", file=str(p))
         data[key] = str(p)

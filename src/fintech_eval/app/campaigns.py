@@ -12,7 +12,6 @@ outside the sample is listed as a warning naming it.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from sqlalchemy import case, func, select
 
 from ..collect.validate import applicable_variables
 from ..derive.institutions import resolve_params
-from ..errors import DataError, Problem
+from ..errors import DataError, Problem, closest
 from ..periods import period_kind
 from ..store import ensure_periods, institutions_frame
 from ..store.models import Campaign, CampaignMember, Observation, ObservedEntity, Submission
@@ -95,7 +94,7 @@ def create_campaign(
         if unknown:
             raise DataError([
                 Problem("campaign.unknown_entity", f"{c} is not in the institution register"
-                        + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(c, known, n=1)) else ""),
+                        + (f" (did you mean {m!r}?)" if (m := closest(c, known)) else ""),
                         {"file": str(sample) if not isinstance(sample, list) else None, "entity": c})
                 for c in unknown[:50]
             ])

@@ -16,13 +16,12 @@ every change to an existing entry is audited (who, when, old, new, why).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, Problem
+from ..errors import DataError, Problem, closest
 from ..store import institutions_frame, upsert_institutions, upsert_vendors, vendors_frame
 from ..store.models import PROVIDER_TYPES, SECTORS, province_code
 from .workspace import Workspace
@@ -75,8 +74,8 @@ def _columns(df: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         key = str(col).strip().lower().replace(" ", "_")
         target = next((k for k in wanted if key in ALIASES[k]), None)
         if target is None:
-            close = difflib.get_close_matches(key, [a for k in wanted for a in ALIASES[k]], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(key, [a for k in wanted for a in ALIASES[k]])
+            hint = f" (did you mean {close!r}?)" if close else ""
             problems.append(Problem("register.column", f"unknown column {col!r}{hint}; columns: {', '.join(wanted)}",
                                     {"file": file, "column": str(col)}))
         elif target in found:
@@ -116,8 +115,8 @@ def read_register(path: str | Path, kind: str = "institutions") -> pd.DataFrame:
     if kind == "institutions":
         sec = df["sector"].map(lambda s: SECTOR_WORDS.get(s, s.lower()))
         for i in df.index[(sec != "") & ~sec.isin(SECTORS)]:
-            close = difflib.get_close_matches(sec[i], SECTORS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(sec[i], SECTORS)
+            hint = f" (did you mean {close!r}?)" if close else ""
             bad(i, "sector", "register.sector", f"sector {df.at[i, 'sector']!r} is not one of {', '.join(SECTORS)}{hint}")
         df["sector"] = sec
         if "region_code" in df:

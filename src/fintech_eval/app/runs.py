@@ -11,7 +11,6 @@ show, and writes its reports beside its results.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy import select
 
 from .._version import __version__
 from ..engine.pipeline import evaluate
+from ..engine.sources import sha256_file
 from ..engine.spec import load_spec
 from ..errors import DataError, Problem
 from ..service import block_spec
@@ -91,7 +91,7 @@ def score(
             specs[b] = yaml.safe_load((folder / f"{b}-{period}" / "spec.yaml").read_text(encoding="utf-8"))
             inputs[b] = dict(result.inputs)
             warnings[b] = [w.as_dict() if isinstance(w, Problem) else {"message": str(w)} for w in result.warnings]
-            shas[b] = hashlib.sha256((folder / f"{b}-{period}" / "scores.csv").read_bytes()).hexdigest()
+            shas[b] = sha256_file(folder / f"{b}-{period}" / "scores.csv")
         if not specs:
             raise DataError(f"nothing to score: no block has data for {period}", rule="run.no_data")
     except Exception:
@@ -142,7 +142,7 @@ def publish(ws: Workspace, run_id: int, *, who: str = "cli", reports: bool = Tru
     folder = Path(info["out_dir"])
     for b, sha in info["scores_sha256"].items():
         p = folder / f"{b}-{info['period']}" / "scores.csv"
-        if not p.is_file() or hashlib.sha256(p.read_bytes()).hexdigest() != sha:
+        if not p.is_file() or sha256_file(p) != sha:
             raise DataError(f"{p} is missing or was edited after the run: score again", rule="run.changed", file=str(p))
     written: list[str] = []
     if reports:

@@ -39,7 +39,6 @@ sector must read it (formula, sector variant or roll-up). The questionnaire temp
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable
@@ -54,7 +53,7 @@ from pandas.arrays import ArrowStringArray
 
 from ..catalog.formula import parse as parse_formula
 from ..catalog.models import SECTORS, Framework, Indicator, Variable
-from ..errors import Problem
+from ..errors import Problem, closest
 from ..geo.regions import resolve_many
 from ..periods import period_kind
 from .numbers import ascii_digits
@@ -224,9 +223,7 @@ def carry_over_pairs(framework: Framework) -> list[tuple[str, str]]:
     return sorted((v.name, v.carry_over_of) for v in framework.variables if v.carry_over_of is not None)
 
 
-def suggest(name: str, choices: Iterable[str]) -> str | None:
-    hits = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
-    return hits[0] if hits else None
+suggest = closest  # the one did-you-mean look-up (fintech_eval.errors)
 
 
 def _hints(choices: list[str]) -> Any:

@@ -9,20 +9,20 @@ here from the same declarations.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ..errors import Problem
+from ..errors import Problem, closest
 from ..methods._frame import REQUIRED, Param
 from ..registry import Entry, Registry
 
 
 def suggest(name: Any, choices: list[str]) -> str:
-    close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """`` (did you mean 'x'?)`` for a mistyped name, else ""."""
+    close = closest(name, choices)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _check_value(p: Param, value: Any, per_indicator_ok: bool) -> str | None:
