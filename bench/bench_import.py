@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 from _load import load_note
+from fintech_eval.service import DERIVATION_COLUMNS
 from fintech_eval.store import import_observations, init_db, observations_frame, session_factory
-
-DERIVE_COLUMNS = ["entity_kind", "entity_id", "period", "variable", "value_norm"]  # service.derive_from_db
 
 
 def frame(n_entities: int = 5000, years: int = 10, variables: int = 20, seed: int = 0) -> pd.DataFrame:
@@ -75,8 +74,8 @@ def run(df: pd.DataFrame, url: str, *, read_back: bool) -> float:
             print(f"read back {len(out):,} rows, all {out.shape[1]} columns: {time.perf_counter() - t:.2f} s; "
                   f"missing kept as NaN: {int(out['value'].isna().sum()):,}")
             t = time.perf_counter()
-            out = observations_frame(s, columns=DERIVE_COLUMNS)
-            print(f"read back {len(out):,} rows, the {len(DERIVE_COLUMNS)} columns derivation reads: "
+            out = observations_frame(s, columns=DERIVATION_COLUMNS)
+            print(f"read back {len(out):,} rows, the {len(DERIVATION_COLUMNS)} columns derivation reads: "
                   f"{time.perf_counter() - t:.2f} s")
     engine.dispose()
     return wall

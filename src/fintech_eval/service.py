@@ -301,19 +301,31 @@ def import_public_banks(db: str | None, framework: Framework | str = "jrt0201-20
     return pb, r
 
 
+#: the observation columns the derivation reads (``value_norm``: the value in the variable's canonical unit)
+DERIVATION_COLUMNS = ["entity_kind", "entity_id", "period", "variable", "value_norm"]
+
+
+def stored_inputs(session: Session, period: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the derivation reads from the store: the observations (of ``period``, or all) and the register."""
+    return observations_frame(session, period=period, columns=DERIVATION_COLUMNS), institutions_frame(session)
+
+
+def derive_stored(obs: pd.DataFrame, institutions: pd.DataFrame, framework: Framework, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """:func:`stored_inputs` → the long J/H/Q panel with statuses and reasons. The derivation of a period reads
+    that period only (a value restated from the period before is reported in the period itself)."""
+    return derive_all(obs.rename(columns={"value_norm": "value"}), institutions.rename(columns={"id": "entity_id"}), framework, params)
+
+
 def derive_from_db(db: str | None, framework: Framework | str = "jrt0201-2020", *, period: str | None = None, params: dict[str, Any] | None = None) -> pd.DataFrame:
     """The stored observations (canonical units) → the long J/H/Q panel with statuses and reasons."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     engine = open_existing_db(db)
     try:
         with session_factory(engine)() as s:
-            obs = observations_frame(s, period=period, columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
-            inst = institutions_frame(s)
+            obs, inst = stored_inputs(s, period)
     finally:
         engine.dispose()
-    obs = obs.rename(columns={"value_norm": "value"})
-    inst = inst.rename(columns={"id": "entity_id"})
-    return derive_all(obs, inst, fw, params)
+    return derive_stored(obs, inst, fw, params)
 
 
 #: The default evaluation of a JR/T 0201 block. The standard defines no weights, normalisation or

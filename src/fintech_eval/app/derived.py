@@ -17,16 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..derive import derive_all
 from ..derive.institutions import resolve_params
 from ..errors import DataError
 from ..periods import period_kind
-from ..store import derived_frame, institutions_frame, observations_frame, save_derived
+from ..service import derive_stored, stored_inputs
+from ..store import derived_frame, save_derived
 from ..vocab import WITH_VALUE
 from .campaigns import resolve_campaign
 from .workspace import Workspace
-
-OBS_COLUMNS = ["entity_kind", "entity_id", "period", "variable", "value_norm"]
 
 
 @dataclass
@@ -72,9 +70,7 @@ def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str) -> 
 def _read(ws: Workspace, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The period's stored observations (the derivation reads one period at a time) and the register."""
     with ws.sessions() as s:
-        obs = observations_frame(s, period=period, columns=OBS_COLUMNS)
-        inst = institutions_frame(s)
-    return obs, inst
+        return stored_inputs(s, period)
 
 
 def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: str | None = None,
@@ -90,7 +86,7 @@ def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: s
     obs, inst = _read(ws, period)
     if not len(obs):
         raise DataError(f"no observations stored for {period}", rule="derive.no_data")
-    panel = derive_all(obs.rename(columns={"value_norm": "value"}), inst.rename(columns={"id": "entity_id"}), fw, p)
+    panel = derive_stored(obs, inst, fw, p)
     panel = panel[panel["period"].astype(str) == period]
     fps = fingerprints(obs, inst, period)
     kinds = {"J": "institution", "H": "industry", "Q": "region"}

@@ -126,21 +126,22 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     """The database's observations → the framework's derivation → one block and period (not-applicable
     cells masked, never counted as missing); groups and names from the institution register."""
     from ..catalog import load_framework
-    from ..service import derive_from_db, open_existing_db
-    from ..store import database_url, institutions_frame, session_factory
+    from ..service import derive_stored, open_existing_db, stored_inputs
+    from ..store import database_url, session_factory
 
     d = spec.data
     db = d.db
     if db is not None and "://" not in db and not Path(db).is_absolute():
         db = str(spec.path(db))
+    fw = load_framework(d.framework or "jrt0201-2020")
     engine = open_existing_db(db)  # a missing or foreign database is one line saying what to do
     try:
         with session_factory(engine)() as s:
-            register = institutions_frame(s).set_index("id")
+            obs, inst = stored_inputs(s, str(d.period))  # the derivation of a period reads that period only
     finally:
         engine.dispose()
-    fw = load_framework(d.framework or "jrt0201-2020")
-    panel = derive_from_db(db, fw, params=d.params)
+    panel = derive_stored(obs, inst, fw, d.params)
+    register = inst.set_index("id")
     groups = None
     cols = d.groups if d.groups is not None else DEFAULT_GROUPS.get(d.block, [])
     if cols:
