@@ -26,6 +26,7 @@ from ..errors import DataError, Problem, closest
 from ..periods import period_kind
 from ..store import ensure_periods, institutions_frame
 from ..store.models import Campaign, CampaignMember, Observation, ObservedEntity, Submission
+from .registers import read_table
 from .workspace import Workspace
 
 STATUS_WORDS = ("on_time", "late", "missing")
@@ -58,10 +59,7 @@ def read_sample(path: str | Path) -> list[str]:
     """Entity codes from a sample file (``fintech-eval sample``'s CSV, or any CSV/xlsx with an ``entity_id``,
     ``id`` or ``entity`` column)."""
     p = Path(path)
-    try:
-        df = pd.read_excel(p, dtype=str) if p.suffix.lower() in (".xlsx", ".xlsm") else pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read the sample: {exc}", rule="campaign.sample", file=str(p)) from None
+    df = read_table(p, "campaign.sample")
     col = next((c for c in ("entity_id", "id", "entity", "institution_id") if c in df.columns), None)
     if col is None:
         raise DataError(f"the sample has no entity_id (or id) column; it has {', '.join(map(str, df.columns))}",

@@ -55,15 +55,18 @@ class RegisterReport:
     unchanged: int
 
 
-def _read(path: Path) -> pd.DataFrame:
+def read_table(path: str | Path, rule: str) -> pd.DataFrame:
+    """A CSV (UTF-8, with or without BOM) or xlsx table as text, blanks as ""; a file that cannot be read is a
+    :class:`DataError` with ``rule`` naming it."""
+    path = Path(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
-        raise DataError("file not found", rule="register.read", file=str(path)) from None
+        raise DataError("file not found", rule=rule, file=str(path)) from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read: {exc}", rule="register.read", file=str(path)) from None
+        raise DataError(f"cannot read: {exc}", rule=rule, file=str(path)) from None
 
 
 def _columns(df: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
@@ -98,7 +101,7 @@ def read_register(path: str | Path, kind: str = "institutions") -> pd.DataFrame:
         raise DataError(f"unknown register {kind!r}; choose one of: {', '.join(KINDS)}", rule="register.kind")
     path = Path(path)
     file = str(path)
-    df = _columns(_read(path), kind, file)
+    df = _columns(read_table(path, "register.read"), kind, file)
     df = df.apply(lambda c: c.astype(str).str.strip())
     problems: list[Problem] = []
 

@@ -22,7 +22,7 @@ happens, always with a warning naming the group and the indicator:
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -74,11 +74,7 @@ class State:
 
     def copy(self) -> State:
         """A shallow copy (frames are shared, never modified in place), to branch a re-run from."""
-        return State(
-            data=self.data, tree=self.tree, groups=self.groups, denominators=self.denominators, imeta=self.imeta,
-            names=self.names, not_applicable=self.not_applicable, datasets=dict(self.datasets),
-            records=dict(self.records), warnings=list(self.warnings),
-        )
+        return replace(self, datasets=dict(self.datasets), records=dict(self.records), warnings=list(self.warnings))
 
     def apply(self, out: StageOutput, dataset: str | None, where: dict[str, Any]) -> None:
         """Take a stage's output: units kept, new data set, records, warnings (located), tree, mask."""
