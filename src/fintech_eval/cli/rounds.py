@@ -7,7 +7,6 @@ options, call one function and print what it returns.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,11 +31,10 @@ def _ws(db: str | None, create: bool = True):
 
 
 def _rows(df) -> list[dict[str, Any]]:
-    out = []
-    for rec in df.to_dict("records"):
-        out.append({k: (None if (isinstance(v, float) and math.isnan(v)) or v is None or (hasattr(v, "__class__") and str(v) in ("NaT", "<NA>")) else v)
-                    for k, v in rec.items()})
-    return out
+    """A frame's rows as dicts, every missing value (NaN, NaT, NA) as None."""
+    import pandas as pd
+
+    return [{k: None if pd.api.types.is_scalar(v) and pd.isna(v) else v for k, v in rec.items()} for rec in df.to_dict("records")]
 
 
 # --- register -------------------------------------------------------------------------------------------------
