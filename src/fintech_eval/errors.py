@@ -8,7 +8,7 @@ was broken, so that the CLI can print one precise line per problem and scripts c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,12 @@ def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+def first_of(items: Sequence[Any], limit: int = 10, what: str = "units") -> str:
+    """The first ``limit`` items, comma-separated, then `` … (N units)`` when there are more."""
+    head = ", ".join(map(str, items[:limit]))
+    return head + (f" … ({len(items)} {what})" if len(items) > limit else "")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy import case, func, select
 
 from ..collect.validate import applicable_variables
 from ..derive.institutions import resolve_params
-from ..errors import DataError, Problem, closest
+from ..errors import DataError, Problem, closest, first_of
 from ..periods import period_kind
 from ..store import ensure_periods, institutions_frame
 from ..store.models import Campaign, CampaignMember, Observation, ObservedEntity, Submission
@@ -186,7 +186,7 @@ def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.da
     outside = sorted(set(ret.index) - set(members))
     warnings = []
     if outside:  # one cause, one problem, with the entities it covers
-        shown = ", ".join(outside[:10]) + (f" … ({len(outside)} in all)" if len(outside) > 10 else "")
+        shown = first_of(outside, what="in all")
         warnings.append(Problem("campaign.outside_sample",
                                 f"{len(outside)} institution(s) sent a return for {c.period} but are not in the campaign's sample: {shown}",
                                 {"campaign": c.id}))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import FintechEvalError, Problem, SpecError
+from ..errors import FintechEvalError, Problem, SpecError, first_of
 from .result import Result
 from .sources import Inputs, read_inputs
 from .spec import Spec, load_spec
@@ -90,7 +90,7 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
             if (rule == "result.nan" and code in named) or code in listed:
                 continue
             units = [str(u) for u in d.index[bad[:, j]]]
-            shown = ", ".join(units[:10]) + (f" … ({len(units)} units)" if len(units) > 10 else "")
+            shown = first_of(units)
             st.warnings.append(Problem(
                 rule, f"{code} {what} for {len(units)} unit(s) at this step: {shown}",
                 {**where, "indicator": code, "units": units},

@@ -50,7 +50,7 @@ import pandas as pd
 
 from ..engine.output import StageOutput, data_only
 from ..engine.tree import Tree
-from ..errors import DataError, MethodError, Problem, SpecError
+from ..errors import DataError, MethodError, Problem, SpecError, first_of
 from ..registry import Registry
 from ._exact import dot_rows, sum_rows
 from ._frame import Param
@@ -409,7 +409,7 @@ class AggregationReport:
             ("aggregate.zero_policy", "a child value is outside the method's domain (zero_policy nan)", self.set_missing),
         ):
             for node, units in table.items():
-                shown = ", ".join(units[:10]) + (f" … ({len(units)} units)" if len(units) > 10 else "")
+                shown = first_of(units)
                 out.append(Problem(rule, f"{node} left missing for {len(units)} unit(s): {what}: {shown}",
                                    {"step": "aggregate", "node": node, "units": list(units)}))
         return out
@@ -655,7 +655,7 @@ def aggregate_output(
             except NodeProblem as e:
                 bad_units = unit_list(e.cells.any(axis=1))
                 bad_kids = [kids[j] for j in np.flatnonzero(e.cells.any(axis=0))]
-                shown = ", ".join(bad_units[:20]) + (f" … ({len(bad_units)} units)" if len(bad_units) > 20 else "")
+                shown = first_of(bad_units, 20)
                 raise MethodError(
                     Problem(
                         e.rule,
