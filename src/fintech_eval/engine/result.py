@@ -9,7 +9,6 @@ checked, never silently ignored).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -338,10 +337,8 @@ def load_result(directory: str | Path) -> Result:
     units = _read_units_file(d)
     if units is None:  # group membership is not saved: re-read it from the inputs when they are still there
         units = units_from_inputs(spec, kw["inputs"])
-    fields = {f.name for f in dataclasses.fields(Result)}
-    if "groups" in fields:
-        kw["groups"] = units.drop(columns="name") if units is not None else None
-        kw["rank_groups"] = [g for g in spec.ranks.groups if units is not None and g in units.columns]
+    kw["groups"] = units.drop(columns="name") if units is not None else None
+    kw["rank_groups"] = [g for g in spec.ranks.groups if units is not None and g in units.columns]
     result = Result(**kw)
     if units is not None:
         result.units = units  # names and groups for the reports (see report.tables.unit_info)
