@@ -5,6 +5,10 @@ existing file is replaced only with ``--force``. ``--entity all`` renders every 
 with ``--sector``, a province's with ``--province``) in parallel processes, with one shared plotly.js, one shared
 method appendix and an index page (``index.LANG.html``) that finds any report by name, code, sector or province.
 
+When the result folder holds an uncertainty analysis (``fintech-eval analyse RESULT``, which writes
+``RESULT/analysis/rank_intervals.csv``), the scorecards and the ranking show each unit's rank interval ("rank 12,
+90% of plausible choices put it between 9 and 17") and the ranking chart the intervals as bars.
+
 The industry report of a block-H result shows the sector's institutions too when the block-J result of the same
 period is given with ``--with DIR``. (The vendor report renders a capability rating: ``fintech-eval rate --out x.pdf``.)
 """
@@ -50,10 +54,11 @@ def report_cmd(
 
     lang_s, fmt_s = Lang(lang).value, Fmt(fmt).value
     result = load_result(result_dir)
+    intervals = _intervals(result, result_dir)
     if entity is not None and entity.casefold() == "all":
         if kind not in ("all", "scorecard"):
             raise DataError(f"--entity all renders scorecards; got --kind {kind}", rule="report.entity")
-        _batch(result, sector, province, lang_s, fmt_s, out, force, workers, min_n)
+        _batch(result, sector, province, lang_s, fmt_s, out, force, workers, min_n, intervals)
         return
     if sector is not None or province is not None:
         raise DataError("--sector and --province select the scorecards of --entity all", rule="report.entity")
@@ -70,7 +75,8 @@ def report_cmd(
     with console.status(f"rendering {', '.join(kinds)} ({lang_s}, {fmt_s})…"):
         for k in kinds:
             try:
-                report = build_report(result, k, entity=entity, lang=lang_s, institutions=institutions, min_n=min_n)
+                report = build_report(result, k, entity=entity, lang=lang_s, institutions=institutions, min_n=min_n,
+                                      intervals=intervals)
             except DataError as exc:
                 if kind != "all" or not any(p.rule in ("report.region", "report.industry") for p in exc.problems):
                     raise
@@ -88,7 +94,25 @@ def report_cmd(
         console.print(f"[yellow]warning[/]: {w}")
 
 
-def _batch(result, sector, province, lang: str, fmt: str, out: Path, force: bool, workers: int | None, min_n: int) -> None:
+def _intervals(result, result_dir: Path):
+    """The rank intervals saved beside the result by ``fintech-eval analyse``, if they describe it (else a
+    warning says why they are not shown)."""
+    from ..analysis import load_rank_intervals
+    from ..report import tables as tb
+
+    iv = load_rank_intervals(result_dir)
+    if iv is None:
+        return None
+    try:
+        tb.rank_intervals(tb.view(result), iv)
+    except DataError as exc:
+        console.print(f"[yellow]warning[/]: rank intervals not shown: {exc.problems[0].message}")
+        return None
+    return iv
+
+
+def _batch(result, sector, province, lang: str, fmt: str, out: Path, force: bool, workers: int | None, min_n: int,
+           intervals=None) -> None:
     """Every selected unit's scorecard, in parallel, with a progress bar; then the index page."""
     import time
 
@@ -109,7 +133,7 @@ def _batch(result, sector, province, lang: str, fmt: str, out: Path, force: bool
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task("render", total=len(units), fmt=fmt, lang=lang)
         batch = render_batch(result, units, lang=lang, fmt=fmt, out=out, force=force, workers=workers, min_n=min_n,
-                             progress=lambda n: bar.advance(task, n))
+                             intervals=intervals, progress=lambda n: bar.advance(task, n))
     took = time.perf_counter() - start
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     console.print(f"[green]wrote[/] {len(batch.files)} scorecards in {took:.1f} s to {out} ({size / 1e6:.1f} MB in the folder)")

@@ -125,7 +125,7 @@ def _render_chunk(units: list[str]) -> list[str]:
     out = []
     for u in units:
         rep = build_report(w["result"], "scorecard", entity=u, lang=w["lang"], generated=w["generated"],
-                           appendix_file=w["appendix_name"], min_n=w["min_n"])
+                           appendix_file=w["appendix_name"], min_n=w["min_n"], intervals=w["intervals"])
         path = w["paths"][u]
         if w["fmt"] == "html":
             write_html(rep, path, plotly_src=w["plotly_src"])
@@ -150,11 +150,13 @@ def render_batch(
     workers: int | None = None,
     generated: str | None = None,
     min_n: int = 3,
+    intervals: pd.DataFrame | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Batch:
     """Every unit's scorecard as ``fmt`` in ``out``, rendered by ``workers`` processes (default: the CPUs),
     plus the shared method appendix, plotly.js (HTML) and the index page. ``progress(n)`` is called as each
-    chunk of ``n`` reports is written. Nothing is written when a target file exists and not ``force``."""
+    chunk of ``n`` reports is written; ``intervals``: the rank intervals of an uncertainty analysis of the result
+    (each scorecard shows its unit's). Nothing is written when a target file exists and not ``force``."""
     import datetime as dt
 
     from . import build_report, write
@@ -174,7 +176,7 @@ def render_batch(
     plotly_src = write_plotly_js(out) if fmt == "html" else None
     if plotly_src is not None:
         batch.assets.append(out / plotly_src)
-    appendix = build_report(result, "method", lang=lang, generated=generated)
+    appendix = build_report(result, "method", lang=lang, generated=generated, intervals=intervals)  # checks them too
     if appendix_path.suffix == ".pdf":
         batch.appendix = write(appendix, "pdf", appendix_path)
     else:
@@ -183,7 +185,7 @@ def render_batch(
         batch.appendix = write_html(appendix, appendix_path, plotly_src=plotly_src)
     _WORK.clear()
     _WORK.update(result=result, lang=lang, fmt=fmt, generated=generated, appendix_name=appendix_path.name,
-                 plotly_src=plotly_src, paths=paths, min_n=min_n)
+                 plotly_src=plotly_src, paths=paths, min_n=min_n, intervals=intervals)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(units)))
     size = max(1, min(8, len(units) // (n_workers * 4) or 1))
     chunks = [units[i:i + size] for i in range(0, len(units), size)]

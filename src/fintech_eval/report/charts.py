@@ -7,6 +7,9 @@ Kinds and their ``data``:
 * ``bar``: ``labels``, ``values``, ``highlight`` (labels drawn in the accent colour), ``value_label``;
 * ``dist``: ``groups`` [{``label``, ``values``}] (one box each), optional ``marker`` {``name``, ``values``}
   (one point per box: the entity), ``value_label``;
+* ``intervals``: ``labels`` (units in rank order), ``rank``, ``low``, ``high`` (the rank interval's ends),
+  optional ``median``, ``rank_label``, ``names`` {``rank``, ``median``, ``band``} (legend texts): one row per
+  unit, its interval as a bar on a rank axis (best on the left), its rank and median rank as markers;
 * ``trend``: ``x``, ``series`` [{``name``, ``values``}], ``x_label``, ``y_label``;
 * ``map``: ``values`` {GB/T 2260 code: value} (the 31 provinces or fewer), ``names`` {code: label},
   ``value_label``, ``no_data`` (legend text for provinces without a value). Boundaries are the package's
@@ -34,6 +37,7 @@ PALETTE = ["#1f5fa8", "#e08a1e", "#2e8b57", "#8e44ad", "#c0392b", "#16a085", "#7
 #: the map's scores: from a clear light blue (never near the grey of "no data") to a dark blue
 COLORSCALE = [[0.0, "#8fc1e3"], [0.5, "#3a87c4"], [1.0, "#08306b"]]
 FLAG_EDGE = "#e6550d"  # outline of provinces flagged in the data (e.g. too few institutions to be ranked)
+HALF_RANK = 0.4  # an interval of whole ranks lo..hi is drawn from lo - 0.4 to hi + 0.4
 CJK_FONT = "WenQuanYi Micro Hei"
 # the browser picks the first it has: the reader's CJK system font, or WenQuanYi on our Linux machines
 WEB_FONTS = f'"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "{CJK_FONT}", sans-serif'
@@ -176,8 +180,32 @@ def _p_map(chart: Chart, go: Any) -> Any:
     return fig
 
 
+def _p_intervals(chart: Chart, go: Any) -> Any:
+    d = chart.data
+    labels = list(d["labels"])[::-1]
+    rank, lo, hi = (_finite(d[k])[::-1] for k in ("rank", "low", "high"))
+    names = d.get("names") or {}
+    fig = go.Figure()
+    fig.add_trace(go.Bar(  # whole ranks lo..hi: the bar covers each rank's cell (a one-rank interval stays visible)
+        y=labels, x=[(h - a + 2 * HALF_RANK) if a is not None and h is not None else None for a, h in zip(lo, hi, strict=True)],
+        base=[a - HALF_RANK if a is not None else None for a in lo], orientation="h", marker={"color": PRIMARY, "opacity": 0.35}, name=names.get("band", ""),
+        customdata=list(zip(lo, hi, strict=True)), hovertemplate="%{y}: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>",
+    ))
+    med = _finite(d.get("median") or [None] * len(labels))[::-1]
+    if any(m is not None for m in med):
+        fig.add_trace(go.Scatter(y=labels, x=med, mode="markers", name=names.get("median", ""),
+                                 marker={"color": PRIMARY, "size": 7, "symbol": "circle-open"}))
+    fig.add_trace(go.Scatter(y=labels, x=rank, mode="markers", name=names.get("rank", ""),
+                             marker={"color": ACCENT, "size": 10, "symbol": "line-ns", "line": {"width": 3, "color": ACCENT}},
+                             hovertemplate="%{y}: %{x:.0f}<extra></extra>"))
+    top = max([h for h in hi if h is not None] + [r for r in rank if r is not None] + [1])
+    fig.update_layout(xaxis={"title": d.get("rank_label", ""), "range": [0.5, top + 0.5]}, yaxis={"automargin": True},
+                      barmode="overlay", showlegend=True)
+    return fig
+
+
 _PLOTLY: dict[str, Callable[[Chart, Any], Any]] = {
-    "radar": _p_radar, "bar": _p_bar, "dist": _p_dist, "trend": _p_trend, "map": _p_map,
+    "radar": _p_radar, "bar": _p_bar, "dist": _p_dist, "trend": _p_trend, "map": _p_map, "intervals": _p_intervals,
 }
 
 
@@ -377,8 +405,30 @@ def _m_map(chart: Chart, fig: Any) -> None:
         ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
 
 
+def _m_intervals(chart: Chart, fig: Any) -> None:
+    d = chart.data
+    labels = list(d["labels"])
+    rank, lo, hi = ([np.nan if v is None else v for v in _finite(d[k])] for k in ("rank", "low", "high"))
+    med = [np.nan if v is None else v for v in _finite(d.get("median") or [None] * len(labels))]
+    names = d.get("names") or {}
+    ax = fig.add_subplot()
+    y = np.arange(len(labels))[::-1]
+    lo_a, hi_a = np.asarray(lo, float), np.asarray(hi, float)
+    ax.barh(y, hi_a - lo_a + 2 * HALF_RANK, left=lo_a - HALF_RANK, height=0.6, color=PRIMARY, alpha=0.35, label=names.get("band", ""))
+    if np.isfinite(med).any():
+        ax.scatter(med, y, marker="o", facecolors="none", edgecolors=PRIMARY, s=18, label=names.get("median", ""), zorder=3)
+    ax.scatter(rank, y, marker="|", color=ACCENT, s=90, linewidths=2.2, label=names.get("rank", ""), zorder=4)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7 if len(labels) > 25 else 8)
+    top = np.nanmax(np.r_[hi_a, np.asarray(rank, float), 1.0])
+    ax.set_xlim(0.5, top + 0.5)
+    ax.set_xlabel(d.get("rank_label", ""))
+    ax.legend(fontsize=7, frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.08))
+    ax.margins(y=0.01)
+
+
 _MPL: dict[str, Callable[[Chart, Any], None]] = {
-    "radar": _m_radar, "bar": _m_bar, "dist": _m_dist, "trend": _m_trend, "map": _m_map,
+    "radar": _m_radar, "bar": _m_bar, "dist": _m_dist, "trend": _m_trend, "map": _m_map, "intervals": _m_intervals,
 }
 
 KINDS = tuple(_PLOTLY)

@@ -52,7 +52,7 @@ class Table:
 
 @dataclass
 class Chart:
-    kind: str  # radar | bar | dist | trend | map
+    kind: str  # radar | bar | dist | trend | map | intervals
     title: str
     data: dict[str, Any]
     key: str = ""

@@ -60,7 +60,9 @@ _T: dict[str, tuple[str, str]] = {
     "total_score": ("总分", "Total score"),
     "overall_rank": ("总排名", "Overall rank"),
     "group_rank": ("组内排名（{group}）", "Rank within {group}"),
-    "rank_interval": ("排名区间（不确定性分析 5%–95%）", "Rank interval (uncertainty analysis, 5%–95%)"),
+    "rank_interval": ("排名区间（{pct} 的合理选择）", "Rank interval ({pct} of plausible choices)"),
+    "interval_sentence": ("排名第 {rank}，{pct} 的合理方法选择使其排名位于第 {lo} 至 {hi} 名之间",
+                          "rank {rank}, {pct} of plausible choices put it between {lo} and {hi}"),
     "rank_of": ("第 {rank} 名 / 共 {n} 个", "{rank} of {n}"),
     "change_prev": ("较上期变化", "Change on the previous period"),
     "n_units": ("参评单位数", "Units evaluated"),
@@ -106,8 +108,8 @@ _T: dict[str, tuple[str, str]] = {
     "col.status": ("状态", "Status"),
     "col.coverage": ("数据完整率", "Coverage"),
     "col.n_imputed": ("插补个数", "Imputed"),
-    "col.rank_lo": ("排名下限（5%）", "Rank, 5%"),
-    "col.rank_hi": ("排名上限（95%）", "Rank, 95%"),
+    "col.rank_lo": ("排名区间（高）", "Rank interval, best"),
+    "col.rank_hi": ("排名区间（低）", "Rank interval, worst"),
     "col.file": ("文件", "File"),
     "col.sha256": ("SHA-256", "SHA-256"),
     "col.item": ("项目", "Item"),
@@ -163,8 +165,9 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "explain.no_interval": ("", ""),
     "explain.interval": (
-        "排名区间来自不确定性分析：在方法与权重的合理变动下，本单位排名 90% 的情形落在此区间内。",
-        "The rank interval comes from the uncertainty analysis: under plausible changes of method and weights, 90% of this unit's ranks fall in it.",
+        "排名区间来自不确定性分析：在标准化、权重、加总等方法的合理变动下，本单位 {pct} 的排名落在此区间内（区间越窄，排名越稳健）。",
+        "The rank interval comes from the uncertainty analysis: under plausible changes of normalisation, weights, aggregation and "
+        "the other declared choices, {pct} of this unit's ranks fall in it (the narrower, the more robust the rank).",
     ),
     "explain.group_unknown": (
         "分组信息不可得（结果未保存分组），此处以全体中位数作为参照。",
@@ -215,6 +218,13 @@ _T: dict[str, tuple[str, str]] = {
         "Units ordered by total score, highest first.",
     ),
     "explain.ranking_chart": ("总分前 {n} 名。", "The top {n} by total score."),
+    "explain.ranking_intervals": (
+        "排名区间来自不确定性分析：在标准化、权重、加总等方法的合理变动下，各单位 {pct} 的排名落在其区间内；"
+        "区间宽的单位排名对方法选择敏感，解读时应谨慎。",
+        "Rank intervals come from the uncertainty analysis: under plausible changes of normalisation, weights, aggregation "
+        "and the other declared choices, {pct} of each unit's ranks fall in its interval; a wide interval means a rank "
+        "that depends on the choice of method, to be read with care.",
+    ),
     "explain.availability": (
         "原始数据完整率 = 适用指标中已报送原始数据的比例（不适用的指标不计入分母）；插补个数来自插补记录。",
         "Coverage = the share of the applicable indicators whose raw value was reported (not-applicable indicators "
@@ -252,6 +262,11 @@ _T: dict[str, tuple[str, str]] = {
     # chart labels
     "chart.score": ("得分", "Score"),
     "chart.total": ("总分", "Total score"),
+    "chart.rank": ("排名", "Rank"),
+    "chart.rank_now": ("本次排名", "Rank"),
+    "chart.rank_median": ("排名中位数", "Median rank"),
+    "chart.rank_band": ("{pct} 区间", "{pct} interval"),
+    "chart.rank_intervals": ("前 {n} 名的排名及其 {pct} 区间", "Ranks of the top {n} and their {pct} intervals"),
     "chart.period": ("期间", "Period"),
     "chart.count": ("单位数", "Units"),
     # industry report (one sector, JR/T 0201 block H)
@@ -345,6 +360,7 @@ _T: dict[str, tuple[str, str]] = {
     "sector.payment": ("非银行支付行业", "Non-bank payment"),
     "sector.other": ("其他", "Other"),
     "colon": ("：", ":"),
+    "full_stop": ("。", "."),
     "title.index": ("{name}：报告索引", "{name}: reports"),
     "index.search": ("按名称、代码、行业或省份搜索", "Search by name, code, sector or province"),
     "index.all": ("全部", "All"),

@@ -69,6 +69,7 @@ class Context:
     generated: str = ""
     institutions: Result | None = None  # the block-J result of the same period (industry report)
     min_n: int = 3  # region report: provinces with fewer institutions are shown, flagged and not ranked
+    intervals: pd.DataFrame | None = None  # the rank intervals of an uncertainty analysis of this result
 
     def t(self, key: str, **kw: Any) -> str:
         return t(key, self.lang, **kw)
@@ -95,6 +96,19 @@ class Context:
         text = _short(self.name(code), n)
         clash = any(_short(name, n) == text for c, name in self.names.items() if c != code)
         return f"{text} ({code})" if clash else text
+
+    @cached_property
+    def rank_intervals(self) -> pd.DataFrame | None:
+        """Per unit: rank, low, high, median, level of its rank interval (:func:`tables.rank_intervals`)."""
+        return tb.rank_intervals(self.view, self.intervals)
+
+    def interval_of(self, unit: str) -> pd.Series | None:
+        iv = self.rank_intervals
+        return iv.loc[unit] if iv is not None and unit in iv.index else None
+
+    def pct(self, level: float) -> str:
+        """``0.9`` → ``90%`` (the share of plausible choices an interval holds)."""
+        return f"{float(level) * 100:g}%"
 
     def heads(self) -> list[str]:
         return [c for c in tb.headline_codes(self.tree, self.level) if c in self.view.scores.columns]
@@ -130,6 +144,7 @@ def build_report(
     institutions: Result | None = None,
     min_n: int = 3,
     appendix_file: str | None = None,
+    intervals: pd.DataFrame | None = None,
 ) -> Report:
     """Build report ``kind`` of ``result`` in ``lang`` (``zh`` or ``en``).
 
@@ -141,7 +156,9 @@ def build_report(
     fewest institutions a province needs to be ranked in the ``region`` report of institutions (fewer: shown,
     flagged and left unranked; a mean of one or two institutions is no province's score); ``appendix_file``
     the name of a method appendix written once beside a batch of reports (kind ``method``): the report then
-    ends with a pointer to it and the scores' SHA-256 instead of its own copy.
+    ends with a pointer to it and the scores' SHA-256 instead of its own copy; ``intervals`` the rank intervals
+    of an uncertainty analysis of this result (:func:`fintech_eval.analysis.load_rank_intervals`), shown in the
+    scorecard and the ranking (a :class:`DataError` when they were computed for other ranks).
 
     Kinds registered with ``input="rating"`` (``vendor``) take a capability rating instead of a result: one
     :class:`~fintech_eval.capability.Rating`, a list of them or ``rate_both(...)``'s dict.
@@ -165,7 +182,8 @@ def build_report(
             raise DataError(f"unit {entity!r} has no scores in period {v.period}", rule="report.entity", unit=entity)
     if min_n < 1:
         raise DataError(f"min_n must be at least 1, got {min_n}", rule="report.min_n")
-    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions, min_n)
+    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions, min_n, intervals)
+    ctx.rank_intervals  # noqa: B018 - intervals of another result fail here, before anything is built
     rep: Report = entry.func(ctx)
     if appendix_file is not None and kind != "method":
         rep.sections.append(Section("appendix", ctx.t("sec.appendix"), appendix=True).add(
@@ -346,9 +364,11 @@ def scorecard(ctx: Context) -> Report:
                 KeyFigure(ctx.t("group_rank", group=ctx.group_label(g) if gv is None else ctx.group_of(g, gv)),
                           fmt_rank(gr.at[u, top], gn, ctx.lang) if gn else fmt_int(gr.at[u, top]), key=f"group_rank:{g}")
             )
-    interval = tb.rank_interval(ctx.result, u)
-    if interval:
-        items.append(KeyFigure(ctx.t("rank_interval"), f"{fmt_int(interval[0])}–{fmt_int(interval[1])}", key="rank_interval"))
+    interval = ctx.interval_of(u)
+    if interval is not None:
+        pct = ctx.pct(interval["level"])
+        items.append(KeyFigure(ctx.t("rank_interval", pct=pct), f"{fmt_int(interval['low'])}–{fmt_int(interval['high'])}",
+                               key="rank_interval"))
     trend = tb.trend_table(ctx.result, u, [top, *ctx.heads()]) if tb.is_panel(ctx.result) else pd.DataFrame()
     if len(trend) > 1:
         cur = trend.index[trend["period"] == v.period]
@@ -363,8 +383,10 @@ def scorecard(ctx: Context) -> Report:
                            note=ctx.t("coverage_note", present=fmt_int(counts.get("present", 0) + counts.get("dropped", 0)), n=fmt_int(n_app))))
     items.append(KeyFigure(ctx.t("imputed_cells"), fmt_int(int(counts.get("imputed", 0))), key="imputed_cells"))
     summary = Section("summary", ctx.t("sec.summary")).add(Figures(items), Paragraph(ctx.t("explain.scores")))
-    if interval:
-        summary.add(Paragraph(ctx.t("explain.interval"), "note"))
+    if interval is not None:
+        summary.add(Paragraph(ctx.t("interval_sentence", rank=fmt_int(interval["rank"]), pct=pct, lo=fmt_int(interval["low"]),
+                                    hi=fmt_int(interval["high"])) + ctx.t("full_stop")),
+                    Paragraph(ctx.t("explain.interval", pct=pct), "note"))
 
     # every aggregate's score and ranks
     aggs = [c for c in tb.tree_order(ctx.tree) if ctx.levels[c] > 1 and c in v.scores.columns]
@@ -507,10 +529,10 @@ def ranking(ctx: Context) -> Report:
     change = tb.rank_change(ctx.result, v.period)
     if change is not None:
         table["rank_change"] = change.reindex(table["uCode"]).to_numpy()
-    interval = [tb.rank_interval(ctx.result, c) for c in table["uCode"]]
-    if any(interval):
-        table["rank_lo"] = [i[0] if i else np.nan for i in interval]
-        table["rank_hi"] = [i[1] if i else np.nan for i in interval]
+    iv = ctx.rank_intervals
+    if iv is not None:
+        table["rank_lo"] = iv["low"].reindex(table["uCode"].astype(str)).to_numpy()
+        table["rank_hi"] = iv["high"].reindex(table["uCode"].astype(str)).to_numpy()
     n = int(v.scores[top].notna().sum())
     first = table.iloc[0]
     figs = Figures([
@@ -533,6 +555,7 @@ def ranking(ctx: Context) -> Report:
             Chart("bar", ctx.t("explain.ranking_chart", n=top_n), {
                 "labels": labels, "values": shown["total"].tolist(), "value_label": ctx.t("chart.total"),
             }, key="ranking_bar", height=max(360, 18 * top_n + 80)),
+            *_interval_blocks(ctx, shown, labels),
             _table(ctx, ctx.t("sec.ranking"), table, cols, key="ranking", max_rows_pdf=100),
         ),
         Section("distribution", ctx.t("sec.distribution")).add(
@@ -562,6 +585,29 @@ def ranking(ctx: Context) -> Report:
         kind="ranking", lang=ctx.lang, title=ctx.t("title.ranking", name=ctx.evaluation), subtitle=_subtitle(ctx),
         sections=sections, meta={"n": n, "top": str(first["uCode"]), "top_total": float(first["total"])},
     )
+
+
+def _interval_blocks(ctx: Context, shown: pd.DataFrame, labels: list[str]) -> list[Any]:
+    """The ranking chart's rank intervals (each shown unit's rank, median and interval as a bar) and how to read
+    them, when the result has an uncertainty analysis; nothing otherwise."""
+    iv = ctx.rank_intervals
+    if iv is None:
+        return []
+    codes = shown["uCode"].astype(str)
+    keep = codes.isin(iv.index).to_numpy()
+    if not keep.any():
+        return []
+    sub = iv.reindex(codes[keep])
+    pct = ctx.pct(sub["level"].iloc[0])
+    return [
+        Chart("intervals", ctx.t("chart.rank_intervals", n=int(keep.sum()), pct=pct), {
+            "labels": [lab for lab, k in zip(labels, keep, strict=True) if k], "rank": sub["rank"].tolist(),
+            "low": sub["low"].tolist(), "high": sub["high"].tolist(), "median": sub["median"].tolist(),
+            "rank_label": ctx.t("chart.rank"), "names": {"rank": ctx.t("chart.rank_now"), "median": ctx.t("chart.rank_median"),
+                                                          "band": ctx.t("chart.rank_band", pct=pct)},
+        }, key="rank_intervals", height=max(360, 18 * int(keep.sum()) + 80)),
+        Paragraph(ctx.t("explain.ranking_intervals", pct=pct), "note"),
+    ]
 
 
 def _availability_section(ctx: Context) -> Section:

@@ -6,8 +6,10 @@ Everything here reads the result's own tables (``datasets``, ``ranks``, ``group_
 
 Conventions a result may follow to show more:
 
-* ``result.records["rank_stats"]`` (or any record with columns ``uCode``, ``Q5``, ``Q95``, in any case; the
-  layout of COINr's ``get_sensitivity(...)$RankStats``) gives each unit's rank interval;
+* the rank intervals an uncertainty analysis saved beside the result (``RESULT/analysis/rank_intervals.csv``,
+  passed to the report as ``intervals``: :func:`rank_intervals`), else ``result.records["rank_stats"]`` (or any
+  record with columns ``uCode``, ``Q5``, ``Q95``, in any case; the layout of COINr's
+  ``get_sensitivity(...)$RankStats``) give each unit's rank interval;
 * unit names and groups come from a ``units`` frame passed to the report (index uCode; a ``name`` column and
   group columns), else from ``result.units`` / ``result.groups`` when the result carries them, else from the
   COINr iData file the result was computed from (when it is still there, with the same SHA-256).
@@ -267,6 +269,51 @@ def rank_interval(result: Result, unit: str) -> tuple[float, float] | None:
             if len(row):
                 return float(row[cols["q5"]].iloc[0]), float(row[cols["q95"]].iloc[0])
     return None
+
+
+def rank_intervals(v: View, intervals: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """Per unit of the view (index uCode): ``rank``, ``low``, ``high``, ``median`` and ``level`` of its rank
+    interval, from ``intervals`` (what :func:`fintech_eval.analysis.load_rank_intervals` reads: the uncertainty
+    analysis saved beside the result) or else from a record of the result with uCode, Q5 and Q95 (level 0.9);
+    None when there is neither.
+
+    ``intervals`` must describe this result: its rows for the index are matched by uCode, and a unit whose
+    nominal rank there differs from its rank here (the analysis ran on other data or another spec) is a
+    :class:`DataError` naming it, never an interval printed beside the wrong rank."""
+    top = v.top
+    if intervals is not None:
+        iv = intervals.reset_index() if "uCode" not in intervals.columns else intervals
+        iv = iv.assign(uCode=iv["uCode"].astype(str))
+        if "target" in iv.columns:
+            iv = iv[iv["target"].astype(str) == str(top)]
+        iv = iv.drop_duplicates("uCode", keep="last").set_index("uCode")
+        common = v.ranks.index.astype(str).intersection(iv.index)
+        if not len(common):
+            raise DataError(f"the rank intervals name none of the result's units for {top}", rule="report.intervals")
+        ours = v.ranks[top].reindex(common).astype(float)
+        theirs = iv["rank"].reindex(common).astype(float)
+        bad = common[~((ours == theirs) | (ours.isna() & theirs.isna())).to_numpy()]
+        if len(bad):
+            u = bad[0]
+            raise DataError(
+                f"the rank intervals were computed for another result: {u} is ranked {ours[u]:g} here but {theirs[u]:g} "
+                f"in the uncertainty analysis ({len(bad)} unit(s) differ); run `fintech-eval analyse` on this result again",
+                rule="report.intervals", unit=str(u))
+        out = pd.DataFrame({
+            "rank": ours, "low": iv["rank_low"].reindex(common).astype(float), "high": iv["rank_high"].reindex(common).astype(float),
+            "median": iv["rank_median"].reindex(common).astype(float) if "rank_median" in iv else np.nan,
+            "level": iv["level"].reindex(common).astype(float) if "level" in iv else 0.9,
+        })
+        return out[out[["low", "high"]].notna().all(axis=1)]
+    rows = {str(u): rank_interval(v.result, str(u)) for u in v.ranks.index}
+    rows = {u: x for u, x in rows.items() if x is not None}
+    if not rows:
+        return None
+    ranks = v.ranks[top].set_axis(v.ranks.index.astype(str))
+    return pd.DataFrame({
+        "rank": ranks.reindex(list(rows)).astype(float), "low": [np.floor(x[0]) for x in rows.values()],
+        "high": [np.ceil(x[1]) for x in rows.values()], "median": np.nan, "level": 0.9,
+    }, index=pd.Index(list(rows), name="uCode"))
 
 
 # --- indicators: strengths, weaknesses, gaps --------------------------------------------------------------
