@@ -17,7 +17,8 @@ Kinds (registry :data:`ASSUMPTIONS`; the CLI form ``--uncertainty TEXT`` in brac
 * ``weights`` — noise on the nominal weights, uniform ±x (a fraction) per node of the chosen levels
   (COINr ``get_noisy_weights``), or a Dirichlet around the nominal weights of each group of siblings
   [``weights=0.25``, ``weights=0.25@2,3``, ``weights=dirichlet:50``]. A pool of weight sets is drawn once
-  from the seed; ``u`` picks one.
+  from the seed; ``u`` picks one. Or alternative weight sets given in full (``{kind: weights, sets:
+  [nominal, {Physical: 2}]}``: each over the nominal weights).
 * ``step`` — whole parameter sets of one step [``normalise=[{method: minmax, range: [1, 100]}, {method:
   zscore, m_sd: [10, 2]}]``]: parameters of the nominal step an alternative does not give are removed.
 * ``param`` — an open parameter of the framework, its sum partner taking the complement
@@ -263,6 +264,8 @@ def weights(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -
         raise SpecError(f"assumption weights: levels must be within 1..{top - 1} (the index has no weight), got {bad}",
                         rule="uncertainty.levels", parameter="weights")
     nominal = _nominal_weights(result)
+    if "sets" in decl:
+        return _weight_sets(result, decl, nominal)
     nodes = [c for lv in levels for c in tree.codes(lv)]
     pool = int(decl.get("pool") or max(n, 100))
     sets: list[dict[str, float]] = []
@@ -296,6 +299,39 @@ def weights(result, decl: Mapping[str, Any], n: int, rng: np.random.Generator) -
     table = pd.DataFrame(sets).rename_axis("set")
     return Factor(decl.get("name") or "weights", "weights", list(range(pool)),
                   make=lambda k: {"aggregate.weights": sets[k]}, declared=what, table=table)
+
+
+def _weight_sets(result, decl: Mapping[str, Any], nominal: dict[str, float]) -> Factor:
+    """Alternative weight sets, one chosen per replication: each a mapping node → weight over the nominal
+    weights (nodes it does not name keep theirs), or ``nominal``."""
+    import pandas as pd
+
+    raw = decl["sets"]
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise SpecError(f"assumption weights: give at least two weight sets, got {raw!r}", rule="uncertainty.values", parameter="weights")
+    sets: list[dict[str, float]] = []
+    for i, ws in enumerate(raw):
+        if ws == "nominal":
+            sets.append({})
+            continue
+        if not isinstance(ws, Mapping) or not ws:
+            raise SpecError(f"assumption weights: set {i + 1} must be 'nominal' or a mapping node → weight, got {ws!r}",
+                            rule="uncertainty.values", parameter="weights")
+        unknown = [str(k) for k in ws if str(k) not in nominal]
+        if unknown:
+            from ..engine.checks import suggest
+
+            raise SpecError(f"assumption weights: set {i + 1} names no node {unknown[0]!r} of the tree{suggest(unknown[0], sorted(nominal))}",
+                            rule="uncertainty.node", parameter="weights")
+        bad = [k for k, w in ws.items() if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0]
+        if bad:
+            raise SpecError(f"assumption weights: set {i + 1}: the weight of {bad[0]!r} must be a finite number >= 0, got {ws[bad[0]]!r}",
+                            rule="uncertainty.range", parameter="weights")
+        sets.append({str(k): float(w) for k, w in ws.items()})
+    table = pd.DataFrame([{**nominal, **w} for w in sets]).rename_axis("set")
+    return Factor(decl.get("name") or "weights", "weights", list(range(len(sets))),
+                  make=lambda k: {"aggregate.weights": sets[k]} if sets[k] else {},
+                  declared=f"{len(sets)} alternative weight sets", table=table)
 
 
 @ASSUMPTIONS.register("exclude")
@@ -443,7 +479,10 @@ def resolve(result, declarations: Sequence[str | Mapping[str, Any]], *, n: int =
             factors.append(f)
         except FintechEvalError as exc:
             for p in exc.problems:
-                p.where.setdefault("assumption", d if isinstance(d, str) else str(dict(d)))
+                if isinstance(d, Mapping) and d.get("path"):  # declared in the spec's uncertainty section: where
+                    p.where.setdefault("path", d["path"])
+                else:
+                    p.where.setdefault("assumption", d if isinstance(d, str) else str(dict(d)))
             problems.extend(exc.problems)
     names = [f.name for f in factors]
     dup = sorted({x for x in names if names.count(x) > 1})

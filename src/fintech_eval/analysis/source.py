@@ -42,15 +42,24 @@ def spec_of_folder(folder: Path) -> dict:
     return doc
 
 
-def evaluate_source(path: str | Path):
-    """A spec file evaluated, or a result folder's spec evaluated again from its (hash-checked) inputs."""
-    from ..engine.pipeline import evaluate
+def source_spec(path: str | Path):
+    """The checked spec of a spec file or of a result folder (its ``uncertainty:`` section too), before anything
+    runs."""
+    from ..engine.spec import load_spec
 
     path = Path(path)
     if path.is_dir():
         if not (path / "spec.yaml").exists():
             raise SpecError(f"{path}: a result folder needs spec.yaml (written by `fintech-eval evaluate --out`)", rule="analysis.input", file=str(path))
-        return evaluate(spec_of_folder(path))
+        return load_spec(spec_of_folder(path))
     if not path.exists():
         raise SpecError(f"{path}: no such spec file or result folder", rule="analysis.input", file=str(path))
-    return evaluate(path)
+    return load_spec(path)
+
+
+def evaluate_source(path: str | Path, spec=None):
+    """A spec file evaluated, or a result folder's spec evaluated again from its (hash-checked) inputs
+    (``spec``: :func:`source_spec` of it, when already read)."""
+    from ..engine.pipeline import evaluate
+
+    return evaluate(spec if spec is not None else source_spec(path))

@@ -229,20 +229,28 @@ def plot_rank_intervals(intervals: pd.DataFrame, path: Path) -> Path:
 
 def uncertainty_analysis(
     result,
-    assumptions: Sequence[str | Mapping[str, Any]] | Assumptions,
+    assumptions: Sequence[str | Mapping[str, Any]] | Assumptions | None = None,
     *,
-    n: int = 100,
+    n: int | None = None,
     seed: int | None = None,
-    design: str = "random",
+    design: str | None = None,
     target: Sequence[str] | str | None = None,
-    level: float = 0.9,
+    level: float | None = None,
     workers: int | None = None,
     on_error: str = "raise",
     progress: Callable[[int], None] | None = None,
 ) -> UncertaintyResult:
     """Run the uncertainty analysis (module doc). ``target``: the nodes whose ranks are summarised (default
     the index); ``level``: the central interval (0.9 = 5-95 %); ``on_error="skip"`` leaves failed
-    replications out (listed in :meth:`UncertaintyResult.replications`)."""
+    replications out (listed in :meth:`UncertaintyResult.replications`). Without ``assumptions``, those of the
+    spec's ``uncertainty:`` section (:mod:`.section`); ``n``, ``seed``, ``design`` and ``level`` not given come
+    from the section's ``replications``, ``seed``, ``design``, ``level``, else 100, None, random, 0.9."""
+    from .section import declarations, settings
+
+    s = settings(result.spec.uncertainty, replications=n, seed=seed, design=design, level=level)
+    n, seed, design, level = s["replications"], s["seed"], s["design"], s["level"]
+    if assumptions is None:
+        assumptions = declarations(result.spec)
     if not isinstance(n, int) or isinstance(n, bool) or n < 2:
         raise SpecError(f"n must be an integer >= 2, got {n!r}", rule="uncertainty.n", parameter="n")
     if not 0 < level < 1:

@@ -13,12 +13,12 @@ from ..errors import SpecError
 from .output import RowFmt, console, emit
 
 
-def load_evaluated(path: Path):
+def load_evaluated(path: Path, spec=None):
     """A spec evaluated, or a result folder evaluated again from its hash-checked inputs
     (:func:`fintech_eval.analysis.source.evaluate_source`)."""
     from ..analysis.source import evaluate_source
 
-    return evaluate_source(path)
+    return evaluate_source(path, spec)
 
 
 def _declarations(uncertainty: list[str] | None, assumptions_file: Path | None) -> list:
@@ -42,41 +42,51 @@ def analyse_cmd(
     uncertainty: Annotated[list[str] | None, typer.Option("--uncertainty", "-u", help="An uncertain assumption (repeatable): weights=0.25, weights=0.25@2,3, weights=dirichlet:50, normalise.method=minmax,zscore, treat.winmax=1..5, aggregate.dat_thresh=0.5..0.9, param.w_users_personal=0.3..0.7, exclude=Flights,Ship, exclude=level:2, 'normalise=[{method: minmax, range: [1, 100]}, {method: zscore, m_sd: [10, 2]}]'.")] = None,
     assumptions_file: Annotated[Path | None, typer.Option("--assumptions", help="YAML list of assumption declarations (the mappings of docs/analysis.md).")] = None,
     sensitivity: Annotated[str | None, typer.Option("--sensitivity", help="Also run a sensitivity analysis of the same assumptions: sobol or morris.")] = None,
-    n: Annotated[int, typer.Option("--n", help="Uncertainty: replications. Sensitivity: base samples (Sobol: n(d+2) runs; Morris: n trajectories).")] = 100,
+    n: Annotated[int | None, typer.Option("--n", help="Uncertainty: replications (default: the spec's uncertainty.replications, else 100). Sensitivity: base samples (Sobol: n(d+2) runs; Morris: n trajectories).")] = None,
     sa_n: Annotated[int | None, typer.Option("--sa-n", help="Sensitivity base samples, if not --n.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed: same seed, same replications.")] = None,
-    design: Annotated[str, typer.Option("--design", help="Uncertainty sampling: random (COINr), lhs or sobol.")] = "random",
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed: same seed, same replications (default: the spec's uncertainty.seed).")] = None,
+    design: Annotated[str | None, typer.Option("--design", help="Uncertainty sampling: random (COINr), lhs or sobol (default: the spec's uncertainty.design, else random).")] = None,
     target: Annotated[list[str] | None, typer.Option("--target", help="Nodes whose ranks are summarised (repeatable; default the index).")] = None,
     entity: Annotated[list[str] | None, typer.Option("--entity", help="Sensitivity: also the rank of this unit as an output; diagnostics: its strengths, weaknesses and summary (repeatable).")] = None,
-    level: Annotated[float, typer.Option("--level", help="Central interval of ranks and scores (0.9 = 5-95 %).")] = 0.9,
+    level: Annotated[float | None, typer.Option("--level", help="Central interval of ranks and scores (0.9 = 5-95 %; default: the spec's uncertainty.level, else 0.9).")] = None,
     leave_one_out: Annotated[list[int] | None, typer.Option("--leave-one-out", help="Remove each node of this level in turn (COINr remove_elements; repeatable).")] = None,
     diagnostics: Annotated[bool, typer.Option("--diagnostics", help="Write COINr's analysis tables (statistics, correlations, Cronbach, availability, ...).")] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: the engine decides, up to one per CPU).")] = None,
     skip_failed: Annotated[bool, typer.Option("--skip-failed", help="Leave out replications the engine cannot run (e.g. a geometric mean meeting a zero) instead of stopping.")] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG plots.")] = True,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: RESULT/analysis for a result folder, else ./analysis).")] = None,
+    spec_uncertainty: Annotated[bool, typer.Option("--spec-uncertainty/--no-spec-uncertainty", help="Use the assumptions of the spec's uncertainty: section (default); --uncertainty and --assumptions add to them, and replace one that varies the same thing.")] = True,
 ) -> None:
     """Robustness of a result: uncertainty analysis (rank and score intervals per unit), Sobol or Morris
     sensitivity of the declared assumptions, leave-one-out, and COINr's diagnostics tables.
 
+    The assumptions are the spec's uncertainty: section (by meaning: weights, normalise, aggregate, impute,
+    treat, exclude, params, ...) plus --uncertainty and --assumptions, which add to it and replace a spec
+    assumption that varies the same thing; --n, --seed, --design, --level override the section's settings.
     Every assumption is checked against the spec before anything runs: a misspelt address or an impossible
-    value is an error naming it. Writes rank_stats.csv (nominal, mean, median, Q5, Q95 rank and score per
+    value is an error naming it (and its path in the spec). Writes rank_stats.csv (nominal, mean, median, Q5, Q95 rank and score per
     unit), rank_intervals.csv, replications.csv, sensitivity_indices.csv, plots and a JSON summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .. import analysis as an
     from ..analysis.assumptions import resolve
+    from ..analysis.section import combine, settings
+    from ..analysis.source import source_spec
 
-    decl = _declarations(uncertainty, assumptions_file)
+    spec = source_spec(source)  # the spec and its uncertainty: section checked before anything runs
+    decl = combine(spec, _declarations(uncertainty, assumptions_file), use_spec=spec_uncertainty)
+    s = settings(spec.uncertainty if spec_uncertainty else None, replications=n, seed=seed, design=design, level=level)
+    n, seed, design, level = s["replications"], s["seed"], s["design"], s["level"]
     if sensitivity is not None and sensitivity not in ("sobol", "morris"):
         raise SpecError(f"--sensitivity must be sobol or morris, got {sensitivity!r}", rule="sensitivity.method", parameter="--sensitivity")
     if sensitivity and not decl:
-        raise SpecError("--sensitivity needs assumptions (--uncertainty or --assumptions)", rule="uncertainty.none")
+        raise SpecError("--sensitivity needs assumptions (the spec's uncertainty: section, --uncertainty or --assumptions)", rule="uncertainty.none")
     if not (decl or leave_one_out or diagnostics):
-        raise SpecError("nothing to do: give --uncertainty, --assumptions, --leave-one-out or --diagnostics", rule="analysis.none")
+        raise SpecError("nothing to do: give the spec an uncertainty: section, or --uncertainty, --assumptions, --leave-one-out or --diagnostics",
+                        rule="analysis.none")
     out = out or (source / "analysis" if source.is_dir() else Path("analysis"))
     with console.status(f"evaluating {source}…"):
-        result = load_evaluated(source)
+        result = load_evaluated(source, spec)
     on_error = "skip" if skip_failed else "raise"
     written: list[Path] = []
     if decl:

@@ -109,6 +109,8 @@ class Spec(BaseModel):
     data: DataSpec
     steps: list[dict[str, dict[str, Any]]] = Field(min_length=1)
     ranks: RankSpec = RankSpec()
+    # the uncertain assumptions of the analysis, by meaning (fintech_eval.analysis.section); checked on load
+    uncertainty: dict[str, Any] | None = None
     base_dir: str = "."  # directory that relative paths resolve against (the spec file's)
 
     @model_validator(mode="after")
@@ -178,10 +180,19 @@ def _canon(stage: str) -> str:
 def _validation_error(exc: ValidationError, name: str) -> SpecError:
     return SpecError(
         [
-            Problem(f"spec.{e['type']}", f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}", {"file": name})
+            Problem(f"spec.{e['type']}", f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}{_close_key(e)}", {"file": name})
             for e in exc.errors()
         ]
     )
+
+
+def _close_key(e: Any) -> str:
+    """`` (did you mean 'uncertainty'?)`` for a misspelt key of the spec or of its data section."""
+    loc = tuple(e.get("loc") or ())
+    if e.get("type") != "extra_forbidden" or not loc:
+        return ""
+    fields = {1: Spec.model_fields, 2: DataSpec.model_fields if loc[0] == "data" else {}}.get(len(loc), {})
+    return suggest(str(loc[-1]), sorted(fields)) if fields else ""
 
 
 def load_spec(source: str | Path | dict[str, Any]) -> Spec:
@@ -207,6 +218,10 @@ def load_spec(source: str | Path | dict[str, Any]) -> Spec:
     except ValidationError as exc:
         raise _validation_error(exc, name) from None
     check_spec(spec)
+    if spec.uncertainty is not None:  # the analysis' section: checked now, as every other parameter
+        from ..analysis.section import check_section
+
+        check_section(spec, file=name)
     return spec
 
 
