@@ -11,6 +11,9 @@ of two runs (who moved, and which indicators moved them).
   ``Abs.diff``), plus for each unit the indicators whose contribution to the node changed most: the
   contribution of an indicator is its normalised value times its effective weight under that node, so the
   drivers add up to the score change for an arithmetic mean.
+* :func:`peer_table` and :func:`compare_peers` — what ``fintech-eval peers`` prints: ranks inside a peer group
+  named by meaning (``sector``, ``subtype``, ``province``, ``size``) over one or several periods, with the
+  changes and the CAGR; and two runs side by side within the groups.
 """
 
 from __future__ import annotations
@@ -139,3 +142,123 @@ def compare_results(a, b, *, node: str | None = None, drivers: int = 3) -> pd.Da
         texts.append("; ".join(f"{c} {v:+.2f}" for c, v in top.items() if v != 0))
     out["drivers"] = texts
     return out
+
+
+# --- peers by meaning, over periods (fintech-eval peers) --------------------------------------------------------
+#: ``--by`` → the group columns it may be (the first present is used); ``size`` is a band of a size column
+PEER_GROUPS: dict[str, tuple[str, ...]] = {
+    "sector": ("sector",), "subtype": ("subtype", "sub_type"), "province": ("region_code", "province", "region"),
+}
+SIZE_BANDS = ("small", "medium", "large")
+
+
+def _unit_columns(result, units: pd.DataFrame | None) -> pd.DataFrame:
+    """The result's groups (and names, for a result read from a folder) with ``units``' columns added."""
+    idx = result.final.index
+    g = result.groups.reindex(idx) if result.groups is not None else pd.DataFrame(index=idx)
+    for extra in (getattr(result, "units", None), units):
+        if isinstance(extra, pd.DataFrame) and len(extra.columns):
+            e = extra[~extra.index.duplicated(keep="last")]
+            e = e.set_axis(e.index.astype(str))
+            add = [c for c in e.columns if c not in g.columns]
+            g = g.join(e[add].reindex(idx.astype(str)).set_axis(idx), how="left") if add else g
+    return g
+
+
+def peer_column(result, by: str, *, units: pd.DataFrame | None = None, size_column: str | None = None,
+                bands: Sequence[str] = SIZE_BANDS) -> tuple[str, pd.DataFrame]:
+    """(the group column ``by`` names, the unit columns with it): ``sector``, ``subtype``, ``province`` or any
+    group column by name; ``size``: the bands (``bands``, equal counts) of the numeric column ``size_column``."""
+    g = _unit_columns(result, units)
+    if by == "size":
+        if not size_column or size_column not in g.columns:
+            from ..engine.checks import suggest
+
+            have = [c for c in g.columns if pd.to_numeric(g[c], errors="coerce").notna().any()]
+            raise SpecError(f"--by size needs --size-column naming a numeric column of the units{suggest(size_column, have) if size_column else ''}; "
+                            f"numeric columns: {', '.join(map(str, have)) or 'none (add them with --units FILE)'}",
+                            rule="analysis.group", parameter="size_column")
+        g = g.assign(size_band=size_bands(pd.to_numeric(g[size_column], errors="coerce"), bands))
+        return "size_band", g
+    for c in PEER_GROUPS.get(by, (by,)):
+        if c in g.columns:
+            return c, g
+    from ..engine.checks import suggest
+
+    choices = [*PEER_GROUPS, "size", *map(str, g.columns)]
+    raise SpecError(f"no peer group {by!r} in the result{suggest(by, choices)}; its unit columns: {', '.join(map(str, g.columns)) or 'none'}"
+                    f" (sector, subtype and province need one of {', '.join(c for cs in PEER_GROUPS.values() for c in cs)})",
+                    rule="analysis.group", parameter="by")
+
+
+def _names(result) -> pd.Series | None:
+    units = getattr(result, "units", None)
+    if isinstance(units, pd.DataFrame) and "name" in units.columns:
+        return units["name"].set_axis(units.index.astype(str))
+    return result.names.set_axis(result.names.index.astype(str)) if isinstance(result.names, pd.Series) else None
+
+
+def _entity(frame: pd.DataFrame, entity: str | None) -> pd.DataFrame:
+    if entity is None:
+        return frame
+    sel = frame[frame["uCode"] == str(entity)]
+    if not len(sel):
+        from ..engine.checks import suggest
+
+        raise SpecError(f"no entity {entity!r} in the result{suggest(entity, sorted(set(frame['uCode'])))}", rule="analysis.unit", parameter="entity")
+    return sel
+
+
+def peer_table(results: Mapping[object, object], by: str, *, entity: str | None = None, node: str | None = None,
+               units: pd.DataFrame | None = None, size_column: str | None = None, bands: Sequence[str] = SIZE_BANDS) -> pd.DataFrame:
+    """Per unit and period (``results``: period → result, one or several): its ``group`` (of :func:`peer_column`),
+    ``score``, overall ``rank``, ``rank_in_group``, ``group_size`` and ``percentile``; with several periods also
+    ``score_change``, ``rank_change`` and ``group_rank_change`` on the previous period (positive = moved up) and
+    the ``cagr`` of the score over the span (:func:`changes_over_time`). ``entity``: that unit's rows only."""
+    if not results:
+        raise SpecError("peers: no result given", rule="analysis.periods", parameter="results")
+    periods = sorted(results)
+    frames = []
+    for p in periods:
+        r = results[p]
+        col, g = peer_column(r, by, units=units, size_column=size_column, bands=bands)
+        nd = _node(r, node)
+        pr = peer_ranks(r, col, node=nd, groups=g)
+        f = pd.DataFrame({"uCode": pr["uCode"], "period": p, "group": pr[col].to_numpy(), "score": pr[nd].to_numpy(),
+                          "rank": pr["rank"].to_numpy(), "rank_in_group": pr[f"rank_in_{col}"].to_numpy(),
+                          "group_size": pr[f"size_of_{col}"].to_numpy(), "percentile": pr[f"percentile_in_{col}"].to_numpy()})
+        names = _names(r)
+        if names is not None:
+            f.insert(1, "name", f["uCode"].map(names).to_numpy())
+        frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    if len(periods) > 1:
+        ch = changes_over_time(results, node=node)[["uCode", "period", "score_change", "rank_change", "cagr"]]
+        out = out.merge(ch, on=["uCode", "period"], how="left")
+        out = out.sort_values(["uCode", "period"], kind="stable")
+        same = out["group"].astype(str).eq(out.groupby("uCode")["group"].shift().astype(str))
+        out["group_rank_change"] = (-out.groupby("uCode")["rank_in_group"].diff()).where(same)  # only within one group
+    out = _entity(out, entity)
+    return out.sort_values(["period", "group", "rank_in_group", "uCode"], kind="stable", na_position="last").reset_index(drop=True)
+
+
+def compare_peers(before, now, by: str, *, entity: str | None = None, node: str | None = None, units: pd.DataFrame | None = None,
+                  size_column: str | None = None, drivers: int = 3) -> pd.DataFrame:
+    """Two runs (two years, two specs) side by side: per unit its ``group``, ``rank_before``, ``rank_now``,
+    ``rank_shift`` (before − now: positive = moved up), the same within the group, the scores and the
+    ``drivers``: the indicators whose contribution changed most, now − before (:func:`compare_results`);
+    biggest shifts first."""
+    c = compare_results(before, now, node=node, drivers=drivers)
+    c = c.rename(columns={"coin.1": "rank_before", "coin.2": "rank_now", "Diff": "rank_shift", "score.1": "score_before",
+                          "score.2": "score_now"}).drop(columns="Abs.diff")
+    t = peer_table({0: before, 1: now}, by, node=node, units=units, size_column=size_column)
+    b, n = t[t["period"] == 0].set_index("uCode"), t[t["period"] == 1].set_index("uCode")
+    c.insert(1, "group", c["uCode"].map(n["group"]).to_numpy())
+    if "name" in n.columns:
+        c.insert(1, "name", c["uCode"].map(n["name"]).to_numpy())
+    at = c.columns.get_loc("rank_shift") + 1
+    c.insert(at, "group_rank_before", c["uCode"].map(b["rank_in_group"]).to_numpy())
+    c.insert(at + 1, "group_rank_now", c["uCode"].map(n["rank_in_group"]).to_numpy())
+    c.insert(at + 2, "group_rank_shift", c["group_rank_before"] - c["group_rank_now"])
+    c = _entity(c, entity)
+    return c.sort_values("rank_shift", key=lambda s: -s.abs(), kind="stable", na_position="last").reset_index(drop=True)

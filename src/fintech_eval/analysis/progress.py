@@ -59,3 +59,49 @@ def plan_progress(results: Mapping[object, object], who: str, *, framework: str 
     out = pd.DataFrame(rows)
     out["change"] = out.groupby("code", sort=False)["score"].diff()
     return out
+
+
+PROVINCE_COLUMNS = ("region_code", "province", "region")
+
+
+def selection(result, *, entity: str | None = None, industry: str | None = None, province: str | None = None) -> str:
+    """The ``who`` of :func:`plan_progress` for one of: an institution (``entity``), an industry (``industry``: a
+    sector code; the institutions of that sector, or the industry itself in a block-H result whose units are
+    sectors) or a province (``province``: code or name, ``44``, ``440000``, ``广东``, ``Guangdong``)."""
+    given = [x for x in (entity, industry, province) if x is not None]
+    if len(given) != 1:
+        raise SpecError("plan progress: give one of --entity, --industry, --province", rule="analysis.unit", parameter="who")
+    if entity is not None:
+        return str(entity)
+    groups = result.groups if result.groups is not None else pd.DataFrame(index=result.final.index)
+    if industry is not None:
+        if "sector" in groups.columns:
+            known = sorted(groups["sector"].dropna().astype(str).unique())
+            if industry not in known:
+                from ..engine.checks import suggest
+
+                raise SpecError(f"plan progress: no sector {industry!r} in the result{suggest(industry, known)}; sectors: {', '.join(known)}",
+                                rule="analysis.unit", parameter="industry")
+            return f"sector={industry}"
+        return str(industry)  # block H: the industry is a unit
+    from ..geo import resolve_many
+
+    col = next((c for c in PROVINCE_COLUMNS if c in groups.columns), None)
+    want, _ = resolve_many([province])
+    code = want.get(province)
+    if code is None:
+        raise SpecError(f"plan progress: {province!r} names no province", rule="analysis.unit", parameter="province")
+    if col is None:  # block Q: the provinces are the units
+        units = result.final.index.astype(str).unique().tolist()
+        mapping, _ = resolve_many(units)
+        hit = [u for u in units if mapping.get(u) == code]
+        if not hit:
+            raise SpecError(f"plan progress: the result has no province column ({', '.join(PROVINCE_COLUMNS)}) and no unit {province!r}",
+                            rule="analysis.unit", parameter="province")
+        return hit[0]
+    values = groups[col].dropna().astype(str).unique().tolist()
+    mapping, _ = resolve_many(values)
+    hit = [v for v in values if mapping.get(v) == code]
+    if not hit:
+        raise SpecError(f"plan progress: no unit of province {province!r} in the result", rule="analysis.unit", parameter="province")
+    return f"{col}={hit[0]}"

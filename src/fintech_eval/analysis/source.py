@@ -10,8 +10,11 @@ file still has the recorded hash; a changed or missing input is an error, never 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import yaml
 
 from ..engine.sources import sha256_file
@@ -63,3 +66,33 @@ def evaluate_source(path: str | Path, spec=None):
     from ..engine.pipeline import evaluate
 
     return evaluate(spec if spec is not None else source_spec(path))
+
+
+def load_periods(paths: Sequence[str | Path]) -> dict[Any, Any]:
+    """Saved result folders by period (for peers over time and Plan progress; nothing is evaluated again): a
+    folder's period is its ``data.period`` (else its folder name); a panel result is split into its periods."""
+    import dataclasses
+
+    from ..engine.result import load_result
+
+    out: dict[Any, Any] = {}
+    for path in paths:
+        r = load_result(path)
+        idx = r.final.index
+        if isinstance(idx, pd.MultiIndex) and "Time" in idx.names:
+            parts = {}
+            for p in pd.unique(idx.get_level_values("Time")):
+                def one(df, p=p):
+                    return df.xs(p, level="Time") if isinstance(df, pd.DataFrame) and isinstance(df.index, pd.MultiIndex) and "Time" in df.index.names else df
+                part = dataclasses.replace(r, datasets={k: one(d) for k, d in r.datasets.items()}, groups=one(r.groups),
+                                           not_applicable=one(r.not_applicable))
+                if hasattr(r, "units"):
+                    part.units = r.units
+                parts[p] = part
+        else:
+            parts = {r.spec.data.period if r.spec.data.period is not None else Path(path).name: r}
+        for p, part in parts.items():
+            if p in out:
+                raise DataError(f"two results for period {p!r} (the second: {path})", rule="analysis.periods", file=str(path))
+            out[p] = part
+    return out

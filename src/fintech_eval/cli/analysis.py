@@ -1,16 +1,17 @@
-"""``fintech-eval analyse`` and ``fintech-eval plan-improvement``: robustness, diagnostics and the improvement
-planner from the shell (thin over :mod:`fintech_eval.analysis`)."""
+"""``fintech-eval analyse``, ``plan-improvement``, ``peers`` and ``plan-progress``: robustness, diagnostics, the
+improvement planner, peer groups and Plan-task progress from the shell (thin over :mod:`fintech_eval.analysis`)."""
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import SpecError
-from .output import RowFmt, console, emit
+from .output import Lang, RowFmt, console, emit
 
 
 def load_evaluated(path: Path, spec=None):
@@ -151,3 +152,94 @@ def plan_improvement_cmd(
     if plan.changes is not None and len(plan.changes):
         emit(plan.changes.round(6).to_dict("records"), fmt.value, title="changes")
     emit(gains.head(15).round(6).to_dict("records"), fmt.value, title="marginal gain of the index per unit of each indicator")
+
+
+class PeerBy(StrEnum):
+    sector = "sector"
+    subtype = "subtype"
+    province = "province"
+    size = "size"
+
+
+def _rows(frame) -> list[dict]:
+    """A frame as printable rows: floats rounded to 4 decimals, missing values as None."""
+    import pandas as pd
+
+    f = frame.copy()
+    for c in f.columns:
+        if f[c].dtype.kind == "f":
+            f[c] = f[c].round(4)
+    return [{k: (None if not isinstance(v, (list, tuple)) and pd.isna(v) else v) for k, v in r.items()} for r in f.to_dict("records")]
+
+
+def _units_file(path: Path | None):
+    """``--units FILE``: a CSV of unit columns (sizes, sub-types), keyed by uCode or id."""
+    if path is None:
+        return None
+    import pandas as pd
+
+    from ..errors import DataError
+
+    try:
+        df = pd.read_csv(path, dtype={"uCode": str, "id": str})
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the units file: {exc}", rule="analysis.units", file=str(path)) from None
+    key = next((c for c in ("uCode", "id") if c in df.columns), None)
+    if key is None:
+        raise DataError("the units file needs a uCode or id column", rule="analysis.units", file=str(path))
+    return df.set_index(key)
+
+
+def peers_cmd(
+    results: Annotated[list[Path], typer.Argument(metavar="RESULT...", help="Result folders (`fintech-eval evaluate --out`, `score`): one, or one per period (a panel result holds its periods).")],
+    by: Annotated[PeerBy, typer.Option("--by", help="The peer group: sector, subtype, province, or size (bands of --size-column).")] = PeerBy.sector,
+    entity: Annotated[str | None, typer.Option("--entity", help="Only this unit's rows (its code).")] = None,
+    compare: Annotated[Path | None, typer.Option("--compare", help="Another run to compare with (last year's, another spec): rank shifts overall and in the group, and the indicators that moved them.")] = None,
+    size_column: Annotated[str | None, typer.Option("--size-column", help="--by size: the numeric unit column to band (e.g. total_assets; from the result's units or --units).")] = None,
+    bands: Annotated[str, typer.Option("--bands", help="--by size: the band names, smallest first (equal counts).")] = "small,medium,large",
+    units: Annotated[Path | None, typer.Option("--units", help="CSV of more unit columns keyed by uCode or id (e.g. `fintech-eval register list institutions --format csv`).")] = None,
+    node: Annotated[str | None, typer.Option("--node", help="The score ranked (default: the index).")] = None,
+    drivers: Annotated[int, typer.Option("--drivers", min=1, help="--compare: indicators named per unit.")] = 3,
+    fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """Ranks inside peer groups: per unit (or --entity) and period, its group, score, overall rank, rank in the
+    group, group size and percentile; with several periods the change on the previous one (score, rank, rank in
+    the group; positive = moved up) and the CAGR of the score. --compare RUN: this run beside RUN (rank_shift =
+    rank in RUN − rank now, the same in the group, and the indicators whose contribution changed most)."""
+    from ..analysis.peers import compare_peers, peer_table
+    from ..analysis.source import load_periods
+
+    extra = _units_file(units)
+    band_names = tuple(b.strip() for b in bands.split(",") if b.strip())
+    periods = load_periods(results)
+    if compare is not None:
+        if len(periods) != 1:
+            raise SpecError("--compare takes one RESULT (the run now) and one --compare RUN", rule="analysis.periods", parameter="--compare")
+        (now,) = periods.values()
+        (before,) = load_periods([compare]).values()
+        frame = compare_peers(before, now, by.value, entity=entity, node=node, units=extra, size_column=size_column, drivers=drivers)
+        title = f"{results[0]} against {compare} (within {by.value})"
+    else:
+        frame = peer_table(periods, by.value, entity=entity, node=node, units=extra, size_column=size_column, bands=band_names)
+        title = f"ranks within {by.value}" + (f", {len(periods)} periods" if len(periods) > 1 else "")
+    emit(_rows(frame), fmt.value, title=title)
+
+
+def plan_progress_cmd(
+    results: Annotated[list[Path], typer.Argument(metavar="RESULT...", help="Result folders of a JR/T 0201 block: one per period (or a panel result).")],
+    entity: Annotated[str | None, typer.Option("--entity", help="One institution (its code).")] = None,
+    industry: Annotated[str | None, typer.Option("--industry", help="One industry: its sector code (bank, securities, insurance, payment); the institutions of the sector, or the industry itself in a block-H result.")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="One province: code or name (44, 440000, 广东, Guangdong).")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the task names.")] = Lang.zh,
+    fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """Progress on the 27 tasks of the FinTech Development Plan (2019-2021): per task and period, the mean
+    normalised score of the task's linked indicators for one institution, industry or province, with the change
+    on the previous period; tasks without a linked indicator in the result are listed with no score."""
+    from ..analysis.progress import plan_progress, selection
+    from ..analysis.source import load_periods
+
+    periods = load_periods(results)
+    who = selection(periods[max(periods)], entity=entity, industry=industry, province=province)
+    frame = plan_progress(periods, who, lang=Lang(lang).value)
+    emit(_rows(frame), fmt.value, title=f"FinTech Development Plan (2019-2021): progress of {who}")

@@ -45,6 +45,8 @@ app.command("score")(rounds.score_cmd)
 app.add_typer(rounds.runs_app, name="runs")
 app.command("publish")(rounds.publish_cmd)
 app.add_typer(rounds.db_app, name="db")
+app.command("peers")(analysis_cli.peers_cmd)
+app.command("plan-progress")(analysis_cli.plan_progress_cmd)
 
 
 def _version(value: bool) -> None:

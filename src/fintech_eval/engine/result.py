@@ -160,7 +160,7 @@ class Result:
             written.append(self._write_xlsx(out / "results.xlsx"))
         else:
             (out / "results.xlsx").unlink(missing_ok=True)
-        doc = self.spec.model_dump(mode="json", exclude={"base_dir"})
+        doc = self.spec.document()
         doc["data"] = {k: v for k, v in doc["data"].items() if v is not None}  # only the fields the source uses
         (out / "spec.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
         written.append(out / "spec.yaml")

@@ -168,6 +168,10 @@ class Spec(BaseModel):
         check_spec(out)
         return out
 
+    def document(self) -> dict[str, Any]:
+        """The spec as ``spec.yaml`` holds it: JSON types, no ``base_dir``, no empty ``uncertainty`` section."""
+        return self.model_dump(mode="json", exclude={"base_dir", *(() if self.uncertainty is not None else ("uncertainty",))})
+
     def with_change(self, address: str, value: Any) -> Spec:
         """A copy with one parameter changed (see :meth:`with_changes`)."""
         return self.with_changes({address: value})

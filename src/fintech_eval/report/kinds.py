@@ -787,7 +787,7 @@ def appendix(ctx: Context) -> list[Section]:
                     ("parent", "col.parent", "text"), ("direction", "col.direction", "text"),
                     ("weight", "col.weight", "float4"), ("effective_weight", "col.eff_weight", "float4")], key="tree")),
         Section("spec", ctx.t("sec.spec"), appendix=True).add(
-            Code(ctx.t("sec.spec"), yaml.safe_dump(r.spec.model_dump(mode="json", exclude={"base_dir"}), allow_unicode=True, sort_keys=False))),
+            Code(ctx.t("sec.spec"), yaml.safe_dump(r.spec.document(), allow_unicode=True, sort_keys=False))),
     ]
     treat = Section("treatment", ctx.t("sec.treatment"), appendix=True)
     summary = tb.treatment_summary(r)
