@@ -14,13 +14,12 @@ Feasible means: an indicator only moves in its better direction (counts never fa
 up to its bound: by default the best value observed among the units (a level cannot exceed the best
 observed), at most 1 for indicators declared as shares (``shares``), or bounds given per indicator.
 Sets are searched exhaustively while C(n, k) ≤ ``budget``, otherwise among the ``budget``-limited best
-single-indicator candidates (``PlanResult.exhaustive`` says which).
+single-indicator candidates (``PlanResult.exhaustive`` says which). The feasible changes (levers), the ordering
+by gain and the searches are shared with the vendor rating's plan (:mod:`fintech_eval.methods.improve`).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecError
+from ..methods.improve import Lever, feasible, fewest_levers, least_move, order_by_gain
 from .uncertainty import default_target
 
 
@@ -160,6 +160,11 @@ def feasible_bounds(result, unit, changeable: Sequence[str] | None = None, bound
     return pd.DataFrame(rows).set_index("iCode")
 
 
+def levers_of(fb: pd.DataFrame) -> list[Lever]:
+    """:func:`feasible_bounds`' rows as the shared planner's levers (``scale``: the observed range)."""
+    return [Lever(str(c), float(r["from"]), float(r["best"]), int(r["direction"]), scale=float(r["range"])) for c, r in fb.iterrows()]
+
+
 def _apply(raw: pd.DataFrame, unit, fb: pd.DataFrame, codes: Sequence[str], t: float) -> pd.DataFrame:
     data = raw.copy()
     for c in codes:
@@ -263,7 +268,8 @@ def plan_improvement(
     if _reached(tgt, score, rank, grank):
         return PlanResult(str(entity), tgt, node, score, rank, grank, True, None, None, None, None, 0, True)
     fb = feasible_bounds(result, unit, changeable, bounds, shares)
-    fb = fb[fb["room"] > 0]
+    levers = feasible(levers_of(fb))
+    fb = fb.loc[[lv.code for lv in levers]]
     raw = _raw(result)
     seen: dict[tuple[tuple[str, ...], float], tuple[float, int, int | None]] = {}
 
@@ -273,32 +279,17 @@ def plan_improvement(
             seen[key] = _standing(result, rerun_with_data(result, _apply(raw, unit, fb, codes, t)), unit, node, tgt)
         return seen[key]
 
-    single = {c: run([c], 1.0)[0] - score for c in fb.index}
-    order = sorted(fb.index, key=lambda c: -single[c])
-    exhaustive = True
-    for k in range(1, min(max_changes, len(order)) + 1):
-        pool = order
-        if math.comb(len(pool), k) > budget:
-            exhaustive = False
-            m = k
-            while m < len(order) and math.comb(m + 1, k) <= budget:
-                m += 1
-            pool = order[:m]
-        reaching = [combo for combo in itertools.combinations(pool, k) if _reached(tgt, *run(combo, 1.0))]
-        if not reaching:
-            continue
+    single = {lv.code: run([lv.code], 1.0)[0] - score for lv in levers}
+    order = [lv.code for lv in order_by_gain(levers, single)]
+    by_code = {lv.code: lv for lv in levers}
+    reaching, exhaustive = fewest_levers(order, lambda combo: _reached(tgt, *run(combo, 1.0)), max_size=max_changes, budget=budget)
+    if reaching:
         best = None
         for combo in reaching:  # the least move each set needs: bisection on t
-            lo, hi = 0.0, 1.0
-            while hi - lo > tol:
-                mid = (lo + hi) / 2
-                if _reached(tgt, *run(combo, mid)):
-                    hi = mid
-                else:
-                    lo = mid
-            cost = hi * sum(fb.at[c, "room"] / fb.at[c, "range"] if fb.at[c, "range"] > 0 else 1.0 for c in combo)
+            t = least_move(lambda x, combo=combo: _reached(tgt, *run(combo, x)), tol)
+            cost = t * sum(by_code[c].room / by_code[c].scale if by_code[c].scale > 0 else 1.0 for c in combo)  # room moved, in ranges
             if best is None or cost < best[0] - 1e-12:
-                best = (cost, combo, hi)
+                best = (cost, combo, t)
         _, combo, t = best
         new_score, new_rank, new_grank = run(combo, t)
         data = _apply(raw, unit, fb, combo, t)

@@ -46,7 +46,6 @@ from .loader import load_capability_framework
 from .models import CapabilityFramework, Requirement
 
 SCORE_COLUMNS = ["indicator", "step", "value", "evidence_ref", "reviewer", "date", "comment"]
-EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -347,47 +346,19 @@ def min_step_plan(
     Exact: a multiple-choice knapsack (one choice per indicator: how many steps up) minimising the number of
     steps, by dynamic programming over the step count (``best[c]`` = largest gain with exactly ``c`` steps),
     O(indicators × total steps × steps per indicator). Among plans with the fewest steps the one with the
-    largest gain is returned (so ties favour the higher score)."""
+    largest gain is returned (so ties favour the higher score). The levers and the search are the index
+    planner's too (:mod:`fintech_eval.methods.improve`: :class:`Lever`, :func:`fewest_steps`)."""
+    from ..methods.improve import Lever, feasible, fewest_steps
+
     forced = dict(forced or {})
     cur = {k: max(int(current[k]), int(forced.get(k, current[k]))) for k in current}
     raised = {k: cur[k] for k in forced if cur[k] > current[k]}
     gain0 = sum(weights.get(k, 0.0) * (step_scores[k][cur[k]] - step_scores[k][current[k]]) for k in raised)
-    need = gap - gain0
-    if need <= EPS:
-        return raised, True
-    codes = [k for k in cur if weights.get(k, 0.0) > 0 and cur[k] < steps[k][-1]]
-    options: list[list[float]] = []
-    for k in codes:
-        above = [s for s in steps[k] if s >= cur[k]]
-        base = step_scores[k][cur[k]]
-        options.append([weights[k] * (step_scores[k][s] - base) for s in above])
-    total = sum(len(o) - 1 for o in options)
-    best = np.full(total + 1, -np.inf)
-    best[0] = 0.0
-    choices: list[np.ndarray] = []
-    for opts in options:
-        new = np.full(total + 1, -np.inf)
-        arg = np.zeros(total + 1, dtype=int)
-        for n_up, g in enumerate(opts):
-            cand = np.full(total + 1, -np.inf)
-            cand[n_up:] = best[: total + 1 - n_up] + g
-            better = cand > new + 1e-12
-            new = np.where(better, cand, new)
-            arg = np.where(better, n_up, arg)
-        best = new
-        choices.append(arg)
-    ok = np.flatnonzero(best >= need - EPS)
-    if not len(ok):
-        return raised, False
-    c = int(ok[0])
-    for j in range(len(codes) - 1, -1, -1):
-        n_up = int(choices[j][c])
-        if n_up:
-            k = codes[j]
-            above = [s for s in steps[k] if s >= cur[k]]
-            raised[k] = above[n_up]
-        c -= n_up
-    return raised, True
+    levers = feasible(Lever(k, cur[k], steps[k][-1], steps=tuple(s for s in steps[k] if s >= cur[k]))
+                      for k in cur if weights.get(k, 0.0) > 0)
+    more, ok = fewest_steps(levers, lambda lv, s: weights[lv.code] * (step_scores[lv.code][s] - step_scores[lv.code][int(lv.now)]),
+                            gap - gain0)
+    return ({**raised, **more}, True) if ok else (raised, False)
 
 
 # --------------------------------------------------------------------------------------------------------
