@@ -7,7 +7,14 @@ import itertools
 import numpy as np
 import pytest
 
-from fintech_eval.methods.improve import Lever, feasible, fewest_levers, fewest_steps, least_move, order_by_gain
+from fintech_eval.methods.improve import (
+    Lever,
+    feasible,
+    fewest_levers,
+    fewest_steps,
+    least_move,
+    order_by_gain,
+)
 
 
 def test_levers_room_and_feasibility():

@@ -74,7 +74,7 @@ def _stage(key: str, v: Any, path: str) -> list[dict[str, Any]]:
         return [{"kind": "choice", "address": f"{key}.method", "values": list(v), "path": path}]
     if isinstance(v, Mapping):
         if not v:
-            raise SpecError(f"empty: give parameters and their values", rule="uncertainty.values", path=path)
+            raise SpecError("empty: give parameters and their values", rule="uncertainty.values", path=path)
         return [_values(x, f"{path}.{p}", f"{key}.{p}") for p, x in v.items()]
     raise SpecError(f"give a list of methods or a mapping parameter → values, got {v!r}", rule="uncertainty.values", path=path)
 
