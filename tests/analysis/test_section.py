@@ -136,3 +136,16 @@ def test_a_saved_result_keeps_its_section_and_analyse_uses_it(tmp_path, capsys, 
     assert r.code == 0, r.out + r.err
     assert "5 replications" in r.out
     assert (res / "analysis" / "rank_intervals.csv").exists()
+
+
+def test_the_open_parameters_of_jrt0201_are_checked_by_the_derivations_rules_as_the_spec_loads():
+    doc = yaml.safe_load((EXAMPLES / "store-j-2024.yaml").read_text(encoding="utf-8"))
+    doc["base_dir"] = str(EXAMPLES)  # loading reads no database: nothing runs
+    with pytest.raises(SpecError) as exc:
+        load_spec({**doc, "uncertainty": {"params": {"w_user_personal": "0.3..0.7", "w_loans_personal": "0.2..1.4"}}})
+    got = {p.get("path"): p.message for p in exc.value.problems}
+    assert "did you mean 'w_users_personal'" in got["uncertainty.params.w_user_personal"]
+    assert "outside its declared range" in got["uncertainty.params.w_loans_personal"]
+    spec = load_spec({**doc, "uncertainty": {"params": {"w_users_personal": "0.3..0.7"}}})
+    assert declarations(spec) == [{"kind": "param", "parameter": "w_users_personal", "range": [0.3, 0.7],
+                                   "path": "uncertainty.params.w_users_personal"}]

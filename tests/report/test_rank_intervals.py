@@ -120,3 +120,15 @@ def test_no_analysis_no_interval(analysed):
     rep = build_report(load_result(analysed), "scorecard", entity="AUT", lang="en")
     assert "rank_interval" not in rep.figures()
     assert not any(c.key == "rank_intervals" for c in build_report(load_result(analysed), "ranking", lang="en").charts())
+
+
+def test_a_round_of_scorecards_shows_each_units_interval(analysed, tmp_path):
+    from fintech_eval.report.batch import render_batch
+
+    iv = load_rank_intervals(analysed)
+    units = ["DEU", _wide_unit(iv)]
+    batch = render_batch(load_result(analysed), units, lang="en", fmt="html", out=tmp_path / "round", workers=1, intervals=iv)
+    for u, path in zip(units, batch.files, strict=True):
+        html = path.read_text(encoding="utf-8")
+        lo, hi = int(iv.at[u, "rank_low"]), int(iv.at[u, "rank_high"])
+        assert f"90% of plausible choices put it between {lo} and {hi}" in html
