@@ -132,3 +132,35 @@ def test_a_round_of_scorecards_shows_each_units_interval(analysed, tmp_path):
         html = path.read_text(encoding="utf-8")
         lo, hi = int(iv.at[u, "rank_low"]), int(iv.at[u, "rank_high"])
         assert f"90% of plausible choices put it between {lo} and {hi}" in html
+
+
+def test_the_scorecard_shows_the_improvement_plan_it_is_given(analysed):
+    """The planner's figures (exact re-runs) in the scorecard, in both languages (see also the CLI's --plan)."""
+    from fintech_eval.analysis import marginal_gains, plan_improvement
+    from fintech_eval.analysis.source import evaluate_source
+
+    again = evaluate_source(analysed)
+    plan = plan_improvement(again, "AUT", "rank:10", max_changes=2)
+    assert plan.changes is not None
+    gains = marginal_gains(again, "AUT")
+    for lang in ("zh", "en"):
+        rep = build_report(load_result(analysed), "scorecard", entity="AUT", lang=lang, plan=plan, gains=gains)
+        table = next(t for t in rep.tables() if t.key == "plan").frame
+        assert table.iloc[:, 0].tolist() == plan.changes["iCode"].tolist()
+        texts = [b.text for s in rep.sections if s.key == "plan" for b in s.blocks if hasattr(b, "text")]
+        want = (f"the rank {plan.new_rank}, reaching the target: rank 10 or better" if lang == "en" else f"排名第 {plan.new_rank}，达到目标：第 10 名或更好")
+        assert any(want in x for x in texts), texts
+        assert next(t for t in rep.tables() if t.key == "gains").frame.iloc[0, 0] == gains["iCode"].iloc[0]
+    with pytest.raises(DataError, match="is for AUT"):
+        build_report(load_result(analysed), "scorecard", entity="DEU", lang="en", plan=plan)
+
+
+def test_report_plan_option(analysed, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "rep"
+    r = run_cli(["report", analysed, "--kind", "scorecard", "--entity", "AUT", "--plan", "score:200", "--lang", "en", "--out", out],
+                capsys, monkeypatch)
+    assert r.code == 0, r.out + r.err
+    html = next(out.glob("*scorecard_AUT.en.html")).read_text(encoding="utf-8")
+    assert "No set of up to 3 indicator(s) within their feasible bounds reaches the target: a total score of 200.00 or more" in html
+    r = run_cli(["report", analysed, "--kind", "ranking", "--plan", "next", "--out", out], capsys, monkeypatch)
+    assert r.code == 2 and "--plan goes with the scorecard of one --entity" in r.err

@@ -217,6 +217,7 @@ class PlanResult:
     runs: int
     exhaustive: bool
     note: str = ""
+    max_changes: int = 3  # the most indicators a plan could change
 
     def summary(self) -> str:
         head = f"{self.entity}: {self.node} {self.score:.2f}, rank {self.rank}" + (
@@ -266,7 +267,7 @@ def plan_improvement(
         raise SpecError(f"no group column {tgt.group!r}", rule="plan.target", parameter="target")
     score, rank, grank = _standing(result, result.final, unit, node, tgt)
     if _reached(tgt, score, rank, grank):
-        return PlanResult(str(entity), tgt, node, score, rank, grank, True, None, None, None, None, 0, True)
+        return PlanResult(str(entity), tgt, node, score, rank, grank, True, None, None, None, None, 0, True, max_changes=max_changes)
     fb = feasible_bounds(result, unit, changeable, bounds, shares)
     levers = feasible(levers_of(fb))
     fb = fb.loc[[lv.code for lv in levers]]
@@ -298,6 +299,7 @@ def plan_improvement(
              "bound": fb.at[c, "best"], "share_of_room": t}
             for c in combo
         ])
-        return PlanResult(str(entity), tgt, node, score, rank, grank, True, changes, new_score, new_rank, new_grank, len(seen), exhaustive)
+        return PlanResult(str(entity), tgt, node, score, rank, grank, True, changes, new_score, new_rank, new_grank, len(seen), exhaustive,
+                          max_changes=max_changes)
     return PlanResult(str(entity), tgt, node, score, rank, grank, False, None, None, None, None, len(seen), exhaustive,
-                      note=f"no set of up to {max_changes} indicator(s) within their bounds reaches it")
+                      note=f"no set of up to {max_changes} indicator(s) within their bounds reaches it", max_changes=max_changes)

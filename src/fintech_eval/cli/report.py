@@ -44,6 +44,7 @@ def report_cmd(
     workers: Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Processes rendering a batch (default: the CPUs).")] = None,
     min_n: Annotated[int, typer.Option("--min-n", min=1, help="Region report of institutions: fewest institutions a province needs to be ranked.")] = 3,
     with_dir: Annotated[Path | None, typer.Option("--with", help="The block-J result of the same period (industry report: the sector's institutions).")] = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Scorecard of one --entity: add its improvement plan to TARGET (next, rank:N, top:N, top:N:GROUP, score:X) and what each indicator would add; the result's spec is evaluated again from its hash-checked inputs.")] = None,
 ) -> None:
     """Render reports of a saved evaluation result: one file per kind, named BLOCK-PERIOD_KIND[_ENTITY].LANG.FORMAT
     (an existing file is replaced only with --force). --entity all renders every unit's scorecard (or those of
@@ -63,6 +64,7 @@ def report_cmd(
     if sector is not None or province is not None:
         raise DataError("--sector and --province select the scorecards of --entity all", rule="report.entity")
     institutions = load_result(with_dir) if with_dir is not None else None
+    plan_kw = _plan(result, result_dir, entity, plan, kind) if plan is not None else {}
     if kind == "all":
         kinds = [k.name for k in REPORT_KINDS
                  if k.meta.get("input", "result") == "result" and k.name != "method" and (not k.meta.get("needs_entity") or entity)]
@@ -76,7 +78,7 @@ def report_cmd(
         for k in kinds:
             try:
                 report = build_report(result, k, entity=entity, lang=lang_s, institutions=institutions, min_n=min_n,
-                                      intervals=intervals)
+                                      intervals=intervals, **(plan_kw if k == "scorecard" else {}))
             except DataError as exc:
                 if kind != "all" or not any(p.rule in ("report.region", "report.industry") for p in exc.problems):
                     raise
@@ -92,6 +94,27 @@ def report_cmd(
         console.print(f"[yellow]skipped[/] {s}")
     for w in result.warnings:
         console.print(f"[yellow]warning[/]: {w}")
+
+
+def _plan(result, result_dir: Path, entity: str | None, target: str, kind: str) -> dict:
+    """The entity's improvement plan and marginal gains, on the result's spec evaluated again (checked to give
+    the saved ranks: a plan of another result is refused)."""
+    from ..analysis.planner import marginal_gains, plan_improvement
+    from ..analysis.source import evaluate_source
+    from ..report import tables as tb
+
+    if entity is None or entity.casefold() == "all" or kind not in ("scorecard", "all"):
+        raise DataError("--plan goes with the scorecard of one --entity", rule="report.plan")
+    v = tb.view(result)
+    unit = tb.find_unit(entity, v.info)
+    with console.status(f"planning the improvement of {unit} ({target})…"):
+        again = evaluate_source(result_dir)
+        p = plan_improvement(again, unit, target)
+        if p.rank != int(v.ranks.at[unit, v.top]):
+            raise DataError(f"evaluated again, {unit} ranks {p.rank}, not {int(v.ranks.at[unit, v.top])} as saved: the inputs or the "
+                            f"engine changed since the result was written; evaluate it again first", rule="report.plan", unit=unit)
+        gains = marginal_gains(again, unit)
+    return {"plan": p, "gains": gains}
 
 
 def _intervals(result, result_dir: Path):

@@ -218,6 +218,37 @@ _T: dict[str, tuple[str, str]] = {
         "Units ordered by total score, highest first.",
     ),
     "explain.ranking_chart": ("总分前 {n} 名。", "The top {n} by total score."),
+    "sec.plan": ("提升路径", "Improvement plan"),
+    "sec.gains": ("各指标的提升潜力", "What each indicator would add"),
+    "explain.plan": (
+        "若以下 {n} 项指标改进至表中数值（各指标在其可行范围内移动相同比例），总分将为 {score}，排名第 {rank}，达到目标：{target}。"
+        "每个数字均为以改变后的数据完整重算评价所得。",
+        "If the {n} indicator(s) below improve to the values shown (each moved the same share of its feasible room), the "
+        "total score becomes {score} and the rank {rank}, reaching the target: {target}. Every figure is an exact re-run of "
+        "the evaluation with the changed data.",
+    ),
+    "explain.plan_met": ("已达到目标：{target}。", "The target is already met: {target}."),
+    "explain.plan_none": ("在可行范围内，改进至多 {k} 项指标均无法达到目标：{target}。",
+                          "No set of up to {k} indicator(s) within their feasible bounds reaches the target: {target}."),
+    "explain.plan_bounds": (
+        "可行范围：指标只向改进方向变动（反向指标只降低），最多达到参评单位中的最优观测值，或评价方给定的上下限。",
+        "Feasible means: an indicator only moves in its better direction (a reverse indicator only falls), at most to "
+        "the best value observed among the units, or to the bounds the evaluator gave.",
+    ),
+    "explain.gains": (
+        "每项指标单独改进至其可行最优值时总分的提升，以及原始值每改进一个单位带来的总分变化（以观测范围的 1% 为步长计算）。",
+        "The total score each indicator would add on its own at its feasible bound, and the change of the total per "
+        "unit of its raw value (measured with a step of 1% of its observed range).",
+    ),
+    "target.rank": ("第 {n} 名或更好", "rank {n} or better"),
+    "target.group_rank": ("{group}内前 {n} 名", "top {n} within {group}"),
+    "target.score": ("总分不低于 {x}", "a total score of {x} or more"),
+    "col.now": ("当前值", "Now"),
+    "col.to": ("目标值", "To"),
+    "col.bound": ("可行最优值", "Best feasible value"),
+    "col.share_of_room": ("可行空间占比", "Share of its room"),
+    "col.gain_to_bound": ("达到最优值时总分提升", "Gain at its best value"),
+    "col.gain_per_unit": ("每单位提升", "Gain per unit"),
     "explain.ranking_intervals": (
         "排名区间来自不确定性分析：在标准化、权重、加总等方法的合理变动下，各单位 {pct} 的排名落在其区间内；"
         "区间宽的单位排名对方法选择敏感，解读时应谨慎。",

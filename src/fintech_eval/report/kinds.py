@@ -6,11 +6,12 @@ language, any format) from a result. Adding a kind is writing one function and d
 
 * ``scorecard``: one entity: total and level-1 scores with ranks overall and within its group, radar
   against the group median, score distributions, strengths and weaknesses (COINr's ``get_str_weak``),
-  year-on-year change for a panel, rank interval when the result has one, data completeness over the
+  year-on-year change for a panel, rank interval when the result has one (a sentence and a key figure), the
+  improvement plan and each indicator's gain when given (``plan``, ``gains``), data completeness over the
   indicators that apply to it (imputed, missing, left out by a step, not applicable with the rule), and notes
   (the run's warnings that concern its groups or indicators, and why a reported indicator has no score);
-* ``ranking``: the overall ranking, charts of the leaders and of the score distributions, group
-  comparisons, data availability;
+* ``ranking``: the overall ranking, charts of the leaders (and of their rank intervals when the result has an
+  uncertainty analysis) and of the score distributions, group comparisons, data availability;
 * ``region``: results by province on a China choropleth, for results whose units are provinces (or
   institutions with a province group column), every unresolved name reported;
 * ``industry`` (:mod:`.industry`): one sector of a JR/T 0201 block-H result, with the sector's institutions
@@ -70,6 +71,8 @@ class Context:
     institutions: Result | None = None  # the block-J result of the same period (industry report)
     min_n: int = 3  # region report: provinces with fewer institutions are shown, flagged and not ranked
     intervals: pd.DataFrame | None = None  # the rank intervals of an uncertainty analysis of this result
+    plan: Any = None  # scorecard: the entity's improvement plan (analysis.plan_improvement), shown when given
+    gains: pd.DataFrame | None = None  # scorecard: its marginal gains (analysis.marginal_gains)
 
     def t(self, key: str, **kw: Any) -> str:
         return t(key, self.lang, **kw)
@@ -145,6 +148,8 @@ def build_report(
     min_n: int = 3,
     appendix_file: str | None = None,
     intervals: pd.DataFrame | None = None,
+    plan: Any = None,
+    gains: pd.DataFrame | None = None,
 ) -> Report:
     """Build report ``kind`` of ``result`` in ``lang`` (``zh`` or ``en``).
 
@@ -158,7 +163,9 @@ def build_report(
     the name of a method appendix written once beside a batch of reports (kind ``method``): the report then
     ends with a pointer to it and the scores' SHA-256 instead of its own copy; ``intervals`` the rank intervals
     of an uncertainty analysis of this result (:func:`fintech_eval.analysis.load_rank_intervals`), shown in the
-    scorecard and the ranking (a :class:`DataError` when they were computed for other ranks).
+    scorecard and the ranking (a :class:`DataError` when they were computed for other ranks); ``plan`` and
+    ``gains`` the scorecard entity's improvement plan and marginal gains (:func:`fintech_eval.analysis.
+    plan_improvement`, :func:`~fintech_eval.analysis.marginal_gains`), shown in its section "improvement plan".
 
     Kinds registered with ``input="rating"`` (``vendor``) take a capability rating instead of a result: one
     :class:`~fintech_eval.capability.Rating`, a list of them or ``rate_both(...)``'s dict.
@@ -182,7 +189,7 @@ def build_report(
             raise DataError(f"unit {entity!r} has no scores in period {v.period}", rule="report.entity", unit=entity)
     if min_n < 1:
         raise DataError(f"min_n must be at least 1, got {min_n}", rule="report.min_n")
-    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions, min_n, intervals)
+    ctx = Context(result, v, lang, ent, level, generated or dt.date.today().isoformat(), institutions, min_n, intervals, plan, gains)
     ctx.rank_intervals  # noqa: B018 - intervals of another result fail here, before anything is built
     rep: Report = entry.func(ctx)
     if appendix_file is not None and kind != "method":
@@ -460,10 +467,51 @@ def scorecard(ctx: Context) -> Report:
 
     return Report(
         kind="scorecard", lang=ctx.lang, title=ctx.t("title.scorecard", entity=who), subtitle=_subtitle(ctx),
-        sections=[summary, scores_sec, radar, dist, sw, trend_sec, gaps_sec, notes_sec],
+        sections=[summary, scores_sec, radar, dist, sw, *plan_sections(ctx, u), trend_sec, gaps_sec, notes_sec],
         meta={"entity": u, "entity_name": uname, "total": total, "rank": None if pd.isna(rank_now) else int(rank_now), "n": n,
               "group": group, "group_value": gval},
     )
+
+
+def _target_text(ctx: Context, target: Any) -> str:
+    if target.kind == "score":
+        return ctx.t("target.score", x=fmt_number(target.value, ctx.lang))
+    if target.kind == "group_rank":
+        return ctx.t("target.group_rank", n=fmt_int(target.value), group=ctx.group_label(str(target.group)))
+    return ctx.t("target.rank", n=fmt_int(target.value))
+
+
+def plan_sections(ctx: Context, unit: str) -> list[Section]:
+    """The entity's improvement plan (the fewest feasible indicator changes reaching the target, with the new
+    score and rank) and what each indicator would add, when the report was given them; nothing otherwise."""
+    out: list[Section] = []
+    cols = [("iCode", "col.code", "text"), ("name", "col.indicator", "text")]
+    p = ctx.plan
+    if p is not None:
+        if str(p.entity) != str(unit):
+            raise DataError(f"the improvement plan is for {p.entity}, not {unit}", rule="report.plan", unit=unit)
+        target = _target_text(ctx, p.target)
+        sec = Section("plan", ctx.t("sec.plan"))
+        if p.changes is not None and len(p.changes):
+            ch = p.changes.assign(name=[ctx.name(str(c)) for c in p.changes["iCode"]])
+            sec.add(Paragraph(ctx.t("explain.plan", n=len(ch), score=fmt_number(p.new_score, ctx.lang), rank=fmt_int(p.new_rank),
+                                    target=target)),
+                    _table(ctx, ctx.t("sec.plan"), ch, [*cols, ("from", "col.now", "auto"), ("to", "col.to", "auto"),
+                                                        ("bound", "col.bound", "auto"), ("share_of_room", "col.share_of_room", "pct")],
+                           key="plan"))
+        elif p.reached:
+            sec.add(Paragraph(ctx.t("explain.plan_met", target=target)))
+        else:
+            sec.add(Paragraph(ctx.t("explain.plan_none", k=p.max_changes, target=target), "warn"))
+        out.append(sec.add(Paragraph(ctx.t("explain.plan_bounds"), "note")))
+    if ctx.gains is not None and len(ctx.gains):
+        g = ctx.gains.head(10).assign(name=[ctx.name(str(c)) for c in ctx.gains.head(10)["iCode"]])
+        out.append(Section("gains", ctx.t("sec.gains")).add(
+            Paragraph(ctx.t("explain.gains"), "note"),
+            _table(ctx, ctx.t("sec.gains"), g, [*cols, ("value", "col.now", "auto"), ("bound", "col.bound", "auto"),
+                                                ("gain_to_bound", "col.gain_to_bound", "signed"), ("gain_per_unit", "col.gain_per_unit", "float4")],
+                   key="gains")))
+    return out
 
 
 def gaps_section(ctx: Context, status: pd.DataFrame) -> Section:
