@@ -127,3 +127,19 @@ def test_plan_progress_command_for_an_institution_an_industry_and_a_province(fol
     assert r.code == 2 and "one of --entity, --industry, --province" in r.err
     r = run_cli(["plan-progress", folders[2024], "--entity", "B3"], capsys, monkeypatch)
     assert r.code == 0 and "PLAN-T01" in r.out
+
+
+def test_any_group_column_is_a_peer_group_and_the_plan_needs_jrt_indicators(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    res = tmp_path / "asem"
+    assert run_cli(["evaluate", examples / "asem-pipeline-c.yaml", "--out", res], capsys, monkeypatch).code == 0
+    r = run_cli(["peers", res, "--by", "EurAsia_group", "--entity", "GBR", "--format", "json"], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    (row,) = json.loads(r.out)
+    assert row["group"] == "Europe" and row["group_size"] == 30
+    r = run_cli(["peers", res, "--by", "sectr"], capsys, monkeypatch)
+    assert r.code == 2 and "did you mean 'sector'" in r.err
+    r = run_cli(["plan-progress", res, "--entity", "GBR"], capsys, monkeypatch)
+    assert r.code == 2 and "none of the indicators the Plan's tasks are linked to" in r.err

@@ -95,4 +95,6 @@ def load_periods(paths: Sequence[str | Path]) -> dict[Any, Any]:
             if p in out:
                 raise DataError(f"two results for period {p!r} (the second: {path})", rule="analysis.periods", file=str(path))
             out[p] = part
+    if len({type(p) for p in out}) > 1:  # 2024 in one spec, '2023' in another: one kind of key, to sort them
+        out = {str(p): r for p, r in out.items()}
     return out

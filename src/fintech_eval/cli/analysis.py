@@ -4,7 +4,6 @@ improvement planner, peer groups and Plan-task progress from the shell (thin ove
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -154,13 +153,6 @@ def plan_improvement_cmd(
     emit(gains.head(15).round(6).to_dict("records"), fmt.value, title="marginal gain of the index per unit of each indicator")
 
 
-class PeerBy(StrEnum):
-    sector = "sector"
-    subtype = "subtype"
-    province = "province"
-    size = "size"
-
-
 def _rows(frame) -> list[dict]:
     """A frame as printable rows: floats rounded to 4 decimals, missing values as None."""
     import pandas as pd
@@ -192,7 +184,7 @@ def _units_file(path: Path | None):
 
 def peers_cmd(
     results: Annotated[list[Path], typer.Argument(metavar="RESULT...", help="Result folders (`fintech-eval evaluate --out`, `score`): one, or one per period (a panel result holds its periods).")],
-    by: Annotated[PeerBy, typer.Option("--by", help="The peer group: sector, subtype, province, or size (bands of --size-column).")] = PeerBy.sector,
+    by: Annotated[str, typer.Option("--by", help="The peer group: sector, subtype, province, size (bands of --size-column), or any group column of the result by name (e.g. EurAsia_group).")] = "sector",
     entity: Annotated[str | None, typer.Option("--entity", help="Only this unit's rows (its code).")] = None,
     compare: Annotated[Path | None, typer.Option("--compare", help="Another run to compare with (last year's, another spec): rank shifts overall and in the group, and the indicators that moved them.")] = None,
     size_column: Annotated[str | None, typer.Option("--size-column", help="--by size: the numeric unit column to band (e.g. total_assets; from the result's units or --units).")] = None,
@@ -217,11 +209,11 @@ def peers_cmd(
             raise SpecError("--compare takes one RESULT (the run now) and one --compare RUN", rule="analysis.periods", parameter="--compare")
         (now,) = periods.values()
         (before,) = load_periods([compare]).values()
-        frame = compare_peers(before, now, by.value, entity=entity, node=node, units=extra, size_column=size_column, drivers=drivers)
-        title = f"{results[0]} against {compare} (within {by.value})"
+        frame = compare_peers(before, now, by, entity=entity, node=node, units=extra, size_column=size_column, drivers=drivers)
+        title = f"{results[0]} against {compare} (within {by})"
     else:
-        frame = peer_table(periods, by.value, entity=entity, node=node, units=extra, size_column=size_column, bands=band_names)
-        title = f"ranks within {by.value}" + (f", {len(periods)} periods" if len(periods) > 1 else "")
+        frame = peer_table(periods, by, entity=entity, node=node, units=extra, size_column=size_column, bands=band_names)
+        title = f"ranks within {by}" + (f", {len(periods)} periods" if len(periods) > 1 else "")
     emit(_rows(frame), fmt.value, title=title)
 
 
@@ -242,4 +234,7 @@ def plan_progress_cmd(
     periods = load_periods(results)
     who = selection(periods[max(periods)], entity=entity, industry=industry, province=province)
     frame = plan_progress(periods, who, lang=Lang(lang).value)
+    if not frame["n_present"].any():
+        raise SpecError("the result holds none of the indicators the Plan's tasks are linked to: give results of a JR/T 0201 "
+                        "block (J, H or Q)", rule="analysis.plan_progress", parameter="RESULT")
     emit(_rows(frame), fmt.value, title=f"FinTech Development Plan (2019-2021): progress of {who}")
