@@ -5,6 +5,7 @@ known strings."""
 
 from __future__ import annotations
 
+import functools
 import html as html_mod
 import re
 
@@ -35,7 +36,21 @@ CASES = {
     "region-provinces": lambda lang: build_report(provinces_result(), "region", lang=lang),
     "industry": lambda lang: build_report(h_result(), "industry", entity="bank", lang=lang, institutions=j_result()),
     "vendor": lambda lang: build_report(vendor_ratings(), "vendor", lang=lang),
+    "scorecard-robustness": lambda lang: build_report(round_result(), "scorecard", entity="SYN-BAN-01", lang=lang, **_robustness()),
+    "ranking-intervals": lambda lang: build_report(round_result(), "ranking", lang=lang, intervals=_robustness()["intervals"]),
 }
+
+
+@functools.cache
+def _robustness() -> dict:
+    """A real uncertainty analysis, improvement plan and marginal gains of the round (the rank interval's
+    sentence, the interval chart and the plan's sections in each language)."""
+    from fintech_eval.analysis import marginal_gains, plan_improvement, uncertainty_analysis
+
+    r = round_result()
+    ua = uncertainty_analysis(r, ["weights=0.3", "normalise.method=minmax,zscore"], n=8, seed=1)
+    return {"intervals": ua.rank_intervals().set_index("uCode"), "plan": plan_improvement(r, "SYN-BAN-01", "next", max_changes=1),
+            "gains": marginal_gains(r, "SYN-BAN-01")}
 
 
 def _chart_strings(obj) -> list[str]:
