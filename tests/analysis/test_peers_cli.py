@@ -143,3 +143,19 @@ def test_any_group_column_is_a_peer_group_and_the_plan_needs_jrt_indicators(tmp_
     assert r.code == 2 and "did you mean 'sector'" in r.err
     r = run_cli(["plan-progress", res, "--entity", "GBR"], capsys, monkeypatch)
     assert r.code == 2 and "none of the indicators the Plan's tasks are linked to" in r.err
+
+
+def test_compare_a_result_with_another_spec(tmp_path, capsys, monkeypatch):
+    """Two specs of one data set (COINr's pipelines A and B): the rank shifts are compare_coins'."""
+    from pathlib import Path
+
+    from tests import coinr_ref
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    r = run_cli(["peers", examples / "asem-pipeline-b.yaml", "--compare", examples / "asem-pipeline-a.yaml", "--by", "EurAsia_group",
+                 "--format", "json"], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    rows = pd.DataFrame(json.loads(r.out))
+    ref = coinr_ref.read_plain("compare_A_vs_B_index.csv").set_index("uCode")  # Diff = rank in A − rank in B
+    m = rows.set_index("uCode").join(ref)
+    assert len(m) == 51 and (m["rank_shift"] == m["Diff"]).all() and (m["rank_before"] == m["coin.1"]).all()

@@ -69,15 +69,16 @@ def evaluate_source(path: str | Path, spec=None):
 
 
 def load_periods(paths: Sequence[str | Path]) -> dict[Any, Any]:
-    """Saved result folders by period (for peers over time and Plan progress; nothing is evaluated again): a
-    folder's period is its ``data.period`` (else its folder name); a panel result is split into its periods."""
+    """Results by period, for peers over time, comparisons and Plan progress: a saved result folder is read
+    (nothing evaluated again), a spec file is evaluated; a result's period is its ``data.period`` (else the
+    folder's or file's name); a panel result is split into its periods."""
     import dataclasses
 
     from ..engine.result import load_result
 
     out: dict[Any, Any] = {}
     for path in paths:
-        r = load_result(path)
+        r = load_result(path) if Path(path).is_dir() else evaluate_source(path)
         idx = r.final.index
         if isinstance(idx, pd.MultiIndex) and "Time" in idx.names:
             parts = {}
@@ -90,7 +91,7 @@ def load_periods(paths: Sequence[str | Path]) -> dict[Any, Any]:
                     part.units = r.units
                 parts[p] = part
         else:
-            parts = {r.spec.data.period if r.spec.data.period is not None else Path(path).name: r}
+            parts = {r.spec.data.period if r.spec.data.period is not None else (Path(path).name if Path(path).is_dir() else Path(path).stem): r}
         for p, part in parts.items():
             if p in out:
                 raise DataError(f"two results for period {p!r} (the second: {path})", rule="analysis.periods", file=str(path))

@@ -183,10 +183,10 @@ def _units_file(path: Path | None):
 
 
 def peers_cmd(
-    results: Annotated[list[Path], typer.Argument(metavar="RESULT...", help="Result folders (`fintech-eval evaluate --out`, `score`): one, or one per period (a panel result holds its periods).")],
+    results: Annotated[list[Path], typer.Argument(metavar="RESULT...", help="Result folders (`fintech-eval evaluate --out`, `score`) or spec files (evaluated): one, or one per period (a panel result holds its periods).")],
     by: Annotated[str, typer.Option("--by", help="The peer group: sector, subtype, province, size (bands of --size-column), or any group column of the result by name (e.g. EurAsia_group).")] = "sector",
     entity: Annotated[str | None, typer.Option("--entity", help="Only this unit's rows (its code).")] = None,
-    compare: Annotated[Path | None, typer.Option("--compare", help="Another run to compare with (last year's, another spec): rank shifts overall and in the group, and the indicators that moved them.")] = None,
+    compare: Annotated[Path | None, typer.Option("--compare", help="Another run to compare with (last year's result folder, or a spec file: another method, evaluated): rank shifts overall and in the group, and the indicators that moved them.")] = None,
     size_column: Annotated[str | None, typer.Option("--size-column", help="--by size: the numeric unit column to band (e.g. total_assets; from the result's units or --units).")] = None,
     bands: Annotated[str, typer.Option("--bands", help="--by size: the band names, smallest first (equal counts).")] = "small,medium,large",
     units: Annotated[Path | None, typer.Option("--units", help="CSV of more unit columns keyed by uCode or id (e.g. `fintech-eval register list institutions --format csv`).")] = None,
