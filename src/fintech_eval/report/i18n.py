@@ -241,7 +241,7 @@ _T: dict[str, tuple[str, str]] = {
         "unit of its raw value (measured with a step of 1% of its observed range).",
     ),
     "target.rank": ("第 {n} 名或更好", "rank {n} or better"),
-    "target.group_rank": ("{group}内前 {n} 名", "top {n} within {group}"),
+    "target.group_rank": ("所在组（{group}：{value}）前 {n} 名", "top {n} in its group ({group}: {value})"),
     "target.score": ("总分不低于 {x}", "a total score of {x} or more"),
     "col.now": ("当前值", "Now"),
     "col.to": ("目标值", "To"),

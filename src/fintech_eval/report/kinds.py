@@ -473,11 +473,12 @@ def scorecard(ctx: Context) -> Report:
     )
 
 
-def _target_text(ctx: Context, target: Any) -> str:
+def _target_text(ctx: Context, target: Any, unit: str) -> str:
     if target.kind == "score":
         return ctx.t("target.score", x=fmt_number(target.value, ctx.lang))
     if target.kind == "group_rank":
-        return ctx.t("target.group_rank", n=fmt_int(target.value), group=ctx.group_label(str(target.group)))
+        g = str(target.group)
+        return ctx.t("target.group_rank", n=fmt_int(target.value), group=ctx.group_label(g), value=ctx.group_value(g, ctx.view.group_of(unit, g)))
     return ctx.t("target.rank", n=fmt_int(target.value))
 
 
@@ -490,7 +491,7 @@ def plan_sections(ctx: Context, unit: str) -> list[Section]:
     if p is not None:
         if str(p.entity) != str(unit):
             raise DataError(f"the improvement plan is for {p.entity}, not {unit}", rule="report.plan", unit=unit)
-        target = _target_text(ctx, p.target)
+        target = _target_text(ctx, p.target, unit)
         sec = Section("plan", ctx.t("sec.plan"))
         if p.changes is not None and len(p.changes):
             ch = p.changes.assign(name=[ctx.name(str(c)) for c in p.changes["iCode"]])
