@@ -110,6 +110,7 @@ def test_analyse_a_spec_with_the_section_and_override_from_the_command_line(tmp_
     out2 = tmp_path / "b"
     r = run_cli(["analyse", spec, "--out", out2, "--no-plots", "-u", "normalise.method=minmax,rank", "--n", "6"], capsys, monkeypatch)
     assert r.code == 0, r.out + r.err
+    assert "assumptions: weights (from the spec); normalise.method (from the command line)" in r.out
     doc = json.loads((out2 / "uncertainty.json").read_text())
     assert doc["n"] == 6 and doc["seed"] == 4
     assert [(a["name"], a["values"]) for a in doc["assumptions"]] == [("weights", None), ("normalise.method", ["minmax", "rank"])]

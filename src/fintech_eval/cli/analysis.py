@@ -91,6 +91,8 @@ def analyse_cmd(
     written: list[Path] = []
     if decl:
         a = resolve(result, decl, n=max(n, sa_n or 0), seed=seed)  # every assumption checked before any run
+        origin = ["the spec" if isinstance(d, dict) and d.get("path") else "the command line" for d in decl]
+        console.print("assumptions: " + "; ".join(f"{f.name} (from {o})" for f, o in zip(a.factors, origin, strict=True)))
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("uncertainty", total=n)
             ua = an.uncertainty_analysis(result, a, n=n, seed=seed, design=design, target=target, level=level, workers=workers,
