@@ -55,6 +55,9 @@ def test_the_section_is_the_assumptions_file_by_meaning():
     ({"level": 90}, "uncertainty.level", "uncertainty.level", "within (0, 1)"),
     ({"exclude": "Flights"}, "uncertainty.exclude", "uncertainty.values", "list of node codes"),
     ({"assumptions": [{"kind": "uniformm"}]}, "uncertainty.assumptions[0]", "uncertainty.kind", "did you mean 'uniform'"),
+    ({"sensitivity": {"method": "sobolx"}}, "uncertainty.sensitivity.method", "sensitivity.method", "did you mean 'sobol'"),
+    ({"sensitivity": {"entity": ["GBR"]}}, "uncertainty.sensitivity.entity", "uncertainty.key", "did you mean 'entities'"),
+    ({"sensitivity": {"n": 1}}, "uncertainty.sensitivity.n", "sensitivity.n", ">= 2"),
 ])
 def test_an_unknown_or_impossible_assumption_fails_as_the_spec_loads(section, path, rule, text):
     problems = _problems(section)
@@ -150,3 +153,19 @@ def test_the_open_parameters_of_jrt0201_are_checked_by_the_derivations_rules_as_
     spec = load_spec({**doc, "uncertainty": {"params": {"w_users_personal": "0.3..0.7"}}})
     assert declarations(spec) == [{"kind": "param", "parameter": "w_users_personal", "range": [0.3, 0.7],
                                    "path": "uncertainty.params.w_users_personal"}]
+
+
+def test_the_section_can_ask_for_a_sensitivity_analysis_too(tmp_path, capsys, monkeypatch):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(_spec({"seed": 1, "replications": 8, "normalise": ["minmax", "zscore"], "weights": {"noise": 0.2},
+                                          "sensitivity": {"method": "sobol", "n": 8, "entities": ["GBR"], "nboot": 20}})))
+    out = tmp_path / "a"
+    r = run_cli(["analyse", spec, "--out", out, "--no-plots"], capsys, monkeypatch)
+    assert r.code == 0, r.out + r.err
+    idx = pd.read_csv(out / "sensitivity_indices.csv")
+    assert set(idx["output"]) == {"mean_abs_rank_shift", "rank:GBR"} and set(idx["factor"]) == {"normalise.method", "weights"}
+    assert len(pd.read_csv(out / "sensitivity_runs.csv")) == 8 * (2 + 2)
+    out2 = tmp_path / "b"
+    r = run_cli(["analyse", spec, "--out", out2, "--no-plots", "--sensitivity", "morris", "--sa-n", "4"], capsys, monkeypatch)
+    assert r.code == 0, r.out + r.err
+    assert (out2 / "morris_indices.csv").exists() and len(pd.read_csv(out2 / "sensitivity_runs.csv")) == 4 * (2 + 1)

@@ -14,6 +14,7 @@
       exclude: [Flights, Ship]                    # leave out one of them (or none); {level: 2}: each node of a level
       params: {w_users_personal: 0.3..0.7}        # JR/T 0201's open parameters (data.source store)
       assumptions: [{kind: uniform, address: aggregate.weights.Physical, range: [0.5, 2]}]   # anything else, by address
+      sensitivity: {method: sobol, n: 64, entities: [GBR]}   # also Sobol (or Morris) indices of these assumptions
 
 A stage key (any stage of the spec: ``impute``, ``treat``, ``normalise``, ``aggregate``, ``screen``, …) takes a
 list (the method's alternatives; a list holding mappings gives whole parameter sets) or a mapping parameter →
@@ -41,7 +42,10 @@ from ..errors import FintechEvalError, Problem, SpecError
 #: the run settings of the section and their defaults
 SETTINGS: dict[str, Any] = {"replications": 100, "seed": None, "design": "random", "level": 0.9}
 #: the section's keys that are not stages (besides the run settings)
-MEANINGS = ("weights", "exclude", "params", "assumptions")
+MEANINGS = ("weights", "exclude", "params", "assumptions", "sensitivity")
+#: ``sensitivity:`` — a sensitivity analysis of the same assumptions, and its defaults
+SENSITIVITY: dict[str, Any] = {"method": "sobol", "n": None, "entities": [], "nboot": 200}
+SA_METHODS = ("sobol", "morris")
 WEIGHT_KEYS = ("noise", "dirichlet", "sets", "levels", "pool")
 PREFIX = "uncertainty"
 
@@ -119,6 +123,34 @@ def _declared(v: Any, path: str) -> list[dict[str, Any]]:
     return [{**dict(x), "path": f"{path}[{i}]"} for i, x in enumerate(v)]
 
 
+def _sensitivity_problems(v: Any, path: str) -> list[Problem]:
+    if not isinstance(v, Mapping):
+        return [Problem("uncertainty.sensitivity", f"a mapping (method, n, entities, nboot), got {v!r}", {"path": path})]
+    out = [Problem("uncertainty.key", f"no key {k!r}{_suggest(k, list(SENSITIVITY))}; it takes: {', '.join(SENSITIVITY)}", {"path": f"{path}.{k}"})
+           for k in v if k not in SENSITIVITY]
+    m = v.get("method", "sobol")
+    if m not in SA_METHODS:
+        out.append(Problem("sensitivity.method", f"method must be sobol or morris, got {m!r}{_suggest(m, SA_METHODS)}", {"path": f"{path}.method"}))
+    for k in ("n", "nboot"):
+        x = v.get(k)
+        if x is not None and (isinstance(x, bool) or not isinstance(x, int) or x < 2):
+            out.append(Problem("sensitivity.n", f"{k} must be an integer >= 2, got {x!r}", {"path": f"{path}.{k}"}))
+    e = v.get("entities", [])
+    if not isinstance(e, list) or not all(isinstance(x, str) for x in e):
+        out.append(Problem("sensitivity.entities", f"entities is a list of unit codes, got {e!r}", {"path": f"{path}.entities"}))
+    return out
+
+
+def sensitivity_settings(section: Mapping[str, Any] | None, **given: Any) -> dict[str, Any] | None:
+    """The sensitivity analysis to run: ``given`` values that are not None (``method``, ``n``, ``entities``)
+    over the section's ``sensitivity:`` over the defaults; None when neither asks for one."""
+    sec = section.get("sensitivity") if isinstance(section, Mapping) else None
+    if sec is None and given.get("method") is None:
+        return None
+    sec = sec if isinstance(sec, Mapping) else {}
+    return {k: given[k] if given.get(k) is not None else sec.get(k, d) for k, d in SENSITIVITY.items()}
+
+
 def settings(section: Mapping[str, Any] | None, **given: Any) -> dict[str, Any]:
     """The run settings: each ``given`` one that is not None (the command line, a library call), else the
     section's, else the default (checked by :func:`declarations`)."""
@@ -168,6 +200,9 @@ def _declarations(spec) -> tuple[list[dict[str, Any]], list[Problem]]:
         path = f"{PREFIX}.{key}"
         try:
             if key in SETTINGS:
+                continue
+            if key == "sensitivity":
+                problems += _sensitivity_problems(v, path)
                 continue
             if key == "weights":
                 out.append(_weights(v, path))

@@ -41,9 +41,9 @@ def analyse_cmd(
     source: Annotated[Path, typer.Argument(metavar="RESULT_OR_SPEC", help="An evaluation spec (YAML) or a result folder written by `fintech-eval evaluate`.")],
     uncertainty: Annotated[list[str] | None, typer.Option("--uncertainty", "-u", help="An uncertain assumption (repeatable): weights=0.25, weights=0.25@2,3, weights=dirichlet:50, normalise.method=minmax,zscore, treat.winmax=1..5, aggregate.dat_thresh=0.5..0.9, param.w_users_personal=0.3..0.7, exclude=Flights,Ship, exclude=level:2, 'normalise=[{method: minmax, range: [1, 100]}, {method: zscore, m_sd: [10, 2]}]'.")] = None,
     assumptions_file: Annotated[Path | None, typer.Option("--assumptions", help="YAML list of assumption declarations (the mappings of docs/analysis.md).")] = None,
-    sensitivity: Annotated[str | None, typer.Option("--sensitivity", help="Also run a sensitivity analysis of the same assumptions: sobol or morris.")] = None,
+    sensitivity: Annotated[str | None, typer.Option("--sensitivity", help="Also run a sensitivity analysis of the same assumptions: sobol or morris (default: the spec's uncertainty.sensitivity.method when it has one).")] = None,
     n: Annotated[int | None, typer.Option("--n", help="Uncertainty: replications (default: the spec's uncertainty.replications, else 100). Sensitivity: base samples (Sobol: n(d+2) runs; Morris: n trajectories).")] = None,
-    sa_n: Annotated[int | None, typer.Option("--sa-n", help="Sensitivity base samples, if not --n.")] = None,
+    sa_n: Annotated[int | None, typer.Option("--sa-n", help="Sensitivity base samples, if not --n (default: the spec's uncertainty.sensitivity.n).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed: same seed, same replications (default: the spec's uncertainty.seed).")] = None,
     design: Annotated[str | None, typer.Option("--design", help="Uncertainty sampling: random (COINr), lhs or sobol (default: the spec's uncertainty.design, else random).")] = None,
     target: Annotated[list[str] | None, typer.Option("--target", help="Nodes whose ranks are summarised (repeatable; default the index).")] = None,
@@ -70,7 +70,7 @@ def analyse_cmd(
 
     from .. import analysis as an
     from ..analysis.assumptions import resolve
-    from ..analysis.section import combine, settings
+    from ..analysis.section import combine, sensitivity_settings, settings
     from ..analysis.source import source_spec
 
     spec = source_spec(source)  # the spec and its uncertainty: section checked before anything runs
@@ -79,6 +79,9 @@ def analyse_cmd(
     n, seed, design, level = s["replications"], s["seed"], s["design"], s["level"]
     if sensitivity is not None and sensitivity not in ("sobol", "morris"):
         raise SpecError(f"--sensitivity must be sobol or morris, got {sensitivity!r}", rule="sensitivity.method", parameter="--sensitivity")
+    sens = sensitivity_settings(spec.uncertainty if spec_uncertainty else None, method=sensitivity, n=sa_n, entities=entity)
+    sensitivity, sa_n = (sens["method"], sens["n"]) if sens else (None, sa_n)
+    sa_entities = sens["entities"] if sens else (entity or [])
     if sensitivity and not decl:
         raise SpecError("--sensitivity needs assumptions (the spec's uncertainty: section, --uncertainty or --assumptions)", rule="uncertainty.none")
     if not (decl or leave_one_out or diagnostics):
@@ -102,9 +105,9 @@ def analyse_cmd(
                 m = sa_n or n
                 runs = m * (len(a.factors) + 2) if sensitivity == "sobol" else m * (len(a.factors) + 1)
                 task2 = bar.add_task(f"sensitivity ({sensitivity})", total=runs)
-                sa = an.sensitivity_analysis(result, a, method=sensitivity, n=m, seed=seed, entities=entity or (),
+                sa = an.sensitivity_analysis(result, a, method=sensitivity, n=m, seed=seed, entities=sa_entities,
                                     target=(target or [None])[0], level=level, workers=workers, on_error=on_error,
-                                    progress=lambda k: bar.advance(task2, k))
+                                    nboot=sens["nboot"] if sens else 200, progress=lambda k: bar.advance(task2, k))
         written += ua.save(out, plots=plots)
         st = ua.rank_stats(ua.targets[0])
         wide = st.assign(width=st["Q95"] - st["Q5"]).sort_values("width", ascending=False).head(5)
