@@ -37,6 +37,11 @@ _EXPORTS = {
     "changes_over_time": ".peers",
     "compare_results": ".peers",
     "plan_progress": ".progress",
+    "peer_table": ".peers",
+    "compare_peers": ".peers",
+    "load_periods": ".source",
+    "section_declarations": (".section", "declarations"),
+    "combine_assumptions": (".section", "combine"),
 }
 
 __all__ = sorted(_EXPORTS)
