@@ -19,16 +19,17 @@
   the layout, the variable list and a SHA-256 checksum of that list (names and units), so the reader can
   refuse a foreign or tampered workbook.
 
-:func:`write_templates` writes one workbook per entity (batch mode).
+:func:`write_templates` writes one workbook per entity (batch mode); :func:`fill_template` fills one as a
+respondent would (the demo's returns, tests).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from copy import copy
 import re
 from collections.abc import Iterable, Mapping
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ __all__ = [
     "META_SHEET",
     "SHEET",
     "TEMPLATE_VERSION",
+    "fill_template",
     "template_checksum",
     "template_filename",
     "write_template",
@@ -375,3 +377,40 @@ def write_templates(
     out.mkdir(parents=True, exist_ok=True)
     return [write_template(framework, e, period, out / template_filename(e, str(period)), password=password)
             for e in ents]
+
+
+def fill_template(
+    path: str | Path,
+    values: Mapping[str, Any],
+    *,
+    contact: str | None = None,
+    contact_phone: str | None = None,
+    date: dt.date | None = None,
+    out: str | Path | None = None,
+) -> Path:
+    """Fill a questionnaire written by :func:`write_template` as a respondent would: each value into the
+    value cell of its variable (``None`` leaves the cell blank: not available), and the contact fields.
+    Writes to ``out`` (default: in place) and returns the path. A variable the workbook does not ask is an
+    error naming it (the respondent cannot add rows to a protected sheet either)."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    wb = load_workbook(path)
+    meta = {str(r[0]): r[1] for r in wb[META_SHEET].iter_rows(values_only=True) if r[0] is not None}
+    ws = wb[meta["sheet"]]
+    rows = {name: int(meta["first_row"]) + i for i, name in enumerate(str(meta["variables"]).split(","))}
+    unknown = sorted(set(values) - set(rows))
+    if unknown:
+        raise DataError(f"{path.name} asks no variable {', '.join(unknown[:5])}"
+                        + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""),
+                        rule="template.variable", file=str(path), entity=meta.get("entity_id"))
+    col = meta["value_column"]
+    for name, v in values.items():
+        ws[f"{col}{rows[name]}"] = None if v is None or (isinstance(v, float) and v != v) else v
+    idc = meta["id_value_column"]
+    for key, v in (("contact", contact), ("contact_phone", contact_phone), ("date", date)):
+        if v is not None:
+            ws[f"{idc}{meta[f'id_row.{key}']}"] = v
+    target = Path(out) if out is not None else path
+    wb.save(target)
+    return target
