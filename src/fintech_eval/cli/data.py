@@ -44,8 +44,10 @@ def import_cmd(
     user: Annotated[str, typer.Option("--user", help="Who submits (recorded with every change).")] = "cli",
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
     wait: WaitOpt = None,
+    received: Annotated[str | None, typer.Option("--received", help="When the returns arrived if not now (YYYY-MM-DD, start of that day UTC+8, or an ISO date and time): a campaign's on-time rate compares it with the deadline.")] = None,
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
+    from ..app.campaigns import received_time
     from ..collect.texts import user_problems
     from ..service import import_paths, import_public_banks
 
@@ -62,7 +64,7 @@ def import_cmd(
                       f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
     if files:
         with console.status(f"reading, validating and storing {len(files)} file(s)…"):
-            rep = import_paths(db, files, framework, user=user, encoding=encoding)
+            rep = import_paths(db, files, framework, user=user, encoding=encoding, received_at=received_time(received))
         console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
                       f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
         for w in rep.warnings[:WARNINGS_SHOWN]:
