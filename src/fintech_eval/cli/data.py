@@ -142,15 +142,11 @@ def observations_cmd(
 ) -> None:
     """The stored raw values as received (long format: entity, period, variable, value, unit, the canonical
     value_norm/unit_norm, source, status, flag_reason, submission_id); missing values stay empty."""
-    from ..service import open_existing_db
-    from ..store import observations_frame, session_factory
+    from ..app import Workspace
+    from ..app.observations import stored_observations
 
-    engine = open_existing_db(db)
-    try:
-        with session_factory(engine)() as s:
-            obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
-    finally:
-        engine.dispose()
+    with Workspace(db, create=False) as ws:
+        obs = stored_observations(ws, period=period, entity_kind=entity_kind, variables=variable, entities=entity)
     _write_frame(obs, fmt, out, "observations")
 
 
