@@ -10,6 +10,7 @@ unless ``force`` (a folder may already hold workbooks that respondents have fill
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from .campaigns import read_sample, resolve_campaign
 from .workspace import Workspace
 
 INDEX_FILE = "index.csv"
+Progress = Callable[[int, int], None] | None  # progress(done, total) after each workbook
 INDEX_COLUMNS = ["entity_id", "name_zh", "name_en", "sector", "region_code", "period", "framework", "campaign",
                  "n_variables", "file"]
 
@@ -43,7 +45,7 @@ class TemplateBatch:
 
 
 def campaign_templates(ws: Workspace, campaign_id: int | None = None, *, out: str | Path,
-                       force: bool = False, password: str | None = None) -> TemplateBatch:
+                       force: bool = False, password: str | None = None, progress: Progress = None) -> TemplateBatch:
     """One questionnaire per entity of the campaign's sample (the campaign may be omitted when the database
     holds one), for its framework and period."""
     c = resolve_campaign(ws, campaign_id)
@@ -51,23 +53,23 @@ def campaign_templates(ws: Workspace, campaign_id: int | None = None, *, out: st
         members = s.execute(select(CampaignMember.entity_id).where(CampaignMember.campaign_id == c.id)
                             .order_by(CampaignMember.entity_id)).scalars().all()
     return _write(ws, list(members), period=c.period, framework=c.framework, out=Path(out), campaign=int(c.id),
-                  force=force, password=password)
+                  force=force, password=password, progress=progress)
 
 
 def period_templates(ws: Workspace, *, period: str, framework: str = "jrt0201-2020", entities: list[str] | None = None,
                      sample: str | Path | None = None, out: str | Path, force: bool = False,
-                     password: str | None = None) -> TemplateBatch:
+                     password: str | None = None, progress: Progress = None) -> TemplateBatch:
     """Questionnaires without a campaign: for ``entities`` and the institutions of a ``sample`` file, or for
     every registered institution when neither is given."""
     ids = list(entities or [])
     if sample is not None:
         ids += read_sample(sample)
     return _write(ws, list(dict.fromkeys(ids)) or None, period=str(period), framework=framework, out=Path(out),
-                  campaign=None, force=force, password=password)
+                  campaign=None, force=force, password=password, progress=progress)
 
 
 def _write(ws: Workspace, ids: list[str] | None, *, period: str, framework: str, out: Path, campaign: int | None,
-           force: bool, password: str | None) -> TemplateBatch:
+           force: bool, password: str | None, progress: Progress) -> TemplateBatch:
     period_kind(period)  # a valid period code or an error
     fw = ws.framework(framework)
     with ws.sessions() as s:
@@ -93,7 +95,7 @@ def _write(ws: Workspace, ids: list[str] | None, *, period: str, framework: str,
         raise DataError(f"{len(there)} questionnaire(s) already in {out} ({first_of(there, what='in all')}): they may "
                         "hold answers; write to a new folder, or replace them with --force", rule="template.exists",
                         file=str(out))
-    paths = write_templates(fw, chosen, period, out, password=password)
+    paths = write_templates(fw, chosen, period, out, password=password, progress=progress)
     n_vars = {sec: len(applicable_variables(fw, sec)) for sec in chosen["sector"].unique()}
     index = pd.DataFrame({
         "entity_id": chosen["id"].to_numpy(),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -164,9 +166,21 @@ def template_cmd(
     from ..app import Workspace
     from ..app.templates import period_templates
 
-    with Workspace(db, create=False) as ws:
-        batch = period_templates(ws, period=period, framework=framework, entities=entity, sample=sample, out=out, force=force)
+    with Workspace(db, create=False) as ws, template_bar() as progress:
+        batch = period_templates(ws, period=period, framework=framework, entities=entity, sample=sample, out=out, force=force,
+                                 progress=progress)
     _templates_written(batch)
+
+
+@contextlib.contextmanager
+def template_bar() -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar for writing questionnaires: yields ``progress(done, total)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("questionnaires"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("questionnaires", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _templates_written(batch: Any) -> None:

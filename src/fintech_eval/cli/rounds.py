@@ -152,10 +152,10 @@ def campaign_templates_cmd(
     """One questionnaire workbook per entity of the campaign's sample (prefilled with its code, names, sector,
     region and the period; only the variables its sector answers), and index.csv listing them."""
     from ..app.templates import campaign_templates
-    from .data import _templates_written
+    from .data import _templates_written, template_bar
 
-    with _ws(db, create=False) as ws:
-        batch = campaign_templates(ws, campaign, out=out, force=force)
+    with _ws(db, create=False) as ws, template_bar() as progress:
+        batch = campaign_templates(ws, campaign, out=out, force=force, progress=progress)
     _templates_written(batch)
 
 
