@@ -138,7 +138,10 @@ def test_a_whole_round(round_db, synthetic, tmp_path, capsys, monkeypatch):
     run = cli("import", *on_time, "--received", "2025-03-20")
     assert run.code == 0, run.err
     assert "outlier" in run.out and flagged in run.out  # kept and flagged, with the reason
-    assert cli("import", fill(late, "2024"), "--received", "2025-04-08").code == 0
+    late_return = fill(late, "2024")
+    run = cli("import", late_return, "--received", "08/04/2025")
+    assert run.code == 2 and "not a date (YYYY-MM-DD)" in run.err
+    assert cli("import", late_return, "--received", "2025-04-08").code == 0
     assert cli("import", _long(synthetic, tmp_path / "outsider.csv", entities=[outsider], periods=["2024"])).code == 0
 
     # 7. status: on time, late, missing, flagged; the rates; the list to chase; the outsider named
