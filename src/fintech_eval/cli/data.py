@@ -86,8 +86,9 @@ def indicators_cmd(
     stored: Annotated[bool, typer.Option("--stored", help="The values `fintech-eval derive` stored, with a stale column (inputs changed since).")] = False,
 ) -> None:
     """The derived J/H/Q indicator values (long format: block, entity, period, code, value, status, reason)."""
+    from ..app import Workspace
+
     if stored:
-        from ..app import Workspace
         from ..app.derived import stored_values
 
         if period is None:
@@ -101,9 +102,10 @@ def indicators_cmd(
         cols = ["block", "entity_id", "period", "code", "value", "status", "reason", "stale", "framework_version", "computed_at"]
         _write_frame(values[cols].rename(columns={"entity_id": "entity"}), fmt, out, "values")
         return
-    from ..service import derive_from_db
+    from ..app.derived import derived_panel
 
-    panel = derive_from_db(db, framework, period=period)
+    with Workspace(db, create=False) as ws:
+        panel = derived_panel(ws, period=period, framework=framework)
     if block:
         panel = panel[panel["block"].astype(str) == block]
     panel = panel.rename(columns={"entity_id": "entity"})
