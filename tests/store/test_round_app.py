@@ -10,7 +10,7 @@ import pytest
 from fintech_eval.app import Workspace
 from fintech_eval.app.campaigns import create_campaign
 from fintech_eval.app.sampling import draw_sample, sizes_of
-from fintech_eval.app.templates import campaign_templates, period_templates
+from fintech_eval.app.templates import campaign_templates, entity_template, period_templates
 from fintech_eval.errors import DataError
 from fintech_eval.store import upsert_institutions, upsert_size_attributes
 from fintech_eval.store.models import Observation
@@ -63,6 +63,10 @@ def test_campaign_templates_and_index(ws, tmp_path):
     with pytest.raises(DataError, match="already in"):
         campaign_templates(ws, cid, out=tmp_path / "q")
     assert len(campaign_templates(ws, cid, out=tmp_path / "q", force=True).index) == 2
+    one = entity_template(ws, "P1", cid, out=tmp_path / "mine")  # an institution downloads its own
+    assert one.name == batch.index["file"].iloc[1] and one.parent == tmp_path / "mine"
+    with pytest.raises(DataError, match="B1 is not in the sample of campaign"):
+        entity_template(ws, "B1", cid, out=tmp_path / "mine")
 
 
 def test_period_templates_name_unknown_entities(ws, tmp_path):

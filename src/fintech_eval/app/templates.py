@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from ..collect import write_templates
+from ..collect import write_template, write_templates
 from ..collect.template import template_filename
 from ..collect.validate import applicable_variables
 from ..errors import DataError, Problem, closest, first_of
@@ -54,6 +54,25 @@ def campaign_templates(ws: Workspace, campaign_id: int | None = None, *, out: st
                             .order_by(CampaignMember.entity_id)).scalars().all()
     return _write(ws, list(members), period=c.period, framework=c.framework, out=Path(out), campaign=int(c.id),
                   force=force, password=password, progress=progress)
+
+
+def entity_template(ws: Workspace, entity_id: str, campaign_id: int | None = None, *, out: str | Path,
+                    password: str | None = None) -> Path:
+    """The questionnaire of one entity of the campaign's sample (an institution downloading its own, on the
+    web), written into the folder ``out`` (replacing an earlier copy there); returns its path. An entity
+    outside the sample is an error naming it."""
+    c = resolve_campaign(ws, campaign_id)
+    with ws.sessions() as s:
+        member = s.execute(select(CampaignMember.entity_id).where(CampaignMember.campaign_id == c.id,
+                                                                  CampaignMember.entity_id == entity_id)).first()
+    if member is None:
+        raise DataError(f"{entity_id} is not in the sample of campaign {c.id}", rule="campaign.not_in_sample",
+                        entity=entity_id)
+    with ws.sessions() as s:
+        reg = institutions_frame(s)
+    row = reg[reg["id"] == entity_id].to_dict("records")[0]
+    return write_template(ws.framework(c.framework), row, c.period, Path(out) / template_filename(row, c.period),
+                          password=password)
 
 
 def period_templates(ws: Workspace, *, period: str, framework: str = "jrt0201-2020", entities: list[str] | None = None,
