@@ -73,6 +73,7 @@ COLUMNS = [  # key, header, width
     ("help_en", "Help (English)", 70),
 ]
 COL = {key: get_column_letter(i + 1) for i, (key, _, _) in enumerate(COLUMNS)}
+VALUE_INDEX = next(i + 1 for i, (key, _, _) in enumerate(COLUMNS) if key == "value")
 ID_FIELDS = [  # key, label, filled from the entity (locked) or left to the respondent (unlocked)
     ("entity_id", "机构代码 Institution ID", True),
     ("entity_name", "机构名称 Institution name", True),
@@ -263,15 +264,14 @@ def write_template(
             "no": k + 1, "variable": v.name, "unit": v.unit, "value": None, "allowed": allowed,
             "indicators": ", ".join(feeds), "help_zh": v.help.zh, "help_en": v.help.en,
         }  # fmt: skip
-        for key, _, _ in COLUMNS:
-            c = ws[f"{COL[key]}{r}"]
-            c.value = values[key]
+        for j, (key, _, _) in enumerate(COLUMNS, start=1):
+            c = ws.cell(row=r, column=j, value=values[key])
             if k:  # the first row's style, copied: styling every cell anew costs half the workbook's time
-                c._style = copy(ws[f"{COL[key]}{first}"]._style)
+                c._style = copy(ws.cell(row=first, column=j)._style)
             else:
                 c.border = _BOX
                 c.alignment = Alignment(wrap_text=key in ("help_zh", "help_en", "indicators"), vertical="top")
-        vc = ws[f"{value_col}{r}"]
+        vc = ws.cell(row=r, column=VALUE_INDEX)
         if not k:
             vc.protection = unlocked
             vc.fill = _INPUT
