@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,10 +187,12 @@ def validate_paths(
 
 def import_paths(
     db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *, user: str = "cli",
-    encoding: str | None = None, **read_kw: Any,
+    encoding: str | None = None, received_at: dt.datetime | None = None, **read_kw: Any,
 ) -> ImportReport:
     """All-or-nothing import of several files; every problem of every file is reported at once.
-    ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry)."""
+    ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry);
+    ``received_at``: when the returns arrived, if not now (a return received by post or e-mail earlier: the
+    campaign's on-time rate compares it with the deadline)."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     paths = [Path(p) for p in paths]
     bad_user = user_problems(user)
@@ -204,7 +207,8 @@ def import_paths(
     with sessions() as s, s.begin():
         for p in paths:
             part = clean if len(paths) == 1 else clean[clean["file"].astype(str) == str(p)]
-            r = import_observations(s, p.read_bytes(), part, file_name=p.name, fmt=p.suffix.lstrip(".") or "bin", submitted_by=user)
+            r = import_observations(s, p.read_bytes(), part, file_name=p.name, fmt=p.suffix.lstrip(".") or "bin", submitted_by=user,
+                                    received_at=received_at)
             report.stored_rows += len(part) if r.is_new else 0
             report.new_submissions += int(r.is_new)
             report.unchanged_submissions += int(not r.is_new)

@@ -11,7 +11,7 @@ from tests.clirun import run_cli
 def test_uncertainty_over_the_personal_user_weight_on_stored_data(tmp_path, capsys, monkeypatch):
     demo = tmp_path / "demo"
     assert run_cli(["demo", "--institutions", "40", "--no-reports", "--out", demo], capsys, monkeypatch).code == 0
-    result = demo / "results" / "J-2024"
+    result = demo / "runs" / "run-1" / "J-2024"  # the demo's round, scored as run 1
     r = run_cli(["analyse", result, "-u", "param.w_users_personal=0.1..0.9", "--n", "4", "--seed", "3", "--no-plots"], capsys, monkeypatch)
     assert r.code == 0, r.out + r.err
     rep = pd.read_csv(result / "analysis" / "replications.csv")

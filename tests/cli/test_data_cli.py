@@ -109,4 +109,9 @@ def test_demo_command_runs_end_to_end(tmp_path, capsys, monkeypatch):
     r = run_cli(["demo", "--out", out, "--institutions", "60", "--no-reports"], capsys, monkeypatch)
     assert r.code == 0, r.err
     assert "SYNTHETIC" in r.out and "rejected whole" in r.out
-    assert (out / "results" / "J-2024" / "scores.csv").exists() and (out / "indicators.csv").exists()
+    assert (out / "runs" / "run-1" / "J-2024" / "scores.csv").exists() and (out / "indicators.csv").exists()
+    status = pd.read_csv(out / "campaign_status.csv")
+    n = len(status)
+    missing = status.loc[status["status"] == "missing", "entity_id"].tolist()
+    text = " ".join(r.out.split())  # the console wraps long lines
+    assert f"reporting rate {(n - 1) / n:.1%}" in text and len(missing) == 1 and f"missing (to chase): {missing[0]}" in text

@@ -173,3 +173,22 @@ def test_bad_entity_or_period(fw, tmp_path, entity, period, rule):
     with pytest.raises(DataError) as ei:
         write_template(fw, entity, period, tmp_path)
     assert ei.value.problems[0].rule == rule
+
+
+def test_fill_template_as_a_respondent(fw, tmp_path):
+    """fill_template writes each value into its variable's cell (None: left blank) and the contact; the import
+    reads back exactly that; a variable the workbook does not ask is an error naming it."""
+    from fintech_eval.collect import fill_template, read_questionnaire
+
+    path = write_template(fw, BANK, "2024", tmp_path)
+    filled = fill_template(path, {"employees": 1234, "fintech_staff": 56, "outlets": None}, contact="张三",
+                           out=tmp_path / "filled.xlsx")
+    res = read_questionnaire(filled, framework=fw, period="2024", entity=BANK["id"])
+    assert res.ok, res.problems
+    got = res.frame.set_index("variable")["value"]
+    assert (got["employees"], got["fintech_staff"]) == (1234, 56) and pd.isna(got["outlets"])
+    wb = openpyxl.load_workbook(filled)
+    meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)}
+    assert wb[SHEET][f"C{meta['id_row.contact']}"].value == "张三"
+    with pytest.raises(DataError, match="asks no variable claims_total"):
+        fill_template(path, {"claims_total": 5})

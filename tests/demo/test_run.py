@@ -20,21 +20,47 @@ def test_bad_return_rejected_whole_and_nothing_of_it_stored(demo):
         "range.level", "turnover.inconsistent", "variable.not_applicable",
     }
     with session_factory(init_db(demo.db))() as s:
-        files = set(submissions_frame(s)["file_name"])
-        n_obs = len(observations_frame(s, entity_kind="institution", columns=["entity_id"]))
+        subs = submissions_frame(s)
+        obs = observations_frame(s, columns=["entity_id", "submission_id"])
+    files = set(subs["file_name"])
     assert "returns_with_errors.csv" not in files
-    assert {"returns_2022.csv", "returns_2023.csv", "returns_2024.csv", "regions.csv", "banks_disclosed.csv"} <= files
-    assert n_obs > demo.n_observations * 0.9  # the good returns (and the bank disclosures) are in
+    assert {"returns_2022.csv", "returns_2023.csv", "regions.csv", "banks_disclosed.csv"} <= files
+    returned = {f for f in files if f.startswith("questionnaire_")}  # the round's returns: filled workbooks
+    assert len(returned) == demo.n_sampled - 1
+    banks = subs.loc[subs["file_name"] == "banks_disclosed.csv", "id"].tolist()
+    assert (~obs["submission_id"].isin(banks)).sum() == demo.n_observations  # every good return is in, whole
+
+
+def test_the_round_is_a_campaign_with_one_late_and_one_missing(demo):
+    """Register → §4 sample → campaign → one questionnaire per sampled institution → returns → status."""
+    sample = pd.read_csv(demo.out / "sample.csv", dtype=str)
+    index = pd.read_csv(demo.out / "questionnaires" / "index.csv", dtype=str)
+    assert sorted(index["entity_id"]) == sorted(sample["entity_id"]) and len(index) == demo.n_sampled > 2
+    assert all((demo.out / "questionnaires" / f).is_file() for f in index["file"])
+    assert index["entity_id"].str.startswith("SYN-").all()  # the real banks are reference data, not sampled
+    status = pd.read_csv(demo.out / "campaign_status.csv", dtype={"entity_id": str})
+    by = status.set_index("entity_id")["status"]
+    assert by.value_counts().to_dict() == {"on_time": demo.n_sampled - 2, "late": 1, "missing": 1}
+    assert demo.late == by.index[by == "late"].tolist() and demo.missing == by.index[by == "missing"].tolist()
+    assert demo.reporting_rate == pytest.approx((demo.n_sampled - 1) / demo.n_sampled)
+    assert demo.on_time_rate == pytest.approx((demo.n_sampled - 2) / demo.n_sampled)
+    assert pd.read_csv(demo.out / "campaign_missing.csv")["entity_id"].tolist() == demo.missing
+    returned = status[status["status"] != "missing"]
+    assert (returned["completeness"] > 0.9).all()  # filled from the generator: a few values missing at most
+    with session_factory(init_db(demo.db))() as s:
+        missing_obs = observations_frame(s, period="2024", entity_ids=demo.missing, columns=["entity_id"])
+    assert missing_obs.empty
 
 
 def test_every_block_is_scored(demo):
     assert set(demo.results) == {"J", "H", "Q"}
+    assert all(p.parent.name == f"run-{demo.run}" for p in demo.results.values())
     j = pd.read_csv(demo.results["J"] / "scores.csv")
     assert {"uCode", "J-A1", "J-A6", "J"} <= set(j.columns)
     syn = j[j["uCode"].str.startswith("SYN-")]
-    assert len(syn) == 80 and syn["J"].notna().all() and syn["J"].between(0, 100).all()
-    # the real banks disclose a few inputs only: below the data threshold, their total stays missing
-    assert j.loc[~j["uCode"].str.startswith("SYN-"), "J"].isna().all()
+    status = pd.read_csv(demo.out / "campaign_status.csv")
+    assert sorted(syn["uCode"]) == sorted(status.loc[status["status"] != "missing", "entity_id"])
+    assert syn["J"].notna().all() and syn["J"].between(0, 100).all()
     by_sector = pd.read_csv(demo.results["J"] / "ranks_by_sector.csv")
     assert by_sector["J"].min() == 1
     h = pd.read_csv(demo.results["H"] / "scores.csv")
@@ -43,17 +69,30 @@ def test_every_block_is_scored(demo):
     assert len(q) == 31
 
 
-def test_outputs_and_labels(demo):
-    assert "SYNTHETIC" in (demo.out / "SYNTHETIC_DATA.txt").read_text(encoding="utf-8")
+def test_the_run_is_published_and_its_values_stored(demo):
+    from fintech_eval.app import Workspace
+    from fintech_eval.app.runs import runs_frame
+
+    with Workspace(demo.db, create=False) as ws:
+        runs = runs_frame(ws)
+    assert runs[["id", "status"]].values.tolist() == [[demo.run, "published"]]
     ind = pd.read_csv(demo.out / "indicators.csv", dtype={"period": str})
+    assert set(ind["period"]) == {"2024"} and not ind["stale"].any()
     assert ind.loc[ind["block"] == "J", "code"].nunique() == 51
     assert ind.loc[ind["block"] == "H", "code"].nunique() == 19
-    assert (demo.out / "sample_2024_coverage.csv").exists()
-    assert set(summary_table(demo)["what"]) >= {"institutions (synthetic)", "observations stored"}
+    assert (demo.out / "sample_coverage.csv").exists()
+    assert set(summary_table(demo)["what"]) >= {"institutions registered (synthetic)", "observations stored", "reporting rate"}
+
+
+def test_outputs_and_labels(demo):
+    assert "SYNTHETIC" in (demo.out / "SYNTHETIC_DATA.txt").read_text(encoding="utf-8")
+    reg = pd.read_csv(demo.out / "register" / "institutions.csv")
+    assert len(reg) == 80 and reg["name_en"].str.contains("Synthetic").all()
 
 
 def test_reports_are_written(demo):
     names = {p.name for p in demo.reports}
+    assert all(p.parent == demo.report_dir for p in demo.reports)
     assert {"J-2024_ranking.en.html", "Q-2024_region.en.html", "Q-2024_region.en.pdf", "H-2024_ranking.en.html",
             "H-2024_industry_bank.en.html"} <= names
     scorecards = [p for p in demo.reports if p.name.startswith("J-2024_scorecard_SYN-BANK-")]
@@ -61,7 +100,7 @@ def test_reports_are_written(demo):
     assert all(p.stat().st_size > 10_000 for p in demo.reports if p.suffix != ".csv")
     html = next(p for p in scorecards if p.suffix == ".html").read_text(encoding="utf-8")
     assert "Synthetic" in html  # the institution's name says it is synthetic
-    vendors = pd.read_csv(demo.out / "reports" / "vendor_ratings.csv")
+    vendors = pd.read_csv(demo.report_dir / "vendor_ratings.csv")
     assert set(vendors["provider_type"]) == {"comprehensive", "product", "consulting", "outsourcing"}
     assert set(vendors["model"]) == {"comprehensive", "innovation"} and vendors["total"].between(0, 100).all()
     assert {f"vendor_{v}.en.{x}" for v in vendors["vendor"] for x in ("html", "pdf")} <= names

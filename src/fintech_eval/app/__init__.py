@@ -3,7 +3,11 @@ functions of an evaluation round that take it and return data, never print. The 
 them; the web platform calls the same functions.
 
 * :mod:`.registers`: institutions and vendors registered from a file (all-or-nothing, audited);
+* :mod:`.sampling`: the §4 sample of the register by size (the register's size attributes, else the returns);
 * :mod:`.campaigns`: a round's sample, deadline and who has answered (reporting and on-time rates);
+* :mod:`.templates`: the questionnaires of a campaign (or a period), one workbook per entity, and their index;
+* :mod:`.observations`: the stored raw values and the audited history of one;
+* :mod:`.derived`: J derived, H and Q rolled up, stored with fingerprints; which stored values are stale;
 * :mod:`.runs`: scoring stored data (recorded evaluation runs) and publishing one.
 """
 

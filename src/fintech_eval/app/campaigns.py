@@ -41,18 +41,32 @@ class CampaignStatus:
     outside: list[str] = field(default_factory=list)  # those entities
 
 
-def _deadline(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
-    """A deadline date means the end of that day (23:59:59, China Standard Time, UTC+8)."""
+CST = dt.timezone(dt.timedelta(hours=8))  # China Standard Time: deadlines and receipt dates without a zone
+
+
+def _when(value: str | dt.date | dt.datetime | None, what: str, time_of_day: dt.time) -> dt.datetime | None:
+    """A date (at ``time_of_day``) or a date and time; without a zone, China Standard Time (UTC+8)."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value) if ("T" in value or ":" in value) else dt.date.fromisoformat(value)
         except ValueError:
-            raise DataError(f"deadline {value!r} is not a date (YYYY-MM-DD) or a date and time", rule="campaign.deadline") from None
+            raise DataError(f"{what} {value!r} is not a date (YYYY-MM-DD) or a date and time", rule=f"campaign.{what}") from None
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        return value if value.tzinfo else value.replace(tzinfo=CST)
+    return dt.datetime.combine(value, time_of_day, tzinfo=CST)
+
+
+def _deadline(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
+    """A deadline date means the end of that day (23:59:59, China Standard Time, UTC+8)."""
+    return _when(value, "deadline", dt.time(23, 59, 59))
+
+
+def received_time(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
+    """When a return was received (``import --received``): a date means the start of that day (UTC+8), so a
+    return received on the deadline's day is on time."""
+    return _when(value, "received", dt.time(0, 0))
 
 
 def read_sample(path: str | Path) -> list[str]:

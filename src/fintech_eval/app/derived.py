@@ -73,6 +73,15 @@ def _read(ws: Workspace, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         return stored_inputs(s, period)
 
 
+def derived_panel(ws: Workspace, *, period: str | None = None, framework: str = "jrt0201-2020",
+                  params: dict[str, float] | None = None) -> pd.DataFrame:
+    """J, H and Q derived now from the stored observations (of ``period``, or of every period), not stored:
+    the long panel (block, entity_id, period, code, value, status, reason)."""
+    with ws.sessions() as s:
+        obs, inst = stored_inputs(s, None if period is None else str(period))
+    return derive_stored(obs, inst, ws.framework(framework), params)
+
+
 def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: str | None = None,
                      framework: str = "jrt0201-2020", params: dict[str, float] | None = None) -> DeriveReport:
     """Derive J, H and Q for a campaign's period (its parameters) or a period, and store every value."""

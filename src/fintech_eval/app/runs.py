@@ -32,9 +32,9 @@ BLOCKS = ("J", "H", "Q")
 
 
 def _spec_for(ws: Workspace, block: str, period: str, framework: str, spec: str | Path | None,
-              params: dict[str, float] | None) -> Any:
+              params: dict[str, float] | None, names: str = "zh") -> Any:
     if spec is None:
-        doc = block_spec(block, period, db=ws.url, framework=framework)
+        doc = block_spec(block, period, db=ws.url, framework=framework, names=names)
         if params:
             doc["data"]["params"] = dict(params)
         return load_spec(doc)
@@ -51,9 +51,10 @@ def _spec_for(ws: Workspace, block: str, period: str, framework: str, spec: str 
 def score(
     ws: Workspace, *, out: str | Path, campaign_id: int | None = None, period: str | None = None,
     spec: str | Path | None = None, blocks: tuple[str, ...] | None = None, framework: str = "jrt0201-2020",
-    who: str = "cli", progress: Any = None,
+    who: str = "cli", progress: Any = None, names: str = "zh",
 ) -> dict[str, Any]:
-    """Score the stored data of a campaign (or of a period) and record the run; returns the run as a dict."""
+    """Score the stored data of a campaign (or of a period) and record the run; returns the run as a dict.
+    ``names``: the language of the units' names in the results (zh or en) with the default spec."""
     campaign = None
     params = None
     if period is None:
@@ -78,7 +79,7 @@ def score(
     try:
         for b in blocks:
             step(f"scoring block {b}")
-            sp = _spec_for(ws, b, str(period), framework, spec, params)
+            sp = _spec_for(ws, b, str(period), framework, spec, params, names)
             try:
                 result = evaluate(sp)
             except DataError as exc:
@@ -157,6 +158,7 @@ def publish(ws: Workspace, run_id: int, *, who: str = "cli", reports: bool = Tru
 
 def _write_reports(folder: Path, info: dict[str, Any], lang: str, progress: Any) -> list[Path]:
     from ..report import load_result, render
+    from ..report.batch import report_name
 
     step = progress or (lambda _t: None)
     period = info["period"]
@@ -164,16 +166,17 @@ def _write_reports(folder: Path, info: dict[str, Any], lang: str, progress: Any)
     rep = folder / "reports"
     rep.mkdir(exist_ok=True)
     out: list[Path] = []
-    plan = []
+    plan = []  # named as `fintech-eval report` names them: J-2024_ranking.zh.html, H-2024_industry_bank.zh.html
+    tag = {b: f"{b}-{period}" for b in res}
     if "J" in res:
-        plan.append(("ranking", res["J"], {}, f"ranking_J-{period}_{lang}.html"))
+        plan.append(("ranking", res["J"], {}, report_name(tag["J"], "ranking", None, lang, "html")))
     if "H" in res:
-        plan.append(("ranking", res["H"], {}, f"ranking_H-{period}_{lang}.html"))
+        plan.append(("ranking", res["H"], {}, report_name(tag["H"], "ranking", None, lang, "html")))
         for sector in res["H"].final.index.astype(str):
             plan.append(("industry", res["H"], {"entity": sector, **({"institutions": res["J"]} if "J" in res else {})},
-                         f"industry_{sector}-{period}_{lang}.html"))
+                         report_name(tag["H"], "industry", sector, lang, "html")))
     if "Q" in res:
-        plan.append(("region", res["Q"], {}, f"regions_Q-{period}_{lang}.html"))
+        plan.append(("region", res["Q"], {}, report_name(tag["Q"], "region", None, lang, "html")))
     for kind, result, kw, name in plan:
         step(f"writing {name}")
         out.append(render(result, kind, fmt="html", out=rep / name, lang=lang, **kw))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,8 +46,10 @@ def import_cmd(
     user: Annotated[str, typer.Option("--user", help="Who submits (recorded with every change).")] = "cli",
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
     wait: WaitOpt = None,
+    received: Annotated[str | None, typer.Option("--received", help="When the returns arrived if not now (YYYY-MM-DD, start of that day UTC+8, or an ISO date and time): a campaign's on-time rate compares it with the deadline.")] = None,
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
+    from ..app.campaigns import received_time
     from ..collect.texts import user_problems
     from ..service import import_paths, import_public_banks
 
@@ -62,7 +66,7 @@ def import_cmd(
                       f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
     if files:
         with console.status(f"reading, validating and storing {len(files)} file(s)…"):
-            rep = import_paths(db, files, framework, user=user, encoding=encoding)
+            rep = import_paths(db, files, framework, user=user, encoding=encoding, received_at=received_time(received))
         console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
                       f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
         for w in rep.warnings[:WARNINGS_SHOWN]:
@@ -82,8 +86,9 @@ def indicators_cmd(
     stored: Annotated[bool, typer.Option("--stored", help="The values `fintech-eval derive` stored, with a stale column (inputs changed since).")] = False,
 ) -> None:
     """The derived J/H/Q indicator values (long format: block, entity, period, code, value, status, reason)."""
+    from ..app import Workspace
+
     if stored:
-        from ..app import Workspace
         from ..app.derived import stored_values
 
         if period is None:
@@ -97,9 +102,10 @@ def indicators_cmd(
         cols = ["block", "entity_id", "period", "code", "value", "status", "reason", "stale", "framework_version", "computed_at"]
         _write_frame(values[cols].rename(columns={"entity_id": "entity"}), fmt, out, "values")
         return
-    from ..service import derive_from_db
+    from ..app.derived import derived_panel
 
-    panel = derive_from_db(db, framework, period=period)
+    with Workspace(db, create=False) as ws:
+        panel = derived_panel(ws, period=period, framework=framework)
     if block:
         panel = panel[panel["block"].astype(str) == block]
     panel = panel.rename(columns={"entity_id": "entity"})
@@ -140,54 +146,51 @@ def observations_cmd(
 ) -> None:
     """The stored raw values as received (long format: entity, period, variable, value, unit, the canonical
     value_norm/unit_norm, source, status, flag_reason, submission_id); missing values stay empty."""
-    from ..service import open_existing_db
-    from ..store import observations_frame, session_factory
+    from ..app import Workspace
+    from ..app.observations import stored_observations
 
-    engine = open_existing_db(db)
-    try:
-        with session_factory(engine)() as s:
-            obs = observations_frame(s, period=period, entity_kind=entity_kind, variables=variable, entity_ids=entity)
-    finally:
-        engine.dispose()
+    with Workspace(db, create=False) as ws:
+        obs = stored_observations(ws, period=period, entity_kind=entity_kind, variables=variable, entities=entity)
     _write_frame(obs, fmt, out, "observations")
 
 
 def template_cmd(
     period: Annotated[str, typer.Option("--period", help="Reporting period, e.g. 2024.")],
-    entity: Annotated[list[str] | None, typer.Option("--entity", "-e", help="Institution id (repeatable); default: every institution in the database.")] = None,
+    entity: Annotated[list[str] | None, typer.Option("--entity", "-e", help="Institution id (repeatable); default: every registered institution.")] = None,
     framework: FwOpt = "jrt0201-2020",
     db: DbOpt = None,
     sample: Annotated[Path | None, typer.Option("--sample", help="A sample CSV (from `fintech-eval sample`): one questionnaire per sampled institution.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("questionnaires"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (gets index.csv too).")] = Path("questionnaires"),
+    force: Annotated[bool, typer.Option("--force", help="Replace questionnaires already in --out (they may hold answers).")] = False,
 ) -> None:
-    """Write questionnaire workbooks: exactly the variables that apply to each institution's sector."""
-    from ..catalog import load_framework
-    from ..collect import write_templates
-    from ..service import open_existing_db
-    from ..store import institutions_frame, session_factory
+    """Write questionnaire workbooks: exactly the variables that apply to each institution's sector
+    (for a campaign's sample: `fintech-eval campaign templates`)."""
+    from ..app import Workspace
+    from ..app.templates import period_templates
 
-    fw = load_framework(framework)
-    engine = open_existing_db(db)
-    try:
-        with session_factory(engine)() as s:
-            inst = institutions_frame(s)
-    finally:
-        engine.dispose()
-    ids = list(entity or [])
-    if sample is not None:
-        import pandas as pd
+    with Workspace(db, create=False) as ws, template_bar() as progress:
+        batch = period_templates(ws, period=period, framework=framework, entities=entity, sample=sample, out=out, force=force,
+                                 progress=progress)
+    _templates_written(batch)
 
-        ids += pd.read_csv(sample, dtype=str)["entity_id"].tolist()
-    chosen = inst if not ids else inst[inst["id"].isin(ids)]
-    unknown = sorted(set(ids) - set(inst["id"]))
-    if unknown:
-        raise DataError(f"unknown institution(s): {', '.join(unknown)} (import or register them first)", rule="entity.unknown")
-    if chosen.empty:
-        raise DataError("no institutions in the database: import some first", rule="entity.none")
-    out.mkdir(parents=True, exist_ok=True)
-    paths = write_templates(fw, chosen, period, out)
-    console.print(f"wrote {len(paths)} questionnaire(s) to {safe(out)}")
-    emit([{"file": str(p)} for p in paths[:20]], "table")
+
+@contextlib.contextmanager
+def template_bar() -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar for writing questionnaires: yields ``progress(done, total)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("questionnaires"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("questionnaires", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _templates_written(batch: Any) -> None:
+    console.print(f"wrote {len(batch.index):,} questionnaire(s) for {safe(batch.period)} to {safe(batch.folder)}; "
+                  f"index: {safe(batch.index_file)}")
+    emit(batch.index[["entity_id", "sector", "n_variables", "file"]].head(20).astype(str).to_dict("records"), "table")
+    if len(batch.index) > 20:
+        console.print(f"… and {len(batch.index) - 20:,} more (see the index)")
 
 
 def sample_cmd(
@@ -199,27 +202,23 @@ def sample_cmd(
     fraction: Annotated[float | None, typer.Option("--fraction", help="stratified: fraction per stratum.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="stratified: random seed (same seed, same sample).")] = None,
     sector: Annotated[list[str] | None, typer.Option("--sector", help="Only these sectors (repeatable).")] = None,
+    framework: FwOpt = "jrt0201-2020",
     db: DbOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Writes OUT.csv (the sample) and OUT_coverage.csv.")] = Path("sample"),
 ) -> None:
-    """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census."""
-    from ..collect.sample import sample
-    from ..service import open_existing_db
-    from ..store import institutions_frame, session_factory, size_frame
+    """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census.
+    Sizes: the register's size attributes, else the institution's own return of the period (operating_revenue)."""
+    from ..app import Workspace
+    from ..app.sampling import draw_sample
 
-    engine = open_existing_db(db)
-    try:
-        with session_factory(engine)() as s:
-            inst = institutions_frame(s)
-            sizes = size_frame(s, period=period)
-    finally:
-        engine.dispose()
     params = {k: v for k, v in {"n": n, "share": share, "fraction": fraction, "seed": seed}.items() if v is not None}
-    res = sample(inst, sizes, period, method=method, by=by, sectors=sector, **params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    res.sample.to_csv(out.with_suffix(".csv"), index=False)
-    res.coverage.to_csv(out.with_name(out.stem + "_coverage.csv"), index=False)
-    console.print(f"sampled {len(res.sample)} institution(s) → {safe(out.with_suffix('.csv'))}")
+    with Workspace(db, create=False) as ws:
+        draw = draw_sample(ws, period=period, method=method, by=by, sectors=sector, framework=framework, **params)
+    sample_file, _ = draw.write(out)
+    res = draw.result
+    console.print(f"sampled {len(res.sample)} institution(s) → {safe(sample_file)}")
+    for attr, k in draw.from_returns.items():
+        console.print(f"{attr} of {k:,} institution(s) read from their {safe(period)} returns (not in the register)")
     emit(res.coverage.astype(str).to_dict("records"), "table", title="coverage")
     if len(res.missing):
         console.print(f"[yellow]{len(res.missing)} institution(s) lack {by} for {period}[/] (listed in the sample file's report)")
@@ -233,28 +232,32 @@ def demo_cmd(
     no_reports: Annotated[bool, typer.Option("--no-reports", help="Skip the reports.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace --out even when it holds files that are not a previous demo output.")] = False,
 ) -> None:
-    """The main job on the embedded default: synthetic national sample → SQLite → validate → derive J/H/Q → scores → reports."""
+    """One evaluation round on a synthetic national sample, through the commands' own functions: register →
+    §4 sample → campaign → questionnaires → returns (one late, one missing) → status → derive → score → publish."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..demo.run import check_demo_folder, run_demo, summary_table
+    from ..demo.run import DEMO_STEPS, check_demo_folder, run_demo, summary_table
 
     check_demo_folder(out, force)  # before the progress bar: a refusal is one line
-    steps = 10
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("demo", total=steps)
+        task = bar.add_task("demo", total=DEMO_STEPS)
 
         def progress(text: str) -> None:
             bar.update(task, description=text, advance=1)
 
-        summary = run_demo(out, seed=seed, n_institutions=institutions, reports=not no_reports, lang=lang, progress=progress,
-                           force=force)
-        bar.update(task, completed=steps, description="done")
+        s = run_demo(out, seed=seed, n_institutions=institutions, reports=not no_reports, lang=lang, progress=progress,
+                     force=force)
+        bar.update(task, completed=DEMO_STEPS, description="done")
     console.print("[bold yellow]SYNTHETIC DATA (合成数据)[/]: the institutions are generated, not real; the bank disclosures are real.")
-    console.print(f"the return with deliberately bad rows was rejected whole, {len(summary.rejected_problems)} problem(s):")
-    for p in summary.rejected_problems:
+    console.print(f"the return with deliberately bad rows was rejected whole, {len(s.rejected_problems)} problem(s):")
+    for p in s.rejected_problems:
         console.print(f"  - {p}", soft_wrap=True, markup=False, highlight=False)
-    emit(summary_table(summary).astype(str).to_dict("records"), "table", title="demo")
-    console.print(f"results: {', '.join(str(p) for p in summary.results.values())}")
-    if summary.reports:
-        console.print("reports: " + ", ".join(str(p) for p in summary.reports[:8]) + (" …" if len(summary.reports) > 8 else ""))
-    console.print(f"database: {summary.db}")
+    emit(summary_table(s).astype(str).to_dict("records"), "table", title="demo")
+    console.print(f"campaign {s.campaign}: {s.n_sampled} institution(s) asked; reporting rate {s.reporting_rate:.1%}, "
+                  f"on time {s.on_time_rate:.1%}; late: {safe(', '.join(s.late) or 'none')}; "
+                  f"missing (to chase): {safe(', '.join(s.missing) or 'none')}", highlight=False)
+    console.print(f"run {s.run} published; results: {', '.join(safe(p) for p in s.results.values())}", highlight=False)
+    if s.reports:
+        console.print(f"report: {safe(s.report_dir)} ({len(s.reports)} files; start with "
+                      f"{safe(next((p.name for p in s.reports if '_ranking.' in p.name), s.reports[0].name))})", highlight=False)
+    console.print(f"database: {safe(s.db)} (try `fintech-eval campaign status --db {safe(s.db)}`)", highlight=False)

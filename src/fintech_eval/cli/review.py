@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import DataError, shown, visible
+from ..errors import shown, visible
 from .data import DbOpt, FwOpt, WaitOpt, set_wait, write_text
 from .output import RowFmt, console, emit, err_console, safe
 
@@ -130,20 +130,11 @@ def history_cmd(
     A value imported once and never changed has no entries."""
     import pandas as pd
 
-    from ..collect.validate import normalise_period
-    from ..service import open_existing_db
-    from ..store import ObsKey, history, observations_frame, session_factory
+    from ..app import Workspace
+    from ..app.observations import value_history
 
-    key = ObsKey(entity_kind, entity, normalise_period(period) or period, variable)
-    engine = open_existing_db(db)
-    try:
-        with session_factory(engine)() as s:
-            trail = history(s, key)
-            stored = len(trail) or len(observations_frame(s, period, entity_kind, variables=[variable], entity_ids=[entity], columns=["unit"]))
-    finally:
-        engine.dispose()
-    if not stored:
-        raise DataError(f"no stored value for {'/'.join(key)}", rule="store.unknown_key", **key._asdict())
+    with Workspace(db, create=False) as ws:
+        key, trail = value_history(ws, entity_kind, entity, period, variable)
     rows = [
         {"at": r.at.isoformat(), "field": r.field, "old": r.old, "new": r.new, "who": r.who, "why": r.why,
          "submission": None if pd.isna(r.submission_id) else int(r.submission_id)}

@@ -142,6 +142,23 @@ def campaign_list(db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--forma
     emit(_rows(df), fmt.value, title="campaigns")
 
 
+@campaign_app.command("templates")
+def campaign_templates_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the workbooks and their index.csv.")] = Path("questionnaires"),
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Campaign id (may be omitted when there is one).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace questionnaires already in --out (they may hold answers).")] = False,
+    db: DbOpt = None,
+) -> None:
+    """One questionnaire workbook per entity of the campaign's sample (prefilled with its code, names, sector,
+    region and the period; only the variables its sector answers), and index.csv listing them."""
+    from ..app.templates import campaign_templates
+    from .data import _templates_written, template_bar
+
+    with _ws(db, create=False) as ws, template_bar() as progress:
+        batch = campaign_templates(ws, campaign, out=out, force=force, progress=progress)
+    _templates_written(batch)
+
+
 STATUS_COLUMNS = ["entity_id", "name_zh", "sector", "region_code", "status", "received_at", "answered", "applicable",
                   "completeness", "flagged", "accepted"]
 

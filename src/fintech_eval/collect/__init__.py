@@ -34,7 +34,7 @@ from .readers import (
     read_questionnaire,
     read_wide_csv,
 )
-from .template import TEMPLATE_VERSION, template_checksum, write_template, write_templates
+from .template import TEMPLATE_VERSION, fill_template, template_checksum, write_template, write_templates
 from .texts import file_name_problems, frame_text_problems
 from .units import UnitError, conversion_factor, convert, parse_unit
 from .validate import (
@@ -204,6 +204,7 @@ __all__ = [
     "template_checksum",
     "validate",
     "variable_feeds",
+    "fill_template",
     "write_template",
     "write_templates",
 ]

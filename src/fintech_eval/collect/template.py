@@ -19,7 +19,8 @@
   the layout, the variable list and a SHA-256 checksum of that list (names and units), so the reader can
   refuse a foreign or tampered workbook.
 
-:func:`write_templates` writes one workbook per entity (batch mode).
+:func:`write_templates` writes one workbook per entity (batch mode); :func:`fill_template` fills one as a
+respondent would (the demo's returns, tests).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,7 @@ __all__ = [
     "META_SHEET",
     "SHEET",
     "TEMPLATE_VERSION",
+    "fill_template",
     "template_checksum",
     "template_filename",
     "write_template",
@@ -70,6 +73,7 @@ COLUMNS = [  # key, header, width
     ("help_en", "Help (English)", 70),
 ]
 COL = {key: get_column_letter(i + 1) for i, (key, _, _) in enumerate(COLUMNS)}
+VALUE_INDEX = next(i + 1 for i, (key, _, _) in enumerate(COLUMNS) if key == "value")
 ID_FIELDS = [  # key, label, filled from the entity (locked) or left to the respondent (unlocked)
     ("entity_id", "机构代码 Institution ID", True),
     ("entity_name", "机构名称 Institution name", True),
@@ -260,14 +264,17 @@ def write_template(
             "no": k + 1, "variable": v.name, "unit": v.unit, "value": None, "allowed": allowed,
             "indicators": ", ".join(feeds), "help_zh": v.help.zh, "help_en": v.help.en,
         }  # fmt: skip
-        for key, _, _ in COLUMNS:
-            c = ws[f"{COL[key]}{r}"]
-            c.value = values[key]
-            c.border = _BOX
-            c.alignment = Alignment(wrap_text=key in ("help_zh", "help_en", "indicators"), vertical="top")
-        vc = ws[f"{value_col}{r}"]
-        vc.protection = unlocked
-        vc.fill = _INPUT
+        for j, (key, _, _) in enumerate(COLUMNS, start=1):
+            c = ws.cell(row=r, column=j, value=values[key])
+            if k:  # the first row's style, copied: styling every cell anew costs half the workbook's time
+                c._style = copy(ws.cell(row=first, column=j)._style)
+            else:
+                c.border = _BOX
+                c.alignment = Alignment(wrap_text=key in ("help_zh", "help_en", "indicators"), vertical="top")
+        vc = ws.cell(row=r, column=VALUE_INDEX)
+        if not k:
+            vc.protection = unlocked
+            vc.fill = _INPUT
         vc.number_format = fmt
         if dv is not None:
             sig = (dv.type, dv.operator, dv.formula1, dv.formula2)
@@ -346,10 +353,12 @@ def write_templates(
     out_dir: str | Path,
     *,
     password: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Batch mode: one questionnaire per entity in ``out_dir`` (named by :func:`template_filename`).
 
-    Every entity is checked before any file is written; all problems are raised together.
+    Every entity is checked before any file is written; all problems are raised together. ``progress(done,
+    total)`` is called after each workbook (a progress bar: about 45 ms a workbook).
     """
     if isinstance(entities, pd.DataFrame):
         entities = entities.to_dict("records")
@@ -368,5 +377,46 @@ def write_templates(
         raise DataError(problems)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [write_template(framework, e, period, out / template_filename(e, str(period)), password=password)
-            for e in ents]
+    paths = []
+    for i, e in enumerate(ents):
+        paths.append(write_template(framework, e, period, out / template_filename(e, str(period)), password=password))
+        if progress is not None:
+            progress(i + 1, len(ents))
+    return paths
+
+
+def fill_template(
+    path: str | Path,
+    values: Mapping[str, Any],
+    *,
+    contact: str | None = None,
+    contact_phone: str | None = None,
+    date: dt.date | None = None,
+    out: str | Path | None = None,
+) -> Path:
+    """Fill a questionnaire written by :func:`write_template` as a respondent would: each value into the
+    value cell of its variable (``None`` leaves the cell blank: not available), and the contact fields.
+    Writes to ``out`` (default: in place) and returns the path. A variable the workbook does not ask is an
+    error naming it (the respondent cannot add rows to a protected sheet either)."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    wb = load_workbook(path)
+    meta = {str(r[0]): r[1] for r in wb[META_SHEET].iter_rows(values_only=True) if r[0] is not None}
+    ws = wb[meta["sheet"]]
+    rows = {name: int(meta["first_row"]) + i for i, name in enumerate(str(meta["variables"]).split(","))}
+    unknown = sorted(set(values) - set(rows))
+    if unknown:
+        raise DataError(f"{path.name} asks no variable {', '.join(unknown[:5])}"
+                        + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""),
+                        rule="template.variable", file=str(path), entity=meta.get("entity_id"))
+    col = meta["value_column"]
+    for name, v in values.items():
+        ws[f"{col}{rows[name]}"] = None if v is None or (isinstance(v, float) and v != v) else v
+    idc = meta["id_value_column"]
+    for key, v in (("contact", contact), ("contact_phone", contact_phone), ("date", date)):
+        if v is not None:
+            ws[f"{idc}{meta[f'id_row.{key}']}"] = v
+    target = Path(out) if out is not None else path
+    wb.save(target)
+    return target

@@ -1121,6 +1121,7 @@ def import_observations(
     fmt: str,
     submitted_by: str,
     why: str | None = None,
+    received_at: dt.datetime | None = None,
 ) -> ImportResult:
     """One all-or-nothing import: keep the payload, write the observations, audit the changes.
     Any failure (bad row, duplicate key, a constraint of the database, a concurrent writer) undoes
@@ -1140,7 +1141,8 @@ def import_observations(
         tx = session.get_transaction()
         assert tx is not None
     try:
-        sub, is_new = store_submission(session, payload_bytes, file_name, fmt, submitted_by, n_rows=len(df))
+        sub, is_new = store_submission(session, payload_bytes, file_name, fmt, submitted_by, n_rows=len(df),
+                                       received_at=received_at)
         stats = _store_prepared(session, sub, prepared, who=None, why=why) if is_new else StoreStats()
         tx.commit()
     except _integrity_errors(session) as exc:
