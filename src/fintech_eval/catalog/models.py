@@ -64,6 +64,8 @@ class Parameter(_Model):
     default: float
     min: float | None = None
     max: float | None = None
+    #: the only values allowed (a switch between readings of the text, e.g. 0 or 1); None: any in [min, max]
+    choices: list[float] | None = None
     description: Text
 
     @model_validator(mode="after")
@@ -72,6 +74,8 @@ class Parameter(_Model):
             self.max is not None and self.default > self.max
         ):
             raise ValueError(f"default {self.default} outside [{self.min}, {self.max}]")
+        if self.choices is not None and self.default not in self.choices:
+            raise ValueError(f"default {self.default} is not one of the choices {self.choices}")
         return self
 
 

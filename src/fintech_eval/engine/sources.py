@@ -9,7 +9,9 @@ exactly what it scored. Sources are registered in :data:`SOURCES` by the name ``
 * ``frame``: DataFrames passed in code (``frames={"data": ..., "tree": ...}``; fingerprints: a hash of
   each frame's values);
 * ``store``: the observations imported into the database, derived with the framework (the data layer's
-  derivation), one block and period; groups and names from the institution register.
+  derivation), one block and period; groups and names from the institution register. ``frames={"store":
+  {}}`` lends it a cache: specs of several blocks of the same database, period, parameters and campaign then
+  derive once (``fintech-eval score`` does this).
 """
 
 from __future__ import annotations
@@ -124,9 +126,12 @@ DEFAULT_GROUPS = {"J": ["sector", "region_code"]}
 @SOURCES.register("store")
 def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     """The database's observations → the framework's derivation → one block and period (not-applicable
-    cells masked, never counted as missing); groups and names from the institution register."""
+    cells masked, never counted as missing); groups and names from the institution register. ``data.campaign``:
+    the campaign whose sample is the round (the H shares' denominator). ``frames["store"]``: a dict the
+    derivation is cached in (module doc)."""
     from ..catalog import load_framework
-    from ..service import derive_stored, open_existing_db, stored_inputs
+    from ..derive import resolve_params
+    from ..service import campaign_sample, derive_stored, open_existing_db, stored_inputs
     from ..store import database_url, session_factory
 
     d = spec.data
@@ -134,13 +139,21 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     if db is not None and "://" not in db and not Path(db).is_absolute():
         db = str(spec.path(db))
     fw = load_framework(d.framework or "jrt0201-2020")
-    engine = open_existing_db(db)  # a missing or foreign database is one line saying what to do
-    try:
-        with session_factory(engine)() as s:
-            obs, inst = stored_inputs(s, str(d.period))  # the derivation of a period reads that period only
-    finally:
-        engine.dispose()
-    panel = derive_stored(obs, inst, fw, d.params)
+    cache = (frames or {}).get("store")
+    key = (database_url(db), fw.id, fw.version, str(d.period), tuple(sorted(resolve_params(fw, d.params).items())), d.campaign)
+    if cache is not None and key in cache:
+        panel, inst = cache[key]
+    else:
+        engine = open_existing_db(db)  # a missing or foreign database is one line saying what to do
+        try:
+            with session_factory(engine)() as s:
+                obs, inst = stored_inputs(s, str(d.period))  # the derivation of a period reads that period only
+                population = campaign_sample(s, d.campaign)
+        finally:
+            engine.dispose()
+        panel = derive_stored(obs, inst, fw, d.params, population=population)
+        if cache is not None:
+            cache[key] = (panel, inst)
     register = inst.set_index("id")
     groups = None
     cols = d.groups if d.groups is not None else DEFAULT_GROUPS.get(d.block, [])
