@@ -52,7 +52,6 @@ from .models import (
     OBSERVATION_STATUSES,
     PROVIDER_TYPES,
     SECTORS,
-    SIZE_ATTRIBUTES,
     SUBMISSION_STATUSES,
     AuditEntry,
     DerivedValue,
@@ -61,7 +60,6 @@ from .models import (
     ObservedEntity,
     ObservedVariable,
     Period,
-    SizeAttribute,
     Submission,
     Vendor,
     province_code,
@@ -83,12 +81,10 @@ __all__ = [
     "observations_frame",
     "row_key",
     "save_derived",
-    "size_frame",
     "store_observations",
     "store_submission",
     "submissions_frame",
     "upsert_institutions",
-    "upsert_size_attributes",
     "upsert_vendors",
     "vendors_frame",
 ]
@@ -1633,6 +1629,7 @@ def _entity_records(
     key: str,
     allowed: tuple[str, ...],
     choices: dict[str, tuple[str, ...]],
+    unique: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
     df = _as_frame(frame, what)
     _missing_columns(df, (key,), what)
@@ -1645,7 +1642,7 @@ def _entity_records(
         if c in df.columns:
             _choice(_str_col(df[c]), options, df, c, p)
     p.raise_if_any()
-    _duplicates(df, (key,) if key != "institution_id" else ("institution_id", "period", "attribute"), what)
+    _duplicates(df, unique or (key,), what)
     recs = _records(df)
     for r in recs:
         for c, v in r.items():
@@ -1705,49 +1702,6 @@ def upsert_vendors(
     return _upsert_audited(session, Vendor, ("id",), recs, ("name_zh", "provider_type"), who, why)
 
 
-def upsert_size_attributes(
-    session: Session,
-    records: pd.DataFrame | Iterable[Mapping[str, Any]],
-    *,
-    who: str = "system",
-    why: str = "size attributes",
-) -> StoreStats:
-    """Create or update size attributes (``institution_id, period, attribute, value``); audited.
-    The institutions must exist."""
-    allowed = ("institution_id", "period", "attribute", "value")
-    recs = _entity_records(
-        records, "size attributes", "institution_id", allowed, {"attribute": SIZE_ATTRIBUTES}
-    )
-    p = _Problems()
-    for i, r in enumerate(recs):
-        for c in ("period", "attribute"):
-            if r.get(c) is None:
-                p.add("store.missing", f"{c} is missing", row=i, column=c)
-        if r.get("period") is not None and period_kind(r["period"]) is None:
-            p.add("store.period", f"period {r['period']!r} is not YYYY, YYYYQn or YYYY-MM", row=i)
-        v = r.get("value")
-        if v is not None:
-            try:
-                r["value"] = float(v)
-                if not math.isfinite(r["value"]):
-                    raise ValueError
-            except (TypeError, ValueError):
-                p.add("store.not_a_number", f"value {v!r} is not a finite number", row=i, column="value")
-    p.raise_if_any()
-    ids = sorted({r["institution_id"] for r in recs})
-    known: set[str] = set()
-    for chunk in _chunks(ids, _IN_CHUNK):
-        known.update(session.scalars(select(Institution.id).where(Institution.id.in_(chunk))))
-    for i, r in enumerate(recs):
-        if r["institution_id"] not in known:
-            p.add("store.unknown_entity", f"unknown institution {r['institution_id']!r}", row=i)
-    p.raise_if_any()
-    ensure_periods(session, {r["period"] for r in recs})
-    return _upsert_audited(
-        session, SizeAttribute, ("institution_id", "period", "attribute"), recs, (), who, why
-    )
-
-
 def institutions_frame(session: Session, sector: str | Iterable[str] | None = None) -> pd.DataFrame:
     """The institution register (ordered by id)."""
     t = Institution.__table__
@@ -1769,18 +1723,3 @@ def vendors_frame(session: Session) -> pd.DataFrame:
     out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.id))],
                        columns=cols)  # fmt: skip
     return out.astype("str")
-
-
-def size_frame(
-    session: Session, period: str | Iterable[str] | None = None, attribute: str | Iterable[str] | None = None
-) -> pd.DataFrame:
-    """Size attributes in long format: ``institution_id, period, attribute, value``."""
-    t = SizeAttribute.__table__
-    cols = ["institution_id", "period", "attribute", "value"]
-    where = _in_filter(t.c.period, period) + _in_filter(t.c.attribute, attribute)
-    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *where)).order_by(*(t.c[c] for c in cols[:3]))
-    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
-    for c in cols[:3]:
-        out[c] = out[c].astype("str")
-    out["value"] = out["value"].astype("float64")
-    return out

@@ -1,0 +1,160 @@
+"""Registers beside the institutions: FinTech key-technology enterprises, regions, and the size attributes of
+both populations JR/T 0201 §4 samples. Plain functions over a session that never commit (the caller owns the
+transaction); every change to an existing row is audited (who, when, old, new, why), like the institutions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, select, true
+from sqlalchemy.orm import Session
+
+from ..periods import period_kind
+from ..vocab import ENTITY_STATUSES, SIZE_ATTRIBUTES, SIZED_KINDS
+from .models import Institution, KeyTechEnterprise, Region, SizeAttribute, province_code
+from .repo import (
+    _IN_CHUNK,
+    StoreStats,
+    _as_frame,
+    _bool,
+    _chunks,
+    _entity_records,
+    _in_filter,
+    _Problems,
+    _upsert_audited,
+    ensure_periods,
+)
+
+#: The register table of each kind of sized entity (size attributes must name a registered entity).
+SIZED_TABLES = {"institution": Institution, "enterprise": KeyTechEnterprise}
+
+
+def _regions(recs: list[dict[str, Any]], column: str, p: _Problems, key: str) -> None:
+    for i, r in enumerate(recs):
+        if r.get(column) is not None:
+            code = province_code(r[column])
+            if code is None:
+                p.add(f"store.{column}", f"{column} {r[column]!r} is not a GB/T 2260 province code", row=i, id=r.get(key))
+            r[column] = code
+
+
+def upsert_key_tech(session: Session, records: pd.DataFrame | Iterable[Mapping[str, Any]], *, who: str = "system",
+                    why: str = "key-technology enterprise register") -> StoreStats:
+    """Create or update key-technology enterprises (``id, name_zh, name_en, region_code, technologies, listed,
+    status``; ``id`` and, for a new one, ``name_zh`` required); audited."""
+    allowed = ("id", "name_zh", "name_en", "region_code", "technologies", "listed", "status")
+    recs = _entity_records(records, "key-technology enterprises", "id", allowed, {"status": ENTITY_STATUSES})
+    p = _Problems()
+    _regions(recs, "region_code", p, "id")
+    for i, r in enumerate(recs):
+        if "listed" in r:
+            try:
+                listed = _bool(r["listed"])
+            except ValueError:
+                p.add("store.listed", f"listed {r['listed']!r} is not yes/no", row=i, id=r["id"])
+                continue
+            if listed is None:
+                del r["listed"]
+            else:
+                r["listed"] = listed
+        if "status" in r and r["status"] is None:
+            del r["status"]  # not given: keep the stored status (new rows: active)
+    p.raise_if_any()
+    return _upsert_audited(session, KeyTechEnterprise, ("id",), recs, ("name_zh",), who, why)
+
+
+def key_tech_frame(session: Session) -> pd.DataFrame:
+    """The key-technology enterprise register (ordered by id)."""
+    t = KeyTechEnterprise.__table__
+    cols = ["id", "name_zh", "name_en", "region_code", "technologies", "listed", "status"]
+    out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.id))], columns=cols)
+    for c in cols:
+        out[c] = out[c].astype(bool) if c == "listed" else out[c].astype("str")
+    return out
+
+
+def upsert_regions(session: Session, records: pd.DataFrame | Iterable[Mapping[str, Any]], *, who: str = "system",
+                   why: str = "region register") -> StoreStats:
+    """Create or update regions (``code`` a GB/T 2260 province code, two or six digits, stored as two;
+    ``name_zh``, ``name_en``); audited."""
+    recs = _entity_records(records, "regions", "code", ("code", "name_zh", "name_en"), {})
+    p = _Problems()
+    _regions(recs, "code", p, "code")
+    p.raise_if_any()
+    return _upsert_audited(session, Region, ("code",), recs, ("name_zh",), who, why)
+
+
+def regions_frame(session: Session) -> pd.DataFrame:
+    """The region register (ordered by code)."""
+    t = Region.__table__
+    cols = ["code", "name_zh", "name_en"]
+    out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.code))], columns=cols)
+    return out.astype("str")
+
+
+def upsert_size_attributes(
+    session: Session,
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    *,
+    who: str = "system",
+    why: str = "size attributes",
+) -> StoreStats:
+    """Create or update size attributes (``entity_kind`` institution | enterprise, ``entity_id``, ``period``,
+    ``attribute``, ``value`` in the stored unit of ``vocab.SIZE_UNITS``; ``institution_id`` is read as an
+    institution's ``entity_id``); audited. The entities must be registered."""
+    df = _as_frame(records, "size attributes")
+    if "institution_id" in df.columns:
+        df = df.rename(columns={"institution_id": "entity_id"})
+    if "entity_kind" not in df.columns:
+        df = df.assign(entity_kind="institution")
+    allowed = ("entity_kind", "entity_id", "period", "attribute", "value")
+    recs = _entity_records(df, "size attributes", "entity_id", allowed,
+                           {"attribute": SIZE_ATTRIBUTES, "entity_kind": SIZED_KINDS},
+                           unique=("entity_kind", "entity_id", "period", "attribute"))
+    p = _Problems()
+    for i, r in enumerate(recs):
+        for c in ("period", "attribute"):
+            if r.get(c) is None:
+                p.add("store.missing", f"{c} is missing", row=i, column=c)
+        if r.get("period") is not None and period_kind(r["period"]) is None:
+            p.add("store.period", f"period {r['period']!r} is not YYYY, YYYYQn or YYYY-MM", row=i)
+        v = r.get("value")
+        if v is not None:
+            try:
+                r["value"] = float(v)
+                if not math.isfinite(r["value"]):
+                    raise ValueError
+            except (TypeError, ValueError):
+                p.add("store.not_a_number", f"value {v!r} is not a finite number", row=i, column="value")
+    p.raise_if_any()
+    for kind, model in SIZED_TABLES.items():
+        ids = sorted({r["entity_id"] for r in recs if r["entity_kind"] == kind})
+        known: set[str] = set()
+        for chunk in _chunks(ids, _IN_CHUNK):
+            known.update(session.scalars(select(model.id).where(model.id.in_(chunk))))
+        for i, r in enumerate(recs):
+            if r["entity_kind"] == kind and r["entity_id"] not in known:
+                p.add("store.unknown_entity", f"unknown {kind} {r['entity_id']!r}", row=i)
+    p.raise_if_any()
+    ensure_periods(session, {r["period"] for r in recs})
+    return _upsert_audited(session, SizeAttribute, ("entity_kind", "entity_id", "period", "attribute"), recs, (), who, why)
+
+
+def size_frame(
+    session: Session, period: str | Iterable[str] | None = None, attribute: str | Iterable[str] | None = None,
+    kind: str | None = "institution",
+) -> pd.DataFrame:
+    """Size attributes in long format: ``entity_kind, entity_id, period, attribute, value`` (of the
+    institutions by default; ``kind="enterprise"`` the key-technology enterprises, ``None`` both)."""
+    t = SizeAttribute.__table__
+    cols = ["entity_kind", "entity_id", "period", "attribute", "value"]
+    where = _in_filter(t.c.period, period) + _in_filter(t.c.attribute, attribute) + _in_filter(t.c.entity_kind, kind)
+    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *where)).order_by(*(t.c[c] for c in cols[:4]))
+    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
+    for c in cols[:4]:
+        out[c] = out[c].astype("str")
+    out["value"] = out["value"].astype("float64")
+    return out
