@@ -199,23 +199,19 @@ def sample_cmd(
     fraction: Annotated[float | None, typer.Option("--fraction", help="stratified: fraction per stratum.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="stratified: random seed (same seed, same sample).")] = None,
     sector: Annotated[list[str] | None, typer.Option("--sector", help="Only these sectors (repeatable).")] = None,
+    register: Annotated[str, typer.Option("--register", help="Sample the institutions or the key-tech enterprises (both §4 populations).")] = "institutions",
     db: DbOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Writes OUT.csv (the sample) and OUT_coverage.csv.")] = Path("sample"),
 ) -> None:
-    """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census."""
-    from ..collect.sample import sample
-    from ..service import open_existing_db
-    from ..store import institutions_frame, session_factory, size_frame
+    """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census.
+    Sizes: the stored size attributes of the period (`fintech-eval register sizes`), else the period's imported
+    operating_revenue."""
+    from ..app import Workspace
+    from ..app.sizes import draw_sample
 
-    engine = open_existing_db(db)
-    try:
-        with session_factory(engine)() as s:
-            inst = institutions_frame(s)
-            sizes = size_frame(s, period=period)
-    finally:
-        engine.dispose()
     params = {k: v for k, v in {"n": n, "share": share, "fraction": fraction, "seed": seed}.items() if v is not None}
-    res = sample(inst, sizes, period, method=method, by=by, sectors=sector, **params)
+    with Workspace(db, create=False) as ws:
+        res = draw_sample(ws, period, register=register, method=method, by=by, sectors=sector, **params)
     out.parent.mkdir(parents=True, exist_ok=True)
     res.sample.to_csv(out.with_suffix(".csv"), index=False)
     res.coverage.to_csv(out.with_name(out.stem + "_coverage.csv"), index=False)

@@ -18,7 +18,8 @@ from .output import RowFmt, console, emit, safe
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite).")]
 UserOpt = Annotated[str, typer.Option("--user", help="Who does this (recorded in the audit trail and the run).")]
 
-register_app = typer.Typer(help="Registers of the entities a round evaluates: institutions, technology vendors.", no_args_is_help=True)
+register_app = typer.Typer(help="Registers of the entities a round evaluates: institutions, key-technology enterprises, "
+                                "technology vendors, regions; their size attributes (JR/T 0201 §4).", no_args_is_help=True)
 campaign_app = typer.Typer(help="Campaigns: one round of collection (framework, period, deadline, sample) and who has answered.", no_args_is_help=True)
 runs_app = typer.Typer(help="Evaluation runs: every scoring of stored data, recorded.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
@@ -56,6 +57,53 @@ def register_vendors(
     _register(file, "vendors", db, user)
 
 
+@register_app.command("key-tech")
+def register_key_tech(
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx: id, name_zh, name_en, region_code, technologies, listed, status (Chinese headers accepted).")],
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Register (create or update) FinTech key-technology enterprises (金融科技关键技术企业, JR/T 0201 §4, §9.2.2)
+    from a file: all-or-nothing, every change audited."""
+    _register(file, "key-tech", db, user)
+
+
+@register_app.command("regions")
+def register_regions(
+    file: Annotated[Path | None, typer.Argument(help="CSV or xlsx: code (GB/T 2260, or the province's name), name_zh, name_en. "
+                                                "Without a file: the 31 mainland provinces of GB/T 2260.")] = None,
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Register the regions of block Q (province codes GB/T 2260, names zh/en): all-or-nothing, audited."""
+    if file is not None:
+        _register(file, "regions", db, user)
+        return
+    from ..app.registers import register_standard_regions
+
+    with _ws(db) as ws:
+        r = register_standard_regions(ws, who=user)
+    console.print(f"[green]registered[/] {r.rows:,} regions from the GB/T 2260 table: {r.inserted:,} new, "
+                  f"{r.updated:,} updated, {r.unchanged:,} unchanged")
+
+
+@register_app.command("sizes")
+def register_sizes(
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx, long (id, attribute, value, unit[, period][, kind]) or wide "
+                                         "(id, operating_revenue, market_share, total_financing, market_value, with the "
+                                         "unit in a unit column or the header: 营业收入(亿元)).")],
+    period: Annotated[str | None, typer.Option("--period", help="The period of the sizes (when the file has no period column).")] = None,
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Size attributes for §4 sampling (operating revenue, market share, financing, market value) of registered
+    institutions and key-technology enterprises, with explicit units (元/万元/亿元, %, …) converted like
+    observations: all-or-nothing, audited."""
+    from ..app.sizes import import_sizes
+
+    with _ws(db) as ws:
+        r = import_sizes(ws, file, period=period, who=user)
+    console.print(f"[green]stored[/] {r.rows:,} size value(s) from {safe(file)} for {', '.join(r.periods)}: {r.inserted:,} new, "
+                  f"{r.updated:,} updated, {r.unchanged:,} unchanged")
+
+
 def _register(file: Path, kind: str, db: str | None, user: str) -> None:
     from ..app.registers import register_file
 
@@ -67,33 +115,41 @@ def _register(file: Path, kind: str, db: str | None, user: str) -> None:
 
 @register_app.command("list")
 def register_list(
-    kind: Annotated[str, typer.Argument(help="institutions or vendors")] = "institutions",
+    kind: Annotated[str, typer.Argument(help="institutions, key-tech, vendors, regions or sizes")] = "institutions",
+    period: Annotated[str | None, typer.Option("--period", help="sizes: only this period.")] = None,
     db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
-    """List a register."""
+    """List a register (or the stored size attributes)."""
     from ..app.registers import register_frame
+    from ..app.sizes import sizes_frame
 
     with _ws(db, create=False) as ws:
-        df = register_frame(ws, kind)
+        df = sizes_frame(ws, period=period) if kind.strip().lower() == "sizes" else register_frame(ws, kind)
     emit(_rows(df), fmt.value, title=f"{kind} ({len(df):,})")
 
 
 @register_app.command("show")
 def register_show(
-    entity: Annotated[str, typer.Argument(help="The entity's id.")],
-    kind: Annotated[str, typer.Option("--kind", help="institutions or vendors")] = "institutions",
+    entity: Annotated[str, typer.Argument(help="The entity's id (a region: its code or name).")],
+    kind: Annotated[str, typer.Option("--kind", help="institutions, key-tech, vendors or regions")] = "institutions",
     db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
-    """Show one registered entity."""
-    from ..app.registers import register_frame
-    from ..errors import DataError
+    """Show one registered entity (with its size attributes, for institutions and key-technology enterprises)."""
+    from ..app.registers import register_entry
+    from ..app.sizes import entity_sizes
 
     with _ws(db, create=False) as ws:
-        df = register_frame(ws, kind)
-    row = df[df["id"] == entity]
-    if row.empty:
-        raise DataError(f"{entity} is not in the {kind} register", rule="register.unknown", entity=entity)
-    emit([{"field": k, "value": v} for k, v in _rows(row)[0].items()] if fmt is RowFmt.table else _rows(row), fmt.value, title=entity)
+        rec = register_entry(ws, kind, entity)
+        sizes = entity_sizes(ws, kind, str(rec.get("id", "")))
+    if fmt is RowFmt.json:
+        sys.stdout.write(json.dumps({**rec, "sizes": _rows(sizes)}, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    if fmt is RowFmt.csv:
+        emit([rec], "csv")
+        return
+    emit([{"field": k, "value": v} for k, v in rec.items()], "table", title=entity)
+    if len(sizes):
+        emit(_rows(sizes), "table", title="size attributes")
 
 
 # --- campaign -------------------------------------------------------------------------------------------------
