@@ -18,8 +18,8 @@ import pytest
 
 import fintech_eval as fe
 from fintech_eval.catalog.formula import parse
-from fintech_eval.derive.rollup import METHOD_PARAMETERS
 from fintech_eval.catalog.models import Framework, Heading, Indicator
+from fintech_eval.derive.rollup import METHOD_PARAMETERS
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FW_ID = "jrt0201-2020"
