@@ -384,6 +384,7 @@ def _formula_texts(fw: Framework) -> list[tuple[str, str, str]]:
         out += [(ind.code, v.formula, entity) for v in ind.variants]
         if ind.rollup:
             out += [(ind.code, t, "institution") for t in (ind.rollup.numerator, ind.rollup.denominator, ind.rollup.condition) if t]
+            out += [(ind.code, ind.rollup.reported, entity)] if ind.rollup.reported else []
     return out
 
 

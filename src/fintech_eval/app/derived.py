@@ -4,7 +4,8 @@ status and reason, the framework version, the parameter values and a fingerprint
 The fingerprint of an institution's values is a hash of its raw values of the period (the derivation reads
 nothing else: a value restated from the period before, such as ``fintech_staff_prev_end``, is reported in the
 period itself); an industry's (H) combines the fingerprints of the institutions of its
-sector, a region's (Q) those of the institutions in it and the region's own figures. :func:`stored_values`
+sector, the institutions of the round in it (the denominator of its shares) and the industry's own figures, a
+region's (Q) those of the institutions in it and the region's own figures. :func:`stored_values`
 compares them with the current inputs: a value whose inputs changed since it was derived is ``stale``, so a
 correction to one institution marks exactly its own values, its industry's and its region's.
 """
@@ -65,11 +66,12 @@ def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str,
         prev = out.get(("H", str(g)))
         if prev is not None:  # an industry without any return has no values to be stale
             out[("H", str(g))] = np.concatenate([prev, h * np.uint64(3)])
-    region = o[o["entity_kind"] == "region"]
-    rh = pd.Series(_hash_rows(region), index=region["entity_id"].astype(str).to_numpy())
-    for g, vals in rh.groupby(level=0):
-        prev = out.get(("Q", g))
-        out[("Q", g)] = vals.to_numpy(np.uint64) if prev is None else np.concatenate([prev, vals.to_numpy(np.uint64)])
+    for kind, block in (("region", "Q"), ("industry", "H")):  # the region's and the industry's own figures
+        own = o[o["entity_kind"] == kind]
+        rh = pd.Series(_hash_rows(own), index=own["entity_id"].astype(str).to_numpy())
+        for g, vals in rh.groupby(level=0):
+            prev = out.get((block, g))
+            out[(block, g)] = vals.to_numpy(np.uint64) if prev is None else np.concatenate([prev, vals.to_numpy(np.uint64)])
     for k, v in list(out.items()):
         if isinstance(v, np.ndarray):
             out[k] = f"{int(np.bitwise_xor.reduce(v * np.uint64(0xBF58476D1CE4E5B9))):016x}"

@@ -134,6 +134,10 @@ class Rollup(_Model):
     * ``sum``: sum of the institution indicator or variable ``of``;
     * ``share``: institutions for which ``condition`` holds / institutions reporting;
     * ``count``: institutions for which ``condition`` holds (or all institutions).
+
+    ``reported``: a formula over the group's own figures (variables of the block's entity, collected from
+    reports or government data, collection R or G); where the group reports every variable it reads, it gives
+    the value instead of the roll-up of the institutions that answered (it covers the whole industry).
     """
 
     method: RollupMethod
@@ -142,6 +146,7 @@ class Rollup(_Model):
     denominator: str | None = None
     condition: str | None = None
     group_by: Literal["sector", "region"] = "sector"
+    reported: str | None = None
 
     @model_validator(mode="after")
     def _fields_for_method(self) -> Rollup:

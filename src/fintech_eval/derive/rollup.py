@@ -42,6 +42,13 @@ the sector, or when every input variable it reads is asked of other sectors only
 ``robo_advisory_txn``, asked of banks, securities firms and insurers: not applicable to payment).
 
 The value of a roll-up is range-checked like a J value (``flagged``, kept).
+
+**An industry's own figures.** A roll-up may declare ``reported``: a formula over the industry's own
+figures (``entity_kind`` industry, variables ``h_*``, collected from reports or government open data,
+collection R or G; e.g. H-A2B1-C4 from the PBoC's payment statistics, H-A4B2-C1 as a count of distinct
+standard projects). Where an industry gives every variable that formula reads for a period, it is the value
+(its reason says so, ``n_institutions`` is empty): it covers the whole industry, the roll-up only the
+institutions that answered. Otherwise the roll-up stands.
 """
 
 from __future__ import annotations
@@ -471,6 +478,45 @@ def round_population(institutions: pd.DataFrame | None, ids: Sequence[str] | Non
     return pop[["entity_id", "sector", "region_code"]]
 
 
+def _reported(indicators: Sequence[Indicator], obs: pd.DataFrame, fw: Framework, params: Mapping[str, float],
+              entity: str) -> pd.DataFrame | None:
+    """The roll-up indicators' ``reported`` formulas over the groups' own figures (entity ``entity``: an
+    industry's figures from reports or government data), for the groups and periods that give every variable
+    a formula reads (a group that gives some of them gets the roll-up, and its reason names what is missing);
+    a group outside an indicator's sectors gets none (the roll-up says not applicable)."""
+    inds = [i for i in indicators if i.rollup is not None and i.rollup.reported]
+    if not inds or "entity_kind" not in obs.columns or not (obs["entity_kind"] == entity).any():
+        return None
+    wide = pivot_observations(obs, entity)
+    if not wide.n:
+        return None
+    as_formula = [i.model_copy(update={"formula": i.rollup.reported, "rollup": None, "sectors": []}) for i in inds]  # type: ignore[union-attr]
+    res = evaluate_indicators(as_formula, wide, params, with_inputs=True, entity_word=entity)
+    f = assemble(res, wide, framework_version(fw))
+    sectors = {i.code: i.sectors for i in inds}
+    applies = np.array([not sectors[c] or str(e) in sectors[c] for c, e in zip(f["code"], f["entity_id"], strict=True)], dtype=bool)
+    keep = (f["status"].astype(str) != MISSING).to_numpy() & applies
+    f = f[keep].copy()
+    if f.empty:
+        return None
+    for c in ("entity_id", "code", "status", "formula", "framework_version"):
+        f[c] = f[c].astype("str")
+    src = {i.code: i.rollup.reported for i in inds}  # type: ignore[union-attr]
+    f["reason"] = [("; ".join(x for x in (f"the {entity}'s own figures (reported: {src[c]}), not the roll-up of its institutions",
+                                          str(r) if isinstance(r, str) else "") if x))
+                   for c, r in zip(f["code"], f["reason"], strict=True)]
+    f["n_institutions"] = pd.array([pd.NA] * len(f), dtype="Int64")
+    return f[AGG_COLUMNS].reset_index(drop=True)
+
+
+def _without(frame: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the (entity, period, code) cells that ``reported`` gives."""
+    key = ["entity_id", "period", "code"]
+    taken = pd.MultiIndex.from_frame(reported[key].astype(str))
+    mine = pd.MultiIndex.from_frame(frame[key].astype(str))
+    return frame[~mine.isin(taken)]
+
+
 def _derive_block(
     block: str,
     obs: pd.DataFrame,
@@ -529,6 +575,10 @@ def _derive_block(
                     jl = _JLookup.from_frame(j_values, need, wide)
             frames.append(_rollups(rollup_inds, fw, p, wide, table, jl,  # type: ignore[arg-type]
                                    round_population(institutions, population)))
+    reported = _reported(rollup_inds, obs, fw, p, head.entity or "industry")
+    if reported is not None:  # the group's own figures replace the roll-up where it gives them
+        frames = [_without(f, reported) for f in frames]
+        frames.append(reported)
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_frame(AGG_COLUMNS)

@@ -132,7 +132,7 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     from ..catalog import load_framework
     from ..derive import resolve_params
     from ..service import campaign_sample, derive_stored, open_existing_db, stored_inputs
-    from ..store import database_url, session_factory
+    from ..store import database_url, regions_frame, session_factory
 
     d = spec.data
     db = d.db
@@ -142,18 +142,19 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     cache = (frames or {}).get("store")
     key = (database_url(db), fw.id, fw.version, str(d.period), tuple(sorted(resolve_params(fw, d.params).items())), d.campaign)
     if cache is not None and key in cache:
-        panel, inst = cache[key]
+        panel, inst, regions = cache[key]
     else:
         engine = open_existing_db(db)  # a missing or foreign database is one line saying what to do
         try:
             with session_factory(engine)() as s:
                 obs, inst = stored_inputs(s, str(d.period))  # the derivation of a period reads that period only
                 population = campaign_sample(s, d.campaign)
+                regions = regions_frame(s)
         finally:
             engine.dispose()
         panel = derive_stored(obs, inst, fw, d.params, population=population)
         if cache is not None:
-            cache[key] = (panel, inst)
+            cache[key] = (panel, inst, regions)
     register = inst.set_index("id")
     groups = None
     cols = d.groups if d.groups is not None else DEFAULT_GROUPS.get(d.block, [])
@@ -165,16 +166,28 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
                 step="data", parameter="groups",
             )
         groups = register[cols]
-    names = unit_names(register, d.block, d.names or "zh")
+    names = unit_names(register, d.block, d.names or "zh", regions=regions)
     inputs = block_inputs(panel, fw, d.block, period=str(d.period), groups=groups, names=names)
     fps = {f"store:{database_url(db)}:{fw.id}:{d.block}:{d.period}": frame_fingerprint(inputs.data)}
     return Inputs(**{**inputs.__dict__, "fingerprints": fps})
 
 
-def unit_names(register: pd.DataFrame, block: str, lang: str = "zh") -> pd.Series | None:
+def unit_names(register: pd.DataFrame, block: str, lang: str = "zh", *, regions: pd.DataFrame | None = None) -> pd.Series | None:
     """Display names of a block's units: institutions from the register (``name_zh``/``name_en``, falling back
-    to the Chinese name, then the code), industries by sector; regions keep their codes."""
+    to the Chinese name, then the code), industries by sector, regions by code from the region register
+    (``regions``), else GB/T 2260's names."""
     from ..catalog.models import INDUSTRY_NAMES
+
+    if block == "Q":
+        from ..geo import provinces
+
+        t = provinces(include_out_of_scope=True)
+        names = pd.Series(t[f"name_{lang}"].to_numpy(), index=t["prefix"].to_numpy())
+        if regions is not None and len(regions):
+            own = regions.set_index("code")[f"name_{lang}"]
+            own = own[own.notna() & (own.astype(str) != "")]
+            names = own.combine_first(names)
+        return names
 
     if block == "J":
         col = register[f"name_{lang}"] if f"name_{lang}" in register else register["name_zh"]
