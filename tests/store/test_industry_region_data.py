@@ -15,6 +15,7 @@ import fintech_eval.service as service
 from fintech_eval.demo.generator import generate
 from tests.clirun import run_cli
 
+
 def _regions() -> pd.DataFrame:
     """Every region variable of three provinces (the synthetic generator's), two of them set by hand."""
     obs = generate(seed=5, n_institutions=8, years=[2024]).observations
