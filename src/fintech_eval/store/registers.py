@@ -19,11 +19,11 @@ from .repo import (
     _IN_CHUNK,
     StoreStats,
     _as_frame,
-    _bool,
     _chunks,
     _entity_records,
     _in_filter,
     _Problems,
+    _region_and_listed,
     _upsert_audited,
     ensure_periods,
 )
@@ -32,37 +32,16 @@ from .repo import (
 SIZED_TABLES = {"institution": Institution, "enterprise": KeyTechEnterprise}
 
 
-def _regions(recs: list[dict[str, Any]], column: str, p: _Problems, key: str) -> None:
-    for i, r in enumerate(recs):
-        if r.get(column) is not None:
-            code = province_code(r[column])
-            if code is None:
-                p.add(f"store.{column}", f"{column} {r[column]!r} is not a GB/T 2260 province code", row=i, id=r.get(key))
-            r[column] = code
-
-
 def upsert_key_tech(session: Session, records: pd.DataFrame | Iterable[Mapping[str, Any]], *, who: str = "system",
                     why: str = "key-technology enterprise register") -> StoreStats:
     """Create or update key-technology enterprises (``id, name_zh, name_en, region_code, technologies, listed,
     status``; ``id`` and, for a new one, ``name_zh`` required); audited."""
     allowed = ("id", "name_zh", "name_en", "region_code", "technologies", "listed", "status")
     recs = _entity_records(records, "key-technology enterprises", "id", allowed, {"status": ENTITY_STATUSES})
-    p = _Problems()
-    _regions(recs, "region_code", p, "id")
-    for i, r in enumerate(recs):
-        if "listed" in r:
-            try:
-                listed = _bool(r["listed"])
-            except ValueError:
-                p.add("store.listed", f"listed {r['listed']!r} is not yes/no", row=i, id=r["id"])
-                continue
-            if listed is None:
-                del r["listed"]
-            else:
-                r["listed"] = listed
+    _region_and_listed(recs)
+    for r in recs:
         if "status" in r and r["status"] is None:
             del r["status"]  # not given: keep the stored status (new rows: active)
-    p.raise_if_any()
     return _upsert_audited(session, KeyTechEnterprise, ("id",), recs, ("name_zh",), who, why)
 
 
@@ -82,7 +61,11 @@ def upsert_regions(session: Session, records: pd.DataFrame | Iterable[Mapping[st
     ``name_zh``, ``name_en``); audited."""
     recs = _entity_records(records, "regions", "code", ("code", "name_zh", "name_en"), {})
     p = _Problems()
-    _regions(recs, "code", p, "code")
+    for i, r in enumerate(recs):
+        code = province_code(r["code"])
+        if code is None:
+            p.add("store.code", f"code {r['code']!r} is not a GB/T 2260 province code", row=i, code=r["code"])
+        r["code"] = code
     p.raise_if_any()
     return _upsert_audited(session, Region, ("code",), recs, ("name_zh",), who, why)
 

@@ -1667,6 +1667,13 @@ def upsert_institutions(
     Changes to existing institutions are audited."""
     allowed = ("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed")
     recs = _entity_records(records, "institutions", "id", allowed, {"sector": SECTORS})
+    _region_and_listed(recs)
+    return _upsert_audited(session, Institution, ("id",), recs, ("name_zh", "sector"), who, why)
+
+
+def _region_and_listed(recs: list[dict[str, Any]]) -> None:
+    """A register's ``region_code`` (a GB/T 2260 province code, two or six digits → two) and ``listed``
+    (yes/no; blank keeps the stored value, new rows: not listed), in place; problems raised together."""
     p = _Problems()
     for i, r in enumerate(recs):
         if "region_code" in r and r["region_code"] is not None:
@@ -1686,7 +1693,6 @@ def upsert_institutions(
                 else:
                     r["listed"] = listed
     p.raise_if_any()
-    return _upsert_audited(session, Institution, ("id",), recs, ("name_zh", "sector"), who, why)
 
 
 def upsert_vendors(
