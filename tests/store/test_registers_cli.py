@@ -174,3 +174,33 @@ def test_sample_reads_sizes_and_the_periods_observations(cli, tmp_path):
               "--n", "1", "--out", tmp_path / "k")
     assert run.code == 0, run.err
     assert pd.read_csv(tmp_path / "k.csv")["entity_id"].tolist() == ["E2"]  # E3 is closed
+
+
+def test_key_tech_figures_reach_q(cli, tmp_path):
+    _register_institutions(cli, tmp_path)  # E1 (广东, listed), E2 (北京), E3 (上海, closed)
+    more = pd.DataFrame({"id": ["E4"], "name_zh": ["戊智能"], "region_code": ["44"], "listed": ["no"]})
+    assert cli("register", "key-tech", _write(tmp_path, "e4.csv", more)).code == 0
+    sizes = pd.DataFrame({"id": ["E1", "E4", "E2", "E1"], "attribute": ["融资总额", "融资总额", "融资总额", "市值"],
+                          "value": ["2", "3", "1", "50"], "unit": "亿元"})
+    assert cli("register", "sizes", _write(tmp_path, "ks.csv", sizes), "--period", "2024").code == 0
+    run = cli("register", "key-tech-figures", "--period", "2024", "--format", "json")
+    assert run.code == 0, run.err
+    got = {(r["entity"], r["variable"]): r["value"] for r in json.loads(run.out)}
+    assert got == {
+        ("44", "q_fintech_key_enterprises"): 2, ("44", "q_fintech_key_financing"): 5e8,
+        ("44", "q_fintech_key_listed_market_cap"): 5e9,  # E1 is the listed one
+        ("11", "q_fintech_key_enterprises"): 1, ("11", "q_fintech_key_financing"): 1e8,
+        ("11", "q_fintech_key_listed_market_cap"): 0,  # no listed enterprise in 11
+    }
+    stored = pd.read_csv(pd.io.common.StringIO(cli("observations", "--period", "2024").out), dtype={"entity_id": str})
+    reg = stored[stored["entity_kind"] == "region"].set_index(["entity_id", "variable"])
+    assert reg.loc[("44", "q_fintech_key_financing"), "value_norm"] == 50_000  # 万元
+    assert cli("derive", "--period", "2024").code == 0
+    v = pd.read_csv(pd.io.common.StringIO(cli("indicators", "--stored", "--period", "2024", "--block", "Q").out),
+                    dtype={"entity": str}).set_index(["entity", "code"])
+    assert v.loc[("44", "Q-A1B2-C1"), "value"] == 2 and v.loc[("44", "Q-A1B2-C2"), "value"] == 50_000
+    # a region whose enterprise lacks its financing gets no financing figure, and a warning names it
+    more = pd.DataFrame({"id": ["E5"], "name_zh": ["己科技"], "region_code": ["11"]})
+    assert cli("register", "key-tech", _write(tmp_path, "e5.csv", more)).code == 0
+    run = cli("register", "key-tech-figures", "--period", "2024", "--dry-run", "--format", "json")
+    assert run.code == 0 and "region 11: no q_fintech_key_financing" in run.out + run.err and "E5" in run.out + run.err

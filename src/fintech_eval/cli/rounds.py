@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .output import RowFmt, console, emit, safe
+from .output import RowFmt, console, emit, err_console, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite).")]
 UserOpt = Annotated[str, typer.Option("--user", help="Who does this (recorded in the audit trail and the run).")]
@@ -102,6 +102,27 @@ def register_sizes(
         r = import_sizes(ws, file, period=period, who=user)
     console.print(f"[green]stored[/] {r.rows:,} size value(s) from {safe(file)} for {', '.join(r.periods)}: {r.inserted:,} new, "
                   f"{r.updated:,} updated, {r.unchanged:,} unchanged")
+
+
+@register_app.command("key-tech-figures")
+def register_key_tech_figures(
+    period: Annotated[str, typer.Option("--period", help="The period of the figures (the size attributes summed).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the figures, store nothing.")] = False,
+    db: DbOpt = None, user: UserOpt = "cli", fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """The Q-A1B2 region figures from the key-tech register: enterprises per region, their financing, the market
+    value of the listed ones; imported as region observations (validated, kept, audited) unless --dry-run."""
+    from ..app.keytech import key_tech_figures, store_key_tech_figures
+
+    with _ws(db, create=not dry_run) as ws:
+        res = key_tech_figures(ws, period) if dry_run else store_key_tech_figures(ws, period, who=user)
+    emit(_rows(res.figures), fmt.value, title=f"key-technology enterprise figures for {res.period}")
+    say = console if fmt is RowFmt.table else err_console  # a script reading JSON or CSV gets only the data
+    for p in res.warnings:
+        say.print(f"[yellow]warning[/]: {safe(p)}", highlight=False)
+    if res.stored is not None:
+        say.print(f"[green]stored[/] {res.stored.stored_rows:,} region value(s)"
+                      + (" (the same figures were stored before)" if res.stored.unchanged_submissions else ""))
 
 
 def _register(file: Path, kind: str, db: str | None, user: str) -> None:
