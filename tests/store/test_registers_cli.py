@@ -204,3 +204,18 @@ def test_key_tech_figures_reach_q(cli, tmp_path):
     assert cli("register", "key-tech", _write(tmp_path, "e5.csv", more)).code == 0
     run = cli("register", "key-tech-figures", "--period", "2024", "--dry-run", "--format", "json")
     assert run.code == 0 and "region 11: no q_fintech_key_financing" in run.out + run.err and "E5" in run.out + run.err
+
+
+def test_register_history_shows_the_entity_and_its_sizes(cli, tmp_path):
+    _register_institutions(cli, tmp_path)
+    for value, who in (("1", "甲"), ("2", "乙")):
+        f = _write(tmp_path, f"s{value}.csv", pd.DataFrame({"id": ["B1"], "营业收入(亿元)": [value]}))
+        assert cli("register", "sizes", f, "--period", "2024", "--user", who).code == 0
+    changed = pd.DataFrame({"id": ["B1"], "name_zh": ["甲银行股份"], "sector": ["bank"]})
+    assert cli("register", "institutions", _write(tmp_path, "b1.csv", changed), "--user", "丙").code == 0
+    trail = json.loads(cli("register", "history", "B1", "--format", "json").out)
+    assert [(t["table"], t["field"], t["old"], t["new"], t["who"]) for t in trail] == [
+        ("size_attribute", "value", 1e8, 2e8, "乙"), ("institution", "name_zh", "甲银行", "甲银行股份", "丙")]
+    assert trail[0]["row"] == "institution/B1/2024/operating_revenue"
+    run = cli("register", "history", "B7")
+    assert run.code == 2 and "B7 is not in the institutions register" in run.err

@@ -334,6 +334,27 @@ def register_frame(ws: Workspace, kind: str = "institutions") -> pd.DataFrame:
         return spec.frame(s)
 
 
+#: the table each register is stored in (its rows' audit trail is kept under that name)
+TABLES = {"institutions": "institution", "key-tech": "key_tech_enterprise", "vendors": "vendor", "regions": "region"}
+SIZED = {"institutions": "institution", "key-tech": "enterprise"}
+
+
+def register_history(ws: Workspace, kind: str, key: str) -> pd.DataFrame:
+    """Every audited change of one registered entity and of its size attributes, oldest first: ``table, row,
+    at, field, old, new, who, why``."""
+    from ..store.registers import audit_trail
+
+    rec = register_entry(ws, kind, key)
+    k = canonical_kind(kind)
+    ident = str(rec[register_spec(k).key])
+    with ws.sessions() as s:
+        parts = [audit_trail(s, TABLES[k], [ident]).assign(table=TABLES[k])]
+        if k in SIZED:
+            parts.append(audit_trail(s, "size_attribute", [SIZED[k], ident]).assign(table="size_attribute"))
+    out = pd.concat(parts, ignore_index=True).sort_values("at", kind="stable", ignore_index=True)
+    return out[["table", "row", "at", "field", "old", "new", "who", "why"]]
+
+
 def register_entry(ws: Workspace, kind: str, key: str) -> dict[str, Any]:
     """One registered entity as a dict; an unknown key is an error with the register's did-you-mean."""
     spec = register_spec(kind)

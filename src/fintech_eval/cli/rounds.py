@@ -173,6 +173,20 @@ def register_show(
         emit(_rows(sizes), "table", title="size attributes")
 
 
+@register_app.command("history")
+def register_history_cmd(
+    entity: Annotated[str, typer.Argument(help="The entity's id (a region: its code or name).")],
+    kind: Annotated[str, typer.Option("--kind", help="institutions, key-tech, vendors or regions")] = "institutions",
+    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """Every change of a registered entity and of its size attributes: when, who, old → new, why."""
+    from ..app.registers import register_history
+
+    with _ws(db, create=False) as ws:
+        df = register_history(ws, kind, entity)
+    emit(_rows(df.assign(row=df["row"].map(lambda r: "/".join(map(str, r))))), fmt.value, title=f"history of {entity}")
+
+
 # --- campaign -------------------------------------------------------------------------------------------------
 @campaign_app.command("create")
 def campaign_create(

@@ -4,29 +4,46 @@ transaction); every change to an existing row is audited (who, when, old, new, w
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, select, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from ..periods import period_kind
 from ..vocab import ENTITY_STATUSES, SIZE_ATTRIBUTES, SIZED_KINDS
-from .models import Institution, KeyTechEnterprise, Region, SizeAttribute, province_code
+from .models import AuditEntry, Institution, KeyTechEnterprise, Region, SizeAttribute, province_code
 from .repo import (
     _IN_CHUNK,
     StoreStats,
     _as_frame,
     _chunks,
+    _dec,
     _entity_records,
     _in_filter,
     _Problems,
     _region_and_listed,
     _upsert_audited,
     ensure_periods,
+    row_key,
 )
+
+
+def audit_trail(session: Session, table: str, key: Sequence[str]) -> pd.DataFrame:
+    """Every audited change of the rows of ``table`` whose key starts with ``key`` (a register entry, or all the
+    size attributes of one entity), oldest first: ``row, at, field, old, new, who, why``."""
+    t = AuditEntry.__table__
+    exact = row_key(*key)
+    prefix = exact[:-1] + ","
+    stmt = (select(t.c.key, t.c.at, t.c.field, t.c.old, t.c.new, t.c.who, t.c.why)
+            .where(t.c.table_name == table, or_(t.c.key == exact, t.c.key.startswith(prefix, autoescape=True)))
+            .order_by(t.c.at, t.c.id))
+    rows = [(json.loads(r.key), r.at, r.field, _dec(r.old), _dec(r.new), r.who, r.why) for r in session.execute(stmt)]
+    return pd.DataFrame(rows, columns=["row", "at", "field", "old", "new", "who", "why"])
+
 
 #: The register table of each kind of sized entity (size attributes must name a registered entity).
 SIZED_TABLES = {"institution": Institution, "enterprise": KeyTechEnterprise}
