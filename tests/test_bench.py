@@ -29,6 +29,7 @@ CASES = {
     "bench_records.py": (["20000"], r"duckdb +20,020 records in \d+\.\d+ s = [\d.]+ M records/s, peak RSS [\d,]+ MB"),
     "bench_reports.py": (["--institutions", "12", "--workers", "1", "--formats", "html"],
                          r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall, \d+\.\d+ s CPU .* folder \d+\.\d+ MB"),
+    "bench_registers.py": (["--entities", "40"], r"register sizes of 40 institutions \(160 values, units converted\): \d+\.\d+ s"),
 }
 
 
