@@ -145,25 +145,14 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
     given_period = normalise_period(period) if period else ""
     if period and period_kind(given_period) is None:
         raise DataError(f"--period {period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", rule="size.period")
-    out = []
-    for r in rows.itertuples(index=False):
-        where = {"file": file, "row": int(r.row), "id": r.id or None}
+    attr_of = {a: _attribute(a) for a in rows["attribute"].unique()}
+    kind_of = {k: KIND_WORDS.get(_norm(k).replace("_", "-")) for k in rows["kind"].unique() if k}
+    all_words = [w for ws in ATTRIBUTE_WORDS.values() for w in ws]
+    homes_of: dict[tuple[str, str | None], tuple[str, str] | str] = {}  # (id, kind) → (kind, id), or why not
+    period_of: dict[str, str | None] = {}  # as given → normalised, None: not a period
+    factor_of: dict[tuple[str, str], float | UnitError] = {}
 
-        def bad(field: str, rule: str, msg: str, where: dict[str, Any] = where) -> None:
-            problems.append(Problem(rule, msg, {**where, "field": field}))
-
-        attr = _attribute(r.attribute)
-        if attr is None:
-            hint = closest(_norm(r.attribute), [w for ws in ATTRIBUTE_WORDS.values() for w in ws])
-            bad("attribute", "size.attribute", f"attribute {r.attribute!r} is not one of {', '.join(SIZE_ATTRIBUTES)}"
-                + (f" (did you mean {hint!r}?)" if hint else ""))
-        kind = KIND_WORDS.get(_norm(r.kind).replace("_", "-")) if r.kind else None
-        if r.kind and kind is None:
-            bad("kind", "size.kind", f"kind {r.kind!r} is not institution or enterprise (key-tech)")
-        entity = r.id
-        if not entity:
-            bad("id", "size.required", "id is blank")
-            continue
+    def home(entity: str, kind: str | None) -> tuple[str, str] | str:
         homes = [k for k in ("institution", "enterprise") if entity in ids[k]]
         if not homes and entity in names:  # a registered name
             kind_of_name, entity = names[entity]
@@ -173,39 +162,76 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
         if not homes:
             hint = closest(entity, [*ids["institution"], *ids["enterprise"], *names])
             regs = "the " + " or ".join(REGISTER_OF[k] for k in ([kind] if kind else REGISTER_OF)) + " register"
-            bad("id", "size.unknown_entity", f"{entity} is not in {regs}" + (f" (did you mean {hint!r}?)" if hint else "")
-                + ": register it first (`fintech-eval register institutions|key-tech FILE`)")
-            continue
+            return (f"{entity} is not in {regs}" + (f" (did you mean {hint!r}?)" if hint else "")
+                    + ": register it first (`fintech-eval register institutions|key-tech FILE`)")
         if len(homes) > 1:
-            bad("id", "size.ambiguous", f"{entity} is both an institution and a key-technology enterprise: give a kind column")
+            return f"{entity} is both an institution and a key-technology enterprise: give a kind column"
+        return homes[0], entity
+
+    out = []
+    for row, entity, raw_attr, raw, unit_given, raw_period, raw_kind, field in zip(
+        rows["row"].tolist(), rows["id"].tolist(), rows["attribute"].tolist(), rows["value"].tolist(),
+        rows["unit"].tolist(), rows["period"].tolist(), rows["kind"].tolist(), rows["field"].tolist(), strict=True,
+    ):
+        def bad(field: str, rule: str, msg: str, row: int = row, entity: str = entity) -> None:
+            problems.append(Problem(rule, msg, {"file": file, "row": int(row), "id": entity or None, "field": field}))
+
+        attr = attr_of[raw_attr]
+        if attr is None:
+            hint = closest(_norm(raw_attr), all_words)
+            bad("attribute", "size.attribute", f"attribute {raw_attr!r} is not one of {', '.join(SIZE_ATTRIBUTES)}"
+                + (f" (did you mean {hint!r}?)" if hint else ""))
+        kind = kind_of.get(raw_kind) if raw_kind else None
+        if raw_kind and kind is None:
+            bad("kind", "size.kind", f"kind {raw_kind!r} is not institution or enterprise (key-tech)")
+        if not entity:
+            bad("id", "size.required", "id is blank")
             continue
-        p = normalise_period(r.period) if r.period else given_period
-        if not p:
+        found = homes_of.get((entity, kind))
+        if found is None:
+            found = homes_of[(entity, kind)] = home(entity, kind)
+        if isinstance(found, str):
+            bad("id", "size.ambiguous" if "both" in found else "size.unknown_entity", found)
+            continue
+        if raw_period not in period_of:
+            norm = normalise_period(raw_period) if raw_period else given_period
+            period_of[raw_period] = norm if norm and period_kind(norm) is not None else (None if norm else "")
+        p = period_of[raw_period]
+        if p == "":
             bad("period", "size.period", "no period: give --period or a period column")
-        elif period_kind(p) is None:
-            bad("period", "size.period", f"period {r.period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)")
-        number, hint_unit, rule = parse_number(r.value)
+        elif p is None:
+            bad("period", "size.period", f"period {raw_period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)")
+        if isinstance(raw, float):
+            number, hint_unit, rule = raw, None, None
+        else:
+            number, hint_unit, rule = parse_number(raw)
         if rule:
-            bad(r.field, "size.not_a_number", f"{attr or r.attribute} {r.value!r} is not a number")
+            bad(field, "size.not_a_number", f"{attr or raw_attr} {raw!r} is not a number")
             continue
         if attr is None or np.isnan(number):
             continue
-        unit = r.unit or hint_unit or ""
+        unit = unit_given or hint_unit or ""
         target = SIZE_UNITS[attr]
         if not unit and target != "fraction":
-            bad(r.field, "size.unit", f"{attr} has no unit: give it (元, 万元 or 亿元) in a unit column or in the header, "
+            bad(field, "size.unit", f"{attr} has no unit: give it (元, 万元 or 亿元) in a unit column or in the header, "
                 f"e.g. {ATTRIBUTE_WORDS[attr][2]}(亿元)")
             continue
-        try:
-            value = number * conversion_factor(unit or target, target, variable=attr)
-        except UnitError as exc:
-            bad("unit", exc.problems[0].rule, exc.problems[0].message)
+        factor = factor_of.get((attr, unit))
+        if factor is None:
+            try:
+                factor = conversion_factor(unit or target, target, variable=attr)
+            except UnitError as exc:
+                factor = exc
+            factor_of[(attr, unit)] = factor
+        if isinstance(factor, UnitError):
+            bad("unit", factor.problems[0].rule, factor.problems[0].message)
             continue
+        value = number * factor
         if value < 0 or (target == "fraction" and value > 1):
             rng = "[0, 1] (a percentage needs the unit %)" if target == "fraction" else ">= 0"
-            bad(r.field, "size.range", f"{attr} {r.value!r} {unit} is outside {rng}")
+            bad(field, "size.range", f"{attr} {raw!r} {unit} is outside {rng}")
             continue
-        out.append((homes[0], entity, p, attr, value, int(r.row)))
+        out.append((found[0], found[1], p, attr, value, int(row)))
     if problems:
         raise DataError(problems)
     df = pd.DataFrame(out, columns=["entity_kind", "entity_id", "period", "attribute", "value", "row"])

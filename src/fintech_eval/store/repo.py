@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import JSON, Table, and_, func, insert, select, text, true, update
+from sqlalchemy import JSON, Table, and_, bindparam, func, insert, select, text, true, update
 from sqlalchemy.dialects import postgresql as _pg
 from sqlalchemy.dialects import sqlite as _sqlite
 from sqlalchemy.exc import IntegrityError
@@ -1570,6 +1570,7 @@ def _upsert_audited(
     inserts: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     updated = unchanged = 0
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     p = _Problems()
     at = utcnow()
     for r in records:
@@ -1587,9 +1588,8 @@ def _upsert_audited(
             unchanged += 1
             continue
         updated += 1
-        session.execute(
-            update(table).where(*(table.c[c] == v for c, v in zip(keys, k, strict=True))).values(**changed)
-        )
+        by_fields.setdefault(tuple(sorted(changed)), []).append(
+            {**{f"k_{c}": v for c, v in zip(keys, k, strict=True)}, **{f"v_{f}": v for f, v in changed.items()}})
         key_s = row_key(*k)
         audits.extend(
             {"table": table.name, "key": key_s, "field": f, "old": _enc(old.get(f)), "new": _enc(v),
@@ -1597,6 +1597,9 @@ def _upsert_audited(
             for f, v in changed.items()
         )  # fmt: skip
     p.raise_if_any()
+    for fields, params in by_fields.items():  # one executemany per set of changed fields, not a statement a row
+        session.execute(update(table).where(*(table.c[c] == bindparam(f"k_{c}") for c in keys))
+                        .values({f: bindparam(f"v_{f}") for f in fields}), params)
     if inserts:
         cols = sorted({c for r in inserts for c in r})
         session.execute(insert(table), [{c: r.get(c, table.c[c].default.arg if table.c[c].default else None)
