@@ -144,16 +144,14 @@ def _region_column(df: pd.DataFrame, col: str, bad: Bad) -> None:
     if col not in df:
         return
     given = df[col]
-    codes = given.map(lambda v: province_code(v) if v else "")
-    names = sorted({v for v, c in zip(given, codes, strict=True) if v and pd.isna(c)})
-    mapping, _ = resolve_many(names)
-    for i in df.index[(given != "") & codes.isna()]:
+    code_of = {v: province_code(v) if v else "" for v in given.unique()}  # once per distinct value
+    mapping, _ = resolve_many([v for v, c in code_of.items() if c is None])
+    code_of.update({v: c[:2] for v, c in mapping.items()})
+    codes = given.map(code_of)
+    for i in df.index[codes.isna()]:
         v = given[i]
-        if v in mapping:
-            codes[i] = mapping[v][:2]
-        else:
-            bad(i, col, f"register.{col}", f"{col} {v!r} is not a GB/T 2260 province code (e.g. 44 or 440000) or a "
-                "province's name" + _province_hint(v))
+        bad(i, col, f"register.{col}", f"{col} {v!r} is not a GB/T 2260 province code (e.g. 44 or 440000) or a "
+            "province's name" + _province_hint(v))
     df[col] = codes.fillna("")
 
 
@@ -294,10 +292,9 @@ def check_register(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
     def bad(i: int, field: str, rule: str, msg: str) -> None:
         problems.append(Problem(rule, msg, {"file": file, "row": i + 2, "field": field, key: df.at[i, key] or None}))
 
-    for i in range(len(df)):
-        for need in spec.required:
-            if not df.at[i, need]:
-                bad(i, need, "register.required", f"{need} is blank")
+    blanks = sorted((int(i), col) for col in spec.required for i in df.index[df[col] == ""])
+    for i, col in blanks:
+        bad(i, col, "register.required", f"{col} is blank")
     spec.check(df, bad)
     dup = df[key].duplicated(keep=False) & (df[key] != "")
     for i in df.index[dup]:
