@@ -17,6 +17,9 @@ from .output import RowFmt, console, emit, err_console, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite).")]
 UserOpt = Annotated[str, typer.Option("--user", help="Who does this (recorded in the audit trail and the run).")]
+EntityArg = Annotated[str, typer.Argument(help="The entity's id (a region: its code or name).")]
+KindOpt = Annotated[str, typer.Option("--kind", help="institutions, key-tech, vendors or regions")]
+FmtOpt = Annotated[RowFmt, typer.Option("--format")]
 
 register_app = typer.Typer(help="Registers of the entities a round evaluates: institutions, key-technology enterprises, "
                                 "technology vendors, regions; their size attributes (JR/T 0201 §4).", no_args_is_help=True)
@@ -151,9 +154,7 @@ def register_list(
 
 @register_app.command("show")
 def register_show(
-    entity: Annotated[str, typer.Argument(help="The entity's id (a region: its code or name).")],
-    kind: Annotated[str, typer.Option("--kind", help="institutions, key-tech, vendors or regions")] = "institutions",
-    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+    entity: EntityArg, kind: KindOpt = "institutions", db: DbOpt = None, fmt: FmtOpt = RowFmt.table,
 ) -> None:
     """Show one registered entity (with its size attributes, for institutions and key-technology enterprises)."""
     from ..app.registers import register_entry
@@ -175,9 +176,7 @@ def register_show(
 
 @register_app.command("history")
 def register_history_cmd(
-    entity: Annotated[str, typer.Argument(help="The entity's id (a region: its code or name).")],
-    kind: Annotated[str, typer.Option("--kind", help="institutions, key-tech, vendors or regions")] = "institutions",
-    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+    entity: EntityArg, kind: KindOpt = "institutions", db: DbOpt = None, fmt: FmtOpt = RowFmt.table,
 ) -> None:
     """Every change of a registered entity and of its size attributes: when, who, old → new, why."""
     from ..app.registers import register_history
