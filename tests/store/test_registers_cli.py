@@ -101,6 +101,7 @@ def test_region_register(cli, tmp_path):
     assert "1 updated" in run.out  # 44's English name; 65 unchanged
     shown = json.loads(cli("register", "show", "440000", "--kind", "regions", "--format", "json").out)
     assert shown["name_en"] == "Guangdong Province" and shown["name_zh"] == "广东省"
+    assert json.loads(cli("register", "show", "新疆", "--kind", "regions", "--format", "json").out)["code"] == "65"
     assert [(k, f, w) for k, f, *_, w, _ in _audit(cli.url, "region")] == [('["44"]', "name_en", "李四")]
 
 

@@ -357,7 +357,9 @@ def register_entry(ws: Workspace, kind: str, key: str) -> dict[str, Any]:
     spec = register_spec(kind)
     df = register_frame(ws, kind)
     col = df.columns[0]
-    k = province_code(key) or key if spec.key == "code" else key
+    k = key
+    if spec.key == "code":  # a region by its code (two or six digits) or its name
+        k = province_code(key) or resolve_many([key])[0].get(key, "")[:2] or key
     row = df[df[col] == k]
     if row.empty:
         raise DataError(f"{key} is not in the {canonical_kind(kind)} register" + _hint(key, df[col].tolist()),
