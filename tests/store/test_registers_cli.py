@@ -220,3 +220,18 @@ def test_register_history_shows_the_entity_and_its_sizes(cli, tmp_path):
     assert trail[0]["row"] == "institution/B1/2024/operating_revenue"
     run = cli("register", "history", "B7")
     assert run.code == 2 and "B7 is not in the institutions register" in run.err
+
+
+def test_sizes_long_with_periods_and_kinds(cli, tmp_path):
+    _register_institutions(cli, tmp_path)
+    long = pd.DataFrame({"代码": ["B1", "B1", "E1"], "指标": ["营业收入", "营业收入", "上市市值"], "数值": ["1", "2", "300"],
+                         "单位": ["亿元", "亿元", "万元"], "年度": ["2023", "2024", "2024"], "类型": ["机构", "", "企业"]})
+    run = cli("register", "sizes", _write(tmp_path, "long.csv", long))
+    assert run.code == 0, run.err
+    got = {(r["entity_kind"], r["entity_id"], r["period"]): r["value"]
+           for r in json.loads(cli("register", "list", "sizes", "--format", "json").out)}
+    assert got == {("institution", "B1", "2023"): 1e8, ("institution", "B1", "2024"): 2e8, ("enterprise", "E1", "2024"): 3e6}
+    assert [r["period"] for r in json.loads(cli("register", "list", "sizes", "--period", "2023", "--format", "json").out)] == ["2023"]
+    wrong = long.assign(类型=["企业", "", "机构"])  # B1 is no enterprise, E1 no institution
+    run = cli("register", "sizes", _write(tmp_path, "wrong.csv", wrong))
+    assert run.code == 2 and "B1 is not in the key-tech register" in run.err and "E1 is not in the institutions register" in run.err
