@@ -30,6 +30,7 @@ CASES = {
     "bench_reports.py": (["--institutions", "12", "--workers", "1", "--formats", "html"],
                          r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall, \d+\.\d+ s CPU .* folder \d+\.\d+ MB"),
     "bench_demo.py": (["--institutions", "40", "--skip-reports"], r"demo, 40 institutions, without reports: \d+\.\d+ s wall, \d+\.\d+ s CPU"),
+    "bench_registers.py": (["--entities", "40"], r"register sizes of 40 institutions \(160 values, units converted\): \d+\.\d+ s"),
 }
 
 

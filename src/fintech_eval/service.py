@@ -314,10 +314,28 @@ def stored_inputs(session: Session, period: str | None = None) -> tuple[pd.DataF
     return observations_frame(session, period=period, columns=DERIVATION_COLUMNS), institutions_frame(session)
 
 
-def derive_stored(obs: pd.DataFrame, institutions: pd.DataFrame, framework: Framework, params: dict[str, Any] | None = None) -> pd.DataFrame:
+def campaign_sample(session: Session, campaign_id: int | None) -> list[str] | None:
+    """The institutions a campaign asked (its sample): the round whose industry totals divide the H shares
+    (H-A2B2-C1, H-A4B2-C2); None without a campaign (then the round is the register)."""
+    if campaign_id is None:
+        return None
+    from sqlalchemy import select
+
+    from .store.models import Campaign, CampaignMember
+
+    if session.get(Campaign, int(campaign_id)) is None:
+        raise DataError(f"no campaign {campaign_id}", rule="campaign.which")
+    return list(session.execute(select(CampaignMember.entity_id).where(
+        CampaignMember.campaign_id == int(campaign_id), CampaignMember.entity_kind == "institution")).scalars())
+
+
+def derive_stored(obs: pd.DataFrame, institutions: pd.DataFrame, framework: Framework, params: dict[str, Any] | None = None,
+                  *, population: list[str] | None = None) -> pd.DataFrame:
     """:func:`stored_inputs` → the long J/H/Q panel with statuses and reasons. The derivation of a period reads
-    that period only (a value restated from the period before is reported in the period itself)."""
-    return derive_all(obs.rename(columns={"value_norm": "value"}), institutions.rename(columns={"id": "entity_id"}), framework, params)
+    that period only (a value restated from the period before is reported in the period itself).
+    ``population``: the institutions of the round (:func:`campaign_sample`; default the register)."""
+    return derive_all(obs.rename(columns={"value_norm": "value"}), institutions.rename(columns={"id": "entity_id"}), framework, params,
+                      population=population)
 
 
 def derive_from_db(db: str | None, framework: Framework | str = "jrt0201-2020", *, period: str | None = None, params: dict[str, Any] | None = None) -> pd.DataFrame:

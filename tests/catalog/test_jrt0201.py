@@ -19,6 +19,7 @@ import pytest
 import fintech_eval as fe
 from fintech_eval.catalog.formula import parse
 from fintech_eval.catalog.models import Framework, Heading, Indicator
+from fintech_eval.derive.rollup import METHOD_PARAMETERS
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FW_ID = "jrt0201-2020"
@@ -383,6 +384,7 @@ def _formula_texts(fw: Framework) -> list[tuple[str, str, str]]:
         out += [(ind.code, v.formula, entity) for v in ind.variants]
         if ind.rollup:
             out += [(ind.code, t, "institution") for t in (ind.rollup.numerator, ind.rollup.denominator, ind.rollup.condition) if t]
+            out += [(ind.code, ind.rollup.reported, entity)] if ind.rollup.reported else []
     return out
 
 
@@ -406,6 +408,7 @@ def test_every_variable_and_parameter_is_used(fw):
     used = set().union(*(parse(t).names for _, t, _ in _formula_texts(fw)))
     used |= {i.rollup.of for i in fw.indicators() if i.rollup and i.rollup.of}
     assert {v.name for v in fw.variables} - used == set()
+    used |= {p for i in fw.indicators() if i.rollup for p in METHOD_PARAMETERS.get(i.rollup.method, ())}
     assert {p.name for p in fw.parameters} <= used
 
 
@@ -445,10 +448,12 @@ def test_sector_only_variables(fw):
     assert fw.variable("fintech_investment").sectors == []
 
 
-def test_parameters_are_the_open_weights(fw):
+def test_parameters_are_the_open_weights_and_the_share_base(fw):
     assert fw.parameter_defaults() == {
         "w_users_personal": 0.5, "w_users_corporate": 0.5, "w_loans_personal": 0.5, "w_loans_small_micro": 0.5,
+        "share_reporting_only": 0.0,  # H-A2B2-C1 / H-A4B2-C2 divide by all the industry's institutions
     }
+    assert next(p for p in fw.parameters if p.name == "share_reporting_only").choices == [0, 1]
     for p in fw.parameters:
         assert (p.min, p.max) == (0, 1) and p.description.zh and p.description.en
     for code in ("J-A3B1-C1", "J-A3B1-C3"):

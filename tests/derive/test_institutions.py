@@ -371,6 +371,7 @@ def test_parameter_defaults_and_override():
     fw = framework()
     assert resolve_params(fw) == {
         "w_users_personal": 0.5, "w_users_corporate": 0.5, "w_loans_personal": 0.5, "w_loans_small_micro": 0.5,
+        "share_reporting_only": 0.0,
     }
     p = resolve_params(fw, {"w_loans_personal": 1, "w_loans_small_micro": 0})
     assert (p["w_loans_personal"], p["w_loans_small_micro"], p["w_users_personal"]) == (1.0, 0.0, 0.5)

@@ -93,8 +93,10 @@ BANK_INDUSTRY = {
     "H-A2B1-C3": (1.75, 3, ""),
     # Σ bar-code / Σ payments over B1, B2: (1,000 + 200) / (4,000 + 1,000)
     "H-A2B1-C4": (0.24, 2, "2 of 3 institutions used; excluded: B3 (missing inputs: barcode_payment_amount, payment_amount)"),
-    # institutions with robo_advisory_txn > 0 / reporting: B1 (20) yes, B2 (0) no, B3 not reporting: 1 / 2
-    "H-A2B2-C1": (0.5, 2, "2 of 3 institutions used; excluded: B3 (missing input: robo_advisory_txn)"),
+    # institutions with robo_advisory_txn > 0 / ALL the banks (占该行业机构总数): B1 (20) yes, B2 (0) no, B3 not
+    # reporting counts as no: 1 / 3 (share_reporting_only=1 gives 1 / 2, below)
+    "H-A2B2-C1": (1 / 3, 3, "share of all 3 institutions in the round; 1 reported no robo_advisory_txn (B3): "
+                  "counted as not meeting robo_advisory_txn > 0 (share_reporting_only=1 divides by the 2 reporting)"),
     # mean of J-A3B2-C3: (40 + 20) / 2
     "H-A2B2-C2": (30, 2, "2 of 3 institutions used; excluded: B3 (J-A3B2-C3 missing)"),
     # mean of J-A3B2-C7: B1 100; B2 40 × 10,000 / (1,900 + 100) = 200; (100 + 200) / 2

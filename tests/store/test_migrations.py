@@ -21,7 +21,7 @@ from fintech_eval.store import (
 TABLES = {
     "period", "institution", "size_attribute", "vendor", "submission", "observed_entity", "observed_variable",
     "observation", "audit_entry",
-    "derived_value", "campaign", "campaign_member", "evaluation_run",
+    "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region",
 }  # fmt: skip
 
 
@@ -31,7 +31,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0003_rounds"
+        assert current_revision(engine) == head_revision() == "0007_registers"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques
@@ -116,3 +116,27 @@ def init_db_at(engine, revision):
 
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
+
+
+def test_0007_keeps_size_attributes_and_downgrades_back(db_url):
+    """Size attributes stored under 0003 (an institution's) come through 0007 (entity kind and id), and back."""
+    engine = make_engine(db_url)
+    try:
+        init_db_at(engine, "0003_rounds")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO period (code, kind) VALUES ('2024', 'annual')"))
+            conn.execute(text("INSERT INTO institution (id, name_zh, sector) VALUES ('B1', '甲银行', 'bank')"))
+            conn.execute(text("INSERT INTO size_attribute (institution_id, period, attribute, value) "
+                              "VALUES ('B1', '2024', 'operating_revenue', 1.5e9)"))
+        init_db(engine)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT entity_kind, entity_id, value FROM size_attribute")).all() == [
+                ("institution", "B1", 1.5e9)]
+            conn.execute(text("INSERT INTO key_tech_enterprise (id, name_zh) VALUES ('E1', '某科技')"))
+            conn.execute(text("INSERT INTO size_attribute (entity_kind, entity_id, period, attribute, value) "
+                              "VALUES ('enterprise', 'E1', '2024', 'total_financing', 2e8)"))
+        downgrade_db(engine, "0003_rounds")
+        with engine.connect() as conn:  # the enterprise's row has nowhere to go; the institution's stays
+            assert conn.execute(text("SELECT institution_id, value FROM size_attribute")).all() == [("B1", 1.5e9)]
+    finally:
+        engine.dispose()

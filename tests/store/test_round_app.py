@@ -9,7 +9,7 @@ import pytest
 
 from fintech_eval.app import Workspace
 from fintech_eval.app.campaigns import create_campaign
-from fintech_eval.app.sampling import draw_sample, sizes_of
+from fintech_eval.app.sizes import draw_sample, sampling_sizes
 from fintech_eval.app.templates import campaign_templates, entity_template, period_templates
 from fintech_eval.errors import DataError
 from fintech_eval.store import upsert_institutions, upsert_size_attributes
@@ -42,13 +42,13 @@ def test_sizes_come_from_the_register_else_from_the_returns_in_yuan(ws, tmp_path
     _revenue(tmp_path, ws, {"B1": 300.0, "B2": 200.0, "B3": 100.0, "P1": 50.0})
     with ws.sessions() as s, s.begin():  # B3's registered revenue (yuan) wins over its return
         upsert_size_attributes(s, [{"institution_id": "B3", "period": "2023", "attribute": "operating_revenue", "value": 9e6}])
-    sizes, taken = sizes_of(ws, "2023")
-    got = sizes[sizes["attribute"] == "operating_revenue"].set_index("institution_id")["value"]
-    assert got.to_dict() == {"B3": 9e6, "B1": 3e6, "B2": 2e6, "P1": 5e5}  # 万元 × 10,000 = yuan
-    assert taken == {"operating_revenue": 3}
-    draw = draw_sample(ws, period="2023", method="top_n", n=1)
+    sizes = sampling_sizes(ws, "2023")
+    got = sizes[sizes["attribute"] == "operating_revenue"].set_index("entity_id")
+    assert got["value"].to_dict() == {"B1": 3e6, "B2": 2e6, "B3": 9e6, "P1": 5e5}  # 万元 × 10,000 = yuan
+    assert got["source"].to_dict() == {"B1": "observations", "B2": "observations", "B3": "register", "P1": "observations"}
+    draw = draw_sample(ws, "2023", method="top_n", n=1)
     assert sorted(draw.result.sample["entity_id"]) == ["B3", "P1"] and draw.from_returns == {"operating_revenue": 3}
-    assert sizes_of(ws, "2022")[0].empty  # nothing for a period without sizes or returns
+    assert sampling_sizes(ws, "2022").empty  # nothing for a period without sizes or returns
 
 
 def test_campaign_templates_and_index(ws, tmp_path):

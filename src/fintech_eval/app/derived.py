@@ -4,7 +4,8 @@ status and reason, the framework version, the parameter values and a fingerprint
 The fingerprint of an institution's values is a hash of its raw values of the period (the derivation reads
 nothing else: a value restated from the period before, such as ``fintech_staff_prev_end``, is reported in the
 period itself); an industry's (H) combines the fingerprints of the institutions of its
-sector, a region's (Q) those of the institutions in it and the region's own figures. :func:`stored_values`
+sector, the institutions of the round in it (the denominator of its shares) and the industry's own figures, a
+region's (Q) those of the institutions in it and the region's own figures. :func:`stored_values`
 compares them with the current inputs: a value whose inputs changed since it was derived is ``stale``, so a
 correction to one institution marks exactly its own values, its industry's and its region's.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 from ..derive.institutions import resolve_params
 from ..errors import DataError
 from ..periods import period_kind
-from ..service import derive_stored, stored_inputs
+from ..service import campaign_sample, derive_stored, stored_inputs
 from ..store import derived_frame, save_derived
 from ..vocab import WITH_VALUE
 from .campaigns import resolve_campaign
@@ -41,8 +42,11 @@ def _hash_rows(df: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(df[["period", "variable", "value_norm"]], index=False).to_numpy(np.uint64)
 
 
-def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str) -> dict[tuple[str, str], str]:
-    """(block, entity) → fingerprint of the inputs of that entity's values for ``period`` (module doc)."""
+def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str,
+                 population: list[str] | None = None) -> dict[tuple[str, str], str]:
+    """(block, entity) → fingerprint of the inputs of that entity's values for ``period`` (module doc). An
+    industry's also covers the institutions of the round in it (``population``, default the register): the
+    denominator of its shares (H-A2B2-C1, H-A4B2-C2)."""
     o = obs[obs["period"].astype(str) == period]
     out: dict[tuple[str, str], str] = {}
     inst = o[o["entity_kind"] == "institution"]
@@ -56,21 +60,30 @@ def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str) -> 
         key = reg[col].reindex(per_inst.index)
         for g, vals in per_inst.groupby(key.to_numpy()):
             out[(block, str(g))] = vals.to_numpy(np.uint64)
-    region = o[o["entity_kind"] == "region"]
-    rh = pd.Series(_hash_rows(region), index=region["entity_id"].astype(str).to_numpy())
-    for g, vals in rh.groupby(level=0):
-        prev = out.get(("Q", g))
-        out[("Q", g)] = vals.to_numpy(np.uint64) if prev is None else np.concatenate([prev, vals.to_numpy(np.uint64)])
+    pop = reg if population is None else reg[reg.index.isin(set(map(str, population)))]
+    for g, ids in pop.groupby("sector").groups.items():  # who is in the round, reporting or not
+        h = pd.util.hash_pandas_object(pd.Series(sorted(map(str, ids)), dtype=object), index=False).to_numpy(np.uint64)
+        prev = out.get(("H", str(g)))
+        if prev is not None:  # an industry without any return has no values to be stale
+            out[("H", str(g))] = np.concatenate([prev, h * np.uint64(3)])
+    for kind, block in (("region", "Q"), ("industry", "H")):  # the region's and the industry's own figures
+        own = o[o["entity_kind"] == kind]
+        rh = pd.Series(_hash_rows(own), index=own["entity_id"].astype(str).to_numpy())
+        for g, vals in rh.groupby(level=0):
+            prev = out.get((block, g))
+            out[(block, g)] = vals.to_numpy(np.uint64) if prev is None else np.concatenate([prev, vals.to_numpy(np.uint64)])
     for k, v in list(out.items()):
         if isinstance(v, np.ndarray):
             out[k] = f"{int(np.bitwise_xor.reduce(v * np.uint64(0xBF58476D1CE4E5B9))):016x}"
     return out
 
 
-def _read(ws: Workspace, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The period's stored observations (the derivation reads one period at a time) and the register."""
+def _read(ws: Workspace, period: str, campaign_id: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str] | None]:
+    """The period's stored observations (the derivation reads one period at a time), the register and the
+    campaign's sample (None without a campaign)."""
     with ws.sessions() as s:
-        return stored_inputs(s, period)
+        obs, inst = stored_inputs(s, period)
+        return obs, inst, campaign_sample(s, campaign_id)
 
 
 def derived_panel(ws: Workspace, *, period: str | None = None, framework: str = "jrt0201-2020",
@@ -87,17 +100,17 @@ def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: s
     """Derive J, H and Q for a campaign's period (its parameters) or a period, and store every value."""
     if period is None:
         c = resolve_campaign(ws, campaign_id)
-        period, framework, params = c.period, c.framework, params or c.params
+        period, framework, params, campaign_id = c.period, c.framework, params or c.params, c.id
     period = str(period)
     fw = ws.framework(framework)
     p = resolve_params(fw, params)
     period_kind(period)  # a valid period code or an error
-    obs, inst = _read(ws, period)
+    obs, inst, population = _read(ws, period, campaign_id)
     if not len(obs):
         raise DataError(f"no observations stored for {period}", rule="derive.no_data")
-    panel = derive_stored(obs, inst, fw, p)
+    panel = derive_stored(obs, inst, fw, p, population=population)
     panel = panel[panel["period"].astype(str) == period]
-    fps = fingerprints(obs, inst, period)
+    fps = fingerprints(obs, inst, period, population)
     kinds = {"J": "institution", "H": "industry", "Q": "region"}
     blocks = panel["block"].astype(str)
     ents = panel["entity_id"].astype(str)
@@ -111,7 +124,7 @@ def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: s
         "reason": panel["reason"].astype(str).replace({"nan": None, "": None}).to_numpy(),
     })
     docs: dict[tuple[str, str], dict[str, Any]] = {}  # one document per entity, shared by its rows
-    frame["inputs"] = [docs.get(k) or docs.setdefault(k, {"sha256": fps.get(k, ""), "params": p})
+    frame["inputs"] = [docs.get(k) or docs.setdefault(k, {"sha256": fps.get(k, ""), "params": p, "campaign": campaign_id})
                        for k in zip(blocks.tolist(), ents.tolist(), strict=True)]
     frame.loc[~frame["status"].isin(WITH_VALUE), "value"] = np.nan
     with ws.sessions() as s, s.begin():
@@ -126,12 +139,15 @@ def stored_values(ws: Workspace, *, period: str, block: str | None = None, frame
         d = derived_frame(s, period=str(period), entity_kind=kinds[block] if block else None, framework=framework)
     if d.empty:
         return d.assign(block=pd.Series(dtype=str), stale=pd.Series(dtype=bool))
-    obs, inst = _read(ws, str(period))
-    now = fingerprints(obs, inst, str(period))
+    docs = [i if isinstance(i, dict) else {} for i in d["inputs"]]
+    now: dict[Any, dict[tuple[str, str], str]] = {}  # per round the values were derived for (a campaign, or None)
+    for cid in dict.fromkeys(doc.get("campaign") for doc in docs):
+        obs, inst, population = _read(ws, str(period), cid)
+        now[cid] = fingerprints(obs, inst, str(period), population)
     back = {v: k for k, v in kinds.items()}
     d.insert(0, "block", d["entity_kind"].map(back))
-    then = [(i or {}).get("sha256", "") if isinstance(i, dict) else "" for i in d["inputs"]]
-    cur = [now.get((b, e), "") for b, e in zip(d["block"], d["entity_id"], strict=True)]
+    then = [doc.get("sha256", "") for doc in docs]
+    cur = [now[doc.get("campaign")].get((b, e), "") for doc, b, e in zip(docs, d["block"], d["entity_id"], strict=True)]
     d["stale"] = [a != b for a, b in zip(then, cur, strict=True)]
     return d
 

@@ -1,48 +1,78 @@
-"""Registers: the institutions (and technology vendors) a round evaluates, registered from a CSV or xlsx file.
+"""Registers: the entities a round evaluates, registered from a CSV or xlsx file: licensed institutions and
+FinTech key-technology enterprises (the two populations JR/T 0201 §4 samples), technology vendors, regions.
 
 A register file has one row per entity. Columns (English or Chinese headers; case and spaces ignored):
 
 * institutions: ``id`` (代码; the unified social credit code or your own code), ``name_zh`` (名称),
   ``name_en``, ``sector`` (行业: bank, securities, insurance, payment, other; 银行/证券/保险/支付 accepted),
-  ``subtype`` (类型), ``region_code`` (省份代码: a GB/T 2260 province code, two or six digits), ``listed``
-  (上市: yes/no);
+  ``subtype`` (类型), ``region_code`` (省份代码: a GB/T 2260 province code, two or six digits, or the
+  province's name), ``listed`` (上市: yes/no);
+* key-tech (金融科技关键技术企业): ``id``, ``name_zh``, ``name_en``, ``region_code`` (required: Q-A1B2 counts
+  them per region), ``technologies`` (关键技术: big_data, cloud_computing, blockchain,
+  artificial_intelligence, information_security, iot, 5g, other, or 大数据/云计算/区块链/人工智能/信息安全/
+  物联网/5G/其他; several separated by ``;`` ``,`` ``、`` or ``/``), ``listed``, ``status`` (状态: active/closed);
 * vendors: ``id``, ``name_zh``, ``name_en``, ``provider_type`` (comprehensive, product, consulting,
-  outsourcing).
+  outsourcing);
+* regions: ``code`` (a GB/T 2260 province code, or the province's name), ``name_zh``, ``name_en`` (both filled
+  from the GB/T 2260 table when blank; a name that names another province is an error).
 
 Every problem of every row is reported at once with the file, the row (as a spreadsheet shows it), the
-field and the rule, with a did-you-mean for a mistyped sector; the file is registered all-or-nothing, and
-every change to an existing entry is audited (who, when, old, new, why).
+field and the rule, with a did-you-mean for a mistyped sector, technology, status or province; the file is
+registered all-or-nothing, and every change to an existing entry is audited (who, when, old, new, why).
+
+Size attributes (:func:`import_sizes`) come from a file with explicit units, converted like observations.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Problem, closest
-from ..store import institutions_frame, upsert_institutions, upsert_vendors, vendors_frame
-from ..store.models import PROVIDER_TYPES, SECTORS, province_code
+from ..geo import provinces, resolve_many
+from ..store import (
+    institutions_frame,
+    key_tech_frame,
+    regions_frame,
+    upsert_institutions,
+    upsert_key_tech,
+    upsert_regions,
+    upsert_vendors,
+    vendors_frame,
+)
+from ..store.models import province_code
+from ..vocab import ENTITY_STATUSES, KEY_TECHNOLOGIES, PROVIDER_TYPES, REGISTERS, SECTORS
 from .workspace import Workspace
 
 ALIASES = {
-    "id": ("id", "code", "entity_id", "institution_id", "vendor_id", "代码", "机构代码", "统一社会信用代码"),
-    "name_zh": ("name_zh", "name", "名称", "机构名称", "中文名称"),
+    "id": ("id", "code", "entity_id", "institution_id", "vendor_id", "enterprise_id", "代码", "机构代码", "企业代码",
+           "统一社会信用代码"),
+    "code": ("code", "id", "region_code", "province_code", "province", "region", "行政区划代码", "省份代码", "地区代码",
+             "代码", "省份", "地区"),
+    "name_zh": ("name_zh", "name", "名称", "机构名称", "企业名称", "中文名称"),
     "name_en": ("name_en", "english_name", "英文名称"),
     "sector": ("sector", "行业", "类别"),
     "subtype": ("subtype", "type", "类型", "机构类型"),
-    "region_code": ("region_code", "province", "province_code", "省份代码", "省份"),
+    "region_code": ("region_code", "province", "province_code", "region", "省份代码", "省份", "地区"),
     "listed": ("listed", "上市"),
     "provider_type": ("provider_type", "服务商类型", "类型"),
+    "technologies": ("technologies", "technology", "key_technologies", "关键技术", "技术", "技术领域"),
+    "status": ("status", "状态"),
 }
 SECTOR_WORDS = {"银行": "bank", "银行业": "bank", "证券": "securities", "证券业": "securities", "保险": "insurance",
                 "保险业": "insurance", "支付": "payment", "非银行支付": "payment", "其他": "other"}
-KINDS = {
-    "institutions": ("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed"),
-    "vendors": ("id", "name_zh", "name_en", "provider_type"),
-}
-REQUIRED = {"institutions": ("id", "name_zh", "sector"), "vendors": ("id", "name_zh", "provider_type")}
+TECH_WORDS = {"大数据": "big_data", "云计算": "cloud_computing", "云": "cloud_computing", "区块链": "blockchain",
+              "人工智能": "artificial_intelligence", "ai": "artificial_intelligence", "信息安全": "information_security",
+              "网络安全": "information_security", "物联网": "iot", "5g": "5g", "其他": "other", "其它": "other"}
+STATUS_WORDS = {"活跃": "active", "存续": "active", "在业": "active", "正常": "active", "注销": "closed", "关闭": "closed",
+                "吊销": "closed", "停业": "closed"}
+YES, NO = {"yes", "y", "true", "1", "是"}, {"no", "n", "false", "0", "否", ""}
 
 
 @dataclass
@@ -53,6 +83,26 @@ class RegisterReport:
     inserted: int
     updated: int
     unchanged: int
+
+
+Bad = Callable[[int, str, str, str], None]
+
+
+@dataclass(frozen=True)
+class Register:
+    """One register: its file columns (the first is the key), those required, the checks of its own columns
+    (``check(df, bad)`` normalises ``df`` in place and reports through ``bad(row, field, rule, message)``),
+    and its store functions."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    check: Callable[[pd.DataFrame, Bad], None]
+    upsert: Callable[..., Any]
+    frame: Callable[..., pd.DataFrame]
+
+    @property
+    def key(self) -> str:
+        return self.columns[0]
 
 
 def read_table(path: str | Path, rule: str) -> pd.DataFrame:
@@ -69,8 +119,138 @@ def read_table(path: str | Path, rule: str) -> pd.DataFrame:
         raise DataError(f"cannot read: {exc}", rule=rule, file=str(path)) from None
 
 
-def _columns(df: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
-    wanted = KINDS[kind]
+def _hint(value: str, choices: Any) -> str:
+    close = closest(value, choices)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def _province_names() -> list[str]:
+    t = provinces(include_out_of_scope=True)
+    return [*t["name_zh"], *t["short_zh"], *t["name_en"]]
+
+
+def _province_hint(value: str) -> str:
+    """Did-you-mean among the provinces' names (a lower cutoff than :func:`closest`: 广动 is one character off
+    a two-character name)."""
+    import difflib
+
+    hits = difflib.get_close_matches(value, _province_names(), n=1, cutoff=0.5)
+    return f" (did you mean {hits[0]!r}?)" if hits else ""
+
+
+def _region_column(df: pd.DataFrame, col: str, bad: Bad) -> None:
+    """A GB/T 2260 province code (two or six digits) or a province's name (广东省, 广东, Guangdong) → the
+    two-digit code; anything else is a problem with a did-you-mean among the provinces' names."""
+    if col not in df:
+        return
+    given = df[col]
+    code_of = {v: province_code(v) if v else "" for v in given.unique()}  # once per distinct value
+    mapping, _ = resolve_many([v for v, c in code_of.items() if c is None])
+    code_of.update({v: c[:2] for v, c in mapping.items()})
+    codes = given.map(code_of)
+    for i in df.index[codes.isna()]:
+        v = given[i]
+        bad(i, col, f"register.{col}", f"{col} {v!r} is not a GB/T 2260 province code (e.g. 44 or 440000) or a "
+            "province's name" + _province_hint(v))
+    df[col] = codes.fillna("")
+
+
+def _yes_no(df: pd.DataFrame, col: str, bad: Bad) -> None:
+    if col in df:
+        low = df[col].str.lower()
+        for i in df.index[~low.isin(YES | NO)]:
+            bad(i, col, f"register.{col}", f"{col} {df.at[i, col]!r} is not yes/no")
+
+
+def _choice(df: pd.DataFrame, col: str, allowed: tuple[str, ...], words: dict[str, str], bad: Bad) -> None:
+    """One word of ``allowed`` (or a word of ``words`` meaning one), did-you-mean for the rest."""
+    if col not in df:
+        return
+    norm = df[col].map(lambda s: words.get(s, s.lower()))
+    for i in df.index[(norm != "") & ~norm.isin(allowed)]:
+        bad(i, col, f"register.{col}", f"{col} {df.at[i, col]!r} is not one of {', '.join(allowed)}"
+            + _hint(norm[i], [*allowed, *words]))
+    df[col] = norm
+
+
+def _check_institutions(df: pd.DataFrame, bad: Bad) -> None:
+    _choice(df, "sector", SECTORS, SECTOR_WORDS, bad)
+    _region_column(df, "region_code", bad)
+    _yes_no(df, "listed", bad)
+
+
+def _check_key_tech(df: pd.DataFrame, bad: Bad) -> None:
+    _region_column(df, "region_code", bad)
+    _yes_no(df, "listed", bad)
+    _choice(df, "status", ENTITY_STATUSES, STATUS_WORDS, bad)
+    if "technologies" in df:
+        out = []
+        for i, text in zip(df.index, df["technologies"], strict=True):
+            words = [w.strip() for w in re.split(r"[;,，；、/|]+", text) if w.strip()]
+            norm = [TECH_WORDS.get(w.lower(), w.lower().replace(" ", "_")) for w in words]
+            for w, n in zip(words, norm, strict=True):
+                if n not in KEY_TECHNOLOGIES:
+                    bad(i, "technologies", "register.technologies", f"technology {w!r} is not one of "
+                        f"{', '.join(KEY_TECHNOLOGIES)}" + _hint(n, [*KEY_TECHNOLOGIES, *TECH_WORDS]))
+            out.append(";".join(dict.fromkeys(norm)))
+        df["technologies"] = out
+
+
+def _check_vendors(df: pd.DataFrame, bad: Bad) -> None:
+    _choice(df, "provider_type", PROVIDER_TYPES, {}, bad)
+
+
+def _check_regions(df: pd.DataFrame, bad: Bad) -> None:
+    _region_column(df, "code", bad)
+    table = provinces(include_out_of_scope=True).set_index("prefix")
+    for col in ("name_zh", "name_en"):
+        if col not in df:
+            df[col] = ""
+        for i in df.index:
+            code, name = df.at[i, "code"], df.at[i, col]
+            if not code or code not in table.index:
+                continue
+            if not name:  # blank: the GB/T 2260 name
+                df.at[i, col] = table.at[code, col]
+                continue
+            named, _ = resolve_many([name])
+            other = named.get(name, "")[:2]
+            if other and other != code:
+                bad(i, col, "register.region_name", f"{col} {name!r} names {table.at[other, 'name_zh']} ({other}), "
+                    f"not the region of code {code} ({table.at[code, 'name_zh']})")
+
+
+REGISTER_SPECS: dict[str, Register] = {
+    "institutions": Register(("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed"),
+                             ("id", "name_zh", "sector"), _check_institutions, upsert_institutions, institutions_frame),
+    "key-tech": Register(("id", "name_zh", "name_en", "region_code", "technologies", "listed", "status"),
+                         ("id", "name_zh", "region_code"), _check_key_tech, upsert_key_tech, key_tech_frame),
+    "vendors": Register(("id", "name_zh", "name_en", "provider_type"), ("id", "name_zh", "provider_type"),
+                        _check_vendors, upsert_vendors, vendors_frame),
+    "regions": Register(("code", "name_zh", "name_en"), ("code",), _check_regions, upsert_regions, regions_frame),
+}
+assert tuple(REGISTER_SPECS) == REGISTERS
+#: the file columns of each register (kept for callers that list them)
+KINDS = {k: r.columns for k, r in REGISTER_SPECS.items()}
+
+
+def register_spec(kind: str) -> Register:
+    """The register named ``kind`` (``key_tech`` is read as ``key-tech``); an unknown name is an error with a
+    did-you-mean."""
+    k = str(kind).strip().lower().replace("_", "-")
+    if k not in REGISTER_SPECS:
+        raise DataError(f"unknown register {kind!r}; choose one of: {', '.join(REGISTER_SPECS)}" + _hint(k, REGISTER_SPECS),
+                        rule="register.kind")
+    return REGISTER_SPECS[k]
+
+
+def canonical_kind(kind: str) -> str:
+    register_spec(kind)
+    return str(kind).strip().lower().replace("_", "-")
+
+
+def _columns(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
+    wanted = spec.columns
     found: dict[str, str] = {}
     problems: list[Problem] = []
     for col in df.columns:
@@ -86,7 +266,7 @@ def _columns(df: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
                                     {"file": file, "column": str(col)}))
         else:
             found[target] = col
-    for need in REQUIRED[kind]:
+    for need in spec.required:
         if need not in found:
             problems.append(Problem("register.column", f"no {need} column", {"file": file, "column": need}))
     if problems:
@@ -97,48 +277,28 @@ def _columns(df: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
 def read_register(path: str | Path, kind: str = "institutions") -> pd.DataFrame:
     """The register file's rows, checked: every problem located (file, row, field, rule); raises
     :class:`DataError` listing them all."""
-    if kind not in KINDS:
-        raise DataError(f"unknown register {kind!r}; choose one of: {', '.join(KINDS)}", rule="register.kind")
+    spec = register_spec(kind)
     path = Path(path)
     file = str(path)
-    df = _columns(read_table(path, "register.read"), kind, file)
-    df = df.apply(lambda c: c.astype(str).str.strip())
+    df = _columns(read_table(path, "register.read"), spec, file)
+    return check_register(df, spec, file)
+
+
+def check_register(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
+    df = df.apply(lambda c: c.astype(str).str.strip()).reset_index(drop=True)
     problems: list[Problem] = []
+    key = spec.key
 
     def bad(i: int, field: str, rule: str, msg: str) -> None:
-        problems.append(Problem(rule, msg, {"file": file, "row": i + 2, "field": field, "id": df.at[i, "id"] or None}))
+        problems.append(Problem(rule, msg, {"file": file, "row": i + 2, "field": field, key: df.at[i, key] or None}))
 
-    for i in range(len(df)):
-        for need in REQUIRED[kind]:
-            if not df.at[i, need]:
-                bad(i, need, "register.required", f"{need} is blank")
-    dup = df["id"].duplicated(keep=False) & (df["id"] != "")
+    blanks = sorted((int(i), col) for col in spec.required for i in df.index[df[col] == ""])
+    for i, col in blanks:
+        bad(i, col, "register.required", f"{col} is blank")
+    spec.check(df, bad)
+    dup = df[key].duplicated(keep=False) & (df[key] != "")
     for i in df.index[dup]:
-        bad(i, "id", "register.duplicate", f"id {df.at[i, 'id']!r} appears on more than one row")
-    if kind == "institutions":
-        sec = df["sector"].map(lambda s: SECTOR_WORDS.get(s, s.lower()))
-        for i in df.index[(sec != "") & ~sec.isin(SECTORS)]:
-            close = closest(sec[i], SECTORS)
-            hint = f" (did you mean {close!r}?)" if close else ""
-            bad(i, "sector", "register.sector", f"sector {df.at[i, 'sector']!r} is not one of {', '.join(SECTORS)}{hint}")
-        df["sector"] = sec
-        if "region_code" in df:
-            codes = df["region_code"].map(lambda v: province_code(v) if v else "")
-            for i in df.index[(df["region_code"] != "") & codes.isna()]:
-                bad(i, "region_code", "register.region_code",
-                    f"region_code {df.at[i, 'region_code']!r} is not a GB/T 2260 province code (e.g. 11 or 110000)")
-            df["region_code"] = codes.fillna("")
-        if "listed" in df:
-            yes, no = {"yes", "y", "true", "1", "是"}, {"no", "n", "false", "0", "否", ""}
-            low = df["listed"].str.lower()
-            for i in df.index[~low.isin(yes | no)]:
-                bad(i, "listed", "register.listed", f"listed {df.at[i, 'listed']!r} is not yes/no")
-    else:
-        pt = df["provider_type"].str.lower()
-        for i in df.index[(pt != "") & ~pt.isin(PROVIDER_TYPES)]:
-            bad(i, "provider_type", "register.provider_type",
-                f"provider_type {df.at[i, 'provider_type']!r} is not one of {', '.join(PROVIDER_TYPES)}")
-        df["provider_type"] = pt
+        bad(i, key, "register.duplicate", f"{key} {df.at[i, key]!r} appears on more than one row")
     if problems:
         raise DataError(problems)
     return df.replace("", None)
@@ -147,16 +307,62 @@ def read_register(path: str | Path, kind: str = "institutions") -> pd.DataFrame:
 def register_file(ws: Workspace, path: str | Path, kind: str = "institutions", *, who: str = "cli",
                   why: str | None = None) -> RegisterReport:
     """Register (create or update) every entity of the file, all-or-nothing; changes audited."""
+    spec = register_spec(kind)
     rows = read_register(path, kind)
-    upsert = upsert_institutions if kind == "institutions" else upsert_vendors
     with ws.sessions() as s, s.begin():
-        stats = upsert(s, rows, who=who, why=why or f"register file {Path(path).name}")
-    return RegisterReport(kind, str(path), len(rows), stats.inserted, stats.updated, stats.unchanged)
+        stats = spec.upsert(s, rows, who=who, why=why or f"register file {Path(path).name}")
+    return RegisterReport(canonical_kind(kind), str(path), len(rows), stats.inserted, stats.updated, stats.unchanged)
+
+
+def register_standard_regions(ws: Workspace, *, who: str = "cli", include_out_of_scope: bool = False) -> RegisterReport:
+    """Register the 31 mainland province-level divisions of GB/T 2260 (with Taiwan, Hong Kong and Macao when
+    ``include_out_of_scope``) from the shipped table, names zh/en; audited like a file."""
+    t = provinces(include_out_of_scope=include_out_of_scope)
+    rows = pd.DataFrame({"code": t["prefix"], "name_zh": t["name_zh"], "name_en": t["name_en"]})
+    with ws.sessions() as s, s.begin():
+        stats = upsert_regions(s, rows, who=who, why="GB/T 2260 province table")
+    return RegisterReport("regions", "GB/T 2260", len(rows), stats.inserted, stats.updated, stats.unchanged)
 
 
 def register_frame(ws: Workspace, kind: str = "institutions") -> pd.DataFrame:
-    """The register (ordered by id)."""
-    if kind not in KINDS:
-        raise DataError(f"unknown register {kind!r}; choose one of: {', '.join(KINDS)}", rule="register.kind")
+    """The register (ordered by its key)."""
+    spec = register_spec(kind)
     with ws.sessions() as s:
-        return institutions_frame(s) if kind == "institutions" else vendors_frame(s)
+        return spec.frame(s)
+
+
+#: the table each register is stored in (its rows' audit trail is kept under that name)
+TABLES = {"institutions": "institution", "key-tech": "key_tech_enterprise", "vendors": "vendor", "regions": "region"}
+SIZED = {"institutions": "institution", "key-tech": "enterprise"}
+
+
+def register_history(ws: Workspace, kind: str, key: str) -> pd.DataFrame:
+    """Every audited change of one registered entity and of its size attributes, oldest first: ``table, row,
+    at, field, old, new, who, why``."""
+    from ..store.registers import audit_trail
+
+    rec = register_entry(ws, kind, key)
+    k = canonical_kind(kind)
+    ident = str(rec[register_spec(k).key])
+    with ws.sessions() as s:
+        parts = [audit_trail(s, TABLES[k], [ident]).assign(table=TABLES[k])]
+        if k in SIZED:
+            parts.append(audit_trail(s, "size_attribute", [SIZED[k], ident]).assign(table="size_attribute"))
+    out = pd.concat(parts, ignore_index=True).sort_values("at", kind="stable", ignore_index=True)
+    return out[["table", "row", "at", "field", "old", "new", "who", "why"]]
+
+
+def register_entry(ws: Workspace, kind: str, key: str) -> dict[str, Any]:
+    """One registered entity as a dict; an unknown key is an error with the register's did-you-mean."""
+    spec = register_spec(kind)
+    df = register_frame(ws, kind)
+    col = df.columns[0]
+    k = key
+    if spec.key == "code":  # a region by its code (two or six digits) or its name
+        k = province_code(key) or resolve_many([key])[0].get(key, "")[:2] or key
+    row = df[df[col] == k]
+    if row.empty:
+        raise DataError(f"{key} is not in the {canonical_kind(kind)} register" + _hint(key, df[col].tolist()),
+                        rule="register.unknown", entity=key)
+    rec = row.iloc[0].to_dict()
+    return {c: (None if isinstance(v, float) and np.isnan(v) else v) for c, v in rec.items()}

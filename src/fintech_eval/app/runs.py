@@ -1,7 +1,7 @@
 """Evaluation runs: scoring stored data and publishing one run.
 
 :func:`score` runs the default spec of each block (``service.block_spec``, read from the database through
-the engine's ``store`` source) or the user's spec, writes each block's result folder under
+the engine's ``store`` source, which derives the period once for all the blocks) or the user's spec, writes each block's result folder under
 ``OUT/run-<id>/`` and records the run: its specs, what it read (input fingerprints), the framework and
 product versions, who and when, and every warning. A new score is a new run in a new folder: nothing a
 published run wrote is ever overwritten. :func:`publish` marks a run as the one that reports (and the web)
@@ -32,19 +32,23 @@ BLOCKS = ("J", "H", "Q")
 
 
 def _spec_for(ws: Workspace, block: str, period: str, framework: str, spec: str | Path | None,
-              params: dict[str, float] | None, names: str = "zh") -> Any:
+              params: dict[str, float] | None, names: str = "zh", campaign_id: int | None = None) -> Any:
     if spec is None:
         doc = block_spec(block, period, db=ws.url, framework=framework, names=names)
         if params:
             doc["data"]["params"] = dict(params)
+        if campaign_id is not None:
+            doc["data"]["campaign"] = campaign_id
         return load_spec(doc)
     s = load_spec(spec)
     if s.data.source != "store":
         raise DataError(f"score reads the database: the spec's data.source must be store, not {s.data.source!r}",
                         rule="run.spec", file=str(spec))
-    changes: dict[str, Any] = {"data.db": ws.url, "data.period": period}
+    changes: dict[str, Any] = {"data.db": ws.url, "data.period": period, "data.block": block}
     if params and not s.data.params:
         changes["data.params"] = dict(params)
+    if campaign_id is not None and s.data.campaign is None:
+        changes["data.campaign"] = campaign_id
     return s.with_changes(changes)
 
 
@@ -62,7 +66,11 @@ def score(
         period, framework, params = campaign.period, campaign.framework, campaign.params
     elif campaign_id is not None:
         raise DataError("give --campaign or --period, not both", rule="run.which")
-    blocks = tuple(blocks) if blocks else ((load_spec(spec).data.block,) if spec is not None else BLOCKS)
+    blocks = tuple(dict.fromkeys(b.strip().upper() for b in blocks)) if blocks else (
+        (load_spec(spec).data.block,) if spec is not None else BLOCKS)
+    for b in blocks:
+        if b not in BLOCKS:
+            raise DataError(f"unknown block {b!r}; choose among {', '.join(BLOCKS)}", rule="run.block")
     fw = ws.framework(framework)
     step = progress or (lambda _t: None)
     with ws.sessions() as s, s.begin():
@@ -76,12 +84,13 @@ def score(
     if folder.exists():  # pragma: no cover - ids are never reused
         raise DataError(f"{folder} exists: a run never writes over another run's folder", rule="run.out", file=str(folder))
     specs, inputs, warnings, shas = {}, {}, {}, {}
+    derived: dict[Any, Any] = {}  # the store source's cache: the period is derived once for every block
     try:
         for b in blocks:
             step(f"scoring block {b}")
-            sp = _spec_for(ws, b, str(period), framework, spec, params, names)
+            sp = _spec_for(ws, b, str(period), framework, spec, params, names, campaign.id if campaign else None)
             try:
-                result = evaluate(sp)
+                result = evaluate(sp, frames={"store": derived})
             except DataError as exc:
                 if spec is None and any(p.rule == "panel.empty" for p in exc.problems):  # e.g. no region data yet
                     warnings[b] = [{"rule": "run.no_data", "message": f"block {b} has no data for {period}: not scored",

@@ -155,6 +155,8 @@ def formulas(fw: Framework, ctx: Context) -> Iterator[Problem]:
                 t = getattr(n.rollup, f)
                 if t is not None:
                     texts.append((f"rollup.{f}", t, "institution"))
+            if n.rollup.reported is not None:
+                texts.append(("rollup.reported", n.rollup.reported, ent))
         for fname, text, scope in texts:
             try:
                 fml.parse(text, known=_names_for(fw, scope))

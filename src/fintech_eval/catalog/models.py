@@ -64,6 +64,8 @@ class Parameter(_Model):
     default: float
     min: float | None = None
     max: float | None = None
+    #: the only values allowed (a switch between readings of the text, e.g. 0 or 1); None: any in [min, max]
+    choices: list[float] | None = None
     description: Text
 
     @model_validator(mode="after")
@@ -72,6 +74,8 @@ class Parameter(_Model):
             self.max is not None and self.default > self.max
         ):
             raise ValueError(f"default {self.default} outside [{self.min}, {self.max}]")
+        if self.choices is not None and self.default not in self.choices:
+            raise ValueError(f"default {self.default} is not one of the choices {self.choices}")
         return self
 
 
@@ -130,6 +134,10 @@ class Rollup(_Model):
     * ``sum``: sum of the institution indicator or variable ``of``;
     * ``share``: institutions for which ``condition`` holds / institutions reporting;
     * ``count``: institutions for which ``condition`` holds (or all institutions).
+
+    ``reported``: a formula over the group's own figures (variables of the block's entity, collected from
+    reports or government data, collection R or G); where the group reports every variable it reads, it gives
+    the value instead of the roll-up of the institutions that answered (it covers the whole industry).
     """
 
     method: RollupMethod
@@ -138,6 +146,7 @@ class Rollup(_Model):
     denominator: str | None = None
     condition: str | None = None
     group_by: Literal["sector", "region"] = "sector"
+    reported: str | None = None
 
     @model_validator(mode="after")
     def _fields_for_method(self) -> Rollup:

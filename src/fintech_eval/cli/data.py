@@ -202,21 +202,25 @@ def sample_cmd(
     fraction: Annotated[float | None, typer.Option("--fraction", help="stratified: fraction per stratum.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="stratified: random seed (same seed, same sample).")] = None,
     sector: Annotated[list[str] | None, typer.Option("--sector", help="Only these sectors (repeatable).")] = None,
+    register: Annotated[str, typer.Option("--register", help="Sample the institutions or the key-tech enterprises (both §4 populations).")] = "institutions",
     framework: FwOpt = "jrt0201-2020",
     db: DbOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Writes OUT.csv (the sample) and OUT_coverage.csv.")] = Path("sample"),
 ) -> None:
     """Choose institutions by sector and size (JR/T 0201 §4): top-N, revenue coverage, stratified random, census.
-    Sizes: the register's size attributes, else the institution's own return of the period (operating_revenue)."""
+    Sizes: the stored size attributes of the period (`fintech-eval register sizes`), else the institution's own
+    return of the period (operating_revenue)."""
     from ..app import Workspace
-    from ..app.sampling import draw_sample
+    from ..app.sizes import draw_sample
 
     params = {k: v for k, v in {"n": n, "share": share, "fraction": fraction, "seed": seed}.items() if v is not None}
     with Workspace(db, create=False) as ws:
-        draw = draw_sample(ws, period=period, method=method, by=by, sectors=sector, framework=framework, **params)
+        draw = draw_sample(ws, period, register=register, method=method, by=by, sectors=sector, framework=framework,
+                           **params)
     sample_file, _ = draw.write(out)
     res = draw.result
-    console.print(f"sampled {len(res.sample)} institution(s) → {safe(sample_file)}")
+    who = "institution(s)" if register == "institutions" else "enterprise(s)"
+    console.print(f"sampled {len(res.sample)} {who} → {safe(sample_file)}")
     for attr, k in draw.from_returns.items():
         console.print(f"{attr} of {k:,} institution(s) read from their {safe(period)} returns (not in the register)")
     emit(res.coverage.astype(str).to_dict("records"), "table", title="coverage")

@@ -13,12 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from .output import RowFmt, console, emit, safe
+from .output import RowFmt, console, emit, err_console, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite).")]
 UserOpt = Annotated[str, typer.Option("--user", help="Who does this (recorded in the audit trail and the run).")]
+EntityArg = Annotated[str, typer.Argument(help="The entity's id (a region: its code or name).")]
+KindOpt = Annotated[str, typer.Option("--kind", help="institutions, key-tech, vendors or regions")]
+FmtOpt = Annotated[RowFmt, typer.Option("--format")]
 
-register_app = typer.Typer(help="Registers of the entities a round evaluates: institutions, technology vendors.", no_args_is_help=True)
+register_app = typer.Typer(help="Registers of the entities a round evaluates: institutions, key-technology enterprises, "
+                                "technology vendors, regions; their size attributes (JR/T 0201 §4).", no_args_is_help=True)
 campaign_app = typer.Typer(help="Campaigns: one round of collection (framework, period, deadline, sample) and who has answered.", no_args_is_help=True)
 runs_app = typer.Typer(help="Evaluation runs: every scoring of stored data, recorded.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
@@ -56,6 +60,74 @@ def register_vendors(
     _register(file, "vendors", db, user)
 
 
+@register_app.command("key-tech")
+def register_key_tech(
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx: id, name_zh, name_en, region_code, technologies, listed, status (Chinese headers accepted).")],
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Register (create or update) FinTech key-technology enterprises (金融科技关键技术企业, JR/T 0201 §4, §9.2.2)
+    from a file: all-or-nothing, every change audited."""
+    _register(file, "key-tech", db, user)
+
+
+@register_app.command("regions")
+def register_regions(
+    file: Annotated[Path | None, typer.Argument(help="CSV or xlsx: code (GB/T 2260, or the province's name), name_zh, name_en. "
+                                                "Without a file: the 31 mainland provinces of GB/T 2260.")] = None,
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Register the regions of block Q (province codes GB/T 2260, names zh/en): all-or-nothing, audited."""
+    if file is not None:
+        _register(file, "regions", db, user)
+        return
+    from ..app.registers import register_standard_regions
+
+    with _ws(db) as ws:
+        r = register_standard_regions(ws, who=user)
+    console.print(f"[green]registered[/] {r.rows:,} regions from the GB/T 2260 table: {r.inserted:,} new, "
+                  f"{r.updated:,} updated, {r.unchanged:,} unchanged")
+
+
+@register_app.command("sizes")
+def register_sizes(
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx, long (id, attribute, value, unit[, period][, kind]) or wide "
+                                         "(id, operating_revenue, market_share, total_financing, market_value, with the "
+                                         "unit in a unit column or the header: 营业收入(亿元)).")],
+    period: Annotated[str | None, typer.Option("--period", help="The period of the sizes (when the file has no period column).")] = None,
+    db: DbOpt = None, user: UserOpt = "cli",
+) -> None:
+    """Size attributes for §4 sampling (operating revenue, market share, financing, market value) of registered
+    institutions and key-technology enterprises, with explicit units (元/万元/亿元, %, …) converted like
+    observations: all-or-nothing, audited."""
+    from ..app.sizes import import_sizes
+
+    with _ws(db) as ws:
+        r = import_sizes(ws, file, period=period, who=user)
+    console.print(f"[green]stored[/] {r.rows:,} size value(s) from {safe(file)} for {', '.join(r.periods)}: {r.inserted:,} new, "
+                  f"{r.updated:,} updated, {r.unchanged:,} unchanged")
+
+
+@register_app.command("key-tech-figures")
+def register_key_tech_figures(
+    period: Annotated[str, typer.Option("--period", help="The period of the figures (the size attributes summed).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the figures, store nothing.")] = False,
+    db: DbOpt = None, user: UserOpt = "cli", fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """The Q-A1B2 region figures from the key-tech register: enterprises per region, their financing, the market
+    value of the listed ones; imported as region observations (validated, kept, audited) unless --dry-run."""
+    from ..app.keytech import key_tech_figures, store_key_tech_figures
+
+    with _ws(db, create=not dry_run) as ws:
+        res = key_tech_figures(ws, period) if dry_run else store_key_tech_figures(ws, period, who=user)
+    emit(_rows(res.figures), fmt.value, title=f"key-technology enterprise figures for {res.period}")
+    say = console if fmt is RowFmt.table else err_console  # a script reading JSON or CSV gets only the data
+    for p in res.warnings:
+        say.print(f"[yellow]warning[/]: {safe(p)}", highlight=False)
+    if res.stored is not None:
+        say.print(f"[green]stored[/] {res.stored.stored_rows:,} region value(s)"
+                      + (" (the same figures were stored before)" if res.stored.unchanged_submissions else ""))
+
+
 def _register(file: Path, kind: str, db: str | None, user: str) -> None:
     from ..app.registers import register_file
 
@@ -67,33 +139,51 @@ def _register(file: Path, kind: str, db: str | None, user: str) -> None:
 
 @register_app.command("list")
 def register_list(
-    kind: Annotated[str, typer.Argument(help="institutions or vendors")] = "institutions",
+    kind: Annotated[str, typer.Argument(help="institutions, key-tech, vendors, regions or sizes")] = "institutions",
+    period: Annotated[str | None, typer.Option("--period", help="sizes: only this period.")] = None,
     db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
 ) -> None:
-    """List a register."""
+    """List a register (or the stored size attributes)."""
     from ..app.registers import register_frame
+    from ..app.sizes import sizes_frame
 
     with _ws(db, create=False) as ws:
-        df = register_frame(ws, kind)
+        df = sizes_frame(ws, period=period) if kind.strip().lower() == "sizes" else register_frame(ws, kind)
     emit(_rows(df), fmt.value, title=f"{kind} ({len(df):,})")
 
 
 @register_app.command("show")
 def register_show(
-    entity: Annotated[str, typer.Argument(help="The entity's id.")],
-    kind: Annotated[str, typer.Option("--kind", help="institutions or vendors")] = "institutions",
-    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+    entity: EntityArg, kind: KindOpt = "institutions", db: DbOpt = None, fmt: FmtOpt = RowFmt.table,
 ) -> None:
-    """Show one registered entity."""
-    from ..app.registers import register_frame
-    from ..errors import DataError
+    """Show one registered entity (with its size attributes, for institutions and key-technology enterprises)."""
+    from ..app.registers import register_entry
+    from ..app.sizes import entity_sizes
 
     with _ws(db, create=False) as ws:
-        df = register_frame(ws, kind)
-    row = df[df["id"] == entity]
-    if row.empty:
-        raise DataError(f"{entity} is not in the {kind} register", rule="register.unknown", entity=entity)
-    emit([{"field": k, "value": v} for k, v in _rows(row)[0].items()] if fmt is RowFmt.table else _rows(row), fmt.value, title=entity)
+        rec = register_entry(ws, kind, entity)
+        sizes = entity_sizes(ws, kind, str(rec.get("id", "")))
+    if fmt is RowFmt.json:
+        sys.stdout.write(json.dumps({**rec, "sizes": _rows(sizes)}, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    if fmt is RowFmt.csv:
+        emit([rec], "csv")
+        return
+    emit([{"field": k, "value": v} for k, v in rec.items()], "table", title=entity)
+    if len(sizes):
+        emit(_rows(sizes), "table", title="size attributes")
+
+
+@register_app.command("history")
+def register_history_cmd(
+    entity: EntityArg, kind: KindOpt = "institutions", db: DbOpt = None, fmt: FmtOpt = RowFmt.table,
+) -> None:
+    """Every change of a registered entity and of its size attributes: when, who, old → new, why."""
+    from ..app.registers import register_history
+
+    with _ws(db, create=False) as ws:
+        df = register_history(ws, kind, entity)
+    emit(_rows(df.assign(row=df["row"].map(lambda r: "/".join(map(str, r))))), fmt.value, title=f"history of {entity}")
 
 
 # --- campaign -------------------------------------------------------------------------------------------------
@@ -211,14 +301,16 @@ def score_cmd(
     campaign: Annotated[int | None, typer.Option("--campaign", help="Score this campaign's period and parameters (may be omitted when there is one).")] = None,
     period: Annotated[str | None, typer.Option("--period", help="Score a period without a campaign.")] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help="A spec with data.source store (default: the default spec of each block J, H, Q).")] = None,
+    block: Annotated[list[str] | None, typer.Option("--block", "-b", help="Score only this block: J, H or Q (repeatable; default: every block with data, or the spec's).")] = None,
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
-    """Score the stored data (through the engine's store source) and record the evaluation run."""
+    """Score the stored data (through the engine's store source, the period derived once for every block) and
+    record the evaluation run."""
     from ..app.runs import score
 
     with _ws(db, create=False) as ws, console.status("scoring…") as status:
-        info = score(ws, out=out, campaign_id=campaign, period=period, spec=spec, who=user,
-                     progress=lambda t: status.update(t))
+        info = score(ws, out=out, campaign_id=campaign, period=period, spec=spec, blocks=tuple(block) if block else None,
+                     who=user, progress=lambda t: status.update(t))
     n_warn = sum(len(v) for v in info["warnings"].values())
     console.print(f"[green]run {info['id']}[/]: {', '.join(info['blocks'])} for {info['period']} in {safe(info['out_dir'])} ({n_warn} warning(s)); "
                   f"publish it with `fintech-eval publish {info['id']}`")

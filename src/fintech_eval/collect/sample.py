@@ -47,11 +47,10 @@ import pandas as pd
 
 from ..errors import DataError, SpecError
 from ..registry import Registry
+from ..vocab import SIZE_ATTRIBUTES  # the four sampling variables of §4, in the standard's order
 
 __all__ = ["SAMPLERS", "SIZE_ATTRIBUTES", "SampleResult", "sample"]
 
-#: the four sampling variables of §4, in the standard's order
-SIZE_ATTRIBUTES: tuple[str, ...] = ("operating_revenue", "market_share", "total_financing", "market_value")
 
 SAMPLERS = Registry("sample")
 

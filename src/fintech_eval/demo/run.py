@@ -37,7 +37,7 @@ from ..app.campaigns import CST, campaign_status, create_campaign, missing_entit
 from ..app.derived import derive_and_store, stored_values
 from ..app.registers import register_file
 from ..app.runs import publish, score
-from ..app.sampling import draw_sample
+from ..app.sizes import draw_sample
 from ..app.templates import campaign_templates
 from ..collect import fill_template
 from ..errors import DataError
@@ -185,7 +185,7 @@ def run_demo(
         summary.n_observations = rep.stored_rows
 
         step(f"drawing the §4 sample for {latest} (80 % of each sector's {previous[-1]} revenue)")
-        draw = draw_sample(ws, period=previous[-1], method="coverage", by="operating_revenue", share=0.8)
+        draw = draw_sample(ws, previous[-1], method="coverage", by="operating_revenue", share=0.8)
         sample_file, _ = draw.write(out / "sample")
         # the real banks' disclosures: reference data beside the synthetic round, not part of its sample
         pb, _ = import_public_banks(ws.url, fw, user="demo")

@@ -116,6 +116,11 @@ def resolve_params(framework: Framework, params: Mapping[str, Any] | None = None
                 f"parameter {name} = {v:g} is outside its declared range [{p.min}, {p.max}]",
                 rule="params.range", step="derive", parameter=name,
             )
+        if p.choices is not None and v not in p.choices:
+            raise SpecError(
+                f"parameter {name} = {v:g} is not one of its choices {', '.join(f'{c:g}' for c in p.choices)}",
+                rule="params.range", step="derive", parameter=name,
+            )
         out[name] = v
     _check_sums(framework, params, out)
     return out

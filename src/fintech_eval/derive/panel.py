@@ -57,6 +57,8 @@ def derive_all(
     institutions: pd.DataFrame,
     framework: Framework | str,
     params: Mapping[str, Any] | None = None,
+    *,
+    population: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """J, H and Q values in one long panel: ``block, entity_id, period, code, value, status, reason``.
 
@@ -67,6 +69,8 @@ def derive_all(
     :func:`~fintech_eval.derive.derive_institutions`, :func:`~fintech_eval.derive.derive_industry`
     and :func:`~fintech_eval.derive.derive_regions` for the rules; the full provenance columns
     (``inputs``, ``formula``, ``framework_version``, ``n_institutions``) are in their results.
+    ``population``: the ids of the institutions in the round (a campaign's sample), the denominator of the
+    H shares (H-A2B2-C1, H-A4B2-C2); default every institution of ``institutions``.
     """
     fw = as_framework(framework)
     p = resolve_params(fw, params)
@@ -78,8 +82,8 @@ def derive_all(
         res = evaluate_institutions(wide, table, fw, p)
         parts.append(("J", assemble(res, wide, framework_version(fw), columns=PANEL_COLUMNS[1:])))
         shared = (wide, table, res)
-    parts.append(("H", _derive_block("H", obs, fw, p, institutions, None, shared=shared)))
-    parts.append(("Q", _derive_block("Q", obs, fw, p, institutions, None, shared=shared)))
+    parts.append(("H", _derive_block("H", obs, fw, p, institutions, None, shared=shared, population=population)))
+    parts.append(("Q", _derive_block("Q", obs, fw, p, institutions, None, shared=shared, population=population)))
     parts = [(b, df) for b, df in parts if len(df)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "str") for c in PANEL_COLUMNS})

@@ -20,8 +20,13 @@ and computes, per group and period, over the institutions that have observations
   whose value is ``ok`` (a ``flagged`` out-of-range, ``missing`` or ``undefined`` value is left out);
   ``of`` may also name a raw variable (then: over the institutions that report it);
 * ``sum``: the sum of the same values;
-* ``share``: institutions for which ``condition`` holds ÷ institutions for which the condition can be
-  evaluated (those that report its inputs);
+* ``share``: institutions for which ``condition`` holds ÷ **all the group's institutions in the round**
+  (the text of H-A2B2-C1 and H-A4B2-C2: 占该行业机构总数的比例): the ``population`` passed in (a
+  campaign's sample; by default every institution of the ``institutions`` table, i.e. the register) of
+  that group, plus any institution of the group that reported without being in it. An institution that
+  does not report the condition's inputs counts as not meeting it (and the reason names it). With the
+  framework parameter ``share_reporting_only = 1`` the denominator is the institutions for which the
+  condition can be evaluated (those that report its inputs) instead;
 * ``count``: institutions for which ``condition`` holds (institutions without its inputs left out),
   or, without a condition, all the institutions of the group.
 
@@ -37,6 +42,13 @@ the sector, or when every input variable it reads is asked of other sectors only
 ``robo_advisory_txn``, asked of banks, securities firms and insurers: not applicable to payment).
 
 The value of a roll-up is range-checked like a J value (``flagged``, kept).
+
+**An industry's own figures.** A roll-up may declare ``reported``: a formula over the industry's own
+figures (``entity_kind`` industry, variables ``h_*``, collected from reports or government open data,
+collection R or G; e.g. H-A2B1-C4 from the PBoC's payment statistics, H-A4B2-C1 as a count of distinct
+standard projects). Where an industry gives every variable that formula reads for a period, it is the value
+(its reason says so, ``n_institutions`` is empty): it covers the whole industry, the roll-up only the
+institutions that answered. Otherwise the roll-up stands.
 """
 
 from __future__ import annotations
@@ -82,6 +94,10 @@ AGG_COLUMNS = [
     "framework_version",
 ]
 MAX_NAMED = 5
+#: The framework parameter that switches the denominator of a ``share`` to the reporting institutions.
+SHARE_BASE = "share_reporting_only"
+#: Framework parameters a roll-up method reads (beside those of its formulas).
+METHOD_PARAMETERS: dict[str, tuple[str, ...]] = {"share": (SHARE_BASE,)}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -91,14 +107,15 @@ def _formula_vars(text: str, params: Mapping[str, float]) -> list[str]:
     return sorted(n for n in parse_formula(text).names if n not in params)
 
 
-def _rollup_text(r: Rollup) -> str:
+def _rollup_text(r: Rollup, params: Mapping[str, float]) -> str:
     by = f" by {r.group_by}"
     if r.method == "ratio_of_sums":
         return f"ratio_of_sums: Σ({r.numerator}) / Σ({r.denominator}){by}"
     if r.method in ("mean", "sum"):
         return f"{r.method} of {r.of}{by}"
     if r.method == "share":
-        return f"share: count({r.condition}) / count(reporting){by}"
+        base = "reporting" if params.get(SHARE_BASE) else "institutions in the round"
+        return f"share: count({r.condition}) / count({base}){by}"
     return f"count({r.condition or 'institutions'}){by}"
 
 
@@ -237,8 +254,11 @@ def _rollups(
     wide: Wide,
     table: pd.DataFrame,
     jl: _JLookup | None,
+    population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per indicator × group × period (groups: industries or regions, by each roll-up)."""
+    """One row per indicator × group × period (groups: industries or regions, by each roll-up).
+    ``population``: the institutions of the round (``entity_id``, ``sector``, ``region_code``), the
+    denominator of a ``share`` (module doc); None: the reporting institutions."""
     fw_v = framework_version(fw)
     var_names = {v.name for v in fw.variables}
     sectors = table["sector"].to_numpy()
@@ -266,6 +286,22 @@ def _rollups(
             n_members = np.bincount(gkey[member], minlength=len(labels) * n_p)
             groupings[by] = (labels, member, gkey, n_members)
         return groupings[by]
+
+    pop_ids = None if population is None else set(population["entity_id"].astype(str))
+    in_pop_row = None if pop_ids is None else np.isin(np.asarray(ent_names, dtype=object), list(pop_ids))[wide.row_entity]
+
+    def round_counts(by: str, labels: list[str], member: np.ndarray, gkey: np.ndarray, only: Sequence[str]) -> np.ndarray:
+        """Institutions of each group-period cell in the round: the population's, plus those that reported
+        without being in it (an institution that reported is one of its industry's)."""
+        size = len(labels) * n_p
+        if population is None:
+            return np.bincount(gkey[member], minlength=size)
+        pop = population[population["sector"].isin(list(only))] if only else population
+        key = pop["sector"].astype(str).to_numpy() if by == "sector" else _region_labels(pop["region_code"])
+        g = pd.Index(labels).get_indexer(pd.Index(key, dtype=object)) if len(pop) else np.zeros(0, dtype=np.int64)
+        per_group = np.bincount(g[g >= 0], minlength=len(labels))
+        outside = member & ~in_pop_row  # type: ignore[operator]
+        return np.repeat(per_group, n_p) + np.bincount(gkey[outside], minlength=size)
 
     for ind in indicators:
         r = ind.rollup
@@ -321,10 +357,13 @@ def _rollups(
             extras = [{"sum": float(a)} for a in s]
         elif r.method == "share":
             hits = np.bincount(gkey[contrib], weights=(x[contrib] != 0).astype(float), minlength=size)
+            of_all = not params.get(SHARE_BASE)
+            n_round = round_counts(r.group_by, labels, member, gkey, ind.sectors if r.group_by == "region" else ())
             with np.errstate(all="ignore"):
-                value = hits / n_used
+                value = hits / (n_round if of_all else n_used)
             undefined = np.zeros(size, dtype=bool)
-            extras = [{"n_condition_true": int(a)} for a in hits]
+            extras = [{"n_condition_true": int(a), **({"n_reporting": int(b), "n_round": int(c)} if of_all else {})}
+                      for a, b, c in zip(hits, n_used, n_round, strict=True)]
         else:  # count
             hits = np.bincount(gkey[contrib], weights=(x[contrib] != 0).astype(float), minlength=size)
             value = hits.astype(float)
@@ -343,7 +382,7 @@ def _rollups(
             bounds = [*starts[1:], len(ex_sorted)]
             ex_by_cell = {int(k): ex_sorted[a:b] for k, a, b in zip(keys, starts, bounds, strict=True)}
 
-        text = _rollup_text(r)
+        text = _rollup_text(r, params)
         in_names = _rollup_vars(fw, r, params)
         for g, label in enumerate(labels):
             na_reason = _not_applicable(fw, ind, label, params, jcodes) if r.group_by == "sector" else None
@@ -359,7 +398,19 @@ def _rollups(
                     continue
                 n_u, n_m, n_x = int(n_used[c]), int(n_members[c]), len(ex_by_cell.get(c, ()))
                 notes = []
-                if n_x:
+                share_of_all = r.method == "share" and not params.get(SHARE_BASE)
+                if share_of_all and n_u:
+                    n_all = extras[c]["n_round"]
+                    named = ", ".join(ent_names[wide.row_entity[i]] for i in ex_by_cell.get(c, ())[:MAX_NAMED])
+                    more = f" and {n_x - MAX_NAMED} more" if n_x > MAX_NAMED else ""
+                    silent = n_all - n_u - n_x  # in the round, no observations at all in the period
+                    parts = [f"{n_x} reported no {', '.join(in_names)} ({named}{more})"] if n_x else []
+                    parts += [f"{silent} sent no return"] if silent > 0 else []
+                    if parts:
+                        notes.append(f"share of all {n_all} institutions in the round; {' and '.join(parts)}: "
+                                     f"counted as not meeting {r.condition} (share_reporting_only=1 divides by the "
+                                     f"{n_u} reporting)")
+                elif n_x:
                     ex = ex_by_cell[c]
                     named = ", ".join(
                         f"{ent_names[wide.row_entity[i]]} ({_exclusion_reason(int(i), wide, ind, in_names, jl)})"
@@ -370,6 +421,8 @@ def _rollups(
                 if n_na[c]:
                     notes.append(f"{int(n_na[c])} institution(s) to which {r.of} does not apply left out")
                 inputs = {"method": r.method, "n_institutions": n_u, "n_excluded": n_x, **extras[c]}
+                if share_of_all:
+                    inputs["n_institutions"] = extras[c]["n_round"]
                 v = float(value[c])
                 if n_m == 0:
                     who = (
@@ -394,7 +447,8 @@ def _rollups(
                     )
                 else:
                     status, reason = OK, "; ".join(notes)
-                row.update(value=v, status=status, reason=reason, n_institutions=n_u, inputs=json.dumps(inputs))
+                row.update(value=v, status=status, reason=reason, n_institutions=inputs["n_institutions"] if status != MISSING else n_u,
+                           inputs=json.dumps(inputs))
                 out_rows.append(row)
     if not out_rows:
         return empty_frame(AGG_COLUMNS)
@@ -410,6 +464,59 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df[AGG_COLUMNS]
 
 
+def round_population(institutions: pd.DataFrame | None, ids: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """The institutions of the round (``entity_id``, ``sector``, ``region_code``): those of ``institutions``
+    whose id is in ``ids`` (a campaign's sample), or all of them; None without a table."""
+    if institutions is None:
+        return None
+    key = "entity_id" if "entity_id" in institutions.columns else "id"
+    pop = institutions.assign(entity_id=institutions[key].astype(str))
+    if "region_code" not in pop.columns:
+        pop = pop.assign(region_code=None)
+    if ids is not None:
+        pop = pop[pop["entity_id"].isin({str(i) for i in ids})]
+    return pop[["entity_id", "sector", "region_code"]]
+
+
+def _reported(indicators: Sequence[Indicator], obs: pd.DataFrame, fw: Framework, params: Mapping[str, float],
+              entity: str) -> pd.DataFrame | None:
+    """The roll-up indicators' ``reported`` formulas over the groups' own figures (entity ``entity``: an
+    industry's figures from reports or government data), for the groups and periods that give every variable
+    a formula reads (a group that gives some of them gets the roll-up, and its reason names what is missing);
+    a group outside an indicator's sectors gets none (the roll-up says not applicable)."""
+    inds = [i for i in indicators if i.rollup is not None and i.rollup.reported]
+    if not inds or "entity_kind" not in obs.columns or not (obs["entity_kind"] == entity).any():
+        return None
+    wide = pivot_observations(obs, entity)
+    if not wide.n:
+        return None
+    as_formula = [i.model_copy(update={"formula": i.rollup.reported, "rollup": None, "sectors": []}) for i in inds]  # type: ignore[union-attr]
+    res = evaluate_indicators(as_formula, wide, params, with_inputs=True, entity_word=entity)
+    f = assemble(res, wide, framework_version(fw))
+    sectors = {i.code: i.sectors for i in inds}
+    applies = np.array([not sectors[c] or str(e) in sectors[c] for c, e in zip(f["code"], f["entity_id"], strict=True)], dtype=bool)
+    keep = (f["status"].astype(str) != MISSING).to_numpy() & applies
+    f = f[keep].copy()
+    if f.empty:
+        return None
+    for c in ("entity_id", "code", "status", "formula", "framework_version"):
+        f[c] = f[c].astype("str")
+    src = {i.code: i.rollup.reported for i in inds}  # type: ignore[union-attr]
+    f["reason"] = [("; ".join(x for x in (f"the {entity}'s own figures (reported: {src[c]}), not the roll-up of its institutions",
+                                          str(r) if isinstance(r, str) else "") if x))
+                   for c, r in zip(f["code"], f["reason"], strict=True)]
+    f["n_institutions"] = pd.array([pd.NA] * len(f), dtype="Int64")
+    return f[AGG_COLUMNS].reset_index(drop=True)
+
+
+def _without(frame: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the (entity, period, code) cells that ``reported`` gives."""
+    key = ["entity_id", "period", "code"]
+    taken = pd.MultiIndex.from_frame(reported[key].astype(str))
+    mine = pd.MultiIndex.from_frame(frame[key].astype(str))
+    return frame[~mine.isin(taken)]
+
+
 def _derive_block(
     block: str,
     obs: pd.DataFrame,
@@ -419,11 +526,13 @@ def _derive_block(
     j_values: pd.DataFrame | None,
     *,
     shared: tuple[Wide, pd.DataFrame, Evaluated] | None = None,
+    population: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The indicators of ``block`` (H or Q): formulas over the block's own entities, roll-ups of institutions.
 
     ``shared`` = (institution Wide, its institutions table, its evaluated J) from :func:`derive_all`,
-    to pivot and evaluate the institutions once for all blocks.
+    to pivot and evaluate the institutions once for all blocks. ``population``: the ids of the institutions
+    in the round (the denominator of a ``share``); None: every institution of ``institutions``.
     """
     p = resolve_params(fw, params)
     head = next((b for b in fw.blocks if b.code == block), None)
@@ -464,7 +573,12 @@ def _derive_block(
                     jl = _JLookup.from_evaluated(evaluate_institutions(wide, table, fw, p), need)  # type: ignore[arg-type]
                 else:
                     jl = _JLookup.from_frame(j_values, need, wide)
-            frames.append(_rollups(rollup_inds, fw, p, wide, table, jl))  # type: ignore[arg-type]
+            frames.append(_rollups(rollup_inds, fw, p, wide, table, jl,  # type: ignore[arg-type]
+                                   round_population(institutions, population)))
+    reported = _reported(rollup_inds, obs, fw, p, head.entity or "industry")
+    if reported is not None:  # the group's own figures replace the roll-up where it gives them
+        frames = [_without(f, reported) for f in frames]
+        frames.append(reported)
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_frame(AGG_COLUMNS)
@@ -484,6 +598,8 @@ def derive_industry(
     j_values: pd.DataFrame | None,
     framework: Framework | str,
     params: Mapping[str, Any] | None = None,
+    *,
+    population: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every H indicator for every industry present (bank, securities, insurance, payment) and period.
 
@@ -495,7 +611,10 @@ def derive_industry(
     Rule for missing inputs: an institution without the inputs of a roll-up (or whose J value is not
     ``ok``) is **excluded** from that industry-period's value (never read as zero); ``n_institutions``
     counts the institutions that **entered** the value, and ``reason`` names the excluded ones (up to
-    five, with the count of the rest). No contributing institution → ``missing``. See the module doc
+    five, with the count of the rest). A ``share`` (H-A2B2-C1, H-A4B2-C2) divides by all the industry's
+    institutions in the round: ``population`` (ids, e.g. a campaign's sample; default: every institution
+    of ``institutions``), those without the input counting as not meeting the condition (module doc;
+    parameter ``share_reporting_only``). No contributing institution → ``missing``. See the module doc
     for each method, ``not_applicable`` and ``undefined``.
 
     Returns ``entity_id`` (the industry: bank / securities / insurance / payment), ``period``,
@@ -503,7 +622,7 @@ def derive_industry(
     (JSON: the sums and counts used), ``formula`` (the roll-up) and ``framework_version``.
     """
     fw = as_framework(framework)
-    return _derive_block("H", obs, fw, params, institutions, j_values)
+    return _derive_block("H", obs, fw, params, institutions, j_values, population=population)
 
 
 def derive_regions(

@@ -9,7 +9,9 @@ exactly what it scored. Sources are registered in :data:`SOURCES` by the name ``
 * ``frame``: DataFrames passed in code (``frames={"data": ..., "tree": ...}``; fingerprints: a hash of
   each frame's values);
 * ``store``: the observations imported into the database, derived with the framework (the data layer's
-  derivation), one block and period; groups and names from the institution register.
+  derivation), one block and period; groups and names from the institution register. ``frames={"store":
+  {}}`` lends it a cache: specs of several blocks of the same database, period, parameters and campaign then
+  derive once (``fintech-eval score`` does this).
 """
 
 from __future__ import annotations
@@ -124,23 +126,35 @@ DEFAULT_GROUPS = {"J": ["sector", "region_code"]}
 @SOURCES.register("store")
 def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     """The database's observations → the framework's derivation → one block and period (not-applicable
-    cells masked, never counted as missing); groups and names from the institution register."""
+    cells masked, never counted as missing); groups and names from the institution register. ``data.campaign``:
+    the campaign whose sample is the round (the H shares' denominator). ``frames["store"]``: a dict the
+    derivation is cached in (module doc)."""
     from ..catalog import load_framework
-    from ..service import derive_stored, open_existing_db, stored_inputs
-    from ..store import database_url, session_factory
+    from ..derive import resolve_params
+    from ..service import campaign_sample, derive_stored, open_existing_db, stored_inputs
+    from ..store import database_url, regions_frame, session_factory
 
     d = spec.data
     db = d.db
     if db is not None and "://" not in db and not Path(db).is_absolute():
         db = str(spec.path(db))
     fw = load_framework(d.framework or "jrt0201-2020")
-    engine = open_existing_db(db)  # a missing or foreign database is one line saying what to do
-    try:
-        with session_factory(engine)() as s:
-            obs, inst = stored_inputs(s, str(d.period))  # the derivation of a period reads that period only
-    finally:
-        engine.dispose()
-    panel = derive_stored(obs, inst, fw, d.params)
+    cache = (frames or {}).get("store")
+    key = (database_url(db), fw.id, fw.version, str(d.period), tuple(sorted(resolve_params(fw, d.params).items())), d.campaign)
+    if cache is not None and key in cache:
+        panel, inst, regions = cache[key]
+    else:
+        engine = open_existing_db(db)  # a missing or foreign database is one line saying what to do
+        try:
+            with session_factory(engine)() as s:
+                obs, inst = stored_inputs(s, str(d.period))  # the derivation of a period reads that period only
+                population = campaign_sample(s, d.campaign)
+                regions = regions_frame(s)
+        finally:
+            engine.dispose()
+        panel = derive_stored(obs, inst, fw, d.params, population=population)
+        if cache is not None:
+            cache[key] = (panel, inst, regions)
     register = inst.set_index("id")
     groups = None
     cols = d.groups if d.groups is not None else DEFAULT_GROUPS.get(d.block, [])
@@ -152,16 +166,28 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
                 step="data", parameter="groups",
             )
         groups = register[cols]
-    names = unit_names(register, d.block, d.names or "zh")
+    names = unit_names(register, d.block, d.names or "zh", regions=regions)
     inputs = block_inputs(panel, fw, d.block, period=str(d.period), groups=groups, names=names)
     fps = {f"store:{database_url(db)}:{fw.id}:{d.block}:{d.period}": frame_fingerprint(inputs.data)}
     return Inputs(**{**inputs.__dict__, "fingerprints": fps})
 
 
-def unit_names(register: pd.DataFrame, block: str, lang: str = "zh") -> pd.Series | None:
+def unit_names(register: pd.DataFrame, block: str, lang: str = "zh", *, regions: pd.DataFrame | None = None) -> pd.Series | None:
     """Display names of a block's units: institutions from the register (``name_zh``/``name_en``, falling back
-    to the Chinese name, then the code), industries by sector; regions keep their codes."""
+    to the Chinese name, then the code), industries by sector, regions by code from the region register
+    (``regions``), else GB/T 2260's names."""
     from ..catalog.models import INDUSTRY_NAMES
+
+    if block == "Q":
+        from ..geo import provinces
+
+        t = provinces(include_out_of_scope=True)
+        names = pd.Series(t[f"name_{lang}"].to_numpy(), index=t["prefix"].to_numpy())
+        if regions is not None and len(regions):
+            own = regions.set_index("code")[f"name_{lang}"]
+            own = own[own.notna() & (own.astype(str) != "")]
+            names = own.combine_first(names)
+        return names
 
     if block == "J":
         col = register[f"name_{lang}"] if f"name_{lang}" in register else register["name_zh"]

@@ -70,6 +70,7 @@ class DataSpec(BaseModel):
     groups: list[str] | None = None  # register columns to group by (e.g. sector, region_code)
     params: dict[str, float] | None = None  # the framework's open parameters (e.g. w_users_personal)
     names: Literal["zh", "en"] | None = None  # the language of unit names read from the register (default zh)
+    campaign: int | None = None  # store: the campaign whose sample is the round (the H shares' denominator)
 
     @model_validator(mode="after")
     def _source(self) -> DataSpec:
@@ -82,7 +83,7 @@ class DataSpec(BaseModel):
         used = {
             "coinr": {"idata", "imeta", "period"},
             "frame": {"period"},
-            "store": {"db", "framework", "block", "period", "groups", "params", "names"},
+            "store": {"db", "framework", "block", "period", "groups", "params", "names", "campaign"},
         }[self.source]
         extra = [f for f in ("idata", "imeta", "db", "framework", "block", "groups", "params", "names") if getattr(self, f) is not None and f not in used]
         if extra:

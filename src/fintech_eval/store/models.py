@@ -60,7 +60,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..periods import PERIOD_KINDS
-from ..vocab import ENTITY_KINDS, PROVIDER_TYPES, SECTORS, SIZE_ATTRIBUTES, VALUE_STATUSES, WITH_VALUE
+from ..vocab import (
+    ENTITY_KINDS,
+    ENTITY_STATUSES,
+    PROVIDER_TYPES,
+    SECTORS,
+    SIZE_ATTRIBUTES,
+    SIZED_KINDS,
+    VALUE_STATUSES,
+    WITH_VALUE,
+)
 
 SUBMISSION_STATUSES: tuple[str, ...] = ("accepted", "rejected")
 OBSERVATION_STATUSES: tuple[str, ...] = ("ok", "flagged")
@@ -164,26 +173,56 @@ class Institution(Base):
     region_code: Mapped[str | None] = mapped_column(String(2))
     listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    size_attributes: Mapped[list[SizeAttribute]] = relationship(
-        back_populates="institution", cascade="all, delete-orphan", passive_deletes=True
+
+class KeyTechEnterprise(Base):
+    """A FinTech key-technology enterprise (金融科技关键技术企业, JR/T 0201 §4 and §9.2.2): sampled beside the
+    licensed institutions, counted per region (Q-A1B2). ``technologies``: ``;``-separated words of
+    ``vocab.KEY_TECHNOLOGIES``."""
+
+    __tablename__ = "key_tech_enterprise"
+    __table_args__ = (
+        CheckConstraint(_in("status", ENTITY_STATUSES), name="status"),
+        CheckConstraint("region_code IS NULL OR length(region_code) = 2", name="region_code"),
     )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(2))
+    technologies: Mapped[str | None] = mapped_column(String(200))
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+
+
+class Region(Base):
+    """A province-level region evaluated in block Q: its GB/T 2260 two-digit code (the ``entity_id`` of its
+    observations) and names."""
+
+    __tablename__ = "region"
+    __table_args__ = (CheckConstraint("length(code) = 2", name="code"),)
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
 
 
 class SizeAttribute(Base):
-    """A sampling variable of an institution in a period (JR/T 0201 §4): revenue, share, financing,
-    market value. Money in 元, ``market_share`` as a fraction in [0, 1]."""
+    """A sampling variable of a registered institution or key-technology enterprise in a period (JR/T 0201
+    §4): revenue, share, financing, market value. Money in 元, ``market_share`` as a fraction in [0, 1]
+    (``vocab.SIZE_UNITS``). No foreign key to the two registers: the repository checks the entity exists."""
 
     __tablename__ = "size_attribute"
-    __table_args__ = (CheckConstraint(_in("attribute", SIZE_ATTRIBUTES), name="attribute"),)
-
-    institution_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        CheckConstraint(_in("attribute", SIZE_ATTRIBUTES), name="attribute"),
+        CheckConstraint(_in("entity_kind", SIZED_KINDS), name="entity_kind"),
     )
+
+    entity_kind: Mapped[str] = mapped_column(String(16), primary_key=True, default="institution",
+                                             server_default="institution")
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), ForeignKey("period.code"), primary_key=True)
     attribute: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[float | None] = mapped_column(Double)
-
-    institution: Mapped[Institution] = relationship(back_populates="size_attributes")
 
 
 class Vendor(Base):

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import JSON, Table, and_, func, insert, select, text, true, update
+from sqlalchemy import JSON, Table, and_, bindparam, func, insert, select, text, true, update
 from sqlalchemy.dialects import postgresql as _pg
 from sqlalchemy.dialects import sqlite as _sqlite
 from sqlalchemy.exc import IntegrityError
@@ -52,7 +52,6 @@ from .models import (
     OBSERVATION_STATUSES,
     PROVIDER_TYPES,
     SECTORS,
-    SIZE_ATTRIBUTES,
     SUBMISSION_STATUSES,
     AuditEntry,
     DerivedValue,
@@ -61,7 +60,6 @@ from .models import (
     ObservedEntity,
     ObservedVariable,
     Period,
-    SizeAttribute,
     Submission,
     Vendor,
     province_code,
@@ -83,12 +81,10 @@ __all__ = [
     "observations_frame",
     "row_key",
     "save_derived",
-    "size_frame",
     "store_observations",
     "store_submission",
     "submissions_frame",
     "upsert_institutions",
-    "upsert_size_attributes",
     "upsert_vendors",
     "vendors_frame",
 ]
@@ -1576,6 +1572,7 @@ def _upsert_audited(
     inserts: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     updated = unchanged = 0
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     p = _Problems()
     at = utcnow()
     for r in records:
@@ -1593,9 +1590,8 @@ def _upsert_audited(
             unchanged += 1
             continue
         updated += 1
-        session.execute(
-            update(table).where(*(table.c[c] == v for c, v in zip(keys, k, strict=True))).values(**changed)
-        )
+        by_fields.setdefault(tuple(sorted(changed)), []).append(
+            {**{f"k_{c}": v for c, v in zip(keys, k, strict=True)}, **{f"v_{f}": v for f, v in changed.items()}})
         key_s = row_key(*k)
         audits.extend(
             {"table": table.name, "key": key_s, "field": f, "old": _enc(old.get(f)), "new": _enc(v),
@@ -1603,6 +1599,9 @@ def _upsert_audited(
             for f, v in changed.items()
         )  # fmt: skip
     p.raise_if_any()
+    for fields, params in by_fields.items():  # one executemany per set of changed fields, not a statement a row
+        session.execute(update(table).where(*(table.c[c] == bindparam(f"k_{c}") for c in keys))
+                        .values({f: bindparam(f"v_{f}") for f in fields}), params)
     if inserts:
         cols = sorted({c for r in inserts for c in r})
         session.execute(insert(table), [{c: r.get(c, table.c[c].default.arg if table.c[c].default else None)
@@ -1635,6 +1634,7 @@ def _entity_records(
     key: str,
     allowed: tuple[str, ...],
     choices: dict[str, tuple[str, ...]],
+    unique: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
     df = _as_frame(frame, what)
     _missing_columns(df, (key,), what)
@@ -1647,7 +1647,7 @@ def _entity_records(
         if c in df.columns:
             _choice(_str_col(df[c]), options, df, c, p)
     p.raise_if_any()
-    _duplicates(df, (key,) if key != "institution_id" else ("institution_id", "period", "attribute"), what)
+    _duplicates(df, unique or (key,), what)
     recs = _records(df)
     for r in recs:
         for c, v in r.items():
@@ -1672,6 +1672,13 @@ def upsert_institutions(
     Changes to existing institutions are audited."""
     allowed = ("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed")
     recs = _entity_records(records, "institutions", "id", allowed, {"sector": SECTORS})
+    _region_and_listed(recs)
+    return _upsert_audited(session, Institution, ("id",), recs, ("name_zh", "sector"), who, why)
+
+
+def _region_and_listed(recs: list[dict[str, Any]]) -> None:
+    """A register's ``region_code`` (a GB/T 2260 province code, two or six digits → two) and ``listed``
+    (yes/no; blank keeps the stored value, new rows: not listed), in place; problems raised together."""
     p = _Problems()
     for i, r in enumerate(recs):
         if "region_code" in r and r["region_code"] is not None:
@@ -1691,7 +1698,6 @@ def upsert_institutions(
                 else:
                     r["listed"] = listed
     p.raise_if_any()
-    return _upsert_audited(session, Institution, ("id",), recs, ("name_zh", "sector"), who, why)
 
 
 def upsert_vendors(
@@ -1705,49 +1711,6 @@ def upsert_vendors(
     allowed = ("id", "name_zh", "name_en", "provider_type")
     recs = _entity_records(records, "vendors", "id", allowed, {"provider_type": PROVIDER_TYPES})
     return _upsert_audited(session, Vendor, ("id",), recs, ("name_zh", "provider_type"), who, why)
-
-
-def upsert_size_attributes(
-    session: Session,
-    records: pd.DataFrame | Iterable[Mapping[str, Any]],
-    *,
-    who: str = "system",
-    why: str = "size attributes",
-) -> StoreStats:
-    """Create or update size attributes (``institution_id, period, attribute, value``); audited.
-    The institutions must exist."""
-    allowed = ("institution_id", "period", "attribute", "value")
-    recs = _entity_records(
-        records, "size attributes", "institution_id", allowed, {"attribute": SIZE_ATTRIBUTES}
-    )
-    p = _Problems()
-    for i, r in enumerate(recs):
-        for c in ("period", "attribute"):
-            if r.get(c) is None:
-                p.add("store.missing", f"{c} is missing", row=i, column=c)
-        if r.get("period") is not None and period_kind(r["period"]) is None:
-            p.add("store.period", f"period {r['period']!r} is not YYYY, YYYYQn or YYYY-MM", row=i)
-        v = r.get("value")
-        if v is not None:
-            try:
-                r["value"] = float(v)
-                if not math.isfinite(r["value"]):
-                    raise ValueError
-            except (TypeError, ValueError):
-                p.add("store.not_a_number", f"value {v!r} is not a finite number", row=i, column="value")
-    p.raise_if_any()
-    ids = sorted({r["institution_id"] for r in recs})
-    known: set[str] = set()
-    for chunk in _chunks(ids, _IN_CHUNK):
-        known.update(session.scalars(select(Institution.id).where(Institution.id.in_(chunk))))
-    for i, r in enumerate(recs):
-        if r["institution_id"] not in known:
-            p.add("store.unknown_entity", f"unknown institution {r['institution_id']!r}", row=i)
-    p.raise_if_any()
-    ensure_periods(session, {r["period"] for r in recs})
-    return _upsert_audited(
-        session, SizeAttribute, ("institution_id", "period", "attribute"), recs, (), who, why
-    )
 
 
 def institutions_frame(session: Session, sector: str | Iterable[str] | None = None) -> pd.DataFrame:
@@ -1771,18 +1734,3 @@ def vendors_frame(session: Session) -> pd.DataFrame:
     out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.id))],
                        columns=cols)  # fmt: skip
     return out.astype("str")
-
-
-def size_frame(
-    session: Session, period: str | Iterable[str] | None = None, attribute: str | Iterable[str] | None = None
-) -> pd.DataFrame:
-    """Size attributes in long format: ``institution_id, period, attribute, value``."""
-    t = SizeAttribute.__table__
-    cols = ["institution_id", "period", "attribute", "value"]
-    where = _in_filter(t.c.period, period) + _in_filter(t.c.attribute, attribute)
-    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *where)).order_by(*(t.c[c] for c in cols[:3]))
-    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
-    for c in cols[:3]:
-        out[c] = out[c].astype("str")
-    out["value"] = out["value"].astype("float64")
-    return out
