@@ -1121,11 +1121,13 @@ def import_observations(
     fmt: str,
     submitted_by: str,
     why: str | None = None,
+    received_at: dt.datetime | None = None,
 ) -> ImportResult:
     """One all-or-nothing import: keep the payload, write the observations, audit the changes.
     Any failure (bad row, duplicate key, a constraint of the database, a concurrent writer) undoes
     everything, the submission row included, and raises (:class:`DataError` for bad input). The same
-    bytes again change nothing (``is_new=False``).
+    bytes again change nothing (``is_new=False``). ``received_at``: when the payload arrived, if not now
+    (an accepted return arrived when it was submitted, not when it was accepted).
 
     On a session with no transaction in progress the import is its own transaction and is committed
     here. Inside a transaction in progress it runs in a SAVEPOINT: a failure undoes the import only,
@@ -1140,7 +1142,8 @@ def import_observations(
         tx = session.get_transaction()
         assert tx is not None
     try:
-        sub, is_new = store_submission(session, payload_bytes, file_name, fmt, submitted_by, n_rows=len(df))
+        sub, is_new = store_submission(session, payload_bytes, file_name, fmt, submitted_by, n_rows=len(df),
+                                       received_at=received_at)
         stats = _store_prepared(session, sub, prepared, who=None, why=why) if is_new else StoreStats()
         tx.commit()
     except _integrity_errors(session) as exc:
