@@ -60,7 +60,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..periods import PERIOD_KINDS
-from ..vocab import ENTITY_KINDS, PROVIDER_TYPES, RETURN_STATES, SECTORS, SIZE_ATTRIBUTES, VALUE_STATUSES, WITH_VALUE
+from ..vocab import (
+    ENTITY_KINDS,
+    PROVIDER_TYPES,
+    RETURN_STATES,
+    SECTORS,
+    SIZE_ATTRIBUTES,
+    VALUE_STATUSES,
+    WITH_VALUE,
+)
 
 SUBMISSION_STATUSES: tuple[str, ...] = ("accepted", "rejected")
 OBSERVATION_STATUSES: tuple[str, ...] = ("ok", "flagged")
