@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..errors import FintechEvalError
 from . import analysis as analysis_cli
-from . import catalog, data, engine, rate, records, report, review, rounds
+from . import catalog, data, engine, rate, records, report, returns, review, rounds
 from .output import report_error
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ app.command("score")(rounds.score_cmd)
 app.add_typer(rounds.runs_app, name="runs")
 app.command("publish")(rounds.publish_cmd)
 app.add_typer(rounds.db_app, name="db")
+app.add_typer(returns.app, name="returns")
 
 
 def _version(value: bool) -> None:
