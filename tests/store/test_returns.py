@@ -317,3 +317,31 @@ def test_a_questionnaire_workbook_is_a_return(round_, tmp_path):
     assert sub.return_payload(ws, r.return_id)[1] == sub.XLSX
     other = sub.submit(ws, ids[1], cid, path.read_bytes(), actor="bank", file_name=path.name)  # another bank's workbook
     assert not other.valid and "entity.mismatch" in {p.rule for p in other.errors}
+
+
+def test_outliers_among_the_returns_accepted_together_are_flagged_with_their_reason(db_url):
+    data = generate(seed=5, n_institutions=20, years=range(2023, 2025))
+    ws = Workspace(db_url)
+    try:
+        inst = data.institutions.rename(columns={"entity_id": "id"}).drop(columns=["synthetic"], errors="ignore")
+        with ws.sessions() as s, s.begin():
+            upsert_institutions(s, inst, who="test", why="register")
+        banks = sorted(inst.loc[inst["sector"] == "bank", "id"])[:6]
+        cid = create_campaign(ws, period="2024", sample=banks)
+        rids = {}
+        for i, b in enumerate(banks):
+            vals = answers(data, b)
+            if i == 0:
+                vals["outlets"] = vals["outlets"] * 100_000  # a unit slip
+            rids[b] = sub.submit(ws, b, cid, vals, actor=b).return_id
+        dry = sub.accept_submitted(ws, cid, actor="eva", dry_run=True)
+        flagged = {(d.entity_id, p.where["variable"]) for d in dry for p in d.warnings if p.rule == "outlier"}
+        assert (banks[0], "outlets") in flagged and _count(ws, Observation) == 0
+        reason = next(p.message for d in dry for p in d.warnings if p.where["variable"] == "outlets")
+        assert "robust z-score" in reason and "median" in reason
+        sub.accept_submitted(ws, cid, actor="eva")
+        with ws.sessions() as s:
+            o = observations_frame(s, "2024", entity_ids=[banks[0]], variables=["outlets"])
+        assert o["status"].iloc[0] == "flagged" and "robust z-score" in o["flag_reason"].iloc[0]
+    finally:
+        ws.close()

@@ -557,12 +557,14 @@ def _load(ws: Workspace, return_ids: Sequence[int], action: str) -> list[tuple[D
     return out
 
 
-def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | None = None) -> list[ReviewResult]:
+def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | None = None,
+           dry_run: bool = False) -> list[ReviewResult]:
     """Accept the reviewed versions of ``return_ids`` (all-or-nothing): they are read and validated again
     together, exactly as one import of their files (a stored value may have changed since they were
-    submitted; outliers are judged among them), then stored through the import path, audited, each kept
-    verbatim as the import's submission with the time it was submitted; the returns become ``accepted``.
-    Any problem (a state that allows no accept, a validation error) stores nothing and raises them all."""
+    submitted; outliers are judged among them and flagged with their reason), then stored through the import
+    path, audited, each kept verbatim as the import's submission with the time it was submitted; the returns
+    become ``accepted``. Any problem (a state that allows no accept, a validation error) stores nothing and
+    raises them all. ``dry_run``: check and report (the flags included), store nothing."""
     _texts(actor, None)
     loaded = _load(ws, return_ids, "accept")
     results: list[ReviewResult] = []
@@ -578,6 +580,10 @@ def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | 
     errors = [p for c in checked.values() for p in c.problems if p.severity == "error"]
     if errors:
         raise DataError(errors)
+    if dry_run:
+        return [ReviewResult(r.id, r.entity_id, r.state, next_state("accept", r.state), v.number, 0, None,
+                             [p for p in checked[r.id].problems if p.severity != "error"])
+                for group in items.values() for r, v, _d in group]
     why = f"accepted by {actor}" + (f": {note}" if note else "")
     with ws.sessions() as s, s.begin():
         for group in items.values():
@@ -599,14 +605,15 @@ def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | 
     return results
 
 
-def accept_submitted(ws: Workspace, campaign: int | None = None, *, actor: str, note: str | None = None) -> list[ReviewResult]:
+def accept_submitted(ws: Workspace, campaign: int | None = None, *, actor: str, note: str | None = None,
+                     dry_run: bool = False) -> list[ReviewResult]:
     """Accept every return of the campaign waiting for review (submitted or resubmitted), all-or-nothing."""
     scope = resolve_scope(ws, campaign)
     with ws.sessions() as s:
         df = returns_frame(s, campaign_id=scope.campaign_id, states=("submitted", "resubmitted"))
     if df.empty:
         return []
-    return accept(ws, [int(i) for i in df["id"]], actor=actor, note=note)
+    return accept(ws, [int(i) for i in df["id"]], actor=actor, note=note, dry_run=dry_run)
 
 
 def _step(ws: Workspace, return_id: int, action: str, *, actor: str, comments: Mapping[str, str] | None = None,

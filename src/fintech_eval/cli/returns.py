@@ -163,7 +163,7 @@ def _comments(items: list[str] | None) -> dict[str, str]:
 
 def _done(results: list[Any], verb: str) -> None:
     for r in results:
-        extra = f", {r.stored_rows:,} value(s) stored" if verb == "accepted" else ""
+        extra = f", {r.stored_rows:,} value(s) stored" if verb == "accepted" else (f" ({verb})" if verb.startswith("would") else "")
         console.print(f"[green]return {r.return_id}[/] ({safe(r.entity_id)}): {r.from_state} → {r.state}{extra}")
         for p in r.warnings:
             console.print(f"[yellow]warning[/]: {safe(p)}", highlight=False)
@@ -188,18 +188,22 @@ def accept_cmd(
     return_ids: Annotated[list[int] | None, typer.Argument(help="Return ids.")] = None,
     all_submitted: Annotated[bool, typer.Option("--all-submitted", help="Every return of the campaign waiting for review.")] = False,
     campaign: CampaignOpt = None, note: NoteOpt = None, db: DbOpt = None, user: UserOpt = "cli",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate them together and list the flagged values (outliers among them) and any error; store nothing.")] = False,
 ) -> None:
-    """Accept returns (all-or-nothing): their values are validated again together and stored as observations
-    through the import path, audited, so that `derive` and `score` read them."""
+    """Accept returns (all-or-nothing): their values are validated again together (outliers among them flagged
+    with the reason) and stored as observations through the import path, audited, so that `derive` and `score` read them."""
     from ..app.submissions import accept, accept_submitted
 
     if bool(return_ids) == all_submitted:
         raise typer.BadParameter("give return ids or --all-submitted (not both)", param_hint="RETURN_IDS")
     with _ws(db, create=False) as ws:
-        done = accept_submitted(ws, campaign, actor=user, note=note) if all_submitted else accept(ws, return_ids or [], actor=user, note=note)
+        done = (accept_submitted(ws, campaign, actor=user, note=note, dry_run=dry_run) if all_submitted
+                else accept(ws, return_ids or [], actor=user, note=note, dry_run=dry_run))
     if not done:
         console.print("no return is waiting for review")
-    _done(done, "accepted")
+    if dry_run:
+        console.print(f"[yellow]dry run[/]: {len(done)} return(s) would be accepted; nothing stored")
+    _done(done, "would be accepted" if dry_run else "accepted")
 
 
 @app.command("reject")
