@@ -29,6 +29,8 @@ CASES = {
     "bench_records.py": (["20000"], r"duckdb +20,020 records in \d+\.\d+ s = [\d.]+ M records/s, peak RSS [\d,]+ MB"),
     "bench_reports.py": (["--institutions", "12", "--workers", "1", "--formats", "html"],
                          r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall, \d+\.\d+ s CPU .* folder \d+\.\d+ MB"),
+    "bench_returns.py": (["--submissions", "6", "--institutions", "3", "--threads", "2", "--retry-every", "3"],
+                         r"verified: 8 acknowledged, 6 stored exactly once(.|\n)*returns on sqlite: 8 submissions \(100 variables each.*\d+\.\d+ submissions/s; latency p50"),
 }
 
 

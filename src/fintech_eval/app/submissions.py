@@ -245,6 +245,8 @@ def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) ->
     ent = frame["entity_id"].astype("str").str.strip()
     per = frame["period"].map(normalise_period)
     wrong = pd.Series(False, index=frame.index)
+    if ent.eq(entity).all() and per.eq(period).all():
+        return out, wrong
     for rule, col, want, what in (("entity.mismatch", ent, entity, "entity"), ("period.mismatch", per, period, "period")):
         bad = col != want
         for other, rows in frame[bad].groupby(col[bad], sort=True)["row"]:
@@ -255,14 +257,17 @@ def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) ->
     return out, wrong
 
 
-def _field(row: Any) -> dict[str, Any]:
+FIELD_KEYS = ("variable", "raw", "value", "unit", "value_norm", "unit_norm", "status", "flag_reason", "row", "column")
+
+
+def _field(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One value of a return as the readers and the validation saw it (JSON-ready)."""
     def py(v: Any) -> Any:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
             return None
         return v.item() if hasattr(v, "item") else v
 
-    return {k: py(getattr(row, k, None)) for k in ("variable", "raw", "value", "unit", "value_norm", "unit_norm",
-                                                   "status", "flag_reason", "row", "column")}
+    return {k: py(row.get(k)) for k in FIELD_KEYS}
 
 
 def check(
@@ -298,13 +303,11 @@ def check(
             clean = clean[clean["entity_id"].astype("str").str.strip().eq(entity)
                           & clean["period"].map(normalise_period).eq(period)]
         clean = clean.assign(file=doc.file_name)
-        ok = {(r.row, r.column): r for r in clean.itertuples()}
+        ok = {(r["row"], r["column"]): r for r in clean.to_dict("records")}
         fields = []
-        for r in read.frame.itertuples():
-            f = _field(ok.get((r.row, r.column), r))
-            if (r.row, r.column) not in ok:
-                f.update(status="error", value_norm=None, unit_norm=None, flag_reason=None)
-            fields.append(f)
+        for r in read.frame.to_dict("records"):
+            hit = ok.get((r["row"], r["column"]))
+            fields.append(_field(hit) if hit is not None else {**_field(r), "status": "error"})
         seen = {f["variable"] for f in fields}
         fields += [{"variable": k, "raw": None if v is None else str(v), "value": None, "unit": None, "status": "error"}
                    for k, v in doc.typed.items() if k not in seen]
@@ -745,8 +748,7 @@ def return_detail(ws: Workspace, return_id: int, *, version: int | None = None) 
         history = events_frame(s, int(return_id))
     problems = [_problem_of(d) for d in (v.problems if v is not None else [])]
     per_field = _by_field(problems)
-    cols = ["variable", "raw", "value", "unit", "value_norm", "unit_norm", "status", "flag_reason", "row", "column"]
-    fields = pd.DataFrame(v.fields if v is not None else [], columns=cols)
+    fields = pd.DataFrame(v.fields if v is not None else [], columns=list(FIELD_KEYS))
     fields["problems"] = [[f"{p.rule}: {p.message}" for p in per_field.get(str(x), [])] for x in fields["variable"]]
     returned = history[history["action"] == "return"]
     comments = dict(returned.iloc[-1]["comments"] or {}) if len(returned) and summary["state"] == "returned" else {}
