@@ -345,3 +345,11 @@ def test_outliers_among_the_returns_accepted_together_are_flagged_with_their_rea
         assert o["status"].iloc[0] == "flagged" and "robust z-score" in o["flag_reason"].iloc[0]
     finally:
         ws.close()
+
+
+def test_the_docs_show_every_action_of_the_table():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "returns.md").read_text(encoding="utf-8")
+    for name, a in sub.TRANSITIONS.items():
+        assert f"| `{name}` | {a.by} |" in doc, name

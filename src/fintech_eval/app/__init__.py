@@ -5,6 +5,8 @@ them; the web platform calls the same functions.
 * :mod:`.registers`: institutions and vendors registered from a file (all-or-nothing, audited);
 * :mod:`.campaigns`: a round's sample, deadline and who has answered (reporting and on-time rates);
 * :mod:`.runs`: scoring stored data (recorded evaluation runs) and publishing one.
+* :mod:`.submissions`: returns (an entity's answers for a campaign) submitted, reviewed and accepted, with
+  their history and idempotency keys.
 """
 
 from .workspace import Workspace
