@@ -43,7 +43,7 @@ from sqlalchemy import select
 from ..collect.texts import text_rule, user_problems
 from ..collect.validate import CollectProblem, normalise_period, problem
 from ..errors import DataError, Problem, closest, first_of, shown
-from ..store import ensure_periods, import_observations
+from ..store import begin_write, ensure_periods, import_observations
 from ..store.models import CampaignMember, DataReturn, IdempotencyKey, ReturnVersion
 from ..store.returns import (
     add_event,
@@ -498,6 +498,7 @@ def submit(
                                            f"{scope.campaign_id}", "warning", entity=entity)]
     action = "submit" if final and checked.valid else "save"
     with ws.sessions() as s, s.begin():
+        begin_write(s)  # a write transaction from its first statement (SQLite: BEGIN IMMEDIATE, writers queue)
         held = claim_key(s, actor, idempotency_key, fp) if idempotency_key is not None else None
         if held is None:
             rid, number, to = _store_version(s, scope, entity_kind, entity, actor, action, doc, checked, problems, final)
@@ -679,7 +680,7 @@ def reopen(ws: Workspace, return_id: int, *, actor: str, note: str) -> ReviewRes
 
 def returns_list(
     ws: Workspace, campaign: int | None = None, *, state: str | Iterable[str] | None = None,
-    entity: str | Iterable[str] | None = None,
+    entity: str | Iterable[str] | None = None, ids: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """The returns (of a campaign, in some states, of some entities: a submitter sees its own), one row each:
     state, versions, when first submitted, who changed it last, and the reviewed (else newest) version's
@@ -693,21 +694,7 @@ def returns_list(
                                      {"state": x}) for x in bad])
     entities = [entity] if isinstance(entity, str) else (list(entity) if entity is not None else None)
     with ws.sessions() as s:
-        df = returns_frame(s, campaign_id=campaign, states=states, entity_ids=entities)
-        counts = {}
-        if len(df):
-            t = ReturnVersion.__table__
-            wanted = [(int(i), int(rv if pd.notna(rv) else v)) for i, rv, v in zip(df["id"], df["reviewed_version"], df["version"], strict=True)]
-            rows = s.execute(select(t.c.return_id, t.c.number, t.c.problems, t.c.fields)
-                             .where(t.c.return_id.in_([w[0] for w in wanted]))).all()
-            want = set(wanted)
-            for rid, num, probs, fields in rows:
-                if (rid, num) in want:
-                    counts[rid] = (sum(p.get("severity") == "error" for p in probs), sum(p.get("severity") != "error" for p in probs),
-                                   sum(f.get("status") == "flagged" for f in fields),
-                                   sum(f.get("value") is not None for f in fields))
-    n = [counts.get(int(i), (0, 0, 0, 0)) for i in df["id"]]
-    df["errors"], df["warnings"], df["flagged"], df["answered"] = ([c[k] for c in n] for k in range(4))
+        df = returns_frame(s, campaign_id=campaign, states=states, entity_ids=entities, ids=ids)
     df["reviewed_version"] = df["reviewed_version"].astype("Int64")
     df["campaign_id"] = df["campaign_id"].astype("Int64")
     df["submission_id"] = df["submission_id"].astype("Int64")
@@ -734,8 +721,7 @@ class ReturnDetail:
 
 def return_detail(ws: Workspace, return_id: int, *, version: int | None = None) -> ReturnDetail:
     """Everything about one return (``version``: show that version's fields instead of the reviewed one)."""
-    rows = returns_list(ws)
-    row = rows[rows["id"] == int(return_id)]
+    row = returns_list(ws, ids=[int(return_id)])
     if row.empty:
         raise DataError(f"no return {return_id}", rule="review.unknown", **{"return": return_id})
     summary = {k: (None if pd.api.types.is_scalar(v) and pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}

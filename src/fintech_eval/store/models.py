@@ -439,8 +439,8 @@ class DataReturn(Base):
 class ReturnVersion(Base):
     """One version of a return as received, byte for byte (``payload``, ``media_type``, ``sha256``), with
     what the import's reading and validation made of it: ``fields`` (per variable: as typed, read, converted,
-    flagged) and ``problems``; ``valid`` when no problem is an error, ``final`` when it was submitted (not
-    only saved as a draft)."""
+    flagged) and ``problems`` (and their counts); ``valid`` when no problem is an error, ``final`` when it was
+    submitted (not only saved as a draft)."""
 
     __tablename__ = "return_version"
     __table_args__ = (UniqueConstraint("return_id", "number", name="uq_return_version_number"),)
@@ -457,6 +457,10 @@ class ReturnVersion(Base):
     valid: Mapped[bool] = mapped_column(Boolean)
     fields: Mapped[Any] = mapped_column(Json)
     problems: Mapped[Any] = mapped_column(Json)
+    answered: Mapped[int] = mapped_column(Integer)  # values given (not blank), for listings without reading fields
+    errors: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
     submitted_by: Mapped[str] = mapped_column(String(200))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

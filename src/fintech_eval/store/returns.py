@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from .db import begin_write
@@ -28,6 +28,7 @@ from .repo import _dialect_insert, _enc, _jsonable, _write_audit, row_key
 RETURN_COLUMNS = ["id", "campaign_id", "framework", "period", "entity_kind", "entity_id", "state", "version",
                   "reviewed_version", "submitted_at", "created_by", "created_at", "updated_by", "updated_at",
                   "submission_id"]
+COUNT_COLUMNS = ["answered", "errors", "warnings", "flagged"]
 
 
 def claim_key(session: Session, actor: str, key: str, fingerprint: str) -> IdempotencyKey | None:
@@ -88,8 +89,12 @@ def lock_return(session: Session, return_id: int) -> DataReturn | None:
 def add_version(session: Session, ret: DataReturn, **values: Any) -> ReturnVersion:
     """The next version of ``ret`` (its number is ``ret.version + 1``; the return's counter moves with it)."""
     number = ret.version + 1
-    v = ReturnVersion(return_id=ret.id, number=number, size=len(values["payload"]), **values)
-    v.fields, v.problems = _jsonable(v.fields), _jsonable(v.problems)
+    fields, problems = _jsonable(values.pop("fields")), _jsonable(values.pop("problems"))
+    v = ReturnVersion(return_id=ret.id, number=number, size=len(values["payload"]), fields=fields, problems=problems,
+                      answered=sum(f.get("value") is not None for f in fields),
+                      errors=sum(p.get("severity", "error") == "error" for p in problems),
+                      warnings=sum(p.get("severity", "error") != "error" for p in problems),
+                      flagged=sum(f.get("status") == "flagged" for f in fields), **values)
     session.add(v)
     ret.version = number
     session.flush()
@@ -127,9 +132,12 @@ def returns_frame(
     session: Session, *, campaign_id: int | None = None, states: Iterable[str] | None = None,
     entity_ids: Iterable[str] | None = None, ids: Iterable[int] | None = None,
 ) -> pd.DataFrame:
-    """The returns (without their versions), oldest first, filtered by campaign, states, entities or ids."""
-    t = DataReturn.__table__
-    q = select(*(t.c[c] for c in RETURN_COLUMNS)).order_by(t.c.id)
+    """The returns, oldest first, filtered by campaign, states, entities or ids, with the counts of their
+    reviewed (else newest) version: values answered, errors, warnings, flagged values."""
+    t, v = DataReturn.__table__, ReturnVersion.__table__
+    q = (select(*(t.c[c] for c in RETURN_COLUMNS), *(v.c[c] for c in COUNT_COLUMNS))
+         .outerjoin(v, and_(v.c.return_id == t.c.id, v.c.number == func.coalesce(t.c.reviewed_version, t.c.version)))
+         .order_by(t.c.id))
     if campaign_id is not None:
         q = q.where(t.c.campaign_id == campaign_id)
     if states is not None:
@@ -139,7 +147,10 @@ def returns_frame(
     if ids is not None:
         q = q.where(t.c.id.in_(list(ids)))
     rows = session.execute(q).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=RETURN_COLUMNS)
+    df = pd.DataFrame([tuple(r) for r in rows], columns=RETURN_COLUMNS + COUNT_COLUMNS)
+    for c in COUNT_COLUMNS:
+        df[c] = df[c].fillna(0).astype("int64")
+    return df
 
 
 def versions_frame(session: Session, return_id: int) -> pd.DataFrame:
