@@ -353,3 +353,21 @@ def test_the_docs_show_every_action_of_the_table():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "returns.md").read_text(encoding="utf-8")
     for name, a in sub.TRANSITIONS.items():
         assert f"| `{name}` | {a.by} |" in doc, name
+
+
+def test_texts_the_database_could_not_keep_are_refused_before_anything_is_stored(round_, synthetic):
+    ws, cid, ids = round_
+    good = answers(synthetic, ids[0])
+    cases = [
+        (dict(entity="B" * 65), "text.too_long"),
+        (dict(idempotency_key="k" * 201), "text.too_long"),
+        (dict(idempotency_key="a\x1bb"), "text.control_character"),
+        (dict(actor="x" * 201), "text.too_long"),
+        (dict(payload=b"entity,period,variable,value\n", file_name="n" * 600 + ".csv"), "file.name"),
+    ]
+    for over, rule in cases:
+        kw = {"entity": ids[0], "payload": good, "actor": "bank"} | over
+        with pytest.raises(DataError) as e:
+            sub.submit(ws, kw.pop("entity"), cid, kw.pop("payload"), **kw)
+        assert e.value.problems[0].rule == rule, over
+    assert _count(ws, DataReturn) == 0 and _count(ws, ReturnVersion) == 0

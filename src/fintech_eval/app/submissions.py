@@ -40,11 +40,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from ..collect.texts import text_rule, user_problems
+from ..collect.texts import file_name_problems, text_rule, user_problems
 from ..collect.validate import CollectProblem, normalise_period, problem
 from ..errors import DataError, Problem, closest, first_of, shown
 from ..store import begin_write, ensure_periods, import_observations
-from ..store.models import CampaignMember, DataReturn, IdempotencyKey, ReturnVersion
+from ..store.models import TEXT_LIMITS, CampaignMember, DataReturn, IdempotencyKey, ReturnVersion
 from ..store.returns import (
     add_event,
     add_version,
@@ -200,9 +200,14 @@ def document(
         raise DataError(f"a return is bytes or a mapping, not {type(payload).__name__}", rule="return.payload")
     payload = bytes(payload)
     fmt = _fmt_of(payload, media_type, file_name)
-    name = Path(str(file_name or "")).name.strip() or f"return.{fmt}"
+    name = Path(str(file_name or "")).name.strip()
+    if name in ("", ".", ".."):
+        name = f"return.{fmt}"
     if Path(name).suffix.lower() not in _SUFFIXES[fmt]:
         name = f"{name}.{fmt}"
+    bad = file_name_problems([name])
+    if bad:
+        raise DataError(bad)
     read, typed = payload, {}
     if fmt == "json":
         try:
@@ -213,7 +218,7 @@ def document(
         if values is not None:
             typed = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in values.items()}
             read = json.dumps({"entity": entity, "period": period, "values": values}, ensure_ascii=False).encode()
-    return Document(payload, media_type or MEDIA_TYPES[fmt], name, fmt, read, typed)
+    return Document(payload, MEDIA_TYPES[fmt], name, fmt, read, typed)
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -417,8 +422,11 @@ def resolve_scope(ws: Workspace, campaign: int | None = None, *, framework: str 
     return Scope(None, fw.id, p, f"{fw.id}:{p}")
 
 
-def _texts(actor: str, key: str | None) -> None:
+def _texts(actor: str, key: str | None, entity: str | None = None) -> None:
+    """The texts a request stores beside the payload: the actor, the idempotency key, the entity code."""
     probs: list[Problem] = list(user_problems(actor, "actor"))
+    if entity is not None and (hit := text_rule(entity, TEXT_LIMITS["entity_id"]) if entity else ("entity.blank", "is blank")):
+        probs.append(Problem(hit[0], f"the entity code {shown(entity)} {hit[1]}", {"field": "entity"}))
     if key is not None:
         hit = text_rule(key, 200) if key.strip() else ("idempotency.key", "is blank")
         if hit:
@@ -478,9 +486,9 @@ def submit(
     come back (nothing is raised for bad data; :class:`ReviewError` when the state allows no submission).
     A retry with the same ``idempotency_key`` (per ``actor``) and the same request stores nothing and returns
     the first result (``replayed``); the same key with another request raises ``idempotency.conflict``."""
-    _texts(actor, idempotency_key)
-    scope = resolve_scope(ws, campaign, framework=framework, period=period)
     entity = str(entity).strip()
+    _texts(actor, idempotency_key, entity)
+    scope = resolve_scope(ws, campaign, framework=framework, period=period)
     doc = document(payload, entity=entity, period=scope.period, media_type=media_type, file_name=file_name, units=units)
     fp = _fingerprint(entity_kind, entity, scope, final, doc)
     if idempotency_key is not None:  # a retry is answered before reading and validating again
