@@ -206,6 +206,14 @@ def accept_cmd(
     _done(done, "would be accepted" if dry_run else "accepted")
 
 
+def _noted(action: str, return_id: int, note: str, db: str | None, user: str) -> None:
+    from ..app import submissions
+
+    with _ws(db, create=False) as ws:
+        r = getattr(submissions, action)(ws, return_id, actor=user, note=note)
+    _done([r], action)
+
+
 @app.command("reject")
 def reject_cmd(
     return_id: Annotated[int, typer.Argument(help="Return id.")],
@@ -213,11 +221,7 @@ def reject_cmd(
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
     """Refuse a submitted return as a whole (e.g. another institution's data), with the reason."""
-    from ..app.submissions import reject
-
-    with _ws(db, create=False) as ws:
-        r = reject(ws, return_id, actor=user, note=note)
-    _done([r], "rejected")
+    _noted("reject", return_id, note, db, user)
 
 
 @app.command("reopen")
@@ -227,8 +231,4 @@ def reopen_cmd(
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
     """Send an accepted or rejected return back for changes (its accepted values stay stored until a new version is accepted)."""
-    from ..app.submissions import reopen
-
-    with _ws(db, create=False) as ws:
-        r = reopen(ws, return_id, actor=user, note=note)
-    _done([r], "reopened")
+    _noted("reopen", return_id, note, db, user)
