@@ -1,14 +1,16 @@
 """Returns submitted through the application function (`app.submissions.submit`), concurrently, on SQLite and
 (with ``--pg URL``) PostgreSQL; then every acknowledged submission is checked to be stored exactly once.
 
-    python bench/bench_returns.py [--submissions 400] [--institutions 100] [--threads 4] [--retry-every 10] [--pg URL]
+    python bench/bench_returns.py [--submissions 400] [--institutions 100] [--threads 4] [--retry-every 10] [--batch 1] [--pg URL]
 
 Each return answers 100 variables: the 80 JR/T 0201 asks of a bank (values from the demo's synthetic
 sample, so that the import's validation passes) and 20 more that an extension adds to the framework (the
 shipped framework asks no sector for 100). Submissions go round the institutions (later ones are new
 versions of a return already under review), each with its own idempotency key; every ``--retry-every``-th
 is sent again with the same key and must come back as a replay, storing nothing. Prints submissions per
-second, the latency percentiles of one call, and the verification. Set-up is not timed.
+second, the latency percentiles of one call, and the verification. ``--batch N``: each thread hands N
+submissions at a time to ``submit_many`` (as a server gathering concurrent requests would; a request's
+latency is then its batch's). Set-up is not timed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy import func, select
 from _load import load_note
 from fintech_eval.app import Workspace
 from fintech_eval.app.campaigns import create_campaign
-from fintech_eval.app.submissions import submit
+from fintech_eval.app.submissions import SubmitRequest, submit, submit_many
 from fintech_eval.catalog import load_extension, load_framework
 from fintech_eval.demo.generator import generate
 from fintech_eval.store import upsert_institutions
@@ -74,7 +76,7 @@ def setup(ws: Workspace, fw, n_inst: int) -> tuple[int, list[str], dict[str, dic
     return cid, [c for c in reg["id"] if c in answers], answers
 
 
-def run(db: str, label: str, n: int, n_inst: int, threads: int, retry_every: int) -> None:
+def run(db: str, label: str, n: int, n_inst: int, threads: int, retry_every: int, batch: int = 1) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fw = framework_with_extra(tmp)
         ws = Workspace(db if "://" in db else os.path.join(tmp, "returns.sqlite"))
@@ -97,15 +99,21 @@ def run(db: str, label: str, n: int, n_inst: int, threads: int, retry_every: int
             def worker() -> None:
                 while True:
                     with lock:
-                        i = next(nxt, None)
-                    if i is None:
+                        idx = [i for i in (next(nxt, None) for _ in range(batch)) if i is not None]
+                    if not idx:
                         return
-                    code, payload, key = jobs[i]
                     t = time.perf_counter()
-                    r = submit(ws, code, cid, payload, actor="bench", idempotency_key=key)
-                    lat[i] = time.perf_counter() - t
-                    body = json.dumps({"values": payload}, ensure_ascii=False, separators=(",", ":")).encode()
-                    acks[i] = (key, r.return_id, r.version, r.replayed, hashlib.sha256(body).hexdigest())
+                    if batch == 1:
+                        code, payload, key = jobs[idx[0]]
+                        done = [submit(ws, code, cid, payload, actor="bench", idempotency_key=key)]
+                    else:
+                        done = submit_many(ws, [SubmitRequest(jobs[i][0], cid, jobs[i][1], "bench", jobs[i][2]) for i in idx])
+                    took = time.perf_counter() - t
+                    for i, r in zip(idx, done, strict=True):
+                        assert not isinstance(r, Exception), r
+                        lat[i] = took
+                        body = json.dumps({"values": jobs[i][1]}, ensure_ascii=False, separators=(",", ":")).encode()
+                        acks[i] = (jobs[i][2], r.return_id, r.version, r.replayed, hashlib.sha256(body).hexdigest())
 
             t0 = time.perf_counter()
             pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -119,7 +127,8 @@ def run(db: str, label: str, n: int, n_inst: int, threads: int, retry_every: int
             ws.close()
     p50, p99 = np.percentile(lat * 1000, [50, 99])
     retries = sum(1 for a in acks if a and a[3])
-    print(f"returns on {label}: {len(jobs):,} submissions ({n_vars} variables each, {threads} threads, {len(codes)} institutions, "
+    how = f"{threads} threads" + (f", batches of {batch}" if batch > 1 else "")
+    print(f"returns on {label}: {len(jobs):,} submissions ({n_vars} variables each, {how}, {len(codes)} institutions, "
           f"{retries} retries) in {wall:.2f} s = {len(jobs) / wall:.1f} submissions/s; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
 
@@ -149,11 +158,12 @@ def main() -> None:
     ap.add_argument("--institutions", type=int, default=100)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--retry-every", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=1, help="submissions a thread hands to submit_many at once (1: submit)")
     ap.add_argument("--pg", help="a PostgreSQL URL (a database we may create tables in) to run on as well")
     a = ap.parse_args()
-    run("sqlite", "sqlite", a.submissions, a.institutions, a.threads, a.retry_every)
+    run("sqlite", "sqlite", a.submissions, a.institutions, a.threads, a.retry_every, a.batch)
     if a.pg:
-        run(a.pg, "postgresql", a.submissions, a.institutions, a.threads, a.retry_every)
+        run(a.pg, "postgresql", a.submissions, a.institutions, a.threads, a.retry_every, a.batch)
     note = load_note()
     if note:
         print(note)

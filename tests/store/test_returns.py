@@ -371,3 +371,30 @@ def test_texts_the_database_could_not_keep_are_refused_before_anything_is_stored
             sub.submit(ws, kw.pop("entity"), cid, kw.pop("payload"), **kw)
         assert e.value.problems[0].rule == rule, over
     assert _count(ws, DataReturn) == 0 and _count(ws, ReturnVersion) == 0
+
+
+def test_submit_many_gives_each_request_what_submit_would(round_, synthetic):
+    ws, cid, ids = round_
+    a, b = ids[0], ids[1]
+    va, vb = answers(synthetic, a), answers(synthetic, b)
+    R = sub.SubmitRequest
+    out = sub.submit_many(ws, [
+        R(a, cid, va, "bank-a", "ka"),
+        R(b, cid, {**vb, "outlets": "many"}, "bank-b", "kb"),  # an error: kept as a draft
+        R(a, cid, dict(va, outlets=va["outlets"] + 1), "bank-a", "ka2"),  # a second version of a's return
+        R(a, cid, va, "bank-a", "ka"),  # a retry inside the batch
+        R(a, cid, dict(va, outlets=1.0), "bank-a", "ka"),  # the same key, another request
+        R(a, 999, va, "bank-a"),  # no such campaign
+        R(ids[5], cid, answers(synthetic, ids[5]), "bank-x"),  # outside the sample: a warning
+    ])
+    assert [type(x).__name__ for x in out] == ["SubmitResult"] * 4 + ["DataError", "DataError", "SubmitResult"]
+    assert (out[0].state, out[0].version, out[0].replayed) == ("submitted", 1, False)
+    assert (out[1].state, out[1].valid) == ("draft", False) and out[1].by_field["outlets"][0].rule == "cell.not_number"
+    assert (out[2].return_id, out[2].version) == (out[0].return_id, 2)
+    assert out[3].replayed and (out[3].return_id, out[3].version) == (out[0].return_id, 1)
+    assert out[4].problems[0].rule == "idempotency.conflict" and out[5].problems[0].rule == "campaign.which"
+    assert [p.rule for p in out[6].warnings] == ["campaign.outside_sample"] and out[6].submitted
+    # the same as one by one: the problems of b's return
+    single = sub.submit(ws, b, cid, {**vb, "outlets": "many"}, actor="bank-b")
+    assert [(p.rule, p.where.get("variable")) for p in single.problems] == [(p.rule, p.where.get("variable")) for p in out[1].problems]
+    assert _count(ws, ReturnVersion) == 5

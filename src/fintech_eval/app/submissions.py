@@ -276,12 +276,13 @@ def _field(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check(
-    ws: Workspace, framework: str, items: Sequence[tuple[Document, str, str, int | None]],
+    ws: Workspace, framework: str, items: Sequence[tuple[Document, str, str, int | None]], *, outliers: bool = True,
 ) -> list[_Checked]:
     """Read and validate documents ``(document, entity, period, return id)`` together, exactly as an import
     of those files would (:func:`~fintech_eval.service.read_and_validate`, against the register and the stored
     values), plus the return's own rule: every row is of its entity and period (``entity.mismatch``,
-    ``period.mismatch``). Problems name the document's file name (and the return)."""
+    ``period.mismatch``). Problems name the document's file name (and the return). ``outliers=False``: values
+    are not judged among the documents (robust z-scores), as for documents that are not peers."""
     from ..service import read_and_validate
 
     fw = ws.framework(framework)
@@ -292,7 +293,8 @@ def check(
             p.parent.mkdir()
             p.write_bytes(doc.read)
             paths.append(p)
-        res = read_and_validate(ws.sessions, paths, fw, entities=sorted({e for _, e, _, _ in items}))
+        res = read_and_validate(ws.sessions, paths, fw, entities=sorted({e for _, e, _, _ in items}),
+                                **({} if outliers else {"outlier_threshold": math.inf}))
     by_file: dict[str, list[CollectProblem]] = {str(p): [] for p in paths}
     general: list[CollectProblem] = []
     for p in res.problems:
@@ -470,6 +472,35 @@ def _replay(ws: Workspace, held: IdempotencyKey, fingerprint: str) -> SubmitResu
                             [_problem_of(d) for d in v.problems], list(v.fields), replayed=True)
 
 
+@dataclass
+class SubmitRequest:
+    """One submission for :func:`submit_many` (the arguments of :func:`submit`)."""
+
+    entity: str
+    campaign: int | None
+    payload: bytes | Mapping[str, Any]
+    actor: str
+    idempotency_key: str | None = None
+    media_type: str | None = None
+    file_name: str | None = None
+    units: Mapping[str, str] | None = None
+    final: bool = True
+    framework: str | None = None
+    period: str | None = None
+    entity_kind: str = "institution"
+
+
+@dataclass
+class _Pending:
+    req: SubmitRequest
+    entity: str
+    scope: Scope
+    doc: Document
+    fp: str
+    checked: _Checked | None = None
+    problems: list[CollectProblem] = field(default_factory=list)
+
+
 def submit(
     ws: Workspace, entity: str, campaign: int | None, payload: bytes | Mapping[str, Any], *, actor: str,
     idempotency_key: str | None = None, media_type: str | None = None, file_name: str | None = None,
@@ -486,35 +517,107 @@ def submit(
     come back (nothing is raised for bad data; :class:`ReviewError` when the state allows no submission).
     A retry with the same ``idempotency_key`` (per ``actor``) and the same request stores nothing and returns
     the first result (``replayed``); the same key with another request raises ``idempotency.conflict``."""
-    entity = str(entity).strip()
-    _texts(actor, idempotency_key, entity)
-    scope = resolve_scope(ws, campaign, framework=framework, period=period)
-    doc = document(payload, entity=entity, period=scope.period, media_type=media_type, file_name=file_name, units=units)
-    fp = _fingerprint(entity_kind, entity, scope, final, doc)
-    if idempotency_key is not None:  # a retry is answered before reading and validating again
+    out = submit_many(ws, [SubmitRequest(entity, campaign, payload, actor, idempotency_key, media_type, file_name, units,
+                                         final, framework, period, entity_kind)])[0]
+    if isinstance(out, DataError):
+        raise out
+    return out
+
+
+def submit_many(ws: Workspace, requests: Sequence[SubmitRequest]) -> list[SubmitResult | DataError]:
+    """Several submissions at once, each with exactly the result :func:`submit` would give it (or the
+    :class:`DataError` it would raise, returned in its place), for a server that gathers concurrent requests:
+    their files are read and validated together (one call of the import's validation per distinct entity
+    round: a return is checked against the register and the stored values, never against the other returns
+    of the batch) and stored in one transaction, each in its own savepoint."""
+    results: list[SubmitResult | DataError | None] = [None] * len(requests)
+    pending: dict[int, _Pending] = {}
+    scopes: dict[tuple[Any, ...], Scope] = {}
+    for i, r in enumerate(requests):
+        try:
+            entity = str(r.entity).strip()
+            _texts(r.actor, r.idempotency_key, entity)
+            k = (r.campaign, r.framework, r.period)
+            scope = scopes[k] if k in scopes else scopes.setdefault(k, resolve_scope(ws, r.campaign, framework=r.framework, period=r.period))
+            doc = document(r.payload, entity=entity, period=scope.period, media_type=r.media_type, file_name=r.file_name,
+                           units=r.units)
+            pending[i] = _Pending(r, entity, scope, doc, _fingerprint(r.entity_kind, entity, scope, r.final, doc))
+        except DataError as exc:
+            results[i] = exc
+    keyed = [i for i, p in pending.items() if p.req.idempotency_key is not None]
+    if keyed:  # retries are answered before reading and validating again
         with ws.sessions() as s:
-            held = find_key(s, actor, idempotency_key)
-        if held is not None and held.return_id is not None:
-            return _replay(ws, held, fp)
-    checked = check(ws, scope.framework, [(doc, entity, scope.period, None)])[0]
-    problems = checked.problems
-    if scope.campaign_id is not None:
+            held = {i: find_key(s, pending[i].req.actor, pending[i].req.idempotency_key) for i in keyed}
+        for i, h in held.items():
+            if h is not None and h.return_id is not None:
+                results[i] = _answer(ws, h, pending.pop(i).fp)
+    _check_pending(ws, pending)
+    replays: list[tuple[int, IdempotencyKey]] = []
+    if pending:
+        with ws.sessions() as s, s.begin():
+            begin_write(s)  # a write transaction from its first statement (SQLite: BEGIN IMMEDIATE, writers queue)
+            for i, p in pending.items():
+                r, c = p.req, p.checked
+                assert c is not None
+                action = "submit" if r.final and c.valid else "save"
+                sp = s.begin_nested()
+                try:
+                    h = claim_key(s, r.actor, r.idempotency_key, p.fp) if r.idempotency_key is not None else None
+                    if h is None:
+                        rid, number, to = _store_version(s, p.scope, r.entity_kind, p.entity, r.actor, action, p.doc, c,
+                                                         p.problems, r.final)
+                        if r.idempotency_key is not None:
+                            settle_key(s, r.actor, r.idempotency_key, rid, number)
+                    sp.commit()
+                except DataError as exc:
+                    sp.rollback()
+                    results[i] = exc
+                    continue
+                if h is not None:  # a concurrent retry stored it first: its result, once it has committed
+                    replays.append((i, h))
+                else:
+                    results[i] = SubmitResult(rid, number, to, c.valid, action == "submit", p.problems, c.fields)
+    for i, h in replays:
+        results[i] = _answer(ws, h, pending[i].fp)
+    assert all(x is not None for x in results)
+    return results  # type: ignore[return-value]
+
+
+def _answer(ws: Workspace, held: IdempotencyKey, fingerprint: str) -> SubmitResult | DataError:
+    try:
+        return _replay(ws, held, fingerprint)
+    except DataError as exc:
+        return exc
+
+
+def _check_pending(ws: Workspace, pending: dict[int, _Pending]) -> None:
+    """Validate the pending submissions: per framework, in rounds where each entity comes once (two versions of
+    one return are two files of the same entity, which one import would call duplicates). Outliers are not
+    judged here: a return alone has no peers (its values are judged among others when accepted)."""
+    rounds: list[dict[tuple[str, str], int]] = []
+    for i, p in pending.items():
+        key = (p.scope.framework, p.entity)
+        spot = next((r for r in rounds if key not in r), None)
+        if spot is None:
+            rounds.append(spot := {})
+        spot[key] = i
+    for rnd in rounds:
+        by_fw: dict[str, list[int]] = {}
+        for (fw, _e), i in rnd.items():
+            by_fw.setdefault(fw, []).append(i)
+        for fw, idx in by_fw.items():
+            done = check(ws, fw, [(pending[i].doc, pending[i].entity, pending[i].scope.period, None) for i in idx],
+                         outliers=False)
+            for i, c in zip(idx, done, strict=True):
+                pending[i].checked, pending[i].problems = c, list(c.problems)
+    asked = {(p.scope.campaign_id, p.req.entity_kind, p.entity) for p in pending.values() if p.scope.campaign_id is not None}
+    if asked:
         with ws.sessions() as s:
-            member = s.get(CampaignMember, (scope.campaign_id, entity_kind, entity))
-        if member is None:
-            problems = [*problems, problem("campaign.outside_sample", f"{entity} is not in the sample of campaign "
-                                           f"{scope.campaign_id}", "warning", entity=entity)]
-    action = "submit" if final and checked.valid else "save"
-    with ws.sessions() as s, s.begin():
-        begin_write(s)  # a write transaction from its first statement (SQLite: BEGIN IMMEDIATE, writers queue)
-        held = claim_key(s, actor, idempotency_key, fp) if idempotency_key is not None else None
-        if held is None:
-            rid, number, to = _store_version(s, scope, entity_kind, entity, actor, action, doc, checked, problems, final)
-            if idempotency_key is not None:
-                settle_key(s, actor, idempotency_key, rid, number)
-    if held is not None:  # a concurrent retry stored it first (its transaction has committed): its result
-        return _replay(ws, held, fp)
-    return SubmitResult(rid, number, to, checked.valid, action == "submit", problems, checked.fields)
+            outside = {k for k in asked if s.get(CampaignMember, k) is None}
+        for p in pending.values():
+            if (p.scope.campaign_id, p.req.entity_kind, p.entity) in outside:
+                p.problems.append(problem("campaign.outside_sample", f"{p.entity} is not in the sample of campaign "
+                                          f"{p.scope.campaign_id}", "warning", entity=p.entity))
 
 
 def _store_version(s: Any, scope: Scope, entity_kind: str, entity: str, actor: str, action: str, doc: Document,
