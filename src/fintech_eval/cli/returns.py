@@ -25,6 +25,9 @@ NoteOpt = Annotated[str | None, typer.Option("--note", help="A note for the hist
 
 LIST_COLUMNS = ["id", "campaign_id", "period", "entity_id", "state", "version", "reviewed_version", "submitted_at",
                 "updated_by", "updated_at", "answered", "errors", "warnings", "flagged"]
+#: the narrower table a terminal shows (csv and json have every column)
+TABLE_COLUMNS = ["id", "entity_id", "state", "version", "submitted_at", "updated_by", "answered", "errors", "flagged"]
+TABLE_FIELDS = ["variable", "raw", "unit", "value_norm", "unit_norm", "status", "notes"]
 FIELD_COLUMNS = ["variable", "raw", "value", "unit", "value_norm", "unit_norm", "status", "flag_reason", "problems"]
 HISTORY_COLUMNS = ["at", "who", "action", "from_state", "to_state", "version", "comments", "note", "changes"]
 
@@ -83,7 +86,21 @@ def list_cmd(
 
     with _ws(db, create=False) as ws:
         df = returns_list(ws, campaign, state=state, entity=entity)
+    if fmt is RowFmt.table:
+        emit(_rows(_short_times(df[TABLE_COLUMNS])), "table", title=f"returns ({len(df):,})")
+        return
     emit(_rows(df[LIST_COLUMNS]), fmt.value, title=f"returns ({len(df):,})")
+
+
+def _short_times(df: Any) -> Any:
+    """Times to the second, in UTC, for a table."""
+    import pandas as pd
+
+    out = df.copy()
+    for c in out.columns:
+        if c.endswith("_at") or c == "at":
+            out[c] = pd.to_datetime(out[c], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return out
 
 
 @app.command("show")
@@ -108,15 +125,19 @@ def show_cmd(
         emit(_rows(d.fields[FIELD_COLUMNS]), "csv", safe_csv=True)
         return
     s = d.summary
-    emit([{"field": k, "value": s[k]} for k in ("id", "campaign_id", "period", "entity_id", "state", "version",
+    emit([{"field": k, "value": str(s[k])[:19] if k.endswith("_at") and s[k] is not None else s[k]}
+          for k in ("id", "campaign_id", "period", "entity_id", "state", "version",
                                                 "reviewed_version", "submitted_at", "updated_by", "updated_at")]
          + [{"field": "next", "value": ", ".join(d.allowed) or "-"}], "table", title=f"return {return_id}")
-    emit(_rows(d.fields[FIELD_COLUMNS]), "table", title="fields")
+    fields = d.fields.assign(notes=[
+        "; ".join([*([f"flagged: {r}"] if isinstance(r, str) and r else []), *p])
+        for r, p in zip(d.fields["flag_reason"], d.fields["problems"], strict=True)])
+    emit(_rows(fields[TABLE_FIELDS]), "table", title=f"fields of version {s['reviewed_version'] or s['version']}")
     if d.comments:
         emit([{"field": k, "comment": v} for k, v in d.comments.items()], "table", title="evaluator's comments")
-    emit(_rows(d.versions), "table", title="versions")
-    emit([{**r, "comments": _text(r["comments"]), "changes": _text(r["changes"])} for r in _rows(d.history[HISTORY_COLUMNS])],
-         "table", title="history")
+    emit(_rows(_short_times(d.versions.drop(columns=["sha256"]))), "table", title="versions")
+    emit([{**r, "comments": _text(r["comments"]), "changes": _text(r["changes"])}
+          for r in _rows(_short_times(d.history[HISTORY_COLUMNS]))], "table", title="history")
 
 
 def _text(d: Any) -> str | None:
