@@ -398,3 +398,15 @@ def test_submit_many_gives_each_request_what_submit_would(round_, synthetic):
     single = sub.submit(ws, b, cid, {**vb, "outlets": "many"}, actor="bank-b")
     assert [(p.rule, p.where.get("variable")) for p in single.problems] == [(p.rule, p.where.get("variable")) for p in out[1].problems]
     assert _count(ws, ReturnVersion) == 5
+
+
+def test_a_return_without_a_campaign_is_scoped_by_framework_and_period(round_, synthetic):
+    ws, cid, ids = round_
+    e = ids[0]
+    r = sub.submit(ws, e, None, answers(synthetic, e), actor="bank", period="2024")
+    in_campaign = sub.submit(ws, e, cid, answers(synthetic, e), actor="bank")
+    assert r.return_id != in_campaign.return_id  # two scopes, two returns
+    row = sub.returns_list(ws, ids=[r.return_id]).iloc[0]
+    assert pd.isna(row["campaign_id"]) and (row["framework"], row["period"]) == ("jrt0201-2020", "2024")
+    assert [x.state for x in sub.accept(ws, [r.return_id], actor="eva")] == ["accepted"]
+    assert list(sub.returns_list(ws, cid)["id"]) == [in_campaign.return_id]
