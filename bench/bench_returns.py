@@ -115,13 +115,13 @@ def run(db: str, label: str, n: int, n_inst: int, threads: int, retry_every: int
                         body = json.dumps({"values": jobs[i][1]}, ensure_ascii=False, separators=(",", ":")).encode()
                         acks[i] = (jobs[i][2], r.return_id, r.version, r.replayed, hashlib.sha256(body).hexdigest())
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             pool = [threading.Thread(target=worker) for _ in range(threads)]
             for t in pool:
                 t.start()
             for t in pool:
                 t.join()
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             verify(ws, cid, acks, n_vars)
         finally:
             ws.close()
@@ -129,7 +129,8 @@ def run(db: str, label: str, n: int, n_inst: int, threads: int, retry_every: int
     retries = sum(1 for a in acks if a and a[3])
     how = f"{threads} threads" + (f", batches of {batch}" if batch > 1 else "")
     print(f"returns on {label}: {len(jobs):,} submissions ({n_vars} variables each, {how}, {len(codes)} institutions, "
-          f"{retries} retries) in {wall:.2f} s = {len(jobs) / wall:.1f} submissions/s; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+          f"{retries} retries) in {wall:.2f} s = {len(jobs) / wall:.1f} submissions/s; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
+          f"CPU {cpu / len(jobs) * 1000:.0f} ms a submission")
 
 
 def verify(ws: Workspace, cid: int, acks: list, n_vars: int) -> None:
