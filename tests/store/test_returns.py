@@ -410,3 +410,24 @@ def test_a_return_without_a_campaign_is_scoped_by_framework_and_period(round_, s
     assert pd.isna(row["campaign_id"]) and (row["framework"], row["period"]) == ("jrt0201-2020", "2024")
     assert [x.state for x in sub.accept(ws, [r.return_id], actor="eva")] == ["accepted"]
     assert list(sub.returns_list(ws, cid)["id"]) == [in_campaign.return_id]
+
+
+def test_two_evaluators_accepting_at_once_store_the_values_once(round_, synthetic):
+    ws, cid, ids = round_
+    r = sub.submit(ws, ids[0], cid, answers(synthetic, ids[0]), actor="bank")
+    outcomes: list[object] = []
+
+    def one(_i):
+        try:
+            return sub.accept(ws, [r.return_id], actor="eva")
+        except sub.ReviewError as exc:
+            return exc
+
+    outcomes = _hammer(3, one)
+    won = [o for o in outcomes if isinstance(o, list)]
+    lost = [o for o in outcomes if isinstance(o, sub.ReviewError)]
+    assert len(won) == 1 and len(lost) == 2
+    assert {o.problems[0].rule for o in lost} <= {"review.changed", "review.transition"}
+    assert _count(ws, Observation) == len(r.fields)
+    hist = sub.return_detail(ws, r.return_id).history
+    assert list(hist["action"]).count("accept") == 1
