@@ -431,3 +431,19 @@ def test_two_evaluators_accepting_at_once_store_the_values_once(round_, syntheti
     assert _count(ws, Observation) == len(r.fields)
     hist = sub.return_detail(ws, r.return_id).history
     assert list(hist["action"]).count("accept") == 1
+
+
+def test_every_change_of_state_is_audited(round_, synthetic):
+    from fintech_eval.store import history, row_key
+
+    ws, cid, ids = round_
+    rid = sub.submit(ws, ids[0], cid, answers(synthetic, ids[0]), actor="bank").return_id
+    sub.return_for_changes(ws, rid, {"*": "the staff figures"}, actor="eva")
+    sub.submit(ws, ids[0], cid, answers(synthetic, ids[0]), actor="bank")
+    sub.accept(ws, [rid], actor="eva", note="checked by phone")
+    with ws.sessions() as s:
+        trail = history(s, row_key(rid), table="data_return")
+    assert [(r.field, r.old, r.new, r.who) for r in trail.itertuples()] == [
+        ("state", None, "submitted", "bank"), ("state", "submitted", "returned", "eva"), ("state", "returned", "resubmitted", "bank"),
+        ("state", "resubmitted", "accepted", "eva")]
+    assert trail["why"].iloc[-1] == "checked by phone"
