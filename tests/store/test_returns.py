@@ -447,3 +447,30 @@ def test_every_change_of_state_is_audited(round_, synthetic):
         ("state", None, "submitted", "bank"), ("state", "submitted", "returned", "eva"), ("state", "returned", "resubmitted", "bank"),
         ("state", "resubmitted", "accepted", "eva")]
     assert trail["why"].iloc[-1] == "checked by phone"
+
+
+def test_the_form_of_a_return_shows_what_was_typed_its_problems_and_the_comments(round_, synthetic):
+    from fintech_eval.collect import applicable_variables
+
+    ws, cid, ids = round_
+    e = ids[0]
+    empty = sub.return_form(ws, e, cid, lang="en")
+    sector = empty["sector"]
+    assert [f["variable"] for f in empty["fields"]] == [v.name for v, _ in applicable_variables(ws.framework(), sector)]
+    assert empty["return_id"] is None and empty["allowed"] == ["save", "submit"]
+    money = next(f for f in empty["fields"] if f["type"] == "money")
+    assert "亿元" in money["units"] and money["label"]
+    vals = answers(synthetic, e)
+    r = sub.submit(ws, e, cid, {**vals, "outlets": "a lot"}, actor="bank")
+    form = sub.return_form(ws, e, cid)
+    by = {f["variable"]: f for f in form["fields"]}
+    assert (form["return_id"], form["state"]) == (r.return_id, "draft")
+    assert by["outlets"]["raw"] == "a lot" and by["outlets"]["status"] == "error"
+    assert any("cell.not_number" in p for p in by["outlets"]["problems"])
+    sub.submit(ws, e, cid, vals, actor="bank")
+    sub.return_for_changes(ws, r.return_id, {"outlets": "really?", "*": "see the note"}, actor="eva")
+    form = sub.return_form(ws, e, cid)
+    assert form["state"] == "returned" and form["comment"] == "see the note"
+    assert {f["variable"]: f["comment"] for f in form["fields"]}["outlets"] == "really?"
+    with pytest.raises(DataError, match="not in the institution register"):
+        sub.return_form(ws, e + "X", cid)

@@ -22,7 +22,7 @@ stores nothing new and gets the first result back; the same key with another req
 
 The functions the CLI and the web call: :func:`submit`, :func:`return_for_changes`, :func:`accept`,
 :func:`accept_submitted`, :func:`reject`, :func:`reopen`, :func:`returns_list`, :func:`return_detail`,
-:func:`return_payload`, :func:`allowed_actions`.
+:func:`return_form`, :func:`return_payload`, :func:`allowed_actions` (and :func:`submit_many`).
 """
 
 from __future__ import annotations
@@ -850,6 +850,54 @@ def return_detail(ws: Workspace, return_id: int, *, version: int | None = None) 
     returned = history[history["action"] == "return"]
     comments = dict(returned.iloc[-1]["comments"] or {}) if len(returned) and summary["state"] == "returned" else {}
     return ReturnDetail(summary, versions, history, fields, problems, comments, allowed_actions(summary["state"]))
+
+
+#: the units a money value may be entered in on a form (converted exactly as imports convert them)
+MONEY_UNITS: tuple[str, ...] = ("元", "万元", "亿元")
+
+
+def return_form(
+    ws: Workspace, entity: str, campaign: int | None = None, *, framework: str | None = None,
+    period: str | None = None, lang: str = "zh",
+) -> dict[str, Any]:
+    """What a questionnaire form shows for ``entity``'s return (the same variables as its workbook: those the
+    framework asks of its sector, in framework order): per variable its label and help (``lang``; both
+    languages are in ``help_zh``/``help_en``), unit, the units it may be entered in, type and bounds, the value
+    as last typed (the newest version, a draft included), its problems and the evaluator's open comment; and
+    the return's id, state, version and the actions it allows (no return yet: ``return_id`` None)."""
+    from ..collect.validate import applicable_variables
+    from ..store import institutions_frame
+
+    scope = resolve_scope(ws, campaign, framework=framework, period=period)
+    fw = ws.framework(scope.framework)
+    with ws.sessions() as s:
+        reg = institutions_frame(s)
+        rows = returns_frame(s, entity_ids=[entity])
+    hit = reg[reg["id"] == entity]
+    if hit.empty:
+        raise DataError(f"{shown(entity)} is not in the institution register"
+                        + (f" (did you mean {m!r}?)" if (m := closest(entity, reg["id"])) else ""),
+                        rule="entity.unknown", entity=entity)
+    sector = str(hit["sector"].iloc[0])
+    rows = rows[rows["campaign_id"].fillna(-1).eq(scope.campaign_id if scope.campaign_id is not None else -1)
+                & rows["period"].eq(scope.period) & rows["framework"].eq(scope.framework)]
+    detail = return_detail(ws, int(rows["id"].iloc[0]), version=int(rows["version"].iloc[0])) if len(rows) else None
+    typed = {f["variable"]: f for f in detail.fields.to_dict("records")} if detail else {}
+    comments = detail.comments if detail else {}
+    out = []
+    for v, feeds in applicable_variables(fw, sector):
+        f = typed.get(v.name, {})
+        out.append({
+            "variable": v.name, "label": v.help.get(lang), "help_zh": v.help.zh, "help_en": v.help.en, "unit": v.unit,
+            "units": list(dict.fromkeys([v.unit, *MONEY_UNITS])) if v.type == "money" else [v.unit],
+            "type": v.type, "min": v.min, "max": v.max, "indicators": feeds,
+            "raw": f.get("raw"), "value": f.get("value"), "entered_unit": f.get("unit"), "status": f.get("status"),
+            "flag_reason": f.get("flag_reason"), "problems": f.get("problems", []), "comment": comments.get(v.name),
+        })
+    return {"entity": entity, "sector": sector, "framework": fw.id, "framework_version": fw.version, "period": scope.period,
+            "campaign_id": scope.campaign_id, "return_id": detail.summary["id"] if detail else None,
+            "state": detail.summary["state"] if detail else None, "version": detail.summary["version"] if detail else None,
+            "allowed": detail.allowed if detail else allowed_actions(None), "comment": comments.get("*"), "fields": out}
 
 
 def return_payload(ws: Workspace, return_id: int, version: int | None = None) -> tuple[bytes, str, str]:
