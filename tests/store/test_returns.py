@@ -474,3 +474,15 @@ def test_the_form_of_a_return_shows_what_was_typed_its_problems_and_the_comments
     assert {f["variable"]: f["comment"] for f in form["fields"]}["outlets"] == "really?"
     with pytest.raises(DataError, match="not in the institution register"):
         sub.return_form(ws, e + "X", cid)
+
+
+def test_a_json_key_given_twice_is_the_imports_error(round_, synthetic):
+    ws, cid, ids = round_
+    vals = answers(synthetic, ids[0])
+    body = json.dumps(vals)[:-1] + ', "outlets": 1}'  # outlets twice: which one counts?
+    r = sub.submit(ws, ids[0], cid, body.encode(), actor="bank", media_type="application/json")
+    assert not r.valid and [p.rule for p in r.errors] == ["json.duplicate_key"]
+    nested = json.dumps({"values": vals})[:-2] + ', "outlets": 1}}'
+    r = sub.submit(ws, ids[0], cid, nested.encode(), actor="bank", file_name="r.json")
+    assert not r.valid and [p.rule for p in r.errors] == ["json.duplicate_key"]
+    assert sub.return_payload(ws, r.return_id)[0] == nested.encode()

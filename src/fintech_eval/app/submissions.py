@@ -211,13 +211,17 @@ def document(
     read, typed = payload, {}
     if fmt == "json":
         try:
-            doc = json.loads(payload.decode("utf-8-sig"))
+            text = payload.decode("utf-8-sig").strip()
+            doc = json.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             doc = None  # the reader says what is wrong with it, as for an import
-        values = _mapping_values(doc) if isinstance(doc, dict) else None
+        values = _mapping_values(doc) if isinstance(doc, dict) and doc else None
         if values is not None:
             typed = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in values.items()}
-            read = json.dumps({"entity": entity, "period": period, "values": values}, ensure_ascii=False).encode()
+            # the text as sent inside {entity, period, values}: a key given twice still reaches the reader
+            head = f'{{"entity":{json.dumps(entity, ensure_ascii=False)},"period":{json.dumps(period)},'
+            wrapped = head + text[1:] if values is not doc else f'{head}"values":{text}}}'
+            read = wrapped.encode()
     return Document(payload, MEDIA_TYPES[fmt], name, fmt, read, typed)
 
 
