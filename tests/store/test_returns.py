@@ -486,3 +486,15 @@ def test_a_json_key_given_twice_is_the_imports_error(round_, synthetic):
     r = sub.submit(ws, ids[0], cid, nested.encode(), actor="bank", file_name="r.json")
     assert not r.valid and [p.rule for p in r.errors] == ["json.duplicate_key"]
     assert sub.return_payload(ws, r.return_id)[0] == nested.encode()
+
+
+def test_campaign_status_judges_a_return_by_its_first_valid_submission(round_, synthetic):
+    ws, _cid, ids = round_
+    past = create_campaign(ws, period="2024", sample=ids[:3], deadline="2020-01-31")  # every return is late
+    late, draft_only = ids[0], ids[1]
+    sub.submit(ws, late, past, answers(synthetic, late), actor="bank")
+    sub.submit(ws, draft_only, past, answers(synthetic, draft_only), actor="bank", final=False)
+    st = campaign_status(ws, past).entities.set_index("entity_id")
+    assert (st.loc[late, "status"], st.loc[late, "review_state"], bool(st.loc[late, "accepted"])) == ("late", "submitted", False)
+    assert (st.loc[draft_only, "status"], st.loc[draft_only, "review_state"]) == ("missing", "draft")
+    assert st.loc[draft_only, "overdue"] and st.loc[late, "answered"] == sum(v is not None for v in answers(synthetic, late).values())

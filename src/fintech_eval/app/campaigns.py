@@ -223,7 +223,9 @@ def _with_reviews(ws: Workspace, campaign_id: int, ent: pd.DataFrame) -> bool:
     sent = rs["submitted_at"].notna().to_numpy()
     ent.loc[idx, "review_state"] = rs["state"].to_numpy()
     ent.loc[idx, "returned"] = ent.loc[idx, "returned"].to_numpy() | sent
-    ent.loc[idx[sent], "received_at"] = pd.to_datetime(rs["submitted_at"][sent], utc=True).to_numpy()
+    received = ent["received_at"].astype("datetime64[us, UTC]")  # empty of observations it may be in seconds
+    received.loc[idx[sent]] = pd.to_datetime(rs["submitted_at"][sent], utc=True).astype("datetime64[us, UTC]").to_numpy()
+    ent["received_at"] = received
     ent.loc[idx, "answered"] = rs["answered"].astype(int).to_numpy()
     ent.loc[idx, "flagged"] = rs["flagged"].astype(int).to_numpy()
     ent.loc[idx, "accepted"] = (rs["state"] == "accepted").to_numpy()
