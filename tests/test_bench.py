@@ -31,6 +31,8 @@ CASES = {
                          r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall, \d+\.\d+ s CPU .* folder \d+\.\d+ MB"),
     "bench_demo.py": (["--institutions", "40", "--skip-reports"], r"demo, 40 institutions, without reports: \d+\.\d+ s wall, \d+\.\d+ s CPU"),
     "bench_registers.py": (["--entities", "40"], r"register sizes of 40 institutions \(160 values, units converted\): \d+\.\d+ s"),
+    "bench_returns.py": (["--submissions", "6", "--institutions", "3", "--threads", "2", "--retry-every", "3"],
+                         r"verified: 8 acknowledged, 6 stored exactly once(.|\n)*returns on sqlite: 8 submissions \(100 variables each.*\d+\.\d+ submissions/s; latency p50"),
 }
 
 

@@ -59,11 +59,12 @@ def _problem(p: Any) -> Problem:
 
 def read_and_validate(
     sessions: sessionmaker[Session] | None, paths: Iterable[str | Path], framework: Framework, *,
-    encoding: str | None = None, **read_kw: Any,
+    encoding: str | None = None, entities: list[str] | None = None, **read_kw: Any,
 ) -> collect.ImportResult:
     """Read and validate files exactly as an import does, storing nothing: against the institution
     register and the stored previous-year values of ``sessions``' database (``None``: as a fresh,
-    empty database would). Every problem of every file is in the result (errors and warnings)."""
+    empty database would). Every problem of every file is in the result (errors and warnings).
+    ``entities``: the files hold only these entities (a return), so only their previous values are read."""
     inst, previous, stored = None, None, None
     if sessions is not None:
         def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
@@ -75,7 +76,8 @@ def read_and_validate(
         with sessions() as s:
             inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
             # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
-            previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
+            previous = observations_frame(s, entity_kind="institution", variables=wholes,
+                                          entity_ids=entities) if wholes else None
     kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
     return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None,
                         previous=previous, stored=stored, **kw)

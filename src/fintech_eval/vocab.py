@@ -33,3 +33,10 @@ OK, FLAGGED, MISSING, UNDEFINED, NOT_APPLICABLE = "ok", "flagged", "missing", "u
 VALUE_STATUSES: tuple[str, ...] = (OK, FLAGGED, MISSING, UNDEFINED, NOT_APPLICABLE)
 #: The statuses that carry a value (every other status has none: a missing input is never 0).
 WITH_VALUE: tuple[str, ...] = (OK, FLAGGED)
+
+#: Review state of a return (one entity's answers for one campaign), as ODK Central and DHIS2 name them:
+#: ``draft`` saved, not submitted (or submitted with errors: everything typed kept); ``submitted`` valid and
+#: waiting for review; ``returned`` sent back with comments per field; ``resubmitted`` corrected after a
+#: return; ``accepted`` its values stored as observations; ``rejected`` refused as a whole (wrong entity…).
+#: The transitions between them are one table: ``fintech_eval.app.submissions.TRANSITIONS``.
+RETURN_STATES: tuple[str, ...] = ("draft", "submitted", "returned", "resubmitted", "accepted", "rejected")

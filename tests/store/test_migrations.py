@@ -22,6 +22,7 @@ TABLES = {
     "period", "institution", "size_attribute", "vendor", "submission", "observed_entity", "observed_variable",
     "observation", "audit_entry",
     "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region",
+    "data_return", "return_version", "return_event", "idempotency_key",
 }  # fmt: skip
 
 

@@ -11,6 +11,8 @@ them; the web platform calls the same functions.
 * :mod:`.observations`: the stored raw values and the audited history of one;
 * :mod:`.derived`: J derived, H and Q rolled up, stored with fingerprints; which stored values are stale;
 * :mod:`.runs`: scoring stored data (recorded evaluation runs) and publishing one.
+* :mod:`.submissions`: returns (an entity's answers for a campaign) submitted, reviewed and accepted, with
+  their history and idempotency keys.
 """
 
 from .workspace import Workspace

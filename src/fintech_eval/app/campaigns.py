@@ -3,10 +3,19 @@ answered.
 
 :func:`campaign_status` gives, per entity of the sample, whether a return arrived, when (on time or late
 against the deadline), how complete it is (the applicable variables answered, out of those the framework
-asks of the entity's sector) and whether it is accepted (no value still flagged for review); and
+asks of the entity's sector) and whether it is accepted (see below); and
 :func:`reporting_rates` the reporting rate and the on-time rate overall, by sector and by province, as
 DHIS2 reports them (reporting rate = entities with a return / entities asked). A return for an entity
 outside the sample is listed as a warning naming it.
+
+"Accepted" has two meanings, by how the campaign collects:
+
+* with the review workflow (:mod:`.submissions`: returns submitted, returned, accepted), for the entities
+  with a return in the campaign: accepted when the return is ``accepted``; the return arrived when it was
+  first submitted valid (``received_at``, judged against the deadline); ``answered`` and ``flagged`` are
+  those of its reviewed version; ``review_state`` names its state;
+* with plain imports (entities without a return): accepted when the entity has values and none of them is
+  still flagged for review; its return arrived when its first imported file did (``review_state`` empty).
 """
 
 from __future__ import annotations
@@ -197,6 +206,12 @@ def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.da
     ent["status"] = np.where(~ent["returned"], "missing", np.where(ent["on_time"].fillna(False), "on_time", "late"))
     ent["overdue"] = (~ent["returned"]) & (deadline is not None and now_ts > deadline)
     ent["accepted"] = ent["returned"] & (ent["flagged"] == 0)
+    ent["review_state"] = pd.Series(None, index=ent.index, dtype=object)
+    if _with_reviews(ws, int(c.id), ent):
+        on_time = ent["received_at"] <= deadline if deadline is not None else True
+        ent["on_time"] = pd.array(np.where(ent["returned"], on_time, pd.NA), dtype="boolean")
+        ent["status"] = np.where(~ent["returned"], "missing", np.where(ent["on_time"].fillna(False), "on_time", "late"))
+        ent["overdue"] = (~ent["returned"]) & (deadline is not None and now_ts > deadline)
     outside = sorted(set(ret.index) - set(members))
     warnings = []
     if outside:  # one cause, one problem, with the entities it covers
@@ -207,6 +222,30 @@ def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.da
     meta = {"id": c.id, "name": c.name, "framework": c.framework, "period": c.period,
             "deadline": c.deadline.isoformat() if c.deadline else None, "n_entities": len(ent)}
     return CampaignStatus(meta, ent.reset_index(), reporting_rates(ent.reset_index()), warnings, outside)
+
+
+def _with_reviews(ws: Workspace, campaign_id: int, ent: pd.DataFrame) -> bool:
+    """The review workflow's arrived, when, answered, flagged and accepted (module doc), in place, for the
+    entities with a return in the campaign; False when there is none."""
+    from .submissions import review_states
+
+    rs = review_states(ws, campaign_id)
+    rs = rs[rs["entity_id"].isin(ent.index)].set_index("entity_id")
+    if rs.empty:
+        return False
+    idx = rs.index
+    sent = rs["submitted_at"].notna().to_numpy()
+    ent.loc[idx, "review_state"] = rs["state"].to_numpy()
+    ent.loc[idx, "returned"] = ent.loc[idx, "returned"].to_numpy() | sent
+    received = ent["received_at"].astype("datetime64[us, UTC]")  # empty of observations it may be in seconds
+    received.loc[idx[sent]] = pd.to_datetime(rs["submitted_at"][sent], utc=True).astype("datetime64[us, UTC]").to_numpy()
+    ent["received_at"] = received
+    ent.loc[idx, "answered"] = rs["answered"].astype(int).to_numpy()
+    ent.loc[idx, "flagged"] = rs["flagged"].astype(int).to_numpy()
+    ent.loc[idx, "accepted"] = (rs["state"] == "accepted").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ent["completeness"] = (ent["answered"] / ent["applicable"].astype(float)).clip(upper=1.0)
+    return True
 
 
 def reporting_rates(entities: pd.DataFrame) -> pd.DataFrame:

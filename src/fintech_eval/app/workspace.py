@@ -40,6 +40,12 @@ class Workspace:
             self._frameworks[fid] = load_framework(fid)
         return self._frameworks[fid]
 
+    def add_framework(self, framework: Framework) -> Framework:
+        """Use ``framework`` (e.g. a shipped one with extension files applied, under the extension's id) in
+        this workspace: campaigns and returns naming its id validate against it."""
+        self._frameworks[framework.id] = framework
+        return framework
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..errors import FintechEvalError
 from . import analysis as analysis_cli
-from . import catalog, data, engine, rate, records, report, review, rounds
+from . import catalog, data, engine, rate, records, report, returns, review, rounds
 from .output import report_error
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app.command("publish")(rounds.publish_cmd)
 app.add_typer(rounds.db_app, name="db")
 app.command("peers")(analysis_cli.peers_cmd)
 app.command("plan-progress")(analysis_cli.plan_progress_cmd)
+app.add_typer(returns.app, name="returns")
 
 
 def _version(value: bool) -> None:

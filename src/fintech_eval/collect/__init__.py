@@ -160,10 +160,12 @@ def import_files(
     institutions: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
     stored: Any = None,
+    outlier_threshold: float = 5.0,
     **read_kw: Any,
 ) -> ImportResult:
     """Read every file, validate everything together, and report every problem of every file.
-    ``stored``: the database's values, for the checks across stored data (see :func:`validate`)."""
+    ``stored``: the database's values, for the checks across stored data (see :func:`validate`);
+    ``outlier_threshold``: as for :func:`validate` (``math.inf``: no outlier judged among the files)."""
     paths = list(paths)
     results = [read_file(p, framework=framework, **read_kw) for p in paths]
     frames = [r.frame for r in results if len(r.frame)]
@@ -171,7 +173,7 @@ def import_files(
     tprobs, bad_text = frame_text_problems(long)  # rows with an over-long text or a control character
     if bad_text.any():
         long = long[~bad_text].reset_index(drop=True)
-    clean, vprobs = validate(long, framework, institutions, previous, stored=stored)
+    clean, vprobs = validate(long, framework, institutions, previous, stored=stored, outlier_threshold=outlier_threshold)
     tprobs = file_name_problems(paths) + tprobs
     return ImportResult(clean, [p for r in results for p in r.problems] + tprobs + vprobs, results)
 

@@ -64,6 +64,7 @@ from ..vocab import (
     ENTITY_KINDS,
     ENTITY_STATUSES,
     PROVIDER_TYPES,
+    RETURN_STATES,
     SECTORS,
     SIZE_ATTRIBUTES,
     SIZED_KINDS,
@@ -431,6 +432,104 @@ class EvaluationRun(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+
+class DataReturn(Base):
+    """One entity's answers for one campaign (or one framework and period without a campaign): the unit an
+    institution submits and an evaluator reviews. ``scope`` is ``campaign:<id>`` or ``<framework>:<period>``
+    (unique with the entity, so that concurrent first submissions create one return); ``version`` is the
+    number of its newest version, ``reviewed_version`` the one under review or accepted; ``submission_id``
+    the import that stored the accepted version's values."""
+
+    __tablename__ = "data_return"
+    __table_args__ = (
+        UniqueConstraint("scope", "entity_kind", "entity_id", name="uq_data_return_key"),
+        CheckConstraint(_in("state", RETURN_STATES), name="state"),
+        CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),
+        Index("ix_data_return_campaign", "campaign_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaign.id"))
+    framework: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16), ForeignKey("period.code"))
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reviewed_version: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # first valid submission
+    submission_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("submission.id"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReturnVersion(Base):
+    """One version of a return as received, byte for byte (``payload``, ``media_type``, ``sha256``), with
+    what the import's reading and validation made of it: ``fields`` (per variable: as typed, read, converted,
+    flagged) and ``problems`` (and their counts); ``valid`` when no problem is an error, ``final`` when it was
+    submitted (not only saved as a draft)."""
+
+    __tablename__ = "return_version"
+    __table_args__ = (UniqueConstraint("return_id", "number", name="uq_return_version_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    return_id: Mapped[int] = mapped_column(BigId, ForeignKey("data_return.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger)
+    final: Mapped[bool] = mapped_column(Boolean)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    fields: Mapped[Any] = mapped_column(Json)
+    problems: Mapped[Any] = mapped_column(Json)
+    answered: Mapped[int] = mapped_column(Integer)  # values given (not blank), for listings without reading fields
+    errors: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReturnEvent(Base):
+    """One step of a return's history: who, when, the action, from and to which state, the evaluator's
+    comments per field, a note, and the values that changed from the version before."""
+
+    __tablename__ = "return_event"
+    __table_args__ = (Index("ix_return_event_return", "return_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    return_id: Mapped[int] = mapped_column(BigId, ForeignKey("data_return.id", ondelete="CASCADE"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comments: Mapped[Any | None] = mapped_column(Json)
+    note: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[Any | None] = mapped_column(Json)
+
+
+class IdempotencyKey(Base):
+    """A client's idempotency key (per actor): the first request with it stores its ``fingerprint`` (SHA-256
+    of what was asked) and the version it created; a retry with the same fingerprint gets that result again,
+    another fingerprint is an error. The primary key makes concurrent retries store once."""
+
+    __tablename__ = "idempotency_key"
+
+    actor: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    return_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("data_return.id", ondelete="CASCADE"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def _length(column: Any) -> int:

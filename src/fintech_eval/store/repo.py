@@ -1122,7 +1122,8 @@ def import_observations(
     """One all-or-nothing import: keep the payload, write the observations, audit the changes.
     Any failure (bad row, duplicate key, a constraint of the database, a concurrent writer) undoes
     everything, the submission row included, and raises (:class:`DataError` for bad input). The same
-    bytes again change nothing (``is_new=False``).
+    bytes again change nothing (``is_new=False``). ``received_at``: when the payload arrived, if not now
+    (an accepted return arrived when it was submitted, not when it was accepted).
 
     On a session with no transaction in progress the import is its own transaction and is committed
     here. Inside a transaction in progress it runs in a SAVEPOINT: a failure undoes the import only,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_registers"
-down_revision = "0003_rounds"
+down_revision = "0005_returns"
 branch_labels = None
 depends_on = None
 

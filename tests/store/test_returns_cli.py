@@ -1,0 +1,85 @@
+"""`fintech-eval returns` round trip, on SQLite and PostgreSQL: a bank submits a return with an error (exit 2,
+the problem named by file, row, field and rule, the draft kept), corrects it, the evaluator returns it with a
+comment, the bank resubmits, the evaluator accepts every submitted return; list, show, payload and the
+campaign status say so."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from fintech_eval.demo.generator import generate
+from tests.clirun import run_cli
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return generate(seed=13, n_institutions=6, years=range(2023, 2025))
+
+
+def test_returns_round_trip(db_url, synthetic, tmp_path, capsys, monkeypatch):
+    def cli(*args):
+        return run_cli([*args, "--db", db_url], capsys, monkeypatch)
+
+    reg = tmp_path / "register.csv"
+    synthetic.institutions.rename(columns={"entity_id": "id"})[["id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed"]].to_csv(reg, index=False)
+    assert cli("register", "institutions", reg).code == 0
+    ids = sorted(synthetic.institutions["entity_id"])
+    bank = ids[0]
+    sample = tmp_path / "sample.csv"
+    pd.DataFrame({"entity_id": ids[:3]}).to_csv(sample, index=False)
+    assert cli("campaign", "create", "--period", "2024", "--sample", sample, "--deadline", "2099-01-31").code == 0
+
+    obs = synthetic.observations
+    mine = obs[(obs["entity_id"] == bank) & (obs["period"].astype(str) == "2024")]
+    values = {r.variable: (None if pd.isna(r.value) else r.value) for r in mine.itertuples()}
+    bad = tmp_path / "return.json"
+    bad.write_text(json.dumps({**values, "outlets": "lots"}, ensure_ascii=False), encoding="utf-8")
+    run = cli("returns", "submit", "--entity", bank, bad, "--user", "bank-user")
+    assert run.code == 2, run.out + run.err
+    assert "file return.json" in run.err and "variable outlets" in run.err and "[cell.not_number]" in run.err
+    assert "kept as a draft" in run.out
+    listed = json.loads(cli("returns", "list", "--format", "json").out)
+    assert [(r["entity_id"], r["state"], r["errors"]) for r in listed] == [(bank, "draft", 1)]
+    rid = listed[0]["id"]
+
+    good = tmp_path / "return2.json"
+    good.write_text(json.dumps({"values": values}, ensure_ascii=False), encoding="utf-8")
+    run = cli("returns", "submit", "--entity", bank, good, "--user", "bank-user", "--idempotency-key", "r-1")
+    assert run.code == 0, run.err
+    assert "submitted for review" in run.out
+    run = cli("returns", "submit", "--entity", bank, good, "--user", "bank-user", "--idempotency-key", "r-1")
+    assert run.code == 0 and "a retry: the first result" in run.out
+
+    run = cli("returns", "return", rid, "--comment", "outlets=Is 20 right? It was 12 last year", "--user", "eva")
+    assert run.code == 0 and "submitted → returned" in run.out
+    run = cli("returns", "return", rid, "--comment", "outlets=again", "--user", "eva")
+    assert run.code == 2 and "review.transition" in run.err and f"return {rid}" in run.err
+    shown = json.loads(cli("returns", "show", rid, "--format", "json").out)
+    assert shown["comments"] == {"outlets": "Is 20 right? It was 12 last year"} and "submit" in shown["allowed"]
+
+    fixed = tmp_path / "return3.json"
+    fixed.write_text(json.dumps({"values": {**values, "outlets": 12}}, ensure_ascii=False), encoding="utf-8")
+    assert cli("returns", "submit", "--entity", bank, fixed, "--user", "bank-user").code == 0
+    run = cli("returns", "accept", "--all-submitted", "--user", "eva")
+    assert run.code == 0 and "resubmitted → accepted" in run.out, run.err
+
+    shown = json.loads(cli("returns", "show", rid, "--format", "json").out)
+    assert [h["to_state"] for h in shown["history"]] == ["draft", "submitted", "returned", "resubmitted", "accepted"]
+    assert shown["history"][3]["changes"]["outlets"]["new"] == "12"
+    table = cli("returns", "show", rid)
+    assert table.code == 0 and "history" in table.out
+    st = json.loads(cli("campaign", "status", "--format", "json").out)
+    by = {e["entity_id"]: e for e in st["entities"]}
+    assert by[bank]["accepted"] and by[bank]["review_state"] == "accepted" and by[ids[1]]["status"] == "missing"
+    out = tmp_path / "kept.json"
+    assert cli("returns", "payload", rid, "--version", "1", "--out", out).code == 0
+    assert out.read_bytes() == bad.read_bytes()
+    observed = pd.read_csv(pd.io.common.StringIO(cli("observations", "--entity", bank, "--period", "2024", "--format", "csv").out))
+    assert float(observed.set_index("variable").loc["outlets", "value"]) == 12
+    csv = cli("returns", "list", "--state", "accepted", "--format", "csv")
+    assert csv.code == 0 and bank in csv.out
+    run = cli("returns", "list", "--state", "acepted")
+    assert run.code == 2 and "did you mean 'accepted'" in run.err
