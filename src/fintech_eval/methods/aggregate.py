@@ -8,7 +8,8 @@ Every node aggregator has one contract, vectorised over units::
 
     f(x, w, **params) -> y
     x: (n_units, n_children) float64, NaN = missing or not applicable
-    w: (n_children,) relative weights (from the tree or the ``weights`` argument)
+    w: (n_children,) relative weights (from the tree or the ``weights`` argument); a row method may also
+       get (V, n_children): V weight variants whose units are stacked in V equal blocks (:func:`aggregate_many`)
     y: (n_units,) float64
 
 Row methods (amean, gmean, hmean, genmean) drop NaN cells and renormalise the remaining weights per unit, as
@@ -89,8 +90,8 @@ def _wmean(t: np.ndarray, w: np.ndarray, miss: np.ndarray) -> np.ndarray:
     Both sums are correctly rounded (:mod:`._exact`), so units whose means are equal in exact arithmetic get
     equal means (with equal weights: ``Σ t / count``, the weights cancel exactly).
 
-    ``w``: (k,), or (n, k) weights per row (many weight variants stacked along the rows,
-    :func:`aggregate_many`); each row is computed as it would be alone with its own (k,) weights."""
+    ``w``: (k,), or (V, k) for V weight variants stacked along the rows in equal blocks
+    (:func:`aggregate_many`); each row is computed as it would be alone with its variant's (k,) weights."""
     any_miss = miss.any()
     t = np.where(miss, 0.0, t) if any_miss else t
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -99,15 +100,27 @@ def _wmean(t: np.ndarray, w: np.ndarray, miss: np.ndarray) -> np.ndarray:
                 return sum_rows(t) / (t.shape[1] - miss.sum(axis=1))
             W = np.where(miss, 0.0, w) if any_miss else w
             return dot_rows(t, W) / (sum_rows(W) if W.ndim == 2 else sum_rows(W[None, :]))
-        eq = (w == w[:, :1]).all(axis=1) & (w[:, 0] > 0)  # each row takes the route it would take alone
+        # (V, k): V weight variants, the rows in V equal blocks (variant v: rows v·n … v·n + n − 1);
+        # each block takes the route its variant would take alone
+        v_n, n_rows = w.shape[0], t.shape[0]
+        n = n_rows // v_n
+        eq = (w == w[:, :1]).all(axis=1) & (w[:, 0] > 0)
         if eq.all():
             return sum_rows(t) / (t.shape[1] - miss.sum(axis=1))
-        out = np.empty(t.shape[0])
+        out = np.empty(n_rows)
+        rows = np.repeat(eq, n)
         if eq.any():
-            out[eq] = sum_rows(t[eq]) / (t.shape[1] - miss[eq].sum(axis=1))
-        r = ~eq
-        W = np.where(miss[r], 0.0, w[r])
-        out[r] = dot_rows(t[r], W) / sum_rows(W)
+            out[rows] = sum_rows(t[rows]) / (t.shape[1] - miss[rows].sum(axis=1))
+            rows = ~rows
+            t, miss, w = t[rows], miss[rows], w[~eq]
+        else:
+            rows = slice(None)
+        W = np.repeat(w, n, axis=0)
+        if any_miss:
+            W[miss] = 0.0
+            out[rows] = dot_rows(t, W) / sum_rows(W)
+        else:
+            out[rows] = dot_rows(t, W) / np.repeat(sum_rows(w), n)
         return out
 
 
@@ -782,7 +795,7 @@ def aggregate_many(
     params: Mapping[Any, Any] | None = None,
     not_applicable: pd.DataFrame | None = None,
     order: str = "coinr",
-    max_cells: int = 4_000_000,
+    max_cells: int = 500_000,
 ) -> tuple[list[str], np.ndarray] | None:
     """:func:`aggregate_output` of one data set under many weight sets at once: (the columns, values
     (variants × units × columns)), each variant's values identical to its own :func:`aggregate_output` run.
@@ -791,7 +804,11 @@ def aggregate_many(
     once for all of them with per-unit weights; as every sum is correctly rounded, a row's value does not
     depend on its neighbours. Only row methods can run so (a whole-frame method such as Copeland compares
     the units of one variant): with any other, None. Reports and warnings are not kept: a variant that
-    would warn or fail is found by running it alone (a failure raises here, naming no unit)."""
+    would warn or fail is found by running it alone (a failure raises here, naming no unit).
+
+    ``max_cells``: values stacked at a time (a few MB, so a chunk stays in cache): many variants of a small
+    data set per chunk, where per-node overhead dominates; one at a time from about 8,000 units × 60
+    columns, where stacking would only add copies."""
     plan = _plan(data, tree, method, None, dat_thresh, params, order)
     if any(np_.entry.meta.get("kind") != "row" for lev in plan.levels for np_ in lev):
         return None
@@ -817,11 +834,9 @@ def aggregate_many(
         if nam is not None:
             na[:n_ind] = np.tile(nam.T, v)
 
-        def weights(np_: _NodePlan, chunk: list[dict[str, float]] = chunk, v: int = v) -> np.ndarray:
+        def weights(np_: _NodePlan, chunk: list[dict[str, float]] = chunk) -> np.ndarray:
             wv = np.array([[wm[k] for k in np_.kids] for wm in chunk])
-            if (wv == wv[0]).all():
-                return wv[0]
-            return np.repeat(wv, n, axis=0)
+            return wv[0] if (wv == wv[0]).all() else wv  # (V, k): one row per variant's block of units
 
         _run_nodes(plan, vals, na, weights, report, no_units)
         out[s : s + v] = vals.reshape(n_cols, v, n).transpose(1, 2, 0)
