@@ -108,3 +108,18 @@ def test_a_failing_variant_in_a_batch_is_named_as_when_run_alone(asem):
     with pytest.raises(MethodError) as alone:
         asem.regen(variants[0])
     assert str(batch.value) == str(alone.value) and "units" in str(batch.value)
+
+
+def test_stacked_chunks_and_one_variant_at_a_time_agree(asem):
+    """aggregate_many stacks variants in chunks of max_cells values (one at a time for large data sets):
+    the chunking changes no bit."""
+    from fintech_eval.methods.aggregate import aggregate_many
+
+    st = asem.states[-1]
+    nodes = list(asem.tree.meta["code"])
+    rng = np.random.default_rng(9)
+    ws = [{c: float(x) for c, x in zip(nodes, rng.uniform(0.5, 1.5, len(nodes)), strict=True)} for _ in range(7)] + [None]
+    cols, stacked = aggregate_many(st.data, st.tree, ws, not_applicable=st.not_applicable)
+    cols1, alone = aggregate_many(st.data, st.tree, ws, not_applicable=st.not_applicable, max_cells=1)
+    assert cols == cols1 and np.array_equal(stacked.view(np.int64), alone.view(np.int64))
+    np.testing.assert_array_equal(stacked[-1], asem.final[cols].to_numpy(float))  # no weights: the nominal result
