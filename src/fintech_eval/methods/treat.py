@@ -36,9 +36,7 @@ values of all failing indicators at once and only the re-test (two-pass moments,
 
 from __future__ import annotations
 
-import os
 import warnings as _warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -134,41 +132,17 @@ def _row_moments(
     if buffers is None:
         buffers = (np.empty_like(w), np.empty_like(w))
     step = min(r, max(1, _BLOCK // max(1, w.shape[1])))
+    cbuf = np.empty((step, w.shape[1])) if clip is not None else None
     out = [np.empty(r) for _ in range(3)]
-
-    def block(i: int) -> None:
+    for i in range(0, r, step):
         j = min(r, i + step)
         blk = w[i:j]
         if clip is not None:
-            blk = np.clip(blk, clip[0][i:j, None], clip[1][i:j, None])
-        res = _moments_block(blk, buffers[0][i:j], buffers[1][i:j], None if valid is None else valid[i:j])
+            blk = np.clip(blk, clip[0][i:j, None], clip[1][i:j, None], out=cbuf[: j - i])
+        res = _moments_block(blk, buffers[0][: j - i], buffers[1][: j - i], None if valid is None else valid[i:j])
         for o, v in zip(out, res, strict=True):
             o[i:j] = v
-
-    starts = range(0, r, step)
-    pool = _threads() if len(starts) > 1 else None
-    if pool is None:
-        for i in starts:
-            block(i)
-    else:  # blocks of rows are independent (disjoint scratch and output): numpy runs them on both CPUs
-        for f in [pool.submit(block, i) for i in starts]:
-            f.result()
     return tuple(out)
-
-
-_POOL: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _threads() -> ThreadPoolExecutor | None:
-    """The threads moments are computed on (one per CPU, at most 4; None on one CPU). A pool inherited by a
-    forked process has no threads: a new one is made there."""
-    global _POOL
-    n = min(4, os.cpu_count() or 1)
-    if n < 2:
-        return None
-    if _POOL is None or _POOL[0] != os.getpid():
-        _POOL = (os.getpid(), ThreadPoolExecutor(n, thread_name_prefix="fintech-eval-moments"))
-    return _POOL[1]
 
 
 def _moments_block(w: np.ndarray, d: np.ndarray, d2: np.ndarray, valid: np.ndarray | None):
