@@ -686,14 +686,10 @@ def _run_nodes(
     has_na = bool(na.any())
     for level_plans in plan.levels:
         for np_ in level_plans:
-            report.methods[np_.node] = np_.entry.name
-            if np_.params:
-                report.params[np_.node] = dict(np_.params)
-        done = set() if has_na else _run_alike(level_plans, vals, weights)
-        for np_ in level_plans:
-            if np_.node in done:
-                continue
             node, kids, idx, entry, p, thr = np_.node, np_.kids, np_.idx, np_.entry, np_.params, np_.thr
+            report.methods[node] = entry.name
+            if p:
+                report.params[node] = dict(p)
             xt = vals[idx]
             x = xt.T
             w = weights(np_)
@@ -743,36 +739,6 @@ def _run_nodes(
             if some_na is not None and some_na.any():
                 report.not_applicable[node] = unit_list(some_na)
             vals[np_.row] = y
-
-
-def _run_alike(level_plans: list[_NodePlan], vals: np.ndarray, weights: Callable[[_NodePlan], np.ndarray]) -> set[str]:
-    """Nodes of one level that need nothing but their values (a row method, no data threshold, no unit left
-    missing by a zero policy, no not-applicable cell) with the same method, parameters and number of
-    children, computed in one call: their units stacked node by node, each node's weights for its block of
-    rows (as :func:`aggregate_many` stacks weight variants; every row is what its node's own call gives).
-    Returns the nodes done; a group whose method raises is left to the node-by-node loop, which names the node."""
-    groups: dict[tuple[Any, ...], list[_NodePlan]] = {}
-    for np_ in level_plans:
-        if np_.entry.meta.get("kind") == "row" and np_.thr is None and np_.params.get("zero_policy") != "nan":
-            groups.setdefault((np_.entry.name, repr(sorted(np_.params.items())), len(np_.kids)), []).append(np_)
-    done: set[str] = set()
-    n = vals.shape[1]
-    for (_, _, k), g in groups.items():
-        if len(g) < 2:
-            continue
-        ws = [np.asarray(weights(np_), dtype=float) for np_ in g]
-        v = max(1 if w.ndim == 1 else w.shape[0] for w in ws)  # weight variants (aggregate_many)
-        w = np.stack([np.broadcast_to(w, (v, k)) for w in ws]).reshape(len(g) * v, k)
-        x = vals[np.array([np_.idx for np_ in g])].transpose(0, 2, 1).reshape(len(g) * n, k)
-        try:
-            y = np.array(g[0].entry.func(x, w, **g[0].params), dtype=float)
-        except NodeProblem:
-            continue
-        if y.shape != (len(g) * n,):
-            continue
-        vals[[np_.row for np_ in g]] = y.reshape(len(g), n)
-        done.update(np_.node for np_ in g)
-    return done
 
 
 def aggregate_output(
