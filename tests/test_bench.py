@@ -13,7 +13,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 CASES = {
-    "bench_analysis.py": (["--ua-n", "4", "--sa-n", "4", "--units", "60", "--big-n", "4"], r"60 units x 50 indicators, 4 replications, \d+ workers: \d+\.\d+ s"),
+    "bench_analysis.py": (["--ua-n", "4", "--sa-n", "4", "--units", "60", "--big-n", "4", "--repeat", "1"], r"60 units x 50 indicators, 4 replications, \d+ workers: \d+\.\d+ s"),
     "bench_exact_sums.py": (["--units", "60", "--repeat", "1"], r"aggregate amean \(whole stage\): \d+\.\d+ ms"),
     "bench_coinr_synthetic.py": (
         ["--units", "60", "--repeat", "1", "--variants", "3"],

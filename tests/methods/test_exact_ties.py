@@ -47,6 +47,24 @@ def test_exact_midpoints_and_cancellation():
     assert sum_rows(np.array([[np.inf, 1.0], [np.nan, 1.0]]))[0] == np.inf
 
 
+def test_sums_of_few_bit_values_near_rounding_boundaries():
+    """Values with few significant bits over a wide range of scales: the rounding errors are exact, sums
+    often land on or next to a midpoint between doubles. Positive terms (where the smallest term bounds the
+    errors), mixed signs (where the smallest |term| is looked for only in doubt) and rows that need an exact
+    sum, each against rational arithmetic."""
+    rng = np.random.default_rng(11)
+    for sign in (1.0, -1.0):
+        for _ in range(40):
+            m = int(rng.integers(3, 12))
+            a = rng.integers(1, 64, size=(60, m)) * 2.0 ** rng.integers(-30, 30, size=(60, m))
+            a[:, 0] = 2.0**53 + 2.0 * rng.integers(0, 4, size=60)  # a big even term: small ones decide the rounding
+            if sign < 0:
+                a[:, 1::2] *= -1
+            ref = [float(exact_sum(r)) for r in a]
+            assert sum_rows(a).tolist() == ref
+            assert sum_cols(a.T).tolist() == ref
+
+
 # --- z-scores and arithmetic means --------------------------------------------------------------------
 def latin(v):
     """Indicator j = v rotated by j: every unit has the same values, in another order (all tie exactly)."""

@@ -211,3 +211,22 @@ def test_cross_section_methods_run_per_period_on_a_panel():
 def test_panel_method_needs_a_panel():
     with pytest.raises(SpecError):
         impute(read(DENOMINATED), "latest")
+
+
+def test_a_method_that_changes_a_present_value_is_stopped(monkeypatch):
+    """COINr's safety check: the error names the unit and indicator of the first present value changed, also
+    when the method also fills (or leaves) missing cells."""
+    from fintech_eval.methods.impute import IMPUTERS
+
+    def sloppy(x):
+        y = np.where(np.isnan(x), 0.0, x)
+        y[2, 1] += 1.0
+        return y
+
+    monkeypatch.setitem(IMPUTERS._entries, "sloppy", IMPUTERS._entries["mean"].__class__(**{**vars(IMPUTERS._entries["mean"]), "name": "sloppy", "func": sloppy}))
+    monkeypatch.setitem(IMPUTERS._alias, "sloppy", "sloppy")
+    data = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [np.nan, 5.0, 6.0]}, index=["u1", "u2", "u3"])
+    with pytest.raises(MethodError, match="changed a value that was not missing") as e:
+        impute(data, "sloppy")
+    assert e.value.problems[0]["unit"] == "u3" and e.value.problems[0]["indicator"] == "b"
+    assert impute(data, "mean").data.notna().all().all()

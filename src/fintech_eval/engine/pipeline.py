@@ -193,6 +193,73 @@ def _run_variant(result: Result, spec: Spec, target: Any, what: str) -> np.ndarr
     return _targets(_regen(result, {}, None, spec), target, what)
 
 
+def _weight_batches(result: Result, specs: Sequence[Spec]) -> list[tuple[dict[str, Any], list[int]]]:
+    """Variants that :func:`aggregate_many` can run together: the spec's last step aggregates, they agree with
+    the result on the data and every earlier step, and with each other on the aggregation's parameters but
+    the weights. Returns (those parameters, the variants' positions) per batch of two or more."""
+    steps = result.spec.steps
+    last = len(steps) - 1
+    (stage,) = steps[last]
+    if STAGES.entry(stage).name != "aggregate" or len(result.states) <= last:
+        return []
+    if "Aggregated" in result.states[last].datasets:  # an earlier aggregation: the final data set is not the last step's
+        return []
+    groups: list[tuple[dict[str, Any], list[int]]] = []
+    for i, s in enumerate(specs):
+        if s.data != result.spec.data or len(s.steps) != len(steps) or s.steps[:last] != steps[:last]:
+            continue
+        ((st_name, params),) = s.steps[last].items()
+        if st_name != stage:
+            continue
+        rest = {k: v for k, v in params.items() if k != "weights"}
+        for key, idx in groups:
+            if key == rest:
+                idx.append(i)
+                break
+        else:
+            groups.append((rest, [i]))
+    return [g for g in groups if len(g[1]) > 1]
+
+
+def _run_weight_batch(result: Result, params: dict[str, Any], specs: Sequence[Spec], target: Any, what: str) -> np.ndarray | None:
+    """Targets (variants × units × targets) of variants differing only in the last step's weights, computed
+    in one :func:`~fintech_eval.methods.aggregate.aggregate_many` (None: that cannot run them; each variant
+    then runs alone, which also names the variant a failure belongs to)."""
+    from ..methods.aggregate import aggregate_many
+
+    st = result.states[len(result.spec.steps) - 1]
+    codes = [target] if isinstance(target, str) else list(target or [result.tree.codes(result.tree.n_levels)[0]])
+    weights = [next(iter(s.steps[-1].values())).get("weights") for s in specs]
+    try:
+        got = aggregate_many(st.data, st.tree, weights, not_applicable=st.not_applicable, **params)
+    except FintechEvalError:
+        return None
+    if got is None:
+        return None
+    cols, arr = got
+    pos = {c: j for j, c in enumerate(cols)}
+    if any(c not in pos for c in codes):
+        return None
+    vals = arr[:, :, [pos[c] for c in codes]]
+    if what == "score":
+        return vals
+    from ..methods.rank import min_ranks
+
+    v, u, t = vals.shape  # one column per (variant, target), ranked along the units
+    return np.moveaxis(min_ranks(np.moveaxis(vals, 1, 0).reshape(u, v * t)).reshape(u, v, t), 0, 1)
+
+
+def _run_specs(result: Result, specs: Sequence[Spec], target: Any, what: str) -> list[np.ndarray]:
+    """Every variant's targets: weight-only variants of an aggregation in batches, the others one by one."""
+    out: list[np.ndarray | None] = [None] * len(specs)
+    for params, idx in _weight_batches(result, specs):
+        arr = _run_weight_batch(result, params, [specs[i] for i in idx], target, what)
+        if arr is not None:
+            for k, i in enumerate(idx):
+                out[i] = arr[k]
+    return [o if o is not None else _run_variant(result, s, target, what) for o, s in zip(out, specs, strict=True)]
+
+
 _POOL_RESULT: Result | None = None
 
 
@@ -204,7 +271,7 @@ def _pool_init(result: Result) -> None:
 def _pool_job(args: tuple[list[Spec], Any, str]) -> list[np.ndarray]:
     specs, target, what = args
     assert _POOL_RESULT is not None
-    return [_run_variant(_POOL_RESULT, s, target, what) for s in specs]
+    return _run_specs(_POOL_RESULT, specs, target, what)
 
 
 def evaluate_many(
@@ -230,7 +297,7 @@ def evaluate_many(
         cost = result.final.size * max(1, len(result.spec.steps))
         workers = min(os.cpu_count() or 1, 4) if n * cost > 4_000_000 else 1
     if workers <= 1 or n < 2:
-        out = [_run_variant(result, s, target, what) for s in specs]
+        out = _run_specs(result, specs, target, what)
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor

@@ -25,12 +25,13 @@ identical output.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import functools
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ..errors import Problem, SpecError
 from .checks import Checker, check_step, suggest
@@ -113,6 +114,7 @@ class Spec(BaseModel):
     # the uncertain assumptions of the analysis, by meaning (fintech_eval.analysis.section); checked on load
     uncertainty: dict[str, Any] | None = None
     base_dir: str = "."  # directory that relative paths resolve against (the spec file's)
+    _checked: bool = PrivateAttr(default=False)  # every step passed check_spec (a change then checks its steps only)
 
     @model_validator(mode="after")
     def _one_stage_per_step(self) -> Spec:
@@ -130,11 +132,9 @@ class Spec(BaseModel):
 
     def step_index(self, head: str, address: str = "") -> int:
         """0-based position of the step named ``head`` (stage name or alias, or step number)."""
-        items = self.stage_items()
-        canon = STAGES.entry(head).name if head in STAGES else head
-        idx = [i for i, (n, stage, _) in enumerate(items) if _canon(stage) == canon or str(n) == head]
+        idx = _step_positions(tuple(next(iter(s)) for s in self.steps), head)
         if not idx:
-            have = ", ".join(f"{n}.{s}" for n, s, _ in items)
+            have = ", ".join(f"{n}.{s}" for n, s, _ in self.stage_items())
             raise SpecError(f"address {address or head!r}: no step {head!r} in this spec (steps: {have})", rule="spec.address", parameter=address)
         if len(idx) > 1:
             raise SpecError(f"address {address or head!r}: several {head!r} steps; use the step number", rule="spec.address", parameter=address)
@@ -144,13 +144,15 @@ class Spec(BaseModel):
         """A copy with parameters changed, each addressed by meaning: ``"normalise.method"``, ``"3.winmax"``,
         or ``"data.period"`` (the value :data:`UNSET` removes the parameter). Every address must name a step present in the spec, and the result is checked
         like the original, so a mistyped address or an impossible value is an error, never silently ignored."""
-        steps = copy.deepcopy(self.steps)
-        data = self.data.model_dump(exclude_none=True)
+        steps = list(self.steps)  # unchanged steps shared (a spec is never changed in place), changed ones copied
+        data = None
+        changed: set[int] = set()
         for address, value in changes.items():
             head, _, param = address.partition(".")
             if not param:
                 raise SpecError(f"address {address!r} must be 'stage.parameter' or 'N.parameter'", rule="spec.address", parameter=address)
             if head == "data":
+                data = data if data is not None else self.data.model_dump(exclude_none=True)
                 if value is UNSET:
                     data.pop(param, None)
                 else:
@@ -158,12 +160,20 @@ class Spec(BaseModel):
                 continue
             i = self.step_index(head, address)
             (stage,) = steps[i]
+            if i not in changed:
+                steps[i] = copy.deepcopy(steps[i])
+                changed.add(i)
             if value is UNSET:
                 steps[i][stage].pop(param, None)
             else:
                 steps[i][stage][param] = value
+        if data is None and self._checked:
+            # only step parameters changed: the spec's structure stands, the changed steps are checked below
+            out = self.model_copy(update={"steps": steps})
+            check_spec(out, only=changed)
+            return out
         try:
-            out = Spec.model_validate({**self.model_dump(), "steps": steps, "data": data})
+            out = Spec.model_validate({**self.model_dump(), "steps": steps, "data": data if data is not None else self.data.model_dump(exclude_none=True)})
         except ValidationError as exc:
             raise _validation_error(exc, "spec") from None
         check_spec(out)
@@ -180,6 +190,13 @@ class Spec(BaseModel):
 
 def _canon(stage: str) -> str:
     return STAGES.entry(stage).name if stage in STAGES else stage
+
+
+@functools.lru_cache(maxsize=1024)
+def _step_positions(stages: tuple[str, ...], head: str) -> list[int]:
+    """Positions of the steps ``head`` names (a stage name or alias, or a 1-based step number)."""
+    canon = _canon(head)
+    return [i for i, stage in enumerate(stages) if _canon(stage) == canon or str(i + 1) == head]
 
 
 def _validation_error(exc: ValidationError, name: str) -> SpecError:
@@ -233,11 +250,15 @@ def load_spec(source: str | Path | dict[str, Any]) -> Spec:
 # --- checking ----------------------------------------------------------------------------------------------
 
 
-def check_spec(spec: Spec) -> None:
+def check_spec(spec: Spec, *, only: Iterable[int] | None = None) -> None:
     """Every step names a registered stage and method, with parameters the stage or its method declares, of
-    the declared type and range (see :mod:`fintech_eval.engine.checks`); all problems are reported at once."""
+    the declared type and range (see :mod:`fintech_eval.engine.checks`); all problems are reported at once.
+    ``only``: the 0-based steps to check (the others known good: a change of a checked spec)."""
     ck = Checker()
+    wanted = None if only is None else set(only)
     for n, stage, params in spec.stage_items():
+        if wanted is not None and n - 1 not in wanted:
+            continue
         where = {"step": n, "stage": stage}
         if stage not in STAGES:
             ck.add("spec.stage", f"unknown stage {stage!r}{suggest(stage, STAGES.names())}; choose one of: {', '.join(STAGES.names())}", where)
@@ -248,3 +269,5 @@ def check_spec(spec: Spec) -> None:
         check_step(ck, STAGES.entry(stage), params, where)
     if ck.problems:
         raise SpecError(ck.problems)
+    if only is None:
+        spec._checked = True

@@ -320,11 +320,12 @@ def normalise_stage(
         else:
             out[mask] = y
             xi = x_in[mask]
-        # a column that had values and came out all missing there: no spread (or too few values)
-        lost = (~np.isnan(xi)).any(axis=0) & np.isnan(y).all(axis=0)
-        if lost.any() and rule != "nan":
-            flat.append((label, mask, np.flatnonzero(lost)))
-        skip = set(np.flatnonzero(lost)) if rule != "nan" else set()
+        skip: set[int] = set()
+        if rule != "nan":  # a column that had values and came out all missing there: no spread (or too few values)
+            lost = (~np.isnan(xi)).any(axis=0) & np.isnan(y).all(axis=0)
+            if lost.any():
+                flat.append((label, mask, np.flatnonzero(lost)))
+            skip = set(np.flatnonzero(lost))
         cols = st.data.columns.tolist()
         warnings.extend(_with_group([p for p in r.warnings if p.get("indicator") not in {cols[j] for j in skip}], label))
     na_new = None

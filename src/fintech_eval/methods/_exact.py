@@ -64,8 +64,9 @@ def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, e
 
 
-def _sum_axis0(a: np.ndarray) -> np.ndarray:
-    """The correctly rounded sum along axis 0 of ``a`` (m, n): one sum per column.
+def _sum_axis0(a: np.ndarray, products: bool = False) -> np.ndarray:
+    """The correctly rounded sum along axis 0 of ``a`` (m, n): one sum per column. (``products``: the
+    terms are products and their errors, mixed in sign and scale; the exactness test is tried late.)
 
     Pairwise TwoSum (contiguous halves) gives the rounded total ``s`` and exact errors, whose plain sum ``c``
     is off by at most ``bound``; ``r = fl(s + c)`` is the correctly rounded sum unless the exact sum may lie
@@ -95,18 +96,33 @@ def _sum_axis0(a: np.ndarray) -> np.ndarray:
     np.abs(E, out=E)
     ae = E.sum(axis=0)
     finite = np.isfinite(r) & np.isfinite(t)  # a non-finite term (or an overflow) makes NaN/Inf on the way
-    # every term, partial sum and error is a multiple of the finest spacing among the terms, q: while the
-    # errors' partial sums stay below 2^53·q they are exact, and so is c (ae < the smallest |term| < 2^53·q)
-    aa = np.abs(a)
-    qmin = np.where(aa > 0, aa, np.inf).min(axis=0)
-    bound = np.where(ae < qmin, 0.0, ae * ((k + 2) * _EPS * 2.0))
+    # Every term, partial sum and error is a multiple of the finest spacing among the terms, q: while the
+    # errors' partial sums stay below 2^53·q they are exact, and so is c (ae < the smallest |term| < 2^53·q);
+    # then r is the correctly rounded sum whatever its distance to a rounding boundary. The smallest nonzero
+    # |term| is the smallest term in a column of positive terms (one pass; sums of scores), looked for with
+    # abs() only in the other columns. Products and their errors (``products``) almost never pass this
+    # test: there it is tried only where the bound leaves a doubt (a smaller bound never makes a sure column
+    # unsure).
+    if not products:
+        qmin = a.min(axis=0)
+        other = ~(qmin > 0)
+        if other.any():
+            aa = np.abs(a[:, other])
+            qmin[other] = np.where(aa > 0, aa, np.inf).min(axis=0)
+        bound = np.where(ae < qmin, 0.0, ae * ((k + 2) * _EPS * 2.0))
+    else:
+        bound = ae * ((k + 2) * _EPS * 2.0)
     if bound.any():
         ar = np.abs(r)
         up = np.spacing(ar) / 2  # half the gap above |r| and below it (a power of two has a finer gap below)
         dn = (ar - np.nextafter(ar, 0.0)) / 2
         tt = np.where(r < 0, -t, t)  # offset of s + c from r, towards larger |r|
         sure = (bound == 0) | ((tt + bound < up) & (tt - bound > -dn))
-        for j in np.flatnonzero(~sure & finite):
+        doubt = np.flatnonzero(~sure & finite)
+        if len(doubt) and products:
+            aa = np.abs(a[:, doubt])
+            doubt = doubt[ae[doubt] >= np.where(aa > 0, aa, np.inf).min(axis=0)]
+        for j in doubt:
             r[j] = math.fsum(a[:, j])
     if not finite.all():
         r[~finite] = a[:, ~finite].sum(axis=0)
@@ -128,7 +144,7 @@ def dot_cols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The correctly rounded ``Σ_i x_ij y_ij`` of each column of ``x`` (n, m) (``y`` broadcast to it)."""
     p, e = two_prod(np.asarray(x, dtype=np.float64), np.broadcast_to(np.asarray(y, dtype=np.float64), np.shape(x)))
     e[np.isfinite(p) & ~np.isfinite(e)] = 0.0  # the split overflowed (|value| > ~1e300): product rounded once
-    return _sum_axis0(np.concatenate([p, e]))
+    return _sum_axis0(np.concatenate([p, e]), products=True)
 
 
 def dot_rows(x: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -8,7 +8,8 @@ Every node aggregator has one contract, vectorised over units::
 
     f(x, w, **params) -> y
     x: (n_units, n_children) float64, NaN = missing or not applicable
-    w: (n_children,) relative weights (from the tree or the ``weights`` argument)
+    w: (n_children,) relative weights (from the tree or the ``weights`` argument); a row method may also
+       get (V, n_children): V weight variants whose units are stacked in V equal blocks (:func:`aggregate_many`)
     y: (n_units,) float64
 
 Row methods (amean, gmean, hmean, genmean) drop NaN cells and renormalise the remaining weights per unit, as
@@ -87,13 +88,40 @@ def _wmean(t: np.ndarray, w: np.ndarray, miss: np.ndarray) -> np.ndarray:
     """Row-wise ``Σ w t / Σ w`` over the cells not in ``miss`` (NaN where no weight is left).
 
     Both sums are correctly rounded (:mod:`._exact`), so units whose means are equal in exact arithmetic get
-    equal means (with equal weights: ``Σ t / count``, the weights cancel exactly)."""
-    t = np.where(miss, 0.0, t) if miss.any() else t
+    equal means (with equal weights: ``Σ t / count``, the weights cancel exactly).
+
+    ``w``: (k,), or (V, k) for V weight variants stacked along the rows in equal blocks
+    (:func:`aggregate_many`); each row is computed as it would be alone with its variant's (k,) weights."""
+    any_miss = miss.any()
+    t = np.where(miss, 0.0, t) if any_miss else t
     with np.errstate(invalid="ignore", divide="ignore"):
-        if (w == w[0]).all() and w[0] > 0:
+        if w.ndim == 1:
+            if (w == w[0]).all() and w[0] > 0:
+                return sum_rows(t) / (t.shape[1] - miss.sum(axis=1))
+            W = np.where(miss, 0.0, w) if any_miss else w
+            return dot_rows(t, W) / (sum_rows(W) if W.ndim == 2 else sum_rows(W[None, :]))
+        # (V, k): V weight variants, the rows in V equal blocks (variant v: rows v·n … v·n + n − 1);
+        # each block takes the route its variant would take alone
+        v_n, n_rows = w.shape[0], t.shape[0]
+        n = n_rows // v_n
+        eq = (w == w[:, :1]).all(axis=1) & (w[:, 0] > 0)
+        if eq.all():
             return sum_rows(t) / (t.shape[1] - miss.sum(axis=1))
-        W = np.where(miss, 0.0, w) if miss.any() else w
-        return dot_rows(t, W) / (sum_rows(W) if W.ndim == 2 else sum_rows(W[None, :]))
+        out = np.empty(n_rows)
+        rows = np.repeat(eq, n)
+        if eq.any():
+            out[rows] = sum_rows(t[rows]) / (t.shape[1] - miss[rows].sum(axis=1))
+            rows = ~rows
+            t, miss, w = t[rows], miss[rows], w[~eq]
+        else:
+            rows = slice(None)
+        W = np.repeat(w, n, axis=0)
+        if any_miss:
+            W[miss] = 0.0
+            out[rows] = dot_rows(t, W) / sum_rows(W)
+        else:
+            out[rows] = dot_rows(t, W) / np.repeat(sum_rows(w), n)
+        return out
 
 
 def _apply_zero_policy(
@@ -519,6 +547,200 @@ def _validate_params(func: Callable[..., Any], params: tuple[str, ...], node: st
 
 
 
+@dataclass(frozen=True)
+class _NodePlan:
+    node: str
+    kids: list[str]
+    idx: list[int]  # the children's rows in the values array
+    row: int  # the node's row
+    entry: Any
+    params: dict[str, Any]
+    thr: float | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`aggregate_output` will compute, resolved and checked before any value is touched."""
+
+    ind_cols: list[str]
+    ind_pos: list[int]  # the indicators' positions among the data's columns
+    all_cols: list[str]
+    levels: list[list[_NodePlan]]
+    weights: dict[str, float]  # code → weight (the tree's, with the ``weights`` argument applied)
+
+
+def _weight_map(tree: Tree, weights: pd.Series | Mapping[str, float] | None) -> dict[str, float]:
+    w_map = dict(zip(tree.weights.index.tolist(), tree.weights.to_numpy(float).tolist(), strict=True))
+    if weights is not None:  # (plain dicts: this runs once per variant in an uncertainty analysis)
+        ws = dict(zip(map(str, weights.index), np.asarray(weights, dtype=float).tolist(), strict=True)) if isinstance(
+            weights, pd.Series) else {str(k): float(v) for k, v in dict(weights).items()}
+        unknown = sorted(set(ws) - set(w_map))
+        if unknown:
+            raise DataError(f"weights for unknown node(s): {', '.join(unknown)}", rule="weights.unknown",
+                            step="aggregate")
+        nan = [k for k, v in ws.items() if np.isnan(v)]
+        if nan:
+            raise DataError(f"weights must not be NaN: {', '.join(nan)}", rule="weights.nan", step="aggregate")
+        w_map.update(ws)
+    return w_map
+
+
+def _plan(
+    data: pd.DataFrame, tree: Tree, method: Any, weights: Any, dat_thresh: Any, params: Any, order: str
+) -> _Plan:
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("data must be a DataFrame (units × indicators)", rule="aggregate.data", step="aggregate")
+    if order not in ("coinr", "tree"):
+        raise SpecError(f"order must be 'coinr' or 'tree', got {order!r}", step="aggregate", parameter="order")
+    inds = tree.indicators
+    cols = [str(c) for c in data.columns.tolist()]
+    missing = [c for c in inds if c not in cols]
+    if missing:
+        raise DataError(f"indicators of the tree missing from data: {', '.join(missing)}",
+                        rule="aggregate.columns", step="aggregate")
+    ind_set = set(inds)
+    ind_pos = [i for i, c in enumerate(cols) if c in ind_set]
+    ind_cols = [cols[i] for i in ind_pos]
+    w_map = _weight_map(tree, weights)
+
+    if isinstance(method, Mapping) and "method" in method:
+        method = {"default": method}  # one {"method": name, **params} spec for every node
+    agg_nodes = {c for c, lv in zip(tree.meta["code"], tree.meta["level"], strict=True) if lv > 1}
+    _check_spec_keys(method, tree, agg_nodes, "method")
+    _check_spec_keys(dat_thresh, tree, agg_nodes, "dat_thresh")
+
+    # node order
+    levels = list(range(2, tree.n_levels + 1))
+    level_codes: dict[int, list[str]] = {lev: [] for lev in levels}
+    for code, lev in zip(tree.meta["code"], tree.meta["level"], strict=True):
+        if lev > 1:
+            level_codes[int(lev)].append(code)
+    if order == "coinr":
+        level_codes = {lev: sorted(codes, key=_sort_key) for lev, codes in level_codes.items()}
+    all_cols = ind_cols + [c for lev in levels for c in level_codes[lev]]
+    pos = {c: i for i, c in enumerate(all_cols)}
+
+    plans = []
+    for lev in levels:
+        level_plans = []
+        for node in level_codes[lev]:
+            kids = tree.children(node)
+            m_spec = _resolve_per_node(method, node, lev, "amean")
+            mname, inline = _split_method_spec(m_spec, node)
+            entry = AGGREGATORS.entry(mname)
+            p = _node_params(params, agg_nodes, node, lev, entry.name)
+            p.update(inline)
+            _validate_params(entry.func, tuple(p), node, entry.name)
+            thr = _resolve_per_node(dat_thresh, node, lev, None)
+            if thr is not None:
+                thr = float(thr)
+                if not 0 <= thr <= 1:
+                    raise SpecError(f"dat_thresh must be within [0, 1], got {thr}", step="aggregate",
+                                    parameter="dat_thresh", node=node)
+            level_plans.append(_NodePlan(node, kids, [pos[k] for k in kids], pos[node], entry, p, thr))
+        plans.append(level_plans)
+    return _Plan(ind_cols, ind_pos, all_cols, plans, w_map)
+
+
+def _not_applicable_matrix(not_applicable: pd.DataFrame | None, data: pd.DataFrame, ind_cols: list[str]) -> np.ndarray | None:
+    """The (units, indicators) boolean mask of ``not_applicable``, checked against the data (None: no mask)."""
+    if not_applicable is None:
+        return None
+    if not isinstance(not_applicable, pd.DataFrame):
+        raise DataError("not_applicable must be a boolean DataFrame (units × indicators)",
+                        rule="aggregate.not_applicable", step="aggregate")
+    bad_cols = [str(c) for c in not_applicable.columns if str(c) not in set(ind_cols)]
+    if bad_cols:
+        raise DataError(f"not_applicable names unknown indicators: {', '.join(bad_cols)}",
+                        rule="aggregate.not_applicable", step="aggregate")
+    bad_units = [str(u) for u in not_applicable.index if u not in data.index]
+    if bad_units:
+        raise DataError(f"not_applicable names unknown units: {', '.join(bad_units[:10])}",
+                        rule="aggregate.not_applicable", step="aggregate")
+    return (
+        not_applicable.reindex(index=data.index, columns=ind_cols, fill_value=False)
+        .astype("boolean")
+        .fillna(False)
+        .to_numpy(dtype=bool)
+    )
+
+
+def _indicator_values(data: pd.DataFrame, plan: _Plan) -> np.ndarray:
+    """The indicators' values, (units, indicators) float."""
+    if len(plan.ind_pos) == data.shape[1]:
+        return data.to_numpy(dtype=float, na_value=np.nan)
+    return data.iloc[:, plan.ind_pos].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _run_nodes(
+    plan: _Plan,
+    vals: np.ndarray,
+    na: np.ndarray,
+    weights: Callable[[_NodePlan], np.ndarray],
+    report: AggregationReport,
+    unit_list: Callable[[np.ndarray], list[str]],
+) -> None:
+    """Fill ``vals`` (columns × units; the indicators' rows given) level by level, node by node.
+    ``weights(node plan)``: the children's weights, (k,) or, for row methods, per unit (units, k)."""
+    n = vals.shape[1]
+    has_na = bool(na.any())
+    for level_plans in plan.levels:
+        for np_ in level_plans:
+            node, kids, idx, entry, p, thr = np_.node, np_.kids, np_.idx, np_.entry, np_.params, np_.thr
+            report.methods[node] = entry.name
+            if p:
+                report.params[node] = dict(p)
+            xt = vals[idx]
+            x = xt.T
+            w = weights(np_)
+            p_call = {**p, "codes": kids} if entry.meta.get("wants_codes") else p
+            try:
+                y = np.array(entry.func(x, w, **p_call), dtype=float)
+            except NodeProblem as e:
+                bad_units = unit_list(e.cells.any(axis=1))
+                bad_kids = [kids[j] for j in np.flatnonzero(e.cells.any(axis=0))]
+                shown = first_of(bad_units, 20)
+                raise MethodError(
+                    Problem(
+                        e.rule,
+                        f"{entry.name} cannot aggregate node {node}: {e.message}; units: {shown}; "
+                        f"in children: {', '.join(bad_kids)}",
+                        {"step": "aggregate", "node": node, "method": entry.name, "units": bad_units},
+                    )
+                ) from None
+            if y.shape != (n,):
+                raise MethodError(f"method {entry.name} returned shape {y.shape}, expected ({n},)",
+                                  rule="aggregate.shape", node=node, method=entry.name)
+            if p.get("zero_policy") == "nan":
+                gone = np.isnan(y) & ~np.isnan(xt).all(axis=0)
+                if gone.any():
+                    report.set_missing[node] = unit_list(gone)
+            if has_na:
+                a = na[idx]
+                applicable = len(kids) - a.sum(axis=0)
+                all_na = applicable == 0
+                some_na = a.any(axis=0) & ~all_na
+            else:
+                applicable = len(kids)
+                all_na = some_na = None
+            if thr is not None:
+                avail = (~np.isnan(xt)).sum(axis=0)  # not-applicable cells are NaN too, so not counted
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    low = avail / applicable < thr
+                if all_na is not None:
+                    low &= ~all_na
+                if low.any():
+                    y = np.where(low, np.nan, y)
+                    report.below_threshold[node] = unit_list(low)
+            if all_na is not None and all_na.any():
+                y = np.where(all_na, np.nan, y)
+                na[np_.row] = all_na
+                report.node_not_applicable[node] = unit_list(all_na)
+            if some_na is not None and some_na.any():
+                report.not_applicable[node] = unit_list(some_na)
+            vals[np_.row] = y
+
+
 def aggregate_output(
     data: pd.DataFrame,
     tree: Tree,
@@ -542,163 +764,84 @@ def aggregate_output(
     * ``not_applicable``: boolean units × indicators; True cells are left out (not missing).
     * ``order``: "coinr" (aggregates sorted by code within each level, COINr's layout) or "tree".
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError("data must be a DataFrame (units × indicators)", rule="aggregate.data", step="aggregate")
-    if order not in ("coinr", "tree"):
-        raise SpecError(f"order must be 'coinr' or 'tree', got {order!r}", step="aggregate", parameter="order")
-    inds = tree.indicators
-    cols = [str(c) for c in data.columns.tolist()]
-    missing = [c for c in inds if c not in cols]
-    if missing:
-        raise DataError(f"indicators of the tree missing from data: {', '.join(missing)}",
-                        rule="aggregate.columns", step="aggregate")
-    ind_set = set(inds)
-    ind_pos = [i for i, c in enumerate(cols) if c in ind_set]
-    ind_cols = [cols[i] for i in ind_pos]
-    n = len(data)
+    plan = _plan(data, tree, method, weights, dat_thresh, params, order)
+    n_ind = len(plan.ind_cols)
     index = data.index
 
     def unit_list(mask: np.ndarray) -> list[str]:
         return [str(u) for u in index[np.flatnonzero(mask)]]
 
-    # weights
-    w_map = dict(zip(tree.weights.index.tolist(), tree.weights.to_numpy(float).tolist(), strict=True))
-    if weights is not None:  # (plain dicts: this runs once per variant in an uncertainty analysis)
-        ws = dict(zip(map(str, weights.index), np.asarray(weights, dtype=float).tolist(), strict=True)) if isinstance(
-            weights, pd.Series) else {str(k): float(v) for k, v in dict(weights).items()}
-        unknown = sorted(set(ws) - set(w_map))
-        if unknown:
-            raise DataError(f"weights for unknown node(s): {', '.join(unknown)}", rule="weights.unknown",
-                            step="aggregate")
-        nan = [k for k, v in ws.items() if np.isnan(v)]
-        if nan:
-            raise DataError(f"weights must not be NaN: {', '.join(nan)}", rule="weights.nan", step="aggregate")
-        w_map.update(ws)
-
-    if isinstance(method, Mapping) and "method" in method:
-        method = {"default": method}  # one {"method": name, **params} spec for every node
-    agg_nodes = {c for c, lv in zip(tree.meta["code"], tree.meta["level"], strict=True) if lv > 1}
-    _check_spec_keys(method, tree, agg_nodes, "method")
-    _check_spec_keys(dat_thresh, tree, agg_nodes, "dat_thresh")
-
-
-    # node order
-    levels = list(range(2, tree.n_levels + 1))
-    level_codes: dict[int, list[str]] = {lev: [] for lev in levels}
-    for code, lev in zip(tree.meta["code"], tree.meta["level"], strict=True):
-        if lev > 1:
-            level_codes[int(lev)].append(code)
-    if order == "coinr":
-        level_codes = {lev: sorted(codes, key=_sort_key) for lev, codes in level_codes.items()}
-    all_cols = ind_cols + [c for lev in levels for c in level_codes[lev]]
-    pos = {c: i for i, c in enumerate(all_cols)}
-
     # stored transposed ((columns, units), C order) so each column is contiguous and the final frame needs no copy
-    vals = np.empty((len(all_cols), n))
-    raw = data.to_numpy(dtype=float, na_value=np.nan) if len(ind_pos) == len(cols) else data.iloc[:, ind_pos].to_numpy(
-        dtype=float, na_value=np.nan
-    )
-    vals[: len(ind_cols)] = raw.T
-    na = np.zeros((len(all_cols), n), bool)
-    if not_applicable is not None:
-        if not isinstance(not_applicable, pd.DataFrame):
-            raise DataError("not_applicable must be a boolean DataFrame (units × indicators)",
-                            rule="aggregate.not_applicable", step="aggregate")
-        bad_cols = [str(c) for c in not_applicable.columns if str(c) not in set(ind_cols)]
-        if bad_cols:
-            raise DataError(f"not_applicable names unknown indicators: {', '.join(bad_cols)}",
-                            rule="aggregate.not_applicable", step="aggregate")
-        bad_units = [str(u) for u in not_applicable.index if u not in data.index]
-        if bad_units:
-            raise DataError(f"not_applicable names unknown units: {', '.join(bad_units[:10])}",
-                            rule="aggregate.not_applicable", step="aggregate")
-        nam = (
-            not_applicable.reindex(index=data.index, columns=ind_cols, fill_value=False)
-            .astype("boolean")
-            .fillna(False)
-            .to_numpy(dtype=bool)
-        )
-        na[: len(ind_cols)] = nam.T
-        vals[: len(ind_cols)][nam.T] = np.nan
-
-    has_na = bool(na.any())
+    vals = np.empty((len(plan.all_cols), len(data)))
+    vals[:n_ind] = _indicator_values(data, plan).T
+    na = np.zeros(vals.shape, bool)
+    nam = _not_applicable_matrix(not_applicable, data, plan.ind_cols)
+    if nam is not None:
+        na[:n_ind] = nam.T
+        vals[:n_ind][nam.T] = np.nan
+    w_map = plan.weights
     report = AggregationReport()
-    for lev in levels:
-        nodes = level_codes[lev]
-        plans = []
-        for node in nodes:
-            kids = tree.children(node)
-            m_spec = _resolve_per_node(method, node, lev, "amean")
-            mname, inline = _split_method_spec(m_spec, node)
-            entry = AGGREGATORS.entry(mname)
-            p = _node_params(params, agg_nodes, node, lev, entry.name)
-            p.update(inline)
-            _validate_params(entry.func, tuple(p), node, entry.name)
-            thr = _resolve_per_node(dat_thresh, node, lev, None)
-            if thr is not None:
-                thr = float(thr)
-                if not 0 <= thr <= 1:
-                    raise SpecError(f"dat_thresh must be within [0, 1], got {thr}", step="aggregate",
-                                    parameter="dat_thresh", node=node)
-            plans.append((node, kids, entry, p, thr))
-            report.methods[node] = entry.name
-            if p:
-                report.params[node] = dict(p)
-
-        for node, kids, entry, p, thr in plans:
-            idx = [pos[k] for k in kids]
-            x = vals[idx].T
-            w = np.array([w_map[k] for k in kids])
-            p_call = {**p, "codes": kids} if entry.meta.get("wants_codes") else p
-            try:
-                y = np.array(entry.func(x, w, **p_call), dtype=float)
-            except NodeProblem as e:
-                bad_units = unit_list(e.cells.any(axis=1))
-                bad_kids = [kids[j] for j in np.flatnonzero(e.cells.any(axis=0))]
-                shown = first_of(bad_units, 20)
-                raise MethodError(
-                    Problem(
-                        e.rule,
-                        f"{entry.name} cannot aggregate node {node}: {e.message}; units: {shown}; "
-                        f"in children: {', '.join(bad_kids)}",
-                        {"step": "aggregate", "node": node, "method": entry.name, "units": bad_units},
-                    )
-                ) from None
-            if y.shape != (n,):
-                raise MethodError(f"method {entry.name} returned shape {y.shape}, expected ({n},)",
-                                  rule="aggregate.shape", node=node, method=entry.name)
-            if p.get("zero_policy") == "nan":
-                gone = np.isnan(y) & ~np.isnan(x).all(axis=1)
-                if gone.any():
-                    report.set_missing[node] = unit_list(gone)
-            if has_na:
-                a = na[idx]
-                applicable = len(kids) - a.sum(axis=0)
-                all_na = applicable == 0
-                some_na = a.any(axis=0) & ~all_na
-            else:
-                applicable = len(kids)
-                all_na = some_na = None
-            if thr is not None:
-                xt = vals[idx]
-                avail = (~np.isnan(xt)).sum(axis=0)  # not-applicable cells are NaN too, so not counted
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    low = avail / applicable < thr
-                if all_na is not None:
-                    low &= ~all_na
-                if low.any():
-                    y = np.where(low, np.nan, y)
-                    report.below_threshold[node] = unit_list(low)
-            if all_na is not None and all_na.any():
-                y = np.where(all_na, np.nan, y)
-                na[pos[node]] = all_na
-                report.node_not_applicable[node] = unit_list(all_na)
-            if some_na is not None and some_na.any():
-                report.not_applicable[node] = unit_list(some_na)
-            vals[pos[node]] = y
-
-    out = pd.DataFrame(vals.T, index=data.index.copy(), columns=all_cols, copy=False)
+    _run_nodes(plan, vals, na, lambda np_: np.array([w_map[k] for k in np_.kids]), report, unit_list)
+    out = pd.DataFrame(vals.T, index=data.index.copy(), columns=plan.all_cols, copy=False)
     return StageOutput(out, warnings=report.warnings(), report=report)
+
+
+def aggregate_many(
+    data: pd.DataFrame,
+    tree: Tree,
+    weights_list: list[Mapping[str, float] | None],
+    method: str | Mapping[Any, Any] = "amean",
+    dat_thresh: float | Mapping[Any, float | None] | None = None,
+    params: Mapping[Any, Any] | None = None,
+    not_applicable: pd.DataFrame | None = None,
+    order: str = "coinr",
+    max_cells: int = 500_000,
+) -> tuple[list[str], np.ndarray] | None:
+    """:func:`aggregate_output` of one data set under many weight sets at once: (the columns, values
+    (variants × units × columns)), each variant's values identical to its own :func:`aggregate_output` run.
+
+    The variants are stacked along the units (a unit of variant ``v`` is row ``v·n + i``) and each node runs
+    once for all of them with per-unit weights; as every sum is correctly rounded, a row's value does not
+    depend on its neighbours. Only row methods can run so (a whole-frame method such as Copeland compares
+    the units of one variant): with any other, None. Reports and warnings are not kept: a variant that
+    would warn or fail is found by running it alone (a failure raises here, naming no unit).
+
+    ``max_cells``: values stacked at a time (a few MB, so a chunk stays in cache): many variants of a small
+    data set per chunk, where per-node overhead dominates; one at a time from about 8,000 units × 60
+    columns, where stacking would only add copies."""
+    plan = _plan(data, tree, method, None, dat_thresh, params, order)
+    if any(np_.entry.meta.get("kind") != "row" for lev in plan.levels for np_ in lev):
+        return None
+    w_maps = [_weight_map(tree, w) for w in weights_list]
+    n, n_ind, n_cols = len(data), len(plan.ind_cols), len(plan.all_cols)
+    raw = _indicator_values(data, plan).T
+    nam = _not_applicable_matrix(not_applicable, data, plan.ind_cols)
+    if nam is not None:
+        raw = np.where(nam.T, np.nan, raw)
+    out = np.empty((len(w_maps), n, n_cols))
+    step = max(1, max_cells // max(1, n * n_cols))
+    report = AggregationReport()  # (discarded)
+
+    def no_units(mask: np.ndarray) -> list[str]:
+        return []
+
+    for s in range(0, len(w_maps), step):
+        chunk = w_maps[s : s + step]
+        v = len(chunk)
+        vals = np.empty((n_cols, v * n))
+        vals[:n_ind] = np.tile(raw, v)
+        na = np.zeros(vals.shape, bool)
+        if nam is not None:
+            na[:n_ind] = np.tile(nam.T, v)
+
+        def weights(np_: _NodePlan, chunk: list[dict[str, float]] = chunk) -> np.ndarray:
+            wv = np.array([[wm[k] for k in np_.kids] for wm in chunk])
+            return wv[0] if (wv == wv[0]).all() else wv  # (V, k): one row per variant's block of units
+
+        _run_nodes(plan, vals, na, weights, report, no_units)
+        out[s : s + v] = vals.reshape(n_cols, v, n).transpose(1, 2, 0)
+    return plan.all_cols, out
+
 
 
 aggregate = data_only(

@@ -499,8 +499,12 @@ def normalise_output(
     if bounds not in BOUNDS:
         raise SpecError(f"normalise: bounds must be one of {', '.join(BOUNDS)}, got {bounds!r}", step=STEP, parameter="bounds")
     plan = _plan(data, method, indiv or {}, params, imeta)
-    xd = x  # our own copy: apply the directions in place
-    xd *= dirs[None, :]
+    xd = x  # our own copy: apply the directions in place (x · 1 is x: only reversed columns are touched)
+    rev = np.flatnonzero(dirs != 1.0)
+    if len(rev) == len(cols):
+        xd *= dirs[None, :]
+    elif len(rev):
+        xd[:, rev] *= dirs[rev][None, :]
     warnings: list[Problem] = []
     chunks = periods(data) if (scope == "period" and is_panel(data)) else [(None, np.arange(len(data)))]
     out = None if (len(chunks) == 1 and len(plan) == 1) else np.full_like(x, np.nan)
@@ -559,6 +563,8 @@ def _nonfinite(x: np.ndarray, y: np.ndarray, method: str, names: list[Any], unit
                period: Any) -> list[Problem]:
     """±Inf anywhere, and NaN where the input had a value (in a column the method gave no warning for), as a
     warning naming the indicator and the units: never silent (e.g. fracmax with a largest value of 0)."""
+    if y.size == 0 or np.isfinite(y).all():  # the usual case, in one pass: nothing to say
+        return []
     with np.errstate(invalid="ignore"):
         inf = np.isinf(y)
         nan = np.isnan(y) & ~np.isnan(x)

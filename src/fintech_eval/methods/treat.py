@@ -87,11 +87,15 @@ class TreatResult:
 
     @cached_property
     def points(self) -> pd.DataFrame:
-        """What happened to each cell: "", "winhi", "winlo", "winhi+log_CT", "+log_CT", "boxcox", …"""
+        """What happened to each cell: "", "winhi", "winlo", "winhi+log_CT", "+log_CT", "boxcox", … (one
+        categorical column per indicator: the codes kept, no string per cell; compares, prints and saves as
+        the strings)."""
         codes = np.zeros(self.data.shape, dtype=np.int16) if self.point_codes is None else self.point_codes
-        labels = np.asarray(self.point_labels, dtype=object)
-        cells = labels[codes.T].T  # a new array (column-major, as a frame's block): no second copy needed
-        return pd.DataFrame(cells, index=self.data.index.copy(), columns=self.data.columns.copy(), dtype=object, copy=False)
+        dtype = pd.CategoricalDtype(list(self.point_labels))
+        return pd.DataFrame(
+            {j: pd.Categorical.from_codes(codes[:, j], dtype=dtype) for j in range(codes.shape[1])},
+            index=self.data.index.copy(),
+        ).set_axis(self.data.columns.copy(), axis=1)
 
 
 @dataclass
