@@ -35,10 +35,11 @@ NA_VALUES = [
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
     "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ]
-#: Parse with pyarrow's thread pool. Off: on the shared 2-CPU machines the single-threaded parse (with the
-#: SHA-256 computed on the other CPU meanwhile) was faster in wall time and used less CPU (20,000 × 50: a
-#: median 82 ms CPU against 91 ms); on an idle many-core machine turning it on shortens large reads.
-USE_THREADS = False
+#: Parse with pyarrow's thread pool, the file cut in two blocks (one per CPU of the 2-CPU machines; the
+#: SHA-256 shares them). Measured with ``bench/bench_coinr_synthetic.py`` at load 0.9: the whole 5,000 × 50
+#: build 47 → 42.5 ms median wall, 20,000 × 50 137 → 129 ms, for ~15 % more CPU; under heavy load (7-10)
+#: the single-threaded parse was as fast, so set this False on a saturated machine.
+USE_THREADS = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +100,7 @@ def read_csv(
 def _parse(buf: bytes, types: dict[str, pa.DataType]) -> pa.Table:
     return pcsv.read_csv(
         pa.py_buffer(buf),
-        read_options=pcsv.ReadOptions(use_threads=USE_THREADS),
+        read_options=pcsv.ReadOptions(use_threads=USE_THREADS, block_size=min(max(1 << 16, len(buf) // 2 + 1), 1 << 26)),
         convert_options=pcsv.ConvertOptions(column_types=types, null_values=NA_VALUES, strings_can_be_null=True),
     )
 
