@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..errors import FintechEvalError
 from . import analysis as analysis_cli
-from . import catalog, data, engine, rate, records, report, review, rounds
+from . import catalog, data, engine, rate, records, report, review, rounds, web
 from .output import report_error
 
 app = typer.Typer(
@@ -45,6 +45,8 @@ app.command("score")(rounds.score_cmd)
 app.add_typer(rounds.runs_app, name="runs")
 app.command("publish")(rounds.publish_cmd)
 app.add_typer(rounds.db_app, name="db")
+app.command("serve")(web.serve_cmd)
+app.add_typer(web.admin_app, name="admin")
 
 
 def _version(value: bool) -> None:

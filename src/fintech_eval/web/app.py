@@ -1,0 +1,55 @@
+"""The application factory: ``create_app(settings)`` opens the database once (a :class:`Workspace`; the
+database must exist and have this version's schema: ``fintech-eval db upgrade``), mounts the API routers under
+``/api/v1`` and the pages, installs the problem handlers, and serves ``/openapi.json`` (with ``/docs``)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..app.workspace import Workspace
+from . import problems
+from .routes import API_PREFIX, PAGE_ROUTERS, ROUTERS
+from .settings import WebSettings
+
+DESCRIPTION = """The REST API of fintech-eval: accounts and roles, registers, campaigns, evaluation runs and the
+framework catalog, over the same application functions as the CLI.
+
+Authenticate with the session cookie of `POST /api/v1/auth/sign-in` (then send `X-CSRF-Token` with every
+state-changing request) or with an API token: `Authorization: Bearer fe_…`. Listings are paged
+(`?limit=&offset=`, envelope `{items, total, limit, offset}`). Errors are `application/problem+json` carrying
+the same `rule`, `field` and message as the CLI."""
+
+
+def create_app(settings: WebSettings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
+    settings = settings or WebSettings()
+    ws = workspace or Workspace(settings.db, create=False)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if workspace is None:
+            ws.close()
+
+    app = FastAPI(title="fintech-eval", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.settings, app.state.workspace = settings, ws
+    problems.install(app)
+    for r in ROUTERS:
+        app.include_router(r, prefix=API_PREFIX)
+    for r in PAGE_ROUTERS:
+        app.include_router(r)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            app.openapi_schema = problems.relabel_openapi(doc)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
