@@ -53,3 +53,23 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str, Any]]:
+    """Every (method, path, dependant) the app answers, routers included (FastAPI ≥ 0.16x keeps included routers
+    as lazy branches of ``app.routes``; :func:`fastapi.routing.iter_route_contexts` flattens them). ``dependant``
+    is None for routes that are not API routes (the OpenAPI document, the docs page). HEAD is left out."""
+    from fastapi import routing
+
+    flat = routing.iter_route_contexts(app.routes) if hasattr(routing, "iter_route_contexts") else app.routes
+    out = []
+    for r in flat:
+        path = getattr(r, "path", None)
+        if path is None:
+            continue
+        try:
+            dependant = getattr(r, "dependant", None)
+        except AttributeError:
+            dependant = None
+        out.extend((m, path, dependant) for m in sorted(getattr(r, "methods", None) or ()) if m != "HEAD")
+    return sorted(out, key=lambda t: (t[1], t[0]))

@@ -7,7 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ...app.invitations import InvitationInfo, accept_invitation, create_invitation, list_invitations, revoke_invitation
+from ...app.invitations import (
+    InvitationInfo,
+    accept_invitation,
+    create_invitation,
+    list_invitations,
+    revoke_invitation,
+)
 from .. import csrf
 from ..auth import Principal, SettingsDep, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
