@@ -124,7 +124,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
-        rule = {404: "route.not_found", 405: "method.not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
+        rule = {400: "request.malformed", 404: "route.not_found", 405: "method.not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
         return problem_response(exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

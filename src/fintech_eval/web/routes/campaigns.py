@@ -14,7 +14,7 @@ from ..auth import Principal, WorkspaceDep, require
 from ..paging import PagingDep
 from ..problems import not_found
 from ..schemas import Campaign, CampaignStatus, MissingRow, Page
-from .common import ERRORS
+from .common import ERRORS, Id
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=ERRORS)
 Reader = Annotated[Principal, Depends(require("campaigns.read"))]
@@ -43,12 +43,12 @@ def list_(p: Reader, ws: WorkspaceDep, paging: PagingDep) -> dict:
 
 
 @router.get("/{campaign_id}", response_model=Campaign, operation_id="get_campaign")
-def show(campaign_id: int, p: Reader, ws: WorkspaceDep) -> dict:
+def show(campaign_id: Id, p: Reader, ws: WorkspaceDep) -> dict:
     return one(p, ws, campaign_id)
 
 
 @router.get("/{campaign_id}/status", response_model=CampaignStatus, operation_id="campaign_status")
-def status(campaign_id: int, p: Reader, ws: WorkspaceDep) -> dict:
+def status(campaign_id: Id, p: Reader, ws: WorkspaceDep) -> dict:
     """Per entity of the sample: returned, on time, complete, accepted; with the reporting and on-time rates
     overall, by sector and by province (staff)."""
     meta = one(p, ws, campaign_id)
@@ -63,7 +63,7 @@ def status(campaign_id: int, p: Reader, ws: WorkspaceDep) -> dict:
 
 
 @router.get("/{campaign_id}/missing", response_model=Page[MissingRow], operation_id="campaign_missing")
-def missing(campaign_id: int, p: Chaser, ws: WorkspaceDep, paging: PagingDep) -> dict:
+def missing(campaign_id: Id, p: Chaser, ws: WorkspaceDep, paging: PagingDep) -> dict:
     """Who to chase: the entities of the sample that have sent nothing."""
     one(p, ws, campaign_id)
     return paging.page(records(missing_entities(campaign_status(ws, campaign_id))))

@@ -20,7 +20,7 @@ from ..paging import PagingDep
 from ..problems import error_responses
 from ..schemas import InvitationAccept, InvitationCreate, InvitationCreated, InvitationOut, Page, SignedIn
 from .account import start_session
-from .common import ERRORS, entity_pairs, user_out
+from .common import ERRORS, Id, entity_pairs, user_out
 
 router = APIRouter(prefix="/invitations", tags=["invitations"], responses=ERRORS)
 Staff = Annotated[Principal, Depends(require("invitations.manage"))]
@@ -48,7 +48,7 @@ def create(body: InvitationCreate, p: Staff, request: Request, ws: WorkspaceDep)
 
 
 @router.delete("/{invitation_id}", status_code=204, operation_id="revoke_invitation")
-def revoke(invitation_id: int, p: Staff, request: Request, ws: WorkspaceDep) -> Response:
+def revoke(invitation_id: Id, p: Staff, request: Request, ws: WorkspaceDep) -> Response:
     revoke_invitation(ws, invitation_id, who=p.email, actor_id=p.id, ip=client_ip(request))
     return Response(status_code=204)
 

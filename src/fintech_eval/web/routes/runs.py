@@ -14,7 +14,7 @@ from ..paging import PagingDep
 from ..policy import sees_drafts
 from ..problems import not_found
 from ..schemas import Page, Run, RunDetail
-from .common import ERRORS
+from .common import ERRORS, Id
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERRORS)
 Reader = Annotated[Principal, Depends(require("runs.read"))]
@@ -38,7 +38,7 @@ def list_(p: Reader, ws: WorkspaceDep, paging: PagingDep) -> dict:
 
 
 @router.get("/{run_id}", response_model=RunDetail, operation_id="get_run")
-def show(run_id: int, p: Reader, ws: WorkspaceDep) -> dict:
+def show(run_id: Id, p: Reader, ws: WorkspaceDep) -> dict:
     ids = set(runs_frame(ws)["id"].tolist())
     if run_id not in ids:
         raise not_found(f"run {run_id}")

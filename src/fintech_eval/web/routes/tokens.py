@@ -12,7 +12,7 @@ from ..auth import Principal, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
 from ..problems import not_found
 from ..schemas import Page, TokenCreate, TokenCreated, TokenOut
-from .common import ERRORS
+from .common import ERRORS, Id
 
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERRORS)
 Owner = Annotated[Principal, Depends(require("account.manage"))]
@@ -37,7 +37,7 @@ def create(body: TokenCreate, p: Owner, request: Request, ws: WorkspaceDep) -> d
 
 
 @router.delete("/{token_id}", status_code=204, operation_id="revoke_token")
-def revoke(token_id: int, p: Owner, request: Request, ws: WorkspaceDep) -> Response:
+def revoke(token_id: Id, p: Owner, request: Request, ws: WorkspaceDep) -> Response:
     """Revoke one of my tokens: the next request with it is refused (401)."""
     t = get_token(ws, token_id)
     if t is None or t.user_id != p.id:

@@ -12,7 +12,7 @@ from ..paging import PagingDep
 from ..problems import error_responses, not_found
 from ..schemas import Page, UserCreate, UserOut, UserUpdate
 from ..sessions import end_sessions
-from .common import ERRORS, entity_pairs, user_out
+from .common import ERRORS, Id, entity_pairs, user_out
 
 router = APIRouter(prefix="/users", tags=["users"], responses=ERRORS)
 Admin = Annotated[Principal, Depends(require("users.manage"))]
@@ -33,7 +33,7 @@ def create(body: UserCreate, p: Admin, request: Request, ws: WorkspaceDep) -> di
 
 
 @router.get("/{user_id}", response_model=UserOut, operation_id="get_user")
-def show(user_id: int, p: Admin, ws: WorkspaceDep) -> dict:
+def show(user_id: Id, p: Admin, ws: WorkspaceDep) -> dict:
     acc = get_user(ws, user_id)
     if acc is None:
         raise not_found(f"user {user_id}")
@@ -41,7 +41,7 @@ def show(user_id: int, p: Admin, ws: WorkspaceDep) -> dict:
 
 
 @router.patch("/{user_id}", response_model=UserOut, operation_id="update_user", responses=error_responses(409))
-def update(user_id: int, body: UserUpdate, p: Admin, request: Request, ws: WorkspaceDep) -> dict:
+def update(user_id: Id, body: UserUpdate, p: Admin, request: Request, ws: WorkspaceDep) -> dict:
     """Set the role, entities, active flag or name, or lift a lockout (each change audited). Disabling an
     account ends its sessions and stops its tokens."""
     if get_user(ws, user_id) is None:
