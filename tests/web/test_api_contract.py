@@ -102,3 +102,16 @@ def test_catalog_variables_for_a_sector(world):
 def test_health_is_public(world):
     r = world.anonymous().get("/api/v1/health").json()
     assert r["status"] == "ok" and r["schema_revision"] == "0004_accounts"
+
+
+def test_a_database_that_stays_busy_is_503_not_a_crash(world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from fintech_eval.web.routes import registers
+
+    def locked(*_a, **_k):
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(registers, "register_frame", locked)
+    r = world.client("administrator").get("/api/v1/registers/institutions")
+    assert r.status_code == 503 and r.json()["rule"] == "db.busy" and r.headers["Retry-After"] == "5"

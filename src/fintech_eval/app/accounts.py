@@ -24,6 +24,7 @@ from ..errors import DataError, FintechEvalError
 from ..store.models import ROLES, TENANT_KINDS, Institution, UserAccount, UserEntity, Vendor
 from .audit import audit, count_since
 from .passwords import burn_time, check_new_password, hash_password, needs_rehash, verify_password
+from .tx import writing
 from .workspace import Workspace
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -134,7 +135,7 @@ def create_user(ws: Workspace, *, email: str, role: str, password: str | None = 
 
     if session is not None:
         return run(session)
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         return run(s)
 
 
@@ -170,7 +171,7 @@ def update_user(ws: Workspace, user_id: int, *, role: str | None = None, entitie
                 actor_id: int | None = None, ip: str | None = None) -> Account:
     """Change an account's role, entities, active flag or name, or lift its lockout; each change audited. The
     last active administrator cannot be demoted or disabled (the platform would have nobody to run it)."""
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         u = s.get(UserAccount, user_id)
         if u is None:
             raise DataError(f"no user {user_id}", rule="user.not_found")
@@ -219,13 +220,13 @@ def set_password(ws: Workspace, user_id: int, password: str, *, who: str, actor_
 
     if session is not None:
         return run(session)
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         run(s)
 
 
 def change_password(ws: Workspace, user_id: int, current: str, new: str, *, ip: str | None = None) -> None:
     """The user's own change: the current password must be right (``password.wrong``)."""
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         u = s.get(UserAccount, user_id)
         if u is None:
             raise DataError(f"no user {user_id}", rule="user.not_found")
@@ -245,7 +246,7 @@ def sign_in(ws: Workspace, email: str, password: str, *, limits: SignInLimits = 
     audit entry and the account's failure count before it is raised."""
     now = now or dt.datetime.now(dt.UTC)
     address = str(email).strip().lower()[:254]
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         outcome = _attempt(s, address, password, limits, ip, now)
         if isinstance(outcome, SignInRefused):
             reason = outcome.reason

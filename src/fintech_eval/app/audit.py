@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..store.models import AuditLog
+from .tx import writing
 from .workspace import Workspace
 
 #: The actions written so far (others may be added by the features that write them; keep this list in step).
@@ -34,7 +35,7 @@ def audit(ws: Workspace | None, actor: str, action: str, object: str | None = No
         session.flush()
         return
     assert ws is not None, "audit needs a workspace or a session"
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         s.add(entry)
 
 

@@ -17,6 +17,7 @@ from .accounts import Account, check_entities, check_role, create_user, normalis
 from .audit import audit
 from .passwords import check_new_password
 from .tokens import digest
+from .tx import writing
 from .workspace import Workspace
 
 DEFAULT_DAYS = 14
@@ -51,7 +52,7 @@ def create_invitation(ws: Workspace, *, email: str, entities: Iterable[tuple[str
         raise DataError("an invitation is valid for 1 to 90 days", rule="invitation.expiry", field="days")
     secret = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         ents = check_entities(s, role, entities)
         if s.execute(select(UserAccount.id).where(UserAccount.email == email)).first() is not None:
             raise DataError(f"an account for {email} exists already", rule="user.exists", field="email")
@@ -74,7 +75,7 @@ def list_invitations(ws: Workspace, *, limit: int = 100, offset: int = 0) -> tup
 
 def revoke_invitation(ws: Workspace, invitation_id: int, *, who: str, actor_id: int | None = None,
                       ip: str | None = None) -> InvitationInfo:
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         inv = s.get(Invitation, invitation_id)
         if inv is None:
             raise DataError(f"no invitation {invitation_id}", rule="invitation.not_found")
@@ -92,7 +93,7 @@ def accept_invitation(ws: Workspace, secret: str, *, password: str, name: str | 
     now = now or dt.datetime.now(dt.UTC)
     invalid = DataError("this invitation link is not valid (unknown, used, revoked or expired): ask for a new one",
                         rule="invitation.invalid", field="token")
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         inv = s.execute(select(Invitation).where(Invitation.token_hash == digest(str(secret)))
                         .with_for_update()).scalar_one_or_none()
         if inv is None or inv.used_at is not None or inv.revoked_at is not None or inv.expires_at <= now:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from ..errors import DataError
 from ..store.models import TOKEN_SCOPES, ApiToken, UserAccount
 from .audit import audit
+from .tx import writing
 from .workspace import Workspace
 
 PREFIX = "fe_"
@@ -69,7 +70,7 @@ def create_token(ws: Workspace, user_id: int, *, name: str, scopes: Iterable[str
         raise DataError("expires_days must be between 1 and 3650", rule="token.expiry", field="expires_days")
     secret = PREFIX + secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         u = s.get(UserAccount, user_id)
         if u is None:
             raise DataError(f"no user {user_id}", rule="user.not_found")
@@ -99,7 +100,7 @@ def get_token(ws: Workspace, token_id: int) -> TokenInfo | None:
 
 def revoke_token(ws: Workspace, token_id: int, *, who: str, actor_id: int | None = None, ip: str | None = None) -> TokenInfo:
     """Revoke a token (at once: the next request with it is refused); revoking twice changes nothing."""
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         t = s.get(ApiToken, token_id)
         if t is None:
             raise DataError(f"no token {token_id}", rule="token.not_found")
@@ -121,6 +122,6 @@ def resolve_token(ws: Workspace, secret: str, *, now: dt.datetime | None = None)
             return None
         info = _info(t)
     if info.last_used_at is None or now - info.last_used_at >= LAST_USED_EVERY:
-        with ws.sessions() as s, s.begin():
+        with writing(ws) as s:
             s.execute(update(ApiToken).where(ApiToken.id == info.id).values(last_used_at=now))
     return info, info.user_id

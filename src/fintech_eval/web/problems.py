@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app.accounts import SignInRefused
@@ -34,7 +35,7 @@ RULE_STATUS: dict[str, int] = {
 }  # fmt: skip
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
-          500: "Server error"}
+          500: "Server error", 503: "Service unavailable"}
 
 
 class ProblemItem(BaseModel):
@@ -126,6 +127,17 @@ def install(app: FastAPI) -> None:
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
         rule = {400: "request.malformed", 404: "route.not_found", 405: "method.not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
         return problem_response(exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database(_req: Request, exc: OperationalError) -> JSONResponse:  # busy past the wait, or unreachable
+        from ..service import db_reason
+
+        reason = db_reason(exc)
+        log.warning("database error: %s", reason)
+        busy = "locked" in reason.lower()
+        return problem_response(503, "db.busy" if busy else "db.unavailable",
+                                "the database is busy: try again shortly" if busy else "the database cannot be reached",
+                                headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _server(_req: Request, exc: Exception) -> JSONResponse:  # a bug: logged, never shown to the client

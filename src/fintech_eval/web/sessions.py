@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 
 from ..app.tokens import digest
+from ..app.tx import writing
 from ..app.workspace import Workspace
 from ..store.models import WebSession
 from . import csrf
@@ -37,7 +38,7 @@ def create_session(ws: Workspace, user_id: int, settings: WebSettings, *, ip: st
     row = WebSession(id=digest(secret), user_id=user_id, csrf_token=csrf.new_token(), created_at=now, last_seen_at=now,
                      expires_at=now + dt.timedelta(hours=settings.session_hours), ip=ip and ip[:64],
                      user_agent=user_agent and user_agent[:300])
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         s.execute(delete(WebSession).where(WebSession.expires_at <= now))  # housekeeping: expired sessions go
         s.add(row)
     return secret, SessionInfo(row.id, user_id, row.csrf_token, row.expires_at)
@@ -59,19 +60,19 @@ def resolve_session(ws: Workspace, secret: str, settings: WebSettings, *, now: d
         end_session(ws, sid)
         return None
     if now - seen >= TOUCH_EVERY:
-        with ws.sessions() as s, s.begin():
+        with writing(ws) as s:
             s.execute(update(WebSession).where(WebSession.id == sid).values(last_seen_at=now))
     return info
 
 
 def end_session(ws: Workspace, session_id: str) -> None:
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         s.execute(delete(WebSession).where(WebSession.id == session_id))
 
 
 def end_sessions(ws: Workspace, user_id: int, *, keep: str | None = None) -> int:
     """End every session of ``user_id`` (but ``keep``); returns how many."""
-    with ws.sessions() as s, s.begin():
+    with writing(ws) as s:
         stmt = delete(WebSession).where(WebSession.user_id == user_id)
         if keep is not None:
             stmt = stmt.where(WebSession.id != keep)

@@ -10,7 +10,7 @@ from ...app.accounts import Account
 from ..problems import error_responses
 
 #: Every API route may answer these (documented in the OpenAPI document as problem+json).
-ERRORS = error_responses(400, 401, 403, 404, 422)
+ERRORS = error_responses(400, 401, 403, 404, 422, 503)
 #: A numeric id in a path: a positive 64-bit integer (what SQLite and PostgreSQL can hold).
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
