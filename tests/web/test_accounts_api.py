@@ -249,3 +249,24 @@ def test_users_admin_role_entities_disable_and_last_admin(any_world):
     assert {"user.create", "user.entities", "user.role", "user.active"} <= acts
     page = admin.get("/api/v1/audit?action=user.role").json()
     assert page["total"] == 1 and page["items"][0]["detail"] == {"old": "submitter", "new": "viewer"}
+
+
+def test_invitation_link_page_sets_the_password_and_signs_in(world):
+    staff = world.client("administrator")
+    created = staff.post("/api/v1/invitations", json={"email": "page@bank-b.cn",
+                                                      "entities": [{"kind": "institution", "id": "B002"}]}).json()
+    link = created["accept_path"]
+    assert link.startswith("/invitations/accept?token=")
+    c = world.anonymous()
+    page = c.get(link + "&lang=en")
+    assert page.status_code == 200 and "page@bank-b.cn" in page.text and "B002" in page.text
+    token = link.split("token=")[1]
+    form = {"token": token, "password": "a fine new secret", "repeat": "a different one!", "csrf_token": c.cookies.get("fe_csrf")}
+    r = c.post("/invitations/accept", data=form, follow_redirects=False)
+    assert r.status_code == 422 and "differ" in r.text
+    r = c.post("/invitations/accept", data={**form, "repeat": form["password"], "csrf_token": "forged"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = c.post("/invitations/accept", data={**form, "repeat": form["password"]}, follow_redirects=False)
+    assert r.status_code == 303 and c.get("/").text.count("page@bank-b.cn") == 1
+    gone = world.anonymous().get(link)
+    assert gone.status_code == 404 and "not valid" in gone.text.replace("无效", "not valid")

@@ -78,6 +78,17 @@ def sign_in_form(w: World, client, role, tenancy) -> Any:
                        follow_redirects=False)
 
 
+def invitation_page(w: World, client, role, tenancy) -> Any:
+    return client.get("/invitations/accept?token=" + accept_body(w, role, tenancy)["token"])
+
+
+def invitation_form(w: World, client, role, tenancy) -> Any:
+    secret = accept_body(w, role, tenancy)["token"]
+    client.get("/invitations/accept?token=" + secret)  # the double-submit cookie
+    return client.post("/invitations/accept", data={"token": secret, "password": PASSWORD, "repeat": PASSWORD,
+                                                    "csrf_token": client.cookies.get("fe_csrf")}, follow_redirects=False)
+
+
 def sign_out_form(w: World, client, role, tenancy) -> Any:
     return client.post("/sign-out", data={"csrf_token": client.headers.get("X-CSRF-Token", "")}, follow_redirects=False)
 
@@ -142,6 +153,8 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/sign-in"): Case(PUBLIC),
     ("POST", "/sign-in"): Case(PUBLIC, call=sign_in_form, fresh=True),
     ("POST", "/sign-out"): Case(PUBLIC, call=sign_out_form, fresh=True),
+    ("GET", "/invitations/accept"): Case(PUBLIC, call=invitation_page),
+    ("POST", "/invitations/accept"): Case(PUBLIC, call=invitation_form, fresh=True),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),

@@ -86,6 +86,20 @@ def revoke_invitation(ws: Workspace, invitation_id: int, *, who: str, actor_id: 
         return _info(inv)
 
 
+def _usable(inv: Invitation | None, now: dt.datetime) -> bool:
+    return inv is not None and inv.used_at is None and inv.revoked_at is None and inv.expires_at > now
+
+
+def pending_invitation(ws: Workspace, secret: str, *, now: dt.datetime | None = None) -> InvitationInfo | None:
+    """The invitation of this link if it can still be accepted (None: unknown, used, revoked or expired)."""
+    now = now or dt.datetime.now(dt.UTC)
+    with ws.sessions() as s:
+        inv = s.execute(select(Invitation).where(Invitation.token_hash == digest(str(secret)))).scalar_one_or_none()
+        if not _usable(inv, now):
+            return None
+        return _info(inv)
+
+
 def accept_invitation(ws: Workspace, secret: str, *, password: str, name: str | None = None,
                       ip: str | None = None, now: dt.datetime | None = None) -> Account:
     """Create the invited account with ``password``; the link is used up. An unknown, used, revoked or expired
@@ -96,7 +110,7 @@ def accept_invitation(ws: Workspace, secret: str, *, password: str, name: str | 
     with writing(ws) as s:
         inv = s.execute(select(Invitation).where(Invitation.token_hash == digest(str(secret)))
                         .with_for_update()).scalar_one_or_none()
-        if inv is None or inv.used_at is not None or inv.revoked_at is not None or inv.expires_at <= now:
+        if not _usable(inv, now):
             raise invalid
         check_new_password(password, email=inv.email)
         acc = create_user(ws, email=inv.email, role=inv.role, password=password, name=name,

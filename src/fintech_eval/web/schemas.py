@@ -140,7 +140,7 @@ class InvitationOut(Out):
 
 class InvitationCreated(InvitationOut):
     token: str = Field(description="The link's secret: shown this once; the person accepts with it.")
-    accept_path: str
+    accept_path: str = Field(description="The page that accepts it (relative to the server): send this link.")
 
 
 class InvitationAccept(Request):

@@ -44,7 +44,7 @@ def create(body: InvitationCreate, p: Staff, request: Request, ws: WorkspaceDep)
     """Invite a submitter for these entities; send the person the secret ``token`` (shown once)."""
     info, secret = create_invitation(ws, email=body.email, entities=entity_pairs(body.entities) or [], days=body.days,
                                      who=p.email, actor_id=p.id, ip=client_ip(request))
-    return {**invitation_out(info), "token": secret, "accept_path": "/api/v1/invitations/accept"}
+    return {**invitation_out(info), "token": secret, "accept_path": f"/invitations/accept?token={secret}"}
 
 
 @router.delete("/{invitation_id}", status_code=204, operation_id="revoke_invitation")

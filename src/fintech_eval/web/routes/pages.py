@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...app.accounts import SignInRefused, sign_in
 from ...app.audit import audit
+from ...app.invitations import accept_invitation, pending_invitation
+from ...errors import DataError
 from .. import csrf
 from ..auth import client_ip, identify, settings, workspace
 from ..problems import ApiProblem
@@ -26,11 +28,18 @@ TEXT = {
     "zh": {"title": "金融科技评估平台", "sign_in": "登录", "email": "电子邮箱", "password": "密码", "sign_out": "退出登录",
            "signed_in_as": "当前用户", "role": "角色", "api": "接口文档", "invalid": "电子邮箱或密码错误",
            "locked": "登录失败次数过多，请稍后再试或联系管理员", "csrf": "表单已过期，请重新提交",
+           "welcome": "设置密码以激活账户", "entities": "填报主体", "new_password": "新密码（至少 10 个字符）",
+           "repeat": "再次输入新密码", "activate": "激活账户", "mismatch": "两次输入的密码不一致",
+           "invalid_link": "邀请链接无效（不存在、已使用、已撤销或已过期），请联系评估人员重新发送",
            "roles": {"administrator": "管理员", "evaluator": "评估人员", "submitter": "填报机构", "viewer": "查看者"}},
     "en": {"title": "FinTech evaluation platform", "sign_in": "Sign in", "email": "E-mail", "password": "Password",
            "sign_out": "Sign out", "signed_in_as": "Signed in as", "role": "Role", "api": "API documentation",
            "invalid": "Wrong e-mail or password", "locked": "Too many failed sign-ins: try again later or ask an administrator",
            "csrf": "The form expired: please submit it again",
+           "welcome": "Set a password to activate your account", "entities": "Reporting for",
+           "new_password": "New password (at least 10 characters)", "repeat": "The new password again",
+           "activate": "Activate account", "mismatch": "The two passwords differ",
+           "invalid_link": "This invitation link is not valid (unknown, used, revoked or expired): ask for a new one",
            "roles": {"administrator": "administrator", "evaluator": "evaluator", "submitter": "submitter", "viewer": "viewer"}},
 }
 
@@ -65,9 +74,10 @@ def render(request: Request, name: str, status: int = 200, **ctx) -> HTMLRespons
     return resp
 
 
-def _anonymous_form(request: Request, status: int = 200, **ctx) -> HTMLResponse:
+def _anonymous_form(request: Request, status: int = 200, template: str = "sign_in.html.j2", **ctx) -> HTMLResponse:
+    """A form for someone not signed in, with the double-submit CSRF cookie."""
     token = request.cookies.get(csrf.COOKIE) or csrf.new_token()
-    resp = render(request, "sign_in.html.j2", status, csrf_token=token, **ctx)
+    resp = render(request, template, status, csrf_token=token, **ctx)
     resp.set_cookie(csrf.COOKIE, token, httponly=True, samesite="strict", path="/")
     return resp
 
@@ -114,4 +124,39 @@ def sign_out_form(request: Request, csrf_token: Annotated[str, Form(max_length=2
         audit(workspace(request), p.email, "sign_out", f"user:{p.id}", None, actor_id=p.id, ip=client_ip(request))
     resp = RedirectResponse("/sign-in", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+@router.get("/invitations/accept", response_class=HTMLResponse)
+def invitation_page(request: Request, token: str = "") -> Response:
+    """The page an invitation link opens: who is invited, for which entities; the password to set."""
+    inv = pending_invitation(workspace(request), token[:200]) if token else None
+    if inv is None:
+        return render(request, "message.html.j2", 404, message=TEXT[language(request)]["invalid_link"])
+    return _anonymous_form(request, template="invitation.html.j2", invitation=inv, token=token)
+
+
+@router.post("/invitations/accept", response_class=HTMLResponse)
+def invitation_form(request: Request, token: Annotated[str, Form(max_length=200)] = "",
+                    password: Annotated[str, Form(max_length=1024)] = "",
+                    repeat: Annotated[str, Form(max_length=1024)] = "",
+                    csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    t = TEXT[language(request)]
+    ws = workspace(request)
+    inv = pending_invitation(ws, token)
+    if inv is None:
+        return render(request, "message.html.j2", 404, message=t["invalid_link"])
+    again = {"template": "invitation.html.j2", "invitation": inv, "token": token}
+    try:
+        csrf.check(request.cookies.get(csrf.COOKIE), csrf_token)
+    except ApiProblem:
+        return _anonymous_form(request, 403, error=t["csrf"], **again)
+    if password != repeat:
+        return _anonymous_form(request, 422, error=t["mismatch"], **again)
+    try:
+        account = accept_invitation(ws, token, password=password, ip=client_ip(request))
+    except DataError as exc:
+        return _anonymous_form(request, 422, error=exc.problems[0].message, **again)
+    resp = RedirectResponse("/", status_code=303)
+    start_session(request, resp, ws, settings(request), account)
     return resp
