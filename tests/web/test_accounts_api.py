@@ -270,3 +270,20 @@ def test_invitation_link_page_sets_the_password_and_signs_in(world):
     assert r.status_code == 303 and c.get("/").text.count("page@bank-b.cn") == 1
     gone = world.anonymous().get(link)
     assert gone.status_code == 404 and "not valid" in gone.text.replace("无效", "not valid")
+
+
+def test_sessions_end_when_idle_or_old_and_tokens_stop_with_a_disabled_account(world):
+    c = world.client("viewer")
+    with world.ws.sessions() as s, s.begin():  # two hours and a minute without a request (idle limit 120 minutes)
+        s.execute(update(WebSession).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=121)))
+    assert c.get("/api/v1/me").status_code == 401
+    c = world.client("viewer")
+    with world.ws.sessions() as s, s.begin():  # past its absolute end
+        s.execute(update(WebSession).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+    assert c.get("/api/v1/me").status_code == 401
+    secret = world.token("evaluator")
+    api = world.anonymous()
+    api.headers["Authorization"] = f"Bearer {secret}"
+    assert api.get("/api/v1/me").status_code == 200
+    world.client("administrator").patch(f"/api/v1/users/{world.users['evaluator']}", json={"active": False})
+    assert api.get("/api/v1/me").status_code == 401
