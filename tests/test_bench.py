@@ -29,6 +29,8 @@ CASES = {
     "bench_records.py": (["20000"], r"duckdb +20,020 records in \d+\.\d+ s = [\d.]+ M records/s, peak RSS [\d,]+ MB"),
     "bench_reports.py": (["--institutions", "12", "--workers", "1", "--formats", "html"],
                          r"12 scorecards in HTML \(zh\): \d+\.\d+ s wall, \d+\.\d+ s CPU .* folder \d+\.\d+ MB"),
+    "bench_web.py": (["--institutions", "30", "--sign-ins", "2", "--requests", "20", "--clients", "2"],
+                     r"sign-in .*: p50 \d+\.\d+ ms(.|\n)*20 requests in \d+\.\d+ s = \d+ req/s, p50 \d+\.\d+ ms"),
 }
 
 

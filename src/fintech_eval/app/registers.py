@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import DataError, Problem, closest
 from ..store import institutions_frame, upsert_institutions, upsert_vendors, vendors_frame
-from ..store.models import PROVIDER_TYPES, SECTORS, province_code
+from ..store.models import PROVIDER_TYPES, SECTORS, Institution, Vendor, province_code
 from .workspace import Workspace
 
 ALIASES = {
@@ -160,3 +160,12 @@ def register_frame(ws: Workspace, kind: str = "institutions") -> pd.DataFrame:
         raise DataError(f"unknown register {kind!r}; choose one of: {', '.join(KINDS)}", rule="register.kind")
     with ws.sessions() as s:
         return institutions_frame(s) if kind == "institutions" else vendors_frame(s)
+
+
+def register_entry(ws: Workspace, entity_id: str, kind: str = "institutions") -> dict[str, object] | None:
+    """One registered entity with the register's columns (None: not registered); one look-up by key."""
+    if kind not in KINDS:
+        raise DataError(f"unknown register {kind!r}; choose one of: {', '.join(KINDS)}", rule="register.kind")
+    with ws.sessions() as s:
+        row = s.get(Institution if kind == "institutions" else Vendor, str(entity_id))
+        return None if row is None else {c: getattr(row, c) for c in KINDS[kind]}

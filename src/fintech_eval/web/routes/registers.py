@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from ...app.registers import register_frame
+from ...app.registers import register_entry, register_frame
 from ...app.rows import records
 from ..auth import Principal, WorkspaceDep, require
 from ..paging import PagingDep
@@ -32,10 +32,10 @@ def visible(p: Principal, ws, register: str) -> list[dict]:
 def one(p: Principal, ws, register: str, entity_id: str) -> dict:
     if not p.may_see(KINDS[register], entity_id):
         raise not_found(f"{KINDS[register]} {entity_id}")
-    rows = [r for r in visible(p, ws, register) if r["id"] == entity_id]
-    if not rows:
+    row = register_entry(ws, entity_id, register)
+    if row is None:
         raise not_found(f"{KINDS[register]} {entity_id}")
-    return rows[0]
+    return row
 
 
 @router.get("/institutions", response_model=Page[Institution], operation_id="list_institutions")
