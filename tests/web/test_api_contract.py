@@ -115,3 +115,12 @@ def test_a_database_that_stays_busy_is_503_not_a_crash(world, monkeypatch):
     monkeypatch.setattr(registers, "register_frame", locked)
     r = world.client("administrator").get("/api/v1/registers/institutions")
     assert r.status_code == 503 and r.json()["rule"] == "db.busy" and r.headers["Retry-After"] == "5"
+
+
+def test_security_headers(world):
+    c = world.anonymous()
+    page = c.get("/sign-in")
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Referrer-Policy"] == "same-origin"
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Cache-Control"] == "no-store"
+    api = c.get("/api/v1/health")
+    assert api.headers["Cache-Control"] == "no-store" and api.headers["X-Content-Type-Options"] == "nosniff"

@@ -24,6 +24,12 @@ state-changing request) or with an API token: `Authorization: Bearer fe_…`. Li
 the same `rule`, `field` and message as the CLI."""
 
 
+#: On every answer: no MIME sniffing, no framing (click-jacking of the forms), and no Referer leaving the site
+#: (an invitation link carries its secret in the URL).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Content-Security-Policy": "frame-ancestors 'none'", "Referrer-Policy": "same-origin"}
+
+
 def create_app(settings: WebSettings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
     settings = settings or WebSettings()
     ws = workspace or Workspace(settings.db, create=False)
@@ -38,6 +44,16 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.settings, app.state.workspace = settings, ws
     problems.install(app)
+
+    @app.middleware("http")
+    async def security_headers(request, call_next):
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if request.url.path.startswith(API_PREFIX):  # answers may carry secrets (a new token): never cached
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     for r in ROUTERS:
         app.include_router(r, prefix=API_PREFIX)
     for r in PAGE_ROUTERS:
