@@ -124,3 +124,13 @@ def test_security_headers(world):
     assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Cache-Control"] == "no-store"
     api = c.get("/api/v1/health")
     assert api.headers["Cache-Control"] == "no-store" and api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_openapi_names_each_operations_permission(world):
+    doc = world.anonymous().get("/openapi.json").json()
+    assert set(doc["components"]["securitySchemes"]) == {"token", "session"}
+    users = doc["paths"]["/api/v1/users"]["get"]
+    assert users["x-permission"] == "users.manage" and users["x-token-scope"] == "admin"
+    tokens = doc["paths"]["/api/v1/tokens"]["post"]
+    assert tokens["x-permission"] == "account.manage" and tokens["security"] == [{"session": []}]
+    assert "x-permission" not in doc["paths"]["/api/v1/auth/sign-in"]["post"]

@@ -64,7 +64,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
             from fastapi.openapi.utils import get_openapi
 
             doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            app.openapi_schema = problems.relabel_openapi(doc)
+            app.openapi_schema = document_access(problems.relabel_openapi(doc), app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -89,3 +89,27 @@ def route_table(app: FastAPI) -> list[tuple[str, str, Any]]:
             dependant = None
         out.extend((m, path, dependant) for m in sorted(getattr(r, "methods", None) or ()) if m != "HEAD")
     return sorted(out, key=lambda t: (t[1], t[0]))
+
+
+def document_access(doc: dict[str, Any], app: FastAPI) -> dict[str, Any]:
+    """The document says how to authenticate (a bearer token or the session cookie) and, on each operation, the
+    permission it needs (``x-permission``, see :mod:`.policy`) and the token scope (``x-token-scope``)."""
+    from .auth import permission_of
+    from .policy import PERMISSIONS
+    from .sessions import COOKIE
+
+    doc.setdefault("components", {})["securitySchemes"] = {
+        "token": {"type": "http", "scheme": "bearer", "description": "An API token (fe_…) from POST /api/v1/tokens."},
+        "session": {"type": "apiKey", "in": "cookie", "name": COOKIE,
+                    "description": "The session of POST /api/v1/auth/sign-in; send X-CSRF-Token on state changes."},
+    }
+    for method, path, dependant in route_table(app):
+        op = doc.get("paths", {}).get(path, {}).get(method.lower())
+        perm = permission_of(dependant) if dependant is not None else None
+        if op is None or perm is None:
+            continue
+        scope = PERMISSIONS[perm].scope
+        op["x-permission"] = perm
+        op["x-token-scope"] = scope
+        op["security"] = [{"session": []}] + ([{"token": []}] if scope else [])
+    return doc
