@@ -287,3 +287,15 @@ def test_sessions_end_when_idle_or_old_and_tokens_stop_with_a_disabled_account(w
     assert api.get("/api/v1/me").status_code == 200
     world.client("administrator").patch(f"/api/v1/users/{world.users['evaluator']}", json={"active": False})
     assert api.get("/api/v1/me").status_code == 401
+
+
+def test_signing_in_again_replaces_the_session(world):
+    c = world.client("viewer")
+    old = c.cookies.get("fe_session")
+    r = c.post("/api/v1/auth/sign-in", json={"email": world.email("viewer"), "password": PASSWORD})
+    assert r.status_code == 200 and c.cookies.get("fe_session") != old
+    stale = world.anonymous()
+    stale.cookies.set("fe_session", old)
+    assert stale.get("/api/v1/me").status_code == 401
+    with world.ws.sessions() as s:
+        assert len(s.execute(select(WebSession.id)).all()) == 1

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ...app.accounts import Account, change_password, sign_in
 from ...app.audit import audit
+from ...app.tokens import digest
 from .. import csrf
 from ..auth import Principal, SettingsDep, WorkspaceDep, client_ip, require
 from ..policy import PERMISSIONS
@@ -20,7 +21,11 @@ router = APIRouter(tags=["account"], responses=ERRORS)
 
 
 def start_session(request: Request, response: Response, ws, settings: WebSettings, account: Account) -> str:
-    """Sign ``account`` in: a new session, its cookie set on ``response``; returns the CSRF token."""
+    """Sign ``account`` in: a new session (never the one the browser brought: no session fixation; that one
+    ends), its cookie set on ``response``; returns the CSRF token."""
+    previous = request.cookies.get(COOKIE)
+    if previous:
+        end_session(ws, digest(previous))
     secret, sess = create_session(ws, account.id, settings, ip=client_ip(request),
                                   user_agent=request.headers.get("user-agent"))
     secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
