@@ -134,3 +134,15 @@ def test_openapi_names_each_operations_permission(world):
     tokens = doc["paths"]["/api/v1/tokens"]["post"]
     assert tokens["x-permission"] == "account.manage" and tokens["security"] == [{"session": []}]
     assert "x-permission" not in doc["paths"]["/api/v1/auth/sign-in"]["post"]
+
+
+def test_access_log_hides_invitation_secrets(world):
+    import logging
+
+    from fintech_eval.web.app import RedactSecrets
+
+    rec = logging.LogRecord("uvicorn.access", logging.INFO, "x", 1, '%s - "%s %s HTTP/%s" %d',
+                            ("127.0.0.1:5", "GET", "/invitations/accept?token=SECRETVALUE&lang=en", "1.1", 200), None)
+    assert RedactSecrets().filter(rec)
+    assert "SECRETVALUE" not in rec.getMessage() and "token=…&lang=en" in rec.getMessage()
+    assert any(isinstance(f, RedactSecrets) for f in logging.getLogger("uvicorn.access").filters)

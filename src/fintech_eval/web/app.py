@@ -4,6 +4,8 @@ database must exist and have this version's schema: ``fintech-eval db upgrade``)
 
 from __future__ import annotations
 
+import logging
+import re
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,6 +32,17 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DEN
                     "Content-Security-Policy": "frame-ancestors 'none'", "Referrer-Policy": "same-origin"}
 
 
+class RedactSecrets(logging.Filter):
+    """Access-log lines show ``token=…`` instead of an invitation link's secret."""
+
+    PATTERN = re.compile(r"(token=)[^&\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "token=" in a for a in record.args):
+            record.args = tuple(self.PATTERN.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def create_app(settings: WebSettings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
     settings = settings or WebSettings()
     ws = workspace or Workspace(settings.db, create=False)
@@ -43,6 +56,9 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
     app = FastAPI(title="fintech-eval", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.settings, app.state.workspace = settings, ws
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())
     problems.install(app)
 
     @app.middleware("http")

@@ -9,6 +9,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..store.models import ROLES, TOKEN_SCOPES
+from .problems import ProblemItem
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 Scope = Literal[TOKEN_SCOPES]  # type: ignore[valid-type]
@@ -220,17 +221,11 @@ class RateRow(Out):
     on_time_rate: float
 
 
-class Warning(Out):
-    model_config = ConfigDict(extra="allow")
-    rule: str
-    message: str
-
-
 class CampaignStatus(Out):
     campaign: Campaign
     entities: list[StatusRow] = Field(description="A submitter gets only its own entities' rows.")
     rates: list[RateRow] | None = Field(description="Reporting and on-time rates (administrators and evaluators).")
-    warnings: list[Warning] = []
+    warnings: list[ProblemItem] = []
 
 
 class MissingRow(Out):
@@ -260,7 +255,7 @@ class Run(Out):
 
 
 class RunDetail(Run):
-    warnings: dict[str, list[Warning]]
+    warnings: dict[str, list[ProblemItem]]
     scores_sha256: dict[str, str]
     specs: dict[str, Any] | None = Field(description="The specs run (administrators and evaluators).")
     out_dir: str | None = Field(description="The result folder on the server (administrators and evaluators).")
