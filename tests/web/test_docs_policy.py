@@ -38,3 +38,14 @@ def test_route_table_matches_the_app(world):
     rows = _rows(r"`(GET|POST|PATCH|PUT|DELETE) /api/v1/\S+`")
     actual = {f"{m} {p}": (permission_of(d) or "public") for m, p, d in route_table(world.app) if p.startswith("/api/")}
     assert {k: v[0] for k, v in rows.items()} == actual
+
+
+#: The API routes anyone may call; every other API route must name a permission.
+PUBLIC = {"GET /api/v1/health", "POST /api/v1/auth/sign-in", "POST /api/v1/invitations/accept"}
+
+
+def test_every_api_route_names_a_permission_and_every_permission_is_used(world):
+    routes = {f"{m} {p}": permission_of(d) if d is not None else None
+              for m, p, d in route_table(world.app) if p.startswith("/api/")}
+    assert {r for r, perm in routes.items() if perm is None} == PUBLIC
+    assert set(PERMISSIONS) == {perm for perm in routes.values() if perm is not None}
