@@ -61,7 +61,7 @@ class UserCreate(Request):
     email: str = Email
     role: Role
     name: str | None = Field(None, max_length=200)
-    password: str | None = Field(None, max_length=1024, description="Omit to let the user set it through an invitation.")
+    password: str | None = Field(None, max_length=1024, description="Omit for an account that cannot sign in until a password is set (`fintech-eval admin set-password`); invite new submitters instead (POST /api/v1/invitations).")
     entities: list[EntityRef] = Field([], description="A submitter's institutions or vendors.")
 
 
