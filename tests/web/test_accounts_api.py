@@ -299,3 +299,29 @@ def test_signing_in_again_replaces_the_session(world):
     assert stale.get("/api/v1/me").status_code == 401
     with world.ws.sessions() as s:
         assert len(s.execute(select(WebSession.id)).all()) == 1
+
+
+def test_account_page_creates_shows_once_and_revokes_a_token_and_changes_the_password(world):
+    c = world.client("submitter")
+    csrf = c.headers.pop("X-CSRF-Token")  # a browser sends the form field, not the header
+    page = c.get("/account?lang=en")
+    assert page.status_code == 200 and "submitter@example.org" in page.text and 'value="admin"' not in page.text
+    assert c.post("/account/tokens", data={"name": "erp", "scopes": ["read"], "csrf_token": "forged"}).status_code == 403
+    r = c.post("/account/tokens", data={"name": "erp", "scopes": ["read", "submit"], "csrf_token": csrf})
+    assert r.status_code == 200
+    secret = r.text.split('<code id="new-token">')[1].split("</code>")[0]
+    assert secret.startswith("fe_") and secret not in c.get("/account").text  # shown once
+    api = world.anonymous()
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["scopes"] == ["read", "submit"]
+    tid = c.get("/api/v1/tokens").json()["items"][0]["id"]
+    assert c.post(f"/account/tokens/{tid}/revoke", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    bad = c.post("/account/password", data={"current_password": PASSWORD, "new_password": "a new passphrase",
+                                            "repeat": "another one!!", "csrf_token": csrf})
+    assert bad.status_code == 422 and "differ" in bad.text
+    ok = c.post("/account/password", data={"current_password": PASSWORD, "new_password": "a new passphrase",
+                                           "repeat": "a new passphrase", "csrf_token": csrf})
+    assert ok.status_code == 200 and "Password changed" in ok.text
+    assert world.anonymous().post("/api/v1/auth/sign-in", json={"email": world.email("submitter"),
+                                                               "password": "a new passphrase"}).status_code == 200
+    assert world.anonymous().get("/account", follow_redirects=False).status_code == 303

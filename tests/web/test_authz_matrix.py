@@ -89,6 +89,21 @@ def invitation_form(w: World, client, role, tenancy) -> Any:
                                                     "csrf_token": client.cookies.get("fe_csrf")}, follow_redirects=False)
 
 
+def _csrf(client) -> str:
+    return client.headers.get("X-CSRF-Token", "")
+
+
+def account_password_and_back(w: World, client, role, tenancy) -> Any:
+    new = PASSWORD + " 3"
+    r = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new, "repeat": new,
+                                               "csrf_token": _csrf(client)}, follow_redirects=False)
+    if r.status_code == 200:
+        back = client.post("/account/password", data={"current_password": new, "new_password": PASSWORD,
+                                                      "repeat": PASSWORD, "csrf_token": _csrf(client)})
+        assert back.status_code == 200, back.text
+    return r
+
+
 def sign_out_form(w: World, client, role, tenancy) -> Any:
     return client.post("/sign-out", data={"csrf_token": client.headers.get("X-CSRF-Token", "")}, follow_redirects=False)
 
@@ -155,6 +170,14 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("POST", "/sign-out"): Case(PUBLIC, call=sign_out_form, fresh=True),
     ("GET", "/invitations/accept"): Case(PUBLIC, call=invitation_page),
     ("POST", "/invitations/accept"): Case(PUBLIC, call=invitation_form, fresh=True),
+    ("GET", "/account"): Case(PUBLIC),
+    ("POST", "/account/password"): Case(EVERYONE, call=account_password_and_back, fresh=True),
+    ("POST", "/account/tokens"): Case(EVERYONE, call=lambda w, c, r, t: c.post(
+        "/account/tokens", data={"name": "page", "scopes": ["read"], "csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/account/tokens/{token_id}/revoke"): Case(
+        "A:ok/404 E:ok/404 S:ok/404 V:ok/404 -:401/401",
+        call=lambda w, c, r, t: c.post(f"/account/tokens/{token_id(w, r, t)}/revoke", data={"csrf_token": _csrf(c)},
+                                       follow_redirects=False)),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),

@@ -6,9 +6,22 @@ get their own module here, ``submissions.py``, over ``fintech_eval.app.submissio
 :mod:`fintech_eval.web.policy`.
 """
 
-from . import account, audit, campaigns, catalog, health, invitations, pages, registers, runs, tokens, users
+from . import (
+           account,
+           account_pages,
+           audit,
+           campaigns,
+           catalog,
+           health,
+           invitations,
+           pages,
+           registers,
+           runs,
+           tokens,
+           users,
+)
 
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
            registers.router, campaigns.router, runs.router, catalog.router)
-PAGE_ROUTERS = (pages.router,)
+PAGE_ROUTERS = (pages.router, account_pages.router)

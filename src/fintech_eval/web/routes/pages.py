@@ -1,4 +1,5 @@
-"""Server-rendered pages (Jinja2): sign in, the signed-in home page, sign out; in Chinese or English (``?lang=``,
+"""Server-rendered pages (Jinja2): sign in, the signed-in home page, sign out, accepting an invitation (the
+account page is in :mod:`.account_pages`); in Chinese or English (``?lang=``,
 remembered in a cookie, else the browser's Accept-Language, else the default). The forms use the same account
 functions as the API and the CSRF rules of :mod:`fintech_eval.web.csrf`."""
 
@@ -31,6 +32,11 @@ TEXT = {
            "welcome": "设置密码以激活账户", "entities": "填报主体", "new_password": "新密码（至少 10 个字符）",
            "repeat": "再次输入新密码", "activate": "激活账户", "mismatch": "两次输入的密码不一致",
            "invalid_link": "邀请链接无效（不存在、已使用、已撤销或已过期），请联系评估人员重新发送",
+           "account": "我的账户", "tokens": "接口令牌", "token_name": "名称", "scopes": "权限范围", "created": "创建时间",
+           "last_used": "最近使用", "revoked": "已撤销", "revoke": "撤销", "create_token": "创建令牌",
+           "token_once": "请立即复制此令牌：它只显示这一次", "change_password": "修改密码",
+           "current_password": "当前密码", "password_changed": "密码已修改，其他会话已退出",
+           "not_signed_in": "请先登录", "not_found": "未找到",
            "roles": {"administrator": "管理员", "evaluator": "评估人员", "submitter": "填报机构", "viewer": "查看者"}},
     "en": {"title": "FinTech evaluation platform", "sign_in": "Sign in", "email": "E-mail", "password": "Password",
            "sign_out": "Sign out", "signed_in_as": "Signed in as", "role": "Role", "api": "API documentation",
@@ -40,6 +46,12 @@ TEXT = {
            "new_password": "New password (at least 10 characters)", "repeat": "The new password again",
            "activate": "Activate account", "mismatch": "The two passwords differ",
            "invalid_link": "This invitation link is not valid (unknown, used, revoked or expired): ask for a new one",
+           "account": "My account", "tokens": "API tokens", "token_name": "Name", "scopes": "Scopes",
+           "created": "Created", "last_used": "Last used", "revoked": "Revoked", "revoke": "Revoke",
+           "create_token": "Create a token", "token_once": "Copy this token now: it is shown this once",
+           "change_password": "Change password", "current_password": "Current password",
+           "password_changed": "Password changed; your other sessions were signed out",
+           "not_signed_in": "Please sign in first", "not_found": "Not found",
            "roles": {"administrator": "administrator", "evaluator": "evaluator", "submitter": "submitter", "viewer": "viewer"}},
 }
 
