@@ -17,6 +17,7 @@ from pathlib import Path
 from fintech_eval.app import Workspace
 from fintech_eval.app.accounts import find_user
 from fintech_eval.cli.web import ROLE_NAMES
+from fintech_eval.store import head_revision
 from fintech_eval.store.models import ROLES
 from tests.clirun import run_cli
 
@@ -93,7 +94,7 @@ def test_serve_answers_on_loopback(tmp_path: Path):
             except (urllib.error.URLError, ConnectionError):
                 assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.2)
-        assert status == 200 and health["schema_revision"] == "0004_accounts"
+        assert status == 200 and health["schema_revision"] == head_revision()
         status, headers, body = _request(base + "/api/v1/auth/sign-in", {"email": "boss@example.org", "password": SECRET})
         assert status == 200 and body["user"]["role"] == "administrator" and "HttpOnly" in headers["set-cookie"]
         status, _, doc = _request(base + "/openapi.json")
