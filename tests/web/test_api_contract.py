@@ -44,6 +44,8 @@ def test_request_fields_are_strict(world):
     r = c.patch(f"/api/v1/users/{world.users['viewer']}", json={"role": "viewer", "colour": "red"})
     assert r.status_code == 422 and r.json()["problems"][0]["rule"] == "request.extra_forbidden"
     assert c.post("/api/v1/tokens", json={"name": "t", "scopes": ["read"], "expires_days": 30}).status_code == 201
+    r = c.get("/api/v1/audit?action=token.create&action=sign_in.success")
+    assert r.status_code == 422 and r.json()["rule"] == "request.repeated_parameter" and r.json()["field"] == "action"
 
 
 def test_pagination_envelope(world):

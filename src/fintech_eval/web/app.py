@@ -63,6 +63,13 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
 
     @app.middleware("http")
     async def security_headers(request, call_next):
+        if request.url.path.startswith(API_PREFIX):  # no parameter of the API takes a list: a repeat is refused
+            keys = [k for k, _ in request.query_params.multi_items()]
+            repeated = sorted({k for k in keys if keys.count(k) > 1})
+            if repeated:
+                return problems.problem_response(
+                    422, "request.repeated_parameter", f"the query parameter {repeated[0]!r} is given more than once",
+                    field=repeated[0])
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
