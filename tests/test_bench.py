@@ -33,6 +33,8 @@ CASES = {
     "bench_registers.py": (["--entities", "40"], r"register sizes of 40 institutions \(160 values, units converted\): \d+\.\d+ s"),
     "bench_returns.py": (["--submissions", "6", "--institutions", "3", "--threads", "2", "--retry-every", "3"],
                          r"verified: 8 acknowledged, 6 stored exactly once(.|\n)*returns on sqlite: 8 submissions \(100 variables each.*\d+\.\d+ submissions/s; latency p50"),
+    "bench_web.py": (["--institutions", "30", "--sign-ins", "2", "--requests", "20", "--clients", "2"],
+                     r"sign-in .*: p50 \d+\.\d+ ms(.|\n)*20 requests in \d+\.\d+ s = \d+ req/s, p50 \d+\.\d+ ms"),
 }
 
 

@@ -23,6 +23,7 @@ TABLES = {
     "observation", "audit_entry",
     "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region",
     "data_return", "return_version", "return_event", "idempotency_key",
+    "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log",
 }  # fmt: skip
 
 

@@ -271,3 +271,13 @@ def missing_entities(status: CampaignStatus) -> pd.DataFrame:
     """Who to chase: the entities of the sample without a return (then those late or incomplete are in the status)."""
     e = status.entities
     return e.loc[~e["returned"], ["entity_id", "name_zh", "name_en", "sector", "region_code", "overdue"]].reset_index(drop=True)
+
+
+def campaigns_asking(ws: Workspace, entity_ids: set[str] | list[str], entity_kind: str = "institution") -> set[int]:
+    """The ids of the campaigns whose sample includes any of ``entity_ids`` (what a submitter may see)."""
+    ids = list(entity_ids)
+    if not ids:
+        return set()
+    with ws.sessions() as s:
+        return set(s.execute(select(CampaignMember.campaign_id).where(
+            CampaignMember.entity_kind == entity_kind, CampaignMember.entity_id.in_(ids))).scalars())

@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..errors import FintechEvalError
 from . import analysis as analysis_cli
-from . import catalog, data, engine, rate, records, report, returns, review, rounds
+from . import catalog, data, engine, rate, records, report, returns, review, rounds, web
 from .output import report_error
 
 app = typer.Typer(
@@ -48,6 +48,8 @@ app.add_typer(rounds.db_app, name="db")
 app.command("peers")(analysis_cli.peers_cmd)
 app.command("plan-progress")(analysis_cli.plan_progress_cmd)
 app.add_typer(returns.app, name="returns")
+app.command("serve")(web.serve_cmd)
+app.add_typer(web.admin_app, name="admin")
 
 
 def _version(value: bool) -> None:

@@ -36,9 +36,9 @@ def _ws(db: str | None, create: bool = True):
 
 def _rows(df) -> list[dict[str, Any]]:
     """A frame's rows as dicts, every missing value (NaN, NaT, NA) as None."""
-    import pandas as pd
+    from ..app.rows import records
 
-    return [{k: None if pd.api.types.is_scalar(v) and pd.isna(v) else v for k, v in rec.items()} for rec in df.to_dict("records")]
+    return records(df)
 
 
 # --- register -------------------------------------------------------------------------------------------------

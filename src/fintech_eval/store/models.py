@@ -54,6 +54,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -552,3 +553,124 @@ TEXT_LIMITS: dict[str, int] = {
     "format": _length(Submission.format),
     "user": min(_length(Submission.submitted_by), _length(AuditEntry.who)),
 }
+
+
+# --- accounts of the web platform (issue 13) ------------------------------------------------------------------
+#: The roles of the web platform; what each may do is decided in one place, ``fintech_eval.web.policy``.
+ROLES: tuple[str, ...] = ("administrator", "evaluator", "submitter", "viewer")
+#: What an API token may be used for (a token never allows more than its owner's role).
+TOKEN_SCOPES: tuple[str, ...] = ("read", "submit", "admin")
+#: The kinds of entity a submitter account can be bound to.
+TENANT_KINDS: tuple[str, ...] = ("institution", "vendor")
+
+
+class UserAccount(Base):
+    """A person (or system) signing in to the web platform. ``email`` is stored lower-case; ``password_hash``
+    is an argon2id hash (NULL until an invited user sets a password); ``failed_logins`` and ``locked_until``
+    implement the lockout after repeated failed sign-ins."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"), UniqueConstraint("email"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entities: Mapped[list[UserEntity]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, order_by="UserEntity.entity_id"
+    )
+
+
+class UserEntity(Base):
+    """An entity a submitter account answers for (its tenant): an institution or a vendor code."""
+
+    __tablename__ = "user_entity"
+    __table_args__ = (CheckConstraint(_in("entity_kind", TENANT_KINDS), name="entity_kind"),)
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    entity_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    user: Mapped[UserAccount] = relationship(back_populates="entities")
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random secret; only its SHA-256 (``id``) is stored, so a copy
+    of the database signs nobody in. ``csrf_token`` must accompany every state-changing request of it."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class ApiToken(Base):
+    """A token for system-to-system use: shown once, stored as its SHA-256, scoped, revocable; ``prefix``
+    (the first characters) names it in listings."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(64))  # space-separated TOKEN_SCOPES
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(Base):
+    """A one-time link that creates a submitter account bound to ``entities`` and sets its password. Only the
+    SHA-256 of the link's token is stored; ``used_at`` is set when it is accepted (it never works twice)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("token_hash"), CheckConstraint(_in("role", ROLES), name="role"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16), default="submitter", server_default="submitter")
+    entities: Mapped[Any] = mapped_column(Json)  # [{"kind": "institution", "id": "B001"}, …]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class AuditLog(Base):
+    """One action on the platform: who (``actor``, the account's e-mail or ``cli``/``anonymous``), what
+    (``action``: ``sign_in.success``, ``sign_in.failure``, ``user.role``, ``token.create``, …), on what
+    (``object``, e.g. ``user:3``), with a JSON ``detail`` and the client address. Sign-in throttling counts
+    the recent failures of an address here."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_ip_at", "action", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    actor_id: Mapped[int | None] = mapped_column(BigId)
+    action: Mapped[str] = mapped_column(String(64))
+    object: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[Any | None] = mapped_column(Json)
+    ip: Mapped[str | None] = mapped_column(String(64))

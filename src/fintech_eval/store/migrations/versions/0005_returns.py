@@ -4,7 +4,7 @@
 ``idempotency_key`` (a retried submission stores once).
 
 Revision ID: 0005_returns
-Revises: 0003_rounds
+Revises: 0004_accounts
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005_returns"
-down_revision = "0003_rounds"
+down_revision = "0004_accounts"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ attributes for both populations JR/T 0201 §4 samples (``size_attribute`` keyed 
 an institution id, no foreign key to one register).
 
 Revision ID: 0007_registers
-Revises: 0003_rounds
+Revises: 0005_returns
 Create Date: 2026-12-06
 """
 

@@ -1,0 +1,127 @@
+"""API tokens for system-to-system use (an institution's data platform submitting its returns).
+
+A token is ``fe_`` followed by 43 random URL-safe characters (256 bits from :mod:`secrets`). It is shown once,
+when created; the database keeps its SHA-256 (a fast hash is right for a random secret of that length) and its
+first ten characters to name it in listings. A token has scopes (``read``, ``submit``, ``admin``): it never
+allows more than its owner's role, and it can be revoked; its last use is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from ..errors import DataError
+from ..store.models import TOKEN_SCOPES, ApiToken, UserAccount
+from .audit import audit
+from .tx import writing
+from .workspace import Workspace
+
+PREFIX = "fe_"
+#: The scopes each role may give its tokens (a viewer's token can only read).
+ROLE_SCOPES: dict[str, tuple[str, ...]] = {
+    "administrator": ("read", "submit", "admin"),
+    "evaluator": ("read", "submit", "admin"),
+    "submitter": ("read", "submit"),
+    "viewer": ("read",),
+}
+LAST_USED_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often per token
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _info(t: ApiToken) -> TokenInfo:
+    return TokenInfo(t.id, t.user_id, t.name, t.prefix, tuple(t.scopes.split()), t.created_at, t.expires_at,
+                     t.last_used_at, t.revoked_at)
+
+
+def create_token(ws: Workspace, user_id: int, *, name: str, scopes: Iterable[str], expires_days: int | None = None,
+                 ip: str | None = None) -> tuple[TokenInfo, str]:
+    """A new token of ``user_id``: its record and the secret (shown once, never stored)."""
+    scopes = tuple(dict.fromkeys(scopes))
+    name = str(name).strip()
+    if not name or len(name) > 100:
+        raise DataError("a token needs a name of 1 to 100 characters", rule="token.name", field="name")
+    bad = [sc for sc in scopes if sc not in TOKEN_SCOPES]
+    if bad or not scopes:
+        raise DataError(f"scopes must be some of {', '.join(TOKEN_SCOPES)}" + (f"; not {', '.join(map(repr, bad))}" if bad else ""),
+                        rule="token.scope", field="scopes")
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise DataError("expires_days must be between 1 and 3650", rule="token.expiry", field="expires_days")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    with writing(ws) as s:
+        u = s.get(UserAccount, user_id)
+        if u is None:
+            raise DataError(f"no user {user_id}", rule="user.not_found")
+        over = [sc for sc in scopes if sc not in ROLE_SCOPES[u.role]]
+        if over:
+            raise DataError(f"a {u.role} cannot give a token the scope(s) {', '.join(over)}", rule="token.scope", field="scopes")
+        t = ApiToken(user_id=u.id, name=name, prefix=secret[:10], token_hash=digest(secret), scopes=" ".join(scopes),
+                     created_at=now, expires_at=now + dt.timedelta(days=expires_days) if expires_days else None)
+        s.add(t)
+        s.flush()
+        audit(None, u.email, "token.create", f"token:{t.id}", {"name": name, "scopes": list(scopes), "owner": u.id},
+              actor_id=u.id, ip=ip, session=s)
+        return _info(t), secret
+
+
+def list_tokens(ws: Workspace, user_id: int) -> list[TokenInfo]:
+    with ws.sessions() as s:
+        rows = s.execute(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).scalars().all()
+        return [_info(t) for t in rows]
+
+
+def get_token(ws: Workspace, token_id: int) -> TokenInfo | None:
+    with ws.sessions() as s:
+        t = s.get(ApiToken, token_id)
+        return _info(t) if t is not None else None
+
+
+def revoke_token(ws: Workspace, token_id: int, *, who: str, actor_id: int | None = None, ip: str | None = None) -> TokenInfo:
+    """Revoke a token (at once: the next request with it is refused); revoking twice changes nothing."""
+    with writing(ws) as s:
+        t = s.get(ApiToken, token_id)
+        if t is None:
+            raise DataError(f"no token {token_id}", rule="token.not_found")
+        if t.revoked_at is None:
+            t.revoked_at = dt.datetime.now(dt.UTC)
+            audit(None, who, "token.revoke", f"token:{t.id}", {"owner": t.user_id, "name": t.name}, actor_id=actor_id,
+                  ip=ip, session=s)
+        return _info(t)
+
+
+def resolve_token(ws: Workspace, secret: str, *, now: dt.datetime | None = None) -> tuple[TokenInfo, int] | None:
+    """The live token with this secret and its owner's id (None: unknown, revoked or expired). Records its use."""
+    if not secret.startswith(PREFIX) or len(secret) > 200:
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    with ws.sessions() as s:
+        t = s.execute(select(ApiToken).where(ApiToken.token_hash == digest(secret))).scalar_one_or_none()
+        if t is None or t.revoked_at is not None or (t.expires_at is not None and t.expires_at <= now):
+            return None
+        info = _info(t)
+    if info.last_used_at is None or now - info.last_used_at >= LAST_USED_EVERY:
+        with writing(ws) as s:
+            s.execute(update(ApiToken).where(ApiToken.id == info.id).values(last_used_at=now))
+    return info, info.user_id

@@ -1,0 +1,137 @@
+"""Who is asking: a :class:`Principal` from the session cookie or an ``Authorization: Bearer`` API token,
+checked against the permission a route names (:mod:`.policy`). Routes read like prose::
+
+    @router.get("/registers/institutions")
+    def institutions(p: Annotated[Principal, Depends(require("registers.read"))], ws: WorkspaceDep): ...
+
+Answers: no or a dead credential → 401 (``auth.required``); a role without the permission → 403
+(``auth.forbidden``); a token without the scope (or any token on a session-only permission) → 403
+(``auth.scope``); a cookie request changing state without the session's CSRF token → 403 (:mod:`.csrf`).
+The account is read on every request, so a changed role or a disabled account takes effect at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..app.accounts import Account, get_user
+from ..app.tokens import resolve_token
+from ..app.workspace import Workspace
+from . import csrf
+from .policy import PERMISSIONS, sees_all_entities
+from .problems import ApiProblem
+from .sessions import COOKIE, SessionInfo, resolve_session
+from .settings import WebSettings
+
+
+@dataclass(frozen=True)
+class Principal:
+    account: Account
+    via: str  # "session" or "token"
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    session: SessionInfo | None = None
+    token_id: int | None = None
+
+    @property
+    def id(self) -> int:
+        return self.account.id
+
+    @property
+    def role(self) -> str:
+        return self.account.role
+
+    @property
+    def email(self) -> str:
+        return self.account.email
+
+    def entities(self, kind: str) -> set[str] | None:
+        """The ids of ``kind`` this caller may see: None for all (staff), else its own."""
+        return None if sees_all_entities(self.role) else self.account.entity_ids(kind)
+
+    def may_see(self, kind: str, entity_id: str) -> bool:
+        own = self.entities(kind)
+        return own is None or entity_id in own
+
+
+def workspace(request: Request) -> Workspace:
+    return request.app.state.workspace
+
+
+def settings(request: Request) -> WebSettings:
+    return request.app.state.settings
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+WorkspaceDep = Annotated[Workspace, Depends(workspace)]
+SettingsDep = Annotated[WebSettings, Depends(settings)]
+
+
+def _bearer(request: Request) -> str | None:
+    h = request.headers.get("authorization", "")
+    scheme, _, value = h.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def identify(request: Request) -> Principal | None:
+    """The caller (None: anonymous). A bearer token wins over a cookie; a present but dead bearer token is 401."""
+    ws, st = workspace(request), settings(request)
+    secret = _bearer(request)
+    if secret is not None:
+        found = resolve_token(ws, secret)
+        acc = get_user(ws, found[1]) if found else None
+        if acc is None or not acc.active:
+            raise ApiProblem(401, "auth.required", "this API token is not valid (unknown, revoked or expired)",
+                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return Principal(acc, "token", frozenset(found[0].scopes), token_id=found[0].id)
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        sess = resolve_session(ws, cookie, st)
+        acc = get_user(ws, sess.user_id) if sess else None
+        if acc is not None and acc.active:
+            return Principal(acc, "session", session=sess)
+    return None
+
+
+@functools.cache
+def require(permission: str) -> Callable[[Request], Principal]:
+    """The dependency of a route that needs ``permission`` (one callable per permission, tagged with it so the
+    authorization-matrix test and the docs can read every route's permission)."""
+    perm = PERMISSIONS[permission]
+
+    def check(request: Request) -> Principal:
+        p = identify(request)
+        if p is None:
+            raise ApiProblem(401, "auth.required", "sign in, or send an API token (Authorization: Bearer …)",
+                             headers={"WWW-Authenticate": "Bearer"})
+        if p.via == "session" and request.method not in csrf.SAFE_METHODS:
+            csrf.check(p.session.csrf_token if p.session else None, request.headers.get(csrf.HEADER))
+        if p.role not in perm.roles:
+            raise ApiProblem(403, "auth.forbidden", f"a {p.role} may not {perm.description}")
+        if p.via == "token" and (perm.scope is None or perm.scope not in p.scopes):
+            need = "a signed-in browser session (not an API token)" if perm.scope is None else f"the {perm.scope!r} scope"
+            raise ApiProblem(403, "auth.scope", f"this needs {need}")
+        request.state.principal = p
+        return p
+
+    check.permission = permission  # type: ignore[attr-defined]
+    return check
+
+
+def permission_of(dependant) -> str | None:
+    """The permission a route's dependencies require (None: a public route)."""
+    for d in dependant.dependencies:
+        perm = getattr(d.call, "permission", None)
+        if perm is not None:
+            return perm
+        inner = permission_of(d)
+        if inner is not None:
+            return inner
+    return None

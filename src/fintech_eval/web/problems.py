@@ -1,0 +1,168 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every error answer has ``type`` (``urn:fintech-eval:problem:<rule>``), ``title``, ``status``, ``detail``, and
+``rule``, ``field`` and ``problems``: the list of :class:`fintech_eval.errors.Problem` with the same rule,
+location and message the CLI prints, so a script reads the web and the CLI alike. The HTTP status of a
+product error comes from its rule (:data:`RULE_STATUS`), else its kind (bad input 422).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..app.accounts import SignInRefused
+from ..errors import DataError, FintechEvalError, FrameworkError, Problem, SpecError
+
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("fintech_eval.web")
+
+#: The HTTP status of a product error, by its rule (the rest: 422 for bad input, 400 otherwise).
+RULE_STATUS: dict[str, int] = {
+    "auth.required": 401, "sign_in.invalid": 401,
+    "auth.forbidden": 403, "auth.scope": 403, "csrf.missing": 403, "csrf.invalid": 403, "password.wrong": 403,
+    "user.not_found": 404, "token.not_found": 404, "invitation.not_found": 404, "campaign.which": 404,
+    "run.which": 404, "register.unknown": 404, "catalog.unknown": 404, "route.not_found": 404,
+    "method.not_allowed": 405, "user.exists": 409, "user.last_admin": 409,
+    "sign_in.locked": 429, "sign_in.throttled": 429,
+}  # fmt: skip
+TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Conflict", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
+          500: "Server error", 503: "Service unavailable"}
+
+
+class ProblemItem(BaseModel):
+    """One broken rule with where it was broken (``field``, ``file``, ``row``, ``entity``, … as the CLI names them)."""
+
+    model_config = ConfigDict(extra="allow")
+    rule: str
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An error answer (RFC 9457) carrying the product's problems."""
+
+    model_config = ConfigDict(title="Problem")
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str | None = None
+    field: str | None = None
+    problems: list[ProblemItem] = []
+
+
+class ApiProblem(Exception):
+    """An error of the web edge (not signed in, forbidden, not found…) answered as a problem."""
+
+    def __init__(self, status: int, rule: str, detail: str, *, field: str | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.rule, self.detail, self.field, self.headers = status, rule, detail, field, headers
+
+
+def not_found(what: str) -> ApiProblem:
+    """The one answer for an object that does not exist and for one the caller may not see (no existence leak)."""
+    return ApiProblem(404, "route.not_found", f"{what} not found")
+
+
+def problem_response(status: int, rule: str | None, detail: str, problems: list[dict[str, Any]] | None = None, *,
+                     field: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    items = problems if problems is not None else ([{"rule": rule, "message": detail, **({"field": field} if field else {})}]
+                                                   if rule else [])
+    if field is None and len(items) == 1:
+        field = items[0].get("field")
+    body = {"type": f"urn:fintech-eval:problem:{rule}" if rule else "about:blank", "title": TITLES.get(status, "Error"),
+            "status": status, "detail": detail, "rule": rule, "field": None if field is None else str(field),
+            "problems": [_jsonable(p) for p in items]}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | type(None)) else str(v) for k, v in d.items()}
+
+
+def status_of(exc: FintechEvalError) -> int:
+    rule = exc.problems[0].rule if exc.problems else ""
+    if rule in RULE_STATUS:
+        return RULE_STATUS[rule]
+    return 422 if isinstance(exc, DataError | SpecError | FrameworkError) else 400
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem."""
+
+    @app.exception_handler(ApiProblem)
+    async def _api(_req: Request, exc: ApiProblem) -> JSONResponse:
+        return problem_response(exc.status, exc.rule, exc.detail, field=exc.field, headers=exc.headers)
+
+    @app.exception_handler(FintechEvalError)
+    async def _product(_req: Request, exc: FintechEvalError) -> JSONResponse:
+        first: Problem | None = exc.problems[0] if exc.problems else None
+        headers = None
+        if isinstance(exc, SignInRefused) and exc.retry_after:
+            headers = {"Retry-After": str(exc.retry_after)}
+        detail = first.message if len(exc.problems) == 1 else f"{len(exc.problems)} problems: {first.message if first else ''} …"
+        return problem_response(status_of(exc), first.rule if first else None, detail,
+                                [p.as_dict() for p in exc.problems], headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        items = []
+        for e in exc.errors():
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "header", "cookie")]
+            items.append({"rule": f"request.{e.get('type', 'invalid')}", "message": str(e.get("msg", "invalid")),
+                          "field": ".".join(loc) or None, "in": str(e.get("loc", ("?",))[0])})
+        detail = items[0]["message"] if len(items) == 1 else f"{len(items)} problems in the request"
+        return problem_response(422, items[0]["rule"] if items else "request.invalid", detail, items)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        rule = {400: "request.malformed", 404: "route.not_found", 405: "method.not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
+        return problem_response(exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database(_req: Request, exc: OperationalError) -> JSONResponse:  # busy past the wait, or unreachable
+        from ..service import db_reason
+
+        reason = db_reason(exc)
+        log.warning("database error: %s", reason)
+        busy = "locked" in reason.lower()
+        return problem_response(503, "db.busy" if busy else "db.unavailable",
+                                "the database is busy: try again shortly" if busy else "the database cannot be reached",
+                                headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _server(_req: Request, exc: Exception) -> JSONResponse:  # a bug: logged, never shown to the client
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(500, "server.error", "the server failed to answer this request; it has been logged")
+
+
+ERROR_STATUSES = (400, 401, 403, 404, 409, 415, 422, 429)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses (the schema is re-labelled problem+json in the document)."""
+    return {s: {"model": ProblemDetails, "description": TITLES.get(s, "Error")} for s in (statuses or ERROR_STATUSES)}
+
+
+def relabel_openapi(doc: dict[str, Any]) -> dict[str, Any]:
+    """Every 4xx/5xx answer of the document as ``application/problem+json`` with the Problem schema (FastAPI
+    writes them as application/json, and its own validation error schema for 422)."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            for code, resp in op.get("responses", {}).items():
+                if code[0] in "45":
+                    resp["content"] = {MEDIA_TYPE: {"schema": ref}}
+    schemas = doc.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return doc

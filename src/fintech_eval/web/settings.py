@@ -1,0 +1,27 @@
+"""Settings of the web platform, from the environment (``FINTECH_EVAL_WEB_<NAME>``) or given in code."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ..app.accounts import SignInLimits
+
+
+class WebSettings(BaseSettings):
+    """``db``: the database (a SQLite file or URL; default ``$FINTECH_EVAL_DB``, else ./fintech-eval.sqlite)."""
+
+    model_config = SettingsConfigDict(env_prefix="FINTECH_EVAL_WEB_", extra="forbid")
+
+    db: str | None = None
+    session_hours: float = Field(12.0, gt=0, description="A session ends this long after sign-in.")
+    session_idle_minutes: float = Field(120.0, gt=0, description="…or after this long without a request.")
+    cookie_secure: bool | None = Field(None, description="Secure cookies: None = when the request came over https.")
+    max_failures: int = Field(5, ge=1, description="Failed sign-ins in a row that lock an account.")
+    lockout_minutes: float = Field(15.0, ge=0, description="How long a locked account stays locked.")
+    ip_max_failures: int = Field(20, ge=1, description="Failed sign-ins from one client address that throttle it.")
+    ip_window_minutes: float = Field(15.0, gt=0, description="The window those failures are counted in.")
+    default_language: str = Field("zh", pattern="^(zh|en)$")
+
+    def sign_in_limits(self) -> SignInLimits:
+        return SignInLimits(self.max_failures, self.lockout_minutes, self.ip_max_failures, self.ip_window_minutes)

@@ -1,0 +1,251 @@
+"""The authorization matrix, generated from the application's route table: every route (``app.routes``: the
+API, the pages, the OpenAPI document) × every role (and anonymous) × an object of the caller's own tenant and
+one of another tenant is requested, and the answer must be the one written below: ``ok`` (2xx/3xx), 401, 403
+or 404. A route missing from :data:`EXPECT` fails the test, so a new route cannot escape the matrix; an entry
+for a route that no longer exists fails too.
+
+Expectations are written here by hand from docs/web.md (not derived from ``fintech_eval.web.policy``, which
+they check). Roles: A administrator, E evaluator, S submitter (bound to institution B001 and vendor V001),
+V viewer, - anonymous. "own" objects: B001, V001, campaign 1 (asks B001), the published run, the caller's
+own token; "other": B002, V002, campaign 2 (asks only B002), the draft run, another user's token.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from fintech_eval.app.invitations import create_invitation
+from fintech_eval.app.tokens import create_token
+from fintech_eval.web.app import route_table
+
+from .conftest import PASSWORD, World
+
+ROLE_KEYS = {"A": "administrator", "E": "evaluator", "S": "submitter", "V": "viewer", "-": None}
+_counter = itertools.count(1)
+
+
+def grid(text: str) -> dict[str | None, tuple[str, str]]:
+    """``"A:ok/ok E:ok/ok S:ok/404 V:403/403 -:401/401"`` → role → (own, other)."""
+    out = {}
+    for part in text.split():
+        key, _, pair = part.partition(":")
+        own, _, other = pair.partition("/")
+        out[ROLE_KEYS[key]] = (own, other or own)
+    assert set(out) == set(ROLE_KEYS.values()), text
+    return out
+
+
+PUBLIC = "A:ok E:ok S:ok V:ok -:ok"
+EVERYONE = "A:ok E:ok S:ok V:ok -:401"
+SESSION = EVERYONE
+ADMIN = "A:ok E:403 S:403 V:403 -:401"
+STAFF = "A:ok E:ok S:403 V:403 -:401"
+TENANT = "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:401/401"
+RUNS = "A:ok/ok E:ok/ok S:ok/404 V:ok/404 -:401/401"
+
+
+def _other_role(role: str | None) -> str:
+    return "evaluator" if role == "administrator" else "administrator"
+
+
+def token_id(w: World, role: str | None, tenancy: str) -> int:
+    owner = role if (tenancy == "own" and role) else _other_role(role)
+    info, _ = create_token(w.ws, w.users[owner], name="matrix", scopes=["read"])
+    return info.id
+
+
+def invitation_id(w: World, role: str | None, tenancy: str) -> int:
+    info, _ = create_invitation(w.ws, email=f"inv{next(_counter)}@example.org", entities=[("institution", "B001")],
+                                who="test")
+    return info.id
+
+
+def accept_body(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    _, secret = create_invitation(w.ws, email=f"acc{next(_counter)}@example.org", entities=[("institution", "B002")],
+                                  who="test")
+    return {"token": secret, "password": PASSWORD}
+
+
+def sign_in_form(w: World, client, role, tenancy) -> Any:
+    client.get("/sign-in")  # the double-submit cookie
+    token = client.cookies.get("fe_csrf")
+    return client.post("/sign-in", data={"email": w.email("viewer"), "password": PASSWORD, "csrf_token": token},
+                       follow_redirects=False)
+
+
+def invitation_page(w: World, client, role, tenancy) -> Any:
+    return client.get("/invitations/accept?token=" + accept_body(w, role, tenancy)["token"])
+
+
+def invitation_form(w: World, client, role, tenancy) -> Any:
+    secret = accept_body(w, role, tenancy)["token"]
+    client.get("/invitations/accept?token=" + secret)  # the double-submit cookie
+    return client.post("/invitations/accept", data={"token": secret, "password": PASSWORD, "repeat": PASSWORD,
+                                                    "csrf_token": client.cookies.get("fe_csrf")}, follow_redirects=False)
+
+
+def _csrf(client) -> str:
+    return client.headers.get("X-CSRF-Token", "")
+
+
+def account_password_and_back(w: World, client, role, tenancy) -> Any:
+    new = PASSWORD + " 3"
+    r = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new, "repeat": new,
+                                               "csrf_token": _csrf(client)}, follow_redirects=False)
+    if r.status_code == 200:
+        back = client.post("/account/password", data={"current_password": new, "new_password": PASSWORD,
+                                                      "repeat": PASSWORD, "csrf_token": _csrf(client)})
+        assert back.status_code == 200, back.text
+    return r
+
+
+def sign_out_form(w: World, client, role, tenancy) -> Any:
+    return client.post("/sign-out", data={"csrf_token": client.headers.get("X-CSRF-Token", "")}, follow_redirects=False)
+
+
+def change_password_and_back(w: World, client, role, tenancy) -> Any:
+    new = PASSWORD + " 2"
+    r = client.post("/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": new})
+    if r.status_code == 204:  # the other cells sign in with PASSWORD
+        back = client.post("/api/v1/auth/password", json={"current_password": new, "new_password": PASSWORD})
+        assert back.status_code == 204, back.text
+    return r
+
+
+@dataclass
+class Case:
+    expect: str
+    params: Callable[[World, str | None, str], dict[str, Any]] | None = None
+    body: Callable[[World, str | None, str], Any] | None = None
+    query: str = ""
+    call: Callable[..., Any] | None = None  # a request of its own (forms)
+    fresh: bool = False  # the request ends or changes the session: use a client of its own
+
+
+EXPECT: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/health"): Case(PUBLIC),
+    ("POST", "/api/v1/auth/sign-in"): Case(PUBLIC, body=lambda w, r, t: {"email": w.email("viewer"), "password": PASSWORD},
+                                           fresh=True),
+    ("POST", "/api/v1/auth/sign-out"): Case(SESSION, fresh=True),
+    ("POST", "/api/v1/auth/password"): Case(SESSION, call=change_password_and_back, fresh=True),
+    ("GET", "/api/v1/me"): Case(EVERYONE),
+    ("GET", "/api/v1/users"): Case(ADMIN),
+    ("POST", "/api/v1/users"): Case(ADMIN, body=lambda w, r, t: {"email": f"u{next(_counter)}@example.org", "role": "viewer"}),
+    ("GET", "/api/v1/users/{user_id}"): Case(ADMIN, params=lambda w, r, t: {"user_id": w.users["viewer"]}),
+    ("PATCH", "/api/v1/users/{user_id}"): Case(ADMIN, params=lambda w, r, t: {"user_id": w.users["viewer"]},
+                                               body=lambda w, r, t: {"name": "Viewer"}),
+    ("GET", "/api/v1/tokens"): Case(SESSION),
+    ("POST", "/api/v1/tokens"): Case(SESSION, body=lambda w, r, t: {"name": "t", "scopes": ["read"]}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Case("A:ok/404 E:ok/404 S:ok/404 V:ok/404 -:401/401",
+                                                  params=lambda w, r, t: {"token_id": token_id(w, r, t)}),
+    ("GET", "/api/v1/invitations"): Case(STAFF),
+    ("POST", "/api/v1/invitations"): Case(STAFF, body=lambda w, r, t: {"email": f"i{next(_counter)}@example.org",
+                                                                       "entities": [{"kind": "institution", "id": "B001"}]}),
+    ("DELETE", "/api/v1/invitations/{invitation_id}"): Case(STAFF, params=lambda w, r, t: {"invitation_id": invitation_id(w, r, t)}),
+    ("POST", "/api/v1/invitations/accept"): Case(PUBLIC, body=accept_body, fresh=True),
+    ("GET", "/api/v1/audit"): Case(ADMIN),
+    ("GET", "/api/v1/registers/institutions"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
+    ("GET", "/api/v1/registers/institutions/{entity_id}"): Case(TENANT, params=lambda w, r, t: {"entity_id": "B001" if t == "own" else "B002"}),
+    ("GET", "/api/v1/registers/vendors"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
+    ("GET", "/api/v1/registers/vendors/{entity_id}"): Case(TENANT, params=lambda w, r, t: {"entity_id": "V001" if t == "own" else "V002"}),
+    ("GET", "/api/v1/campaigns"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
+    ("GET", "/api/v1/campaigns/{campaign_id}"): Case(TENANT, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
+    ("GET", "/api/v1/campaigns/{campaign_id}/status"): Case(TENANT, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
+    ("GET", "/api/v1/campaigns/{campaign_id}/missing"): Case(STAFF, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
+    ("GET", "/api/v1/runs"): Case(RUNS.replace("/404", "/ok")),
+    ("GET", "/api/v1/runs/{run_id}"): Case(RUNS, params=lambda w, r, t: {"run_id": w.runs["published" if t == "own" else "draft"]}),
+    ("GET", "/api/v1/catalog/frameworks"): Case(EVERYONE),
+    ("GET", "/api/v1/catalog/frameworks/{framework_id}/indicators"): Case(EVERYONE, params=lambda w, r, t: {"framework_id": "jrt0201-2020"},
+                                                                          query="?sector=bank"),
+    ("GET", "/api/v1/catalog/frameworks/{framework_id}/variables"): Case(EVERYONE, params=lambda w, r, t: {"framework_id": "jrt0201-2020"},
+                                                                         query="?sector=insurance"),
+    ("GET", "/"): Case(PUBLIC),
+    ("GET", "/sign-in"): Case(PUBLIC),
+    ("POST", "/sign-in"): Case(PUBLIC, call=sign_in_form, fresh=True),
+    ("POST", "/sign-out"): Case(PUBLIC, call=sign_out_form, fresh=True),
+    ("GET", "/invitations/accept"): Case(PUBLIC, call=invitation_page),
+    ("POST", "/invitations/accept"): Case(PUBLIC, call=invitation_form, fresh=True),
+    ("GET", "/account"): Case(PUBLIC),
+    ("POST", "/account/password"): Case(EVERYONE, call=account_password_and_back, fresh=True),
+    ("POST", "/account/tokens"): Case(EVERYONE, call=lambda w, c, r, t: c.post(
+        "/account/tokens", data={"name": "page", "scopes": ["read"], "csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/account/tokens/{token_id}/revoke"): Case(
+        "A:ok/404 E:ok/404 S:ok/404 V:ok/404 -:401/401",
+        call=lambda w, c, r, t: c.post(f"/account/tokens/{token_id(w, r, t)}/revoke", data={"csrf_token": _csrf(c)},
+                                       follow_redirects=False)),
+    ("GET", "/openapi.json"): Case(PUBLIC),
+    ("GET", "/docs"): Case(PUBLIC),
+    ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),
+}
+
+
+def route_keys(app) -> set[tuple[str, str]]:
+    return {(m, p) for m, p, _ in route_table(app)}
+
+
+def test_every_route_has_an_expectation(world):
+    keys = route_keys(world.app)
+    missing = sorted(keys - set(EXPECT))
+    stale = sorted(set(EXPECT) - keys)
+    assert not missing, f"routes without an authorization expectation (add them to EXPECT): {missing}"
+    assert not stale, f"expectations for routes that do not exist: {stale}"
+    assert len(keys) > 30
+
+
+def _matches(expect: str, status: int) -> bool:
+    return 200 <= status < 400 if expect == "ok" else status == int(expect)
+
+
+def run_matrix(w: World) -> list[str]:
+    clients: dict[str | None, Any] = {}
+
+    def client(role: str | None, fresh: bool):
+        if fresh or role not in clients:
+            c = w.client(role) if role else w.anonymous()
+            if fresh:
+                return c
+            clients[role] = c
+        return clients[role]
+
+    failures = []
+    for (method, path), case in sorted(EXPECT.items()):
+        if (method, path) not in route_keys(w.app):
+            continue
+        for role, (own, other) in grid(case.expect).items():
+            for tenancy, expect in (("own", own), ("other", other)):
+                c = client(role, case.fresh)
+                if case.call is not None:
+                    r = case.call(w, c, role, tenancy)
+                else:
+                    url = path.format(**(case.params(w, role, tenancy) if case.params else {})) + case.query
+                    body = case.body(w, role, tenancy) if case.body else None
+                    r = c.request(method, url, json=body, follow_redirects=False)
+                if case.fresh:  # e.g. a password change ends the user's other sessions
+                    clients.clear()
+                if not _matches(expect, r.status_code):
+                    failures.append(f"{method} {path} as {role or 'anonymous'} ({tenancy}): expected {expect}, "
+                                    f"got {r.status_code} {r.text[:160]}")
+    return failures
+
+
+def test_authorization_matrix(any_world):
+    failures = run_matrix(any_world)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("scope_needed", ["read"])
+def test_a_read_token_reads_but_cannot_manage(world, scope_needed):
+    """Tokens: the same matrix for GETs is covered by the session; here the token rules (scopes, session-only)."""
+    tok = world.token("administrator", scopes=[scope_needed])
+    c = world.anonymous()
+    c.headers["Authorization"] = f"Bearer {tok}"
+    assert c.get("/api/v1/registers/institutions").status_code == 200
+    r = c.get("/api/v1/users")
+    assert r.status_code == 403 and r.json()["rule"] == "auth.scope"
+    r = c.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]})
+    assert r.status_code == 403 and r.json()["rule"] == "auth.scope"  # a token never mints tokens
