@@ -66,7 +66,7 @@ def main() -> None:
         _timed(f"the same sizes again, {n:,} revenues changed (audited)",
                lambda: f"{import_sizes(ws, os.path.join(tmp, 'sizes.csv'), period='2024').updated:,} updated")
         _timed(f"sample (coverage 0.8 by revenue) of {n:,} institutions",
-               lambda: f"{len(draw_sample(ws, '2024', method='coverage', share=0.8).sample):,} sampled")
+               lambda: f"{len(draw_sample(ws, '2024', method='coverage', share=0.8).result.sample):,} sampled")
     print(load_note())
 
 
