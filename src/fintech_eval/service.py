@@ -39,6 +39,7 @@ from .store import (
     make_engine,
     observations_frame,
     session_factory,
+    size_frame,
     upsert_institutions,
 )
 
@@ -50,21 +51,37 @@ class ImportReport:
     new_submissions: int = 0
     unchanged_submissions: int = 0
     warnings: list[Any] = field(default_factory=list)
+    registered: int = 0  # institutions created or changed by ``register=``
 
 
 def _problem(p: Any) -> Problem:
     return p if isinstance(p, Problem) else Problem(getattr(p, "rule", "error"), str(p), getattr(p, "where", {}))
 
 
+#: the register columns validation reads (an empty register is a frame with these columns)
+REGISTER_COLUMNS = ["id", "name_zh", "name_en", "sector", "region_code"]
+
+
 def read_and_validate(
     sessions: sessionmaker[Session] | None, paths: Iterable[str | Path], framework: Framework, *,
-    encoding: str | None = None, **read_kw: Any,
+    encoding: str | None = None, register: pd.DataFrame | None = None, accept_units: Iterable[str] = (),
+    **read_kw: Any,
 ) -> collect.ImportResult:
     """Read and validate files exactly as an import does, storing nothing: against the institution
     register and the stored previous-year values of ``sessions``' database (``None``: as a fresh,
-    empty database would). Every problem of every file is in the result (errors and warnings)."""
-    inst, previous, stored = None, None, None
+    empty database would). ``register``: rows of a register file to be registered with the import (they
+    count as registered; an id in both takes the file's attributes). Every problem of every file is in the
+    result (errors and warnings). An institution in no register is an error, also when the register is
+    empty."""
+    from .collect.unitcheck import UnitChecks
+
+    inst, previous, stored, sizes = pd.DataFrame(columns=REGISTER_COLUMNS), None, None, None
     if sessions is not None:
+        def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
+            with sessions() as s:
+                out = size_frame(s, period=periods)
+            return out[out["institution_id"].isin(entity_ids)]
+
         def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
             with sessions() as s:
                 return observations_frame(s, period=periods, entity_ids=entity_ids, variables=variables,
@@ -75,9 +92,38 @@ def read_and_validate(
             inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
             # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
             previous = observations_frame(s, entity_kind="institution", variables=wholes) if wholes else None
+    if register is not None and len(register):
+        reg = register[[c for c in REGISTER_COLUMNS if c in register.columns]]
+        inst = pd.concat([inst[~inst["id"].isin(reg["id"])], reg], ignore_index=True) if len(inst) else reg
     kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
-    return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None,
-                        previous=previous, stored=stored, **kw)
+    checks = UnitChecks.of(accept_units, stored=stored, sizes=sizes)
+    return import_files(list(paths), framework, institutions=inst, previous=previous, stored=stored,
+                        unit_checks=checks, **kw)
+
+
+def _register_rows(register: str | Path | None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The checked rows of a register file given with an import, or its problems (reported with the
+    import's, so that one run lists everything wrong in both files)."""
+    if register is None:
+        return None, []
+    from .app.registers import read_register
+
+    try:
+        return read_register(register, "institutions"), []
+    except DataError as exc:
+        return _register_ids(register), list(exc.problems)
+
+
+def _register_ids(register: str | Path) -> pd.DataFrame | None:
+    """The ids of a register file that has problems (sectors unknown), so that its institutions are not
+    also reported as unknown by the import's own checks."""
+    from .app.registers import _columns, read_table
+
+    try:
+        ids = _columns(read_table(register, "register.read"), "institutions", str(register))["id"].astype(str).str.strip()
+    except DataError:
+        return None
+    return pd.DataFrame({"id": ids[ids != ""].unique(), "sector": None})
 
 
 def existing_db(db: str | None) -> Engine | None:
@@ -171,37 +217,59 @@ def db_reason(exc: BaseException) -> str:
 
 def validate_paths(
     db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *,
-    encoding: str | None = None, **read_kw: Any,
+    encoding: str | None = None, register: str | Path | None = None, **read_kw: Any,
 ) -> collect.ImportResult:
-    """What :func:`import_paths` would report for ``paths``, storing nothing and creating no database:
-    validated against ``db``'s register and previous-year values when that database exists."""
+    """What :func:`import_paths` would report for ``paths`` (and the ``register`` file given with them),
+    storing nothing and creating no database: validated against ``db``'s register and previous-year values
+    when that database exists."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    reg, reg_problems = _register_rows(register)
     engine = existing_db(db)
     try:
-        return read_and_validate(session_factory(engine) if engine is not None else None, paths, fw, encoding=encoding, **read_kw)
+        res = read_and_validate(session_factory(engine) if engine is not None else None, paths, fw, encoding=encoding,
+                                register=reg, **read_kw)
     finally:
         if engine is not None:
             engine.dispose()
+    res.problems[:0] = [_collect_problem(p) for p in reg_problems]
+    return res
+
+
+def _collect_problem(p: Problem) -> Any:
+    """A register problem as an intake problem (severity error; its ``field`` shown as the column)."""
+    from .collect.validate import problem
+
+    where = dict(p.where)
+    field_name = where.pop("field", None)
+    ident = where.pop("id", None)
+    return problem(p.rule, p.message, column=field_name, entity=ident, **where)
 
 
 def import_paths(
     db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *, user: str = "cli",
-    encoding: str | None = None, **read_kw: Any,
+    encoding: str | None = None, register: str | Path | None = None, **read_kw: Any,
 ) -> ImportReport:
     """All-or-nothing import of several files; every problem of every file is reported at once.
-    ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry)."""
+    ``register``: an institution register file (see :mod:`fintech_eval.app.registers`) registered in the
+    same transaction: a bad row in it or in any file stores nothing. ``read_kw`` go to the readers (e.g.
+    ``period=`` / ``entity=`` a questionnaire must carry)."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     paths = [Path(p) for p in paths]
     bad_user = user_problems(user)
     if bad_user:
         raise DataError([_problem(p) for p in bad_user])
+    reg, reg_problems = _register_rows(register)
     sessions = session_factory(init_db(db))
-    res = read_and_validate(sessions, paths, fw, encoding=encoding, **read_kw)
-    if res.errors:
-        raise DataError([_problem(p) for p in res.errors])
+    res = read_and_validate(sessions, paths, fw, encoding=encoding, register=reg, **read_kw)
+    errors = [_collect_problem(p) for p in reg_problems] + res.errors
+    if errors:
+        raise DataError([_problem(p) for p in errors])
     report = ImportReport([str(p) for p in paths], warnings=list(res.warnings))
     clean = res.clean
     with sessions() as s, s.begin():
+        if reg is not None:
+            stats = upsert_institutions(s, reg, who=user, why=f"register file {Path(register).name} (import --register)")
+            report.registered = stats.inserted + stats.updated
         for p in paths:
             part = clean if len(paths) == 1 else clean[clean["file"].astype(str) == str(p)]
             r = import_observations(s, p.read_bytes(), part, file_name=p.name, fmt=p.suffix.lstrip(".") or "bin", submitted_by=user)

@@ -11,7 +11,19 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError, shown, visible
-from .data import DbOpt, FwOpt, WaitOpt, set_wait, write_text
+from .data import (
+    AcceptUnitOpt,
+    DbOpt,
+    EncodingOpt,
+    FwOpt,
+    Mandatory,
+    MandatoryOpt,
+    OptionalOpt,
+    RegisterOpt,
+    WaitOpt,
+    set_wait,
+    write_text,
+)
 from .output import RowFmt, console, emit, err_console, safe
 
 
@@ -32,7 +44,11 @@ def validate_cmd(
     files: Annotated[list[Path] | None, typer.Argument(help="Questionnaire workbooks, long/wide CSV, JSON (as for `import`).")] = None,
     framework: FwOpt = "jrt0201-2020",
     db: DbOpt = None,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
+    encoding: EncodingOpt = None,
+    register: RegisterOpt = None,
+    mandatory: MandatoryOpt = Mandatory.applicable,
+    optional: OptionalOpt = None,
+    accept_unit: AcceptUnitOpt = None,
     fmt: Annotated[RowFmt, typer.Option("--format", help="table, csv or json (one row per problem).")] = RowFmt.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the problems to this file (CSV, or JSON with --format json or a .json name).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="List every rule a problem can name (rule, severity, meaning) and exit.")] = False,
@@ -48,7 +64,8 @@ def validate_cmd(
         return
     if not files:
         raise typer.BadParameter("give the files to check (or --rules)", param_hint="FILES")
-    res = validate_paths(db, files, framework, encoding=encoding)
+    res = validate_paths(db, files, framework, encoding=encoding, register=register, mandatory=mandatory.value,
+                         optional=optional or (), accept_units=accept_unit or ())
     rows = [_problem_row(p) for p in res.problems]
     n_rows = sum(len(r.frame) for r in res.files)  # rows the readers turned into values (a bad cell's row is not one)
     n_err, n_warn = len(res.errors), len(res.warnings)

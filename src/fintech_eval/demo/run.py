@@ -57,10 +57,10 @@ def _write_returns(data, folder: Path) -> list[Path]:
     paths = []
     for period, part in obs[obs["entity_kind"] == "institution"].groupby("period", sort=True):
         p = folder / f"returns_{period}.csv"
-        part[cols].to_csv(p, index=False)
+        part[cols].to_csv(p, index=False, na_rep="N/A")  # a value the institution has not: declared, not left blank
         paths.append(p)
     p = folder / "regions.csv"
-    obs[obs["entity_kind"] == "region"][cols].to_csv(p, index=False)
+    obs[obs["entity_kind"] == "region"][cols].to_csv(p, index=False, na_rep="N/A")
     paths.append(p)
     return paths
 
@@ -126,7 +126,7 @@ def run_demo(
     # the returns of the institutions concerned (every year, so cross-period checks can fire)
     bad[bad["entity_id"].isin(data.bad_rows["entity_id"])].rename(columns={"entity_id": "entity"})[
         ["entity_kind", "entity", "period", "variable", "value", "unit", "source"]
-    ].to_csv(bad_file, index=False)
+    ].to_csv(bad_file, index=False, na_rep="N/A")
     try:
         import_paths(db, [bad_file], fw, user="demo")
     except DataError as exc:
