@@ -235,6 +235,19 @@ def validate_paths(
     return res
 
 
+def _audit_accepted_checks(session: Session, warnings: list[Any], user: str, submission_id: int) -> None:
+    """An error-level check the importer accepted with a reason (``--accept-unit``) goes into the value's audit
+    trail: field = the rule, old = what the check said, new = ``accepted``, why = the reason."""
+    from .store.reviews import audit_entries
+
+    for w in warnings:
+        reason = w.where.get("accepted")
+        if not reason:
+            continue
+        key = ("institution", w.where["entity"], w.where["period"], w.where["variable"], w.message)
+        audit_entries(session, [key], field=w.rule, new="accepted", who=user, why=reason, submission_id=submission_id)
+
+
 def _collect_problem(p: Problem) -> Any:
     """A register problem as an intake problem (severity error; its ``field`` shown as the column)."""
     from .collect.validate import problem
@@ -273,6 +286,8 @@ def import_paths(
         for p in paths:
             part = clean if len(paths) == 1 else clean[clean["file"].astype(str) == str(p)]
             r = import_observations(s, p.read_bytes(), part, file_name=p.name, fmt=p.suffix.lstrip(".") or "bin", submitted_by=user)
+            if r.is_new:
+                _audit_accepted_checks(s, [w for w in res.warnings if str(w.where.get("file")) == str(p)], user, r.submission.id)
             report.stored_rows += len(part) if r.is_new else 0
             report.new_submissions += int(r.is_new)
             report.unchanged_submissions += int(not r.is_new)
@@ -338,7 +353,14 @@ def correct_observation(
                 return observations_frame(s, period=periods, entity_ids=entity_ids, variables=variables,
                                           columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
 
-            clean, probs = validate_frame(row, fw, inst if len(inst) else None, previous, stored=stored_values)
+            from .collect.unitcheck import UnitChecks
+
+            def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
+                out = size_frame(s, period=periods)
+                return out[out["institution_id"].isin(entity_ids)]
+
+            clean, probs = validate_frame(row, fw, inst, previous, stored=stored_values,
+                                          unit_checks=UnitChecks(stored=stored_values, sizes=sizes))
             errors = [p for p in probs if getattr(p, "severity", "error") == "error"]
             if errors:
                 raise DataError([_problem(p) for p in errors])
@@ -347,11 +369,33 @@ def correct_observation(
             if isinstance(c.get("unit_norm"), str) and c["unit_norm"] != kw["unit"]:
                 kw |= {"value_norm": None if pd.isna(c["value_norm"]) else float(c["value_norm"]), "unit_norm": c["unit_norm"]}
             new = None if pd.isna(c["value"]) else float(c["value"])
+            kw["status"], kw["flag_reason"] = reflag(s, fw, inst, k, c["value_norm"])
             changed = correct_value(s, k, new, who=user, why=why, **kw)
             trail = history(s, k).tail(len(changed)) if changed else None
     finally:
         engine.dispose()
     return Correction(k, changed, trail)
+
+
+def reflag(session: Session, framework: Framework, institutions: pd.DataFrame, key: Any, value_norm: float) -> tuple[str, str | None]:
+    """The flag a corrected value earns now: the import's outlier rule (robust z within variable, sector and
+    period) run again on the stored values of its group with the corrected one in place. Returns ``(status,
+    reason)``: ``('ok', None)`` when the value is no longer odd (the old reason, e.g. of the outlier it was,
+    is dropped), ``('flagged', the new reason)`` when it still is."""
+    if pd.isna(value_norm):
+        return "ok", None
+    peers = observations_frame(session, key.period, key.entity_kind, variables=[key.variable],
+                               columns=["entity_kind", "entity_id", "period", "variable", "value_norm", "unit_norm"])
+    peers = peers[peers["entity_id"] != key.entity_id]
+    me = pd.DataFrame([{"entity_kind": key.entity_kind, "entity_id": key.entity_id, "period": key.period,
+                        "variable": key.variable, "value_norm": float(value_norm), "unit_norm": None}])
+    group = pd.concat([me, peers], ignore_index=True).rename(columns={"value_norm": "value", "unit_norm": "unit"})
+    group["unit"] = None  # the stored canonical values are in the declared unit
+    clean, _ = validate_frame(group, framework, institutions, mandatory="none")
+    mine = clean[clean["entity_id"] == key.entity_id]
+    if mine.empty or mine["status"].iloc[0] != "flagged":
+        return "ok", None
+    return "flagged", str(mine["flag_reason"].iloc[0])
 
 
 def import_public_banks(db: str | None, framework: Framework | str = "jrt0201-2020", *, path: str | Path | None = None, user: str = "cli"):

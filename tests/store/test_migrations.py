@@ -21,7 +21,7 @@ from fintech_eval.store import (
 TABLES = {
     "period", "institution", "size_attribute", "vendor", "submission", "observed_entity", "observed_variable",
     "observation", "audit_entry",
-    "derived_value", "campaign", "campaign_member", "evaluation_run",
+    "derived_value", "campaign", "campaign_member", "evaluation_run", "flag_review",
 }  # fmt: skip
 
 
@@ -31,7 +31,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0003_rounds"
+        assert current_revision(engine) == head_revision() == "0006_intake"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques

@@ -30,7 +30,7 @@ def _register_file(data, path):
 def _returns(data, entities, path):
     obs = data.observations
     part = obs[(obs["entity_kind"] == "institution") & obs["entity_id"].isin(entities)].rename(columns={"entity_id": "entity"})
-    part[["entity_kind", "entity", "period", "variable", "value", "unit", "source"]].to_csv(path, index=False)
+    part[["entity_kind", "entity", "period", "variable", "value", "unit", "source"]].to_csv(path, index=False, na_rep="N/A")  # declared, not blank
 
 
 def test_a_whole_round(db_url, synthetic, tmp_path, capsys, monkeypatch):

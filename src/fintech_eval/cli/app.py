@@ -45,6 +45,7 @@ app.command("score")(rounds.score_cmd)
 app.add_typer(rounds.runs_app, name="runs")
 app.command("publish")(rounds.publish_cmd)
 app.add_typer(rounds.db_app, name="db")
+app.add_typer(review.review_app, name="review")
 
 
 def _version(value: bool) -> None:

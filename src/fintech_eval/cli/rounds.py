@@ -143,7 +143,7 @@ def campaign_list(db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--forma
 
 
 STATUS_COLUMNS = ["entity_id", "name_zh", "sector", "region_code", "status", "received_at", "answered", "applicable",
-                  "completeness", "flagged", "accepted"]
+                  "completeness", "flagged", "flags_accepted", "accepted"]
 
 
 @campaign_app.command("status")

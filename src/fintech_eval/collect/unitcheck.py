@@ -120,6 +120,21 @@ def _cause(factor: float, given_unit: str | None, declared: str, vtype: str) -> 
             f"looks like a unit {size:,.0f} times larger than {label} was used")
 
 
+def _number(v: float) -> str:
+    """1200000.0 → '1,200,000'; 5.25 → '5.25' (two decimals at most, no exponent)."""
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def _label(unit: str, vtype: str) -> str:
+    """A money unit by its Chinese name (CNY 10k → 万元); any other unit as declared."""
+    if vtype == "money":
+        try:
+            return MONEY_NAMES.get(conversion_factor(unit, "元"), unit)
+        except UnitError:
+            return unit
+    return unit
+
+
 def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str, str], units: dict[str, str],
                          make: Callable[..., Problem]) -> tuple[np.ndarray, list[Problem]]:
     """The ``unit.factor`` problems of ``rows`` (institution rows of money and count variables with a value:
@@ -173,9 +188,10 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
     for h in both.itertuples():
         declared = units[h.variable]
         given = h.unit if isinstance(h.unit, str) and h.unit else None
+        label = _label(declared, types[h.variable])
         times = f"{abs(h.factor):,.0f}×" if h.factor > 0 else f"1/{abs(h.factor):,.0f} of"
-        msg = (f"{h.variable} = {h.value_norm:,.6g} {declared} for {h.entity_id} in {h.period} "
-               f"{_cause(h.factor, given, declared, types[h.variable])}: {times} {h.what} ({h.ref:,.6g} {declared})")
+        msg = (f"{h.variable} = {_number(h.value_norm)} {label} for {h.entity_id} in {h.period} "
+               f"{_cause(h.factor, given, declared, types[h.variable])}: {times} {h.what} ({_number(h.ref)} {label})")
         acc = checks.accepted(h.entity_id, h.period, h.variable)
         if acc is None:
             problems.append(make("unit.factor", msg + "; correct the unit, or accept the value with "
