@@ -148,3 +148,13 @@ def test_review_accept_is_recorded_audited_and_stops_blocking(tmp_path, url, cli
     assert cli("correct", "B006", "2024", "fintech_staff", "70000", "--why", "restated").code == 0
     assert status_of("B006")["accepted"] is False
     assert counts(url)["flag_review"] == 1
+
+
+def test_correct_applies_the_unit_factor_check(tmp_path, url, cli):
+    reg = tmp_path / "register.csv"
+    reg.write_text(REGISTER, encoding="utf-8")
+    f = csv(tmp_path / "r.csv", ["B001,2023,operating_revenue,120000,万元", "B001,2024,operating_revenue,130000,万元"])
+    assert cli("import", f, "--register", reg).code == 0
+    r = cli("correct", "B001", "2024", "operating_revenue", "1300000000", "--why", "restated")
+    assert r.code == 2 and "looks like 元 entered where 万元 is expected: 10,000× the 2023 value" in r.err
+    assert cli("correct", "B001", "2024", "operating_revenue", "13", "--unit", "亿元", "--why", "restated").code == 0
