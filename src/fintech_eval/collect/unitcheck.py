@@ -160,7 +160,7 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
     ref = ref.rename(columns={"period": "prev_period", "value_norm": "ref"})
     cand = rows.reset_index(drop=True).reset_index(names="pos")
     by_prev = cand.merge(ref, on=["entity_id", "prev_period", "variable"], how="inner")
-    by_prev["what"] = by_prev["prev_period"].map(lambda p: f"the {p} value")
+    by_prev["what"] = "previous"
     frames = [by_prev]
     sized = cand[cand["variable"].isin(list(SIZE_VARIABLES))]
     if checks.sizes is not None and len(sized):
@@ -170,14 +170,14 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
             m = sized.assign(attribute=sized["variable"].map(SIZE_VARIABLES)).merge(
                 sz[["entity_id", "period", "attribute", "size"]], on=["entity_id", "period", "attribute"])
             if len(m):
-                to_unit = np.array([conversion_factor("元", units[v]) for v in m["variable"]])
-                m["ref"] = m["size"].to_numpy(dtype=float) * to_unit
-                m["what"] = m["attribute"].map(lambda a: f"the registered {a}") + " of " + m["period"]
+                to_unit = m["variable"].map({v: conversion_factor("元", units[v]) for v in m["variable"].unique()})
+                m["ref"] = m["size"].to_numpy(dtype=float) * to_unit.to_numpy(dtype=float)
+                m["what"] = "size"
                 frames.append(m.drop(columns=["attribute", "size"]))
     both = pd.concat(frames, ignore_index=True)
     if both.empty:
         return np.zeros(0, dtype=np.intp), []
-    floor = both["variable"].map(lambda v: MIN_REFERENCE.get(types[v], math.inf)).to_numpy(dtype=float)
+    floor = both["variable"].map({v: MIN_REFERENCE.get(types[v], math.inf) for v in both["variable"].unique()}).to_numpy(dtype=float)
     x, r = both["value_norm"].to_numpy(dtype=float), both["ref"].to_numpy(dtype=float)
     usable = (r > 0) & (x > 0) & (np.minimum(np.abs(x), np.abs(r)) >= floor)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -190,8 +190,10 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
         given = h.unit if isinstance(h.unit, str) and h.unit else None
         label = _label(declared, types[h.variable])
         times = f"{abs(h.factor):,.0f}×" if h.factor > 0 else f"1/{abs(h.factor):,.0f} of"
+        what = (f"the {h.prev_period} value" if h.what == "previous" else
+                f"the registered {SIZE_VARIABLES[h.variable]} of {h.period}")
         msg = (f"{h.variable} = {_number(h.value_norm)} {label} for {h.entity_id} in {h.period} "
-               f"{_cause(h.factor, given, declared, types[h.variable])}: {times} {h.what} ({_number(h.ref)} {label})")
+               f"{_cause(h.factor, given, declared, types[h.variable])}: {times} {what} ({_number(h.ref)} {label})")
         acc = checks.accepted(h.entity_id, h.period, h.variable)
         if acc is None:
             problems.append(make("unit.factor", msg + "; correct the unit, or accept the value with "

@@ -826,7 +826,7 @@ def validate(
         cand_mask = is_inst & known_var & mt & ~bad & ~np.isnan(df["value_norm"].to_numpy())
         if cand_mask.any():
             cand = rows(cand_mask)
-            cand = cand.assign(prev_period=cand["period"].map(_previous_period_cached))
+            cand = cand.assign(prev_period=cand["period"].map({p: previous_period(p) for p in cand["period"].unique()}))
 
             def make_unit(rule: str, msg: str, severity: Severity, r: Any, **extra: Any) -> CollectProblem:
                 return problem(rule, msg, severity, **_where(r, feeds_all), **extra)
