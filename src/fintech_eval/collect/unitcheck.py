@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, Problem
+from ..errors import DataError
 from .units import UnitError, conversion_factor
 
-__all__ = ["Acceptance", "SIZE_VARIABLES", "UnitChecks", "parse_acceptance", "unit_factor_problems"]
+__all__ = ["Acceptance", "Hit", "SIZE_VARIABLES", "UnitChecks", "parse_acceptance", "unit_factor_problems"]
 
 #: framework variable → the register's size attribute that measures the same thing (same period)
 SIZE_VARIABLES: dict[str, str] = {"operating_revenue": "operating_revenue"}
@@ -120,6 +120,14 @@ def _cause(factor: float, given_unit: str | None, declared: str, vtype: str) -> 
             f"looks like a unit {size:,.0f} times larger than {label} was used")
 
 
+def by_distinct(col: pd.Series, fn: Callable[[Any], Any], dtype: Any = None) -> pd.Series:
+    """``col.map(fn)`` computed once per distinct value and taken back to the rows by code (mapping a column
+    of Arrow strings row by row iterates them in Python)."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    table = np.array([fn(u) for u in uniq] + [None], dtype=object)
+    return pd.Series(table[np.where(codes >= 0, codes, len(uniq))], index=col.index, dtype=dtype)
+
+
 def _number(v: float) -> str:
     """1200000.0 → '1,200,000'; 5.25 → '5.25' (two decimals at most, no exponent)."""
     return f"{v:,.2f}".rstrip("0").rstrip(".")
@@ -135,19 +143,26 @@ def _label(unit: str, vtype: str) -> str:
     return unit
 
 
-def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str, str], units: dict[str, str],
-                         make: Callable[..., Problem]) -> tuple[np.ndarray, list[Problem]]:
-    """The ``unit.factor`` problems of ``rows`` (institution rows of money and count variables with a value:
-    columns entity_id, period, variable, value_norm, unit, prev_period, and the place columns). Returns
-    the positions (in ``rows``) of the errors and the problems (errors, and warnings for accepted values).
-    ``make(rule, message, severity, row)`` builds a problem located at a row."""
+@dataclass(frozen=True)
+class Hit:
+    """One value the check stops (``severity`` error) or lets through as accepted (warning, ``accepted``)."""
+
+    index: Any  # the row's label in the frame checked
+    severity: str
+    message: str
+    accepted: str | None = None
+
+
+def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str, str], units: dict[str, str]) -> list[Hit]:
+    """The ``unit.factor`` findings of ``rows`` (institution rows of money and count variables with a value:
+    columns entity_id, period, variable, value_norm, unit, prev_period), each naming its row by label."""
     if rows.empty:
-        return np.zeros(0, dtype=np.intp), []
-    ids = sorted(set(rows["entity_id"]))
-    variables = sorted(set(rows["variable"]))
+        return []
+    ids = sorted(rows["entity_id"].unique())
+    variables = sorted(rows["variable"].unique())
     # the previous period's value: from the rows themselves, else stored
     own = rows[["entity_id", "period", "variable", "value_norm"]]
-    prev_periods = sorted({p for p in rows["prev_period"] if isinstance(p, str)})
+    prev_periods = sorted({p for p in rows["prev_period"].unique() if isinstance(p, str)})
     pools = [own]
     if checks.stored is not None and prev_periods:
         st = checks.stored(ids, prev_periods, variables)
@@ -158,13 +173,13 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
     ref = pd.concat(pools, ignore_index=True).dropna(subset=["value_norm"])
     ref = ref.drop_duplicates(["entity_id", "period", "variable"], keep="first")
     ref = ref.rename(columns={"period": "prev_period", "value_norm": "ref"})
-    cand = rows.reset_index(drop=True).reset_index(names="pos")
+    cand = rows.reset_index(names="label")
     by_prev = cand.merge(ref, on=["entity_id", "prev_period", "variable"], how="inner")
     by_prev["what"] = "previous"
     frames = [by_prev]
     sized = cand[cand["variable"].isin(list(SIZE_VARIABLES))]
     if checks.sizes is not None and len(sized):
-        sz = checks.sizes(sorted(set(sized["entity_id"])), sorted(set(sized["period"])))
+        sz = checks.sizes(sorted(sized["entity_id"].unique()), sorted(sized["period"].unique()))
         if sz is not None and len(sz):
             sz = sz.rename(columns={"institution_id": "entity_id", "value": "size"})
             m = sized.assign(attribute=sized["variable"].map(SIZE_VARIABLES)).merge(
@@ -176,15 +191,15 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
                 frames.append(m.drop(columns=["attribute", "size"]))
     both = pd.concat(frames, ignore_index=True)
     if both.empty:
-        return np.zeros(0, dtype=np.intp), []
-    floor = both["variable"].map({v: MIN_REFERENCE.get(types[v], math.inf) for v in both["variable"].unique()}).to_numpy(dtype=float)
+        return []
+    floor = by_distinct(both["variable"], lambda v: MIN_REFERENCE.get(types[v], math.inf), float)
     x, r = both["value_norm"].to_numpy(dtype=float), both["ref"].to_numpy(dtype=float)
-    usable = (r > 0) & (x > 0) & (np.minimum(np.abs(x), np.abs(r)) >= floor)
+    usable = (r > 0) & (x > 0) & (np.minimum(x, r) >= floor.to_numpy(dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         hit = np.where(usable, _factor_hit(x / r, checks.tolerance), 0.0)
     both["factor"] = hit
-    both = both[hit != 0].drop_duplicates("pos", keep="first")  # one reference is enough to name the cause
-    errors, problems = [], []
+    both = both[hit != 0].drop_duplicates("label", keep="first")  # one reference is enough to name the cause
+    out = []
     for h in both.itertuples():
         declared = units[h.variable]
         given = h.unit if isinstance(h.unit, str) and h.unit else None
@@ -196,9 +211,8 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
                f"{_cause(h.factor, given, declared, types[h.variable])}: {times} {what} ({_number(h.ref)} {label})")
         acc = checks.accepted(h.entity_id, h.period, h.variable)
         if acc is None:
-            problems.append(make("unit.factor", msg + "; correct the unit, or accept the value with "
-                                 f"--accept-unit {h.entity_id}/{h.period}/{h.variable}:REASON", "error", h))
-            errors.append(h.pos)
+            out.append(Hit(h.label, "error", msg + "; correct the unit, or accept the value with "
+                           f"--accept-unit {h.entity_id}/{h.period}/{h.variable}:REASON"))
         else:
-            problems.append(make("unit.factor", f"{msg}; accepted: {acc.reason}", "warning", h, accepted=acc.reason))
-    return np.asarray(errors, dtype=np.intp), problems
+            out.append(Hit(h.label, "warning", f"{msg}; accepted: {acc.reason}", acc.reason))
+    return out

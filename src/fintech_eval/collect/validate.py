@@ -59,7 +59,7 @@ from ..errors import Problem, closest, first_of
 from ..geo.regions import resolve_many
 from ..periods import period_kind
 from .numbers import ascii_digits
-from .unitcheck import unit_factor_problems
+from .unitcheck import by_distinct, unit_factor_problems
 from .units import UnitError, conversion_factor
 
 __all__ = [
@@ -808,8 +808,9 @@ def validate(
         blank = np.isnan(df["value"].to_numpy()) & ~bad
         if mandatory == "applicable":  # a declared N/A (不适用, 无, -) is an answer; an empty cell is not
             if "raw" in long_df.columns:  # read from a file (the readers keep every cell's text)
-                raw = df["raw"]
-                blank &= (raw.isna() | (raw.astype("str").str.strip() == "")).to_numpy()
+                at = np.flatnonzero(blank)  # the texts of the missing values only (a few in a hundred)
+                raw = df["raw"].iloc[at]
+                blank[at] = (raw.isna() | (raw.astype("str").str.strip() == "")).to_numpy()
             else:  # a frame built in code has no cells: its NaN is a missing value, not an empty cell
                 blank[:] = False
         exempt = np.isin(vrow, [j for j, u in enumerate(vuniq) if u in set(optional)])
@@ -825,17 +826,16 @@ def validate(
         mt = (vtype == _T["money"]) | (vtype == _T["count"])
         cand_mask = is_inst & known_var & mt & ~bad & ~np.isnan(df["value_norm"].to_numpy())
         if cand_mask.any():
-            cand = rows(cand_mask)
-            cand = cand.assign(prev_period=cand["period"].map({p: previous_period(p) for p in cand["period"].unique()}))
-
-            def make_unit(rule: str, msg: str, severity: Severity, r: Any, **extra: Any) -> CollectProblem:
-                return problem(rule, msg, severity, **_where(r, feeds_all), **extra)
-
-            err_pos, uprobs = unit_factor_problems(
-                cand, unit_checks, {v.name: v.type for v in framework.variables},
-                {v.name: v.unit for v in framework.variables}, make_unit)
-            out += uprobs
-            bad[cand.index.to_numpy()[err_pos]] = True
+            slim = df.loc[cand_mask, ["entity_id", "period", "variable", "value_norm", "unit"]]
+            slim = slim.assign(prev_period=by_distinct(slim["period"], previous_period, "str"))
+            hits = unit_factor_problems(slim, unit_checks, {v.name: v.type for v in framework.variables},
+                                        {v.name: v.unit for v in framework.variables})
+            if hits:
+                at = np.array([h.index for h in hits], dtype=np.intp)  # row labels = positions
+                for h, r in zip(hits, rows(at)[_WHERE_COLUMNS].itertuples(), strict=True):
+                    extra = {"accepted": h.accepted} if h.accepted else {}
+                    out.append(problem("unit.factor", h.message, h.severity, **_where(r, feeds_all), **extra))
+                bad[at[[h.severity == "error" for h in hits]]] = True
 
     # 9. part <= whole (same entity, period)
     ok_rows = ~bad & ~np.isnan(df["value_norm"].to_numpy())
