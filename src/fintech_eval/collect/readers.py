@@ -377,6 +377,11 @@ def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, l
         return data.decode("utf-8"), [], bom or "utf-8"
     except UnicodeDecodeError as exc:
         bad_at, line = exc.start, data.count(b"\n", 0, exc.start) + 1
+    if bom and not encoding:  # a UTF-8 mark on bytes that are not UTF-8: the file contradicts itself
+        return None, [problem(
+            "encoding.invalid", f"the file starts with a UTF-8 byte-order mark but is not UTF-8 (byte 0x{data[bad_at]:02x} "
+            f"on line {line}): save it again as UTF-8, or give its real encoding with {ENCODING_OPTION} NAME",
+            file=file, row=line)], None
     if encoding:
         try:
             return data.decode(encoding).lstrip("\ufeff"), [], encoding

@@ -106,6 +106,9 @@ def filled_template(tmp: Path, fw: Framework, values: dict[str, Any] | None = No
     for var, v in {**GOOD_BANK, **(values or {})}.items():
         if var in rows:
             ws[f"D{rows[var]}"] = v
+    for var, r in rows.items():  # the rest declared unavailable, as a complete return does (blank is an error)
+        if ws[f"D{r}"].value is None and var not in (values or {}):
+            ws[f"D{r}"] = "N/A"
     wb.save(path)
     return path
 
