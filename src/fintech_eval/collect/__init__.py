@@ -102,7 +102,8 @@ RULES: dict[str, tuple[str, str]] = {
     "variable.unknown": ("error", "not a variable of the framework (with the closest name)"),
     "variable.not_applicable": ("error", "the variable is not asked of the institution's sector"),
     "entity.kind": ("error", "entity kind unknown, or not the kind the variable is measured on"),
-    "entity.unknown": ("error", "institution not in the table / not a province / not a sector"),
+    "entity.unknown": ("error", "institution not in the register (also when it is empty: register first, or "
+                       "import --register FILE) / not a province / not a sector"),
     "period.invalid": ("error", "not 2024, 2024Q1 or 2024-03"),
     "unit.unknown": ("error", "a unit not in the registry"),
     "unit.incompatible": ("error", "a unit of another kind than the declared one"),
