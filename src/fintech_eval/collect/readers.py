@@ -362,7 +362,8 @@ ENCODING_OPTION = "--encoding"  # the CLI option messages name (never Python syn
 def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, list[CollectProblem], str | None]:
     """The text of a file and the encoding it was read with, detected per file: a UTF-8 or UTF-16 byte-order
     mark, else UTF-8, else ``encoding`` (the one given for files that are not UTF-8), else GB18030/GBK when
-    the text reads as Chinese. Anything else is ``encoding.invalid`` naming the CLI option to use."""
+    the text reads as Chinese (so one call may mix GBK files with files of the encoding given). Anything else
+    is ``encoding.invalid`` naming the CLI option to use."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
         bom = "utf-8-sig"
@@ -382,20 +383,22 @@ def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, l
             "encoding.invalid", f"the file starts with a UTF-8 byte-order mark but is not UTF-8 (byte 0x{data[bad_at]:02x} "
             f"on line {line}): save it again as UTF-8, or give its real encoding with {ENCODING_OPTION} NAME",
             file=file, row=line)], None
+    given_fails = None
     if encoding:
         try:
             return data.decode(encoding).lstrip("\ufeff"), [], encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            why = f"no encoding is called {encoding!r}" if isinstance(exc, LookupError) else str(exc)
-            return None, [problem(
-                "encoding.invalid", f"the file is not UTF-8 (line {line}) and cannot be read as {ENCODING_OPTION} "
-                f"{encoding}: {why}", file=file, row=line)], None
+            given_fails = f"no encoding is called {encoding!r}" if isinstance(exc, LookupError) else str(exc)
     try:
         gb = data.decode("gb18030")
     except UnicodeDecodeError:
         gb = None
     if gb is not None and _plausible_chinese(gb):
         return gb, [], "gb18030"
+    if given_fails:
+        return None, [problem(
+            "encoding.invalid", f"the file is neither UTF-8 nor GB18030/GBK (line {line}) and cannot be read as "
+            f"{ENCODING_OPTION} {encoding}: {given_fails}", file=file, row=line)], None
     return None, [problem(
         "encoding.invalid",
         f"the file is neither UTF-8 (byte 0x{data[bad_at]:02x} at offset {bad_at}, line {line}) nor GB18030/GBK "
