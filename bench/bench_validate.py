@@ -29,7 +29,7 @@ def build(folder: str, n_institutions: int, years: int) -> tuple[str, object, in
     obs = obs[obs["entity_kind"] == "institution"].rename(columns={"entity_id": "entity"})
     cols = ["entity_kind", "entity", "period", "variable", "value", "unit", "source"]
     path = os.path.join(folder, "returns_long.csv")
-    obs[cols].to_csv(path, index=False)
+    obs[cols].to_csv(path, index=False, na_rep="N/A")  # missing values declared, as returns do
     inst = data.institutions.rename(columns={"entity_id": "id"})[["id", "name_zh", "name_en", "sector"]]
     return path, (fw, inst), len(obs)
 

@@ -40,6 +40,7 @@ from .store import (
     make_engine,
     observations_frame,
     session_factory,
+    size_frame,
     upsert_institutions,
 )
 
@@ -51,22 +52,38 @@ class ImportReport:
     new_submissions: int = 0
     unchanged_submissions: int = 0
     warnings: list[Any] = field(default_factory=list)
+    registered: int = 0  # institutions created or changed by ``register=``
 
 
 def _problem(p: Any) -> Problem:
     return p if isinstance(p, Problem) else Problem(getattr(p, "rule", "error"), str(p), getattr(p, "where", {}))
 
 
+#: the register columns validation reads (an empty register is a frame with these columns)
+REGISTER_COLUMNS = ["id", "name_zh", "name_en", "sector", "region_code"]
+
+
 def read_and_validate(
     sessions: sessionmaker[Session] | None, paths: Iterable[str | Path], framework: Framework, *,
-    encoding: str | None = None, entities: list[str] | None = None, **read_kw: Any,
+    encoding: str | None = None, entities: list[str] | None = None, register: pd.DataFrame | None = None,
+    accept_units: Iterable[str] = (), **read_kw: Any,
 ) -> collect.ImportResult:
     """Read and validate files exactly as an import does, storing nothing: against the institution
     register and the stored previous-year values of ``sessions``' database (``None``: as a fresh,
-    empty database would). Every problem of every file is in the result (errors and warnings).
-    ``entities``: the files hold only these entities (a return), so only their previous values are read."""
-    inst, previous, stored = None, None, None
+    empty database would). ``entities``: the files hold only these entities (a return), so only their
+    previous values are read. ``register``: rows of a register file to be registered with the import (they
+    count as registered; an id in both takes the file's attributes). Every problem of every file is in the
+    result (errors and warnings). An institution in no register is an error, also when the register is
+    empty."""
+    from .collect.unitcheck import UnitChecks
+
+    inst, previous, stored, sizes = pd.DataFrame(columns=REGISTER_COLUMNS), None, None, None
     if sessions is not None:
+        def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
+            with sessions() as s:
+                out = size_frame(s, period=periods)  # the institutions'
+            return out[out["entity_id"].isin(entity_ids)].drop(columns="entity_kind")
+
         def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
             with sessions() as s:
                 return observations_frame(s, period=periods, entity_ids=entity_ids, variables=variables,
@@ -78,9 +95,38 @@ def read_and_validate(
             # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
             previous = observations_frame(s, entity_kind="institution", variables=wholes,
                                           entity_ids=entities) if wholes else None
+    if register is not None and len(register):
+        reg = register[[c for c in REGISTER_COLUMNS if c in register.columns]]
+        inst = pd.concat([inst[~inst["id"].isin(reg["id"])], reg], ignore_index=True) if len(inst) else reg
     kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
-    return import_files(list(paths), framework, institutions=inst if inst is not None and len(inst) else None,
-                        previous=previous, stored=stored, **kw)
+    checks = UnitChecks.of(accept_units, stored=stored, sizes=sizes)
+    return import_files(list(paths), framework, institutions=inst, previous=previous, stored=stored,
+                        unit_checks=checks, **kw)
+
+
+def _register_rows(register: str | Path | None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The checked rows of a register file given with an import, or its problems (reported with the
+    import's, so that one run lists everything wrong in both files)."""
+    if register is None:
+        return None, []
+    from .app.registers import read_register
+
+    try:
+        return read_register(register, "institutions"), []
+    except DataError as exc:
+        return _register_ids(register), list(exc.problems)
+
+
+def _register_ids(register: str | Path) -> pd.DataFrame | None:
+    """The ids of a register file that has problems (sectors unknown), so that its institutions are not
+    also reported as unknown by the import's own checks."""
+    from .app.registers import _columns, read_table
+
+    try:
+        ids = _columns(read_table(register, "register.read"), "institutions", str(register))["id"].astype(str).str.strip()
+    except DataError:
+        return None
+    return pd.DataFrame({"id": ids[ids != ""].unique(), "sector": None})
 
 
 def existing_db(db: str | None) -> Engine | None:
@@ -174,43 +220,81 @@ def db_reason(exc: BaseException) -> str:
 
 def validate_paths(
     db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *,
-    encoding: str | None = None, **read_kw: Any,
+    encoding: str | None = None, register: str | Path | None = None, **read_kw: Any,
 ) -> collect.ImportResult:
-    """What :func:`import_paths` would report for ``paths``, storing nothing and creating no database:
-    validated against ``db``'s register and previous-year values when that database exists."""
+    """What :func:`import_paths` would report for ``paths`` (and the ``register`` file given with them),
+    storing nothing and creating no database: validated against ``db``'s register and previous-year values
+    when that database exists."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    reg, reg_problems = _register_rows(register)
     engine = existing_db(db)
     try:
-        return read_and_validate(session_factory(engine) if engine is not None else None, paths, fw, encoding=encoding, **read_kw)
+        res = read_and_validate(session_factory(engine) if engine is not None else None, paths, fw, encoding=encoding,
+                                register=reg, **read_kw)
     finally:
         if engine is not None:
             engine.dispose()
+    res.problems[:0] = [_collect_problem(p) for p in reg_problems]
+    return res
+
+
+def _audit_accepted_checks(session: Session, warnings: list[Any], user: str, submission_id: int) -> None:
+    """An error-level check the importer accepted with a reason (``--accept-unit``) goes into the value's audit
+    trail: field = the rule, old = what the check said, new = ``accepted``, why = the reason."""
+    from .store.reviews import audit_entries
+
+    for w in warnings:
+        reason = w.where.get("accepted")
+        if not reason:
+            continue
+        key = ("institution", w.where["entity"], w.where["period"], w.where["variable"], w.message)
+        audit_entries(session, [key], field=w.rule, new="accepted", who=user, why=reason, submission_id=submission_id)
+
+
+def _collect_problem(p: Problem) -> Any:
+    """A register problem as an intake problem (severity error; its ``field`` shown as the column)."""
+    from .collect.validate import problem
+
+    where = dict(p.where)
+    field_name = where.pop("field", None)
+    ident = where.pop("id", None)
+    return problem(p.rule, p.message, column=field_name, entity=ident, **where)
 
 
 def import_paths(
     db: str | None, paths: Iterable[str | Path], framework: Framework | str = "jrt0201-2020", *, user: str = "cli",
-    encoding: str | None = None, received_at: dt.datetime | None = None, **read_kw: Any,
+    encoding: str | None = None, received_at: dt.datetime | None = None, register: str | Path | None = None,
+    **read_kw: Any,
 ) -> ImportReport:
     """All-or-nothing import of several files; every problem of every file is reported at once.
-    ``read_kw`` go to the readers (e.g. ``period=`` / ``entity=`` a questionnaire must carry);
-    ``received_at``: when the returns arrived, if not now (a return received by post or e-mail earlier: the
-    campaign's on-time rate compares it with the deadline)."""
+    ``register``: an institution register file (see :mod:`fintech_eval.app.registers`) registered in the
+    same transaction: a bad row in it or in any file stores nothing. ``read_kw`` go to the readers (e.g.
+    ``period=`` / ``entity=`` a questionnaire must carry); ``received_at``: when the returns arrived, if not
+    now (a return received by post or e-mail earlier: the campaign's on-time rate compares it with the
+    deadline)."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     paths = [Path(p) for p in paths]
     bad_user = user_problems(user)
     if bad_user:
         raise DataError([_problem(p) for p in bad_user])
+    reg, reg_problems = _register_rows(register)
     sessions = session_factory(init_db(db))
-    res = read_and_validate(sessions, paths, fw, encoding=encoding, **read_kw)
-    if res.errors:
-        raise DataError([_problem(p) for p in res.errors])
+    res = read_and_validate(sessions, paths, fw, encoding=encoding, register=reg, **read_kw)
+    errors = [_collect_problem(p) for p in reg_problems] + res.errors
+    if errors:
+        raise DataError([_problem(p) for p in errors])
     report = ImportReport([str(p) for p in paths], warnings=list(res.warnings))
     clean = res.clean
     with sessions() as s, s.begin():
+        if reg is not None:
+            stats = upsert_institutions(s, reg, who=user, why=f"register file {Path(register).name} (import --register)")
+            report.registered = stats.inserted + stats.updated
         for p in paths:
             part = clean if len(paths) == 1 else clean[clean["file"].astype(str) == str(p)]
             r = import_observations(s, p.read_bytes(), part, file_name=p.name, fmt=p.suffix.lstrip(".") or "bin", submitted_by=user,
                                     received_at=received_at)
+            if r.is_new:
+                _audit_accepted_checks(s, [w for w in res.warnings if str(w.where.get("file")) == str(p)], user, r.submission.id)
             report.stored_rows += len(part) if r.is_new else 0
             report.new_submissions += int(r.is_new)
             report.unchanged_submissions += int(not r.is_new)
@@ -276,7 +360,14 @@ def correct_observation(
                 return observations_frame(s, period=periods, entity_ids=entity_ids, variables=variables,
                                           columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
 
-            clean, probs = validate_frame(row, fw, inst if len(inst) else None, previous, stored=stored_values)
+            from .collect.unitcheck import UnitChecks
+
+            def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
+                out = size_frame(s, period=periods)
+                return out[out["institution_id"].isin(entity_ids)]
+
+            clean, probs = validate_frame(row, fw, inst, previous, stored=stored_values,
+                                          unit_checks=UnitChecks(stored=stored_values, sizes=sizes))
             errors = [p for p in probs if getattr(p, "severity", "error") == "error"]
             if errors:
                 raise DataError([_problem(p) for p in errors])
@@ -285,11 +376,33 @@ def correct_observation(
             if isinstance(c.get("unit_norm"), str) and c["unit_norm"] != kw["unit"]:
                 kw |= {"value_norm": None if pd.isna(c["value_norm"]) else float(c["value_norm"]), "unit_norm": c["unit_norm"]}
             new = None if pd.isna(c["value"]) else float(c["value"])
+            kw["status"], kw["flag_reason"] = reflag(s, fw, inst, k, c["value_norm"])
             changed = correct_value(s, k, new, who=user, why=why, **kw)
             trail = history(s, k).tail(len(changed)) if changed else None
     finally:
         engine.dispose()
     return Correction(k, changed, trail)
+
+
+def reflag(session: Session, framework: Framework, institutions: pd.DataFrame, key: Any, value_norm: float) -> tuple[str, str | None]:
+    """The flag a corrected value earns now: the import's outlier rule (robust z within variable, sector and
+    period) run again on the stored values of its group with the corrected one in place. Returns ``(status,
+    reason)``: ``('ok', None)`` when the value is no longer odd (the old reason, e.g. of the outlier it was,
+    is dropped), ``('flagged', the new reason)`` when it still is."""
+    if pd.isna(value_norm):
+        return "ok", None
+    peers = observations_frame(session, key.period, key.entity_kind, variables=[key.variable],
+                               columns=["entity_kind", "entity_id", "period", "variable", "value_norm", "unit_norm"])
+    peers = peers[peers["entity_id"] != key.entity_id]
+    me = pd.DataFrame([{"entity_kind": key.entity_kind, "entity_id": key.entity_id, "period": key.period,
+                        "variable": key.variable, "value_norm": float(value_norm), "unit_norm": None}])
+    group = pd.concat([me, peers], ignore_index=True).rename(columns={"value_norm": "value", "unit_norm": "unit"})
+    group["unit"] = None  # the stored canonical values are in the declared unit
+    clean, _ = validate_frame(group, framework, institutions, mandatory="none")
+    mine = clean[clean["entity_id"] == key.entity_id]
+    if mine.empty or mine["status"].iloc[0] != "flagged":
+        return "ok", None
+    return "flagged", str(mine["flag_reason"].iloc[0])
 
 
 def import_public_banks(db: str | None, framework: Framework | str = "jrt0201-2020", *, path: str | Path | None = None, user: str = "cli"):

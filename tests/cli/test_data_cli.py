@@ -74,7 +74,9 @@ def test_template_round_trip_through_the_cli(tmp_path, capsys, monkeypatch):
                 filled[c.value] = value_cell.coordinate
     assert set(filled) == {"fintech_investment", "operating_revenue"}
     wb.save(path)
-    r = run_cli(["import", path, "--db", db], capsys, monkeypatch)
+    r = run_cli(["import", path, "--db", db], capsys, monkeypatch)  # the other mandatory cells are blank
+    assert r.code == 2 and r.err.count("[value.blank_mandatory]") == 1, r.err  # one problem for the workbook
+    r = run_cli(["import", path, "--db", db, "--mandatory", "none"], capsys, monkeypatch)
     assert r.code == 0, r.err
     r = run_cli(["indicators", "--db", db, "--format", "json", "--block", "J"], capsys, monkeypatch)
     rows = pd.read_json(io.StringIO(r.out), dtype={"period": str})

@@ -33,16 +33,32 @@ def seeded(tmp_path, capsys, monkeypatch):
     return db
 
 
-def test_validate_a_good_file_exits_0_and_creates_no_database(tmp_path, capsys, monkeypatch):
+def register_file(tmp_path):
+    reg = tmp_path / "register.csv"
+    reg.write_text("id,name_zh,sector,region_code\nB001,测试银行,bank,11\n", encoding="utf-8")
+    return reg
+
+
+def test_validate_a_good_file_with_its_register_exits_0_and_creates_no_database(tmp_path, capsys, monkeypatch):
     good = write(tmp_path / "good.csv", ["B001,2024,fintech_staff,120,person", "B001,2024,operating_revenue,10000,万元"])
     db = tmp_path / "absent" / "fe.sqlite"
-    r = run_cli(["validate", good, "--db", db, "--format", "json"], capsys, monkeypatch)
+    reg = register_file(tmp_path)
+    r = run_cli(["validate", good, "--register", reg, "--db", db, "--format", "json"], capsys, monkeypatch)
     assert r.code == 0, r.err
     assert [p for p in json.loads(r.out) if p["severity"] == "error"] == []
     assert "2 value row(s) read: 0 error(s)" in r.err and "accepted" in r.err  # the summary stays off stdout
     assert not db.exists() and not db.parent.exists()
-    r = run_cli(["validate", good, "--db", db], capsys, monkeypatch)  # the default table format
+    r = run_cli(["validate", good, "--register", reg, "--db", db], capsys, monkeypatch)  # the default table format
     assert r.code == 0 and "0 error(s)" in r.out and not db.exists()
+
+
+def test_validate_without_a_register_refuses_the_unknown_institution_once(tmp_path, capsys, monkeypatch):
+    good = write(tmp_path / "good.csv", ["B001,2024,fintech_staff,120,person", "B001,2024,operating_revenue,10000,万元"])
+    r = run_cli(["validate", good, "--db", tmp_path / "absent.sqlite", "--format", "json"], capsys, monkeypatch)
+    assert r.code == 2
+    [p] = json.loads(r.out)  # two rows, one cause: one problem
+    assert p["rule"] == "entity.unknown" and p["entity"] == "B001" and p["row"] == 2 and p["rows"] == "2-3 (2 rows)"
+    assert "register is empty" in p["message"] and "--register" in p["message"]
 
 
 def test_validate_lists_every_problem_with_its_rule_and_stores_nothing(tmp_path, capsys, monkeypatch):
@@ -59,7 +75,7 @@ def test_validate_lists_every_problem_with_its_rule_and_stores_nothing(tmp_path,
     r = run_cli(["validate", bad, "--db", db, "--format", "json"], capsys, monkeypatch)
     assert r.code == 2, r.err
     problems = json.loads(r.out)
-    assert set(problems[0]) == {"severity", "file", "sheet", "row", "column", "entity", "period", "variable", "indicator", "rule", "message"}
+    assert set(problems[0]) == {"severity", "file", "sheet", "row", "rows", "column", "entity", "period", "variable", "indicator", "rule", "message"}
     by_rule = {}
     for p in problems:
         by_rule.setdefault(p["rule"], []).append(p)

@@ -87,14 +87,22 @@ def test_units_messages_name_both_units(tmp_path, ctx):
     assert "'person'" in p.message and "'CNY 10k'" in p.message and "fintech_investment" in p.message
 
 
-def test_gbk_file_reads_with_an_explicit_encoding(tmp_path, ctx):
-    inp = CASES["csv_wrong_encoding_gbk"][0](tmp_path, ctx)
-    res = import_files(inp.paths, ctx.fw, ctx.institutions)
-    p = next(p for p in res.problems if p.rule == "encoding.not_utf8")
-    assert "encoding='gb18030'" in p.message and "'人'" in p.message and "line 2" in p.message
-    ok = import_files(inp.paths, ctx.fw, ctx.institutions, encoding="gb18030")
+def test_gbk_file_is_detected_and_read_without_an_option(tmp_path, ctx):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("entity,period,variable,value,unit,source\nB001,2024,employees,100,人,问卷调查\n".encode("gbk"))
+    res = import_files([path], ctx.fw, ctx.institutions)
+    assert res.ok, res.problems
+    assert res.clean.loc[0, "source"] == "问卷调查" and res.clean.loc[0, "value_norm"] == 100
+    assert res.files[0].meta["encoding"] == "gb18030"
+
+
+def test_an_encoding_message_names_the_cli_option_not_python(tmp_path, ctx):
+    inp = CASES["csv_latin1_not_chinese"][0](tmp_path, ctx)
+    p = next(p for p in import_files(inp.paths, ctx.fw, ctx.institutions).problems if p.rule == "encoding.invalid")
+    assert "--encoding" in p.message and "encoding=" not in p.message and "line 2" in p.message
+    ok = import_files(inp.paths, ctx.fw, ctx.institutions, encoding="latin-1")
     assert ok.ok, ok.problems
-    assert ok.clean.loc[0, "source"] == "问卷调查" and ok.clean.loc[0, "value_norm"] == 100
+    assert ok.clean.loc[0, "source"] == "Zürich café"
 
 
 def test_all_problems_are_reported_not_just_the_first(tmp_path, ctx):

@@ -67,7 +67,11 @@ def test_round_trip_bank(fw, tmp_path):
     rows = fill(path, values, text)
     res = read_questionnaire(path, framework=fw, period="2024", entity="B001")
     assert res.ok, res.problems
-    clean, problems = validate(res.frame, fw, institutions())
+    # the blank cell is a mandatory value left blank (the declared N/A is an answer)
+    [p] = validate(res.frame, fw, institutions())[1]
+    assert p.rule == "value.blank_mandatory" and p.where["variable"] == "coop_universities"
+    assert p.where["row"] == rows["coop_universities"] and p.where["entity"] == "B001"
+    clean, problems = validate(res.frame, fw, institutions(), mandatory="none")
     assert problems == []
     assert len(clean) == len(applicable_variables(fw, "bank")) == len(rows)
     c = clean.set_index("variable")

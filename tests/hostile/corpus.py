@@ -260,7 +260,6 @@ REJECTED: dict[str, Case] = {
     "part_above_stored_whole": Case(_csv(_row("50000")), "part_of.exceeds", ("row",)),
     "part_above_whole_in_file": Case(_csv(_row("500") + _row("100", variable="employees")), "part_of.exceeds", ("row",)),
     # -- encodings
-    "enc_gbk": Case(_csv(_row(source="问卷调查"), encoding="gbk"), "encoding.not_utf8", ("row",)),
     "enc_latin1": Case(_csv(_row(source="Zürich café"), encoding="latin-1"), "encoding.invalid", ("row",)),
     "enc_utf16_no_bom": Case(_csv(_row(source="x"), encoding="utf-16-le"), None, ()),
     "enc_utf16_bad_value": Case(_bytes("u16.csv", (HEADER + _row("abc")).encode("utf-16")), "cell.not_number",
@@ -269,7 +268,7 @@ REJECTED: dict[str, Case] = {
     "enc_invalid_utf8_bytes": Case(_bytes("bad.csv", HEADER.encode() + b"B001,2024,fintech_staff,3000,person,\xff\xfe\xfa\n"),
                                    "encoding.invalid", ("row",)),
     "enc_bom_then_gbk": Case(_bytes("bomgbk.csv", b"\xef\xbb\xbf" + (HEADER + _row(source="问卷")).encode("gbk")),
-                             None, ()),
+                             "encoding.invalid", ("row",)),
     # -- delimiters and quoting
     "delim_semicolon_bad": Case(_csv("B001;2024;fintech_staff;abc;person;survey\n", header=HEADER.replace(",", ";")),
                                 "cell.not_number", ("row", "column")),
@@ -429,6 +428,7 @@ ACCEPTED: dict[str, Accepted] = {
     "source_tab_inside": Accepted(_csv(_row(source="annual\treport")), {("B001", "2024", "fintech_staff"): 3000}),
     "json_fullwidth_text": Accepted(_json([{"entity": "B001", "period": "2024", "variable": "fintech_staff", "value": "３,０００"}]),
                                     {("B001", "2024", "fintech_staff"): 3000}),
+    "enc_gbk_detected": Accepted(_csv(_row(source="问卷调查"), encoding="gbk"), {("B001", "2024", "fintech_staff"): 3000}),
     "workbook_fullwidth": Accepted(_wb(lambda wb, rows: None, values={"fintech_staff": "３０００"}),
                                    {("B001", "2024", "fintech_staff"): 3000}),
 }

@@ -36,8 +36,8 @@ def returns(tmp_path_factory):
     obs = obs[obs["entity_kind"] == "institution"].rename(columns={"entity_id": "entity"})
     folder = tmp_path_factory.mktemp("kill")
     cols = ["entity_kind", "entity", "period", "variable", "value", "unit", "source"]
-    obs[cols].to_csv(folder / "returns.csv", index=False)
-    obs[cols].assign(source="restated").to_csv(folder / "returns2.csv", index=False)
+    obs[cols].to_csv(folder / "returns.csv", index=False, na_rep="N/A")  # missing values declared, as returns do
+    obs[cols].assign(source="restated").to_csv(folder / "returns2.csv", index=False, na_rep="N/A")
     inst = data.institutions.rename(columns={"entity_id": "id"})[["id", "name_zh", "name_en", "sector"]]
     return folder / "returns.csv", inst, len(obs)
 

@@ -21,7 +21,7 @@ from fintech_eval.store import (
 TABLES = {
     "period", "institution", "size_attribute", "vendor", "submission", "observed_entity", "observed_variable",
     "observation", "audit_entry",
-    "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region",
+    "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region", "flag_review",
     "data_return", "return_version", "return_event", "idempotency_key",
     "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log",
 }  # fmt: skip

@@ -46,7 +46,7 @@ def _long(data, path, *, kind="institution", entities=None, periods=None):
         obs = obs[obs["entity_id"].isin(entities)]
     if periods is not None:
         obs = obs[obs["period"].astype(str).isin(periods)]
-    obs.rename(columns={"entity_id": "entity"})[COLUMNS].to_csv(path, index=False)
+    obs.rename(columns={"entity_id": "entity"})[COLUMNS].to_csv(path, index=False, na_rep="N/A")  # declared, not blank
     return path
 
 
@@ -130,7 +130,7 @@ def test_a_whole_round(round_db, synthetic, tmp_path, capsys, monkeypatch):
     def fill(entity, period, change=None):
         values = _answers(synthetic, entity, period) | (change or {})
         return fill_template(q / files[entity] if period == "2024" else q2 / files2[entity], values,
-                             contact="张三", out=returns / f"{entity}_{period}.xlsx")
+                             contact="张三", out=returns / f"{entity}_{period}.xlsx", unanswered="N/A")
 
     true_investment = _answers(synthetic, flagged, "2024")["fintech_investment"]
     on_time = [fill(e, "2024", {"fintech_investment": true_investment * 300} if e == flagged else None)

@@ -3,7 +3,8 @@ answered.
 
 :func:`campaign_status` gives, per entity of the sample, whether a return arrived, when (on time or late
 against the deadline), how complete it is (the applicable variables answered, out of those the framework
-asks of the entity's sector) and whether it is accepted (see below); and
+asks of the entity's sector) and whether it is accepted (see below: through the returns' review, or
+with no value still flagged for review, every flag accepted by an evaluator: ``fintech-eval review accept``); and
 :func:`reporting_rates` the reporting rate and the on-time rate overall, by sector and by province, as
 DHIS2 reports them (reporting rate = entities with a return / entities asked). A return for an entity
 outside the sample is listed as a warning naming it.
@@ -205,7 +206,8 @@ def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.da
     now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC))
     ent["status"] = np.where(~ent["returned"], "missing", np.where(ent["on_time"].fillna(False), "on_time", "late"))
     ent["overdue"] = (~ent["returned"]) & (deadline is not None and now_ts > deadline)
-    ent["accepted"] = ent["returned"] & (ent["flagged"] == 0)
+    ent["flags_accepted"] = _accepted_flags(ws, c.period, ent.index[ent["flagged"] > 0]).reindex(ent.index).fillna(0).astype(int)
+    ent["accepted"] = ent["returned"] & (ent["flagged"] == ent["flags_accepted"])  # every flag checked (review accept)
     ent["review_state"] = pd.Series(None, index=ent.index, dtype=object)
     if _with_reviews(ws, int(c.id), ent):
         on_time = ent["received_at"] <= deadline if deadline is not None else True
@@ -246,6 +248,17 @@ def _with_reviews(ws: Workspace, campaign_id: int, ent: pd.DataFrame) -> bool:
     with np.errstate(invalid="ignore", divide="ignore"):
         ent["completeness"] = (ent["answered"] / ent["applicable"].astype(float)).clip(upper=1.0)
     return True
+
+
+def _accepted_flags(ws: Workspace, period: str, entity_ids: pd.Index) -> pd.Series:
+    """Per entity: its flagged values of ``period`` whose flag an evaluator accepted (``review accept``)."""
+    if not len(entity_ids):
+        return pd.Series(dtype="int64")
+    from ..store.reviews import flagged_frame
+
+    with ws.sessions() as s:
+        flags = flagged_frame(s, entity_ids=list(entity_ids), periods=period)
+    return flags[flags["accepted"]].groupby("entity_id").size()
 
 
 def reporting_rates(entities: pd.DataFrame) -> pd.DataFrame:

@@ -50,6 +50,7 @@ app.command("plan-progress")(analysis_cli.plan_progress_cmd)
 app.add_typer(returns.app, name="returns")
 app.command("serve")(web.serve_cmd)
 app.add_typer(web.admin_app, name="admin")
+app.add_typer(review.review_app, name="review")
 
 
 def _version(value: bool) -> None:

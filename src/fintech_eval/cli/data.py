@@ -17,6 +17,17 @@ from .output import console, emit, err_console, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
 FwOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id or YAML path.")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Encoding of the CSV/JSON files that are not UTF-8, e.g. gb18030 (default: each file's own, detected: UTF-8 with or without BOM, else GB18030/GBK).")]
+RegisterOpt = Annotated[Path | None, typer.Option("--register", help="An institution register file (CSV/xlsx, as for `register institutions`) registered in the same all-or-nothing step.")]
+class Mandatory(StrEnum):
+    applicable = "applicable"
+    strict = "strict"
+    none = "none"
+
+
+MandatoryOpt = Annotated[Mandatory, typer.Option("--mandatory", help="Which blank values are errors: applicable (an empty cell of a variable the framework asks of the institution's sector; a declared N/A is an answer), strict (N/A too) or none.")]
+OptionalOpt = Annotated[list[str] | None, typer.Option("--optional", help="A variable never mandatory (repeatable).")]
+AcceptUnitOpt = Annotated[list[str] | None, typer.Option("--accept-unit", help="Accept a unit.factor check, with the reason (audited): [ENTITY/[PERIOD/]]VARIABLE:REASON, e.g. B001/2024/operating_revenue:'revenue grew after a merger' (repeatable).")]
 WaitOpt = Annotated[float | None, typer.Option("--wait", min=0, help="Seconds to wait while another import or correction writes to a SQLite database (default $FINTECH_EVAL_DB_WAIT, else 30).")]
 
 
@@ -44,11 +55,16 @@ def import_cmd(
     framework: FwOpt = "jrt0201-2020",
     public_banks: Annotated[bool, typer.Option("--public-banks", help="Import the shipped bank disclosures (banks_disclosed.csv).")] = False,
     user: Annotated[str, typer.Option("--user", help="Who submits (recorded with every change).")] = "cli",
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
+    encoding: EncodingOpt = None,
+    register: RegisterOpt = None,
+    mandatory: MandatoryOpt = Mandatory.applicable,
+    optional: OptionalOpt = None,
+    accept_unit: AcceptUnitOpt = None,
     wait: WaitOpt = None,
     received: Annotated[str | None, typer.Option("--received", help="When the returns arrived if not now (YYYY-MM-DD, start of that day UTC+8, or an ISO date and time): a campaign's on-time rate compares it with the deadline.")] = None,
 ) -> None:
-    """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2)."""
+    """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2).
+    Rows of an institution that is not registered are an error: register first, or give the register file with --register."""
     from ..app.campaigns import received_time
     from ..collect.texts import user_problems
     from ..service import import_paths, import_public_banks
@@ -57,16 +73,20 @@ def import_cmd(
     bad_user = user_problems(user)  # checked before anything is read or stored
     if bad_user:
         raise DataError(bad_user)
-    if not files and not public_banks:
-        raise typer.BadParameter("give FILES or --public-banks")
+    if not files and not public_banks and register is None:
+        raise typer.BadParameter("give FILES, --register FILE or --public-banks")
     if public_banks:
         pb, r = import_public_banks(db, framework, user=user)
         n_diff = int((pb.ratios["status"] == "differs").sum()) if "status" in pb.ratios else 0
         console.print(f"public bank disclosures: {len(pb.observations)} observations, {'stored' if r.is_new else 'already stored (unchanged)'}; "
                       f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
-    if files:
-        with console.status(f"reading, validating and storing {len(files)} file(s)…"):
-            rep = import_paths(db, files, framework, user=user, encoding=encoding, received_at=received_time(received))
+    if files or register is not None:
+        with console.status(f"reading, validating and storing {len(files or [])} file(s)…"):
+            rep = import_paths(db, files or [], framework, user=user, encoding=encoding, register=register,
+                               mandatory=mandatory.value, optional=optional or (), accept_units=accept_unit or (),
+                               received_at=received_time(received))
+        if register is not None:
+            console.print(f"registered from {safe(register)}: {rep.registered} institution(s) created or changed")
         console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
                       f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
         for w in rep.warnings[:WARNINGS_SHOWN]:

@@ -11,7 +11,19 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import shown, visible
-from .data import DbOpt, FwOpt, WaitOpt, set_wait, write_text
+from .data import (
+    AcceptUnitOpt,
+    DbOpt,
+    EncodingOpt,
+    FwOpt,
+    Mandatory,
+    MandatoryOpt,
+    OptionalOpt,
+    RegisterOpt,
+    WaitOpt,
+    set_wait,
+    write_text,
+)
 from .output import RowFmt, console, emit, err_console, safe
 
 
@@ -32,7 +44,11 @@ def validate_cmd(
     files: Annotated[list[Path] | None, typer.Argument(help="Questionnaire workbooks, long/wide CSV, JSON (as for `import`).")] = None,
     framework: FwOpt = "jrt0201-2020",
     db: DbOpt = None,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV/JSON files, e.g. gb18030.")] = None,
+    encoding: EncodingOpt = None,
+    register: RegisterOpt = None,
+    mandatory: MandatoryOpt = Mandatory.applicable,
+    optional: OptionalOpt = None,
+    accept_unit: AcceptUnitOpt = None,
     fmt: Annotated[RowFmt, typer.Option("--format", help="table, csv or json (one row per problem).")] = RowFmt.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the problems to this file (CSV, or JSON with --format json or a .json name).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="List every rule a problem can name (rule, severity, meaning) and exit.")] = False,
@@ -48,7 +64,8 @@ def validate_cmd(
         return
     if not files:
         raise typer.BadParameter("give the files to check (or --rules)", param_hint="FILES")
-    res = validate_paths(db, files, framework, encoding=encoding)
+    res = validate_paths(db, files, framework, encoding=encoding, register=register, mandatory=mandatory.value,
+                         optional=optional or (), accept_units=accept_unit or ())
     rows = [_problem_row(p) for p in res.problems]
     n_rows = sum(len(r.frame) for r in res.files)  # rows the readers turned into values (a bad cell's row is not one)
     n_err, n_warn = len(res.errors), len(res.warnings)
@@ -148,3 +165,64 @@ def history_cmd(
             console.print(f"{safe('/'.join(key))}: no recorded change (imported once, never corrected)")
     else:
         emit(rows, fmt.value, columns=HISTORY_COLUMNS)
+
+
+review_app = typer.Typer(help="Flagged values (outliers, public-data conflicts, …): list them, and record that an evaluator checked them.",
+                         no_args_is_help=True)
+ReviewCampaignOpt = Annotated[int | None, typer.Option("--campaign", help="Only the campaign's sample and period (its id; may be omitted with --all when the database holds one campaign).")]
+ReviewEntityOpt = Annotated[list[str] | None, typer.Option("--entity", "-e", help="Entity id (repeatable).")]
+ReviewVariableOpt = Annotated[list[str] | None, typer.Option("--variable", "-v", help="Variable code (repeatable).")]
+ReviewPeriodOpt = Annotated[str | None, typer.Option("--period", help="Period, e.g. 2024.")]
+FLAG_SHOWN = ("entity_id", "period", "variable", "value", "unit", "flag_reason", "accepted", "accepted_by", "accepted_why")
+
+
+def _flag_rows(flags: Any) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    return [{c: (None if (not isinstance(v, (list, dict)) and pd.isna(v)) else (v.isoformat() if hasattr(v, "isoformat") else v))
+             for c, v in r.items()} for r in flags.to_dict("records")]
+
+
+@review_app.command("list")
+def review_list_cmd(
+    campaign: ReviewCampaignOpt = None, entity: ReviewEntityOpt = None, variable: ReviewVariableOpt = None,
+    period: ReviewPeriodOpt = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only the flags no evaluator has accepted yet.")] = False,
+    db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format")] = RowFmt.table,
+) -> None:
+    """The flagged values with their reason and whether an evaluator accepted the flag (by whom, why)."""
+    from ..app import Workspace
+    from ..app.reviews import list_flagged
+
+    with Workspace(db, create=False) as ws:
+        flags = list_flagged(ws, campaign_id=campaign, entities=entity, variables=variable, period=period, open_only=open_only)
+    rows = _flag_rows(flags)
+    if fmt is RowFmt.table:
+        if not rows:
+            console.print("no flagged value" + (" left to check" if open_only else ""))
+            return
+        emit(rows, "table", columns=FLAG_SHOWN, title=f"flagged values ({int(flags['accepted'].sum())} of {len(flags)} accepted)")
+    else:
+        emit(rows, fmt.value, columns=("entity_kind", *FLAG_SHOWN, "accepted_at"))
+
+
+@review_app.command("accept")
+def review_accept_cmd(
+    why: Annotated[str, typer.Option("--why", help="What the evaluator checked (required; kept in the audit trail).")],
+    campaign: ReviewCampaignOpt = None, entity: ReviewEntityOpt = None, variable: ReviewVariableOpt = None,
+    period: ReviewPeriodOpt = None,
+    every: Annotated[bool, typer.Option("--all", help="Every flagged value selected (with --campaign: of its sample and period).")] = False,
+    user: Annotated[str, typer.Option("--user", help="Who checked (recorded).")] = "cli",
+    db: DbOpt = None, wait: WaitOpt = None,
+) -> None:
+    """Record that an evaluator checked flagged values (audited): `campaign status` then no longer counts them as
+    blocking. The acceptance covers the flag the value carries now; a correction that changes it needs a new check."""
+    from ..app import Workspace
+    from ..app.reviews import accept_flagged
+
+    set_wait(wait)
+    with Workspace(db, create=False) as ws:
+        n, flags = accept_flagged(ws, why=why, who=user, campaign_id=campaign, entities=entity, variables=variable,
+                                  period=period, every=every)
+    console.print(f"[green]accepted[/] {n} flagged value(s) ({len(flags) - n} already accepted): {safe(shown(why, 200))}",
+                  soft_wrap=True)

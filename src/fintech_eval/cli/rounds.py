@@ -250,7 +250,7 @@ def campaign_templates_cmd(
 
 
 STATUS_COLUMNS = ["entity_id", "name_zh", "sector", "region_code", "status", "received_at", "answered", "applicable",
-                  "completeness", "flagged", "accepted", "review_state"]
+                  "completeness", "flagged", "flags_accepted", "accepted", "review_state"]
 
 
 @campaign_app.command("status")

@@ -60,8 +60,8 @@ RULES: dict[str, tuple[str, str]] = {
     "file.too_large": ("error", "a workbook that unpacks to more MB or declares more cells than the limit "
                        "($FINTECH_EVAL_MAX_WORKBOOK_MB, $FINTECH_EVAL_MAX_WORKBOOK_CELLS)"),
     "file.name": ("error", "a file name or extension longer than the database keeps, or with control characters"),
-    "encoding.not_utf8": ("error", "not UTF-8 but GB18030/GBK: re-save as UTF-8 or pass encoding='gb18030'"),
-    "encoding.invalid": ("error", "bytes that decode neither as UTF-8 nor as GB18030 (or as the encoding given)"),
+    "encoding.invalid": ("error", "bytes that decode neither as UTF-8 nor as GB18030/GBK Chinese text (detected per "
+                         "file); give the file's encoding with --encoding NAME (e.g. --encoding big5)"),
     "encoding.mojibake": ("error", "text that is Chinese already decoded with the wrong encoding once"),
     "csv.truncated": ("error", "the last line stops mid-record, or a quote is never closed"),
     "csv.ragged": ("error", "a row with more or fewer fields than the header"),
@@ -102,7 +102,8 @@ RULES: dict[str, tuple[str, str]] = {
     "variable.unknown": ("error", "not a variable of the framework (with the closest name)"),
     "variable.not_applicable": ("error", "the variable is not asked of the institution's sector"),
     "entity.kind": ("error", "entity kind unknown, or not the kind the variable is measured on"),
-    "entity.unknown": ("error", "institution not in the table / not a province / not a sector"),
+    "entity.unknown": ("error", "institution not in the register (also when it is empty: register first, or "
+                       "import --register FILE) / not a province / not a sector"),
     "period.invalid": ("error", "not 2024, 2024Q1 or 2024-03"),
     "unit.unknown": ("error", "a unit not in the registry"),
     "unit.incompatible": ("error", "a unit of another kind than the declared one"),
@@ -115,6 +116,10 @@ RULES: dict[str, tuple[str, str]] = {
     "range.level": ("error", "a level outside its scale (1..5, 1..6)"),
     "range.share": ("error", "a share outside [0, 1]"),
     "duplicate": ("error", "same entity, period and variable more than once (every row named)"),
+    "value.blank_mandatory": ("error", "a value left blank that the framework asks of the institution's sector "
+                              "(one problem per institution and period, listing the variables)"),
+    "unit.factor": ("error", "a value 10,000× or 100,000,000× (or that fraction of) the institution's previous-period "
+                    "value or registered size: a unit slip (元/万元/亿元); accept with --accept-unit and a reason"),
     "part_of.exceeds": ("error", "a part larger than its whole, same entity and period"),
     "turnover.inconsistent": ("error", "X_prev_end differs from the previous period's X"),
     "outlier": ("warning", "robust z-score above 5 within variable, sector and period: kept, flagged"),
@@ -161,11 +166,15 @@ def import_files(
     previous: pd.DataFrame | None = None,
     stored: Any = None,
     outlier_threshold: float = 5.0,
+    *,
+    mandatory: str = "applicable",
+    optional: Iterable[str] = (),
+    unit_checks: Any = None,
     **read_kw: Any,
 ) -> ImportResult:
     """Read every file, validate everything together, and report every problem of every file.
-    ``stored``: the database's values, for the checks across stored data (see :func:`validate`);
-    ``outlier_threshold``: as for :func:`validate` (``math.inf``: no outlier judged among the files)."""
+    ``stored``: the database's values, for the checks across stored data; ``outlier_threshold`` (``math.inf``:
+    no outlier judged among the files), ``mandatory``, ``optional``, ``unit_checks``: see :func:`validate`."""
     paths = list(paths)
     results = [read_file(p, framework=framework, **read_kw) for p in paths]
     frames = [r.frame for r in results if len(r.frame)]
@@ -173,7 +182,8 @@ def import_files(
     tprobs, bad_text = frame_text_problems(long)  # rows with an over-long text or a control character
     if bad_text.any():
         long = long[~bad_text].reset_index(drop=True)
-    clean, vprobs = validate(long, framework, institutions, previous, stored=stored, outlier_threshold=outlier_threshold)
+    clean, vprobs = validate(long, framework, institutions, previous, stored=stored, outlier_threshold=outlier_threshold,
+                             mandatory=mandatory, optional=optional, unit_checks=unit_checks)
     tprobs = file_name_problems(paths) + tprobs
     return ImportResult(clean, [p for r in results for p in r.problems] + tprobs + vprobs, results)
 

@@ -34,11 +34,13 @@ in a questionnaire value cell is ``cell.formula`` and an Excel error value ``cel
 
 Encodings
 ---------
-UTF-8 with or without BOM (and UTF-16 with a BOM). A file that is not UTF-8 but reads as GB18030/GBK
-Chinese text is rejected with ``encoding.not_utf8`` (re-save as UTF-8 or pass ``encoding="gb18030"``);
-other undecodable bytes give ``encoding.invalid``; text that *already* is mojibake (GBK or UTF-8 bytes
-once decoded as Latin-1, e.g. ``¹¤ÉÌÒøÐÐ``) gives ``encoding.mojibake``. Nothing is decoded silently
-into garbage.
+Detected per file, so that one import may mix them: UTF-8 with or without BOM, UTF-16 with a BOM, else
+the encoding given (``encoding=``, the CLI's ``--encoding NAME``: for the files that are not UTF-8), else
+GB18030/GBK when the text reads as Chinese (every non-ASCII character Chinese text, nine in ten ideographs
+in GB2312's common set; bytes of Latin-1 that happen to decode do not). Anything else gives
+``encoding.invalid`` naming ``--encoding``; text that *already* is mojibake (GBK or UTF-8 bytes once decoded
+as Latin-1, e.g. ``¹¤ÉÌÒøÐÐ``) gives ``encoding.mojibake``. Nothing is decoded silently into garbage;
+``ReadResult.meta["encoding"]`` says how each file was read.
 
 Files
 -----
@@ -330,46 +332,85 @@ def _mojibake_in(df: pd.DataFrame, cols: Iterable[str], line_no: np.ndarray, fil
     return out
 
 
-def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, list[CollectProblem]]:
-    if encoding:
+#: characters of Chinese text other than ideographs (CJK and full-width punctuation, quotes, dashes, ellipses)
+_CHINESE_TEXT = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2010-\u2027\u00b7]")
+
+
+def _plausible_chinese(text: str) -> bool:
+    """Whether a text decoded as GB18030 reads as Chinese, not as bytes of another encoding that happen to
+    decode (Latin-1 ``ü`` + a letter is a valid GB18030 pair): every non-ASCII character is Chinese text
+    and nine in ten of its ideographs are in GB2312's common set."""
+    rest = [ch for ch in text if not ch.isascii()]
+    if not rest:
+        return True
+    if any(not _CHINESE_TEXT.match(ch) for ch in rest):
+        return False
+    ideographs = [ch for ch in rest if "\u3400" <= ch <= "\u9fff"]
+    common = 0
+    for ch in ideographs:
         try:
-            text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            return None, [problem("encoding.invalid", f"the file cannot be read as {encoding!r}: {exc}", file=file)]
-        return text.lstrip("\ufeff"), []
+            ch.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common >= 0.9 * len(ideographs)
+
+
+ENCODING_OPTION = "--encoding"  # the CLI option messages name (never Python syntax)
+
+
+def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, list[CollectProblem], str | None]:
+    """The text of a file and the encoding it was read with, detected per file: a UTF-8 or UTF-16 byte-order
+    mark, else UTF-8, else ``encoding`` (the one given for files that are not UTF-8), else GB18030/GBK when
+    the text reads as Chinese (so one call may mix GBK files with files of the encoding given). Anything else
+    is ``encoding.invalid`` naming the CLI option to use."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
+        bom = "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16").lstrip("\ufeff"), []
+            return data.decode("utf-16").lstrip("\ufeff"), [], "utf-16"
         except UnicodeDecodeError as exc:
-            return None, [problem("encoding.invalid", f"the file has a UTF-16 mark but is not UTF-16: {exc}", file=file)]
+            return None, [problem("encoding.invalid", f"the file has a UTF-16 mark but is not UTF-16: {exc}", file=file)], None
+    else:
+        bom = None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), [], bom or "utf-8"
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        try:
-            gb = data.decode("gb18030")
-        except UnicodeDecodeError:
-            return None, [problem(
-                "encoding.invalid",
-                f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}) and "
-                "not GB18030 either; save it as UTF-8 or pass encoding=... with its encoding",
-                file=file, row=line)]
-        sample = next((m.group(0) for m in re.finditer(r"[\u3400-\u9fff]+", gb)), gb[:20])
+        bad_at, line = exc.start, data.count(b"\n", 0, exc.start) + 1
+    if bom and not encoding:  # a UTF-8 mark on bytes that are not UTF-8: the file contradicts itself
         return None, [problem(
-            "encoding.not_utf8",
-            f"the file is not UTF-8: it reads as GB18030/GBK Chinese text (e.g. {sample[:12]!r} on line {line}); "
-            "save it as UTF-8 (Excel: CSV UTF-8), or read it with encoding='gb18030'",
-            file=file, row=line)]
-    return text, []
+            "encoding.invalid", f"the file starts with a UTF-8 byte-order mark but is not UTF-8 (byte 0x{data[bad_at]:02x} "
+            f"on line {line}): save it again as UTF-8, or give its real encoding with {ENCODING_OPTION} NAME",
+            file=file, row=line)], None
+    given_fails = None
+    if encoding:
+        try:
+            return data.decode(encoding).lstrip("\ufeff"), [], encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            given_fails = f"no encoding is called {encoding!r}" if isinstance(exc, LookupError) else str(exc)
+    try:
+        gb = data.decode("gb18030")
+    except UnicodeDecodeError:
+        gb = None
+    if gb is not None and _plausible_chinese(gb):
+        return gb, [], "gb18030"
+    if given_fails:
+        return None, [problem(
+            "encoding.invalid", f"the file is neither UTF-8 nor GB18030/GBK (line {line}) and cannot be read as "
+            f"{ENCODING_OPTION} {encoding}: {given_fails}", file=file, row=line)], None
+    return None, [problem(
+        "encoding.invalid",
+        f"the file is neither UTF-8 (byte 0x{data[bad_at]:02x} at offset {bad_at}, line {line}) nor GB18030/GBK "
+        f"Chinese text: save it as UTF-8 (Excel: CSV UTF-8), or give its encoding with {ENCODING_OPTION} NAME "
+        f"(e.g. {ENCODING_OPTION} big5)", file=file, row=line)], None
 
 
 # ---- CSV ----------------------------------------------------------------------------------------------
-def _utf8_of(data: bytes, encoding: str | None) -> bytes | None:
+def _utf8_of(data: bytes, used: str | None) -> bytes | None:
     """The UTF-8 bytes of the text :func:`_decode` made of ``data`` when they are ``data`` itself (read as
     UTF-8, less a byte-order mark); None otherwise."""
-    if encoding or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if used not in ("utf-8", "utf-8-sig"):
         return None
     return data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
 
@@ -603,11 +644,12 @@ def read_csv(path: str | Path, *, encoding: str | None = None, kind: str | None 
     if data is None:
         return ReadResult(_empty_frame(), probs, kind or "csv", file)
     res = ReadResult(_empty_frame(), [], kind or "csv", file, hashlib.sha256(data).hexdigest(), len(data))
-    text, probs = _decode(data, file, encoding)
+    text, probs, used = _decode(data, file, encoding)
     res.problems += probs
     if text is None:
         return res
-    table, line_no, probs = _parse_csv(text, file, _utf8_of(data, encoding))
+    res.meta["encoding"] = used or ""
+    table, line_no, probs = _parse_csv(text, file, _utf8_of(data, used))
     res.problems += probs
     if table is None:
         return res
@@ -735,10 +777,11 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     if data is None:
         return ReadResult(_empty_frame(), probs, "json", file)
     res = ReadResult(_empty_frame(), [], "json", file, hashlib.sha256(data).hexdigest(), len(data))
-    text, probs = _decode(data, file, encoding)
+    text, probs, used = _decode(data, file, encoding)
     res.problems += probs
     if text is None:
         return res
+    res.meta["encoding"] = used or ""
     try:
         doc = json.loads(text, parse_int=_json_int, object_pairs_hook=_JsonObject.of)
     except RecursionError:

@@ -393,9 +393,12 @@ def fill_template(
     contact_phone: str | None = None,
     date: dt.date | None = None,
     out: str | Path | None = None,
+    unanswered: str | None = None,
 ) -> Path:
     """Fill a questionnaire written by :func:`write_template` as a respondent would: each value into the
-    value cell of its variable (``None`` leaves the cell blank: not available), and the contact fields.
+    value cell of its variable (``None`` leaves the cell blank, which the import refuses for a mandatory
+    variable), and the contact fields. ``unanswered`` (e.g. ``"N/A"``, a declared "not available") goes
+    into every cell the values leave blank.
     Writes to ``out`` (default: in place) and returns the path. A variable the workbook does not ask is an
     error naming it (the respondent cannot add rows to a protected sheet either)."""
     from openpyxl import load_workbook
@@ -411,8 +414,9 @@ def fill_template(
                         + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""),
                         rule="template.variable", file=str(path), entity=meta.get("entity_id"))
     col = meta["value_column"]
-    for name, v in values.items():
-        ws[f"{col}{rows[name]}"] = None if v is None or (isinstance(v, float) and v != v) else v
+    for name, row in rows.items():
+        v = values.get(name)
+        ws[f"{col}{row}"] = unanswered if v is None or (isinstance(v, float) and v != v) else v
     idc = meta["id_value_column"]
     for key, v in (("contact", contact), ("contact_phone", contact_phone), ("date", date)):
         if v is not None:

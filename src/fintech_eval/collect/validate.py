@@ -27,6 +27,8 @@ range.level                error     a level outside its scale (1..5, 1..6)
 range.share                error     a share outside [0, 1] (the message says when it looks like a %)
 duplicate                  error     same entity, period and variable more than once (every row named)
 variable.not_applicable    error     the variable is not asked of the institution's sector
+value.blank_mandatory      error     a blank value the framework asks of the sector (``MANDATORY_POLICIES``)
+unit.factor                error     10^4 or 10^8 × (or ÷) the previous period or the registered size
 part_of.exceeds            error     a part larger than its whole (``part_of``), same entity and period
 turnover.inconsistent      error     ``X_prev_end`` differs from the previous period's ``X``
 outlier                    warning   robust z-score above the threshold within variable, sector, period
@@ -53,10 +55,11 @@ from pandas.arrays import ArrowStringArray
 
 from ..catalog.formula import parse as parse_formula
 from ..catalog.models import SECTORS, Framework, Indicator, Variable
-from ..errors import Problem, closest
+from ..errors import Problem, closest, first_of
 from ..geo.regions import resolve_many
 from ..periods import period_kind
 from .numbers import ascii_digits
+from .unitcheck import by_distinct, unit_factor_problems
 from .units import UnitError, conversion_factor
 
 __all__ = [
@@ -84,7 +87,20 @@ CLEAN_COLUMNS = [
     "source", "status", "flag_reason", "file", "sheet", "row", "column", "raw",
 ]  # fmt: skip
 ENTITY_KINDS = ("institution", "region", "industry")
-WHERE_KEYS = ("file", "sheet", "row", "column", "entity", "period", "variable", "indicator")
+WHERE_KEYS = ("file", "sheet", "row", "rows", "column", "entity", "period", "variable", "indicator")
+#: Which blank values of an institution are errors (``value.blank_mandatory``). The catalog has no
+#: 'mandatory' flag, so mandatory is derived: a variable is mandatory for a sector when it applies to that
+#: sector (:func:`applicable_variables`: some indicator applicable to the sector reads it), since a blank
+#: one leaves that indicator missing.
+#: ``applicable`` (default): an empty cell of such a variable is an error; a declared N/A (``N/A``, ``不适用``,
+#: ``无``, ``-``) is an answer, stored as missing (a frame built in code, without the readers' ``raw`` cell
+#: texts, has no empty cells: its NaN values are missing values). ``strict``: a declared N/A is an error too. ``none``: no
+#: check (blank values are stored as missing). Variables may be exempted by name (``optional=``,
+#: ``--optional VAR``).
+MANDATORY_POLICIES = ("applicable", "strict", "none")
+#: what to do when a register is empty or lacks an institution (named in every entity.unknown message)
+REGISTER_HINT = ("register it first: `fintech-eval register institutions FILE`, or register and import in one step "
+                 "with `fintech-eval import --register FILE …`")
 
 
 @dataclass(frozen=True)
@@ -260,6 +276,50 @@ def _where(row: Any, feeds: dict[str, list[str]], **over: Any) -> dict[str, Any]
 
 
 _WHERE_COLUMNS = ["file", "sheet", "row", "column", "entity_id", "period", "variable"]  # what _where reads
+
+
+def compact_rows(numbers: Iterable[Any]) -> str:
+    """Row numbers as ranges, the first ten of them and the count: ``2-65, 70 (65 rows)``."""
+    nums = sorted({int(n) for n in numbers if not _isna(n)})
+    spans: list[list[int]] = []
+    for n in nums:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    ranges = [str(a) if a == b else f"{a}-{b}" for a, b in spans]
+    return f"{first_of(ranges, what='ranges')} ({len(nums)} rows)"
+
+
+#: the places that may differ between the rows of one grouped problem (left blank when they do)
+_VARYING = ("column", "entity", "period", "variable", "indicator")
+
+
+def grouped_problems(rule: str, severity: Severity, records: Iterable[Any], make: Any, subject: Any,
+                     feeds: dict[str, list[str]]) -> list[CollectProblem]:
+    """One problem per file, sheet and ``subject(row)`` (one cause), not one per row: its message is
+    ``make(first row)``, its ``row`` the first row and ``rows`` every row it covers, compactly; a place the
+    rows do not share (variable, period, …) is left blank and the distinct variables are listed."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for r in records:
+        key = (str(r.file), str(r.sheet), subject(r))
+        groups.setdefault(key, []).append(r)
+    out = []
+    for members in groups.values():
+        first = members[0]
+        msg, over = make(first)
+        w = _where(first, feeds, **over)
+        if len(members) > 1:
+            places = [_where(m, feeds, **over) for m in members]
+            variables = list(dict.fromkeys(p["variable"] for p in places if p["variable"]))
+            for k in _VARYING:
+                if any(p[k] != w[k] for p in places):
+                    w[k] = None
+            w["rows"] = compact_rows(p["row"] for p in places)
+            if len(variables) > 1:
+                msg += f" (variables: {first_of(variables, what='variables')})"
+        out.append(problem(rule, msg, severity, **w))
+    return out
 
 
 def _loc(row: Any) -> str:
@@ -463,8 +523,16 @@ def validate(
     stored: Any = None,
     outlier_threshold: float = 5.0,
     outlier_min_group: int = 5,
+    mandatory: str = "applicable",
+    optional: Iterable[str] = (),
+    unit_checks: Any = None,
 ) -> tuple[pd.DataFrame, list[CollectProblem]]:
     """Check every row of ``long_df`` against ``framework``; return ``(clean, problems)`` (module doc).
+
+    ``mandatory`` (:data:`MANDATORY_POLICIES`): which blank values of an institution are errors
+    (``value.blank_mandatory``); ``optional``: variables never mandatory. ``unit_checks``: a
+    :class:`~fintech_eval.collect.unitcheck.UnitChecks` (references and accepted overrides) for the
+    unit-factor check; None skips it.
 
     ``institutions`` (columns ``id``, ``sector``; optional ``name_zh``, ``name_en``) enables the entity and
     sector checks and the per-sector outlier groups; ``previous`` (a clean long frame of earlier periods)
@@ -483,13 +551,18 @@ def validate(
     vars_by_name = {v.name: v for v in framework.variables}
     feeds_all = variable_feeds(framework)
 
-    def add(rule: str, mask: np.ndarray, make: Any, severity: Severity = "error") -> None:
+    def add(rule: str, mask: np.ndarray, make: Any, severity: Severity = "error", group: Any = None) -> None:
+        """One problem per row of ``mask``; with ``group`` (row → the subject of the cause, e.g. the unknown
+        entity), one problem per file, sheet and subject, listing the rows it covers."""
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        for r in rows(idx).itertuples():
-            msg, over = make(r)
-            out.append(problem(rule, msg, severity, **_where(r, feeds_all, **over)))
+        if group is None:
+            for r in rows(idx).itertuples():
+                msg, over = make(r)
+                out.append(problem(rule, msg, severity, **_where(r, feeds_all, **over)))
+        else:
+            out.extend(grouped_problems(rule, severity, rows(idx).itertuples(), make, group, feeds_all))
         if severity == "error":
             bad[idx] = True
 
@@ -521,7 +594,7 @@ def validate(
     var_hint = _hints(list(vars_by_name))
     add("variable.unknown", ~known_var, lambda r: (
         f"unknown variable {r.variable!r} (not in {framework.id}@{framework.version})"
-        + var_hint(r.variable if isinstance(r.variable, str) else ""), {}))
+        + var_hint(r.variable if isinstance(r.variable, str) else ""), {}), group=lambda r: r.variable)
 
     # 2. entity kinds
     kcode, kuniq = codes["entity_kind"]
@@ -529,13 +602,14 @@ def validate(
     kind_ok = np.array([k in ENTITY_KINDS for k in kuniq] + [True], dtype=bool)[np.where(kcode >= 0, kcode, len(kuniq))]
     bad_kind = ~blank_kind & ~kind_ok
     add("entity.kind", bad_kind, lambda r: (
-        f"unknown entity kind {r.entity_kind!r} (one of {', '.join(ENTITY_KINDS)})", {}))
+        f"unknown entity kind {r.entity_kind!r} (one of {', '.join(ENTITY_KINDS)})", {}), group=lambda r: r.entity_kind)
     klab = np.array([labels.index(k) if k in labels else -2 for k in kuniq] + [-1], dtype=np.int64)
     kind = np.where(blank_kind, declared, klab[np.where(kcode >= 0, kcode, len(kuniq))])  # label code per row
     wrong_kind = known_var & ~bad_kind & ~blank_kind & (kind != declared)
     add("entity.kind", wrong_kind, lambda r: (
         f"variable {r.variable} is measured on a {vars_by_name[r.variable].entity}, "
-        f"but the row gives entity kind {r.entity_kind!r} for {r.entity_id!r}", {}))
+        f"but the row gives entity kind {r.entity_kind!r} for {r.entity_id!r}", {}),
+        group=lambda r: (r.variable, r.entity_kind, r.entity_id))
     if blank_kind.any():
         ktab = pd.Series(np.array([*labels, None], dtype=object)).astype("str").array
         filled = pd.Series(ktab.take(np.where(declared >= 0, declared, len(labels))), index=df.index)
@@ -546,12 +620,12 @@ def validate(
     p_ok = np.array([period_kind(p) is not None for p in puniq] + [False], dtype=bool)
     bad_period = ~p_ok[np.where(pcode >= 0, pcode, len(puniq))]
     add("period.invalid", bad_period, lambda r: (
-        f"period {r.period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", {}))
+        f"period {r.period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", {}), group=lambda r: r.period)
 
     # 4. entities (resolved once per distinct id)
     ecode, euniq = codes["entity_id"]
     no_entity = ecode < 0
-    add("entity.unknown", no_entity, lambda r: ("the entity is empty", {}))
+    add("entity.unknown", no_entity, lambda r: ("the entity is empty", {}), group=lambda r: None)
     sector_of: dict[str, str] = {}
     is_region = (kind == labels.index("region")) & ~no_entity
     is_industry = (kind == labels.index("industry")) & ~no_entity
@@ -566,16 +640,18 @@ def validate(
         inst_ids = set(institutions["id"].astype(str).str.strip()) if institutions is not None else set()
         inst_like = unresolved & np.isin(ecode, [c for c in reg_u[unresolved_u] if euniq[c] in inst_ids])
         add("entity.kind", inst_like, lambda r: (
-            f"{r.entity_id!r} is an institution, but variable {r.variable} is measured on a region", {}))
+            f"{r.entity_id!r} is an institution, but variable {r.variable} is measured on a region", {}),
+            group=lambda r: (r.entity_id, r.variable))
         add("entity.unknown", unresolved & ~inst_like, lambda r: (
-            f"region {r.entity_id!r} is not a known Chinese province (name or GB/T 2260 code)", {}))
+            f"region {r.entity_id!r} is not a known Chinese province (name or GB/T 2260 code)", {}),
+            group=lambda r: r.entity_id)
         region_fix = {c: mapping[euniq[c]][:2] for c in reg_u if euniq[c] in mapping}
     else:
         region_fix = {}
     if is_industry.any():
         ind_bad_u = np.array([u not in SECTORS for u in euniq] + [False])
         add("entity.unknown", is_industry & ind_bad_u[np.where(ecode >= 0, ecode, len(euniq))], lambda r: (
-            f"industry {r.entity_id!r} is not a sector ({', '.join(SECTORS)})", {}))
+            f"industry {r.entity_id!r} is not a sector ({', '.join(SECTORS)})", {}), group=lambda r: r.entity_id)
     inst_fix: dict[int, str] = {}
     if institutions is not None and is_inst.any():
         inst = institutions.copy()
@@ -607,13 +683,15 @@ def validate(
                 if r.entity_id in regions:
                     return (f"{r.entity_id!r} names a region ({regions[r.entity_id]}), but variable "
                             f"{r.variable} is measured on an institution", {})
-                return (f"unknown institution {r.entity_id!r} (not in the institutions table)"
-                        + inst_hint(r.entity_id), {})
+                if not sector_of:
+                    return (f"unknown institution {r.entity_id!r}: the institution register is empty; {REGISTER_HINT}", {})
+                return (f"unknown institution {r.entity_id!r} (not in the institution register)"
+                        + inst_hint(r.entity_id) + f"; {REGISTER_HINT}", {})
 
             unknown = is_inst & np.isin(ecode, unknown_u)
             region_like = unknown & np.isin(ecode, [c for c in unknown_u if euniq[c] in regions])
-            add("entity.kind", region_like, unknown_msg)
-            add("entity.unknown", unknown & ~region_like, unknown_msg)
+            add("entity.kind", region_like, unknown_msg, group=lambda r: (r.entity_id, r.variable))
+            add("entity.unknown", unknown & ~region_like, unknown_msg, group=lambda r: r.entity_id)
     for c, v in {**region_fix, **inst_fix}.items():
         new_id[c] = v
         changed = True
@@ -639,7 +717,8 @@ def validate(
         try:
             fac[j] = conversion_factor(unit, var.unit, variable=var.name)
         except UnitError as exc:
-            add(exc.problems[0].rule, usable & (pcodes == j), lambda r, e=exc: (e.problems[0].message, {}))
+            add(exc.problems[0].rule, usable & (pcodes == j), lambda r, e=exc: (e.problems[0].message, {}),
+                group=lambda r: None)
     factor = np.where(usable, fac[pcodes], np.nan)
     df["value_norm"] = df["value"].to_numpy() * factor
     # the declared unit per distinct variable, converted to text once, then taken for every row
@@ -715,7 +794,7 @@ def validate(
             np.where(ecode >= 0, ecode, len(euniq))]
         add("entity.unknown", unknown_sector, lambda r: (
             f"institution {r.entity_id!r} has sector {sector_of.get(r.entity_id)!r}, not one of "
-            f"{', '.join(SECTORS)}", {}))
+            f"{', '.join(SECTORS)}", {}), group=lambda r: r.entity_id)
         applicable = {s: {v.name for v, _ in applicable_variables(framework, s)} for s in SECTORS}
         # table: (sector index, variable code) -> applicable
         sidx = {s: i for i, s in enumerate(SECTORS)}
@@ -730,7 +809,43 @@ def validate(
         add("variable.not_applicable", not_app, lambda r: (
             f"{r.variable} is not asked of a {sector_of[r.entity_id]} institution "
             f"(variable sectors: {', '.join(vars_by_name[r.variable].sectors) or 'all'}; no indicator for "
-            f"{sector_of[r.entity_id]} reads it)", {}))
+            f"{sector_of[r.entity_id]} reads it)", {}), group=lambda r: (r.entity_id, r.variable))
+
+    # 8b. blank mandatory values (module doc: MANDATORY_POLICIES)
+    if mandatory not in MANDATORY_POLICIES:
+        raise ValueError(f"mandatory={mandatory!r}: one of {', '.join(MANDATORY_POLICIES)}")
+    if sector_of and mandatory != "none":
+        blank = np.isnan(df["value"].to_numpy()) & ~bad
+        if mandatory == "applicable":  # a declared N/A (不适用, 无, -) is an answer; an empty cell is not
+            if "raw" in long_df.columns:  # read from a file (the readers keep every cell's text)
+                at = np.flatnonzero(blank)  # the texts of the missing values only (a few in a hundred)
+                raw = df["raw"].iloc[at]
+                blank[at] = (raw.isna() | (raw.astype("str").str.strip() == "")).to_numpy()
+            else:  # a frame built in code has no cells: its NaN is a missing value, not an empty cell
+                blank[:] = False
+        exempt = np.isin(vrow, [j for j, u in enumerate(vuniq) if u in set(optional)])
+        blank_mand = blank & is_inst & known_var & in_sector & app_tab[srow, vrow] & ~exempt
+        add("value.blank_mandatory", blank_mand, lambda r: (
+            f"{r.variable} left blank for {r.entity_id} in {r.period}: the framework asks it of every "
+            f"{sector_of[r.entity_id]} institution (an applicable indicator reads it); give the value"
+            + (", or N/A (不适用) to declare it unavailable" if mandatory == "applicable" else ""), {}),
+            group=lambda r: (r.entity_id, r.period))
+
+    # 8c. unit factor against the previous period and the registered size (collect/unitcheck.py)
+    if unit_checks is not None:
+        mt = (vtype == _T["money"]) | (vtype == _T["count"])
+        cand_mask = is_inst & known_var & mt & ~bad & ~np.isnan(df["value_norm"].to_numpy())
+        if cand_mask.any():
+            slim = df.loc[cand_mask, ["entity_id", "period", "variable", "value_norm", "unit"]]
+            slim = slim.assign(prev_period=by_distinct(slim["period"], previous_period, "str"))
+            hits = unit_factor_problems(slim, unit_checks, {v.name: v.type for v in framework.variables},
+                                        {v.name: v.unit for v in framework.variables})
+            if hits:
+                at = np.array([h.index for h in hits], dtype=np.intp)  # row labels = positions
+                for h, r in zip(hits, rows(at)[_WHERE_COLUMNS].itertuples(), strict=True):
+                    extra = {"accepted": h.accepted} if h.accepted else {}
+                    out.append(problem("unit.factor", h.message, h.severity, **_where(r, feeds_all), **extra))
+                bad[at[[h.severity == "error" for h in hits]]] = True
 
     # 9. part <= whole (same entity, period)
     ok_rows = ~bad & ~np.isnan(df["value_norm"].to_numpy())

@@ -77,10 +77,10 @@ def _write_history(data, folder: Path, years: list[str]) -> list[Path]:
     inst = obs[(obs["entity_kind"] == "institution") & obs["period"].astype(str).isin(years)]
     for period, part in inst.groupby("period", sort=True):
         p = folder / f"returns_{period}.csv"
-        part[RETURN_COLUMNS].to_csv(p, index=False)
+        part[RETURN_COLUMNS].to_csv(p, index=False, na_rep="N/A")  # a value the institution has not: declared, not left blank
         paths.append(p)
     p = folder / "regions.csv"
-    obs[obs["entity_kind"] == "region"][RETURN_COLUMNS].to_csv(p, index=False)
+    obs[obs["entity_kind"] == "region"][RETURN_COLUMNS].to_csv(p, index=False, na_rep="N/A")
     paths.append(p)
     return paths
 
@@ -111,7 +111,7 @@ def _late_and_missing(index: pd.DataFrame) -> tuple[str, str]:
 
 
 def _fill_returns(data, index: pd.DataFrame, blank: Path, folder: Path, period: str, skip: set[str]) -> dict[str, Path]:
-    """Each sampled institution fills its own workbook with its values (blank where the value is missing)."""
+    """Each sampled institution fills its own workbook with its values ("N/A" declared where it has none)."""
     folder.mkdir(parents=True, exist_ok=True)
     obs = data.observations
     obs = obs[(obs["entity_kind"] == "institution") & (obs["period"].astype(str) == period)]
@@ -121,7 +121,7 @@ def _fill_returns(data, index: pd.DataFrame, blank: Path, folder: Path, period: 
         if e in skip:
             continue
         out[e] = fill_template(blank / f, values.get(e, {}), contact="合成填报人 Synthetic respondent",
-                               contact_phone="demo@example.invalid", out=folder / f)
+                               contact_phone="demo@example.invalid", out=folder / f, unanswered="N/A")
     return out
 
 
@@ -172,7 +172,7 @@ def run_demo(
         bad_file.parent.mkdir(parents=True, exist_ok=True)
         # the returns of the institutions concerned (every year, so cross-period checks can fire)
         bad[bad["entity_id"].isin(data.bad_rows["entity_id"])].rename(columns={"entity_id": "entity"})[
-            RETURN_COLUMNS].to_csv(bad_file, index=False)
+            RETURN_COLUMNS].to_csv(bad_file, index=False, na_rep="N/A")
         try:
             import_paths(ws.url, [bad_file], fw, user="demo")
         except DataError as exc:

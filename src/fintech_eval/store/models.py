@@ -533,6 +533,31 @@ class IdempotencyKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class FlagReview(Base):
+    """An evaluator's check of a flagged value (``fintech-eval review accept``): the flag accepted (the value's
+    ``flag_reason`` at the time, and its SHA-256 for the key), who, when, why, and the campaign it was done
+    for. It stops the flag blocking only while the value carries that same flag: a correction that changes
+    the flag (a new reason) makes the value blocking again until it is accepted anew."""
+
+    __tablename__ = "flag_review"
+    __table_args__ = (
+        UniqueConstraint("entity_kind", "entity_id", "period", "variable", "flag_sha256", name="uq_flag_review_key"),
+        CheckConstraint(_in("entity_kind", ENTITY_KINDS), name="entity_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))
+    variable: Mapped[str] = mapped_column(String(100))
+    flag_reason: Mapped[str] = mapped_column(Text)
+    flag_sha256: Mapped[str] = mapped_column(String(64))
+    campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaign.id"))
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    why: Mapped[str] = mapped_column(Text)
+
+
 def _length(column: Any) -> int:
     length = getattr(column.type, "length", None)
     assert isinstance(length, int), column

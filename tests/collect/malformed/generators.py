@@ -106,6 +106,9 @@ def filled_template(tmp: Path, fw: Framework, values: dict[str, Any] | None = No
     for var, v in {**GOOD_BANK, **(values or {})}.items():
         if var in rows:
             ws[f"D{rows[var]}"] = v
+    for var, r in rows.items():  # the rest declared unavailable, as a complete return does (blank is an error)
+        if ws[f"D{r}"].value is None and var not in (values or {}):
+            ws[f"D{r}"] = "N/A"
     wb.save(path)
     return path
 
@@ -324,8 +327,8 @@ CASES: dict[str, tuple[Callable[[Path, Ctx], Input], str, dict[str, Any]]] = {
     "csv_header_only": (_csv(""), "file.no_data", {"row": 1}),
     "csv_missing_column": (_csv("B001,2024,employees\n", header="entity,period,variable\n"), "csv.missing_column",
                            {"row": 1, "column": "value"}),
-    "csv_wrong_encoding_gbk": (_csv("B001,2024,employees,100,人,问卷调查\n", encoding="gbk"), "encoding.not_utf8",
-                               {"row": 2}),
+    "csv_latin1_not_chinese": (_csv("B001,2024,employees,100,person,Zürich café\n", encoding="latin-1"),
+                               "encoding.invalid", {"row": 2}),
     "csv_mojibake": (_csv("B001,2024,employees,100,person,¹¤ÉÌÒøÐÐÄê±¨\n"), "encoding.mojibake",
                      {"row": 2, "column": "source"}),
     "csv_invalid_period": (_csv("B001,FY2024,employees,100,person,survey\n"), "period.invalid",

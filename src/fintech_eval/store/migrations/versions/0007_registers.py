@@ -3,7 +3,7 @@ attributes for both populations JR/T 0201 §4 samples (``size_attribute`` keyed 
 an institution id, no foreign key to one register).
 
 Revision ID: 0007_registers
-Revises: 0005_returns
+Revises: 0006_intake
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_registers"
-down_revision = "0005_returns"
+down_revision = "0006_intake"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,160 @@
+"""The intake's stored side, from the CLI, on SQLite and PostgreSQL: ``import --register`` in one all-or-nothing
+step, an accepted unit check in the audit trail, ``correct`` re-evaluating a flag, and ``review accept``
+recorded, audited and counted by ``campaign status``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from fintech_eval.store import make_engine
+from tests.clirun import run_cli
+
+HEADER = "entity,period,variable,value,unit\n"
+REGISTER = "id,name_zh,sector,region_code\n" + "".join(f"B00{i},银行{i},bank,11\n" for i in range(1, 7))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite+pysqlite:///{tmp_path / 'intake.sqlite'}"
+    return request.getfixturevalue("pg_url")
+
+
+def counts(url):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            return {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                    for t in ("institution", "observation", "submission", "audit_entry", "flag_review")}
+    finally:
+        engine.dispose()
+
+
+def csv(path, rows):
+    path.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cli(url, capsys, monkeypatch):
+    def run(*args):
+        return run_cli([*args, "--db", url], capsys, monkeypatch)
+    return run
+
+
+def test_import_register_is_one_all_or_nothing_step(tmp_path, url, cli):
+    reg = tmp_path / "register.csv"
+    reg.write_text(REGISTER, encoding="utf-8")
+    data = csv(tmp_path / "r.csv", ["B001,2024,fintech_staff,120,person"])
+    bad_reg = tmp_path / "bad_register.csv"
+    bad_reg.write_text(REGISTER + "B009,坏行,bnak,11\n", encoding="utf-8")
+    r = cli("import", data, "--register", bad_reg)  # a bad register row: nothing stored
+    assert r.code == 2 and "[register.sector]" in r.err and "did you mean 'bank'" in r.err
+    assert "entity.unknown" not in r.err  # the register's own institutions are not reported unknown as well
+    before = counts(url)
+    assert before["institution"] == before["observation"] == 0
+    bad_data = csv(tmp_path / "bad.csv", ["B001,2024,fintech_staff,120,person", "B001,2024,fintech_staff,-1,person"])
+    r = cli("import", bad_data, "--register", reg)  # a bad data row: the register is not stored either
+    assert r.code == 2 and counts(url) == before
+    r = cli("import", data, "--register", reg)
+    assert r.code == 0, r.err
+    assert "6 institution(s) created or changed" in r.out
+    after = counts(url)
+    assert after["institution"] == 6 and after["observation"] == 1
+
+
+def test_an_unregistered_institution_is_refused_on_an_empty_database(tmp_path, url, cli):
+    r = cli("import", csv(tmp_path / "r.csv", [f"B00{i % 3},2024,fintech_staff,{i},person" for i in range(9)]))
+    assert r.code == 2 and r.err.count("[entity.unknown]") == 3 and "register is empty" in r.err
+    assert counts(url)["observation"] == 0
+
+
+def test_an_accepted_unit_check_is_audited(tmp_path, url, cli):
+    reg = tmp_path / "register.csv"
+    reg.write_text(REGISTER, encoding="utf-8")
+    f = csv(tmp_path / "r.csv", ["B001,2023,operating_revenue,120,万元", "B001,2024,operating_revenue,1300000,万元"])
+    r = cli("import", f, "--register", reg)
+    assert r.code == 2 and "[unit.factor]" in r.err and "--accept-unit B001/2024/operating_revenue:REASON" in r.err
+    r = cli("import", f, "--register", reg, "--accept-unit", "B001/2024/operating_revenue:merged with a large bank",
+            "--user", "auditor")
+    assert r.code == 0, r.err
+    hist = json.loads(cli("history", "B001", "2024", "operating_revenue", "--format", "json").out)
+    [h] = hist
+    assert (h["field"], h["new"], h["who"], h["why"]) == ("unit.factor", "accepted", "auditor", "merged with a large bank")
+    assert "10,000× the 2023 value" in h["old"]
+
+
+def _flagged_import(tmp_path, cli):
+    reg = tmp_path / "register.csv"
+    reg.write_text(REGISTER, encoding="utf-8")
+    staff = [100, 110, 120, 130, 140, 90_000]  # B006 is an outlier among the six banks
+    f = csv(tmp_path / "r.csv", [f"B00{i + 1},2024,fintech_staff,{v},person" for i, v in enumerate(staff)])
+    r = cli("import", f, "--register", reg)
+    assert r.code == 0 and "[outlier]" in r.out and "robust z-score" in r.out, r.out + r.err
+
+
+def _stored(url, entity):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            return c.execute(text(
+                "SELECT o.status, o.flag_reason FROM observation o JOIN observed_entity e ON e.id = o.entity_ref "
+                "WHERE e.entity_id = :e"), {"e": entity}).one()
+    finally:
+        engine.dispose()
+
+
+def test_correct_re_evaluates_the_flag(tmp_path, url, cli):
+    _flagged_import(tmp_path, cli)
+    status, reason = _stored(url, "B006")
+    assert status == "flagged" and "value 90000" in reason
+    r = cli("correct", "B006", "2024", "fintech_staff", "150", "--why", "typo: 90000 for 150")
+    assert r.code == 0, r.err
+    assert _stored(url, "B006") == ("ok", None)  # no stale reason
+    r = cli("correct", "B006", "2024", "fintech_staff", "70000", "--why", "restated")
+    status, reason = _stored(url, "B006")
+    assert status == "flagged" and "value 70000" in reason and "90000" not in reason  # a new reason
+    fields = {h["field"] for h in json.loads(cli("history", "B006", "2024", "fintech_staff", "--format", "json").out)}
+    assert {"value", "status", "flag_reason"} <= fields
+
+
+def test_review_accept_is_recorded_audited_and_stops_blocking(tmp_path, url, cli):
+    _flagged_import(tmp_path, cli)
+    assert cli("campaign", "create", "--period", "2024").code == 0
+
+    def status_of(entity):
+        rows = json.loads(cli("campaign", "status", "--format", "json").out)["entities"]
+        return next(r for r in rows if r["entity_id"] == entity)
+
+    assert status_of("B006")["accepted"] is False and status_of("B006")["flagged"] == 1
+    listed = json.loads(cli("review", "list", "--open", "--format", "json").out)
+    assert [(r["entity_id"], r["variable"]) for r in listed] == [("B006", "fintech_staff")]
+    r = cli("review", "accept", "--why", "checked")  # no selection: refused
+    assert r.code == 2 and "--all" in r.err
+    r = cli("review", "accept", "--entity", "B006", "--variable", "fintech_staff", "--why", "confirmed by phone",
+            "--user", "evaluator")
+    assert r.code == 0 and "accepted 1 flagged value" in r.out, r.err
+    st = status_of("B006")
+    assert st["accepted"] is True and st["flags_accepted"] == 1
+    assert json.loads(cli("review", "list", "--open", "--format", "json").out) == []
+    hist = json.loads(cli("history", "B006", "2024", "fintech_staff", "--format", "json").out)
+    assert [(h["field"], h["new"], h["who"], h["why"]) for h in hist] == [("review", "accepted", "evaluator", "confirmed by phone")]
+    again = cli("review", "accept", "--all", "--campaign", "1", "--why", "all checked")
+    assert again.code == 0 and "accepted 0 flagged value(s) (1 already accepted)" in again.out
+    # a correction that gives the value another flag needs a new check
+    assert cli("correct", "B006", "2024", "fintech_staff", "70000", "--why", "restated").code == 0
+    assert status_of("B006")["accepted"] is False
+    assert counts(url)["flag_review"] == 1
+
+
+def test_correct_applies_the_unit_factor_check(tmp_path, url, cli):
+    reg = tmp_path / "register.csv"
+    reg.write_text(REGISTER, encoding="utf-8")
+    f = csv(tmp_path / "r.csv", ["B001,2023,operating_revenue,120000,万元", "B001,2024,operating_revenue,130000,万元"])
+    assert cli("import", f, "--register", reg).code == 0
+    r = cli("correct", "B001", "2024", "operating_revenue", "1300000000", "--why", "restated")
+    assert r.code == 2 and "looks like 元 entered where 万元 is expected: 10,000× the 2023 value" in r.err
+    assert cli("correct", "B001", "2024", "operating_revenue", "13", "--unit", "亿元", "--why", "restated").code == 0
