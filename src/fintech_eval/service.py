@@ -63,6 +63,13 @@ def _problem(p: Any) -> Problem:
 REGISTER_COLUMNS = ["id", "name_zh", "name_en", "sector", "region_code"]
 
 
+def institution_sizes(session: Session, entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
+    """The registered size attributes of these institutions in these periods (``entity_id, period, attribute,
+    value`` in 元), for the unit-factor check."""
+    out = size_frame(session, period=periods)  # the institutions' (kind "institution")
+    return out[out["entity_id"].isin(entity_ids)].drop(columns="entity_kind")
+
+
 def read_and_validate(
     sessions: sessionmaker[Session] | None, paths: Iterable[str | Path], framework: Framework, *,
     encoding: str | None = None, entities: list[str] | None = None, register: pd.DataFrame | None = None,
@@ -81,8 +88,7 @@ def read_and_validate(
     if sessions is not None:
         def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
             with sessions() as s:
-                out = size_frame(s, period=periods)  # the institutions'
-            return out[out["entity_id"].isin(entity_ids)].drop(columns="entity_kind")
+                return institution_sizes(s, entity_ids, periods)
 
         def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
             with sessions() as s:
@@ -120,10 +126,10 @@ def _register_rows(register: str | Path | None) -> tuple[pd.DataFrame | None, li
 def _register_ids(register: str | Path) -> pd.DataFrame | None:
     """The ids of a register file that has problems (sectors unknown), so that its institutions are not
     also reported as unknown by the import's own checks."""
-    from .app.registers import _columns, read_table
+    from .app.registers import _columns, read_table, register_spec
 
     try:
-        ids = _columns(read_table(register, "register.read"), "institutions", str(register))["id"].astype(str).str.strip()
+        ids = _columns(read_table(register, "register.read"), register_spec("institutions"), str(register))["id"].astype(str).str.strip()
     except DataError:
         return None
     return pd.DataFrame({"id": ids[ids != ""].unique(), "sector": None})
@@ -363,8 +369,7 @@ def correct_observation(
             from .collect.unitcheck import UnitChecks
 
             def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
-                out = size_frame(s, period=periods)
-                return out[out["institution_id"].isin(entity_ids)]
+                return institution_sizes(s, entity_ids, periods)
 
             clean, probs = validate_frame(row, fw, inst, previous, stored=stored_values,
                                           unit_checks=UnitChecks(stored=stored_values, sizes=sizes))

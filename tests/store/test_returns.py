@@ -42,10 +42,10 @@ def round_(db_url, synthetic):
     ws.close()
 
 
-def answers(synthetic, entity: str) -> dict[str, float | None]:
+def answers(synthetic, entity: str) -> dict[str, float | str]:
     o = synthetic.observations
     o = o[(o["entity_id"] == entity) & (o["period"].astype(str) == "2024")]
-    return {r.variable: (None if pd.isna(r.value) else float(r.value)) for r in o.itertuples()}
+    return {r.variable: ("N/A" if pd.isna(r.value) else float(r.value)) for r in o.itertuples()}  # declared, not blank
 
 
 def _count(ws, model) -> int:
@@ -497,4 +497,4 @@ def test_campaign_status_judges_a_return_by_its_first_valid_submission(round_, s
     st = campaign_status(ws, past).entities.set_index("entity_id")
     assert (st.loc[late, "status"], st.loc[late, "review_state"], bool(st.loc[late, "accepted"])) == ("late", "submitted", False)
     assert (st.loc[draft_only, "status"], st.loc[draft_only, "review_state"]) == ("missing", "draft")
-    assert st.loc[draft_only, "overdue"] and st.loc[late, "answered"] == sum(v is not None for v in answers(synthetic, late).values())
+    assert st.loc[draft_only, "overdue"] and st.loc[late, "answered"] == sum(v != "N/A" for v in answers(synthetic, late).values())

@@ -34,7 +34,7 @@ def test_returns_round_trip(db_url, synthetic, tmp_path, capsys, monkeypatch):
 
     obs = synthetic.observations
     mine = obs[(obs["entity_id"] == bank) & (obs["period"].astype(str) == "2024")]
-    values = {r.variable: (None if pd.isna(r.value) else r.value) for r in mine.itertuples()}
+    values = {r.variable: ("N/A" if pd.isna(r.value) else r.value) for r in mine.itertuples()}  # declared, not blank
     bad = tmp_path / "return.json"
     bad.write_text(json.dumps({**values, "outlets": "lots"}, ensure_ascii=False), encoding="utf-8")
     run = cli("returns", "submit", "--entity", bank, bad, "--user", "bank-user")

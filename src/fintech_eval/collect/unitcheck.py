@@ -74,7 +74,7 @@ def parse_acceptance(text: str) -> Acceptance:
 class UnitChecks:
     """What the check compares with: ``stored(entity_ids, periods, variables)`` → stored values (columns
     entity_kind, entity_id, period, variable, value_norm); ``sizes(entity_ids, periods)`` → registered size
-    attributes (institution_id, period, attribute, value in 元); accepted overrides; the tolerance."""
+    attributes (entity_id, period, attribute, value in 元); accepted overrides; the tolerance."""
 
     stored: Callable[[list[str], list[str], list[str]], pd.DataFrame] | None = None
     sizes: Callable[[list[str], list[str]], pd.DataFrame] | None = None
