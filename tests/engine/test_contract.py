@@ -219,11 +219,12 @@ def test_a_result_loaded_from_a_folder_says_how_to_rerun(asem, tmp_path):
         fe.load_result(tmp_path).rerun("aggregate.dat_thresh", 0.5)
 
 
-def test_engine_modules_import_no_cycle():
-    """engine/ modules import each other bottom up only (also inside functions): no cycle at all."""
+@pytest.mark.parametrize("package", ["engine", "store"])
+def test_package_modules_import_no_cycle(package):
+    """engine/ and store/ modules import each other bottom up only (also inside functions): no cycle at all."""
     import ast
 
-    folder = ROOT / "src" / "fintech_eval" / "engine"
+    folder = ROOT / "src" / "fintech_eval" / package
     mods = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
     graph: dict[str, set[str]] = {}
     for m in mods:

@@ -15,7 +15,7 @@ from fintech_eval.store import (
     store_submission,
     submissions_frame,
 )
-from fintech_eval.store import repo as repo_mod
+from fintech_eval.store import observations as observations_mod
 
 from .helpers import counts, csv_bytes, frame
 
@@ -88,7 +88,7 @@ def test_bad_row_in_the_middle_stores_nothing(session):
 def test_database_constraint_failure_rolls_back_everything(session, monkeypatch):
     """A duplicate that only the database notices (our own check disabled): the unique constraint
     fails mid-insert and the whole import, submission row included, is rolled back."""
-    monkeypatch.setattr(repo_mod, "_duplicates", lambda *a, **k: None)
+    monkeypatch.setattr(observations_mod, "_duplicates", lambda *a, **k: None)
     df = frame(200)
     bad = pd.concat([df.iloc[:500], df.iloc[[3]], df.iloc[500:]], ignore_index=True)
     with pytest.raises(DataError) as ei:
@@ -106,13 +106,13 @@ def test_failure_while_updating_keeps_the_previous_state(session, monkeypatch):
     changed["value"] = changed["value"] + 1
     changed = pd.concat([changed, frame(2, start=100)], ignore_index=True)  # new rows too
 
-    real_update = repo_mod._bulk_update
+    real_update = observations_mod._bulk_update
 
     def boom(*a, **k):  # fail after the new rows are inserted and the changed ones updated
         real_update(*a, **k)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(repo_mod, "_bulk_update", boom)
+    monkeypatch.setattr(observations_mod, "_bulk_update", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         _import(session, changed, name="b.csv")
     assert counts(session) == before_counts

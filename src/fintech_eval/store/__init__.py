@@ -8,9 +8,25 @@
 
 The library itself needs no database (DataFrames in, DataFrames out); this package is the optional
 persistent store used by the CLI and the web platform.
+
+Transactions: every repository function writes in the session's transaction and never commits: the
+caller owns the transaction (``with session.begin(): ...`` or :func:`~.db.session_scope`) and must roll
+back on any exception. The exception is :func:`import_observations`, which is one complete
+all-or-nothing transaction (submission row, periods, observations, audit entries): it commits on success
+and rolls everything back on any failure (inside a caller's transaction: a savepoint).
+
+Modules, one job each: :mod:`.db` (engines, migrations), :mod:`.models` (tables); the repositories
+:mod:`.observations` (import, store, read back), :mod:`.corrections`, :mod:`.derived`, :mod:`.entities`
+(institutions, vendors), :mod:`.registers` (key-technology enterprises, regions, sizes),
+:mod:`.submissions`, :mod:`.periods`, :mod:`.returns`, :mod:`.reviews`; beneath them :mod:`.audit`
+(audited writes, history), :mod:`.numbering` (observation key numbers), :mod:`.checks` (input frames),
+:mod:`.keys` (keys and audited values as text), :mod:`.bulk` (bulk writers per dialect) and :mod:`.reads`
+(bulk reads).
 """
 
 from ..periods import period_kind
+from .audit import StoreStats, history
+from .corrections import correct_value
 from .db import (
     DEFAULT_FILE,
     ENV_VAR,
@@ -24,6 +40,9 @@ from .db import (
     session_factory,
     session_scope,
 )
+from .derived import DERIVED_COLUMNS, derived_frame, save_derived
+from .entities import institutions_frame, upsert_institutions, upsert_vendors, vendors_frame
+from .keys import ObsKey, row_key
 from .models import (
     DERIVED_STATUSES,
     ENTITY_KINDS,
@@ -48,6 +67,14 @@ from .models import (
     Vendor,
     province_code,
 )
+from .observations import (
+    OBSERVATION_COLUMNS,
+    ImportResult,
+    import_observations,
+    observations_frame,
+    store_observations,
+)
+from .periods import ensure_periods
 from .registers import (
     key_tech_frame,
     regions_frame,
@@ -56,28 +83,7 @@ from .registers import (
     upsert_regions,
     upsert_size_attributes,
 )
-from .repo import (
-    DERIVED_COLUMNS,
-    OBSERVATION_COLUMNS,
-    ImportResult,
-    ObsKey,
-    StoreStats,
-    correct_value,
-    derived_frame,
-    ensure_periods,
-    history,
-    import_observations,
-    institutions_frame,
-    observations_frame,
-    row_key,
-    save_derived,
-    store_observations,
-    store_submission,
-    submissions_frame,
-    upsert_institutions,
-    upsert_vendors,
-    vendors_frame,
-)
+from .submissions import store_submission, submissions_frame
 
 __all__ = [
     "DEFAULT_FILE",

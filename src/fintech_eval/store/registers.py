@@ -15,21 +15,14 @@ from sqlalchemy.orm import Session
 
 from ..periods import period_kind
 from ..vocab import ENTITY_STATUSES, SIZE_ATTRIBUTES, SIZED_KINDS
+from .audit import StoreStats, _upsert_audited
+from .bulk import _IN_CHUNK, _chunks
+from .checks import _as_frame, _Problems
+from .entities import _entity_records, _region_and_listed
+from .keys import _dec, row_key
 from .models import AuditEntry, Institution, KeyTechEnterprise, Region, SizeAttribute, province_code
-from .repo import (
-    _IN_CHUNK,
-    StoreStats,
-    _as_frame,
-    _chunks,
-    _dec,
-    _entity_records,
-    _in_filter,
-    _Problems,
-    _region_and_listed,
-    _upsert_audited,
-    ensure_periods,
-    row_key,
-)
+from .periods import ensure_periods
+from .reads import _in_filter
 
 
 def audit_trail(session: Session, table: str, key: Sequence[str]) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Storage of returns and their review (:mod:`fintech_eval.app.submissions` is the workflow on top).
 
-Every function works in the caller's session and transaction, like the repositories of :mod:`.repo`; the
+Every function works in the caller's session and transaction, like the other repositories of this package; the
 write functions start it as a write transaction (:func:`~.db.begin_write`). What makes concurrent callers
 safe is the database's own unique keys, never a check followed by an insert:
 
@@ -21,9 +21,11 @@ import pandas as pd
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from .audit import _write_audit
+from .bulk import _dialect_insert
 from .db import begin_write
+from .keys import _enc, _jsonable, row_key
 from .models import DataReturn, IdempotencyKey, ReturnEvent, ReturnVersion, utcnow
-from .repo import _dialect_insert, _enc, _jsonable, _write_audit, row_key
 
 RETURN_COLUMNS = ["id", "campaign_id", "framework", "period", "entity_kind", "entity_id", "state", "version",
                   "reviewed_version", "submitted_at", "created_by", "created_at", "updated_by", "updated_at",

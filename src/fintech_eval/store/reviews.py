@@ -16,9 +16,10 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from .audit import _write_audit
 from .db import begin_write
+from .keys import _enc, row_key
 from .models import FlagReview, Observation, ObservedEntity, ObservedVariable, utcnow
-from .repo import _enc, _write_audit, row_key
 
 __all__ = ["FLAG_COLUMNS", "accept_flags", "audit_entries", "flag_sha256", "flagged_frame"]
 
