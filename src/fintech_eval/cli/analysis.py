@@ -109,10 +109,10 @@ def analyse_cmd(
                                     target=(target or [None])[0], level=level, workers=workers, on_error=on_error,
                                     nboot=sens["nboot"] if sens else 200, progress=lambda k: bar.advance(task2, k))
         written += ua.save(out, plots=plots)
-        st = ua.rank_stats(ua.targets[0])
-        wide = st.assign(width=st["Q95"] - st["Q5"]).sort_values("width", ascending=False).head(5)
-        console.print(f"[green]uncertainty[/]: {n} replications in {ua.seconds:.2f} s ({len(ua.errors)} failed); widest 90 % rank intervals: "
-                      + ", ".join(f"{r.uCode} {r.Q5:g}-{r.Q95:g}" for r in wide.itertuples()))
+        iv = ua.rank_intervals()  # the whole ranks the reports show (rank_intervals.csv)
+        wide = iv.assign(width=iv["rank_high"] - iv["rank_low"]).sort_values("width", ascending=False, kind="stable").head(5)
+        console.print(f"[green]uncertainty[/]: {n} replications in {ua.seconds:.2f} s ({len(ua.errors)} failed); widest {ua.level * 100:g} % rank intervals: "
+                      + ", ".join(f"{r.uCode} {r.rank_low:g}-{r.rank_high:g}" for r in wide.itertuples()))
         if sa is not None:
             written += sa.save(out, plots=plots)
             console.print(f"[green]sensitivity[/] ({sensitivity}): {len(sa.outputs)} runs in {sa.seconds:.2f} s")
