@@ -5,7 +5,8 @@ value."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,10 @@ def _in_filter(column: Any, values: str | Iterable[str] | None) -> list[Any]:
     return [column.in_(list(values))]
 
 
-def _raw_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
-    """Run a Core SELECT on the driver's cursor (no per-row SQLAlchemy processing: for columns whose
-    types need no result processing, i.e. text, floats and integers)."""
+@contextlib.contextmanager
+def _cursor(session: Session, stmt: Any) -> Iterator[Any]:
+    """A driver cursor on which the Core SELECT ``stmt`` has run (closed on exit): the rows skip SQLAlchemy's
+    per-row processing, for columns whose types need none (text, floats and integers)."""
     conn = session.connection()
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
@@ -49,9 +51,15 @@ def _raw_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     cur = conn.connection.cursor()
     try:
         cur.execute(str(compiled), args)
-        return cur.fetchall()
+        yield cur
     finally:
         cur.close()
+
+
+def _raw_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    """Run a Core SELECT on the driver's cursor (see :func:`_cursor`) and return its rows."""
+    with _cursor(session, stmt) as cur:
+        return cur.fetchall()
 
 
 #: Rows fetched (and converted to Arrow) at a time by :func:`_raw_frame`.
@@ -74,13 +82,7 @@ def _raw_frame(
     typ = pa.struct(
         [(n, pa.float64() if n in floats else pa.int64() if n in ints else pa.large_string()) for n in names]
     )
-    conn = session.connection()
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    args: Any = [params[k] for k in compiled.positiontup] if compiled.positional else params
-    cur = conn.connection.cursor()
-    try:
-        cur.execute(str(compiled), args)
+    with _cursor(session, stmt) as cur:
         batches: list[pa.Array] = []
         rows: list[tuple[Any, ...]] = []
         while rows := cur.fetchmany(_FETCH_ROWS):
@@ -91,8 +93,6 @@ def _raw_frame(
                 rest = cur.fetchall()
                 return _frame_from_rows([*done, *map(tuple, rows), *map(tuple, rest)], names,
                                         floats=floats, ints=ints)  # fmt: skip
-    finally:
-        cur.close()
     fields = pa.chunked_array(batches, type=typ).flatten()
     data: dict[str, Any] = {}
     for name, col in zip(names, fields, strict=True):
