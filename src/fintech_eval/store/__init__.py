@@ -24,6 +24,7 @@ from .db import (
     session_factory,
     session_scope,
 )
+from .institutions import INSTITUTION_COLUMNS, institutions_frame, upsert_institutions
 from .models import (
     DERIVED_STATUSES,
     ENTITY_KINDS,
@@ -67,19 +68,18 @@ from .repo import (
     ensure_periods,
     history,
     import_observations,
-    institutions_frame,
     observations_frame,
     row_key,
     save_derived,
     store_observations,
     store_submission,
     submissions_frame,
-    upsert_institutions,
     upsert_vendors,
     vendors_frame,
 )
 
 __all__ = [
+    "INSTITUTION_COLUMNS",
     "DEFAULT_FILE",
     "DERIVED_COLUMNS",
     "DERIVED_STATUSES",
