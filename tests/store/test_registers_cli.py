@@ -306,7 +306,7 @@ def test_identity_fields_checked_stored_and_audited(cli, tmp_path):
 
 
 def test_credit_code_alone_is_the_id(cli, tmp_path):
-    f = _write(tmp_path, "uscc.csv", pd.DataFrame({"统一社会信用代码": [VALID], "名称": ["甲银行"], "行业": ["银行"]}))
+    f = _write(tmp_path, "uscc.csv", pd.DataFrame({"统一社会信用代码": [VALID.lower()], "名称": ["甲银行"], "行业": ["银行"]}))
     run = cli("register", "institutions", f)
     assert run.code == 0, run.err
     [row] = json.loads(cli("register", "list", "--format", "json").out)

@@ -323,7 +323,7 @@ def _columns(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
         raise DataError(problems)
     out = df[list(found.values())].rename(columns={v: k for k, v in found.items()})
     if id_is_credit:
-        out.insert(0, spec.key, out["credit_code"])
+        out.insert(0, spec.key, out["credit_code"].map(normalise_credit_code))
     return out
 
 
