@@ -3,9 +3,11 @@
 import math
 
 import pandas as pd
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from fintech_eval.store import (
     Base,
@@ -33,7 +35,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0007_registers"
+        assert current_revision(engine) == head_revision() == "0008_institution_fields"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques
@@ -140,5 +142,30 @@ def test_0007_keeps_size_attributes_and_downgrades_back(db_url):
         downgrade_db(engine, "0003_rounds")
         with engine.connect() as conn:  # the enterprise's row has nowhere to go; the institution's stays
             assert conn.execute(text("SELECT institution_id, value FROM size_attribute")).all() == [("B1", 1.5e9)]
+    finally:
+        engine.dispose()
+
+
+def test_0008_institutions_become_active_and_downgrade_back(db_url):
+    """Institutions stored under 0007 come through 0008 active with blank identity fields; a credit code is
+    unique and a status outside the vocabulary is refused by the database; downgrading keeps the rows."""
+    engine = make_engine(db_url)
+    try:
+        init_db_at(engine, "0007_registers")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO institution (id, name_zh, sector, region_code) VALUES ('B1', '甲银行', 'bank', '44')"))
+        init_db(engine)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT id, region_code, city_code, credit_code, licence_no, status FROM institution")
+                                ).all() == [("B1", "44", None, None, None, "active")]
+            conn.execute(text("UPDATE institution SET credit_code = '91110000100000000R', city_code = '440300'"))
+        for sql in ("INSERT INTO institution (id, name_zh, sector, credit_code) VALUES ('B2', '乙', 'bank', '91110000100000000R')",
+                    "UPDATE institution SET status = 'gone'"):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(sql))
+        downgrade_db(engine, "0007_registers")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT id, name_zh, region_code FROM institution")).all() == [("B1", "甲银行", "44")]
+            assert "status" not in {c["name"] for c in inspect(engine).get_columns("institution")}
     finally:
         engine.dispose()

@@ -1,4 +1,5 @@
-"""The registers beside the institutions, from the CLI, on SQLite and PostgreSQL: key-technology enterprises,
+"""The registers from the CLI, on SQLite and PostgreSQL: the institutions' identity and status fields (city code
+inside its province, the GB 32100-2015 credit code check, a closed institution not sampled), key-technology enterprises,
 regions, size attributes with explicit units (and from observations), the §4 sample of both populations; every
 problem located (file, row, field, rule, did-you-mean), files all-or-nothing, changes audited."""
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from fintech_eval.identifiers import CREDIT_WEIGHTS, credit_check_char, credit_code_problem
 from fintech_eval.store import make_engine
 from tests.clirun import run_cli
 
@@ -235,3 +237,92 @@ def test_sizes_long_with_periods_and_kinds(cli, tmp_path):
     wrong = long.assign(类型=["企业", "", "机构"])  # B1 is no enterprise, E1 no institution
     run = cli("register", "sizes", _write(tmp_path, "wrong.csv", wrong))
     assert run.code == 2 and "B1 is not in the key-tech register" in run.err and "E1 is not in the institutions register" in run.err
+
+# 91110000100000000R, worked by hand from GB 32100-2015 §4.4 (alphabet 0-9ABCDEFGHJKLMNPQRTUWXY, weights
+# 3^(i-1) mod 31 = 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28):
+#   characters 9 1 1 1 0 0 0 0 1 0 0 0 0 0 0 0 0 → 9·1 + 1·3 + 1·9 + 1·27 + 1·20 = 68; 68 mod 31 = 6;
+#   31 - 6 = 25 → the alphabet's 25th character (from 0) is R.
+VALID = "91110000100000000R"
+PUBLISHED = "91100000100003962T"  # 中国工商银行股份有限公司, as printed on its business licence
+
+
+def test_check_character_by_hand():
+    assert CREDIT_WEIGHTS[:5] == (1, 3, 9, 27, 19) and CREDIT_WEIGHTS[-1] == 28
+    assert credit_check_char(VALID[:17]) == "R"
+    assert credit_code_problem(VALID) is None and credit_code_problem(PUBLISHED) is None
+    assert "check character 'X'" in credit_code_problem(VALID[:17] + "X")
+    assert "outside the GB 32100-2015 alphabet" in credit_code_problem(VALID[:16] + "IR")  # I is not used
+    assert "17 characters, not 18" in credit_code_problem(VALID[:17])
+
+
+INST = pd.DataFrame({
+    "机构代码": ["B1", "B2", "B3"],
+    "机构名称": ["甲银行", "乙银行", "丙银行"],
+    "行业": ["银行", "bank", "bank"],
+    "省份": ["北京", "", "44"],
+    "城市代码": ["110105", "440300", ""],
+    "统一社会信用代码": [VALID, PUBLISHED.lower(), ""],
+    "许可证号": ["B0001H111000001", "", ""],
+    "状态": ["存续", "", "closed"],
+})
+
+
+def test_identity_fields_checked_stored_and_audited(cli, tmp_path):
+    bad = INST.assign(统一社会信用代码=[VALID[:17] + "X", PUBLISHED, VALID], 省份=["北京", "", "广东"],
+                      城市代码=["440300", "4403", ""], 状态=["存续", "closd", ""])
+    run = cli("register", "institutions", _write(tmp_path, "bad.csv", bad))
+    assert run.code == 2
+    err = run.err
+    assert "row 2" in err and "field credit_code" in err and "register.credit_code" in err
+    assert "check character 'X'" in err and "('R')" in err  # the expected character
+    assert "register.city_province" in err and "city_code 440300 is in 广东省 (44), not in region_code 11 (北京市)" in err
+    assert "row 3" in err and "register.city_code" in err and "'4403' is not a six-digit" in err
+    assert "register.status" in err and "did you mean 'closed'" in err
+    assert json.loads(cli("register", "list", "--format", "json").out) == []  # all-or-nothing
+
+    run = cli("register", "institutions", _write(tmp_path, "inst.csv", INST))
+    assert run.code == 0, run.err
+    rows = {r["id"]: r for r in json.loads(cli("register", "list", "institutions", "--format", "json").out)}
+    assert rows["B1"]["credit_code"] == VALID and rows["B1"]["city_code"] == "110105"
+    assert rows["B1"]["licence_no"] == "B0001H111000001" and rows["B1"]["status"] == "active"
+    assert rows["B2"]["credit_code"] == PUBLISHED  # upper-cased
+    assert rows["B2"]["region_code"] == "44"  # the province of its city
+    assert rows["B3"]["status"] == "closed"
+
+    # blank status keeps the stored one; a change is audited with who and why
+    changed = INST.assign(状态=["注销", "", ""], 许可证号=["B0001H111000002", "", ""])
+    run = cli("register", "institutions", _write(tmp_path, "inst2.csv", changed), "--user", "张三")
+    assert run.code == 0 and "1 updated" in run.out, run.err
+    assert sorted(_audit(cli.url, "institution")) == [
+        ('["B1"]', "licence_no", '"B0001H111000001"', '"B0001H111000002"', "张三", "register file inst2.csv"),
+        ('["B1"]', "status", '"active"', '"closed"', "张三", "register file inst2.csv")]
+    shown = json.loads(cli("register", "show", "B3", "--format", "json").out)
+    assert shown["status"] == "closed"
+
+    # a credit code identifies one institution
+    other = pd.DataFrame({"id": ["B9"], "name_zh": ["丁银行"], "sector": ["bank"], "credit_code": [VALID]})
+    run = cli("register", "institutions", _write(tmp_path, "dup.csv", other))
+    assert run.code == 2 and "store.duplicate" in run.err and f"credit_code {VALID} is already registered for B1" in run.err
+
+
+def test_credit_code_alone_is_the_id(cli, tmp_path):
+    f = _write(tmp_path, "uscc.csv", pd.DataFrame({"统一社会信用代码": [VALID.lower()], "名称": ["甲银行"], "行业": ["银行"]}))
+    run = cli("register", "institutions", f)
+    assert run.code == 0, run.err
+    [row] = json.loads(cli("register", "list", "--format", "json").out)
+    assert row["id"] == VALID == row["credit_code"]
+
+
+def test_sample_leaves_closed_institutions_out(cli, tmp_path):
+    inst = pd.DataFrame({"id": ["B1", "B2", "B3"], "name_zh": ["甲银行", "乙银行", "丙银行"], "sector": "bank",
+                         "status": ["active", "closed", "active"]})
+    assert cli("register", "institutions", _write(tmp_path, "inst.csv", inst)).code == 0
+    sizes = pd.DataFrame({"id": ["B1", "B2", "B3"], "operating_revenue(亿元)": ["1", "9", "5"]})
+    assert cli("register", "sizes", _write(tmp_path, "sizes.csv", sizes), "--period", "2024").code == 0
+    run = cli("sample", "--period", "2024", "--method", "top_n", "--n", "1", "--out", tmp_path / "s")
+    assert run.code == 0, run.err
+    assert pd.read_csv(tmp_path / "s.csv")["entity_id"].tolist() == ["B3"]  # B2 is bigger but closed
+    # reopened: sampled again
+    assert cli("register", "institutions", _write(tmp_path, "re.csv", inst.assign(status="active"))).code == 0
+    assert cli("sample", "--period", "2024", "--method", "top_n", "--n", "1", "--out", tmp_path / "t").code == 0
+    assert pd.read_csv(tmp_path / "t.csv")["entity_id"].tolist() == ["B2"]

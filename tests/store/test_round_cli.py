@@ -1,7 +1,7 @@
 """A whole evaluation round from the CLI, as a provincial statistics team runs it, on SQLite and PostgreSQL:
 register from a file, last year's returns in the database, the §4 sample, a campaign with a deadline, its
 questionnaires, the returns as filled workbooks (one late, one never sent, one with a value flagged for
-review, one from outside the sample), status and the list to chase, a correction, derive, score, publish,
+review, one with a unit error refused until corrected, one from outside the sample), status and the list to chase, a correction, derive, score, publish,
 reports; then the next period's round, where one institution re-sends its return with a changed value and
 exactly its derived values (its own, its industry's, its region's) become stale."""
 
@@ -133,8 +133,26 @@ def test_a_whole_round(round_db, synthetic, tmp_path, capsys, monkeypatch):
                              contact="张三", out=returns / f"{entity}_{period}.xlsx", unanswered="N/A")
 
     true_investment = _answers(synthetic, flagged, "2024")["fintech_investment"]
-    on_time = [fill(e, "2024", {"fintech_investment": true_investment * 300} if e == flagged else None)
-               for e in index["entity_id"] if e not in (late, silent)]
+    # another bank enters its operating revenue in 元 where the questionnaire asks for 万元 (10,000× its 2023 value)
+    in_yuan = next(e for e in by_sector["bank"][1:] if not pd.isna(_answers(synthetic, e, "2023").get("operating_revenue")))
+    true_revenue = _answers(synthetic, in_yuan, "2024")["operating_revenue"]
+    slips = {flagged: {"fintech_investment": true_investment * 300}, in_yuan: {"operating_revenue": true_revenue * 10_000}}
+    on_time = [fill(e, "2024", slips.get(e)) for e in index["entity_id"] if e not in (late, silent)]
+    run = cli("import", *on_time, "--received", "2025-03-20")
+    assert run.code == 2  # the unit slip is an error: the whole mail is refused, nothing stored
+    err = " ".join(run.err.split())
+    assert "unit.factor" in err and in_yuan in err and "operating_revenue" in err
+    assert "looks like 元 entered where 万元 is expected" in err and "10,000× the 2023 value" in err
+    assert "--accept-unit" in err
+    stored_2024 = pd.read_csv(io.StringIO(cli("observations", "--period", "2024").out))
+    assert set(stored_2024["entity_kind"]) == {"region"}  # the provinces' open data only
+    # a real jump would be accepted with a reason (checked without storing); this one is a slip: the bank re-sends
+    accepted = cli("validate", *on_time, "--accept-unit", f"{in_yuan}/operating_revenue:acquired a regional bank",
+                   "--format", "json")
+    assert accepted.code == 0, accepted.err
+    [unit] = [p for p in json.loads(accepted.out) if p["rule"] == "unit.factor"]
+    assert (unit["severity"], unit["entity"]) == ("warning", in_yuan) and "acquired a regional bank" in unit["message"]
+    on_time[on_time.index(returns / f"{in_yuan}_2024.xlsx")] = fill(in_yuan, "2024")  # the corrected workbook
     run = cli("import", *on_time, "--received", "2025-03-20")
     assert run.code == 0, run.err
     assert "outlier" in run.out and flagged in run.out  # kept and flagged, with the reason

@@ -6,7 +6,10 @@ A register file has one row per entity. Columns (English or Chinese headers; cas
 * institutions: ``id`` (代码; the unified social credit code or your own code), ``name_zh`` (名称),
   ``name_en``, ``sector`` (行业: bank, securities, insurance, payment, other; 银行/证券/保险/支付 accepted),
   ``subtype`` (类型), ``region_code`` (省份代码: a GB/T 2260 province code, two or six digits, or the
-  province's name), ``listed`` (上市: yes/no);
+  province's name), ``city_code`` (城市代码: six GB/T 2260 digits inside that province; fills a blank province),
+  ``credit_code`` (统一社会信用代码: 18 characters, GB 32100-2015 check character verified; also the ``id`` when
+  the file has no id column), ``licence_no`` (许可证号/金融许可证号, as printed), ``status`` (状态: active/closed,
+  blank keeps the stored one; a closed institution is not sampled), ``listed`` (上市: yes/no);
 * key-tech (金融科技关键技术企业): ``id``, ``name_zh``, ``name_en``, ``region_code`` (required: Q-A1B2 counts
   them per region), ``technologies`` (关键技术: big_data, cloud_computing, blockchain,
   artificial_intelligence, information_security, iot, 5g, other, or 大数据/云计算/区块链/人工智能/信息安全/
@@ -36,6 +39,7 @@ import pandas as pd
 
 from ..errors import DataError, Problem, closest
 from ..geo import provinces, resolve_many
+from ..identifiers import city_code_problem, credit_code_problem, normalise_credit_code
 from ..store import (
     institutions_frame,
     key_tech_frame,
@@ -46,13 +50,16 @@ from ..store import (
     upsert_vendors,
     vendors_frame,
 )
-from ..store.models import province_code
+from ..store.models import PROVINCE_CODES, province_code
 from ..vocab import ENTITY_STATUSES, KEY_TECHNOLOGIES, PROVIDER_TYPES, REGISTERS, SECTORS
 from .workspace import Workspace
 
 ALIASES = {
     "id": ("id", "code", "entity_id", "institution_id", "vendor_id", "enterprise_id", "代码", "机构代码", "企业代码",
-           "统一社会信用代码"),
+           "统一社会信用代码"),  # a header naming two fields goes to the one listing it earlier (see _target)
+    "city_code": ("city_code", "city", "城市代码", "城市", "地市代码"),
+    "credit_code": ("统一社会信用代码", "credit_code", "unified_social_credit_code", "uscc", "信用代码"),
+    "licence_no": ("licence_no", "license_no", "licence", "license", "许可证号", "金融许可证号", "许可证编号"),
     "code": ("code", "id", "region_code", "province_code", "province", "region", "行政区划代码", "省份代码", "地区代码",
              "代码", "省份", "地区"),
     "name_zh": ("name_zh", "name", "名称", "机构名称", "企业名称", "中文名称"),
@@ -173,9 +180,50 @@ def _choice(df: pd.DataFrame, col: str, allowed: tuple[str, ...], words: dict[st
     df[col] = norm
 
 
+def _city_column(df: pd.DataFrame, bad: Bad) -> None:
+    """``city_code``: six GB/T 2260 digits inside the row's province (a blank province becomes the city's)."""
+    if "city_code" not in df:
+        return
+    if "region_code" not in df:
+        df["region_code"] = ""
+    known = set(PROVINCE_CODES)
+    for i in df.index[df["city_code"] != ""]:
+        city, prov = df.at[i, "city_code"], df.at[i, "region_code"]
+        why = city_code_problem(city, known)
+        if why:
+            bad(i, "city_code", "register.city_code", why)
+        elif prov and prov != city[:2]:
+            bad(i, "city_code", "register.city_province", f"city_code {city} is in {_province_name(city[:2])} "
+                f"({city[:2]}), not in region_code {prov} ({_province_name(prov)})")
+        elif not prov:
+            df.at[i, "region_code"] = city[:2]
+
+
+def _province_name(code: str) -> str:
+    t = provinces(include_out_of_scope=True).set_index("prefix")
+    return str(t.at[code, "name_zh"]) if code in t.index else code
+
+
+def _credit_column(df: pd.DataFrame, bad: Bad) -> None:
+    """``credit_code``: a GB 32100-2015 unified social credit code (check character verified), upper-cased."""
+    if "credit_code" not in df:
+        return
+    df["credit_code"] = df["credit_code"].map(normalise_credit_code)
+    for i in df.index[df["credit_code"] != ""]:
+        why = credit_code_problem(df.at[i, "credit_code"])
+        if why:
+            bad(i, "credit_code", "register.credit_code", why)
+    dup = df["credit_code"].duplicated(keep=False) & (df["credit_code"] != "")
+    for i in df.index[dup]:
+        bad(i, "credit_code", "register.duplicate", f"credit_code {df.at[i, 'credit_code']} appears on more than one row")
+
+
 def _check_institutions(df: pd.DataFrame, bad: Bad) -> None:
     _choice(df, "sector", SECTORS, SECTOR_WORDS, bad)
     _region_column(df, "region_code", bad)
+    _city_column(df, bad)
+    _credit_column(df, bad)
+    _choice(df, "status", ENTITY_STATUSES, STATUS_WORDS, bad)
     _yes_no(df, "listed", bad)
 
 
@@ -221,7 +269,8 @@ def _check_regions(df: pd.DataFrame, bad: Bad) -> None:
 
 
 REGISTER_SPECS: dict[str, Register] = {
-    "institutions": Register(("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed"),
+    "institutions": Register(("id", "name_zh", "name_en", "sector", "subtype", "region_code", "city_code",
+                              "credit_code", "licence_no", "status", "listed"),
                              ("id", "name_zh", "sector"), _check_institutions, upsert_institutions, institutions_frame),
     "key-tech": Register(("id", "name_zh", "name_en", "region_code", "technologies", "listed", "status"),
                          ("id", "name_zh", "region_code"), _check_key_tech, upsert_key_tech, key_tech_frame),
@@ -255,7 +304,7 @@ def _columns(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
     problems: list[Problem] = []
     for col in df.columns:
         key = str(col).strip().lower().replace(" ", "_")
-        target = next((k for k in wanted if key in ALIASES[k]), None)
+        target = _target(key, wanted)
         if target is None:
             close = closest(key, [a for k in wanted for a in ALIASES[k]])
             hint = f" (did you mean {close!r}?)" if close else ""
@@ -266,12 +315,23 @@ def _columns(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
                                     {"file": file, "column": str(col)}))
         else:
             found[target] = col
+    id_is_credit = spec.key not in found and "credit_code" in found  # 统一社会信用代码 alone: the code is the id
     for need in spec.required:
-        if need not in found:
+        if need not in found and not (need == spec.key and id_is_credit):
             problems.append(Problem("register.column", f"no {need} column", {"file": file, "column": need}))
     if problems:
         raise DataError(problems)
-    return df[list(found.values())].rename(columns={v: k for k, v in found.items()})
+    out = df[list(found.values())].rename(columns={v: k for k, v in found.items()})
+    if id_is_credit:
+        out.insert(0, spec.key, out["credit_code"].map(normalise_credit_code))
+    return out
+
+
+def _target(key: str, wanted: tuple[str, ...]) -> str | None:
+    """The field a header gives: of the fields listing it, the one listing it earliest (统一社会信用代码 is the
+    institutions' ``credit_code`` and the key-tech enterprises' ``id``)."""
+    fields = [k for k in wanted if key in ALIASES[k]]
+    return min(fields, key=lambda k: ALIASES[k].index(key)) if fields else None
 
 
 def read_register(path: str | Path, kind: str = "institutions") -> pd.DataFrame:

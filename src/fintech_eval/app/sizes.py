@@ -315,7 +315,7 @@ class SampleDraw:
 def draw_sample(ws: Workspace, period: str, *, register: str = "institutions", method: str = "coverage",
                 by: str = "operating_revenue", sectors: list[str] | None = None, framework: str = "jrt0201-2020",
                 **params: Any) -> SampleDraw:
-    """JR/T 0201 §4: a sample of the registered institutions (by sector) or of the active key-technology
+    """JR/T 0201 §4: a sample of the active registered institutions (by sector) or of the active key-technology
     enterprises (one stratum ``key-tech``, or by region with ``strata``), by a size attribute of ``period``
     (:func:`sampling_sizes`)."""
     reg = canonical_kind(register)
@@ -324,8 +324,9 @@ def draw_sample(ws: Workspace, period: str, *, register: str = "institutions", m
         raise DataError(f"only institutions and key-tech are sampled (§4), not {reg}", rule="sample.register")
     with ws.sessions() as s:
         pop = institutions_frame(s) if kind == "institution" else key_tech_frame(s)
+    pop = pop[pop["status"] == "active"]  # a closed institution or enterprise is not in the population
     if kind == "enterprise":
-        pop = pop[pop["status"] == "active"].assign(sector="key-tech")
+        pop = pop.assign(sector="key-tech")
     if pop.empty:
         raise DataError(f"the {reg} register is empty: run `fintech-eval register {reg} FILE` first", rule="sample.empty")
     sizes = sampling_sizes(ws, str(period), kind=kind, framework=framework)

@@ -44,7 +44,7 @@ def _rows(df) -> list[dict[str, Any]]:
 # --- register -------------------------------------------------------------------------------------------------
 @register_app.command("institutions")
 def register_institutions(
-    file: Annotated[Path, typer.Argument(help="CSV or xlsx: id, name_zh, name_en, sector, subtype, region_code, listed (Chinese headers accepted).")],
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx: id, name_zh, name_en, sector, subtype, region_code, city_code, credit_code (统一社会信用代码, check character verified), licence_no, status (active/closed; closed ones are not sampled), listed (Chinese headers accepted).")],
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
     """Register (create or update) the institutions of a file: all-or-nothing, every change audited."""

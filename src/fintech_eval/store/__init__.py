@@ -41,7 +41,8 @@ from .db import (
     session_scope,
 )
 from .derived import DERIVED_COLUMNS, derived_frame, save_derived
-from .entities import institutions_frame, upsert_institutions, upsert_vendors, vendors_frame
+from .entities import upsert_vendors, vendors_frame
+from .institutions import INSTITUTION_COLUMNS, institutions_frame, upsert_institutions
 from .keys import ObsKey, row_key
 from .models import (
     DERIVED_STATUSES,
@@ -86,6 +87,7 @@ from .registers import (
 from .submissions import store_submission, submissions_frame
 
 __all__ = [
+    "INSTITUTION_COLUMNS",
     "DEFAULT_FILE",
     "DERIVED_COLUMNS",
     "DERIVED_STATUSES",

@@ -7,17 +7,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import DataError
 from .audit import StoreStats, _upsert_audited
 from .checks import _as_frame, _choice, _duplicates, _missing_columns, _Problems, _required_text, _str_col
 from .keys import _py
-from .models import PROVIDER_TYPES, SECTORS, Institution, Vendor, province_code
-from .reads import _in_filter
+from .models import PROVIDER_TYPES, Vendor, province_code
 
-__all__ = ["institutions_frame", "upsert_institutions", "upsert_vendors", "vendors_frame"]
+__all__ = ["upsert_vendors", "vendors_frame"]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -75,23 +74,6 @@ def _entity_records(
     return recs
 
 
-def upsert_institutions(
-    session: Session,
-    records: pd.DataFrame | Iterable[Mapping[str, Any]],
-    *,
-    who: str = "system",
-    why: str = "institution register",
-) -> StoreStats:
-    """Create or update institutions (columns: ``id, name_zh, name_en, sector, subtype, region_code,
-    listed``; only ``id`` is required for an update, ``name_zh`` and ``sector`` for a new one).
-    ``region_code`` takes a GB/T 2260 province code, two- or six-digit, stored as two digits.
-    Changes to existing institutions are audited."""
-    allowed = ("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed")
-    recs = _entity_records(records, "institutions", "id", allowed, {"sector": SECTORS})
-    _region_and_listed(recs)
-    return _upsert_audited(session, Institution, ("id",), recs, ("name_zh", "sector"), who, why)
-
-
 def _region_and_listed(recs: list[dict[str, Any]]) -> None:
     """A register's ``region_code`` (a GB/T 2260 province code, two or six digits → two) and ``listed``
     (yes/no; blank keeps the stored value, new rows: not listed), in place; problems raised together."""
@@ -127,20 +109,6 @@ def upsert_vendors(
     allowed = ("id", "name_zh", "name_en", "provider_type")
     recs = _entity_records(records, "vendors", "id", allowed, {"provider_type": PROVIDER_TYPES})
     return _upsert_audited(session, Vendor, ("id",), recs, ("name_zh", "provider_type"), who, why)
-
-
-def institutions_frame(session: Session, sector: str | Iterable[str] | None = None) -> pd.DataFrame:
-    """The institution register (ordered by id)."""
-    t = Institution.__table__
-    cols = ["id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed"]
-    stmt = (
-        select(*(t.c[c] for c in cols)).where(and_(true(), *_in_filter(t.c.sector, sector))).order_by(t.c.id)
-    )
-    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
-    for c in cols[:-1]:
-        out[c] = out[c].astype("str")
-    out["listed"] = out["listed"].astype(bool)
-    return out
 
 
 def vendors_frame(session: Session) -> pd.DataFrame:

@@ -159,12 +159,19 @@ class Period(Base):
 
 
 class Institution(Base):
-    """A financial institution. ``id``: the unified social credit code, or the user's own id."""
+    """A financial institution. ``id``: the unified social credit code, or the user's own id; ``city_code``
+    a six-digit GB/T 2260 code inside ``region_code``; ``credit_code`` the unified social credit code (统一社会
+    信用代码, GB 32100-2015, check character verified by the register); ``licence_no`` the financial licence
+    number (金融许可证号, as printed); ``status`` one of ``vocab.ENTITY_STATUSES`` (a closed one is not sampled)."""
 
     __tablename__ = "institution"
     __table_args__ = (
         CheckConstraint(_in("sector", SECTORS), name="sector"),
         CheckConstraint("region_code IS NULL OR length(region_code) = 2", name="region_code"),
+        CheckConstraint("city_code IS NULL OR length(city_code) = 6", name="city_code"),
+        CheckConstraint("credit_code IS NULL OR length(credit_code) = 18", name="credit_code"),
+        CheckConstraint(_in("status", ENTITY_STATUSES), name="status"),
+        UniqueConstraint("credit_code", name="uq_institution_credit_code"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -174,6 +181,10 @@ class Institution(Base):
     subtype: Mapped[str | None] = mapped_column(String(64))
     region_code: Mapped[str | None] = mapped_column(String(2))
     listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    city_code: Mapped[str | None] = mapped_column(String(6))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    licence_no: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
 
 
 class KeyTechEnterprise(Base):
