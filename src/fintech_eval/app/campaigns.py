@@ -196,24 +196,20 @@ def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.da
     ent["last_received_at"] = r["last_received"]
     ent["answered"] = r["answered"].fillna(0).astype(int)
     ent["flagged"] = r["flagged"].fillna(0).astype(int)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ent["completeness"] = (ent["answered"] / ent["applicable"].astype(float)).clip(upper=1.0)
-    deadline = pd.Timestamp(c.deadline).tz_convert("UTC") if c.deadline is not None else None
-    if deadline is not None:
-        ent["on_time"] = pd.array(np.where(ent["returned"], ent["received_at"] <= deadline, pd.NA), dtype="boolean")
-    else:
-        ent["on_time"] = pd.array(np.where(ent["returned"], True, pd.NA), dtype="boolean")
-    now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC))
-    ent["status"] = np.where(~ent["returned"], "missing", np.where(ent["on_time"].fillna(False), "on_time", "late"))
-    ent["overdue"] = (~ent["returned"]) & (deadline is not None and now_ts > deadline)
     ent["flags_accepted"] = _accepted_flags(ws, c.period, ent.index[ent["flagged"] > 0]).reindex(ent.index).fillna(0).astype(int)
     ent["accepted"] = ent["returned"] & (ent["flagged"] == ent["flags_accepted"])  # every flag checked (review accept)
     ent["review_state"] = pd.Series(None, index=ent.index, dtype=object)
-    if _with_reviews(ws, int(c.id), ent):
-        on_time = ent["received_at"] <= deadline if deadline is not None else True
-        ent["on_time"] = pd.array(np.where(ent["returned"], on_time, pd.NA), dtype="boolean")
-        ent["status"] = np.where(~ent["returned"], "missing", np.where(ent["on_time"].fillna(False), "on_time", "late"))
-        ent["overdue"] = (~ent["returned"]) & (deadline is not None and now_ts > deadline)
+    _with_reviews(ws, int(c.id), ent)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ent["completeness"] = (ent["answered"] / ent["applicable"].astype(float)).clip(upper=1.0)
+    deadline = pd.Timestamp(c.deadline).tz_convert("UTC") if c.deadline is not None else None
+    on_time = ent["received_at"] <= deadline if deadline is not None else True
+    ent["on_time"] = pd.array(np.where(ent["returned"], on_time, pd.NA), dtype="boolean")
+    now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC))
+    ent["status"] = np.where(~ent["returned"], "missing", np.where(ent["on_time"].fillna(False), "on_time", "late"))
+    ent["overdue"] = (~ent["returned"]) & (deadline is not None and now_ts > deadline)
+    review = ["flags_accepted", "accepted", "review_state"]
+    ent = ent[[*ent.columns.drop(review), *review]]  # the review's columns last, as listings show them
     outside = sorted(set(ret.index) - set(members))
     warnings = []
     if outside:  # one cause, one problem, with the entities it covers
@@ -226,15 +222,15 @@ def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.da
     return CampaignStatus(meta, ent.reset_index(), reporting_rates(ent.reset_index()), warnings, outside)
 
 
-def _with_reviews(ws: Workspace, campaign_id: int, ent: pd.DataFrame) -> bool:
+def _with_reviews(ws: Workspace, campaign_id: int, ent: pd.DataFrame) -> None:
     """The review workflow's arrived, when, answered, flagged and accepted (module doc), in place, for the
-    entities with a return in the campaign; False when there is none."""
+    entities with a return in the campaign (completeness and timeliness are computed from them after)."""
     from .submissions import review_states
 
     rs = review_states(ws, campaign_id)
     rs = rs[rs["entity_id"].isin(ent.index)].set_index("entity_id")
     if rs.empty:
-        return False
+        return
     idx = rs.index
     sent = rs["submitted_at"].notna().to_numpy()
     ent.loc[idx, "review_state"] = rs["state"].to_numpy()
@@ -245,9 +241,6 @@ def _with_reviews(ws: Workspace, campaign_id: int, ent: pd.DataFrame) -> bool:
     ent.loc[idx, "answered"] = rs["answered"].astype(int).to_numpy()
     ent.loc[idx, "flagged"] = rs["flagged"].astype(int).to_numpy()
     ent.loc[idx, "accepted"] = (rs["state"] == "accepted").to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ent["completeness"] = (ent["answered"] / ent["applicable"].astype(float)).clip(upper=1.0)
-    return True
 
 
 def _accepted_flags(ws: Workspace, period: str, entity_ids: pd.Index) -> pd.Series:
