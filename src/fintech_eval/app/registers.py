@@ -415,13 +415,14 @@ def register_history(ws: Workspace, kind: str, key: str) -> pd.DataFrame:
 def register_entry(ws: Workspace, kind: str, key: str) -> dict[str, Any]:
     """One registered entity as a dict; an unknown key is an error with the register's did-you-mean."""
     spec = register_spec(kind)
-    df = register_frame(ws, kind)
-    col = df.columns[0]
     k = key
     if spec.key == "code":  # a region by its code (two or six digits) or its name
         k = province_code(key) or resolve_many([key])[0].get(key, "")[:2] or key
-    row = df[df[col] == k]
+    with ws.sessions() as s:  # one row read (the web reads an entity per request), the register only to suggest
+        row = spec.frame(s, ids=[k])
     if row.empty:
+        df = register_frame(ws, kind)
+        col = df.columns[0]
         raise DataError(f"{key} is not in the {canonical_kind(kind)} register" + _hint(key, df[col].tolist()),
                         rule="register.unknown", entity=key)
     rec = row.iloc[0].to_dict()

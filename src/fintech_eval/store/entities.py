@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, select, true
 from sqlalchemy.orm import Session
 
 from ..errors import DataError
@@ -15,6 +15,7 @@ from .audit import StoreStats, _upsert_audited
 from .checks import _as_frame, _choice, _duplicates, _missing_columns, _Problems, _required_text, _str_col
 from .keys import _py
 from .models import PROVIDER_TYPES, Vendor, province_code
+from .reads import _in_filter
 
 __all__ = ["upsert_vendors", "vendors_frame"]
 
@@ -111,10 +112,10 @@ def upsert_vendors(
     return _upsert_audited(session, Vendor, ("id",), recs, ("name_zh", "provider_type"), who, why)
 
 
-def vendors_frame(session: Session) -> pd.DataFrame:
-    """The vendor register (ordered by id)."""
+def vendors_frame(session: Session, *, ids: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """The vendor register (ordered by id); only ``ids`` when given."""
     t = Vendor.__table__
     cols = ["id", "name_zh", "name_en", "provider_type"]
-    out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.id))],
-                       columns=cols)  # fmt: skip
+    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *_in_filter(t.c.id, ids))).order_by(t.c.id)
+    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
     return out.astype("str")

@@ -85,11 +85,12 @@ def _credit_codes_free(session: Session, recs: list[dict[str, Any]]) -> None:
     p.raise_if_any()
 
 
-def institutions_frame(session: Session, sector: str | Iterable[str] | None = None) -> pd.DataFrame:
-    """The institution register (ordered by id): :data:`INSTITUTION_COLUMNS`."""
+def institutions_frame(session: Session, sector: str | Iterable[str] | None = None, *,
+                       ids: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """The institution register (ordered by id): :data:`INSTITUTION_COLUMNS`; only ``ids`` when given."""
     t = Institution.__table__
     cols = list(INSTITUTION_COLUMNS)
-    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *_in_filter(t.c.sector, sector))).order_by(t.c.id)
+    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *_in_filter(t.c.sector, sector), *_in_filter(t.c.id, ids))).order_by(t.c.id)
     out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
     for c in cols[:-1]:
         out[c] = out[c].astype("str")

@@ -55,11 +55,12 @@ def upsert_key_tech(session: Session, records: pd.DataFrame | Iterable[Mapping[s
     return _upsert_audited(session, KeyTechEnterprise, ("id",), recs, ("name_zh",), who, why)
 
 
-def key_tech_frame(session: Session) -> pd.DataFrame:
-    """The key-technology enterprise register (ordered by id)."""
+def key_tech_frame(session: Session, *, ids: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """The key-technology enterprise register (ordered by id); only ``ids`` when given."""
     t = KeyTechEnterprise.__table__
     cols = ["id", "name_zh", "name_en", "region_code", "technologies", "listed", "status"]
-    out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.id))], columns=cols)
+    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *_in_filter(t.c.id, ids))).order_by(t.c.id)
+    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
     for c in cols:
         out[c] = out[c].astype(bool) if c == "listed" else out[c].astype("str")
     return out
@@ -80,11 +81,12 @@ def upsert_regions(session: Session, records: pd.DataFrame | Iterable[Mapping[st
     return _upsert_audited(session, Region, ("code",), recs, ("name_zh",), who, why)
 
 
-def regions_frame(session: Session) -> pd.DataFrame:
-    """The region register (ordered by code)."""
+def regions_frame(session: Session, *, ids: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """The region register (ordered by code); only the codes ``ids`` when given."""
     t = Region.__table__
     cols = ["code", "name_zh", "name_en"]
-    out = pd.DataFrame([tuple(r) for r in session.execute(select(*(t.c[c] for c in cols)).order_by(t.c.code))], columns=cols)
+    stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *_in_filter(t.c.code, ids))).order_by(t.c.code)
+    out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
     return out.astype("str")
 
 
