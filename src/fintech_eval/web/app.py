@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..app.workspace import Workspace
-from . import problems
+from . import pagekit, problems
 from .routes import API_PREFIX, PAGE_ROUTERS, ROUTERS
 from .settings import WebSettings
 
@@ -60,6 +60,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())
     problems.install(app)
+    pagekit.install(app)
 
     @app.middleware("http")
     async def security_headers(request, call_next):

@@ -45,7 +45,7 @@ def _form_session(request: Request, csrf_token: str) -> Principal:
 def account_page(request: Request) -> Response:
     p = _signed_in(request)
     if p is None:
-        return RedirectResponse("/sign-in", status_code=303)
+        return RedirectResponse("/sign-in?next=/account", status_code=303)
     return _page(request, p)
 
 

@@ -18,42 +18,13 @@ from ...app.invitations import accept_invitation, pending_invitation
 from ...errors import DataError
 from .. import csrf
 from ..auth import client_ip, identify, settings, workspace
+from ..i18n import LANGS, TEXT
 from ..problems import ApiProblem
 from ..sessions import COOKIE, end_session
 from .account import start_session
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "fe_lang"
-LANGS = ("zh", "en")
-TEXT = {
-    "zh": {"title": "金融科技评估平台", "sign_in": "登录", "email": "电子邮箱", "password": "密码", "sign_out": "退出登录",
-           "signed_in_as": "当前用户", "role": "角色", "api": "接口文档", "invalid": "电子邮箱或密码错误",
-           "locked": "登录失败次数过多，请稍后再试或联系管理员", "csrf": "表单已过期，请重新提交",
-           "welcome": "设置密码以激活账户", "entities": "填报主体", "new_password": "新密码（至少 10 个字符）",
-           "repeat": "再次输入新密码", "activate": "激活账户", "mismatch": "两次输入的密码不一致",
-           "invalid_link": "邀请链接无效（不存在、已使用、已撤销或已过期），请联系评估人员重新发送",
-           "account": "我的账户", "tokens": "接口令牌", "token_name": "名称", "scopes": "权限范围", "created": "创建时间",
-           "last_used": "最近使用", "revoked": "已撤销", "revoke": "撤销", "create_token": "创建令牌",
-           "token_once": "请立即复制此令牌：它只显示这一次", "change_password": "修改密码",
-           "current_password": "当前密码", "password_changed": "密码已修改，其他会话已退出",
-           "not_signed_in": "请先登录", "not_found": "未找到",
-           "roles": {"administrator": "管理员", "evaluator": "评估人员", "submitter": "填报机构", "viewer": "查看者"}},
-    "en": {"title": "FinTech evaluation platform", "sign_in": "Sign in", "email": "E-mail", "password": "Password",
-           "sign_out": "Sign out", "signed_in_as": "Signed in as", "role": "Role", "api": "API documentation",
-           "invalid": "Wrong e-mail or password", "locked": "Too many failed sign-ins: try again later or ask an administrator",
-           "csrf": "The form expired: please submit it again",
-           "welcome": "Set a password to activate your account", "entities": "Reporting for",
-           "new_password": "New password (at least 10 characters)", "repeat": "The new password again",
-           "activate": "Activate account", "mismatch": "The two passwords differ",
-           "invalid_link": "This invitation link is not valid (unknown, used, revoked or expired): ask for a new one",
-           "account": "My account", "tokens": "API tokens", "token_name": "Name", "scopes": "Scopes",
-           "created": "Created", "last_used": "Last used", "revoked": "Revoked", "revoke": "Revoke",
-           "create_token": "Create a token", "token_once": "Copy this token now: it is shown this once",
-           "change_password": "Change password", "current_password": "Current password",
-           "password_changed": "Password changed; your other sessions were signed out",
-           "not_signed_in": "Please sign in first", "not_found": "Not found",
-           "roles": {"administrator": "administrator", "evaluator": "evaluator", "submitter": "submitter", "viewer": "viewer"}},
-}
 
 
 @functools.cache
@@ -77,8 +48,18 @@ def language(request: Request) -> str:
 
 
 def render(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
+    """A page in the caller's language; a signed-in page (one behind :func:`..pagekit.page_guard`) also gets
+    ``user``, its ``csrf_token`` and the header's links."""
+    from ..pagekit import nav_links
+
     lang = language(request)
-    html = _env().get_template(name).render(t=TEXT[lang], lang=lang, path=request.url.path, **ctx)
+    p = getattr(request.state, "principal", None)
+    if p is not None and p.session is not None:
+        ctx.setdefault("user", p.account)
+        ctx.setdefault("csrf_token", p.session.csrf_token)
+    user = ctx.get("user")
+    html = _env().get_template(name).render(t=TEXT[lang], lang=lang, path=request.url.path,
+                                            nav=nav_links(user.role if user is not None else None), **ctx)
     resp = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in LANGS:
         resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
@@ -102,27 +83,35 @@ def home(request: Request) -> Response:
     return render(request, "home.html.j2", user=p.account, csrf_token=p.session.csrf_token if p.session else "")
 
 
+def _local(next_: str) -> str:
+    """Where to go after signing in: a path of this site only (never another host)."""
+    return next_ if next_.startswith("/") and not next_.startswith("//") and "\\" not in next_ else "/"
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request) -> Response:
-    return _anonymous_form(request)
+def sign_in_page(request: Request, next: str = "/") -> Response:  # noqa: A002 - the query parameter's name
+    return _anonymous_form(request, next=_local(next[:500]))
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
 def sign_in_form(request: Request, email: Annotated[str, Form(max_length=254)] = "",
                  password: Annotated[str, Form(max_length=1024)] = "",
-                 csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+                 csrf_token: Annotated[str, Form(max_length=200)] = "",
+                 next: Annotated[str, Form(max_length=500)] = "/") -> Response:  # noqa: A002
     t = TEXT[language(request)]
+    next = _local(next)  # noqa: A001
     try:
         csrf.check(request.cookies.get(csrf.COOKIE), csrf_token)
     except ApiProblem:
-        return _anonymous_form(request, 403, error=t["csrf"], email=email)
+        return _anonymous_form(request, 403, error=t["csrf"], email=email, next=next)
     ws, st = workspace(request), settings(request)
     try:
         account = sign_in(ws, email, password, limits=st.sign_in_limits(), ip=client_ip(request))
     except SignInRefused as exc:
         status = 401 if exc.problems[0].rule == "sign_in.invalid" else 429
-        return _anonymous_form(request, status, error=t["invalid"] if status == 401 else t["locked"], email=email)
-    resp = RedirectResponse("/", status_code=303)
+        return _anonymous_form(request, status, error=t["invalid"] if status == 401 else t["locked"], email=email,
+                               next=next)
+    resp = RedirectResponse(next, status_code=303)
     start_session(request, resp, ws, st, account)
     return resp
 
