@@ -18,8 +18,9 @@ import time
 
 from _load import load_note
 from bench_validate import build
+from fintech_eval.app import Workspace
+from fintech_eval.app.intake import import_files as import_into
 from fintech_eval.collect import import_files
-from fintech_eval.service import import_paths
 from fintech_eval.store import init_db, session_factory, upsert_institutions
 
 
@@ -40,7 +41,8 @@ def main() -> None:
         t_read = time.perf_counter() - t
         assert not res.errors, res.errors[:3]
         t, c = time.perf_counter(), time.process_time()
-        report = import_paths(db, [path], fw, user="bench")
+        with Workspace(db) as ws:
+            report = import_into(ws, [path], fw, user="bench")
         total, cpu = time.perf_counter() - t, time.process_time() - c
         print(f"{n:,} rows ({os.path.getsize(path) / 1e6:.0f} MB CSV), {report.stored_rows:,} stored")
         print(f"read + validate alone: {t_read:.2f} s")

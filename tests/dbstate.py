@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import hashlib
 
+from fintech_eval.app import Workspace
+from fintech_eval.app.intake import ImportReport, import_files
 from fintech_eval.store import init_db, observations_frame, session_factory, submissions_frame
+
+
+def import_into(db: str, paths, framework="jrt0201-2020", **kw) -> ImportReport:
+    """``fintech-eval import`` in Python: :func:`~fintech_eval.app.intake.import_files` on the database ``db``."""
+    with Workspace(db) as ws:
+        return import_files(ws, paths, framework, **kw)
 
 
 def fingerprint(db: str) -> tuple[int, int, str]:

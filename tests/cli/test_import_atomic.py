@@ -6,14 +6,13 @@ import pytest
 
 import fintech_eval as fe
 from fintech_eval.errors import DataError
-from fintech_eval.service import import_paths
 from fintech_eval.store import (
     init_db,
     session_factory,
     upsert_institutions,
 )
 from tests.collect.malformed.generators import CASES, Ctx, institutions
-from tests.dbstate import fingerprint
+from tests.dbstate import fingerprint, import_into
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +26,7 @@ def seeded_db(tmp_path_factory):
     first = tmp_path_factory.mktemp("ok") / "ok.csv"
     bank = inst["id"].iloc[0]
     first.write_text(f"entity,period,variable,value,unit\n{bank},2023,fintech_staff,100,person\n", encoding="utf-8")
-    import_paths(db, [first], fe.load_framework("jrt0201-2020"), user="test")
+    import_into(db, [first], fe.load_framework("jrt0201-2020"), user="test")
     return db
 
 
@@ -43,7 +42,7 @@ def test_malformed_input_changes_nothing(name, seeded_db, tmp_path):
     assert inp.previous is None, name
     before = fingerprint(seeded_db)
     with pytest.raises(DataError) as ei:
-        import_paths(seeded_db, inp.paths, inp.framework or ctx.fw, user="test", **inp.read_kw)
+        import_into(seeded_db, inp.paths, inp.framework or ctx.fw, user="test", **inp.read_kw)
     assert rule in {p.rule for p in ei.value.problems}
     assert fingerprint(seeded_db) == before
 
@@ -53,8 +52,8 @@ def test_turnover_is_checked_against_the_stored_previous_year(seeded_db, tmp_pat
     f = tmp_path / "next.csv"
     f.write_text(f"entity,period,variable,value,unit\n{bank},2024,fintech_staff_prev_end,120,person\n", encoding="utf-8")
     with pytest.raises(DataError) as ei:
-        import_paths(seeded_db, [f], "jrt0201-2020")
+        import_into(seeded_db, [f], "jrt0201-2020")
     assert "turnover.inconsistent" in {p.rule for p in ei.value.problems}
     f.write_text(f"entity,period,variable,value,unit\n{bank},2024,fintech_staff_prev_end,100,person\n", encoding="utf-8")
-    assert import_paths(seeded_db, [f], "jrt0201-2020").stored_rows == 1
+    assert import_into(seeded_db, [f], "jrt0201-2020").stored_rows == 1
     assert pd.notna(fingerprint(seeded_db)[0])

@@ -19,11 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import fintech_eval as fe
-from fintech_eval.service import import_paths
 from fintech_eval.store import init_db, observations_frame, session_factory, upsert_institutions
 from tests.clirun import run_cli
 from tests.collect.malformed.generators import institutions
-from tests.dbstate import fingerprint
+from tests.dbstate import fingerprint, import_into
 from tests.hostile.corpus import ACCEPTED, REJECTED, SEED_CSV
 
 from .conftest import _admin_engine
@@ -38,7 +37,7 @@ def _seed(db: str, tmp: Path) -> str:
         upsert_institutions(s, inst)
     seed = tmp / "seed.csv"
     seed.write_text(SEED_CSV, encoding="utf-8")
-    import_paths(db, [seed], fe.load_framework("jrt0201-2020"), user="seed")
+    import_into(db, [seed], fe.load_framework("jrt0201-2020"), user="seed")
     return db
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from fintech_eval.app import Workspace
 from fintech_eval.app import submissions as sub
 from fintech_eval.app.campaigns import campaign_status, create_campaign
+from fintech_eval.app.intake import validate_files
 from fintech_eval.collect import conversion_factor
 from fintech_eval.demo.generator import generate
 from fintech_eval.errors import DataError
-from fintech_eval.service import validate_paths
 from fintech_eval.store import Observation, observations_frame, upsert_institutions
 from fintech_eval.store.models import DataReturn, IdempotencyKey, ReturnVersion
 from fintech_eval.vocab import RETURN_STATES
@@ -151,7 +151,7 @@ def test_a_submission_with_errors_is_kept_as_a_draft_with_the_imports_own_proble
     # the problems of the import's validation of the same file, with file, row, field and rule
     f = tmp_path / "bank.csv"
     f.write_bytes(csv)
-    imp = validate_paths(db_url, [f])
+    imp = validate_files(ws, [f])
     key = {(p.rule, p.where.get("row"), p.where.get("variable")) for p in imp.problems}
     mine = {(p.rule, p.where.get("row"), p.where.get("variable")) for p in r.problems}
     assert key <= mine and mine - key == {("entity.mismatch", len(rows) + 1, None)}

@@ -30,12 +30,12 @@ def ws(tmp_path):
 
 
 def _revenue(tmp_path, ws, values: dict[str, float], period="2023"):
-    from fintech_eval.service import import_paths
+    from fintech_eval.app.intake import import_files
 
     f = tmp_path / f"rev_{period}.csv"
     pd.DataFrame({"entity_kind": "institution", "entity": list(values), "period": period, "variable": "operating_revenue",
                   "value": list(values.values()), "unit": "万元"}).to_csv(f, index=False)
-    import_paths(ws.url, [f], user="test")
+    import_files(ws, [f], user="test")
 
 
 def test_sizes_come_from_the_register_else_from_the_returns_in_yuan(ws, tmp_path):

@@ -21,7 +21,7 @@ import pandas as pd
 from ..derive.institutions import resolve_params
 from ..errors import DataError
 from ..periods import period_kind
-from ..service import campaign_sample, derive_stored, stored_inputs
+from ..service import derive_stored, round_members, stored_inputs
 from ..store import derived_frame, save_derived
 from ..vocab import WITH_VALUE
 from .campaigns import resolve_campaign
@@ -78,21 +78,51 @@ def fingerprints(obs: pd.DataFrame, institutions: pd.DataFrame, period: str,
     return out
 
 
-def _read(ws: Workspace, period: str, campaign_id: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str] | None]:
+def _read(ws: Workspace, period: str, campaign_id: int | None = None
+          ) -> tuple[pd.DataFrame, pd.DataFrame, list[str] | tuple[str, ...]]:
     """The period's stored observations (the derivation reads one period at a time), the register and the
-    campaign's sample (None without a campaign)."""
+    round (:func:`~fintech_eval.service.round_members`: the campaign's sample, else who reported)."""
     with ws.sessions() as s:
         obs, inst = stored_inputs(s, period)
-        return obs, inst, campaign_sample(s, campaign_id)
+        return obs, inst, round_members(s, campaign_id)
+
+
+@dataclass
+class Panel:
+    """J, H and Q derived now (:func:`derived_panel`), and the round they were derived for: ``campaign`` (its
+    sample) or None (the institutions that reported in each period); ``members``: how many institutions the
+    round holds (the campaign's sample; or those with a return in the periods derived)."""
+
+    panel: pd.DataFrame
+    campaign: int | None
+    period: str | None
+    members: int
+
+    @property
+    def round(self) -> str:
+        """The round in words (the CLI prints it)."""
+        if self.campaign is not None:
+            return f"the sample of campaign {self.campaign} ({self.members:,} institution(s))"
+        return f"the {self.members:,} institution(s) that reported" + (f" in {self.period}" if self.period else "")
 
 
 def derived_panel(ws: Workspace, *, period: str | None = None, framework: str = "jrt0201-2020",
-                  params: dict[str, float] | None = None) -> pd.DataFrame:
-    """J, H and Q derived now from the stored observations (of ``period``, or of every period), not stored:
-    the long panel (block, entity_id, period, code, value, status, reason)."""
+                  params: dict[str, float] | None = None, campaign_id: int | None = None) -> Panel:
+    """J, H and Q derived now from the stored observations, not stored: the long panel (block, entity_id,
+    period, code, value, status, reason). The round (the H shares' denominator) is the campaign's sample with
+    ``campaign_id`` (its period and parameters unless given), else the institutions that reported in each
+    period (``period``, or every period)."""
+    if campaign_id is not None:
+        c = resolve_campaign(ws, campaign_id)
+        if period is not None and str(period) != c.period:
+            raise DataError(f"campaign {c.id} is for {c.period}, not {period}", rule="campaign.period")
+        period, framework, params, campaign_id = c.period, c.framework, params or c.params, c.id
     with ws.sessions() as s:
         obs, inst = stored_inputs(s, None if period is None else str(period))
-    return derive_stored(obs, inst, ws.framework(framework), params)
+        members = round_members(s, campaign_id)
+    panel = derive_stored(obs, inst, ws.framework(framework), params, population=members)
+    n = len(members) if campaign_id is not None else obs.loc[obs["entity_kind"] == "institution", "entity_id"].nunique()
+    return Panel(panel, campaign_id, None if period is None else str(period), int(n))
 
 
 def derive_and_store(ws: Workspace, *, campaign_id: int | None = None, period: str | None = None,

@@ -20,8 +20,8 @@ import pandas as pd
 
 from ..errors import DataError, Problem, first_of
 from ..periods import period_kind
-from ..service import ImportReport, import_paths
 from ..store import key_tech_frame, size_frame
+from .intake import ImportReport, import_files
 from .workspace import Workspace
 
 #: region variable ← (size attribute summed, only the listed enterprises); None: the count of enterprises
@@ -84,5 +84,5 @@ def store_key_tech_figures(ws: Workspace, period: str, *, who: str = "cli") -> K
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"key-tech-figures-{res.period}.csv"
         res.figures.to_csv(path, index=False)
-        res.stored = import_paths(ws.url, [path], user=who)
+        res.stored = import_files(ws, [path], user=who)
     return res

@@ -4,7 +4,7 @@ A **return** is one entity's answers for one campaign (or one framework and peri
 questionnaire workbook of ``fintech-eval template``, a CSV, or JSON (a mapping ``variable → value`` or
 ``variable → {value, unit}``, units such as 万元 / 亿元 converted exactly as imports convert them). Every
 version is kept byte for byte (payload, media type, SHA-256) with what the import's own reading and
-validation (:func:`fintech_eval.service.read_and_validate`) made of it: the same problems, with the same
+validation (:func:`fintech_eval.app.intake.read_and_validate`) made of it: the same problems, with the same
 rules, files, rows and fields. A submission with errors is kept as a draft with everything typed, and the
 problems come back per field.
 
@@ -283,11 +283,11 @@ def check(
     ws: Workspace, framework: str, items: Sequence[tuple[Document, str, str, int | None]], *, outliers: bool = True,
 ) -> list[_Checked]:
     """Read and validate documents ``(document, entity, period, return id)`` together, exactly as an import
-    of those files would (:func:`~fintech_eval.service.read_and_validate`, against the register and the stored
+    of those files would (:func:`~fintech_eval.app.intake.read_and_validate`, against the register and the stored
     values), plus the return's own rule: every row is of its entity and period (``entity.mismatch``,
     ``period.mismatch``). Problems name the document's file name (and the return). ``outliers=False``: values
     are not judged among the documents (robust z-scores), as for documents that are not peers."""
-    from ..service import read_and_validate
+    from .intake import read_and_validate
 
     fw = ws.framework(framework)
     with tempfile.TemporaryDirectory(prefix="fe-return-") as tmp:
@@ -297,7 +297,7 @@ def check(
             p.parent.mkdir()
             p.write_bytes(doc.read)
             paths.append(p)
-        res = read_and_validate(ws.sessions, paths, fw, entities=sorted({e for _, e, _, _ in items}),
+        res = read_and_validate(ws, paths, fw, entities=sorted({e for _, e, _, _ in items}),
                                 **({} if outliers else {"outlier_threshold": math.inf}))
     by_file: dict[str, list[CollectProblem]] = {str(p): [] for p in paths}
     general: list[CollectProblem] = []

@@ -3,6 +3,7 @@ cached. Use-case functions take a :class:`Workspace`; nothing else opens the dat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +32,20 @@ class Workspace:
             self.engine = open_existing_db(self.url)
         self._frameworks: dict[str, Framework] = {}
 
+    @classmethod
+    def existing(cls, db: str | None = None) -> Workspace | None:
+        """The workspace of ``db`` if that database exists, else ``None`` (``fintech-eval validate``: checks
+        against a database when there is one, and never creates one); an existing database that is not ours
+        or of another schema is an error, as for ``create=False``."""
+        from ..service import existing_db
+
+        engine = existing_db(db)
+        if engine is None:
+            return None
+        ws = cls.__new__(cls)
+        ws.url, ws.engine, ws._frameworks = database_url(db), engine, {}
+        return ws
+
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
@@ -54,3 +69,22 @@ class Workspace:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What :func:`upgrade_database` did: the database (password hidden) and its schema revision before and after."""
+
+    url: str
+    before: str | None
+    after: str
+
+
+def upgrade_database(db: str | None = None) -> Upgrade:
+    """Create the database ``db`` or upgrade its schema to this version's (``fintech-eval db upgrade``)."""
+    from sqlalchemy.engine import make_url
+
+    url = database_url(db)
+    before = current_revision(url)
+    init_db(url).dispose()
+    return Upgrade(make_url(url).render_as_string(hide_password=True), before, head_revision())

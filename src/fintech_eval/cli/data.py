@@ -65,9 +65,10 @@ def import_cmd(
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2).
     Rows of an institution that is not registered are an error: register first, or give the register file with --register."""
+    from ..app import Workspace
     from ..app.campaigns import received_time
+    from ..app.intake import import_files, import_public_banks
     from ..collect.texts import user_problems
-    from ..service import import_paths, import_public_banks
 
     set_wait(wait)
     bad_user = user_problems(user)  # checked before anything is read or stored
@@ -75,25 +76,28 @@ def import_cmd(
         raise DataError(bad_user)
     if not files and not public_banks and register is None:
         raise typer.BadParameter("give FILES, --register FILE or --public-banks")
-    if public_banks:
-        pb, r = import_public_banks(db, framework, user=user)
-        n_diff = int((pb.ratios["status"] == "differs").sum()) if "status" in pb.ratios else 0
-        console.print(f"public bank disclosures: {len(pb.observations)} observations, {'stored' if r.is_new else 'already stored (unchanged)'}; "
-                      f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
-    if files or register is not None:
+    received_at = received_time(received)
+    with Workspace(db) as ws:
+        if public_banks:
+            pb, r = import_public_banks(ws, framework, user=user)
+            n_diff = int((pb.ratios["status"] == "differs").sum()) if "status" in pb.ratios else 0
+            console.print(f"public bank disclosures: {len(pb.observations)} observations, {'stored' if r.is_new else 'already stored (unchanged)'}; "
+                          f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
+        if not files and register is None:
+            return
         with console.status(f"reading, validating and storing {len(files or [])} file(s)…"):
-            rep = import_paths(db, files or [], framework, user=user, encoding=encoding, register=register,
+            rep = import_files(ws, files or [], framework, user=user, encoding=encoding, register=register,
                                mandatory=mandatory.value, optional=optional or (), accept_units=accept_unit or (),
-                               received_at=received_time(received))
-        if register is not None:
-            console.print(f"registered from {safe(register)}: {rep.registered} institution(s) created or changed")
-        console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
-                      f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
-        for w in rep.warnings[:WARNINGS_SHOWN]:
-            console.print(f"  [yellow]warning[/]: {safe(str(w).removeprefix('warning: '))}", soft_wrap=True)
-        if len(rep.warnings) > WARNINGS_SHOWN:
-            console.print(f"  … and {len(rep.warnings) - WARNINGS_SHOWN:,} more warning(s) (values kept and flagged for "
-                          "review); `fintech-eval validate FILE… --format csv --out problems.csv` lists them all")
+                               received_at=received_at)
+    if register is not None:
+        console.print(f"registered from {safe(register)}: {rep.registered} institution(s) created or changed")
+    console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
+                  f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
+    for w in rep.warnings[:WARNINGS_SHOWN]:
+        console.print(f"  [yellow]warning[/]: {safe(str(w).removeprefix('warning: '))}", soft_wrap=True)
+    if len(rep.warnings) > WARNINGS_SHOWN:
+        console.print(f"  … and {len(rep.warnings) - WARNINGS_SHOWN:,} more warning(s) (values kept and flagged for "
+                      "review); `fintech-eval validate FILE… --format csv --out problems.csv` lists them all")
 
 
 def indicators_cmd(
@@ -104,8 +108,13 @@ def indicators_cmd(
     fmt: Annotated[OutFmt, typer.Option("--format")] = OutFmt.csv,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
     stored: Annotated[bool, typer.Option("--stored", help="The values `fintech-eval derive` stored, with a stale column (inputs changed since).")] = False,
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Derive for this campaign's sample and period (its parameters): the round the H shares divide by.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="An open parameter, e.g. --param share_reporting_only=1.")] = None,
 ) -> None:
-    """The derived J/H/Q indicator values (long format: block, entity, period, code, value, status, reason)."""
+    """The derived J/H/Q indicator values (long format: block, entity, period, code, value, status, reason).
+    Computed now for the round: a campaign's sample (--campaign), else the institutions that reported in the
+    period (the H shares H-A2B2-C1/H-A4B2-C2 divide by it; never by the whole register); --stored reads what
+    `fintech-eval derive` stored."""
     from ..app import Workspace
 
     if stored:
@@ -113,6 +122,9 @@ def indicators_cmd(
 
         if period is None:
             raise typer.BadParameter("--stored needs --period")
+        if campaign is not None or param:
+            raise typer.BadParameter("--stored reads the values `fintech-eval derive` stored (with their campaign and "
+                                     "parameters): --campaign and --param go to `derive`")
         with Workspace(db, create=False) as ws:
             values = stored_values(ws, period=period, block=block, framework=framework)
         n_stale = int(values["stale"].sum()) if len(values) else 0
@@ -123,9 +135,12 @@ def indicators_cmd(
         _write_frame(values[cols].rename(columns={"entity_id": "entity"}), fmt, out, "values")
         return
     from ..app.derived import derived_panel
+    from .rounds import _params
 
     with Workspace(db, create=False) as ws:
-        panel = derived_panel(ws, period=period, framework=framework)
+        res = derived_panel(ws, period=period, framework=framework, campaign_id=campaign, params=_params(param))
+    err_console.print(f"derived now for {res.round} (the H shares' denominator); `fintech-eval derive` stores them")
+    panel = res.panel
     if block:
         panel = panel[panel["block"].astype(str) == block]
     panel = panel.rename(columns={"entity_id": "entity"})

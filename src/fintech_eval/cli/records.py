@@ -69,7 +69,7 @@ def derive_cmd(
     engine: Annotated[Engine, typer.Option("--engine", "-e", help="duckdb (embedded) or spark (pip install 'fintech-eval\\[spark]').")] = Engine.duckdb,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the observations: .json (with provenance), .csv or .parquet.")] = None,
     db: Annotated[str | None, typer.Option("--db", help="Import them as one submission into this database (URL or SQLite file).")] = None,
-    institutions: Annotated[Path | None, typer.Option("--institutions", help="With --db: create/update these institutions first (CSV in the register's columns).")] = None,
+    institutions: Annotated[Path | None, typer.Option("--institutions", help="With --db: create/update these institutions in the same all-or-nothing step as the import (CSV in the register's columns).")] = None,
     schema: SchemaOpt = "jrt0201-records",
     master: Annotated[str | None, typer.Option("--master", help="Spark master: local[N], spark://host:7077, yarn, k8s://…; 'none' under spark-submit.")] = "local[*]",
     conf: Annotated[list[str] | None, typer.Option("--conf", help="Spark setting key=value (repeat).")] = None,
@@ -109,9 +109,11 @@ def derive_cmd(
         write_observations(d, out)
         console.print(f"wrote {len(d.observations):,} observations to {out}")
     if db is not None:
+        from ..app import Workspace
         from ..records.submit import import_derived
 
-        rep = import_derived(d, db, user=user, institutions=institutions)
+        with Workspace(db) as ws:
+            rep = import_derived(d, ws, user=user, institutions=institutions)
         console.print(f"[green]imported[/] {rep.stored_rows:,} observations as {rep.new_submissions} new submission(s), "
                       f"{rep.unchanged_submissions} unchanged (the same derivation was imported before)")
 

@@ -55,8 +55,9 @@ def validate_cmd(
 ) -> None:
     """Check files exactly as `import` would (register and previous-year values from --db if it exists) and store nothing.
     Lists every error and warning with file, sheet, row, column, entity, variable, rule; exit 2 if any is an error."""
+    from ..app import Workspace
+    from ..app.intake import validate_files
     from ..collect import RULES
-    from ..service import validate_paths
 
     if rules:
         emit([{"rule": r, "severity": sev, "meaning": text} for r, (sev, text) in sorted(RULES.items())],
@@ -64,8 +65,13 @@ def validate_cmd(
         return
     if not files:
         raise typer.BadParameter("give the files to check (or --rules)", param_hint="FILES")
-    res = validate_paths(db, files, framework, encoding=encoding, register=register, mandatory=mandatory.value,
-                         optional=optional or (), accept_units=accept_unit or ())
+    ws = Workspace.existing(db)  # checked against the database if there is one; none is created
+    try:
+        res = validate_files(ws, files, framework, encoding=encoding, register=register, mandatory=mandatory.value,
+                             optional=optional or (), accept_units=accept_unit or ())
+    finally:
+        if ws is not None:
+            ws.close()
     rows = [_problem_row(p) for p in res.problems]
     n_rows = sum(len(r.frame) for r in res.files)  # rows the readers turned into values (a bad cell's row is not one)
     n_err, n_warn = len(res.errors), len(res.warnings)
@@ -116,11 +122,12 @@ def correct_cmd(
 ) -> None:
     """Correct one stored value with a reason, in one transaction; prints each changed field (old → new).
     A value stored converted to another unit is converted the same way."""
-    from ..service import correct_observation
-    from ..store import ObsKey
+    from ..app import Workspace
+    from ..app.intake import correct_value
 
     set_wait(wait)
-    res = correct_observation(db, ObsKey(entity_kind, entity, period, variable), value, why=why, user=user, unit=unit)
+    with Workspace(db, create=False) as ws:
+        res = correct_value(ws, (entity_kind, entity, period, variable), value, why=why, user=user, unit=unit)
     key, changed, trail = res.key, res.changed, res.trail
     label = "/".join(key)
     if trail is None:
@@ -129,6 +136,10 @@ def correct_cmd(
     console.print(f"[green]corrected[/] {safe(label)} ({len(changed)} field(s)): {safe(shown(why, 200))}", soft_wrap=True)
     for r in trail.itertuples(index=False):
         console.print(visible(f"  {r.field}: {_show(r.old)} → {_show(r.new)}"), markup=False, highlight=False)
+    for j in res.rejudged:  # peers of its outlier group whose flag changed with it
+        console.print(visible(f"  {'/'.join(j.key)}: {j.old_status} → {j.new_status}"
+                              + (f" ({shown(j.new_reason, 160)})" if j.new_reason else "")
+                              + " (outlier group judged again)"), markup=False, highlight=False)
 
 
 def _show(v: Any) -> str:

@@ -361,12 +361,10 @@ def publish_cmd(
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None) -> None:
     """Create the database or upgrade its schema to this version's (run after installing a new version)."""
-    from ..store import current_revision, database_url, head_revision, init_db
+    from ..app.workspace import upgrade_database
 
-    before = current_revision(database_url(db))
-    engine = init_db(db)
-    engine.dispose()
-    console.print(f"database {safe(database_url(db))}: schema {before or 'none'} → {head_revision()}")
+    up = upgrade_database(db)
+    console.print(f"database {safe(up.url)}: schema {up.before or 'none'} → {up.after}")
 
 
 def derive_cmd(

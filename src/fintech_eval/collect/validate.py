@@ -957,7 +957,7 @@ def validate(
             fi = ci[flag]
             fdf = rows(fi)
             reasons = [
-                f"robust z-score {zi:+.1f} (|z| > {outlier_threshold:g}) within {var}, {sct or 'all sectors'}, "
+                f"{OUTLIER_REASON}{zi:+.1f} (|z| > {outlier_threshold:g}) within {var}, {sct or 'all sectors'}, "
                 f"{per}: value {val:g} vs median {md:g} of {int(sz)} {'log-' if lgi else ''}values"
                 for zi, lgi, sct, md, sz, var, per, val in zip(
                     z[flag], lg[flag], sec_u[erow[fi]], medv, size[flag],
@@ -1041,6 +1041,19 @@ def _group_median(x: np.ndarray, gid: np.ndarray, rows: np.ndarray) -> np.ndarra
     sel = np.isin(gid, groups)
     med = pd.Series(x[sel]).groupby(gid[sel]).median()
     return med.reindex(gid[rows]).to_numpy()
+
+
+#: how an outlier's flag reason starts (:func:`outlier_free_reason` finds it among a value's other reasons)
+OUTLIER_REASON = "robust z-score "
+
+
+def outlier_free_reason(reason: str | None) -> str | None:
+    """A stored flag reason without its outlier part (reasons are joined with ``"; "``): the flags of other
+    kinds (a public-data conflict) that stay when the outlier rule is run again; None when nothing is left."""
+    if reason is None or _isna(reason) or not str(reason):
+        return None
+    kept = [part for part in str(reason).split("; ") if not part.startswith(OUTLIER_REASON)]
+    return "; ".join(kept) or None
 
 
 def _status_columns(n: int, fi: np.ndarray, reasons: list[str], incoming_status: np.ndarray | None,

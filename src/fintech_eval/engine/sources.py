@@ -127,11 +127,12 @@ DEFAULT_GROUPS = {"J": ["sector", "region_code"]}
 def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     """The database's observations → the framework's derivation → one block and period (not-applicable
     cells masked, never counted as missing); groups and names from the institution register. ``data.campaign``:
-    the campaign whose sample is the round (the H shares' denominator). ``frames["store"]``: a dict the
+    the campaign whose sample is the round (the H shares' denominator; without one, the institutions that
+    reported in the period). ``frames["store"]``: a dict the
     derivation is cached in (module doc)."""
     from ..catalog import load_framework
     from ..derive import resolve_params
-    from ..service import campaign_sample, derive_stored, open_existing_db, stored_inputs
+    from ..service import derive_stored, open_existing_db, round_members, stored_inputs
     from ..store import database_url, regions_frame, session_factory
 
     d = spec.data
@@ -148,7 +149,7 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
         try:
             with session_factory(engine)() as s:
                 obs, inst = stored_inputs(s, str(d.period))  # the derivation of a period reads that period only
-                population = campaign_sample(s, d.campaign)
+                population = round_members(s, d.campaign)
                 regions = regions_frame(s)
         finally:
             engine.dispose()

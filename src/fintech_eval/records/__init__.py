@@ -5,7 +5,8 @@
     generate_records("recs/", rows=1_000_000, seed=7)             # synthetic, partitioned Parquet
     d = derive_records("recs/", "2024", engine="duckdb")          # or engine="spark"
     d.observations, d.sources, d.provenance
-    import_derived(d, "sqlite:///fintech-eval.sqlite")            # a submission with provenance
+    with Workspace("fintech-eval.sqlite") as ws:                 # fintech_eval.app.Workspace
+        import_derived(d, ws)                                     # a submission with provenance
 
 See ``docs/records.md``.
 """

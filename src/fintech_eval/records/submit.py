@@ -3,7 +3,7 @@ submission whose kept payload carries the provenance.
 
 The submission is a JSON document ``{"provenance": {...}, "records": [{entity, period, variable, value,
 unit, source, entity_kind}, ...]}``, the format ``fintech-eval import`` reads: it goes through the same
-validation and all-or-nothing import (:func:`fintech_eval.service.import_paths`), and the payload stored
+validation and all-or-nothing import (:func:`fintech_eval.app.intake.import_files`), and the payload stored
 verbatim holds the derivation version, the engine, the record counts by source and rule, and every input
 file's fingerprint. The document has no wall-clock time, so deriving the same records again gives the
 same bytes and re-importing them changes nothing.
@@ -14,12 +14,16 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..errors import DataError
 from .derive import Derived
+
+if TYPE_CHECKING:
+    from ..app.intake import ImportReport
+    from ..app.workspace import Workspace
 
 FORMATS = (".json", ".csv", ".parquet")
 
@@ -60,35 +64,25 @@ def write_observations(d: Derived, path: str | Path) -> Path:
     return path
 
 
-def import_derived(d: Derived, db: str | None, *, user: str = "records", institutions: pd.DataFrame | str | Path | None = None):
+def import_derived(d: Derived, ws: Workspace, *, user: str = "records",
+                   institutions: pd.DataFrame | str | Path | None = None) -> ImportReport:
     """Import the observations as one submission with provenance (module doc); returns the
-    :class:`~fintech_eval.service.ImportReport`. ``institutions`` (a frame or a CSV in the register's
-    columns, e.g. the generator's ``institutions.csv``) are created or updated first, audited."""
-    from ..service import import_paths
+    :class:`~fintech_eval.app.intake.ImportReport`. ``institutions`` (a frame or a CSV in the register's
+    columns, e.g. the generator's ``institutions.csv``; other columns ignored) are registered in the same
+    all-or-nothing transaction, audited: a bad register row or a bad observation stores nothing."""
+    from ..app.intake import import_files
 
     if d.observations.empty:
         raise DataError("no observations to import: no entity has a valid record", rule="records.empty")
+    register = None
     if institutions is not None:
-        register_institutions(db, institutions, user=user, why=f"institution register of {d.spec.ref} records")
+        frame = institutions if isinstance(institutions, pd.DataFrame) else pd.read_csv(institutions, dtype=str, keep_default_na=False)
+        register = frame[[c for c in REGISTER_COLUMNS if c in frame.columns]]
     with tempfile.TemporaryDirectory(prefix="fintech-eval-records-") as tmp:
         path = Path(tmp) / submission_name(d)
         path.write_bytes(submission_bytes(d))
-        return import_paths(db, [path], d.spec.framework, user=user)
+        return import_files(ws, [path], d.spec.framework, user=user, register=register,
+                            register_why=f"institution register of {d.spec.ref} records")
 
 
 REGISTER_COLUMNS = ("id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed")
-
-
-def register_institutions(db: str | None, institutions: pd.DataFrame | str | Path, *, user: str, why: str) -> int:
-    """Create or update institutions from a frame or CSV in the register's columns (others ignored)."""
-    from ..store import init_db, session_factory, upsert_institutions
-
-    frame = institutions if isinstance(institutions, pd.DataFrame) else pd.read_csv(institutions, dtype=str, keep_default_na=False)
-    frame = frame[[c for c in REGISTER_COLUMNS if c in frame.columns]]
-    engine = init_db(db)
-    try:
-        with session_factory(engine)() as s, s.begin():
-            upsert_institutions(s, frame, who=user, why=why)
-    finally:
-        engine.dispose()
-    return len(frame)
