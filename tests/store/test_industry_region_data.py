@@ -84,3 +84,36 @@ def test_industry_and_region_data_to_h_and_q(db_url, tmp_path, capsys, monkeypat
     assert run.code == 0, run.err
     stored = pd.read_csv(io.StringIO(cli("indicators", "--stored", "--period", "2024", "--block", "H").out))
     assert stored.set_index("code").loc["H-A4B2-C2", "value"] == 1.0
+
+
+def test_indicators_derive_for_the_round_not_the_register(db_url, tmp_path, capsys, monkeypatch):
+    """`indicators` (not --stored): the H shares divide by the campaign's sample with --campaign, else by the
+    institutions that reported in the period; never by the whole register (B3 was asked by nobody)."""
+    def cli(*args):
+        return run_cli([*args, "--db", db_url], capsys, monkeypatch)
+
+    inst = pd.DataFrame({"id": ["B1", "B2", "B3"], "name_zh": ["甲银行", "乙银行", "丙银行"], "sector": "bank",
+                         "region_code": ["44", "11", "31"]})
+    inst.to_csv(tmp_path / "inst.csv", index=False)
+    assert cli("register", "institutions", tmp_path / "inst.csv").code == 0
+    RETURNS.to_csv(tmp_path / "returns.csv", index=False)
+    assert cli("import", tmp_path / "returns.csv").code == 0
+    pd.DataFrame({"entity_id": ["B1", "B2"]}).to_csv(tmp_path / "sample.csv", index=False)
+    assert cli("campaign", "create", "--period", "2024", "--sample", tmp_path / "sample.csv").code == 0
+
+    def share(*args):
+        run = cli("indicators", "--block", "H", *args)
+        assert run.code == 0, run.err
+        return pd.read_csv(io.StringIO(run.out)).set_index("code").loc["H-A4B2-C2", "value"], run.err
+
+    value, said = share("--period", "2024")
+    assert value == 1.0 and "the 1 institution(s) that reported in 2024" in said  # B1 of B1
+    value, said = share("--campaign", "1")
+    assert value == 0.5 and "the sample of campaign 1 (2 institution(s))" in said  # B1 of B1, B2
+    assert cli("indicators", "--campaign", "1", "--period", "2023").code == 2  # the campaign's period is 2024
+    run = cli("indicators", "--stored", "--period", "2024", "--campaign", "1")
+    assert run.code == 2 and "go to `derive`" in run.err
+    # derive without a campaign takes the same round as indicators
+    assert cli("derive", "--period", "2024").code == 0
+    stored = pd.read_csv(io.StringIO(cli("indicators", "--stored", "--period", "2024", "--block", "H").out))
+    assert stored.set_index("code").loc["H-A4B2-C2", "value"] == 1.0

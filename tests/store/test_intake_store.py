@@ -158,3 +158,35 @@ def test_correct_applies_the_unit_factor_check(tmp_path, url, cli):
     r = cli("correct", "B001", "2024", "operating_revenue", "1300000000", "--why", "restated")
     assert r.code == 2 and "looks like 元 entered where 万元 is expected: 10,000× the 2023 value" in r.err
     assert cli("correct", "B001", "2024", "operating_revenue", "13", "--unit", "亿元", "--why", "restated").code == 0
+
+
+def test_correct_re_judges_the_outliers_of_its_group(tmp_path, url, cli):
+    """A correction changes the group's median and spread: a peer may become an outlier (or stop being one);
+    its flag changes in the same transaction, audited with the correction's reason."""
+    reg = tmp_path / "register.csv"
+    reg.write_text("id,name_zh,sector,region_code\n" + "".join(f"B00{i},银行{i},bank,11\n" for i in range(1, 8)),
+                   encoding="utf-8")
+    staff = [100, 100, 100, 100, 100, 300, 90_000]  # the spread of B007's typo hides B006
+    f = csv(tmp_path / "r.csv", [f"B00{i + 1},2024,fintech_staff,{v},person" for i, v in enumerate(staff)])
+    r = cli("import", f, "--register", reg)
+    assert r.code == 0 and "[outlier]" not in r.out, r.out + r.err
+    assert _stored(url, "B006") == ("ok", None)
+    r = cli("correct", "B007", "2024", "fintech_staff", "100", "--why", "typo: 90000 for 100")
+    assert r.code == 0, r.err
+    assert "2024/fintech_staff: ok → flagged" in r.out and "outlier group judged again" in r.out
+    status, reason = _stored(url, "B006")
+    assert status == "flagged" and "value 300" in reason  # now odd among six banks of 100
+    hist = json.loads(cli("history", "B006", "2024", "fintech_staff", "--format", "json").out)
+    assert {(h["field"], h["old"], h["new"]) for h in hist} >= {("status", "ok", "flagged")}
+    assert all(h["why"] == "outlier group judged again after correcting B007: typo: 90000 for 100" for h in hist)
+    # back again: B006 is no longer an outlier, its stale reason is dropped
+    assert cli("correct", "B007", "2024", "fintech_staff", "90000", "--why", "the first figure was right").code == 0
+    assert _stored(url, "B006") == ("ok", None)
+
+
+def test_a_peers_flag_of_another_kind_survives_the_re_judging():
+    from fintech_eval.collect.validate import outlier_free_reason
+
+    assert outlier_free_reason("robust z-score +6.1 (|z| > 5) within v, bank, 2024: value 9 vs median 1 of 6 values") is None
+    assert outlier_free_reason("CONFLICT with the disclosure; robust z-score +6.1 (|z| > 5) within v") == "CONFLICT with the disclosure"
+    assert outlier_free_reason(None) is None
