@@ -6,6 +6,10 @@ value is wrong (``None`` when it is right), so that the register reader and the 
   registration authority; the 18th is a check character: with ``C_i`` the alphabet index of character ``i``
   (``i = 1..17``) and weight ``W_i = 3^(i-1) mod 31``, the check is the character of index
   ``31 - (Σ C_i·W_i mod 31)``, where 31 stands for 0;
+* the registration authority's division (characters 3-8 of the credit code, :func:`credit_division`): its
+  first two digits name the province of the authority that issued the code, ``10`` a national one
+  (``100000``, e.g. the State Administration for Market Regulation registering a national bank); compared with
+  the institution's registered province by :func:`credit_province_mismatch`;
 * a city code (GB/T 2260): six digits whose first two are a province's code and whose middle two are not
   ``00`` (``440000`` is Guangdong itself, ``440300`` Shenzhen). Only the province prefix is checked against a
   table: the shipped GB/T 2260 table lists provinces, not prefectures.
@@ -43,6 +47,26 @@ def credit_code_problem(code: str) -> str | None:
         return (f"credit_code {code!r}: check character {code[17]!r} does not match the one GB 32100-2015 computes "
                 f"from the first 17 ({expected!r}); a character was probably mistyped")
     return None
+
+
+#: the division code of a national registration authority (GB/T 2260's 100000 is not a province)
+NATIONAL_DIVISION = "10"
+
+
+def credit_division(code: str) -> str:
+    """Characters 3-8 of a unified social credit code: the GB/T 2260 division code of the registration
+    authority that issued it (GB 32100-2015 §4.2)."""
+    return code[2:8]
+
+
+def credit_province_mismatch(code: str, province: str | None) -> str | None:
+    """The province (two digits) of the authority that issued ``code`` when it is not ``province``, else
+    ``None``: nothing to compare when the code was issued nationally (division ``100000``), when the
+    province is blank, or when the code is not a valid one (its own check reports that)."""
+    if not province or credit_code_problem(code) is not None:
+        return None
+    issued = credit_division(code)[:2]
+    return None if issued in (NATIONAL_DIVISION, province) else issued
 
 
 def city_code_problem(code: str, provinces: set[str]) -> str | None:

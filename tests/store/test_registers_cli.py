@@ -313,6 +313,35 @@ def test_credit_code_alone_is_the_id(cli, tmp_path):
     assert row["id"] == VALID == row["credit_code"]
 
 
+def test_credit_code_issued_in_another_province_is_reported(cli, tmp_path):
+    """GB 32100-2015 characters 3-8: the issuing authority's division. 110000 (Beijing) for a bank registered in
+    Guangdong is a warning by default (registered), an error with --credit-region error, silent with off; a code
+    issued nationally (100000) is never compared."""
+    from fintech_eval.identifiers import credit_division, credit_province_mismatch
+
+    assert credit_division(VALID) == "110000" and credit_province_mismatch(VALID, "44") == "11"
+    assert credit_province_mismatch(VALID, "11") is None and credit_province_mismatch(PUBLISHED, "44") is None
+    assert credit_province_mismatch(VALID[:17] + "X", "44") is None  # a wrong code is reported by its own check
+    inst = pd.DataFrame({"id": ["B1", "B2"], "name_zh": ["甲银行", "乙银行"], "sector": "bank", "region_code": ["广东", "44"],
+                         "credit_code": [VALID, PUBLISHED]})
+    f = _write(tmp_path, "inst.csv", inst)
+    run = cli("register", "institutions", f, "--credit-region", "error")
+    assert run.code == 2 and "register.credit_region" in run.err and "row 2" in run.err
+    assert json.loads(cli("register", "list", "--format", "json").out) == []
+    run = cli("register", "institutions", f)
+    assert run.code == 0 and "registered 2 institutions" in run.out, run.err
+    assert run.out.count("[register.credit_region]") == 1  # B1 only: B2's code was issued nationally
+    assert ("credit_code 91110000100000000R was issued by a registration authority of 北京市 (division code 110000, "
+            "characters 3-8), but region_code is 44 (广东省)") in " ".join(run.out.split())
+    run = cli("register", "institutions", f, "--credit-region", "off")
+    assert run.code == 0 and "credit_region" not in run.out
+    # the same check when the register comes with an import
+    data = tmp_path / "r.csv"
+    data.write_text("entity,period,variable,value,unit\nB1,2024,fintech_staff,12,person\n", encoding="utf-8")
+    run = cli("validate", data, "--register", f, "--format", "json")
+    assert run.code == 0 and [(p["rule"], p["severity"]) for p in json.loads(run.out)] == [("register.credit_region", "warning")]
+
+
 def test_sample_leaves_closed_institutions_out(cli, tmp_path):
     inst = pd.DataFrame({"id": ["B1", "B2", "B3"], "name_zh": ["甲银行", "乙银行", "丙银行"], "sector": "bank",
                          "status": ["active", "closed", "active"]})

@@ -129,21 +129,26 @@ def read_and_validate(
 RegisterInput = str | Path | pd.DataFrame | None
 
 
-def register_rows(register: RegisterInput, name: str = "register") -> tuple[pd.DataFrame | None, list[Problem]]:
+def register_rows(register: RegisterInput, name: str = "register") -> tuple[pd.DataFrame | None, list[Any]]:
     """The checked rows of an institution register given with an import (a file, or a frame in the register's
-    columns), or its problems (reported with the import's, so that one run lists everything wrong in both)."""
+    columns) and its problems as intake problems: errors (then the rows are only the ids, so that its
+    institutions are not also reported unknown) and warnings (``register.credit_region``), reported with the
+    import's, so that one run lists everything wrong in both."""
     if register is None:
         return None, []
     from .registers import _columns, check_register, read_register, register_spec
 
+    warnings: list[Problem] = []
     try:
         if isinstance(register, pd.DataFrame):
             spec = register_spec("institutions")
             text = register.astype("object").where(register.notna(), "").astype("str")
-            return check_register(_columns(text, spec, name), spec, name), []
-        return read_register(register, "institutions"), []
+            rows = check_register(_columns(text, spec, name), spec, name, warnings=warnings)
+        else:
+            rows = read_register(register, "institutions", warnings=warnings)
     except DataError as exc:
-        return _register_ids(register), list(exc.problems)
+        return _register_ids(register), [_collect_problem(p) for p in exc.problems]
+    return rows, [_collect_problem(p, "warning") for p in warnings]
 
 
 def _register_ids(register: str | Path | pd.DataFrame) -> pd.DataFrame | None:
@@ -162,14 +167,14 @@ def _register_ids(register: str | Path | pd.DataFrame) -> pd.DataFrame | None:
     return pd.DataFrame({"id": ids[ids != ""].unique(), "sector": None})
 
 
-def _collect_problem(p: Problem) -> Any:
-    """A register problem as an intake problem (severity error; its ``field`` shown as the column)."""
+def _collect_problem(p: Problem, severity: str = "error") -> Any:
+    """A register problem as an intake problem (its ``field`` shown as the column)."""
     from ..collect.validate import problem
 
     where = dict(p.where)
     field_name = where.pop("field", None)
     ident = where.pop("id", None)
-    return problem(p.rule, p.message, column=field_name, entity=ident, **where)
+    return problem(p.rule, p.message, severity, column=field_name, entity=ident, **where)
 
 
 def validate_files(
@@ -181,7 +186,7 @@ def validate_files(
     :meth:`Workspace.existing` opens one only if it exists)."""
     reg, reg_problems = register_rows(register)
     res = read_and_validate(ws, paths, framework, encoding=encoding, register=reg, **read_kw)
-    res.problems[:0] = [_collect_problem(p) for p in reg_problems]
+    res.problems[:0] = reg_problems
     return res
 
 
@@ -218,10 +223,11 @@ def import_files(
         raise DataError([_problem(p) for p in bad_user])
     reg, reg_problems = register_rows(register)
     res = read_and_validate(ws, paths, fw, encoding=encoding, register=reg, **read_kw)
-    errors = [_collect_problem(p) for p in reg_problems] + res.errors
+    errors = [p for p in reg_problems if p.severity == "error"] + res.errors
     if errors:
         raise DataError([_problem(p) for p in errors])
-    report = ImportReport([str(p) for p in paths], warnings=list(res.warnings))
+    report = ImportReport([str(p) for p in paths], warnings=[*(p for p in reg_problems if p.severity != "error"),
+                                                             *res.warnings])
     clean = res.clean
     with writing(ws) as s:
         if reg is not None:

@@ -8,7 +8,8 @@ A register file has one row per entity. Columns (English or Chinese headers; cas
   ``subtype`` (类型), ``region_code`` (省份代码: a GB/T 2260 province code, two or six digits, or the
   province's name), ``city_code`` (城市代码: six GB/T 2260 digits inside that province; fills a blank province),
   ``credit_code`` (统一社会信用代码: 18 characters, GB 32100-2015 check character verified; also the ``id`` when
-  the file has no id column), ``licence_no`` (许可证号/金融许可证号, as printed), ``status`` (状态: active/closed,
+  the file has no id column; a code whose registration authority, characters 3-8, is in another province than
+  ``region_code`` is a warning ``register.credit_region``, or an error or unchecked with ``credit_region=``), ``licence_no`` (许可证号/金融许可证号, as printed), ``status`` (状态: active/closed,
   blank keeps the stored one; a closed institution is not sampled), ``listed`` (上市: yes/no);
 * key-tech (金融科技关键技术企业): ``id``, ``name_zh``, ``name_en``, ``region_code`` (required: Q-A1B2 counts
   them per region), ``technologies`` (关键技术: big_data, cloud_computing, blockchain,
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,13 @@ import pandas as pd
 
 from ..errors import DataError, Problem, closest
 from ..geo import provinces, resolve_many
-from ..identifiers import city_code_problem, credit_code_problem, normalise_credit_code
+from ..identifiers import (
+    city_code_problem,
+    credit_code_problem,
+    credit_division,
+    credit_province_mismatch,
+    normalise_credit_code,
+)
 from ..store import (
     institutions_frame,
     key_tech_frame,
@@ -90,9 +97,16 @@ class RegisterReport:
     inserted: int
     updated: int
     unchanged: int
+    warnings: list[Problem] = field(default_factory=list)  # registered anyway (e.g. register.credit_region)
 
 
-Bad = Callable[[int, str, str, str], None]
+#: what a credit code issued in another province than the institution's is (``credit_region=``): a warning by
+#: default (a national institution registered in Beijing may be registered in the register under the
+#: province it operates in), an error, or not checked
+CREDIT_REGION_POLICIES = ("warning", "error", "off")
+
+
+Bad = Callable[..., None]  # bad(row, field, rule, message[, severity])
 
 
 @dataclass(frozen=True)
@@ -218,11 +232,30 @@ def _credit_column(df: pd.DataFrame, bad: Bad) -> None:
         bad(i, "credit_code", "register.duplicate", f"credit_code {df.at[i, 'credit_code']} appears on more than one row")
 
 
+def _credit_region(df: pd.DataFrame, bad: Bad) -> None:
+    """``register.credit_region``: characters 3-8 of the credit code (the issuing registration authority's
+    GB/T 2260 division) name another province than ``region_code``. A warning (the severity is the caller's
+    ``credit_region`` policy): a code issued nationally (100000) is not compared, and an institution may
+    operate in a province other than the one whose authority registered it; a typo in the province or the
+    code gives the same finding, so it is reported."""
+    if "credit_code" not in df or "region_code" not in df:
+        return
+    for i in df.index[(df["credit_code"] != "") & (df["region_code"] != "")]:
+        code, prov = df.at[i, "credit_code"], df.at[i, "region_code"]
+        issued = credit_province_mismatch(code, prov)
+        if issued is not None:
+            bad(i, "credit_code", "register.credit_region",
+                f"credit_code {code} was issued by a registration authority of {_province_name(issued)} (division "
+                f"code {credit_division(code)}, characters 3-8), but region_code is {prov} ({_province_name(prov)}): "
+                "check the code and the province", "warning")
+
+
 def _check_institutions(df: pd.DataFrame, bad: Bad) -> None:
     _choice(df, "sector", SECTORS, SECTOR_WORDS, bad)
     _region_column(df, "region_code", bad)
     _city_column(df, bad)
     _credit_column(df, bad)
+    _credit_region(df, bad)
     _choice(df, "status", ENTITY_STATUSES, STATUS_WORDS, bad)
     _yes_no(df, "listed", bad)
 
@@ -334,23 +367,36 @@ def _target(key: str, wanted: tuple[str, ...]) -> str | None:
     return min(fields, key=lambda k: ALIASES[k].index(key)) if fields else None
 
 
-def read_register(path: str | Path, kind: str = "institutions") -> pd.DataFrame:
+def read_register(path: str | Path, kind: str = "institutions", *, credit_region: str = "warning",
+                  warnings: list[Problem] | None = None) -> pd.DataFrame:
     """The register file's rows, checked: every problem located (file, row, field, rule); raises
-    :class:`DataError` listing them all."""
+    :class:`DataError` listing them all. Findings that do not stop the file (``credit_region="warning"``,
+    :data:`CREDIT_REGION_POLICIES`) are appended to ``warnings``."""
     spec = register_spec(kind)
     path = Path(path)
     file = str(path)
     df = _columns(read_table(path, "register.read"), spec, file)
-    return check_register(df, spec, file)
+    return check_register(df, spec, file, credit_region=credit_region, warnings=warnings)
 
 
-def check_register(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
+def check_register(df: pd.DataFrame, spec: Register, file: str, *, credit_region: str = "warning",
+                   warnings: list[Problem] | None = None) -> pd.DataFrame:
+    """Rows of a register (its file columns, as text) checked and normalised (:func:`read_register`)."""
+    if credit_region not in CREDIT_REGION_POLICIES:
+        raise DataError(f"credit_region {credit_region!r}: one of {', '.join(CREDIT_REGION_POLICIES)}",
+                        rule="register.credit_region")
     df = df.apply(lambda c: c.astype(str).str.strip()).reset_index(drop=True)
     problems: list[Problem] = []
+    found: list[Problem] = []
     key = spec.key
 
-    def bad(i: int, field: str, rule: str, msg: str) -> None:
-        problems.append(Problem(rule, msg, {"file": file, "row": i + 2, "field": field, key: df.at[i, key] or None}))
+    def bad(i: int, field: str, rule: str, msg: str, severity: str = "error") -> None:
+        if rule == "register.credit_region":
+            if credit_region == "off":
+                return
+            severity = credit_region
+        p = Problem(rule, msg, {"file": file, "row": i + 2, "field": field, key: df.at[i, key] or None})
+        (problems if severity == "error" else found).append(p)
 
     blanks = sorted((int(i), col) for col in spec.required for i in df.index[df[col] == ""])
     for i, col in blanks:
@@ -361,17 +407,23 @@ def check_register(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
         bad(i, key, "register.duplicate", f"{key} {df.at[i, key]!r} appears on more than one row")
     if problems:
         raise DataError(problems)
+    if warnings is not None:
+        warnings.extend(found)
     return df.replace("", None)
 
 
 def register_file(ws: Workspace, path: str | Path, kind: str = "institutions", *, who: str = "cli",
-                  why: str | None = None) -> RegisterReport:
-    """Register (create or update) every entity of the file, all-or-nothing; changes audited."""
+                  why: str | None = None, credit_region: str = "warning") -> RegisterReport:
+    """Register (create or update) every entity of the file, all-or-nothing; changes audited. ``credit_region``
+    (:data:`CREDIT_REGION_POLICIES`): a credit code issued in another province than the row's region_code is
+    a warning in the report (default), an error, or not checked."""
     spec = register_spec(kind)
-    rows = read_register(path, kind)
+    warnings: list[Problem] = []
+    rows = read_register(path, kind, credit_region=credit_region, warnings=warnings)
     with ws.sessions() as s, s.begin():
         stats = spec.upsert(s, rows, who=who, why=why or f"register file {Path(path).name}")
-    return RegisterReport(canonical_kind(kind), str(path), len(rows), stats.inserted, stats.updated, stats.unchanged)
+    return RegisterReport(canonical_kind(kind), str(path), len(rows), stats.inserted, stats.updated, stats.unchanged,
+                          warnings)
 
 
 def register_standard_regions(ws: Workspace, *, who: str = "cli", include_out_of_scope: bool = False) -> RegisterReport:

@@ -46,9 +46,10 @@ def _rows(df) -> list[dict[str, Any]]:
 def register_institutions(
     file: Annotated[Path, typer.Argument(help="CSV or xlsx: id, name_zh, name_en, sector, subtype, region_code, city_code, credit_code (统一社会信用代码, check character verified), licence_no, status (active/closed; closed ones are not sampled), listed (Chinese headers accepted).")],
     db: DbOpt = None, user: UserOpt = "cli",
+    credit_region: Annotated[str, typer.Option("--credit-region", help="A credit code whose registration authority (characters 3-8) is in another province than region_code: warning (default; registered, reported), error (the file is refused) or off. A code issued nationally (100000) is never compared.")] = "warning",
 ) -> None:
     """Register (create or update) the institutions of a file: all-or-nothing, every change audited."""
-    _register(file, "institutions", db, user)
+    _register(file, "institutions", db, user, credit_region=credit_region)
 
 
 @register_app.command("vendors")
@@ -128,13 +129,15 @@ def register_key_tech_figures(
                       + (" (the same figures were stored before)" if res.stored.unchanged_submissions else ""))
 
 
-def _register(file: Path, kind: str, db: str | None, user: str) -> None:
+def _register(file: Path, kind: str, db: str | None, user: str, **kw: Any) -> None:
     from ..app.registers import register_file
 
     with _ws(db) as ws:
-        r = register_file(ws, file, kind, who=user)
+        r = register_file(ws, file, kind, who=user, **kw)
     console.print(f"[green]registered[/] {r.rows:,} {kind} from {safe(file)}: {r.inserted:,} new, {r.updated:,} updated, "
                   f"{r.unchanged:,} unchanged")
+    for w in r.warnings:
+        console.print(f"  [yellow]warning[/]: {safe(str(w))}", soft_wrap=True)
 
 
 @register_app.command("list")
