@@ -145,6 +145,65 @@ def test_an_accepted_unit_factor_is_a_warning_with_the_reason(tmp_path, fw, regi
     assert w.severity == "warning" and w.where["accepted"] == "merged with a large bank" and len(res.clean) == 2
 
 
+def test_a_reason_in_the_returns_own_column_accepts_the_unit_factor(tmp_path, fw, register):
+    """Besides --accept-unit: a reason beside the value (accept_reason, or 接受理由) in a long CSV or JSON return."""
+    for header in ("accept_reason", "接受理由"):
+        f = tmp_path / f"r_{header}.csv"
+        f.write_text(f"entity,period,variable,value,unit,{header}\nB001,2023,operating_revenue,120,万元,\n"
+                     "B001,2024,operating_revenue,1300000,万元,merged with a large bank\n", encoding="utf-8")
+        res = import_files([f], fw, institutions=register, unit_checks=UnitChecks())
+        assert errors(res) == [], errors(res)
+        [w] = [p for p in res.problems if p.rule == "unit.factor"]
+        assert w.severity == "warning" and w.where["accepted"] == "merged with a large bank" and w.where["row"] == 3
+        assert "accepted in the return's accept_reason column: merged with a large bank" in w.message
+    j = tmp_path / "r.json"
+    j.write_text('[{"entity": "B001", "period": "2023", "values": {"operating_revenue": {"value": 120, "unit": "万元"}}},'
+                 ' {"entity": "B001", "period": "2024", "values": {"operating_revenue": {"value": 1300000, "unit": "万元",'
+                 ' "accept_reason": "并购"}}}]', encoding="utf-8")
+    res = import_files([j], fw, institutions=register, unit_checks=UnitChecks())
+    assert errors(res) == [] and [p.where["accepted"] for p in res.problems if p.rule == "unit.factor"] == ["并购"]
+    # without a reason the error says both ways out
+    f = csv(tmp_path / "plain.csv", ["B001,2023,operating_revenue,120,万元", "B001,2024,operating_revenue,1300000,万元"])
+    [p] = errors(import_files([f], fw, institutions=register, unit_checks=UnitChecks()))
+    assert "--accept-unit B001/2024/operating_revenue:REASON, or in the return's accept_reason (接受理由) column" in p.message
+
+
+def test_a_reason_beside_a_value_no_check_stopped_is_said_to_accept_nothing(tmp_path, fw, register):
+    f = tmp_path / "r.csv"
+    f.write_text("entity,period,variable,value,unit,accept_reason\nB001,2024,fintech_staff,12,person,just in case\n",
+                 encoding="utf-8")
+    res = import_files([f], fw, institutions=register, unit_checks=UnitChecks())
+    [w] = [p for p in res.problems if p.rule == "unit.accept_unused"]
+    assert w.severity == "warning" and w.where["row"] == 2 and len(res.clean) == 1
+
+
+def test_a_wide_table_cannot_carry_a_reason(tmp_path, fw, register):
+    f = tmp_path / "w.csv"
+    f.write_text("entity,period,operating_revenue,fintech_staff,accept_reason\nB001,2024,1,2,x\n", encoding="utf-8")
+    [p] = errors(import_files([f], fw, institutions=register, unit_checks=UnitChecks()))
+    assert p.rule == "csv.accept_reason_wide" and "--accept-unit" in p.message
+
+
+def test_a_reason_in_the_questionnaires_column_accepts_the_unit_factor(tmp_path, fw, register):
+    from fintech_eval.collect import fill_template
+
+    stored = pd.DataFrame({"entity_kind": ["institution"], "entity_id": ["B001"], "period": ["2023"],
+                           "variable": ["operating_revenue"], "value_norm": [120.0]})
+    checks = UnitChecks(stored=lambda ids, periods, variables: stored)
+    path = write_template(fw, {"id": "B001", "name_zh": "甲银行", "sector": "bank"}, "2024", tmp_path)
+    fill_template(path, {"operating_revenue": 1_300_000}, unanswered="N/A")
+    [p] = errors(import_files([path], fw, institutions=register, unit_checks=checks))
+    assert p.rule == "unit.factor" and p.where["column"] == "D"
+    fill_template(path, {"operating_revenue": 1_300_000}, reasons={"operating_revenue": "并购后营业收入增长"}, unanswered="N/A")
+    res = import_files([path], fw, institutions=register, unit_checks=checks)
+    assert errors(res) == []
+    [w] = [p for p in res.problems if p.rule == "unit.factor"]
+    assert w.where["accepted"] == "并购后营业收入增长" and w.severity == "warning"
+    fill_template(path, {"operating_revenue": 1_300_000}, reasons={"operating_revenue": "=HYPERLINK(\"x\")"}, unanswered="N/A")
+    assert "cell.formula_injection" in {p.rule for p in errors(import_files([path], fw, institutions=register,
+                                                                          unit_checks=checks))}
+
+
 def test_acceptance_syntax():
     assert parse_acceptance("operating_revenue:why").entity is None
     a = parse_acceptance("B001/2024/operating_revenue:a: reason")

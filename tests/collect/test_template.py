@@ -73,20 +73,20 @@ def test_template_lists_exactly_the_applicable_variables(fw, tmp_path):
         assert [(n, u) for n, u, _ in listed] == [(v.name, v.unit) for v, _ in want]
         # each row: help zh/en and the indicators it feeds
         for (_, _, r), (v, feeds) in zip(listed, want, strict=True):
-            assert ws[f"G{r}"].value == v.help.zh and ws[f"H{r}"].value == v.help.en
-            assert ws[f"F{r}"].value == ", ".join(feeds)
-            assert ws[f"D{r}"].value is None
+            assert ws[f"H{r}"].value == v.help.zh and ws[f"I{r}"].value == v.help.en
+            assert ws[f"G{r}"].value == ", ".join(feeds)
+            assert ws[f"D{r}"].value is None and ws[f"E{r}"].value is None  # the value and its reason to accept
 
 
-def test_value_cells_only_are_unlocked_and_structure_is_locked(fw, tmp_path):
+def test_value_and_reason_cells_only_are_unlocked_and_structure_is_locked(fw, tmp_path):
     wb = openpyxl.load_workbook(write_template(fw, BANK, "2024", tmp_path))
     ws = wb[SHEET]
     assert ws.protection.sheet is True
     assert wb.security.lockStructure is True
     first = HEADER_ROW + 1
     for _, _, r in _listed(ws, first):
-        assert ws[f"D{r}"].protection.locked is False
-        for col in "ABCEFGH":
+        assert ws[f"D{r}"].protection.locked is False and ws[f"E{r}"].protection.locked is False  # value, reason
+        for col in "ABCFGHI":
             assert ws[f"{col}{r}"].protection.locked is True
     # identification block: filled fields locked, contact/date unlocked
     labels = {ws[f"B{r}"].value: r for r in range(4, 12)}

@@ -87,6 +87,19 @@ def test_an_accepted_unit_check_is_audited(tmp_path, url, cli):
     assert "10,000× the 2023 value" in h["old"]
 
 
+def test_a_reason_in_the_returns_column_is_audited_like_accept_unit(tmp_path, url, cli):
+    reg = tmp_path / "register.csv"
+    reg.write_text(REGISTER, encoding="utf-8")
+    f = tmp_path / "r.csv"
+    f.write_text("entity,period,variable,value,unit,接受理由\nB001,2023,operating_revenue,120,万元,\n"
+                 "B001,2024,operating_revenue,1300000,万元,merged with a large bank\n", encoding="utf-8")
+    r = cli("import", f, "--register", reg, "--user", "submitter")
+    assert r.code == 0 and "accepted in the return's accept_reason column" in r.out, r.err
+    [h] = json.loads(cli("history", "B001", "2024", "operating_revenue", "--format", "json").out)
+    assert (h["field"], h["new"], h["who"], h["why"]) == ("unit.factor", "accepted", "submitter", "merged with a large bank")
+    assert "10,000× the 2023 value" in h["old"] and h["submission"] is not None
+
+
 def _flagged_import(tmp_path, cli):
     reg = tmp_path / "register.csv"
     reg.write_text(REGISTER, encoding="utf-8")

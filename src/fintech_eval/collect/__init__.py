@@ -66,6 +66,8 @@ RULES: dict[str, tuple[str, str]] = {
     "csv.truncated": ("error", "the last line stops mid-record, or a quote is never closed"),
     "csv.ragged": ("error", "a row with more or fewer fields than the header"),
     "csv.missing_column": ("error", "a required column (entity, period, variable, value) is missing"),
+    "csv.accept_reason_wide": ("error", "an accept_reason column in a wide table (a row holds many values: give them "
+                               "in a long table, or use --accept-unit)"),
     "csv.duplicate_column": ("error", "a column appears twice in the header"),
     "csv.invalid": ("error", "the CSV does not parse"),
     "json.truncated": ("error", "the JSON document ends early"),
@@ -119,7 +121,9 @@ RULES: dict[str, tuple[str, str]] = {
     "value.blank_mandatory": ("error", "a value left blank that the framework asks of the institution's sector "
                               "(one problem per institution and period, listing the variables)"),
     "unit.factor": ("error", "a value 10,000× or 100,000,000× (or that fraction of) the institution's previous-period "
-                    "value or registered size: a unit slip (元/万元/亿元); accept with --accept-unit and a reason"),
+                    "value or registered size: a unit slip (元/万元/亿元); accept with --accept-unit and a reason, or "
+                    "with a reason in the return's accept_reason (接受理由) column"),
+    "unit.accept_unused": ("warning", "an accept_reason beside a value no unit-factor check stopped: it accepts nothing"),
     "part_of.exceeds": ("error", "a part larger than its whole, same entity and period"),
     "turnover.inconsistent": ("error", "X_prev_end differs from the previous period's X"),
     "outlier": ("warning", "robust z-score above 5 within variable, sector and period: kept, flagged"),

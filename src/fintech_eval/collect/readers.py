@@ -76,6 +76,7 @@ from ..catalog.models import Framework
 from ..errors import shown
 from .numbers import MISSING_TOKENS, NUMERIC, is_injection, parse_number
 from .template import META_SHEET, TEMPLATE_VERSION, template_checksum
+from .unitcheck import ACCEPT_COLUMN
 from .units import _parse as _parse_unit
 from .validate import (
     LONG_COLUMNS,
@@ -110,6 +111,7 @@ HEADER_ALIASES = {
     "unit": ("unit", "单位"),
     "source": ("source", "来源", "数据来源"),
     "entity_kind": ("entity_kind", "kind", "主体类型"),
+    ACCEPT_COLUMN: (ACCEPT_COLUMN, "accepted_reason", "接受理由", "确认理由"),
 }
 _HEADER_LOOKUP = {a: k for k, names in HEADER_ALIASES.items() for a in names}
 
@@ -689,6 +691,12 @@ def _table_to_long(table: pd.DataFrame, line_no: np.ndarray, file: str, kind: st
         probs.append(problem("file.no_data", "the table has a header but no rows", file=file, sheet=sheet, row=1))
         return _empty_frame(), probs
     if kind == "wide":
+        if ACCEPT_COLUMN in table.columns:  # one reason per row cannot say which of its values it accepts
+            probs.append(problem("csv.accept_reason_wide", f"a wide table cannot carry {ACCEPT_COLUMN}: a row holds many "
+                                 "values and the column cannot say which one it accepts; give the values in a long "
+                                 "table (entity, period, variable, value, accept_reason) or use --accept-unit",
+                                 file=file, sheet=sheet, row=1, column=ACCEPT_COLUMN))
+            return _empty_frame(), probs
         id_cols = [c for c in ("entity", "period", "entity_kind", "source") if c in table.columns]
         var_cols = [c for c in table.columns if c not in id_cols]
         if not var_cols:
@@ -721,12 +729,13 @@ def _table_to_long(table: pd.DataFrame, line_no: np.ndarray, file: str, kind: st
         table = table.assign(_column="value")
     table = table.reset_index(drop=True)
     coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # text column -> codes, distinct texts
-    for c in ("entity", "variable", "unit", "source", "entity_kind", "period"):
+    reasons = [ACCEPT_COLUMN] if ACCEPT_COLUMN in table.columns else []  # the return's acceptances (long only)
+    for c in ("entity", "variable", "unit", "source", "entity_kind", "period", *reasons):
         table[c], coded[c] = _strcol_coded(table[c])
-    text_probs, bad = _text_problems(table, ["entity", "period", "variable", "unit", "source", "entity_kind"],
+    text_probs, bad = _text_problems(table, ["entity", "period", "variable", "unit", "source", "entity_kind", *reasons],
                                      line_no, file, sheet, coded)
     probs += text_probs
-    probs += _mojibake_in(table, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, sheet,
+    probs += _mojibake_in(table, ["entity", "variable", "unit", "source", "entity_kind", *reasons], line_no, file, sheet,
                           coded)
     raw = table["value"]
     values, hints, rules, raw_blank = _parse_value_column(raw)
@@ -754,6 +763,8 @@ def _table_to_long(table: pd.DataFrame, line_no: np.ndarray, file: str, kind: st
         "column": table["_column"],
         "raw": raw_s.where(~raw_blank) if raw_blank.any() else raw_s,  # (missing stays missing either way)
     })
+    if reasons:
+        frame[ACCEPT_COLUMN] = _blank_to_na(table[ACCEPT_COLUMN], coded[ACCEPT_COLUMN])
     if not keep.all():
         frame = frame[keep]
     return frame.reset_index(drop=True), probs
@@ -832,7 +843,8 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
         if "values" in rec and isinstance(rec["values"], dict):
             items = [(f"values.{var}", var, v) for var, v in rec["values"].items()]
         elif "variable" in lower and "value" in lower:
-            items = [("value", lower["variable"], {"value": lower["value"], "unit": lower.get("unit")})]
+            items = [("value", lower["variable"], {"value": lower["value"], "unit": lower.get("unit"),
+                                                   ACCEPT_COLUMN: lower.get(ACCEPT_COLUMN)})]
         else:
             missing += ["variable and value, or values"]
             items = []
@@ -841,9 +853,9 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
                                         file=file, row=k, entity=base["entity"]))
             continue
         for col, var, v in items:
-            unit = None
+            unit = reason = None
             if isinstance(v, dict):
-                unit, v = v.get("unit"), v.get("value")
+                unit, reason, v = v.get("unit"), v.get(ACCEPT_COLUMN), v.get("value")
             if isinstance(v, list | dict):
                 res.problems.append(problem("cell.not_number", f"value of {var} is a {type(v).__name__}, not a number",
                                             file=file, row=k, column=col, variable=str(var), entity=str(base["entity"])))
@@ -853,7 +865,7 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
                          "value": v, "unit": "" if unit is None else str(unit),
                          "source": "" if base["source"] is None else str(base["source"]),
                          "entity_kind": "" if base["entity_kind"] is None else str(base["entity_kind"]),
-                         "_column": col, "_row": k})
+                         ACCEPT_COLUMN: "" if reason is None else str(reason), "_column": col, "_row": k})
     if not rows:
         return res
     t = pd.DataFrame(rows)
@@ -886,9 +898,10 @@ class _JsonObject(dict):
 
 def _table_to_long_json(t: pd.DataFrame, line_no: np.ndarray, file: str) -> tuple[pd.DataFrame, list[CollectProblem]]:
     probs: list[CollectProblem] = []
-    text_probs, bad = _text_problems(t, ["entity", "period", "variable", "unit", "source", "entity_kind"], line_no, file)
+    text_probs, bad = _text_problems(t, ["entity", "period", "variable", "unit", "source", "entity_kind", ACCEPT_COLUMN],
+                                     line_no, file)
     probs += text_probs
-    probs += _mojibake_in(t, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, None)
+    probs += _mojibake_in(t, ["entity", "variable", "unit", "source", "entity_kind", ACCEPT_COLUMN], line_no, file, None)
     parsed = [parse_cell(v) for v in t["value"]]
     values = np.array([p[0] for p in parsed], dtype="float64")
     hints = {i: p[1] for i, p in enumerate(parsed) if p[1]}
@@ -908,6 +921,8 @@ def _table_to_long_json(t: pd.DataFrame, line_no: np.ndarray, file: str) -> tupl
         "source": t["source"].where(t["source"] != ""), "file": file, "sheet": None,
         "row": line_no.astype("int64"), "column": t["_column"], "raw": raw,
     })
+    if (t[ACCEPT_COLUMN] != "").any():  # the return's acceptances, only when it gives some
+        frame[ACCEPT_COLUMN] = t[ACCEPT_COLUMN].where(t[ACCEPT_COLUMN] != "")
     return frame[~bad].reset_index(drop=True), probs
 
 
@@ -1038,7 +1053,7 @@ def _hidden_sheets(wb: Any, file: str, allowed: tuple[str, ...] = ()) -> list[Co
 
 
 _LAYOUT_INT = ("first_row", "id_row.entity_id", "id_row.period", "id_row.contact", "id_row.contact_phone", "id_row.date")
-_LAYOUT_COL = ("value_column", "variable_column", "unit_column", "id_value_column")
+_LAYOUT_COL = ("value_column", "variable_column", "unit_column", "id_value_column", "reason_column")
 
 
 def _layout_problems(meta: dict[str, str], file: str) -> list[CollectProblem]:
@@ -1190,7 +1205,9 @@ def read_questionnaire(
                 f"the questionnaire's variable list differs from what {fw_ref} now asks of sector "
                 f"{meta.get('sector')!r}: generate a new questionnaire", file=file, sheet=sheet))
             return res
-    guard = _protection_problems(wb, ws, file) + _hidden_answers(ws, [r for r, _, _ in found], [vcol, ucol, valcol], file)
+    rcol = meta.get("reason_column")  # templates before it have none
+    guard = _protection_problems(wb, ws, file) + _hidden_answers(ws, [r for r, _, _ in found],
+                                                                 [vcol, ucol, valcol, *([rcol] if rcol else [])], file)
     if guard:
         res.problems += guard
         return res
@@ -1259,18 +1276,36 @@ def read_questionnaire(
         if rule:
             res.problems.append(problem(rule, _cell_message(rule, raw) + f" (variable {name})", **where))
             continue
+        reason = _reason_cell(ws[f"{rcol}{r}"], name, {**where, "column": rcol}, res.problems) if rcol else None
+        if reason is False:
+            continue
         records.append({
             "entity_kind": meta.get("entity_kind") or "institution", "entity_id": meta["entity_id"],
             "period": meta["period"], "variable": name, "value": value,
             "unit": hint or unit, "source": "questionnaire",
             "file": file, "sheet": sheet, "row": r, "column": valcol,
-            "raw": None if raw is None else str(raw),
+            "raw": None if raw is None else str(raw), ACCEPT_COLUMN: reason,
         })
     res.frame = _frame(records)
+    if any(rec[ACCEPT_COLUMN] for rec in records):  # the respondent's reasons to accept a unit check
+        res.frame[ACCEPT_COLUMN] = [rec[ACCEPT_COLUMN] for rec in records]
     if records and res.frame["value"].isna().all():
         res.problems.append(problem("template.no_values", "no value cell is filled in", "warning",
                                     file=file, sheet=sheet, entity=meta["entity_id"]))
     return res
+
+
+def _reason_cell(c: Any, name: str, where: dict[str, Any], problems: list[CollectProblem]) -> str | None | bool:
+    """The text of a questionnaire's reason cell (None when blank); ``False`` (the value is not read) when it
+    holds a formula or a text Excel would run as one, reported as ``cell.formula_injection``."""
+    v = c.value
+    if v is None or str(v).strip() == "":
+        return None
+    if c.data_type == "f" or (isinstance(v, str) and _injection_mask(pd.Series([v]))[0]):
+        problems.append(problem("cell.formula_injection", _cell_message("cell.formula_injection", v, ACCEPT_COLUMN)
+                                + f" (variable {name})", **where))
+        return False
+    return str(v).strip()
 
 
 def _tamper_message(found: list[tuple[int, str, str]], expected: list[str], framework: Framework | None

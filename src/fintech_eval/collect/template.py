@@ -67,6 +67,7 @@ COLUMNS = [  # key, header, width
     ("variable", "变量代码\nVariable", 34),
     ("unit", "单位\nUnit", 12),
     ("value", "填报值\nValue", 20),
+    ("accept_reason", "接受理由(单位核对)\nReason to accept (unit check)", 26),
     ("allowed", "允许值\nAllowed values", 22),
     ("indicators", "用于指标\nIndicators fed", 22),
     ("help_zh", "填报说明\n(中文)", 60),
@@ -74,6 +75,7 @@ COLUMNS = [  # key, header, width
 ]
 COL = {key: get_column_letter(i + 1) for i, (key, _, _) in enumerate(COLUMNS)}
 VALUE_INDEX = next(i + 1 for i, (key, _, _) in enumerate(COLUMNS) if key == "value")
+REASON_INDEX = next(i + 1 for i, (key, _, _) in enumerate(COLUMNS) if key == "accept_reason")
 ID_FIELDS = [  # key, label, filled from the entity (locked) or left to the respondent (unlocked)
     ("entity_id", "机构代码 Institution ID", True),
     ("entity_name", "机构名称 Institution name", True),
@@ -240,9 +242,11 @@ def write_template(
 
     note_row = ID_FIRST_ROW + len(ID_FIELDS) + 1
     ws[f"A{note_row}"] = (
-        "填报说明:仅在黄色单元格填写;按所列单位填报;无数据请留空(不要填 0);是/否题请选择“是 yes”或“否 no”。"
+        "填报说明:仅在黄色单元格填写;按所列单位填报;无数据请留空(不要填 0);是/否题请选择“是 yes”或“否 no”;"
+        "数值确与上年或登记规模相差万倍(如合并)时,在“接受理由”栏说明原因。"
         "  Fill in the yellow cells only, in the unit shown; leave a cell blank when the figure is not "
-        "available (never 0 for unknown); answer yes/no questions with 是 yes / 否 no."
+        "available (never 0 for unknown); answer yes/no questions with 是 yes / 否 no; when a figure really is "
+        "10,000 times last year's or the registered size (a merger), say why in the reason column beside it."
     )
     ws[f"A{note_row}"].alignment = Alignment(wrap_text=False)
     ws[f"A{note_row}"].font = Font(color="AA0000")
@@ -261,7 +265,7 @@ def write_template(
         r = first + k
         allowed, dv, fmt = _allowed(v)
         values = {
-            "no": k + 1, "variable": v.name, "unit": v.unit, "value": None, "allowed": allowed,
+            "no": k + 1, "variable": v.name, "unit": v.unit, "value": None, "accept_reason": None, "allowed": allowed,
             "indicators": ", ".join(feeds), "help_zh": v.help.zh, "help_en": v.help.en,
         }  # fmt: skip
         for j, (key, _, _) in enumerate(COLUMNS, start=1):
@@ -275,6 +279,9 @@ def write_template(
         if not k:
             vc.protection = unlocked
             vc.fill = _INPUT
+            rc = ws.cell(row=r, column=REASON_INDEX)  # (later rows copy its style)
+            rc.protection = unlocked
+            rc.alignment = Alignment(wrap_text=True, vertical="top")
         vc.number_format = fmt
         if dv is not None:
             sig = (dv.type, dv.operator, dv.formula1, dv.formula2)
@@ -322,6 +329,7 @@ def write_template(
         "variable_column": COL["variable"],
         "unit_column": COL["unit"],
         "value_column": value_col,
+        "reason_column": COL["accept_reason"],
         "id_value_column": "C",
         **{f"id_row.{k}": str(r) for k, r in id_rows.items()},
         "n_variables": str(len(rows)),
@@ -394,11 +402,13 @@ def fill_template(
     date: dt.date | None = None,
     out: str | Path | None = None,
     unanswered: str | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> Path:
     """Fill a questionnaire written by :func:`write_template` as a respondent would: each value into the
     value cell of its variable (``None`` leaves the cell blank, which the import refuses for a mandatory
     variable), and the contact fields. ``unanswered`` (e.g. ``"N/A"``, a declared "not available") goes
-    into every cell the values leave blank.
+    into every cell the values leave blank. ``reasons``: variable → a reason to accept its value's unit check,
+    written beside the value (the ``accept_reason`` column).
     Writes to ``out`` (default: in place) and returns the path. A variable the workbook does not ask is an
     error naming it (the respondent cannot add rows to a protected sheet either)."""
     from openpyxl import load_workbook
@@ -408,7 +418,7 @@ def fill_template(
     meta = {str(r[0]): r[1] for r in wb[META_SHEET].iter_rows(values_only=True) if r[0] is not None}
     ws = wb[meta["sheet"]]
     rows = {name: int(meta["first_row"]) + i for i, name in enumerate(str(meta["variables"]).split(","))}
-    unknown = sorted(set(values) - set(rows))
+    unknown = sorted((set(values) | set(reasons or {})) - set(rows))
     if unknown:
         raise DataError(f"{path.name} asks no variable {', '.join(unknown[:5])}"
                         + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""),
@@ -417,6 +427,8 @@ def fill_template(
     for name, row in rows.items():
         v = values.get(name)
         ws[f"{col}{row}"] = unanswered if v is None or (isinstance(v, float) and v != v) else v
+    for name, why in (reasons or {}).items():
+        ws[f"{meta['reason_column']}{rows[name]}"] = why
     idc = meta["id_value_column"]
     for key, v in (("contact", contact), ("contact_phone", contact_phone), ("date", date)):
         if v is not None:

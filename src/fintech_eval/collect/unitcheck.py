@@ -10,9 +10,10 @@ A money or count value that is 10,000× or 100,000,000× (or 1/10,000, 1/100,000
 within a factor of :attr:`UnitChecks.tolerance` (default 3: a ratio between 3,333 and 30,000 counts as
 10,000×), is an error: the likely cause is a unit slip (元 entered where 万元 is expected: 10,000×; 元 where
 亿元 is expected: 10^8×; 万元 where 亿元 is expected: 10,000×), and the message says which. Growth by such
-factors is possible (a new business line, a merger): the evaluator then accepts the value with a reason
-(:class:`Acceptance`, ``--accept-unit B001/2024/operating_revenue:merger with X``); the check becomes a
-warning naming the reason, and the import records the acceptance in the value's audit trail.
+factors is possible (a new business line, a merger): the value is then accepted with a reason, either by the
+evaluator (:class:`Acceptance`, ``--accept-unit B001/2024/operating_revenue:merger with X``) or in the return
+itself, in an :data:`ACCEPT_COLUMN` (``accept_reason``, 接受理由) beside the value; the check becomes a warning
+naming the reason, and the import records the acceptance in the value's audit trail.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ import pandas as pd
 from ..errors import DataError
 from .units import UnitError, conversion_factor
 
-__all__ = ["Acceptance", "Hit", "SIZE_VARIABLES", "UnitChecks", "parse_acceptance", "unit_factor_problems"]
+__all__ = ["ACCEPT_COLUMN", "Acceptance", "Hit", "SIZE_VARIABLES", "UnitChecks", "parse_acceptance",
+           "unit_factor_problems"]
+
+#: the column of a return that accepts its value's unit-factor check with a reason (readers: ``accept_reason``,
+#: ``接受理由``; the questionnaire's column beside the value)
+ACCEPT_COLUMN = "accept_reason"
 
 #: framework variable → the register's size attribute that measures the same thing (same period)
 SIZE_VARIABLES: dict[str, str] = {"operating_revenue": "operating_revenue"}
@@ -155,7 +161,8 @@ class Hit:
 
 def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str, str], units: dict[str, str]) -> list[Hit]:
     """The ``unit.factor`` findings of ``rows`` (institution rows of money and count variables with a value:
-    columns entity_id, period, variable, value_norm, unit, prev_period), each naming its row by label."""
+    columns entity_id, period, variable, value_norm, unit, prev_period, and the return's own reason in
+    :data:`ACCEPT_COLUMN` when the file has one), each naming its row by label."""
     if rows.empty:
         return []
     ids = sorted(rows["entity_id"].unique())
@@ -210,9 +217,14 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
         msg = (f"{h.variable} = {_number(h.value_norm)} {label} for {h.entity_id} in {h.period} "
                f"{_cause(h.factor, given, declared, types[h.variable])}: {times} {what} ({_number(h.ref)} {label})")
         acc = checks.accepted(h.entity_id, h.period, h.variable)
-        if acc is None:
-            out.append(Hit(h.label, "error", msg + "; correct the unit, or accept the value with "
-                           f"--accept-unit {h.entity_id}/{h.period}/{h.variable}:REASON"))
-        else:
+        own = getattr(h, ACCEPT_COLUMN, None)
+        own = own.strip() if isinstance(own, str) and own.strip() else None
+        if acc is not None:
             out.append(Hit(h.label, "warning", f"{msg}; accepted: {acc.reason}", acc.reason))
+        elif own is not None:
+            out.append(Hit(h.label, "warning", f"{msg}; accepted in the return's {ACCEPT_COLUMN} column: {own}", own))
+        else:
+            out.append(Hit(h.label, "error", msg + "; correct the unit, or accept the value with a reason: "
+                           f"--accept-unit {h.entity_id}/{h.period}/{h.variable}:REASON, or in the return's "
+                           f"{ACCEPT_COLUMN} (接受理由) column beside the value"))
     return out

@@ -29,6 +29,7 @@ duplicate                  error     same entity, period and variable more than 
 variable.not_applicable    error     the variable is not asked of the institution's sector
 value.blank_mandatory      error     a blank value the framework asks of the sector (``MANDATORY_POLICIES``)
 unit.factor                error     10^4 or 10^8 × (or ÷) the previous period or the registered size
+unit.accept_unused         warning   an ``accept_reason`` beside a value no unit-factor check stopped
 part_of.exceeds            error     a part larger than its whole (``part_of``), same entity and period
 turnover.inconsistent      error     ``X_prev_end`` differs from the previous period's ``X``
 outlier                    warning   robust z-score above the threshold within variable, sector, period
@@ -59,7 +60,7 @@ from ..errors import Problem, closest, first_of
 from ..geo.regions import resolve_many
 from ..periods import period_kind
 from .numbers import ascii_digits
-from .unitcheck import by_distinct, unit_factor_problems
+from .unitcheck import ACCEPT_COLUMN, by_distinct, unit_factor_problems
 from .units import UnitError, conversion_factor
 
 __all__ = [
@@ -835,8 +836,10 @@ def validate(
     if unit_checks is not None:
         mt = (vtype == _T["money"]) | (vtype == _T["count"])
         cand_mask = is_inst & known_var & mt & ~bad & ~np.isnan(df["value_norm"].to_numpy())
+        own = [ACCEPT_COLUMN] if ACCEPT_COLUMN in df.columns else []  # the return's own reasons
+        hits = []
         if cand_mask.any():
-            slim = df.loc[cand_mask, ["entity_id", "period", "variable", "value_norm", "unit"]]
+            slim = df.loc[cand_mask, ["entity_id", "period", "variable", "value_norm", "unit", *own]]
             slim = slim.assign(prev_period=by_distinct(slim["period"], previous_period, "str"))
             hits = unit_factor_problems(slim, unit_checks, {v.name: v.type for v in framework.variables},
                                         {v.name: v.unit for v in framework.variables})
@@ -846,6 +849,14 @@ def validate(
                     extra = {"accepted": h.accepted} if h.accepted else {}
                     out.append(problem("unit.factor", h.message, h.severity, **_where(r, feeds_all), **extra))
                 bad[at[[h.severity == "error" for h in hits]]] = True
+        if own:  # a reason beside a value no check stopped accepts nothing: said, so that nobody relies on it
+            given = df[ACCEPT_COLUMN].astype("str").str.strip()
+            idle = (df[ACCEPT_COLUMN].notna() & (given != "") & (given != "nan")).to_numpy() & ~bad
+            idle[[h.index for h in hits]] = False
+            for r in rows(np.flatnonzero(idle))[_WHERE_COLUMNS].itertuples():
+                out.append(problem("unit.accept_unused", f"{ACCEPT_COLUMN} given for {r.variable} of {r.entity_id} in "
+                                   f"{r.period}, but no unit-factor check stopped this value: the reason accepts "
+                                   "nothing (the file keeps it as received)", "warning", **_where(r, feeds_all)))
 
     # 9. part <= whole (same entity, period)
     ok_rows = ~bad & ~np.isnan(df["value_norm"].to_numpy())
