@@ -148,7 +148,7 @@ def test_panel_entity_ids_are_strings_for_numeric_region_codes():
 
 
 def test_parameter_pairs_are_checked_for_the_whole_panel():
-    """derive_all (and service.derive_from_db, which passes its ``params`` through) resolves the parameters
+    """derive_all (and app.derived.derived_panel, which passes its ``params`` through) resolves the parameters
     once, so a weight given without its partner is refused before anything is derived."""
     obs, inst = full_institutions()
     with pytest.raises(SpecError) as exc:

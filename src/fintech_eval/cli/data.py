@@ -27,7 +27,7 @@ class Mandatory(StrEnum):
 
 MandatoryOpt = Annotated[Mandatory, typer.Option("--mandatory", help="Which blank values are errors: applicable (an empty cell of a variable the framework asks of the institution's sector; a declared N/A is an answer), strict (N/A too) or none.")]
 OptionalOpt = Annotated[list[str] | None, typer.Option("--optional", help="A variable never mandatory (repeatable).")]
-AcceptUnitOpt = Annotated[list[str] | None, typer.Option("--accept-unit", help="Accept a unit.factor check, with the reason (audited): [ENTITY/[PERIOD/]]VARIABLE:REASON, e.g. B001/2024/operating_revenue:'revenue grew after a merger' (repeatable).")]
+AcceptUnitOpt = Annotated[list[str] | None, typer.Option("--accept-unit", help="Accept a unit.factor check, with the reason (audited): [ENTITY/[PERIOD/]]VARIABLE:REASON, e.g. B001/2024/operating_revenue:'revenue grew after a merger' (repeatable). A return may give the reason itself in an accept_reason (接受理由) column beside the value.")]
 WaitOpt = Annotated[float | None, typer.Option("--wait", min=0, help="Seconds to wait while another import or correction writes to a SQLite database (default $FINTECH_EVAL_DB_WAIT, else 30).")]
 
 

@@ -121,7 +121,8 @@ def correct_cmd(
     wait: WaitOpt = None,
 ) -> None:
     """Correct one stored value with a reason, in one transaction; prints each changed field (old → new).
-    A value stored converted to another unit is converted the same way."""
+    A value stored converted to another unit is converted the same way. The outliers of its group (variable,
+    sector, period) are judged again: a peer whose flag changes is re-flagged in the same transaction, audited."""
     from ..app import Workspace
     from ..app.intake import correct_value
 

@@ -70,7 +70,8 @@ def derive_all(
     and :func:`~fintech_eval.derive.derive_regions` for the rules; the full provenance columns
     (``inputs``, ``formula``, ``framework_version``, ``n_institutions``) are in their results.
     ``population``: the ids of the institutions in the round (a campaign's sample), the denominator of the
-    H shares (H-A2B2-C1, H-A4B2-C2); default every institution of ``institutions``.
+    H shares (H-A2B2-C1, H-A4B2-C2), with any institution that reported from outside it; ``()``: none beyond
+    those that reported in each period; default (None) every institution of ``institutions``.
     """
     fw = as_framework(framework)
     p = resolve_params(fw, params)
