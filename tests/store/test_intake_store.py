@@ -203,3 +203,29 @@ def test_a_peers_flag_of_another_kind_survives_the_re_judging():
     assert outlier_free_reason("robust z-score +6.1 (|z| > 5) within v, bank, 2024: value 9 vs median 1 of 6 values") is None
     assert outlier_free_reason("CONFLICT with the disclosure; robust z-score +6.1 (|z| > 5) within v") == "CONFLICT with the disclosure"
     assert outlier_free_reason(None) is None
+
+
+def test_records_institutions_are_registered_only_with_their_import(tmp_path, url):
+    """``records derive --db --institutions``: register rows and observations in one transaction, on SQLite and
+    PostgreSQL: a refused import leaves the register as it was."""
+    import dataclasses
+
+    import pandas as pd
+
+    from fintech_eval.app import Workspace
+    from fintech_eval.errors import DataError
+    from fintech_eval.records import derive_records
+    from fintech_eval.records.generate import generate_records
+    from fintech_eval.records.submit import import_derived
+
+    gen = generate_records(tmp_path / "recs", rows=5_000, seed=3)
+    d = derive_records(gen.out, "2024")
+    inst = pd.read_csv(gen.out / "institutions.csv", dtype=str, keep_default_na=False)
+    bad = d.observations.copy()
+    bad.loc[bad.index[0], "value"] = -1.0
+    with Workspace(url) as ws, pytest.raises(DataError):
+        import_derived(dataclasses.replace(d, observations=bad), ws, institutions=inst)
+    assert counts(url)["institution"] == 0 and counts(url)["observation"] == 0
+    with Workspace(url) as ws:
+        rep = import_derived(d, ws, institutions=inst)
+    assert rep.registered == len(inst) and counts(url)["institution"] == len(inst)
