@@ -229,3 +229,19 @@ def test_records_institutions_are_registered_only_with_their_import(tmp_path, ur
     with Workspace(url) as ws:
         rep = import_derived(d, ws, institutions=inst)
     assert rep.registered == len(inst) and counts(url)["institution"] == len(inst)
+
+
+def test_db_upgrade_creates_or_upgrades_through_the_application_layer(url, cli):
+    """`db upgrade` (app.workspace.upgrade_database): a new database is created, an older schema upgraded, and a
+    database at the head is left as it is; the line says from which revision to which."""
+    from fintech_eval.store import current_revision, downgrade_db, head_revision
+
+    head = head_revision()
+    r = cli("db", "upgrade")
+    assert r.code == 0 and f"schema none → {head}" in r.out, r.err
+    downgrade_db(url, "0007_registers").dispose()
+    assert current_revision(url) == "0007_registers"
+    assert cli("observations").code == 2  # a reading command refuses the older schema ...
+    r = cli("db", "upgrade")
+    assert r.code == 0 and f"schema 0007_registers → {head}" in r.out and current_revision(url) == head
+    assert cli("db", "upgrade").out.count(f"{head} → {head}") == 1
