@@ -498,3 +498,27 @@ def test_campaign_status_judges_a_return_by_its_first_valid_submission(round_, s
     assert (st.loc[late, "status"], st.loc[late, "review_state"], bool(st.loc[late, "accepted"])) == ("late", "submitted", False)
     assert (st.loc[draft_only, "status"], st.loc[draft_only, "review_state"]) == ("missing", "draft")
     assert st.loc[draft_only, "overdue"] and st.loc[late, "answered"] == sum(v != "N/A" for v in answers(synthetic, late).values())
+
+
+def test_a_returns_own_reason_to_accept_a_unit_check_is_audited_when_accepted(round_, synthetic, tmp_path):
+    """A web return may carry accept_reason beside a value 10,000× its stored previous one: it is submitted (a
+    warning), and accepting the return writes the acceptance into the value's audit trail, as an import does."""
+    from fintech_eval.app.intake import import_files
+    from fintech_eval.app.observations import value_history
+
+    ws, cid, ids = round_
+    e = ids[0]
+    good = answers(synthetic, e)
+    rev = good["operating_revenue"]
+    prev = tmp_path / "prev.csv"
+    prev.write_text(f"entity,period,variable,value,unit\n{e},2023,operating_revenue,{rev / 10_000},万元\n", encoding="utf-8")
+    import_files(ws, [prev])
+    rows = [(e, "2024", v, x, "", "merged with a large bank" if v == "operating_revenue" else "") for v, x in good.items()]
+    csv = pd.DataFrame(rows, columns=["entity", "period", "variable", "value", "unit", "accept_reason"]).to_csv(index=False)
+    r = sub.submit(ws, e, cid, csv.encode(), actor="bank", file_name="bank.csv")
+    assert r.state == "submitted", r.problems
+    assert [p.where.get("accepted") for p in r.problems if p.rule == "unit.factor"] == ["merged with a large bank"]
+    assert [x.state for x in sub.accept(ws, [r.return_id], actor="eva")] == ["accepted"]
+    _, trail = value_history(ws, "institution", e, "2024", "operating_revenue")
+    assert [(t.field, t.new, t.who, t.why) for t in trail.itertuples()] == [
+        ("unit.factor", "accepted", "bank", "merged with a large bank")]

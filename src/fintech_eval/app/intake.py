@@ -190,7 +190,7 @@ def validate_files(
     return res
 
 
-def _audit_accepted_checks(session: Session, warnings: list[Any], user: str, submission_id: int) -> None:
+def audit_accepted_checks(session: Session, warnings: list[Any], user: str, submission_id: int) -> None:
     """An error-level check the importer accepted with a reason (``--accept-unit`` or the return's own
     ``accept_reason`` column) goes into the value's audit trail: field = the rule, old = what the check
     said, new = ``accepted``, why = the reason."""
@@ -240,7 +240,7 @@ def import_files(
             r = import_observations(s, p.read_bytes(), part, file_name=p.name, fmt=p.suffix.lstrip(".") or "bin",
                                     submitted_by=user, received_at=received_at)
             if r.is_new:
-                _audit_accepted_checks(s, [w for w in res.warnings if str(w.where.get("file")) == str(p)], user,
+                audit_accepted_checks(s, [w for w in res.warnings if str(w.where.get("file")) == str(p)], user,
                                        r.submission.id)
             report.stored_rows += len(part) if r.is_new else 0
             report.new_submissions += int(r.is_new)

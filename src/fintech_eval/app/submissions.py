@@ -703,6 +703,8 @@ def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | 
         return [ReviewResult(r.id, r.entity_id, r.state, next_state("accept", r.state), v.number, 0, None,
                              [p for p in checked[r.id].problems if p.severity != "error"])
                 for group in items.values() for r, v, _d in group]
+    from .intake import audit_accepted_checks
+
     why = f"accepted by {actor}" + (f": {note}" if note else "")
     with ws.sessions() as s, s.begin():
         for group in items.values():
@@ -717,6 +719,9 @@ def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | 
                 res = import_observations(s, d.read, c.clean, file_name=d.file_name, fmt=d.fmt, submitted_by=v.submitted_by,
                                           why=f"return {r.id} version {v.number} {why}", received_at=v.submitted_at)
                 ret.submission_id = res.submission.id
+                if res.is_new:  # a unit check the return accepted with its own reason: audited as an import does
+                    audit_accepted_checks(s, [p for p in c.problems if p.severity != "error"], v.submitted_by,
+                                          res.submission.id)
                 add_event(s, ret, action="accept", from_state=r.state, to_state=to, who=actor, version=v.number, note=note)
                 results.append(ReviewResult(r.id, r.entity_id, r.state, to, v.number, res.stats.inserted + res.stats.updated
                                             if res.is_new else 0, int(res.submission.id),
