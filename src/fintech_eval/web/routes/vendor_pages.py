@@ -129,7 +129,8 @@ def _assessment_page(request: Request, p: Principal, vendor_id: str, assessment_
     extra: dict[str, Any] = {}
     if staff:
         detail = va.assessment_detail(ws, assessment_id)
-        extra = {"rubric": va.rubric(ws, assessment_id), "history": detail["history"]}
+        extra = {"rubric": va.rubric(ws, assessment_id),
+                 "history": [{**h, "change": change_text(h["old"], h["new"])} for h in detail["history"]]}
     return render(request, "vendor_assessment.html.j2", status, a=summary, rating=rating, staff=staff,
                   may_rate=allows(p.role, "vendors.rate") and summary["status"] == "draft",
                   ptypes=_provider_types(), **extra, **ctx)
@@ -138,6 +139,18 @@ def _assessment_page(request: Request, p: Principal, vendor_id: str, assessment_
 @router.get("/vendors/{vendor_id}/assessments/{assessment_id}", response_class=HTMLResponse)
 def assessment_page(request: Request, vendor_id: str, assessment_id: Id, p: Reader) -> Response:
     return _assessment_page(request, p, vendor_id, assessment_id)
+
+
+def change_text(old: Any, new: Any) -> str:
+    """A history entry's old → new as one line: the fields that changed (``step: 2 → 3``), or what was added."""
+    def show(v: Any) -> str:
+        return "—" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
+
+    old, new = old or {}, new or {}
+    keys = [k for k in dict.fromkeys([*old, *new]) if k != "id" and old.get(k) != new.get(k)]
+    if not old or not new:
+        return ", ".join(f"{k}: {show((new or old).get(k))}" for k in keys)
+    return ", ".join(f"{k}: {show(old.get(k))} → {show(new.get(k))}" for k in keys)
 
 
 def _answers_from_form(form: Any) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
