@@ -36,7 +36,7 @@ from ..capability.loader import DEFAULT_FRAMEWORK, load_capability_framework
 from ..capability.models import CapabilityFramework
 from ..capability.rating import Rating, Vendor, rate_vendor, read_entries
 from ..capability.workbook import template_indicators
-from ..collect.texts import CONTROL, text_rule
+from ..collect.texts import text_rule
 from ..errors import DataError, Problem, closest, shown
 from ..store.models import (
     VendorAnswer,
