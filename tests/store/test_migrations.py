@@ -170,3 +170,32 @@ def test_0008_institutions_become_active_and_downgrade_back(db_url):
             assert "status" not in {c["name"] for c in inspect(engine).get_columns("institution")}
     finally:
         engine.dispose()
+
+
+def test_0011_vendor_assessments_keys_and_downgrade(db_url):
+    """0011: one assessment per vendor, framework, model and round; statuses and provider types from the
+    vocabulary; an answer and an evidence file go with their assessment; downgrading removes the four tables and
+    keeps the vendors."""
+    engine = make_engine(db_url)
+    try:
+        init_db_at(engine, "0008_institution_fields")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO vendor (id, name_zh, provider_type) VALUES ('V1', '甲科技', 'product')"))
+        init_db(engine)
+        row = ("INSERT INTO vendor_assessment (vendor_id, framework, framework_version, model, round, provider_type, "
+               "status, created_by, created_at, updated_by, updated_at) VALUES ('V1', 'f', '1', 'comprehensive', "
+               "'{round}', 'product', '{status}', 'x', '2026-12-06', 'x', '2026-12-06')")
+        with engine.begin() as conn:
+            conn.execute(text(row.format(round="2026", status="draft")))
+            conn.execute(text("INSERT INTO vendor_answer (assessment_id, indicator, step, updated_by, updated_at) "
+                              "VALUES (1, 'C1.1.1', 2, 'x', '2026-12-06')"))
+        for sql in (row.format(round="2026", status="draft"), row.format(round="2027", status="final")):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(sql))
+        downgrade_db(engine, "0008_institution_fields")
+        names = set(inspect(engine).get_table_names())
+        assert not names & {"vendor_assessment", "vendor_answer", "vendor_evidence", "vendor_assessment_event"}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT id FROM vendor")).all() == [("V1",)]
+    finally:
+        engine.dispose()

@@ -150,3 +150,39 @@ def test_evidence_size_limit(world, monkeypatch):
                     files={"file": ("e.txt", b"", "text/plain")})
     assert empty.status_code == 422 and empty.json()["rule"] == "evidence.empty"
     assert ev.get(f"{BASE}/V001/assessments/{aid}").json()["evidence_files"] == []
+
+
+def test_concurrent_saves_and_publish_lose_nothing(any_world):
+    """Evaluators saving different indicators at once, and one publishing meanwhile: every save answered 200 is
+    in the history, and the published rating is of exactly the answers saved before it (a save after it is 409)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fintech_eval.app.vendor_assessments import assessment_detail, rubric
+
+    w = any_world
+    aid = assessment(w, "V001")
+    url = f"{BASE}/V001/assessments/{aid}"
+    codes = [i["code"] for cap in rubric(w.ws, aid) for el in cap["elements"] for i in el["indicators"]
+             if i["scoring"] == "rubric"][:12]
+
+    def save(code: str) -> tuple[str, int]:
+        c = w.client("evaluator")
+        return code, c.put(f"{url}/answers", json={"answers": [{"indicator": code, "step": 1,
+                                                                "evidence_ref": "file"}]}).status_code
+
+    def publish() -> int:
+        return w.client("administrator").post(f"{url}/publish").status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        saves = [pool.submit(save, c) for c in codes[:6]]
+        pub = pool.submit(publish)
+        saves += [pool.submit(save, c) for c in codes[6:]]
+        results = [f.result() for f in saves]
+    assert pub.result() == 200
+    saved = {c for c, status in results if status == 200}
+    assert {status for _, status in results} <= {200, 409} and len(saved) >= 1
+    detail = assessment_detail(w.ws, aid)
+    assert {h["indicator"] for h in detail["history"] if h["action"] == "answer"} == saved
+    rating = w.client("evaluator").get(f"{url}/rating").json()
+    entered = {i["code"] for i in rating["indicators"] if i["entered"]}
+    assert entered == saved
