@@ -137,7 +137,12 @@ def _assessment_page(request: Request, p: Principal, vendor_id: str, assessment_
 
 
 @router.get("/vendors/{vendor_id}/assessments/{assessment_id}", response_class=HTMLResponse)
-def assessment_page(request: Request, vendor_id: str, assessment_id: Id, p: Reader) -> Response:
+def assessment_page(request: Request, vendor_id: str, assessment_id: Id, p: Reader, part: str = "") -> Response:
+    """The page; ``?part=rating``: only its rating panel (what the page's script redraws after a change)."""
+    if part == "rating":
+        _visible(request, p, vendor_id, assessment_id)
+        return render(request, "vendor_rating.html.j2", rating=va.current_rating(workspace(request), assessment_id),
+                      staff=sees_all_entities(p.role))
     return _assessment_page(request, p, vendor_id, assessment_id)
 
 
