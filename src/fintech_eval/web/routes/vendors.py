@@ -6,6 +6,8 @@ evidence files answer it 404."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
@@ -29,6 +31,7 @@ from ..vendor_schemas import (
     VendorOverview,
 )
 from .common import ERRORS, Id
+from .registers import one
 
 router = APIRouter(prefix="/vendors", tags=["vendors"], responses=ERRORS)
 Reader = Annotated[Principal, Depends(require("vendors.read"))]
@@ -41,28 +44,26 @@ def visible_assessment(p: Principal, ws, vendor_id: str, assessment_id: int) -> 
     published ones. Anything else is the same 404 as an assessment that does not exist."""
     if not p.may_see("vendor", vendor_id):
         raise not_found(f"vendor assessment {assessment_id}")
-    try:
+    with missing_as_404("assessment.which", f"vendor assessment {assessment_id}"):
         a = va.assessment_summary(ws, assessment_id)
-    except DataError as exc:
-        if exc.problems and exc.problems[0].rule == "assessment.which":
-            raise not_found(f"vendor assessment {assessment_id}") from None
-        raise
     if a["vendor"] != vendor_id or (not sees_all_entities(p.role) and a["status"] != "published"):
         raise not_found(f"vendor assessment {assessment_id}")
     return a
 
 
-def _vendor(p: Principal, ws, vendor_id: str) -> None:
-    if not p.may_see("vendor", vendor_id):
-        raise not_found(f"vendor {vendor_id}")
-    from ...app.registers import register_entry
-
+@contextmanager
+def missing_as_404(rule: str, what: str) -> Iterator[None]:
+    """An application error with ``rule`` (an unknown id) answers the one 404 of the API."""
     try:
-        register_entry(ws, "vendors", vendor_id)
+        yield
     except DataError as exc:
-        if exc.problems and exc.problems[0].rule == "register.unknown":
-            raise not_found(f"vendor {vendor_id}") from None
+        if exc.problems and exc.problems[0].rule == rule:
+            raise not_found(what) from None
         raise
+
+
+def _vendor(p: Principal, ws, vendor_id: str) -> None:
+    one(p, ws, "vendors", vendor_id)  # the register's own tenancy and 404
 
 
 @router.get("", response_model=Page[VendorOverview], operation_id="list_vendor_assessments")
@@ -138,10 +139,8 @@ def download(vendor_id: VendorId, assessment_id: Id, evidence_id: Id, p: Reader,
     visible_assessment(p, ws, vendor_id, assessment_id)
     if not sees_all_entities(p.role):
         raise not_found(f"evidence file {evidence_id}")
-    try:
+    with missing_as_404("evidence.which", f"evidence file {evidence_id}"):
         meta, data = va.evidence_file(ws, assessment_id, evidence_id)
-    except DataError:
-        raise not_found(f"evidence file {evidence_id}") from None
     from urllib.parse import quote
 
     return Response(data, media_type=meta["media_type"], headers={
@@ -154,12 +153,8 @@ def download(vendor_id: VendorId, assessment_id: Id, evidence_id: Id, p: Reader,
 def withdraw(vendor_id: VendorId, assessment_id: Id, evidence_id: Id, p: Rater, ws: WorkspaceDep) -> dict:
     """The file stops counting as evidence (it stays stored; the history says who withdrew it)."""
     visible_assessment(p, ws, vendor_id, assessment_id)
-    try:
+    with missing_as_404("evidence.which", f"evidence file {evidence_id}"):
         return va.withdraw_evidence(ws, assessment_id, evidence_id, who=p.email)
-    except DataError as exc:
-        if exc.problems and exc.problems[0].rule == "evidence.which":
-            raise not_found(f"evidence file {evidence_id}") from None
-        raise
 
 
 @router.get("/{vendor_id}/assessments/{assessment_id}/rating", response_model=RatingOut,
