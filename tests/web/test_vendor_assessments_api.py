@@ -186,3 +186,19 @@ def test_concurrent_saves_and_publish_lose_nothing(any_world):
     rating = w.client("evaluator").get(f"{url}/rating").json()
     entered = {i["code"] for i in rating["indicators"] if i["entered"]}
     assert entered == saved
+
+
+def test_the_innovation_model_asks_only_its_indicators(world):
+    """An assessment answers the indicators its model uses (or names in a requirement) that apply to the
+    vendor's type: the innovation model asks a product vendor far fewer than the comprehensive one."""
+    from fintech_eval.app.vendor_assessments import rubric
+
+    fw = load_capability_framework()
+    aid = assessment(world, "V001", model="innovation")
+    codes = [i["code"] for cap in rubric(world.ws, aid) for el in cap["elements"] for i in el["indicators"]]
+    used = set(fw.model_indicators("innovation")) | {r.indicator for r in fw.requirements("innovation")}
+    assert set(codes) == {c for c in used if fw.applies(c, "product")} and 0 < len(codes) < 103
+    outside = next(i.code for i in fw.indicators() if i.code not in used)
+    r = world.client("evaluator").put(f"{BASE}/V001/assessments/{aid}/answers",
+                                      json={"answers": [{"indicator": outside, "step": 1}]})
+    assert r.status_code == 422 and r.json()["rule"] == "answer.not_applicable"

@@ -20,11 +20,11 @@ def test_staff_open_an_assessment_and_a_refused_save_keeps_what_was_typed(world)
     ev = w.client("evaluator")
     page = ev.get("/vendors?lang=en")
     assert page.status_code == 200 and 'id="v-V001"' in page.text and 'id="v-V002"' in page.text
-    r = ev.post("/vendors/V002/assessments", data={"csrf_token": _csrf(ev), "model": "innovation", "round": "2026"},
+    r = ev.post("/vendors/V002/assessments", data={"csrf_token": _csrf(ev), "model": "comprehensive", "round": "2026"},
                 follow_redirects=False)
     assert r.status_code == 303
     aid = int(re.search(r"/assessments/(\d+)$", r.headers["location"]).group(1))
-    twice = ev.post("/vendors/V002/assessments", data={"csrf_token": _csrf(ev), "model": "innovation", "round": "2026"})
+    twice = ev.post("/vendors/V002/assessments", data={"csrf_token": _csrf(ev), "model": "comprehensive", "round": "2026"})
     assert twice.status_code == 422 and "already has" in twice.text
     assert ev.post("/vendors/NOPE/assessments", data={"csrf_token": _csrf(ev), "model": "innovation",
                                                        "round": "1"}).status_code == 404

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..capability.loader import DEFAULT_FRAMEWORK, load_capability_framework
+from ..capability.loader import DEFAULT_FRAMEWORK, load_capability_framework, shipped_files
 from ..capability.models import CapabilityFramework
 from ..capability.rating import Rating, Vendor, rate_vendor, read_entries
 from ..capability.workbook import template_indicators
@@ -112,6 +112,13 @@ def _framework(fid: str) -> CapabilityFramework:
     return load_capability_framework(fid)
 
 
+def assessed_indicators(fw: CapabilityFramework, model: str, provider_type: str) -> list[str]:
+    """The indicators an assessment under ``model`` answers: those the model uses or names in a mandatory
+    requirement, that apply to the provider type (the rubric shows these; answers and evidence name these)."""
+    used = set(fw.model_indicators(model)) | {r.indicator for r in fw.requirements(model)}
+    return [c for c in template_indicators(fw, provider_type) if c in used]
+
+
 def _get(s: Session, assessment_id: int, *, lock: bool = False) -> VendorAssessment:
     stmt = select(VendorAssessment).where(VendorAssessment.id == assessment_id)
     if lock:
@@ -174,6 +181,9 @@ def create_assessment(ws: Workspace, vendor_id: str, *, model: str = "comprehens
     """Open a draft assessment of a registered vendor under ``model`` for ``round``; one per vendor, framework,
     model and round (``assessment.exists`` otherwise)."""
     vendor = register_entry(ws, "vendors", vendor_id)
+    if framework not in shipped_files():  # stored by id: it must load again by id
+        raise DataError(f"unknown capability framework {shown(framework)}; available: {', '.join(shipped_files())}",
+                        rule="assessment.framework", field="framework")
     fw = _framework(framework)
     models = [m.id for m in fw.models]
     problems: list[Problem] = []
@@ -300,7 +310,7 @@ def rubric(ws: Workspace, assessment_id: int) -> list[dict[str, Any]]:
     mandatory requirements it carries, whether the assessment's model uses it, and the current answer and files."""
     detail = assessment_detail(ws, assessment_id)
     fw = _framework(detail["framework"])
-    codes = template_indicators(fw, detail["provider_type"])
+    codes = assessed_indicators(fw, detail["model"], detail["provider_type"])
     in_model = set(fw.model_indicators(detail["model"]))
     required = {r.indicator: r for r in fw.requirements(detail["model"])}
     answers = {r["indicator"]: r for r in detail["answers"]}
@@ -348,7 +358,7 @@ def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, A
         a = _get(s, assessment_id, lock=True)
         _draft(a)
         fw = _framework(a.framework)
-        allowed = set(template_indicators(fw, a.provider_type))
+        allowed = set(assessed_indicators(fw, a.model, a.provider_type))
         problems: list[Problem] = []
         rows = []
         seen: dict[str, int] = {}
@@ -367,7 +377,7 @@ def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, A
             else:
                 if code not in allowed:
                     problems.append(Problem("answer.not_applicable", f"{code} does not apply to a {a.provider_type} "
-                                            "provider", {**where, "field": "indicator"}))
+                                            f"provider under the {a.model} model", {**where, "field": "indicator"}))
                     continue
             ref = raw.get("evidence_ref")
             ref = str(ref).strip() or None if ref is not None else None
@@ -397,8 +407,6 @@ def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, A
             new = {"step": None if r["step"] is None else int(float(r["step"])),
                    "value": None if e is None or e.value is None or math.isnan(e.value) else float(e.value),
                    "evidence_ref": r["evidence_ref"], "note": r["comment"]}
-            if new["value"] is not None and r["step"] is None:
-                new["step"] = None  # the thresholds give the step; the value is what was answered
             old_row = current.get(code)
             old = None if old_row is None else {k: getattr(old_row, k) for k in new}
             if all(v is None for v in new.values()):
@@ -462,10 +470,11 @@ def add_evidence(ws: Workspace, assessment_id: int, indicator: str, file_name: s
         a = _get(s, assessment_id, lock=True)
         _draft(a)
         fw = _framework(a.framework)
-        if indicator not in template_indicators(fw, a.provider_type):
-            hint = closest(indicator, template_indicators(fw, a.provider_type))
-            raise DataError(f"{shown(indicator)} is not an indicator of this assessment (those that apply to a "
-                            f"{a.provider_type} provider)" + (f"; did you mean {hint!r}?" if hint else ""),
+        codes = assessed_indicators(fw, a.model, a.provider_type)
+        if indicator not in codes:
+            hint = closest(indicator, codes)
+            raise DataError(f"{shown(indicator)} is not an indicator of this assessment (those of the {a.model} model "
+                            f"that apply to a {a.provider_type} provider)" + (f"; did you mean {hint!r}?" if hint else ""),
                             rule="evidence.indicator", indicator=indicator, field="indicator")
         found = s.execute(select(VendorEvidence).where(
             VendorEvidence.assessment_id == a.id, VendorEvidence.indicator == indicator,
