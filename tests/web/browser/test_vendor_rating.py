@@ -86,6 +86,10 @@ def test_evaluator_rates_and_publishes_then_the_vendor_sees_it(live, new_page, t
     assert page.locator("#level").inner_text().startswith("Level 1 · Initial")
     overview(page)
     shot(page, "vendor-rating-published-en")
+    page.goto(f"{url}/vendors")
+    row = page.locator("#v-V001 ~ table tr", has=page.get_by_role("link", name=re.compile(r"V001 · 2026")))
+    assert "published" in row.inner_text() and "Level 1 Initial" in row.inner_text()
+    shot(page, "vendor-list-en")
 
     # the vendor's submitter sees the published rating, and nothing of another vendor's
     other = assessment(w, "V002", published=True)
