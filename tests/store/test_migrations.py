@@ -25,6 +25,7 @@ TABLES = {
     "observation", "audit_entry",
     "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region", "flag_review",
     "data_return", "return_version", "return_event", "idempotency_key",
+    "vendor_assessment", "vendor_answer", "vendor_evidence", "vendor_assessment_event",
     "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log",
 }  # fmt: skip
 
@@ -35,7 +36,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0008_institution_fields"
+        assert current_revision(engine) == head_revision() == "0011_vendor_assessments"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques
@@ -167,5 +168,34 @@ def test_0008_institutions_become_active_and_downgrade_back(db_url):
         with engine.connect() as conn:
             assert conn.execute(text("SELECT id, name_zh, region_code FROM institution")).all() == [("B1", "甲银行", "44")]
             assert "status" not in {c["name"] for c in inspect(engine).get_columns("institution")}
+    finally:
+        engine.dispose()
+
+
+def test_0011_vendor_assessments_keys_and_downgrade(db_url):
+    """0011: one assessment per vendor, framework, model and round; statuses and provider types from the
+    vocabulary; an answer and an evidence file go with their assessment; downgrading removes the four tables and
+    keeps the vendors."""
+    engine = make_engine(db_url)
+    try:
+        init_db_at(engine, "0008_institution_fields")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO vendor (id, name_zh, provider_type) VALUES ('V1', '甲科技', 'product')"))
+        init_db(engine)
+        row = ("INSERT INTO vendor_assessment (vendor_id, framework, framework_version, model, round, provider_type, "
+               "status, created_by, created_at, updated_by, updated_at) VALUES ('V1', 'f', '1', 'comprehensive', "
+               "'{round}', 'product', '{status}', 'x', '2026-12-06', 'x', '2026-12-06')")
+        with engine.begin() as conn:
+            conn.execute(text(row.format(round="2026", status="draft")))
+            conn.execute(text("INSERT INTO vendor_answer (assessment_id, indicator, step, updated_by, updated_at) "
+                              "VALUES (1, 'C1.1.1', 2, 'x', '2026-12-06')"))
+        for sql in (row.format(round="2026", status="draft"), row.format(round="2027", status="final")):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(sql))
+        downgrade_db(engine, "0008_institution_fields")
+        names = set(inspect(engine).get_table_names())
+        assert not names & {"vendor_assessment", "vendor_answer", "vendor_evidence", "vendor_assessment_event"}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT id FROM vendor")).all() == [("V1",)]
     finally:
         engine.dispose()

@@ -23,6 +23,7 @@ from fintech_eval.app.invitations import create_invitation
 from fintech_eval.app.tokens import create_token
 from fintech_eval.web.app import route_table
 
+from . import vendor_helpers as vh
 from .conftest import PASSWORD, World
 
 ROLE_KEYS = {"A": "administrator", "E": "evaluator", "S": "submitter", "V": "viewer", "-": None}
@@ -164,6 +165,30 @@ EXPECT: dict[tuple[str, str], Case] = {
                                                                           query="?sector=bank"),
     ("GET", "/api/v1/catalog/frameworks/{framework_id}/variables"): Case(EVERYONE, params=lambda w, r, t: {"framework_id": "jrt0201-2020"},
                                                                          query="?sector=insurance"),
+    ("GET", "/api/v1/vendors"): Case("A:ok E:ok S:ok V:403 -:401"),
+    ("GET", "/api/v1/vendors/{vendor_id}/assessments"): Case(TENANT, params=lambda w, r, t: {"vendor_id": vh.vendor_of(t)}),
+    ("POST", "/api/v1/vendors/{vendor_id}/assessments"): Case(
+        STAFF, params=lambda w, r, t: {"vendor_id": vh.vendor_of(t)},
+        body=lambda w, r, t: {"model": "innovation", "round": f"M{next(_counter)}"}),
+    ("GET", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}"): Case(TENANT, params=vh.assessment_params("published")),
+    ("PUT", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/answers"): Case(
+        STAFF, params=vh.assessment_params("draft"), body=lambda w, r, t: {"answers": [{"indicator": "C1.2.1", "step": 1}]}),
+    ("POST", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/evidence"): Case(STAFF, call=vh.upload_api),
+    ("GET", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}"): Case(
+        "A:ok/ok E:ok/ok S:404/404 V:403/403 -:401/401", params=vh.assessment_params("published", evidence=True)),
+    ("DELETE", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}"): Case(
+        STAFF, params=vh.assessment_params("draft", evidence=True)),
+    ("GET", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/rating"): Case(TENANT, params=vh.assessment_params("published")),
+    ("POST", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/publish"): Case(STAFF, params=vh.assessment_params("draft")),
+    ("GET", "/vendors"): Case("A:ok E:ok S:ok V:403 -:ok"),
+    ("POST", "/vendors/{vendor_id}/assessments"): Case(STAFF, call=vh.open_page_form),
+    ("GET", "/vendors/{vendor_id}/assessments/{assessment_id}"): Case(
+        "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:ok/ok", params=vh.assessment_params("published")),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/answers"): Case(STAFF, call=vh.answers_page_form),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/evidence"): Case(STAFF, call=vh.upload_page_form),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}/withdraw"): Case(
+        STAFF, call=vh.withdraw_page_form),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/publish"): Case(STAFF, call=vh.publish_page_form),
     ("GET", "/"): Case(PUBLIC),
     ("GET", "/sign-in"): Case(PUBLIC),
     ("POST", "/sign-in"): Case(PUBLIC, call=sign_in_form, fresh=True),

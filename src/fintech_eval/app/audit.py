@@ -21,6 +21,8 @@ ACTIONS: tuple[str, ...] = (
     "sign_in.success", "sign_in.failure", "sign_out", "password.change", "password.set",
     "user.create", "user.role", "user.entities", "user.active", "user.unlock",
     "token.create", "token.revoke", "invitation.create", "invitation.revoke", "invitation.accept",
+    "vendor_assessment.create", "vendor_assessment.answer", "vendor_assessment.evidence",
+    "vendor_assessment.evidence_withdraw", "vendor_assessment.publish",
 )  # fmt: skip
 
 

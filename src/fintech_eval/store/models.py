@@ -710,3 +710,101 @@ class AuditLog(Base):
     object: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[Any | None] = mapped_column(Json)
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- vendor capability assessments (issue 13: rating a vendor in the browser) ----------------------------------
+#: The life of a vendor assessment: ``draft`` (answers and evidence change, the rating is computed live) →
+#: ``published`` (the rating is frozen as it was computed, the vendor's submitters see it; nothing changes).
+ASSESSMENT_STATUSES: tuple[str, ...] = ("draft", "published")
+
+
+class VendorAssessment(Base):
+    """One rating of a vendor under one evaluation model of a capability framework in one ``round`` (e.g.
+    ``2026``): the answers and evidence it collects, and, once published, the rating as it was computed
+    (``rating``: :meth:`fintech_eval.capability.Rating.to_dict`). ``provider_type`` is the vendor's type when
+    the assessment was opened (the indicators that apply follow it)."""
+
+    __tablename__ = "vendor_assessment"
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "framework", "model", "round", name="uq_vendor_assessment_key"),
+        CheckConstraint(_in("status", ASSESSMENT_STATUSES), name="status"),
+        CheckConstraint(_in("provider_type", PROVIDER_TYPES), name="provider_type"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    vendor_id: Mapped[str] = mapped_column(String(64), ForeignKey("vendor.id"), index=True)
+    framework: Mapped[str] = mapped_column(String(64))
+    framework_version: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(32))
+    round: Mapped[str] = mapped_column(String(32))
+    provider_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    level: Mapped[int | None] = mapped_column(Integer)  # the published level (NULL: below level 1, or a draft)
+    total: Mapped[float | None] = mapped_column(Double)  # the published total score
+    rating: Mapped[Any | None] = mapped_column(Json)
+
+
+class VendorAnswer(Base):
+    """The evaluator's answer for one indicator of an assessment: the rubric ``step`` (or the quantitative
+    ``value``, from which the rating derives the step), a reference to evidence held elsewhere (``evidence_ref``,
+    e.g. an archive number; uploaded files are :class:`VendorEvidence`), a note, who and when."""
+
+    __tablename__ = "vendor_answer"
+
+    assessment_id: Mapped[int] = mapped_column(BigId, ForeignKey("vendor_assessment.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    step: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Double)
+    evidence_ref: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VendorEvidence(Base):
+    """An evidence file for one indicator of an assessment, kept byte for byte (``payload``, ``sha256``,
+    ``size``, the type found in its bytes as ``media_type``). A withdrawn file (``withdrawn_at``) stays stored
+    but no longer counts as evidence. The same bytes for the same indicator are stored once."""
+
+    __tablename__ = "vendor_evidence"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "indicator", "sha256", name="uq_vendor_evidence_key"),
+        Index("ix_vendor_evidence_assessment", "assessment_id", "indicator"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    assessment_id: Mapped[int] = mapped_column(BigId, ForeignKey("vendor_assessment.id", ondelete="CASCADE"))
+    indicator: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class VendorAssessmentEvent(Base):
+    """One change of an assessment (its history): who, when, the ``action`` (``create``, ``answer``,
+    ``evidence.add``, ``evidence.withdraw``, ``publish``), the indicator it touched, old → new (JSON)."""
+
+    __tablename__ = "vendor_assessment_event"
+    __table_args__ = (Index("ix_vendor_assessment_event_assessment", "assessment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    assessment_id: Mapped[int] = mapped_column(BigId, ForeignKey("vendor_assessment.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    who: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    indicator: Mapped[str | None] = mapped_column(String(32))
+    old: Mapped[Any | None] = mapped_column(Json)
+    new: Mapped[Any | None] = mapped_column(Json)

@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
     Permission("runs.read", ROLES, "read", "list and show evaluation runs",
                "viewer and submitter: published runs only"),
     Permission("catalog.read", ROLES, "read", "read the framework catalog (indicators, variables per sector)"),
+    Permission("vendors.read", (*STAFF, "submitter"), "read", "list vendors' capability assessments, read a rating",
+               "submitter: its own vendors' published ratings only"),
+    Permission("vendors.rate", STAFF, "submit", "open a vendor assessment, answer the rubric, upload evidence, publish"),
 )}  # fmt: skip
 
 

@@ -32,9 +32,11 @@ RULE_STATUS: dict[str, int] = {
     "run.which": 404, "register.unknown": 404, "catalog.unknown": 404, "route.not_found": 404,
     "method.not_allowed": 405, "user.exists": 409, "user.last_admin": 409,
     "sign_in.locked": 429, "sign_in.throttled": 429,
+    "assessment.which": 404, "evidence.which": 404, "assessment.exists": 409, "assessment.published": 409,
+    "evidence.too_large": 413,
 }  # fmt: skip
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-          409: "Conflict", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
+          409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
           500: "Server error", 503: "Service unavailable"}
 
 

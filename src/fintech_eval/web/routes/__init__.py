@@ -19,9 +19,13 @@ from . import (
            runs,
            tokens,
            users,
+           vendor_pages,
+           vendors,
 )
 
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
-           registers.router, campaigns.router, runs.router, catalog.router)
-PAGE_ROUTERS = (pages.router, account_pages.router)
+           registers.router, campaigns.router, runs.router, catalog.router,
+           vendors.router)
+PAGE_ROUTERS = (pages.router, account_pages.router,
+                vendor_pages.router)
