@@ -35,7 +35,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0008_institution_fields"
+        assert current_revision(engine) == head_revision() == "0010_publication"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques

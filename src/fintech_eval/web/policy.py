@@ -40,8 +40,9 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
     Permission("campaigns.read", (*STAFF, "submitter"), "read", "list and show campaigns and their status",
                "submitter: campaigns that ask its entities, and only its own rows of the status"),
     Permission("campaigns.chase", STAFF, "read", "reporting rates and the list of who has sent nothing"),
-    Permission("runs.read", ROLES, "read", "list and show evaluation runs",
-               "viewer and submitter: published runs only"),
+    Permission("runs.read", ROLES, "read", "list and show evaluation runs, their results and reports",
+               "viewer and submitter: published runs only; submitter: its own scorecards, its peers as the publisher allows"),
+    Permission("runs.write", STAFF, "admin", "score stored data as a run and publish a run"),
     Permission("catalog.read", ROLES, "read", "read the framework catalog (indicators, variables per sector)"),
 )}  # fmt: skip
 
