@@ -16,6 +16,7 @@ from . import (
            invitations,
            pages,
            registers,
+           result_pages,
            runs,
            tokens,
            users,
@@ -24,4 +25,4 @@ from . import (
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
            registers.router, campaigns.router, runs.router, catalog.router)
-PAGE_ROUTERS = (pages.router, account_pages.router)
+PAGE_ROUTERS = (pages.router, account_pages.router, result_pages.router)
