@@ -6,10 +6,12 @@ them (period 2024), and the register's operating revenue for the size bands."""
 from __future__ import annotations
 
 import functools
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import Any
 
 from fintech_eval.app.campaigns import create_campaign
 from fintech_eval.app.registers import register_file
@@ -55,11 +57,15 @@ def load_round(ws, tmp: Path) -> Round:
     return Round(cid, members, tmp / "runs", sectors)
 
 
-def scored_runs(w, tmp: Path) -> dict[str, int]:
-    """A published and a draft run of the round (cached on the world): ids by status."""
+def scored_runs(w, tmp: Path | None = None) -> dict[str, Any]:
+    """A published and a draft run of the round (cached on the world): ids by status, and the round. Without
+    ``tmp`` the runs go to a temporary folder removed with the world."""
     cached = getattr(w, "_results_runs", None)
     if cached is not None:
         return cached
+    if tmp is None:
+        tmp = Path(tempfile.mkdtemp(prefix="fe-results-"))
+        weakref.finalize(w, shutil.rmtree, tmp, True)
     rnd = load_round(w.ws, tmp)
     first = score(w.ws, out=rnd.out, campaign_id=rnd.campaign, who="evaluator@example.org")
     publish(w.ws, first["id"], who="evaluator@example.org", reports=False)
@@ -67,6 +73,3 @@ def scored_runs(w, tmp: Path) -> dict[str, int]:
     w._results_runs = {"published": first["id"], "draft": second["id"], "round": rnd}
     return w._results_runs
 
-
-def frame(rows) -> pd.DataFrame:
-    return pd.DataFrame(rows)
