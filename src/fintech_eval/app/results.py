@@ -109,6 +109,18 @@ def _province_code(value: Any) -> str | None:
     return mapping.get(value)
 
 
+def _names(ws: Workspace, table: pd.DataFrame, lang: str) -> list[str]:
+    """Institutions' names in ``lang`` from the register (the run's own names where it has none): a run
+    scored with Chinese names still reads in English."""
+    from ..store import institutions_frame
+
+    with ws.sessions() as s:
+        reg = institutions_frame(s, ids=table["uCode"].astype(str).tolist()).set_index("id")
+    col = reg.get(f"name_{lang}", reg["name_zh"])
+    named = col[col.notna() & (col.astype(str) != "")].astype(str).to_dict()
+    return [named.get(str(u), str(n)) for u, n in zip(table["uCode"], table["name"], strict=True)]
+
+
 def ranking(ws: Workspace, run_id: int, *, block: str = "J", sector: str | None = None, province: str | None = None,
             size_band: str | None = None, lang: str = "zh") -> pd.DataFrame:
     """One row per unit of ``block``, best first: ``rank``, ``entity``, ``name``, ``sector``, ``province``
@@ -127,7 +139,7 @@ def ranking(ws: Workspace, run_id: int, *, block: str = "J", sector: str | None 
     region_col = table["region_code"] if "region_code" in table.columns else pd.Series([None] * len(table))
     codes = [_province_code(x) for x in region_col]
     out = pd.DataFrame({
-        "rank": table["rank"].astype(float), "entity": ids, "name": table["name"].astype(str),
+        "rank": table["rank"].astype(float), "entity": ids, "name": _names(ws, table, lang) if block == "J" else table["name"].astype(str),
         "sector": [None if pd.isna(x) else str(x) for x in sector_col], "province": codes,
         "province_name": [prov.get(c) if c else None for c in codes],
         "size_band": size_bands_of(ws, rr.period, ids).reindex(ids).to_numpy() if block == "J" else pd.NA,

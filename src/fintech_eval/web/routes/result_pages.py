@@ -175,9 +175,19 @@ def _run_page(request: Request, p: Principal, run_id: int, *, status: int = 200,
         ctx["total"] = len(full)
         ctx["named"] = named
         if named:
-            ctx["files"] = [f for f in rs.report_files(ws, run_id, lang=lang, scorecards=False)]
+            files = rs.report_files(ws, run_id, lang=lang, scorecards=False)
+            ctx["reports"] = _by_report([f for f in files if f.kind != "table"])
+            ctx["tables"] = [f.name for f in files if f.kind == "table"]
             ctx["industries"] = rs.industries(ws, run_id)
     return render(request, "result.html.j2", status, **ctx)
+
+
+def _by_report(files: list[rs.ReportFile]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Report files grouped by report: (``J-2024_ranking``, [(format, file name), …])."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for f in files:
+        out.setdefault(f.name.rsplit(".", 2)[0], []).append((f.fmt, f.name))
+    return list(out.items())
 
 
 @router.get("/results/{run_id}", response_class=HTMLResponse)
@@ -189,13 +199,14 @@ def _report_page(request: Request, run: dict[str, Any], report, *, heading: str,
     """A report of :mod:`fintech_eval.report` inside a page: its sections (not the method appendix, which the
     downloads carry), its charts drawn by plotly.js served here."""
     from ...report.charts import plotly_html
-    from ...report.html import prepare_sections
+    from ...report.html import TOPOJSON_NAME, prepare_sections
 
     def chart(c, n: int) -> str:
         return plotly_html(c, include_plotlyjs=False, div_id=f"chart-{n}-{c.key or c.kind}".replace(":", "-"))
 
     sections = [s for s in prepare_sections(report, chart) if not s["appendix"]]
-    return render(request, "result_report.html.j2", run=run, report=report, sections=sections, heading=heading, **ctx)
+    return render(request, "result_report.html.j2", run=run, report=report, sections=sections, heading=heading,
+                  topojson_name=TOPOJSON_NAME, **ctx)
 
 
 @router.get("/results/{run_id}/entities/{entity}", response_class=HTMLResponse)
@@ -209,7 +220,7 @@ def scorecard_page(request: Request, run_id: Id, entity: str, p: Reader) -> Resp
         rep = rs.run_report(ws, run_id, "scorecard", entity=entity, lang=lang)
     except DataError:
         raise page_not_found() from None
-    files = ([f for f in rs.report_files(ws, run_id, lang=lang) if f.kind == "scorecard" and f.entity == entity]
+    files = (_by_report([f for f in rs.report_files(ws, run_id, lang=lang) if f.kind == "scorecard" and f.entity == entity])
              if sees_peers(p, info, named=True) else [])
     return _report_page(request, info, rep, heading=rep.title, files=files)
 
