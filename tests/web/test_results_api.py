@@ -165,3 +165,32 @@ def test_a_small_group_shows_no_distribution():
     d = distribution([float(x) for x in range(0, 100, 10)], own=55.0)
     assert d["shown"] and d["n"] == 10 and d["median"] == pytest.approx(45.0) and d["own_percentile"] == pytest.approx(0.6)
     assert [b["count"] for b in d["histogram"]] == [1] * 10 and MIN_PEERS == 5
+    z = distribution([-1.5, -0.5, 0.0, 0.2, 0.5, 1.0, 2.5])  # z-scores: bins over their range, every score counted
+    assert z["histogram"][0]["from"] == -1.5 and z["histogram"][-1]["to"] == 2.5
+    assert sum(b["count"] for b in z["histogram"]) == 7
+
+
+def test_score_with_a_saved_spec(world_factory, tmp_path):
+    """A saved spec of the server's specs folder scores its own block with its own steps; the form offers it."""
+    import yaml
+
+    from fintech_eval.service import block_spec
+    from fintech_eval.web.settings import WebSettings
+
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    doc = block_spec("J", "2024", name="J by z-scores")
+    doc["steps"] = [{"normalise": {"method": "zscore", "by": "sector"}}, {"aggregate": {"method": "amean", "dat_thresh": 0.5}}]
+    (specs / "zscore.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    w = world_factory(settings=WebSettings(runs_dir=str(tmp_path / "runs"), specs_dir=str(specs)))
+    rnd = load_round(w.ws, tmp_path)
+    ev = w.client("evaluator")
+    assert '<option value="zscore">zscore</option>' in ev.get("/results").text
+    r = ev.post("/api/v1/runs", json={"campaign": rnd.campaign, "spec": "zscore"})
+    assert r.status_code == 201, r.text
+    run = r.json()
+    assert run["blocks"] == ["J"] and run["specs"]["J"]["steps"][0]["normalise"]["method"] == "zscore"
+    assert run["specs"]["J"]["data"]["campaign"] == rnd.campaign and run["out_dir"].startswith(str(tmp_path / "runs"))
+    ev.post(f"/api/v1/runs/{run['id']}/publish", json={"reports": False})
+    rows = ev.get(f"/api/v1/runs/{run['id']}/ranking?limit=500").json()["items"]
+    assert len(rows) == len(rnd.members) and min(r["score"] for r in rows) < 0  # z-scores, not 0-100

@@ -34,7 +34,7 @@ from .workspace import Workspace
 
 #: The fewest units a group needs for its score distribution to be shown anonymised.
 MIN_PEERS = 5
-#: The histogram's bins of a 0-100 score.
+#: The histogram's bins of a 0-100 score (scores outside 0-100, e.g. z-scores: ten equal bins over their range).
 HISTOGRAM_EDGES = tuple(float(x) for x in range(0, 101, 10))
 SIZE_ATTRIBUTE = "operating_revenue"
 SIZE_BANDS = ("small", "medium", "large")
@@ -109,16 +109,29 @@ def _province_code(value: Any) -> str | None:
     return mapping.get(value)
 
 
-def _names(ws: Workspace, table: pd.DataFrame, lang: str) -> list[str]:
-    """Institutions' names in ``lang`` from the register (the run's own names where it has none): a run
-    scored with Chinese names still reads in English."""
+def register_names(ws: Workspace, ids: list[str], lang: str) -> dict[str, str]:
+    """Institutions' names in ``lang`` from the register (those it has): a run scored with Chinese names still
+    reads in English."""
     from ..store import institutions_frame
 
     with ws.sessions() as s:
-        reg = institutions_frame(s, ids=table["uCode"].astype(str).tolist()).set_index("id")
-    col = reg.get(f"name_{lang}", reg["name_zh"])
-    named = col[col.notna() & (col.astype(str) != "")].astype(str).to_dict()
+        reg = institutions_frame(s, ids=ids).set_index("id")
+    col = reg[f"name_{lang}"] if f"name_{lang}" in reg.columns else reg["name_zh"]
+    return col[col.notna() & (col.astype(str) != "")].astype(str).to_dict()
+
+
+def _names(ws: Workspace, table: pd.DataFrame, lang: str) -> list[str]:
+    named = register_names(ws, table["uCode"].astype(str).tolist(), lang)
     return [named.get(str(u), str(n)) for u, n in zip(table["uCode"], table["name"], strict=True)]
+
+
+def _units(ws: Workspace, rr: RunResults, block: str, lang: str) -> pd.DataFrame | None:
+    """The ``units`` a report of block J is built with: the institutions' names in ``lang`` from the register."""
+    if block != "J":
+        return None
+    ids = [str(u) for u in rr.results["J"].final.index.get_level_values(0)]
+    names = register_names(ws, ids, lang)
+    return pd.DataFrame({"name": pd.Series(names, dtype=object)}).rename_axis("uCode") if names else None
 
 
 def ranking(ws: Workspace, run_id: int, *, block: str = "J", sector: str | None = None, province: str | None = None,
@@ -184,10 +197,12 @@ def distribution(scores: pd.Series | np.ndarray, *, own: float | None = None) ->
     if not out["shown"]:
         return out
     q1, med, q3 = (float(v) for v in np.quantile(x, [0.25, 0.5, 0.75]))
-    counts, _ = np.histogram(np.clip(x, HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1]), bins=HISTOGRAM_EDGES)
+    inside = x.min() >= HISTOGRAM_EDGES[0] and x.max() <= HISTOGRAM_EDGES[-1]
+    edges = np.asarray(HISTOGRAM_EDGES) if inside else np.histogram_bin_edges(x, bins=len(HISTOGRAM_EDGES) - 1)
+    counts, _ = np.histogram(x, bins=edges)
     out.update({"q1": q1, "median": med, "q3": q3, "mean": float(x.mean()),
-                "histogram": [{"from": lo, "to": hi, "count": int(c)}
-                              for lo, hi, c in zip(HISTOGRAM_EDGES, HISTOGRAM_EDGES[1:], counts, strict=False)]})
+                "histogram": [{"from": float(lo), "to": float(hi), "count": int(c)}
+                              for lo, hi, c in zip(edges, edges[1:], counts, strict=False)]})
     if own is not None and not np.isnan(own):
         out["own_percentile"] = float((x <= own).mean())
     return out
@@ -272,13 +287,8 @@ def run_report(ws: Workspace, run_id: int, kind: str, *, block: str | None = Non
     from ..report import build_report
 
     rr = run_results(ws, run_id)
-    if kind == "region":
-        b = map_block(rr, block)
-    elif kind == "industry":
-        b = "H"
-    else:
-        b = block or "J"
-    kw: dict[str, Any] = {}
+    b = map_block(rr, block) if kind == "region" else "H" if kind == "industry" else block or "J"
+    kw: dict[str, Any] = {"units": _units(ws, rr, b, lang)}
     if kind == "industry" and "J" in rr.results:
         kw["institutions"] = rr.results["J"]
     return build_report(rr.block(b), kind, entity=entity, lang=lang, **kw)
@@ -377,10 +387,7 @@ def report_file(ws: Workspace, run_id: int, name: str) -> Path:
         return rr.folder(found.block) / name.split("_", 1)[1]
     target = Path(rr.info["out_dir"]) / "reports" / "web" / name
     if not target.is_file():
-        kw: dict[str, Any] = {"institutions": rr.results["J"]} if found.kind == "industry" and "J" in rr.results else {}
-        from ..report import build_report
-
-        rep = build_report(rr.block(found.block), found.kind, entity=found.entity, lang=lang, **kw)
+        rep = run_report(ws, run_id, found.kind, block=found.block, entity=found.entity, lang=lang)
         tmp = target.with_name(f".part-{uuid.uuid4().hex}-{target.name}")  # same extension: the writers go by it
         write(rep, found.fmt, tmp)
         tmp.replace(target)
