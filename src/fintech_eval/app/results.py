@@ -100,13 +100,17 @@ def size_bands_of(ws: Workspace, period: str, ids: list[str]) -> pd.Series:
     return out
 
 
-def _province_code(value: Any) -> str | None:
+def _province_codes(values: list[Any]) -> list[str | None]:
+    """Each value's province code (a code of any length or a name), resolved once per distinct value."""
     from ..geo import resolve_many
 
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    mapping, _ = resolve_many([value], in_scope_only=False)
-    return mapping.get(value)
+    known = [v for v in dict.fromkeys(values) if isinstance(v, str | int) and str(v) != ""]
+    mapping, _ = resolve_many(known, in_scope_only=False) if known else ({}, [])
+    return [mapping.get(v) if isinstance(v, str | int) else None for v in values]
+
+
+def _province_code(value: Any) -> str | None:
+    return _province_codes([value])[0]
 
 
 def register_names(ws: Workspace, ids: list[str], lang: str) -> dict[str, str]:
@@ -150,7 +154,7 @@ def ranking(ws: Workspace, run_id: int, *, block: str = "J", sector: str | None 
     prov = provinces(include_out_of_scope=True).set_index("code")[f"name_{'zh' if lang == 'zh' else 'en'}"]
     sector_col = table["sector"] if "sector" in table.columns else pd.Series([None] * len(table))
     region_col = table["region_code"] if "region_code" in table.columns else pd.Series([None] * len(table))
-    codes = [_province_code(x) for x in region_col]
+    codes = _province_codes(region_col.tolist())
     out = pd.DataFrame({
         "rank": table["rank"].astype(float), "entity": ids, "name": _names(ws, table, lang) if block == "J" else table["name"].astype(str),
         "sector": [None if pd.isna(x) else str(x) for x in sector_col], "province": codes,
@@ -159,7 +163,8 @@ def ranking(ws: Workspace, run_id: int, *, block: str = "J", sector: str | None 
         "score": table["total"].astype(float),
     })
     sr = v.group_ranks("sector")
-    out["rank_in_sector"] = [float(sr.at[u, v.top]) if sr is not None and u in sr.index else np.nan for u in ids]
+    out["rank_in_sector"] = (sr[v.top].reindex(ids).astype(float).to_numpy() if sr is not None
+                             else np.full(len(ids), np.nan))
     out["scores"] = [{c: (None if pd.isna(x) else float(x)) for c, x in zip(heads, row, strict=True)}
                      for row in table[heads].itertuples(index=False, name=None)]
     keep = pd.Series(True, index=out.index)
