@@ -98,6 +98,8 @@ def test_score_publish_and_read_the_results(live, new_page, tmp_path):
     sub.locator("table[data-key=own] a").click()
     sub.wait_for_url(re.compile(r"/entities/B001$"))
     assert "甲银行" in sub.get_by_role("heading", level=1).inner_text()
+    text = sub.content()  # its scorecard compares it with medians and distributions, never with a named peer
+    assert not any(n and n in text for n in names) and not any(e in text for e in rnd.members if e != "B001")
     shot(sub, "results-submitter-scorecard-zh")
     assert sub.goto(run_url + "/entities/B002").status == 404
     assert sub.goto(run_url + "/map").status == 404

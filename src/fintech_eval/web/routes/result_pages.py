@@ -169,7 +169,7 @@ def _run_page(request: Request, p: Principal, run_id: int, *, status: int = 200,
         own = own_entities(p)
         if own is not None:
             ctx["own"] = records(full[full["entity"].isin(own)])
-            if sees_peers(p, info, named=False) and not named:
+            if sees_peers(p, info, named=False) and not named and ctx["own"]:
                 ctx["peers"] = [rs.peers(ws, run_id, e["entity"], lang=lang) for e in ctx["own"]]
         ctx["rows"] = records(rows) if named else None
         ctx["total"] = len(full)
