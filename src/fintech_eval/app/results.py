@@ -167,6 +167,12 @@ def ranking(ws: Workspace, run_id: int, *, block: str = "J", sector: str | None 
                              else np.full(len(ids), np.nan))
     out["scores"] = [{c: (None if pd.isna(x) else float(x)) for c, x in zip(heads, row, strict=True)}
                      for row in table[heads].itertuples(index=False, name=None)]
+    return filter_ranking(out, sector=sector, province=province, size_band=size_band)
+
+
+def filter_ranking(out: pd.DataFrame, *, sector: str | None = None, province: str | None = None,
+                   size_band: str | None = None) -> pd.DataFrame:
+    """The rows of a :func:`ranking` of one sector, province (code or name) and size band."""
     keep = pd.Series(True, index=out.index)
     if sector:
         keep &= out["sector"] == sector

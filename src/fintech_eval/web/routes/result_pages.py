@@ -162,8 +162,7 @@ def _run_page(request: Request, p: Principal, run_id: int, *, status: int = 200,
         ctx["choices"] = rs.filter_choices(full)
         ctx["sector_names"] = {s: group_value("sector", s, lang) for s in ctx["choices"]["sector"]}
         try:
-            rows = rs.ranking(ws, run_id, sector=sector or None, province=province or None, size_band=size_band or None,
-                              lang=lang)
+            rows = rs.filter_ranking(full, sector=sector or None, province=province or None, size_band=size_band or None)
         except DataError as exc:
             rows, ctx["error"] = full.iloc[0:0], exc.problems[0].message
         own = own_entities(p)
