@@ -154,8 +154,13 @@ def _run_page(request: Request, p: Principal, run_id: int, *, status: int = 200,
 
     ws, lang = workspace(request), language(request)
     info = _visible(p, ws, run_id)
-    ctx: dict[str, Any] = {"run": info, "staff": sees_drafts(p.role), "error": error, "visibilities": PEER_VISIBILITIES,
-                           "filters": {"sector": sector, "province": province, "size_band": size_band}}
+    from ...report.localise import warning_note
+
+    staff = sees_drafts(p.role)
+    ctx: dict[str, Any] = {"run": info, "staff": staff, "error": error, "visibilities": PEER_VISIBILITIES,
+                           "filters": {"sector": sector, "province": province, "size_band": size_band},
+                           "warnings": [(b, w.get("rule", ""), warning_note(w, lang).text)  # in the page's language
+                                        for b, ws_ in (info["warnings"] or {}).items() for w in ws_] if staff else []}
     if "J" in info["blocks"]:
         full = rs.ranking(ws, run_id, lang=lang)
         named = sees_peers(p, info, named=True)
