@@ -37,6 +37,8 @@ CASES = {
                      r"sign-in .*: p50 \d+\.\d+ ms(.|\n)*20 requests in \d+\.\d+ s = \d+ req/s, p50 \d+\.\d+ ms"),
     "bench_vendor_rating.py": (["--repeat", "2", "--files", "2"],
                                r"save one step \+ rating: median \d+\.\d+ ms(.|\n)*assessment page .*: median \d+\.\d+ ms"),
+    "bench_results.py": (["--institutions", "24", "--repeat", "1"],
+                         r"score 24 institutions \(J, H, Q\) in the request: \d+\.\d+ s(.|\n)*scorecard PDF: first \d+\.\d+ s"),
 }
 
 

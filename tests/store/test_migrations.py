@@ -172,6 +172,31 @@ def test_0008_institutions_become_active_and_downgrade_back(db_url):
         engine.dispose()
 
 
+def test_0010_runs_published_before_show_the_anonymised_distribution(db_url):
+    """A run stored under 0008 comes through 0010 with peer_visibility 'distribution' (the safe default); a value
+    outside the vocabulary is refused by the database; downgrading keeps the run."""
+    engine = make_engine(db_url)
+    try:
+        init_db_at(engine, "0008_institution_fields")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO evaluation_run (name, framework, period, specs, out_dir, software, status, "
+                              "created_by, created_at) VALUES ('r', 'jrt0201-2020', '2024', '{}', '/x', '1', 'published', "
+                              "'cli', CURRENT_TIMESTAMP)"))
+        init_db(engine)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT name, status, peer_visibility FROM evaluation_run")).all() == [
+                ("r", "published", "distribution")]
+            conn.execute(text("UPDATE evaluation_run SET peer_visibility = 'ranking'"))
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("UPDATE evaluation_run SET peer_visibility = 'everything'"))
+        downgrade_db(engine, "0008_institution_fields")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name, status FROM evaluation_run")).all() == [("r", "published")]
+        assert "peer_visibility" not in {c["name"] for c in inspect(engine).get_columns("evaluation_run")}
+    finally:
+        engine.dispose()
+
+
 def test_0011_vendor_assessments_keys_and_downgrade(db_url):
     """0011: one assessment per vendor, framework, model and round; statuses and provider types from the
     vocabulary; an answer and an evidence file go with their assessment; downgrading removes the four tables and

@@ -71,7 +71,7 @@ def build_world(url: str, tmp: Path, settings: WebSettings | None = None) -> Wor
     register_file(ws, tmp / "vend.csv", "vendors")
     create_campaign(ws, period="2024", sample=["B001", "B002"], deadline="2025-03-31")
     create_campaign(ws, period="2024", sample=["B002"], name="B002 only")
-    w = World(ws, create_app(settings or WebSettings(), workspace=ws))
+    w = World(ws, create_app(settings or WebSettings(runs_dir=str(tmp / "runs")), workspace=ws))  # runs scored here
     for role in ROLES:
         ents = [("institution", "B001"), ("vendor", "V001")] if role == "submitter" else []
         w.users[role] = create_user(ws, email=w.email(role), role=role, password=PASSWORD, entities=ents).id

@@ -25,6 +25,7 @@ from fintech_eval.web.app import route_table
 
 from . import vendor_helpers as vh
 from .conftest import PASSWORD, World
+from .results_data import scored_runs
 
 ROLE_KEYS = {"A": "administrator", "E": "evaluator", "S": "submitter", "V": "viewer", "-": None}
 _counter = itertools.count(1)
@@ -48,6 +49,25 @@ ADMIN = "A:ok E:403 S:403 V:403 -:401"
 STAFF = "A:ok E:ok S:403 V:403 -:401"
 TENANT = "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:401/401"
 RUNS = "A:ok/ok E:ok/ok S:ok/404 V:ok/404 -:401/401"
+#: the named results of a run (ranking of others, map, industry, files): a submitter only when the publisher
+#: chose the named ranking (the scored run is published with the default, the anonymised distribution)
+NAMED = "A:ok/ok E:ok/ok S:404/404 V:ok/404 -:401/401"
+RUN_PAGES = RUNS.replace("-:401/401", "-:ok/ok")  # an anonymous GET of a page is sent to the sign-in page
+
+
+def scored(w: World, role: str | None, tenancy: str, **more: Any) -> dict[str, Any]:
+    """A run with results: own = the published one, other = a draft."""
+    return {"run_id": scored_runs(w)["published" if tenancy == "own" else "draft"], **more}
+
+
+def score_page(w: World, client, role, tenancy) -> Any:
+    return client.post("/results", data={"campaign": scored_runs(w)["round"].campaign, "csrf_token": _csrf(client)},
+                       follow_redirects=False)
+
+
+def publish_page(w: World, client, role, tenancy) -> Any:  # the published run again: the draft stays a draft
+    return client.post(f"/results/{scored_runs(w)['published']}/publish",
+                       data={"peer_visibility": "distribution", "csrf_token": _csrf(client)}, follow_redirects=False)
 
 
 def _other_role(role: str | None) -> str:
@@ -160,6 +180,17 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/campaigns/{campaign_id}/missing"): Case(STAFF, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
     ("GET", "/api/v1/runs"): Case(RUNS.replace("/404", "/ok")),
     ("GET", "/api/v1/runs/{run_id}"): Case(RUNS, params=lambda w, r, t: {"run_id": w.runs["published" if t == "own" else "draft"]}),
+    ("POST", "/api/v1/runs"): Case(STAFF, body=lambda w, r, t: {"campaign": scored_runs(w)["round"].campaign}),
+    ("POST", "/api/v1/runs/{run_id}/publish"): Case(STAFF, params=lambda w, r, t: scored(w, r, "own"),
+                                                   body=lambda w, r, t: {"reports": False}),
+    ("GET", "/api/v1/runs/{run_id}/ranking"): Case(RUNS, params=scored, query="?sector=bank"),
+    ("GET", "/api/v1/runs/{run_id}/peers/{entity}"): Case(RUNS, params=lambda w, r, t: scored(w, r, t, entity="B001")),
+    ("GET", "/api/v1/runs/{run_id}/entities/{entity}"): Case(RUNS, params=lambda w, r, t: scored(w, r, t, entity="B001")),
+    ("GET", "/api/v1/runs/{run_id}/provinces"): Case(NAMED, params=scored),
+    ("GET", "/api/v1/runs/{run_id}/industries"): Case(NAMED, params=scored),
+    ("GET", "/api/v1/runs/{run_id}/industries/{sector}/plan"): Case(NAMED, params=lambda w, r, t: scored(w, r, t, sector="bank")),
+    ("GET", "/api/v1/runs/{run_id}/files"): Case(NAMED, params=scored),
+    ("GET", "/api/v1/runs/{run_id}/files/{name}"): Case(NAMED, params=lambda w, r, t: scored(w, r, t, name="J-2024_scores.csv")),
     ("GET", "/api/v1/catalog/frameworks"): Case(EVERYONE),
     ("GET", "/api/v1/catalog/frameworks/{framework_id}/indicators"): Case(EVERYONE, params=lambda w, r, t: {"framework_id": "jrt0201-2020"},
                                                                           query="?sector=bank"),
@@ -203,6 +234,14 @@ EXPECT: dict[tuple[str, str], Case] = {
         "A:ok/404 E:ok/404 S:ok/404 V:ok/404 -:401/401",
         call=lambda w, c, r, t: c.post(f"/account/tokens/{token_id(w, r, t)}/revoke", data={"csrf_token": _csrf(c)},
                                        follow_redirects=False)),
+    ("GET", "/results"): Case(PUBLIC),
+    ("POST", "/results"): Case("A:ok E:ok S:403 V:403 -:401", call=score_page),
+    ("POST", "/results/{run_id}/publish"): Case("A:ok E:ok S:403 V:403 -:401", call=publish_page),
+    ("GET", "/results/{run_id}"): Case(RUN_PAGES, params=scored, query="?sector=bank&size_band=large"),
+    ("GET", "/results/{run_id}/entities/{entity}"): Case(RUN_PAGES, params=lambda w, r, t: scored(w, r, t, entity="B001")),
+    ("GET", "/results/{run_id}/map"): Case(NAMED.replace("-:401/401", "-:ok/ok"), params=scored),
+    ("GET", "/results/{run_id}/industry"): Case(NAMED.replace("-:401/401", "-:ok/ok"), params=scored, query="?sector=bank"),
+    ("GET", "/assets/plotly.min.js"): Case(PUBLIC),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),

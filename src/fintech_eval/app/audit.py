@@ -23,6 +23,7 @@ ACTIONS: tuple[str, ...] = (
     "token.create", "token.revoke", "invitation.create", "invitation.revoke", "invitation.accept",
     "vendor_assessment.create", "vendor_assessment.answer", "vendor_assessment.evidence",
     "vendor_assessment.evidence_withdraw", "vendor_assessment.publish",
+    "run.score", "run.publish",
 )  # fmt: skip
 
 

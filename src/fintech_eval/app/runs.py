@@ -5,7 +5,9 @@ the engine's ``store`` source, which derives the period once for all the blocks)
 ``OUT/run-<id>/`` and records the run: its specs, what it read (input fingerprints), the framework and
 product versions, who and when, and every warning. A new score is a new run in a new folder: nothing a
 published run wrote is ever overwritten. :func:`publish` marks a run as the one that reports (and the web)
-show, and writes its reports beside its results.
+show, with what an institution's submitter sees of its peers (``peer_visibility``), and writes its reports
+beside its results. Scoring and publishing are written to the audit log (``run.score``, ``run.publish``), from
+the CLI and the web alike.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from ..engine.sources import sha256_file
 from ..engine.spec import load_spec
 from ..errors import DataError, Problem
 from ..service import block_spec
-from ..store.models import EvaluationRun
+from ..store.models import PEER_VISIBILITIES, EvaluationRun
+from .audit import audit
 from .campaigns import resolve_campaign
 from .workspace import Workspace
 
@@ -55,7 +58,7 @@ def _spec_for(ws: Workspace, block: str, period: str, framework: str, spec: str 
 def score(
     ws: Workspace, *, out: str | Path, campaign_id: int | None = None, period: str | None = None,
     spec: str | Path | None = None, blocks: tuple[str, ...] | None = None, framework: str = "jrt0201-2020",
-    who: str = "cli", progress: Any = None, names: str = "zh",
+    who: str = "cli", progress: Any = None, names: str = "zh", actor_id: int | None = None, ip: str | None = None,
 ) -> dict[str, Any]:
     """Score the stored data of a campaign (or of a period) and record the run; returns the run as a dict.
     ``names``: the language of the units' names in the results (zh or en) with the default spec."""
@@ -112,6 +115,10 @@ def score(
         run = s.get(EvaluationRun, run_id)
         run.specs, run.inputs, run.warnings, run.scores_sha256 = specs, inputs, warnings, shas
         run.out_dir = str(folder.resolve())
+        audit(None, who, "run.score", f"run:{run_id}", {"campaign": run.campaign_id, "period": str(period),
+                                                         "blocks": sorted(specs), "spec": None if spec is None else str(spec),
+                                                         "warnings": sum(len(v) for v in warnings.values())},
+              actor_id=actor_id, ip=ip, session=s)
     return run_info(ws, run_id)
 
 
@@ -122,7 +129,7 @@ def _as_dict(r: EvaluationRun) -> dict[str, Any]:
         "software": r.software, "created_by": r.created_by, "created_at": r.created_at.isoformat() if r.created_at else None,
         "published_by": r.published_by, "published_at": r.published_at.isoformat() if r.published_at else None,
         "blocks": sorted(r.specs or {}), "inputs": r.inputs or {}, "scores_sha256": r.scores_sha256 or {},
-        "warnings": r.warnings or {}, "specs": r.specs or {},
+        "warnings": r.warnings or {}, "specs": r.specs or {}, "peer_visibility": r.peer_visibility or "distribution",
     }
 
 
@@ -145,9 +152,16 @@ def runs_frame(ws: Workspace) -> pd.DataFrame:
 
 
 def publish(ws: Workspace, run_id: int, *, who: str = "cli", reports: bool = True, lang: str = "zh",
-            progress: Any = None) -> dict[str, Any]:
+            progress: Any = None, peer_visibility: str = "distribution", actor_id: int | None = None,
+            ip: str | None = None) -> dict[str, Any]:
     """Mark the run published (the one that reports and the web show for its campaign or period) and write
-    its reports (HTML) into ``<run folder>/reports``; the run's results must still match what it recorded."""
+    its reports (HTML) into ``<run folder>/reports``; the run's results must still match what it recorded.
+    ``peer_visibility``: what an institution's submitter sees of its peers (:data:`PEER_VISIBILITIES`:
+    ``distribution``, anonymised, the default; ``ranking``, named; ``none``). Publishing again changes it. The
+    publication is audited (``run.publish``, with the visibility before and after)."""
+    if peer_visibility not in PEER_VISIBILITIES:
+        raise DataError(f"peer visibility {peer_visibility!r} is not one of {', '.join(PEER_VISIBILITIES)}",
+                        rule="run.peer_visibility", field="peer_visibility")
     info = run_info(ws, run_id)
     folder = Path(info["out_dir"])
     for b, sha in info["scores_sha256"].items():
@@ -159,7 +173,13 @@ def publish(ws: Workspace, run_id: int, *, who: str = "cli", reports: bool = Tru
         written = [str(p) for p in _write_reports(folder, info, lang, progress)]
     with ws.sessions() as s, s.begin():
         r = s.get(EvaluationRun, run_id)
+        before = {"status": r.status, "peer_visibility": r.peer_visibility}
         r.status, r.published_by, r.published_at = "published", who, dt.datetime.now(dt.UTC)
+        r.peer_visibility = peer_visibility
+        audit(None, who, "run.publish", f"run:{run_id}", {"before": before, "peer_visibility": peer_visibility,
+                                                           "campaign": r.campaign_id, "period": r.period,
+                                                           "reports": len(written)},
+              actor_id=actor_id, ip=ip, session=s)
     out = run_info(ws, run_id)
     out["reports"] = written
     return out
@@ -204,3 +224,8 @@ def published_run(ws: Workspace, *, campaign_id: int | None = None, period: str 
         return _as_dict(r) if r is not None else None
 
 
+def saved_specs(folder: str | Path | None) -> dict[str, Path]:
+    """The saved specs a server offers (``*.yaml`` / ``*.yml`` of ``folder``), by name (the file's stem)."""
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    return {p.stem: p for p in sorted(Path(folder).iterdir()) if p.suffix in (".yaml", ".yml") and p.is_file()}

@@ -351,13 +351,15 @@ def publish_cmd(
     run: Annotated[int, typer.Argument(help="Run id (see `fintech-eval runs list`).")],
     lang: Annotated[str, typer.Option("--lang", help="Language of the reports: zh or en.")] = "zh",
     no_reports: Annotated[bool, typer.Option("--no-reports", help="Mark published without writing the reports.")] = False,
+    peers: Annotated[str, typer.Option("--peers", help="What an institution's submitter sees of its peers on the web: distribution (anonymised quartiles and histogram), ranking (named) or none.")] = "distribution",
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
-    """Publish a run: the one that reports (and the web) show; writes its reports beside its results."""
+    """Publish a run: the one that reports (and the web) show; writes its reports beside its results. Audited."""
     from ..app.runs import publish
 
     with _ws(db, create=False) as ws, console.status("publishing…") as status:
-        info = publish(ws, run, who=user, reports=not no_reports, lang=lang, progress=lambda t: status.update(t))
+        info = publish(ws, run, who=user, reports=not no_reports, lang=lang, progress=lambda t: status.update(t),
+                       peer_visibility=peers)
     console.print(f"[green]run {run} published[/]; {len(info['reports'])} report(s) in {safe(Path(info['out_dir']) / 'reports')}")
 
 

@@ -209,6 +209,22 @@ def build_report(
     return rep
 
 
+def report_view(result: Result, lang: str = "zh", period: Any = None) -> tuple[Result, tb.View]:
+    """The result with its names in ``lang`` and its view of one period, as every report reads it (the web's
+    dashboards read the same)."""
+    return _prepared(result, lang, period, None)
+
+
+def report_context(result: Result, lang: str = "zh", *, entity: str | None = None,
+                   institutions: Result | None = None) -> Context:
+    """The :class:`Context` a report kind builds from (``entity`` resolved by code or name), for callers that
+    want one of a report's tables without the whole report (the web's Plan-task progress)."""
+    loc, v = _prepared(result, lang, None, None)
+    ent = tb.find_unit(entity, v.info) if entity is not None else None
+    inst = _localised(institutions, lang) if isinstance(institutions, Result) else None
+    return Context(loc, v, lang, ent, None, dt.date.today().isoformat(), inst)
+
+
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
@@ -803,7 +819,9 @@ def region(ctx: Context) -> Report:
         kind="region", lang=ctx.lang, title=ctx.t("title.region", name=ctx.evaluation), subtitle=_subtitle(ctx),
         sections=[summary, map_sec, table_sec, macro_sec, unres, _availability_section(ctx)],
         meta={"mode": rm.mode, "column": rm.column, "provinces": df["code"].tolist(), "unresolved": [str(x) for x in rm.unresolved],
-              "values": dict(zip(df["code"], df[value_col].astype(float), strict=True))},
+              "values": dict(zip(df["code"], df[value_col].astype(float), strict=True)),
+              "ranks": {c: (None if pd.isna(r) else int(r)) for c, r in zip(df["code"], df["rank"], strict=True)},
+              "counts": dict(zip(df["code"], df["count"].astype(int), strict=True)) if "count" in df.columns else {}},
     )
 
 

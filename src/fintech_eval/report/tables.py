@@ -259,16 +259,22 @@ def trend_table(result: Result, unit: str, codes: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def rank_interval(result: Result, unit: str) -> tuple[float, float] | None:
-    """(Q5, Q95) of the unit's rank from an uncertainty record, when the result has one."""
+def _record_intervals(result: Result) -> dict[str, tuple[float, float]]:
+    """Unit → (Q5, Q95) of its rank from the result's uncertainty records (the first record that has the unit),
+    read once for every unit."""
+    out: dict[str, tuple[float, float]] = {}
     for df in result.records.values():
         frame = df.reset_index() if df.index.name else df
         cols = {str(c).casefold(): c for c in frame.columns}
         if "ucode" in cols and "q5" in cols and "q95" in cols:
-            row = frame[frame[cols["ucode"]].astype(str) == unit]
-            if len(row):
-                return float(row[cols["q5"]].iloc[0]), float(row[cols["q95"]].iloc[0])
-    return None
+            for u, lo, hi in zip(frame[cols["ucode"]].astype(str), frame[cols["q5"]], frame[cols["q95"]], strict=True):
+                out.setdefault(u, (float(lo), float(hi)))
+    return out
+
+
+def rank_interval(result: Result, unit: str) -> tuple[float, float] | None:
+    """(Q5, Q95) of the unit's rank from an uncertainty record, when the result has one."""
+    return _record_intervals(result).get(unit)
 
 
 def rank_intervals(v: View, intervals: pd.DataFrame | None = None) -> pd.DataFrame | None:
@@ -305,8 +311,8 @@ def rank_intervals(v: View, intervals: pd.DataFrame | None = None) -> pd.DataFra
             "level": iv["level"].reindex(common).astype(float) if "level" in iv else 0.9,
         })
         return out[out[["low", "high"]].notna().all(axis=1)]
-    rows = {str(u): rank_interval(v.result, str(u)) for u in v.ranks.index}
-    rows = {u: x for u, x in rows.items() if x is not None}
+    found = _record_intervals(v.result)
+    rows = {str(u): found[str(u)] for u in v.ranks.index if str(u) in found}
     if not rows:
         return None
     ranks = v.ranks[top].set_axis(v.ranks.index.astype(str))

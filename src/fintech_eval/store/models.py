@@ -381,6 +381,9 @@ class DerivedValue(Base):
 
 CAMPAIGN_STATUSES: tuple[str, ...] = ("open", "closed")
 RUN_STATUSES: tuple[str, ...] = ("draft", "published")
+#: What a published run shows an institution's submitter of its peers: ``distribution`` (anonymised quartiles
+#: and histogram, the default), ``ranking`` (the full named ranking) or ``none``.
+PEER_VISIBILITIES: tuple[str, ...] = ("distribution", "ranking", "none")
 
 
 class Campaign(Base):
@@ -425,7 +428,8 @@ class EvaluationRun(Base):
     result folder is; ``published`` marks the run that reports show (a published run is never overwritten)."""
 
     __tablename__ = "evaluation_run"
-    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status"),
+                      CheckConstraint(_in("peer_visibility", PEER_VISIBILITIES), name="peer_visibility"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaign.id"))
@@ -444,7 +448,7 @@ class EvaluationRun(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
+    peer_visibility: Mapped[str] = mapped_column(String(16), default="distribution", server_default="distribution")
 
 
 class DataReturn(Base):

@@ -252,6 +252,8 @@ class Run(Out):
     created_at: dt.datetime | None
     published_by: str | None
     published_at: dt.datetime | None
+    peer_visibility: Literal["distribution", "ranking", "none"] = Field(
+        description="What an institution's submitter sees of its peers: anonymised distribution, named ranking, or nothing.")
 
 
 class RunDetail(Run):

@@ -22,6 +22,8 @@ class WebSettings(BaseSettings):
     ip_max_failures: int = Field(20, ge=1, description="Failed sign-ins from one client address that throttle it.")
     ip_window_minutes: float = Field(15.0, gt=0, description="The window those failures are counted in.")
     default_language: str = Field("zh", pattern="^(zh|en)$")
+    runs_dir: str = Field("runs", description="Where runs started from the web write their result folders (run-<id>/).")
+    specs_dir: str | None = Field(None, description="A folder of saved specs (*.yaml) staff may score with.")
 
     def sign_in_limits(self) -> SignInLimits:
         return SignInLimits(self.max_failures, self.lockout_minutes, self.ip_max_failures, self.ip_window_minutes)

@@ -1,9 +1,7 @@
 """One router per resource under ``/api/v1``, and the pages; :data:`ROUTERS` is what the app mounts.
 
-Submissions and their review (draft → submitted → returned → resubmitted → accepted, idempotency keys) will
-get their own module here, ``submissions.py``, over ``fintech_eval.app.submissions``, with its permissions
-(``submissions.write`` for a submitter's own entities, ``submissions.review`` for staff) added to
-:mod:`fintech_eval.web.policy`.
+Each module's routes name their permission (:mod:`fintech_eval.web.policy`); pages are guarded by
+:func:`fintech_eval.web.pagekit.page_guard`.
 """
 
 from . import (
@@ -16,6 +14,7 @@ from . import (
            invitations,
            pages,
            registers,
+           result_pages,
            runs,
            tokens,
            users,
@@ -26,6 +25,9 @@ from . import (
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
            registers.router, campaigns.router, runs.router, catalog.router,
-           vendors.router)
+           vendors.router,
+           )
 PAGE_ROUTERS = (pages.router, account_pages.router,
-                vendor_pages.router)
+                vendor_pages.router,
+                result_pages.router,
+                )

@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0011_vendor_assessments"
-down_revision = "0008_institution_fields"
+down_revision = "0010_publication"
 branch_labels = None
 depends_on = None
 

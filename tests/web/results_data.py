@@ -1,0 +1,75 @@
+"""A scored round for the results tests, built through the application's own import functions (the web world
+has registers and campaigns but no observations): 24 synthetic institutions of four sectors plus the world's
+B001 and B002 (given the returns of two synthetic banks), the provinces' open data, one campaign asking all of
+them (period 2024), and the register's operating revenue for the size bands."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fintech_eval.app.campaigns import create_campaign
+from fintech_eval.app.intake import import_files
+from fintech_eval.app.registers import register_file
+from fintech_eval.app.runs import publish, score
+from fintech_eval.demo.generator import generate
+
+PERIOD = "2024"
+COLUMNS = ["entity_kind", "entity", "period", "variable", "value", "unit", "source"]
+
+
+@functools.cache
+def synthetic():
+    return generate(seed=7, n_institutions=24, years=range(2023, 2025))
+
+
+@dataclass
+class Round:
+    campaign: int
+    members: list[str]
+    out: Path
+    sectors: dict[str, str]  # entity → sector
+
+
+def load_round(ws, tmp: Path) -> Round:
+    """Register, import and open the campaign (not scored): B001/B002 answer as two synthetic banks."""
+    data = synthetic()
+    inst = data.institutions
+    banks = inst.loc[inst["sector"] == "bank", "entity_id"].tolist()
+    alias = {banks[0]: "B001", banks[1]: "B002"}
+    rest = inst[~inst["entity_id"].isin(alias)]
+    reg = tmp / "results_register.csv"
+    rest.rename(columns={"entity_id": "id"})[["id", "name_zh", "name_en", "sector", "subtype", "region_code"]].to_csv(reg, index=False)
+    register_file(ws, reg, "institutions")
+    obs = data.observations[data.observations["period"].astype(str) == PERIOD].copy()
+    obs["entity_id"] = obs["entity_id"].replace(alias)
+    path = tmp / "results_returns.csv"
+    obs.rename(columns={"entity_id": "entity"})[COLUMNS].to_csv(path, index=False, na_rep="N/A")
+    import_files(ws, [path], user="test")
+    members = ["B001", "B002", *rest["entity_id"].tolist()]
+    cid = create_campaign(ws, period=PERIOD, sample=members, name="results round")
+    sectors = {"B001": "bank", "B002": "bank", **dict(zip(rest["entity_id"], rest["sector"], strict=True))}
+    return Round(cid, members, tmp / "runs", sectors)
+
+
+def scored_runs(w, tmp: Path | None = None) -> dict[str, Any]:
+    """A published and a draft run of the round (cached on the world): ids by status, and the round. Without
+    ``tmp`` the runs go to a temporary folder removed with the world."""
+    cached = getattr(w, "_results_runs", None)
+    if cached is not None:
+        return cached
+    if tmp is None:
+        tmp = Path(tempfile.mkdtemp(prefix="fe-results-"))
+        weakref.finalize(w, shutil.rmtree, tmp, True)
+    rnd = load_round(w.ws, tmp)
+    first = score(w.ws, out=rnd.out, campaign_id=rnd.campaign, who="evaluator@example.org")
+    publish(w.ws, first["id"], who="evaluator@example.org", reports=False)
+    second = score(w.ws, out=rnd.out, campaign_id=rnd.campaign, who="evaluator@example.org")
+    w._results_runs = {"published": first["id"], "draft": second["id"], "round": rnd}
+    return w._results_runs
+
