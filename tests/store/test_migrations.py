@@ -25,7 +25,7 @@ TABLES = {
     "observation", "audit_entry",
     "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region", "flag_review",
     "data_return", "return_version", "return_event", "idempotency_key",
-    "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log",
+    "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log", "campaign_staff",
 }  # fmt: skip
 
 
@@ -35,7 +35,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0008_institution_fields"
+        assert current_revision(engine) == head_revision() == "0009_campaign_staff"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques

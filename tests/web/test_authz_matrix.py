@@ -6,8 +6,9 @@ for a route that no longer exists fails too.
 
 Expectations are written here by hand from docs/web.md (not derived from ``fintech_eval.web.policy``, which
 they check). Roles: A administrator, E evaluator, S submitter (bound to institution B001 and vendor V001),
-V viewer, - anonymous. "own" objects: B001, V001, campaign 1 (asks B001), the published run, the caller's
-own token; "other": B002, V002, campaign 2 (asks only B002), the draft run, another user's token.
+V viewer, - anonymous. "own" objects: B001, V001, campaign 1 (asks B001; the evaluator is assigned to it), the
+published run, the caller's own token; "other": B002, V002, campaign 2 (asks only B002; the evaluator is not
+assigned), the draft run, another user's token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from fintech_eval.app.accounts import create_user
+from fintech_eval.app.campaign_staff import assign_staff
 from fintech_eval.app.invitations import create_invitation
 from fintech_eval.app.tokens import create_token
 from fintech_eval.web.app import route_table
@@ -47,6 +50,28 @@ ADMIN = "A:ok E:403 S:403 V:403 -:401"
 STAFF = "A:ok E:ok S:403 V:403 -:401"
 TENANT = "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:401/401"
 RUNS = "A:ok/ok E:ok/ok S:ok/404 V:ok/404 -:401/401"
+
+
+#: A campaign: administrators see every one, the evaluator campaign 1 (assigned), the submitter campaign 1 (asks B001).
+CAMPAIGN_READ = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:401/401"
+CAMPAIGN_STAFF = "A:ok/ok E:ok/404 S:403/403 V:403/403 -:401/401"
+
+
+def campaign(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    return {"campaign_id": 1 if tenancy == "own" else 2}
+
+
+def new_evaluator(w: World) -> tuple[int, str]:
+    email = f"ev{next(_counter)}@example.org"
+    return create_user(w.ws, email=email, role="evaluator", who="test").id, email
+
+
+def assigned_evaluator(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    """A fresh evaluator assigned to the campaign (so removing it changes nobody else's view)."""
+    uid, email = new_evaluator(w)
+    ids = campaign(w, role, tenancy)
+    assign_staff(w.ws, ids["campaign_id"], email, who="test")
+    return {**ids, "user_id": uid}
 
 
 def _other_role(role: str | None) -> str:
@@ -154,9 +179,19 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/registers/vendors"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
     ("GET", "/api/v1/registers/vendors/{entity_id}"): Case(TENANT, params=lambda w, r, t: {"entity_id": "V001" if t == "own" else "V002"}),
     ("GET", "/api/v1/campaigns"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
-    ("GET", "/api/v1/campaigns/{campaign_id}"): Case(TENANT, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
-    ("GET", "/api/v1/campaigns/{campaign_id}/status"): Case(TENANT, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
-    ("GET", "/api/v1/campaigns/{campaign_id}/missing"): Case(STAFF, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
+    ("POST", "/api/v1/campaigns"): Case(STAFF, body=lambda w, r, t: {"period": "2024", "entities": ["B002"],
+                                                                     "deadline": "2025-06-30"}),
+    ("GET", "/api/v1/campaigns/{campaign_id}"): Case(CAMPAIGN_READ, params=campaign),
+    ("PATCH", "/api/v1/campaigns/{campaign_id}"): Case(CAMPAIGN_STAFF, params=campaign, body=lambda w, r, t: {"name": "renamed"}),
+    ("GET", "/api/v1/campaigns/{campaign_id}/status"): Case(CAMPAIGN_READ, params=campaign),
+    ("GET", "/api/v1/campaigns/{campaign_id}/missing"): Case(CAMPAIGN_STAFF, params=campaign),
+    ("GET", "/api/v1/campaigns/{campaign_id}/staff"): Case(CAMPAIGN_STAFF, params=campaign),
+    ("POST", "/api/v1/campaigns/{campaign_id}/staff"): Case(CAMPAIGN_STAFF, params=campaign,
+                                                            body=lambda w, r, t: {"email": new_evaluator(w)[1]}),
+    ("DELETE", "/api/v1/campaigns/{campaign_id}/staff/{user_id}"): Case(CAMPAIGN_STAFF, params=assigned_evaluator),
+    ("GET", "/api/v1/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, params=campaign),
+    ("POST", "/api/v1/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, params=campaign, body=lambda w, r, t: {
+        "invitations": [{"entity_id": "B002", "email": f"c{next(_counter)}@example.org"}]}),
     ("GET", "/api/v1/runs"): Case(RUNS.replace("/404", "/ok")),
     ("GET", "/api/v1/runs/{run_id}"): Case(RUNS, params=lambda w, r, t: {"run_id": w.runs["published" if t == "own" else "draft"]}),
     ("GET", "/api/v1/catalog/frameworks"): Case(EVERYONE),

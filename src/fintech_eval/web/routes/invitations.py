@@ -29,7 +29,12 @@ Staff = Annotated[Principal, Depends(require("invitations.manage"))]
 def invitation_out(i: InvitationInfo) -> dict[str, Any]:
     return {"id": i.id, "email": i.email, "role": i.role, "entities": [{"kind": k, "id": e} for k, e in i.entities],
             "created_by": i.created_by, "created_at": i.created_at, "expires_at": i.expires_at, "used_at": i.used_at,
-            "revoked_at": i.revoked_at, "user_id": i.user_id}
+            "revoked_at": i.revoked_at, "user_id": i.user_id, "campaign_id": i.campaign_id, "state": i.state()}
+
+
+def created_out(i: InvitationInfo, secret: str) -> dict[str, Any]:
+    """A new invitation with its secret (shown this once) and the link to send."""
+    return {**invitation_out(i), "token": secret, "accept_path": f"/invitations/accept?token={secret}"}
 
 
 @router.get("", response_model=Page[InvitationOut], operation_id="list_invitations")
@@ -44,7 +49,7 @@ def create(body: InvitationCreate, p: Staff, request: Request, ws: WorkspaceDep)
     """Invite a submitter for these entities; send the person the secret ``token`` (shown once)."""
     info, secret = create_invitation(ws, email=body.email, entities=entity_pairs(body.entities) or [], days=body.days,
                                      who=p.email, actor_id=p.id, ip=client_ip(request))
-    return {**invitation_out(info), "token": secret, "accept_path": f"/invitations/accept?token={secret}"}
+    return created_out(info, secret)
 
 
 @router.delete("/{invitation_id}", status_code=204, operation_id="revoke_invitation")
