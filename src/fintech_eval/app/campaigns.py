@@ -136,13 +136,17 @@ def create_campaign(
         s.flush()
         audit(None, who, "campaign.create", f"campaign:{c.id}",
               {"name": c.name, "framework": fw.id, "period": period, "n_entities": len(codes),
-               "deadline": c.deadline.isoformat() if c.deadline else None}, actor_id=actor_id, ip=ip, session=s)
+               "deadline": _utc_text(c.deadline)}, actor_id=actor_id, ip=ip, session=s)
         for user in staff:
             add_staff(s, int(c.id), user, who=who, actor_id=actor_id, ip=ip)
         return int(c.id)
 
 
 _UNCHANGED: Any = object()
+
+
+def _utc_text(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.astimezone(dt.UTC).isoformat()
 
 
 def update_campaign(ws: Workspace, campaign_id: int, *, deadline: str | dt.date | dt.datetime | None = _UNCHANGED,
@@ -163,7 +167,7 @@ def update_campaign(ws: Workspace, campaign_id: int, *, deadline: str | dt.date 
         if deadline is not _UNCHANGED:
             new = _deadline(deadline)
             if new != c.deadline:
-                changed["deadline"] = [c.deadline.isoformat() if c.deadline else None, new.isoformat() if new else None]
+                changed["deadline"] = [_utc_text(c.deadline), _utc_text(new)]
                 c.deadline = new
         if name is not None and name.strip() != c.name:
             changed["name"] = [c.name, name.strip()]
