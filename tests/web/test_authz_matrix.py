@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from fintech_eval.app.accounts import create_user
+from fintech_eval.app.campaign_invitations import invite_sample
 from fintech_eval.app.campaign_staff import assign_staff
 from fintech_eval.app.invitations import create_invitation
 from fintech_eval.app.tokens import create_token
@@ -55,6 +56,16 @@ RUNS = "A:ok/ok E:ok/ok S:ok/404 V:ok/404 -:401/401"
 #: A campaign: administrators see every one, the evaluator campaign 1 (assigned), the submitter campaign 1 (asks B001).
 CAMPAIGN_READ = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:401/401"
 CAMPAIGN_STAFF = "A:ok/ok E:ok/404 S:403/403 V:403/403 -:401/401"
+
+
+#: A campaign's page: as the API, but anonymous visitors are sent to the sign-in page (a redirect).
+CAMPAIGN_PAGE = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:ok/ok"
+
+
+def campaign_invitation(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    ids = campaign(w, role, tenancy)
+    (info, _), = invite_sample(w.ws, ids["campaign_id"], [("B002", f"r{next(_counter)}@example.org")], who="test")
+    return {**ids, "invitation_id": info.id}
 
 
 def campaign(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
@@ -213,6 +224,28 @@ EXPECT: dict[tuple[str, str], Case] = {
         "A:ok/404 E:ok/404 S:ok/404 V:ok/404 -:401/401",
         call=lambda w, c, r, t: c.post(f"/account/tokens/{token_id(w, r, t)}/revoke", data={"csrf_token": _csrf(c)},
                                        follow_redirects=False)),
+    ("GET", "/campaigns"): Case("A:ok E:ok S:ok V:403 -:ok"),
+    ("GET", "/campaigns/new"): Case("A:ok E:ok S:403 V:403 -:ok"),
+    ("POST", "/campaigns/new"): Case(STAFF, call=lambda w, c, r, t: c.post(
+        "/campaigns/new", data={"period": "2025", "mode": "list", "codes": "B002", "csrf_token": _csrf(c)},
+        follow_redirects=False)),
+    ("GET", "/campaigns/{campaign_id}"): Case(CAMPAIGN_PAGE, params=campaign),
+    ("GET", "/campaigns/{campaign_id}/missing.csv"): Case(CAMPAIGN_PAGE.replace("S:ok/404", "S:403/403"), params=campaign),
+    ("POST", "/campaigns/{campaign_id}"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        f"/campaigns/{campaign(w, r, t)['campaign_id']}", data={"name": "renamed", "deadline": "2025-06-30",
+                                                               "csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        f"/campaigns/{campaign(w, r, t)['campaign_id']}/invitations",
+        data={"email:B002": f"p{next(_counter)}@example.org", "csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/invitations/{invitation_id}/revoke"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        "/campaigns/{campaign_id}/invitations/{invitation_id}/revoke".format(**campaign_invitation(w, r, t)),
+        data={"csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/staff"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        f"/campaigns/{campaign(w, r, t)['campaign_id']}/staff", data={"email": new_evaluator(w)[1], "csrf_token": _csrf(c)},
+        follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/staff/{user_id}/remove"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        "/campaigns/{campaign_id}/staff/{user_id}/remove".format(**assigned_evaluator(w, r, t)),
+        data={"csrf_token": _csrf(c)}, follow_redirects=False)),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),

@@ -11,6 +11,7 @@ from . import (
            account_pages,
            audit,
            campaigns,
+           campaign_pages,
            catalog,
            health,
            invitations,
@@ -24,4 +25,4 @@ from . import (
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
            registers.router, campaigns.router, runs.router, catalog.router)
-PAGE_ROUTERS = (pages.router, account_pages.router)
+PAGE_ROUTERS = (pages.router, account_pages.router, campaign_pages.router)

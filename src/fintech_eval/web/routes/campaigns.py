@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...app.campaign_invitations import invite_sample
 from ...app.campaign_staff import StaffMember, assign_staff, campaign_staff, unassign_staff
+from ...app.campaigns import CampaignStatus as CampaignStatusData
 from ...app.campaigns import (
     campaign_status,
     campaigns_frame,
@@ -64,17 +66,14 @@ def one(p: Principal, ws, campaign_id: int) -> dict[str, Any]:
     raise not_found(f"campaign {campaign_id}")
 
 
-def status_for(p: Principal, ws, campaign_id: int) -> dict[str, Any]:
-    """The campaign's status as the caller may see it: a submitter its own rows only, without rates or warnings."""
+def status_view(p: Principal, ws, campaign_id: int) -> tuple[dict[str, Any], CampaignStatusData, pd.DataFrame]:
+    """The campaign (404 if the caller may not see it), its status, and the rows of it the caller may see (a
+    submitter: its own entities only; it gets no rates, warnings or list to chase)."""
     meta = one(p, ws, campaign_id)
     st = campaign_status(ws, campaign_id)
-    ents = records(st.entities)
     own = p.entities("institution")
-    if own is not None:
-        ents = [e for e in ents if e["entity_id"] in own]
-    staff = own is None
-    return {"campaign": meta, "entities": ents, "rates": records(st.rates) if staff else None,
-            "warnings": [w.as_dict() for w in st.warnings] if staff else []}
+    ents = st.entities if own is None else st.entities[st.entities["entity_id"].isin(own)]
+    return meta, st, ents
 
 
 @router.get("", response_model=Page[Campaign], operation_id="list_campaigns")
@@ -111,7 +110,10 @@ def update(campaign_id: Id, body: CampaignUpdate, p: Manager, request: Request, 
 def status(campaign_id: Id, p: Reader, ws: WorkspaceDep) -> dict:
     """Per entity of the sample: returned, on time, complete, accepted; with the reporting and on-time rates
     overall, by sector and by province (staff)."""
-    return status_for(p, ws, campaign_id)
+    meta, st, ents = status_view(p, ws, campaign_id)
+    staff = p.entities("institution") is None
+    return {"campaign": meta, "entities": records(ents), "rates": records(st.rates) if staff else None,
+            "warnings": [w.as_dict() for w in st.warnings] if staff else []}
 
 
 @router.get("/{campaign_id}/missing", response_model=Page[MissingRow], operation_id="campaign_missing")
