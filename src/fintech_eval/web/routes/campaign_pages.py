@@ -50,7 +50,7 @@ i18n.add({
            "cmp_all_if_none": "不选即全部", "cmp_size_period": "规模指标所属年度", "cmp_method": "抽样方法",
            "cmp_by": "规模指标", "cmp_share": "覆盖比例（coverage）", "cmp_n": "每行业机构数（top_n / stratified）",
            "cmp_fraction": "抽样比例（stratified）", "cmp_seed": "随机种子（stratified）", "cmp_create": "创建",
-           "cmp_codes": "机构代码", "cmp_save": "保存", "cmp_rates": "报送情况", "cmp_overall": "总体",
+           "cmp_codes": "机构代码", "cmp_sector": "行业", "cmp_province": "省（区、市）", "cmp_save": "保存", "cmp_rates": "报送情况", "cmp_overall": "总体",
            "cmp_by_sector": "按行业", "cmp_by_province": "按省（区、市）", "cmp_group": "分组",
            "cmp_entities": "样本机构", "cmp_entity": "机构", "cmp_status": "状态", "cmp_received": "报送时间",
            "cmp_completeness": "完整度", "cmp_review": "审核状态", "cmp_access": "账户 / 邀请",
@@ -59,7 +59,7 @@ i18n.add({
            "cmp_links_once": "请立即把以下链接发给填报人：它们只显示这一次", "cmp_link": "邀请链接",
            "cmp_state": "状态", "cmp_expires": "有效期至", "cmp_staff": "评估人员", "cmp_add_staff": "添加评估人员",
            "cmp_remove": "移出", "cmp_chase": "待催报名单（尚未报送）", "cmp_csv": "下载 CSV", "cmp_nobody": "无",
-           "cmp_overdue": "已逾期", "cmp_yes": "是", "cmp_mine": "本机构报送情况", "cmp_saved": "已保存",
+           "cmp_overdue": "已逾期", "cmp_yes": "是", "cmp_overdue_head": "已逾期", "cmp_mine": "本机构报送情况", "cmp_saved": "已保存",
            "cmp_invited": "已邀请", "cmp_account": "已有账户", "cmp_chart": "报送率与按时报送率",
            "cmp_status_words": {"on_time": "按时", "late": "逾期", "missing": "未报送"},
            "cmp_states": {"pending": "待接受", "accepted": "已接受", "revoked": "已撤销", "expired": "已过期"}},
@@ -73,7 +73,7 @@ i18n.add({
            "cmp_size_period": "Period of the size attributes", "cmp_method": "Method", "cmp_by": "Size attribute",
            "cmp_share": "Share to cover (coverage)", "cmp_n": "Institutions per sector (top_n / stratified)",
            "cmp_fraction": "Fraction (stratified)", "cmp_seed": "Seed (stratified)", "cmp_create": "Create",
-           "cmp_codes": "Institution codes", "cmp_save": "Save", "cmp_rates": "Returns", "cmp_overall": "Overall",
+           "cmp_codes": "Institution codes", "cmp_sector": "Sector", "cmp_province": "Province", "cmp_save": "Save", "cmp_rates": "Returns", "cmp_overall": "Overall",
            "cmp_by_sector": "By sector", "cmp_by_province": "By province", "cmp_group": "Group",
            "cmp_entities": "The sample", "cmp_entity": "Institution", "cmp_status": "Status", "cmp_received": "Received",
            "cmp_completeness": "Complete", "cmp_review": "Review", "cmp_access": "Account / invitation",
@@ -82,7 +82,7 @@ i18n.add({
            "cmp_invitations": "Invitations", "cmp_links_once": "Send these links to the submitters now: they are shown this once",
            "cmp_link": "Invitation link", "cmp_state": "State", "cmp_expires": "Expires", "cmp_staff": "Evaluators",
            "cmp_add_staff": "Assign an evaluator", "cmp_remove": "Remove", "cmp_chase": "To chase (nothing sent yet)",
-           "cmp_csv": "Download CSV", "cmp_nobody": "nobody", "cmp_overdue": "overdue", "cmp_yes": "yes",
+           "cmp_csv": "Download CSV", "cmp_nobody": "nobody", "cmp_overdue": "overdue", "cmp_yes": "yes", "cmp_overdue_head": "Overdue",
            "cmp_mine": "Your returns", "cmp_saved": "Saved", "cmp_invited": "invited", "cmp_account": "account",
            "cmp_chart": "Reporting and on-time rates",
            "cmp_status_words": {"on_time": "on time", "late": "late", "missing": "missing"},
@@ -218,7 +218,6 @@ def _detail(request: Request, p: Principal, campaign_id: int, status: int = 200,
     rows = records(ents)
     for r in rows:
         r["received_local"] = _local(r["received_at"])
-        r["sector_label"] = group_label("sector", r["sector"] or "", lang)
     extra: dict[str, Any] = {}
     if staff:
         access = sample_access(ws, campaign_id).set_index("entity_id")
@@ -228,6 +227,9 @@ def _detail(request: Request, p: Principal, campaign_id: int, status: int = 200,
         extra = {"rates": _rates(st.rates, lang), "chase": records(missing_entities(st)), "warnings": st.warnings,
                  "invitations": [{"info": i, "state": i.state(), "expires_local": _local(i.expires_at)} for i in invitations],
                  "staff_members": campaign_staff(ws, campaign_id)}
+    for r in [*rows, *extra.get("chase", [])]:
+        r["sector_label"] = group_label("sector", r["sector"] or "", lang)
+        r["province_label"] = group_label("province", r["region_code"] or "", lang)
     return render(request, "campaign.html.j2", status, campaign={**meta, "deadline_local": _local(meta["deadline"]),
                                                                  "deadline_date": _deadline_date(meta["deadline"])},
                   entities=rows, staff=staff, can_manage=staff and allows(p.role, "campaigns.manage"), **extra, **ctx)
