@@ -20,7 +20,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...app.campaign_invitations import invite_sample, sample_access
 from ...app.campaign_staff import assign_staff, campaign_staff, unassign_staff
-from ...app.campaigns import CST, campaign_status, choose_sample, create_campaign, missing_entities, update_campaign
+from ...app.campaigns import (
+    CST,
+    campaign_status,
+    choose_sample,
+    create_campaign,
+    missing_entities,
+    update_campaign,
+)
 from ...app.invitations import get_invitation, list_invitations, revoke_invitation
 from ...app.rows import records
 from ...errors import FintechEvalError
