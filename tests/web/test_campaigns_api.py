@@ -158,3 +158,21 @@ def test_assign_and_unassign_from_the_shell(world, capsys, monkeypatch):
     r = run_cli(["campaign", "unassign", "--campaign", "2", "--user", "ev3@example.org", "--db", db], capsys, monkeypatch)
     assert r.code != 0 and "campaign.not_staff" in r.err
     assert [e["actor"] for e in audit_entries(world.ws, action="campaign.staff_remove")[0]] == ["cli"]
+
+
+def test_invite_and_update_from_the_shell(world, tmp_path, capsys, monkeypatch):
+    db = world.ws.url
+    f = tmp_path / "invites.csv"
+    f.write_text("entity_id,email\nB001,a@example.org\nB009,b@example.org\n", encoding="utf-8")
+    r = run_cli(["campaign", "invite", "--campaign", "1", f, "--db", db], capsys, monkeypatch)
+    assert r.code != 0 and "campaign.invite_entity" in r.err and "row 2" in r.err
+    assert list_invitations(world.ws, campaign_id=1)[1] == 0
+    f.write_text("entity_id,email\nB001,a@example.org\nB002,a@example.org\n", encoding="utf-8")
+    r = run_cli(["campaign", "invite", "--campaign", "1", f, "--db", db, "--format", "csv"], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    assert "a@example.org" in r.out and "B001 B002" in r.out and "/invitations/accept?token=" in r.out
+    r = run_cli(["campaign", "update", "--campaign", "1", "--deadline", "2025-04-15", "--db", db], capsys, monkeypatch)
+    assert r.code == 0 and "deadline" in r.out
+    r = run_cli(["campaign", "update", "--campaign", "1", "--deadline", "none", "--db", db], capsys, monkeypatch)
+    assert r.code == 0 and "→ None" in r.out
+    assert audit_entries(world.ws, action="campaign.update")[1] == 2
