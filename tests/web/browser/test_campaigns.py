@@ -42,6 +42,7 @@ def test_evaluator_creates_a_campaign_and_invites_a_submitter(live, new_page):
     ev.fill("input[name='email:B001']", "bank.a@example.org")
     ev.get_by_role("button", name="发送邀请").click()
     link = ev.locator("code.invitation-link")
+    link.first.wait_for()  # the answer of the form's POST
     assert link.count() == 1
     accept_url = link.inner_text()
     assert accept_url.startswith(f"{url}/invitations/accept?token=")
@@ -58,6 +59,7 @@ def test_evaluator_creates_a_campaign_and_invites_a_submitter(live, new_page):
     sub.goto(f"{url}/campaigns")
     assert sub.get_by_role("link", name="2025 年银行业金融科技发展评估").is_visible()
     sub.get_by_role("link", name="2025 年银行业金融科技发展评估").click()
+    sub.wait_for_url(f"{url}/campaigns/{cid}")
     assert [r.get_attribute("data-entity") for r in sub.locator("#sample tbody tr").all()] == ["B001"]
     assert sub.locator("#reporting-rate").count() == 0  # a submitter sees no rates
     assert sub.goto(f"{url}/campaigns/{cid}/missing.csv").status == 403
