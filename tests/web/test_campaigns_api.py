@@ -176,3 +176,17 @@ def test_invite_and_update_from_the_shell(world, tmp_path, capsys, monkeypatch):
     r = run_cli(["campaign", "update", "--campaign", "1", "--deadline", "none", "--db", db], capsys, monkeypatch)
     assert r.code == 0 and "→ None" in r.out
     assert audit_entries(world.ws, action="campaign.update")[1] == 2
+
+
+def test_an_evaluator_sees_the_invitations_of_its_campaigns_only(any_world):
+    w = any_world
+    admin, ev = w.client("administrator"), w.client("evaluator")
+    mine = admin.post("/api/v1/campaigns/1/invitations", json={"invitations": [{"entity_id": "B001", "email": "m@example.org"}]}).json()
+    theirs = admin.post("/api/v1/campaigns/2/invitations", json={"invitations": [{"entity_id": "B002", "email": "t@example.org"}]}).json()
+    loose = admin.post("/api/v1/invitations", json={"email": "l@example.org", "entities": [{"kind": "institution", "id": "B002"}]}).json()
+    assert {i["email"] for i in ev.get("/api/v1/invitations").json()["items"]} == {"m@example.org", "l@example.org"}
+    assert ev.get("/api/v1/invitations").json()["total"] == 2
+    assert len(admin.get("/api/v1/invitations").json()["items"]) == 3
+    assert ev.delete(f"/api/v1/invitations/{theirs[0]['id']}").status_code == 404
+    assert ev.delete(f"/api/v1/invitations/{mine[0]['id']}").status_code == 204
+    assert ev.delete(f"/api/v1/invitations/{loose['id']}").status_code == 204

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import DataError
@@ -85,10 +85,13 @@ def new_invitation(s: Session, *, email: str, entities: Iterable[tuple[str, str]
     return _info(inv), secret
 
 
-def list_invitations(ws: Workspace, *, limit: int = 100, offset: int = 0,
-                     campaign_id: int | None = None) -> tuple[list[InvitationInfo], int]:
-    """Invitations newest first (only those sent for ``campaign_id`` when given), with the total for paging."""
+def list_invitations(ws: Workspace, *, limit: int = 100, offset: int = 0, campaign_id: int | None = None,
+                     campaigns: set[int] | None = None) -> tuple[list[InvitationInfo], int]:
+    """Invitations newest first, with the total for paging: only those sent for ``campaign_id`` when given; with
+    ``campaigns``, only those sent outside a campaign or for one of them (what an evaluator sees)."""
     where = [] if campaign_id is None else [Invitation.campaign_id == campaign_id]
+    if campaigns is not None:
+        where.append(or_(Invitation.campaign_id.is_(None), Invitation.campaign_id.in_(sorted(campaigns))))
     with ws.sessions() as s:
         total = s.execute(select(func.count()).select_from(Invitation).where(*where)).scalar_one()
         rows = s.execute(select(Invitation).where(*where).order_by(Invitation.id.desc()).limit(limit)

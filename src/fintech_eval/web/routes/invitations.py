@@ -11,13 +11,14 @@ from ...app.invitations import (
     InvitationInfo,
     accept_invitation,
     create_invitation,
+    get_invitation,
     list_invitations,
     revoke_invitation,
 )
 from .. import csrf
 from ..auth import Principal, SettingsDep, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
-from ..problems import error_responses
+from ..problems import error_responses, not_found
 from ..schemas import InvitationAccept, InvitationCreate, InvitationCreated, InvitationOut, Page, SignedIn
 from .account import start_session
 from .common import ERRORS, Id, entity_pairs, user_out
@@ -39,7 +40,7 @@ def created_out(i: InvitationInfo, secret: str) -> dict[str, Any]:
 
 @router.get("", response_model=Page[InvitationOut], operation_id="list_invitations")
 def list_(p: Staff, ws: WorkspaceDep, paging: PagingDep) -> dict:
-    items, total = list_invitations(ws, limit=paging.limit, offset=paging.offset)
+    items, total = list_invitations(ws, limit=paging.limit, offset=paging.offset, campaigns=p.campaign_ids(ws))
     return paging.page([invitation_out(i) for i in items], total)
 
 
@@ -54,6 +55,9 @@ def create(body: InvitationCreate, p: Staff, request: Request, ws: WorkspaceDep)
 
 @router.delete("/{invitation_id}", status_code=204, operation_id="revoke_invitation")
 def revoke(invitation_id: Id, p: Staff, request: Request, ws: WorkspaceDep) -> Response:
+    inv = get_invitation(ws, invitation_id)
+    if inv is None or (inv.campaign_id is not None and not p.may_see_campaign(ws, inv.campaign_id)):
+        raise not_found(f"invitation {invitation_id}")
     revoke_invitation(ws, invitation_id, who=p.email, actor_id=p.id, ip=client_ip(request))
     return Response(status_code=204)
 
