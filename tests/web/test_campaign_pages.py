@@ -37,6 +37,8 @@ def test_a_refused_new_campaign_keeps_what_was_typed(world):
     assert "B0O2 is not in the institution register (did you mean 'B002'?)" in html.unescape(r.text)
     assert 'value="第二轮"' in r.text and "B0O2</textarea>" in r.text and 'value="2026-03-31"' in r.text
     assert len(campaigns_frame(world.ws)) == n  # nothing created
+    r = c.post("/campaigns/new", data={"csrf_token": c.csrf, "period": "2025", "mode": "list", "codes": " \n"})
+    assert r.status_code == 422 and "no institution listed" in r.text
     r = c.post("/campaigns/new", data={"csrf_token": c.csrf, "period": "2025", "mode": "draw", "size_period": "2024",
                                        "share": "half"})
     assert r.status_code == 422 and "not a number" in r.text

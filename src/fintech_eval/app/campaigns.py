@@ -375,7 +375,10 @@ def choose_sample(ws: Workspace, *, entities: list[str] | None = None, sectors: 
         raise DataError("choose the sample one way: a list of entities, or sectors and provinces, or a §4 draw",
                         rule="campaign.sample_choice", field="entities")
     if entities is not None:
-        return list(dict.fromkeys(map(str, entities)))
+        codes = list(dict.fromkeys(c for c in (str(e).strip() for e in entities) if c))
+        if not codes:
+            raise DataError("no institution listed for the sample", rule="campaign.sample", field="entities")
+        return codes
     if draw is not None:
         if provinces:
             raise DataError("a §4 draw is made per sector: choose provinces without a draw, or a draw without provinces",
