@@ -26,7 +26,7 @@ TABLES = {
     "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region", "flag_review",
     "data_return", "return_version", "return_event", "idempotency_key",
     "vendor_assessment", "vendor_answer", "vendor_evidence", "vendor_assessment_event",
-    "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log",
+    "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log", "campaign_staff",
 }  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Fixtures of the web tests: a database (SQLite, and PostgreSQL for the tests marked ``pg``) with two
 institutions and two vendors registered, two campaigns (one asking B001, one asking only B002), a published
-and a draft run, and one account per role; the submitter answers for institution B001 and vendor V001, so
-B002, V002, campaign 2 are "another tenant's". ``client(role)`` is a TestClient signed in as that role."""
+and a draft run, and one account per role; the submitter answers for institution B001 and vendor V001 and the
+evaluator is assigned to campaign 1 only, so B002, V002, campaign 2 are "another tenant's" (campaign 2 for the
+evaluator too). ``client(role)`` is a TestClient signed in as that role."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from fintech_eval.app import Workspace  # noqa: E402
 from fintech_eval.app.accounts import create_user  # noqa: E402
+from fintech_eval.app.campaign_staff import assign_staff  # noqa: E402
 from fintech_eval.app.campaigns import create_campaign  # noqa: E402
 from fintech_eval.app.registers import register_file  # noqa: E402
 from fintech_eval.store.models import EvaluationRun  # noqa: E402
@@ -75,6 +77,7 @@ def build_world(url: str, tmp: Path, settings: WebSettings | None = None) -> Wor
     for role in ROLES:
         ents = [("institution", "B001"), ("vendor", "V001")] if role == "submitter" else []
         w.users[role] = create_user(ws, email=w.email(role), role=role, password=PASSWORD, entities=ents).id
+    assign_staff(ws, 1, w.email("evaluator"), who="test")
     with ws.sessions() as s, s.begin():
         for status in ("published", "draft"):
             run = EvaluationRun(campaign_id=1, name=f"{status} run", framework="jrt0201-2020", framework_version="2020",

@@ -6,8 +6,9 @@ for a route that no longer exists fails too.
 
 Expectations are written here by hand from docs/web.md (not derived from ``fintech_eval.web.policy``, which
 they check). Roles: A administrator, E evaluator, S submitter (bound to institution B001 and vendor V001),
-V viewer, - anonymous. "own" objects: B001, V001, campaign 1 (asks B001), the published run, the caller's
-own token; "other": B002, V002, campaign 2 (asks only B002), the draft run, another user's token.
+V viewer, - anonymous. "own" objects: B001, V001, campaign 1 (asks B001; the evaluator is assigned to it), the
+published run, the caller's own token; "other": B002, V002, campaign 2 (asks only B002; the evaluator is not
+assigned), the draft run, another user's token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import Any
 
 import pytest
 
+from fintech_eval.app.accounts import create_user
+from fintech_eval.app.campaign_invitations import invite_sample
+from fintech_eval.app.campaign_staff import assign_staff
 from fintech_eval.app.invitations import create_invitation
 from fintech_eval.app.tokens import create_token
 from fintech_eval.web.app import route_table
@@ -68,6 +72,38 @@ def score_page(w: World, client, role, tenancy) -> Any:
 def publish_page(w: World, client, role, tenancy) -> Any:  # the published run again: the draft stays a draft
     return client.post(f"/results/{scored_runs(w)['published']}/publish",
                        data={"peer_visibility": "distribution", "csrf_token": _csrf(client)}, follow_redirects=False)
+
+
+#: A campaign: administrators see every one, the evaluator campaign 1 (assigned), the submitter campaign 1 (asks B001).
+CAMPAIGN_READ = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:401/401"
+CAMPAIGN_STAFF = "A:ok/ok E:ok/404 S:403/403 V:403/403 -:401/401"
+
+
+#: A campaign's page: as the API, but anonymous visitors are sent to the sign-in page (a redirect).
+CAMPAIGN_PAGE = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:ok/ok"
+
+
+def campaign_invitation(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    ids = campaign(w, role, tenancy)
+    (info, _), = invite_sample(w.ws, ids["campaign_id"], [("B002", f"r{next(_counter)}@example.org")], who="test")
+    return {**ids, "invitation_id": info.id}
+
+
+def campaign(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    return {"campaign_id": 1 if tenancy == "own" else 2}
+
+
+def new_evaluator(w: World) -> tuple[int, str]:
+    email = f"ev{next(_counter)}@example.org"
+    return create_user(w.ws, email=email, role="evaluator", who="test").id, email
+
+
+def assigned_evaluator(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    """A fresh evaluator assigned to the campaign (so removing it changes nobody else's view)."""
+    uid, email = new_evaluator(w)
+    ids = campaign(w, role, tenancy)
+    assign_staff(w.ws, ids["campaign_id"], email, who="test")
+    return {**ids, "user_id": uid}
 
 
 def _other_role(role: str | None) -> str:
@@ -175,9 +211,19 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/registers/vendors"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
     ("GET", "/api/v1/registers/vendors/{entity_id}"): Case(TENANT, params=lambda w, r, t: {"entity_id": "V001" if t == "own" else "V002"}),
     ("GET", "/api/v1/campaigns"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
-    ("GET", "/api/v1/campaigns/{campaign_id}"): Case(TENANT, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
-    ("GET", "/api/v1/campaigns/{campaign_id}/status"): Case(TENANT, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
-    ("GET", "/api/v1/campaigns/{campaign_id}/missing"): Case(STAFF, params=lambda w, r, t: {"campaign_id": 1 if t == "own" else 2}),
+    ("POST", "/api/v1/campaigns"): Case(STAFF, body=lambda w, r, t: {"period": "2024", "entities": ["B002"],
+                                                                     "deadline": "2025-06-30"}),
+    ("GET", "/api/v1/campaigns/{campaign_id}"): Case(CAMPAIGN_READ, params=campaign),
+    ("PATCH", "/api/v1/campaigns/{campaign_id}"): Case(CAMPAIGN_STAFF, params=campaign, body=lambda w, r, t: {"name": "renamed"}),
+    ("GET", "/api/v1/campaigns/{campaign_id}/status"): Case(CAMPAIGN_READ, params=campaign),
+    ("GET", "/api/v1/campaigns/{campaign_id}/missing"): Case(CAMPAIGN_STAFF, params=campaign),
+    ("GET", "/api/v1/campaigns/{campaign_id}/staff"): Case(CAMPAIGN_STAFF, params=campaign),
+    ("POST", "/api/v1/campaigns/{campaign_id}/staff"): Case(CAMPAIGN_STAFF, params=campaign,
+                                                            body=lambda w, r, t: {"email": new_evaluator(w)[1]}),
+    ("DELETE", "/api/v1/campaigns/{campaign_id}/staff/{user_id}"): Case(CAMPAIGN_STAFF, params=assigned_evaluator),
+    ("GET", "/api/v1/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, params=campaign),
+    ("POST", "/api/v1/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, params=campaign, body=lambda w, r, t: {
+        "invitations": [{"entity_id": "B002", "email": f"c{next(_counter)}@example.org"}]}),
     ("GET", "/api/v1/runs"): Case(RUNS.replace("/404", "/ok")),
     ("GET", "/api/v1/runs/{run_id}"): Case(RUNS, params=lambda w, r, t: {"run_id": w.runs["published" if t == "own" else "draft"]}),
     ("POST", "/api/v1/runs"): Case(STAFF, body=lambda w, r, t: {"campaign": scored_runs(w)["round"].campaign}),
@@ -242,6 +288,28 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/results/{run_id}/map"): Case(NAMED.replace("-:401/401", "-:ok/ok"), params=scored),
     ("GET", "/results/{run_id}/industry"): Case(NAMED.replace("-:401/401", "-:ok/ok"), params=scored, query="?sector=bank"),
     ("GET", "/assets/plotly.min.js"): Case(PUBLIC),
+    ("GET", "/campaigns"): Case("A:ok E:ok S:ok V:403 -:ok"),
+    ("GET", "/campaigns/new"): Case("A:ok E:ok S:403 V:403 -:ok"),
+    ("POST", "/campaigns/new"): Case(STAFF, call=lambda w, c, r, t: c.post(
+        "/campaigns/new", data={"period": "2025", "mode": "list", "codes": "B002", "csrf_token": _csrf(c)},
+        follow_redirects=False)),
+    ("GET", "/campaigns/{campaign_id}"): Case(CAMPAIGN_PAGE, params=campaign),
+    ("GET", "/campaigns/{campaign_id}/missing.csv"): Case(CAMPAIGN_PAGE.replace("S:ok/404", "S:403/403"), params=campaign),
+    ("POST", "/campaigns/{campaign_id}"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        f"/campaigns/{campaign(w, r, t)['campaign_id']}", data={"name": "renamed", "deadline": "2025-06-30",
+                                                               "csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        f"/campaigns/{campaign(w, r, t)['campaign_id']}/invitations",
+        data={"email:B002": f"p{next(_counter)}@example.org", "csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/invitations/{invitation_id}/revoke"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        "/campaigns/{campaign_id}/invitations/{invitation_id}/revoke".format(**campaign_invitation(w, r, t)),
+        data={"csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/staff"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        f"/campaigns/{campaign(w, r, t)['campaign_id']}/staff", data={"email": new_evaluator(w)[1], "csrf_token": _csrf(c)},
+        follow_redirects=False)),
+    ("POST", "/campaigns/{campaign_id}/staff/{user_id}/remove"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
+        "/campaigns/{campaign_id}/staff/{user_id}/remove".format(**assigned_evaluator(w, r, t)),
+        data={"csrf_token": _csrf(c)}, follow_redirects=False)),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),

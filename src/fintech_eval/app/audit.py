@@ -24,6 +24,7 @@ ACTIONS: tuple[str, ...] = (
     "vendor_assessment.create", "vendor_assessment.answer", "vendor_assessment.evidence",
     "vendor_assessment.evidence_withdraw", "vendor_assessment.publish",
     "run.score", "run.publish",
+    "campaign.create", "campaign.update", "campaign.staff_add", "campaign.staff_remove",
 )  # fmt: skip
 
 

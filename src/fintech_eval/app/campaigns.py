@@ -22,6 +22,7 @@ outside the sample is listed as a warning naming it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,14 @@ def read_sample(path: str | Path) -> list[str]:
 def create_campaign(
     ws: Workspace, *, period: str, framework: str = "jrt0201-2020", sample: str | Path | list[str] | None = None,
     deadline: str | dt.date | dt.datetime | None = None, name: str | None = None, params: dict[str, float] | None = None,
-    who: str = "cli",
+    who: str = "cli", staff: Iterable[int | str] = (), actor_id: int | None = None, ip: str | None = None,
 ) -> int:
     """A new campaign asking the institutions of ``sample`` (a file or a list of codes; default: every
-    registered institution) for ``period``; returns its id. Every code must be in the register."""
+    registered institution) for ``period``; returns its id. Every code must be in the register. ``staff``: the
+    evaluators (ids or e-mails) assigned to it at once (:mod:`.campaign_staff`); the creation is audited."""
+    from .audit import audit
+    from .campaign_staff import add_staff
+
     fw = ws.framework(framework)
     period = str(period)
     period_kind(period)  # a valid period code or an error
@@ -128,7 +133,76 @@ def create_campaign(
         s.add(c)
         s.flush()
         s.add_all([CampaignMember(campaign_id=c.id, entity_kind="institution", entity_id=e) for e in codes])
+        s.flush()
+        audit(None, who, "campaign.create", f"campaign:{c.id}",
+              {"name": c.name, "framework": fw.id, "period": period, "n_entities": len(codes),
+               "deadline": _utc_text(c.deadline)}, actor_id=actor_id, ip=ip, session=s)
+        for user in staff:
+            add_staff(s, int(c.id), user, who=who, actor_id=actor_id, ip=ip)
         return int(c.id)
+
+
+_UNCHANGED: Any = object()
+
+
+def _utc_text(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.astimezone(dt.UTC).isoformat()
+
+
+def update_campaign(ws: Workspace, campaign_id: int, *, deadline: str | dt.date | dt.datetime | None = _UNCHANGED,
+                    name: str | None = None, who: str = "cli", actor_id: int | None = None,
+                    ip: str | None = None) -> dict[str, Any]:
+    """Change a campaign's deadline (``None``: no deadline; a date means the end of that day, UTC+8) and/or its
+    name; audited with the old and new values. Returns what changed (field → [old, new])."""
+    from .audit import audit
+    from .tx import writing
+
+    if name is not None and not str(name).strip():
+        raise DataError("a campaign's name cannot be blank", rule="campaign.name", field="name")
+    with writing(ws) as s:
+        c = s.get(Campaign, campaign_id)
+        if c is None:
+            raise DataError(f"no campaign {campaign_id}", rule="campaign.which")
+        changed: dict[str, Any] = {}
+        if deadline is not _UNCHANGED:
+            new = _deadline(deadline)
+            if new != c.deadline:
+                changed["deadline"] = [_utc_text(c.deadline), _utc_text(new)]
+                c.deadline = new
+        if name is not None and name.strip() != c.name:
+            changed["name"] = [c.name, name.strip()]
+            c.name = name.strip()
+        if changed:
+            audit(None, who, "campaign.update", f"campaign:{c.id}", changed, actor_id=actor_id, ip=ip, session=s)
+        return changed
+
+
+def register_sample(ws: Workspace, *, sectors: Iterable[str] | None = None,
+                    provinces: Iterable[str] | None = None) -> list[str]:
+    """The codes of the active registered institutions of ``sectors`` and ``provinces`` (GB/T 2260 province
+    codes; None or empty: any), for a campaign that asks them all (a census of those strata). An unknown
+    sector or province is an error naming it."""
+    from ..store.models import province_code
+    from ..vocab import SECTORS
+
+    sectors, provinces = list(sectors or []), list(provinces or [])
+    problems = [Problem("campaign.sector", f"unknown sector {x!r}" + (f" (did you mean {m!r}?)" if (m := closest(x, SECTORS)) else ""),
+                        {"field": "sectors"}) for x in sectors if x not in SECTORS]
+    codes = [province_code(p) for p in provinces]
+    problems += [Problem("campaign.province", f"{p!r} is not a GB/T 2260 province code", {"field": "provinces"})
+                 for p, c in zip(provinces, codes, strict=True) if c is None]
+    if problems:
+        raise DataError(problems)
+    with ws.sessions() as s:
+        reg = institutions_frame(s)
+    reg = reg[reg["status"] == "active"]
+    if sectors:
+        reg = reg[reg["sector"].isin(sectors)]
+    if provinces:
+        reg = reg[reg["region_code"].isin(codes)]
+    if reg.empty:
+        raise DataError("no active registered institution in these sectors and provinces", rule="campaign.sample")
+    return sorted(map(str, reg["id"]))
 
 
 def campaigns_frame(ws: Workspace) -> pd.DataFrame:
@@ -287,3 +361,40 @@ def campaigns_asking(ws: Workspace, entity_ids: set[str] | list[str], entity_kin
     with ws.sessions() as s:
         return set(s.execute(select(CampaignMember.campaign_id).where(
             CampaignMember.entity_kind == entity_kind, CampaignMember.entity_id.in_(ids))).scalars())
+
+
+def choose_sample(ws: Workspace, *, entities: list[str] | None = None, sectors: Iterable[str] | None = None,
+                  provinces: Iterable[str] | None = None, draw: dict[str, Any] | None = None,
+                  framework: str = "jrt0201-2020") -> list[str] | None:
+    """The sample of a new campaign, chosen one way: the ``entities`` listed; the active institutions of
+    ``sectors`` and ``provinces`` (:func:`register_sample`); a JR/T 0201 §4 ``draw`` (``period`` of the size
+    attributes, ``method``, ``by``, ``n``/``share``/``fraction``/``seed``: :func:`.sizes.draw_sample`), within
+    ``sectors`` when given; or None (nothing chosen: :func:`create_campaign` asks the whole register)."""
+    sectors, provinces = list(sectors or []), list(provinces or [])
+    if entities is not None and (sectors or provinces or draw):
+        raise DataError("choose the sample one way: a list of entities, or sectors and provinces, or a §4 draw",
+                        rule="campaign.sample_choice", field="entities")
+    if entities is not None:
+        codes = list(dict.fromkeys(c for c in (str(e).strip() for e in entities) if c))
+        if not codes:
+            raise DataError("no institution listed for the sample", rule="campaign.sample", field="entities")
+        return codes
+    if draw is not None:
+        if provinces:
+            raise DataError("a §4 draw is made per sector: choose provinces without a draw, or a draw without provinces",
+                            rule="campaign.sample_choice", field="provinces")
+        from .sizes import draw_sample
+
+        spec = {k: v for k, v in draw.items() if v is not None}
+        period = spec.pop("period", None)
+        if not period:
+            raise DataError("a §4 draw needs the period of the size attributes", rule="campaign.sample_choice",
+                            field="draw.period")
+        res = draw_sample(ws, str(period), sectors=sectors or None, framework=framework, **spec).result
+        if res.sample.empty:
+            raise DataError("the §4 draw selected no institution (are size attributes registered for that period?)",
+                            rule="campaign.sample")
+        return list(map(str, res.sample["entity_id"]))
+    if sectors or provinces:
+        return register_sample(ws, sectors=sectors, provinces=provinces)
+    return None

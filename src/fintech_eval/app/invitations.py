@@ -9,7 +9,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from ..errors import DataError
 from ..store.models import Invitation, UserAccount
@@ -35,42 +36,73 @@ class InvitationInfo:
     used_at: dt.datetime | None
     revoked_at: dt.datetime | None
     user_id: int | None
+    campaign_id: int | None = None
+
+    def state(self, now: dt.datetime | None = None) -> str:
+        """``accepted``, ``revoked``, ``expired`` or ``pending``."""
+        if self.used_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= (now or dt.datetime.now(dt.UTC)) else "pending"
 
 
 def _info(i: Invitation) -> InvitationInfo:
     return InvitationInfo(i.id, i.email, i.role, tuple((e["kind"], e["id"]) for e in i.entities or []), i.created_by,
-                          i.created_at, i.expires_at, i.used_at, i.revoked_at, i.user_id)
+                          i.created_at, i.expires_at, i.used_at, i.revoked_at, i.user_id, i.campaign_id)
 
 
 def create_invitation(ws: Workspace, *, email: str, entities: Iterable[tuple[str, str]], role: str = "submitter",
                       days: int = DEFAULT_DAYS, who: str, actor_id: int | None = None,
                       ip: str | None = None) -> tuple[InvitationInfo, str]:
     """An invitation for ``email`` and its secret (put it in the link; shown once)."""
+    with writing(ws) as s:
+        return new_invitation(s, email=email, entities=entities, role=role, days=days, who=who, actor_id=actor_id,
+                              ip=ip)
+
+
+def new_invitation(s: Session, *, email: str, entities: Iterable[tuple[str, str]], role: str = "submitter",
+                   days: int = DEFAULT_DAYS, who: str, actor_id: int | None = None, ip: str | None = None,
+                   campaign_id: int | None = None) -> tuple[InvitationInfo, str]:
+    """:func:`create_invitation` inside the caller's write transaction (many invitations all-or-nothing)."""
     email = normalise_email(email)
     check_role(role)
     if not 1 <= days <= 90:
         raise DataError("an invitation is valid for 1 to 90 days", rule="invitation.expiry", field="days")
     secret = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
-    with writing(ws) as s:
-        ents = check_entities(s, role, entities)
-        if s.execute(select(UserAccount.id).where(UserAccount.email == email)).first() is not None:
-            raise DataError(f"an account for {email} exists already", rule="user.exists", field="email")
-        inv = Invitation(token_hash=digest(secret), email=email, role=role, entities=[{"kind": k, "id": i} for k, i in ents],
-                         created_by=who, created_at=now, expires_at=now + dt.timedelta(days=days))
-        s.add(inv)
-        s.flush()
-        audit(None, who, "invitation.create", f"invitation:{inv.id}", {"email": email, "role": role,
-                                                                     "entities": [list(e) for e in ents]},
-              actor_id=actor_id, ip=ip, session=s)
-        return _info(inv), secret
+    ents = check_entities(s, role, entities)
+    if s.execute(select(UserAccount.id).where(UserAccount.email == email)).first() is not None:
+        raise DataError(f"an account for {email} exists already", rule="user.exists", field="email")
+    inv = Invitation(token_hash=digest(secret), email=email, role=role, entities=[{"kind": k, "id": i} for k, i in ents],
+                     created_by=who, created_at=now, expires_at=now + dt.timedelta(days=days), campaign_id=campaign_id)
+    s.add(inv)
+    s.flush()
+    audit(None, who, "invitation.create", f"invitation:{inv.id}", {"email": email, "role": role,
+                                                                 "entities": [list(e) for e in ents],
+                                                                 **({"campaign": campaign_id} if campaign_id else {})},
+          actor_id=actor_id, ip=ip, session=s)
+    return _info(inv), secret
 
 
-def list_invitations(ws: Workspace, *, limit: int = 100, offset: int = 0) -> tuple[list[InvitationInfo], int]:
+def list_invitations(ws: Workspace, *, limit: int = 100, offset: int = 0, campaign_id: int | None = None,
+                     campaigns: set[int] | None = None) -> tuple[list[InvitationInfo], int]:
+    """Invitations newest first, with the total for paging: only those sent for ``campaign_id`` when given; with
+    ``campaigns``, only those sent outside a campaign or for one of them (what an evaluator sees)."""
+    where = [] if campaign_id is None else [Invitation.campaign_id == campaign_id]
+    if campaigns is not None:
+        where.append(or_(Invitation.campaign_id.is_(None), Invitation.campaign_id.in_(sorted(campaigns))))
     with ws.sessions() as s:
-        total = s.execute(select(func.count()).select_from(Invitation)).scalar_one()
-        rows = s.execute(select(Invitation).order_by(Invitation.id.desc()).limit(limit).offset(offset)).scalars().all()
+        total = s.execute(select(func.count()).select_from(Invitation).where(*where)).scalar_one()
+        rows = s.execute(select(Invitation).where(*where).order_by(Invitation.id.desc()).limit(limit)
+                         .offset(offset)).scalars().all()
         return [_info(i) for i in rows], int(total)
+
+
+def get_invitation(ws: Workspace, invitation_id: int) -> InvitationInfo | None:
+    with ws.sessions() as s:
+        inv = s.get(Invitation, invitation_id)
+        return None if inv is None else _info(inv)
 
 
 def revoke_invitation(ws: Workspace, invitation_id: int, *, who: str, actor_id: int | None = None,

@@ -298,6 +298,91 @@ def campaign_missing_cmd(
     emit(_rows(df), fmt.value, title=f"no return yet ({len(df):,})")
 
 
+CampaignOpt = Annotated[int, typer.Option("--campaign", help="Campaign id.")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who does this (recorded in the audit log).")]
+
+
+@campaign_app.command("assign")
+def campaign_assign_cmd(
+    campaign: CampaignOpt,
+    user: Annotated[str, typer.Option("--user", help="The evaluator's e-mail (an account of the web platform).")],
+    db: DbOpt = None, by: ByOpt = "cli",
+) -> None:
+    """Assign an evaluator to a campaign: in the web platform it sees and manages that campaign (administrators
+    see every one). Audited."""
+    from ..app.campaign_staff import assign_staff
+
+    with _ws(db) as ws:
+        added = assign_staff(ws, campaign, user, who=by)
+    console.print(f"{safe(user)} {'assigned to' if added else 'was already assigned to'} campaign {campaign}")
+
+
+@campaign_app.command("unassign")
+def campaign_unassign_cmd(
+    campaign: CampaignOpt,
+    user: Annotated[str, typer.Option("--user", help="The evaluator's e-mail.")],
+    db: DbOpt = None, by: ByOpt = "cli",
+) -> None:
+    """Remove an evaluator from a campaign (it no longer sees it). Audited."""
+    from ..app.campaign_staff import unassign_staff
+
+    with _ws(db) as ws:
+        unassign_staff(ws, campaign, user, who=by)
+    console.print(f"{safe(user)} removed from campaign {campaign}")
+
+
+@campaign_app.command("staff")
+def campaign_staff_cmd(campaign: CampaignOpt, db: DbOpt = None, fmt: FmtOpt = RowFmt.table) -> None:
+    """The evaluators assigned to a campaign."""
+    from ..app.campaign_staff import campaign_staff
+
+    with _ws(db, create=False) as ws:
+        rows = [{"user_id": m.user_id, "email": m.email, "role": m.role, "added_by": m.added_by,
+                 "added_at": m.added_at.isoformat(timespec="seconds")} for m in campaign_staff(ws, campaign)]
+    emit(rows, fmt.value, title=f"campaign {campaign}: staff")
+
+
+@campaign_app.command("invite")
+def campaign_invite_cmd(
+    campaign: CampaignOpt,
+    file: Annotated[Path, typer.Argument(help="CSV or xlsx with entity_id and email columns: one row per institution and address.")],
+    days: Annotated[int, typer.Option("--days", min=1, max=90, help="Days the links stay valid.")] = 14,
+    db: DbOpt = None, by: ByOpt = "cli", fmt: FmtOpt = RowFmt.table,
+) -> None:
+    """Invite the submitters of sampled institutions: one link per e-mail (bound to its institutions), all or
+    nothing. Prints each link's path (/invitations/accept?token=…): send it to the person; it is shown once."""
+    from ..app.campaign_invitations import invite_sample
+    from ..app.registers import read_table
+    from ..errors import DataError
+
+    df = read_table(file, "campaign.invite")
+    if not {"entity_id", "email"} <= set(df.columns):
+        raise DataError(f"the file needs entity_id and email columns; it has {', '.join(map(str, df.columns))}",
+                        rule="campaign.invite", file=str(file))
+    with _ws(db) as ws:
+        made = invite_sample(ws, campaign, zip(df["entity_id"].astype(str), df["email"].astype(str), strict=True),
+                             days=days, who=by)
+    emit([{"invitation": i.id, "email": i.email, "entities": " ".join(e for _, e in i.entities),
+           "expires_at": i.expires_at.isoformat(timespec="seconds"), "link": f"/invitations/accept?token={secret}"}
+          for i, secret in made], fmt.value, title=f"{len(made)} invitation(s): send each link once")
+
+
+@campaign_app.command("update")
+def campaign_update_cmd(
+    campaign: CampaignOpt,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD (end of that day, UTC+8), an ISO date and time, or 'none'.")] = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    db: DbOpt = None, by: ByOpt = "cli",
+) -> None:
+    """Change a campaign's deadline or name (audited, old and new)."""
+    from ..app.campaigns import update_campaign
+
+    kw: dict[str, Any] = {} if deadline is None else {"deadline": None if deadline.lower() == "none" else deadline}
+    with _ws(db) as ws:
+        changed = update_campaign(ws, campaign, name=name, who=by, **kw)
+    console.print("; ".join(f"{k}: {safe(a)} → {safe(b)}" for k, (a, b) in changed.items()) or "nothing changed")
+
+
 # --- score, runs, publish -------------------------------------------------------------------------------------
 def score_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the run's results (each run writes OUT/run-<id>/).")] = Path("runs"),

@@ -679,7 +679,8 @@ class ApiToken(Base):
 
 class Invitation(Base):
     """A one-time link that creates a submitter account bound to ``entities`` and sets its password. Only the
-    SHA-256 of the link's token is stored; ``used_at`` is set when it is accepted (it never works twice)."""
+    SHA-256 of the link's token is stored; ``used_at`` is set when it is accepted (it never works twice);
+    ``campaign_id`` is the campaign it was sent for (NULL: sent outside a campaign)."""
 
     __tablename__ = "invitation"
     __table_args__ = (UniqueConstraint("token_hash"), CheckConstraint(_in("role", ROLES), name="role"))
@@ -695,6 +696,20 @@ class Invitation(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
+
+
+class CampaignStaff(Base):
+    """An evaluator assigned to a campaign: it sees and manages that campaign (administrators see every one).
+    ``added_by``/``added_at``: who assigned it, when (the audit log keeps every assignment and removal)."""
+
+    __tablename__ = "campaign_staff"
+
+    campaign_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditLog(Base):

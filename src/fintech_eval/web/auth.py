@@ -23,7 +23,7 @@ from ..app.accounts import Account, get_user
 from ..app.tokens import resolve_token
 from ..app.workspace import Workspace
 from . import csrf
-from .policy import PERMISSIONS, sees_all_entities
+from .policy import CAMPAIGN_SCOPE, PERMISSIONS, sees_all_entities
 from .problems import ApiProblem
 from .sessions import COOKIE, SessionInfo, resolve_session
 from .settings import WebSettings
@@ -56,6 +56,26 @@ class Principal:
     def may_see(self, kind: str, entity_id: str) -> bool:
         own = self.entities(kind)
         return own is None or entity_id in own
+
+    def campaign_ids(self, ws: Workspace) -> set[int] | None:
+        """The campaigns this caller may see (:data:`.policy.CAMPAIGN_SCOPE`): None for all (administrators), an
+        evaluator's assigned ones, those asking a submitter's institutions; every route naming a campaign (its
+        status, returns, runs) answers 404 for one outside this set."""
+        from ..app.campaign_staff import campaigns_of
+        from ..app.campaigns import campaigns_asking
+
+        scope = CAMPAIGN_SCOPE[self.role]
+        if scope == "all":
+            return None
+        if scope == "assigned":
+            return campaigns_of(ws, self.id)
+        if scope == "entities":
+            return campaigns_asking(ws, self.account.entity_ids("institution"))
+        return set()
+
+    def may_see_campaign(self, ws: Workspace, campaign_id: int) -> bool:
+        ids = self.campaign_ids(ws)
+        return ids is None or campaign_id in ids
 
 
 def workspace(request: Request) -> Workspace:

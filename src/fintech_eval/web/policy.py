@@ -4,8 +4,11 @@ entities and runs a role sees. Nothing else in the web package decides access.
 * A permission lists the roles that hold it and the API-token scope it needs (``None``: a signed-in browser
   session only; a token can never manage accounts or mint tokens).
 * Tenancy: administrators and evaluators see every entity; a submitter sees only the institutions and vendors
-  it is bound to (``user_entity``); a viewer sees no entity register at all. Viewers and submitters see only
-  published runs. An object the caller may not see answers 404, exactly like one that does not exist.
+  it is bound to (``user_entity``); a viewer sees no entity register at all. Campaigns
+  (:data:`CAMPAIGN_SCOPE`): administrators see every one, an evaluator those it is assigned to
+  (``campaign_staff``; creating one in the web platform assigns its creator), a submitter those whose sample
+  asks its entities. Viewers and submitters see only published runs. An object the caller may not see answers
+  404, exactly like one that does not exist.
 
 ``docs/web.md`` shows this table; ``tests/web/test_docs_policy.py`` keeps the two in step.
 """
@@ -34,12 +37,17 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
                "own account only"),
     Permission("users.manage", ("administrator",), "admin", "create users, list them, set role and entities, disable, unlock"),
     Permission("audit.read", ("administrator",), "admin", "read the audit log"),
-    Permission("invitations.manage", STAFF, "admin", "invite submitters (one-time links), list and revoke invitations"),
+    Permission("invitations.manage", STAFF, "admin", "invite submitters (one-time links), list and revoke invitations",
+               "evaluator: invitations sent outside a campaign or for its campaigns"),
     Permission("registers.read", (*STAFF, "submitter"), "read", "list and show registered institutions and vendors",
                "submitter: its own entities only"),
     Permission("campaigns.read", (*STAFF, "submitter"), "read", "list and show campaigns and their status",
-               "submitter: campaigns that ask its entities, and only its own rows of the status"),
-    Permission("campaigns.chase", STAFF, "read", "reporting rates and the list of who has sent nothing"),
+               "evaluator: campaigns it is assigned to; submitter: campaigns that ask its entities, and only its own rows of the status"),
+    Permission("campaigns.chase", STAFF, "read", "reporting rates and the list of who has sent nothing",
+               "evaluator: campaigns it is assigned to"),
+    Permission("campaigns.manage", STAFF, "admin",
+               "create campaigns, change their deadline and name, assign evaluators, invite the sample's submitters",
+               "evaluator: campaigns it is assigned to (a campaign it creates is assigned to it)"),
     Permission("runs.read", ROLES, "read", "list and show evaluation runs, their results and reports",
                "viewer and submitter: published runs only; submitter: its own scorecards, its peers as the publisher allows"),
     Permission("runs.write", STAFF, "admin", "score stored data as a run and publish a run"),
@@ -48,6 +56,12 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
                "submitter: its own vendors' published ratings only"),
     Permission("vendors.rate", STAFF, "submit", "open a vendor assessment, answer the rubric, upload evidence, publish"),
 )}  # fmt: skip
+
+
+#: Which campaigns a role sees: ``all``; ``assigned`` (``campaign_staff``); ``entities`` (those whose sample asks
+#: the account's institutions); ``none``.
+CAMPAIGN_SCOPE: dict[str, str] = {"administrator": "all", "evaluator": "assigned", "submitter": "entities",
+                                  "viewer": "none"}
 
 
 def allows(role: str, permission: str) -> bool:

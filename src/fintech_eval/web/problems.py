@@ -31,6 +31,7 @@ RULE_STATUS: dict[str, int] = {
     "user.not_found": 404, "token.not_found": 404, "invitation.not_found": 404, "campaign.which": 404,
     "run.which": 404, "register.unknown": 404, "catalog.unknown": 404, "route.not_found": 404,
     "method.not_allowed": 405, "user.exists": 409, "user.last_admin": 409,
+    "campaign.not_staff": 404, "invitation.pending": 409,
     "sign_in.locked": 429, "sign_in.throttled": 429,
     "assessment.which": 404, "evidence.which": 404, "assessment.exists": 409, "assessment.published": 409,
     "evidence.too_large": 413,

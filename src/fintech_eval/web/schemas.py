@@ -9,6 +9,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..store.models import ROLES, TOKEN_SCOPES
+from ..vocab import SECTORS, SIZE_ATTRIBUTES
 from .problems import ProblemItem
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
@@ -137,6 +138,8 @@ class InvitationOut(Out):
     used_at: dt.datetime | None
     revoked_at: dt.datetime | None
     user_id: int | None
+    campaign_id: int | None = Field(None, description="The campaign it was sent for.")
+    state: Literal["pending", "accepted", "revoked", "expired"]
 
 
 class InvitationCreated(InvitationOut):
@@ -235,6 +238,71 @@ class MissingRow(Out):
     sector: str | None
     region_code: str | None
     overdue: bool
+
+
+class SampleDraw(Request):
+    """A JR/T 0201 §4 sample drawn from the register by a size attribute of ``period`` (``fintech-eval sample``)."""
+
+    period: str = Field(min_length=4, max_length=16, description="The period of the size attributes, e.g. last year.")
+    method: Literal["coverage", "top_n", "stratified", "all"] = "coverage"
+    by: Literal[SIZE_ATTRIBUTES] = "operating_revenue"  # type: ignore[valid-type]
+    n: int | None = Field(None, ge=1, le=1_000_000, description="top_n / stratified: institutions per sector.")
+    share: float | None = Field(None, gt=0, le=1, description="coverage: the share of the sector's total to cover.")
+    fraction: float | None = Field(None, gt=0, le=1, description="stratified: the fraction per stratum.")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="stratified: the random seed.")
+
+
+class CampaignCreate(Request):
+    """A new campaign. The sample, chosen one way: ``entities``; or ``sectors`` and/or ``provinces`` (every active
+    registered institution of them); or a §4 ``draw`` (within ``sectors`` when given); or none of these (the
+    whole register)."""
+
+    period: str = Field(min_length=4, max_length=16, examples=["2024"])
+    framework: str = Field("jrt0201-2020", min_length=1, max_length=64)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    deadline: str | None = Field(None, max_length=40, examples=["2025-03-31"],
+                                 description="YYYY-MM-DD (the end of that day, UTC+8) or an ISO date and time.")
+    entities: list[str] | None = Field(None, min_length=1, max_length=100_000)
+    sectors: list[Literal[SECTORS]] | None = None  # type: ignore[valid-type]
+    provinces: list[str] | None = Field(None, max_length=40, description="GB/T 2260 province codes: 11, 44, …")
+    draw: SampleDraw | None = None
+    params: dict[str, float] | None = Field(None, description="The framework's open parameters for this round.")
+
+
+class CampaignUpdate(Request):
+    deadline: str | None = Field(None, max_length=40, description="A new deadline; null removes it; omit to keep it.")
+    name: str | None = Field(None, min_length=1, max_length=200)
+
+
+class CampaignChanged(Out):
+    campaign: Campaign
+    changed: dict[str, list[Any]] = Field(description="field → [old, new]")
+
+
+class StaffAdd(Request):
+    email: str = Email
+
+
+class StaffOut(Out):
+    user_id: int
+    email: str
+    name: str | None
+    role: str
+    added_by: str
+    added_at: dt.datetime
+
+
+class InviteRow(Request):
+    entity_id: str = Field(min_length=1, max_length=64)
+    email: str = Email
+
+
+class CampaignInvite(Request):
+    """Invite submitters of the sample: one invitation per e-mail address, bound to the institutions listed with
+    it; all or nothing."""
+
+    invitations: list[InviteRow] = Field(min_length=1, max_length=10_000)
+    days: int = Field(14, ge=1, le=90)
 
 
 class Run(Out):

@@ -8,6 +8,7 @@ from . import (
            account,
            account_pages,
            audit,
+           campaign_pages,
            campaigns,
            catalog,
            health,
@@ -30,4 +31,5 @@ ROUTERS = (health.router, account.router, users.router, tokens.router, invitatio
 PAGE_ROUTERS = (pages.router, account_pages.router,
                 vendor_pages.router,
                 result_pages.router,
+                campaign_pages.router,
                 )

@@ -11,13 +11,14 @@ from ...app.invitations import (
     InvitationInfo,
     accept_invitation,
     create_invitation,
+    get_invitation,
     list_invitations,
     revoke_invitation,
 )
 from .. import csrf
 from ..auth import Principal, SettingsDep, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
-from ..problems import error_responses
+from ..problems import error_responses, not_found
 from ..schemas import InvitationAccept, InvitationCreate, InvitationCreated, InvitationOut, Page, SignedIn
 from .account import start_session
 from .common import ERRORS, Id, entity_pairs, user_out
@@ -29,12 +30,17 @@ Staff = Annotated[Principal, Depends(require("invitations.manage"))]
 def invitation_out(i: InvitationInfo) -> dict[str, Any]:
     return {"id": i.id, "email": i.email, "role": i.role, "entities": [{"kind": k, "id": e} for k, e in i.entities],
             "created_by": i.created_by, "created_at": i.created_at, "expires_at": i.expires_at, "used_at": i.used_at,
-            "revoked_at": i.revoked_at, "user_id": i.user_id}
+            "revoked_at": i.revoked_at, "user_id": i.user_id, "campaign_id": i.campaign_id, "state": i.state()}
+
+
+def created_out(i: InvitationInfo, secret: str) -> dict[str, Any]:
+    """A new invitation with its secret (shown this once) and the link to send."""
+    return {**invitation_out(i), "token": secret, "accept_path": f"/invitations/accept?token={secret}"}
 
 
 @router.get("", response_model=Page[InvitationOut], operation_id="list_invitations")
 def list_(p: Staff, ws: WorkspaceDep, paging: PagingDep) -> dict:
-    items, total = list_invitations(ws, limit=paging.limit, offset=paging.offset)
+    items, total = list_invitations(ws, limit=paging.limit, offset=paging.offset, campaigns=p.campaign_ids(ws))
     return paging.page([invitation_out(i) for i in items], total)
 
 
@@ -44,11 +50,14 @@ def create(body: InvitationCreate, p: Staff, request: Request, ws: WorkspaceDep)
     """Invite a submitter for these entities; send the person the secret ``token`` (shown once)."""
     info, secret = create_invitation(ws, email=body.email, entities=entity_pairs(body.entities) or [], days=body.days,
                                      who=p.email, actor_id=p.id, ip=client_ip(request))
-    return {**invitation_out(info), "token": secret, "accept_path": f"/invitations/accept?token={secret}"}
+    return created_out(info, secret)
 
 
 @router.delete("/{invitation_id}", status_code=204, operation_id="revoke_invitation")
 def revoke(invitation_id: Id, p: Staff, request: Request, ws: WorkspaceDep) -> Response:
+    inv = get_invitation(ws, invitation_id)
+    if inv is None or (inv.campaign_id is not None and not p.may_see_campaign(ws, inv.campaign_id)):
+        raise not_found(f"invitation {invitation_id}")
     revoke_invitation(ws, invitation_id, who=p.email, actor_id=p.id, ip=client_ip(request))
     return Response(status_code=204)
 

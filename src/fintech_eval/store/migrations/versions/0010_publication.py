@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_publication"
-down_revision = "0008_institution_fields"
+down_revision = "0009_campaign_staff"
 branch_labels = None
 depends_on = None
 
