@@ -32,6 +32,7 @@ RULE_STATUS: dict[str, int] = {
     "run.which": 404, "register.unknown": 404, "catalog.unknown": 404, "route.not_found": 404,
     "method.not_allowed": 405, "user.exists": 409, "user.last_admin": 409,
     "sign_in.locked": 429, "sign_in.throttled": 429,
+    "review.unknown": 404, "review.transition": 409, "review.changed": 409,
 }  # fmt: skip
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",

@@ -16,6 +16,8 @@ from . import (
            invitations,
            pages,
            registers,
+           return_pages,
+           reviews,
            runs,
            tokens,
            users,
@@ -23,5 +25,7 @@ from . import (
 
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
-           registers.router, campaigns.router, runs.router, catalog.router)
-PAGE_ROUTERS = (pages.router, account_pages.router)
+           registers.router, campaigns.router, runs.router, catalog.router,
+           reviews.router)
+PAGE_ROUTERS = (pages.router, account_pages.router,
+                return_pages.router)
