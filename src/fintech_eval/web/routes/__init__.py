@@ -12,6 +12,7 @@ from . import (
            audit,
            campaigns,
            catalog,
+           forms,
            health,
            invitations,
            pages,
@@ -26,6 +27,6 @@ from . import (
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
            registers.router, campaigns.router, runs.router, catalog.router,
-           reviews.router)
+           reviews.router, forms.router)
 PAGE_ROUTERS = (pages.router, account_pages.router,
                 return_pages.router)

@@ -7,7 +7,8 @@ functions of ``fintech-eval returns …``) and :mod:`fintech_eval.app.forms`:
   variables its workbook asks, labels and help in both languages, the unit per field, 万元 / 亿元 / 元 to choose
   for money), autosaved as a draft (no validation error blocks a draft), submitted through the import's
   validation with its messages beside each field (a refused submission keeps everything typed, as a draft);
-  the evaluator's comments beside the fields; download of the workbook prefilled, upload of a filled one;
+  the evaluator's comments beside the fields; the workbook prefilled (the API's ``…/forms/{entity}/workbook``),
+  upload of a filled one;
   the versions as received and the history.
 * staff on ``/returns/{id}``: the version under review read-only, flagged values with their reasons, a comment
   box per field, return / accept / reject / reopen.
@@ -23,7 +24,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from ...app import forms
@@ -38,6 +39,7 @@ from .. import i18n
 from ..auth import Principal, client_ip, workspace
 from ..pagekit import page_guard, page_not_found
 from .common import Id
+from .forms import may_fill
 from .pages import language, render
 
 router = APIRouter(include_in_schema=False)
@@ -68,6 +70,9 @@ i18n.add({
            "ret_result_saved": "草稿已保存", "ret_reviewed": "评审已记录", "ret_accepted_n": "已接受的填报数",
            "ret_nothing_selected": "未选择任何填报", "ret_under_review": "评审中的版本", "ret_indicators": "用于指标",
            "ret_readonly": "此填报正在评审或已结束，不能修改",
+           "ret_blank_refused": "必填：请填写数值，无数据请填 N/A（不适用）", "ret_na": "不适用 N/A",
+           "ret_instructions": "按所列单位填写；金额可选择万元、亿元或元，提交时按导入规则换算。无数据请填 N/A（不适用），不要填 0。"
+                               "填写内容每隔几秒自动保存为草稿；提交时按导入的校验规则检查。",
            "ret_states": {"draft": "草稿", "submitted": "已提交", "returned": "已退回", "resubmitted": "已重新提交",
                           "accepted": "已接受", "rejected": "已拒绝", "none": "未填报"},
            "ret_actions": {"save": "保存草稿", "submit": "提交", "return": "退回", "accept": "接受", "reject": "拒绝",
@@ -93,6 +98,11 @@ i18n.add({
            "ret_result_saved": "Draft saved", "ret_reviewed": "Review recorded", "ret_accepted_n": "Returns accepted",
            "ret_nothing_selected": "No return selected", "ret_under_review": "Version under review",
            "ret_indicators": "Feeds", "ret_readonly": "This return is under review or closed: it cannot be changed",
+           "ret_blank_refused": "Required: give the value, or N/A (不适用) when it is not available",
+           "ret_na": "N/A (不适用)",
+           "ret_instructions": "Answer in the unit shown; money may be typed in 万元, 亿元 or 元 and is converted as imports "
+                               "convert it. Write N/A when a figure is not available (never 0 for unknown). What you "
+                               "type is saved as a draft every few seconds; submitting checks it with the import's rules.",
            "ret_states": {"draft": "draft", "submitted": "submitted", "returned": "returned", "resubmitted": "resubmitted",
                           "accepted": "accepted", "rejected": "rejected", "none": "not started"},
            "ret_actions": {"save": "saved", "submit": "submitted", "return": "returned", "accept": "accepted",
@@ -128,14 +138,8 @@ def _visible_return(p: Principal, ws, return_id: int) -> dict[str, Any]:
 
 
 def _check_scope(p: Principal, ws, campaign: int, entity: str) -> None:
-    """A submitter: its own entity and a campaign asking it; staff: a campaign and a registered entity."""
-    if campaign not in _campaigns(ws):
-        raise page_not_found()
-    if not p.may_see(KIND, entity):
-        raise page_not_found()
-    if p.entities(KIND) is not None and campaign not in campaigns_asking(ws, [entity]):
-        raise page_not_found()
-    if entity not in _names(ws):
+    """The 404 page unless ``p`` may fill ``entity``'s questionnaire of the campaign (:func:`.forms.may_fill`)."""
+    if not may_fill(p, ws, campaign, entity):
         raise page_not_found()
 
 
@@ -229,6 +233,7 @@ def _fields(ws, p: Principal, form: dict[str, Any], rid: int | None, staff_view:
             typed = forms.typed_values(ws, rid, newest)
         shown_fields = {str(f["variable"]): {k: _clean(v) for k, v in f.items()} for f in detail.fields.to_dict("records")}
     comments = detail.comments if detail is not None else {}
+    blank_refused = detail is not None and any(x.rule == "value.blank_mandatory" for x in detail.problems)
     rows = []
     for f in form["fields"]:
         var = f["variable"]
@@ -239,7 +244,8 @@ def _fields(ws, p: Principal, form: dict[str, Any], rid: int | None, staff_view:
         units = list(sub.MONEY_UNITS) if money else [f["unit"]]
         if money and unit not in units:
             unit = "万元"  # the variable's own unit (CNY 10k), the workbook's
-        rows.append({**f, "raw": raw, "entered_unit": unit, "units": units, "money": money,
+        blank = blank_refused and not (raw or "").strip()
+        rows.append({**f, "raw": raw, "entered_unit": unit, "units": units, "money": money, "blank": blank,
                      "status": seen.get("status"), "flag_reason": seen.get("flag_reason"),
                      "problems": seen.get("problems") or [], "comment": comments.get(var)})
     return rows, detail
@@ -292,16 +298,16 @@ def _scope_of(form) -> tuple[int, str]:
 
 
 def _payload(request_form, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
-    """What a form sent, as typed: ``variable → text`` (blank fields left out) and the unit chosen per money field."""
+    """What a form sent, as typed: ``variable → text`` for every field of the form (a blank field is sent blank,
+    as the workbook's empty cell is: the import refuses a blank the framework asks, ``value.blank_mandatory``)
+    and the unit chosen per money field."""
     values: dict[str, Any] = {}
     units: dict[str, str] = {}
     for f in rows:
         var = f["variable"]
         raw = request_form.get(f"v.{var}")
-        if not isinstance(raw, str) or not raw.strip():
-            continue
-        values[var] = raw.strip()
-        if f["type"] == "money":
+        values[var] = raw.strip() if isinstance(raw, str) else ""
+        if f["type"] == "money" and values[var]:
             u = request_form.get(f"u.{var}")
             units[var] = u if u in sub.MONEY_UNITS else "万元"
     return values, units
@@ -322,18 +328,14 @@ async def _save(request: Request, p: Principal, final: bool) -> tuple[int, str, 
 
 @router.post("/returns/draft")
 async def save_draft(request: Request, p: Writer) -> Response:
-    """Keep what is typed as a draft (validation problems do not block it). The autosave script gets JSON; a
-    form without script comes back to the page."""
-    t = i18n.TEXT[language(request)]
+    """Keep what is typed as a draft (validation problems do not block it) and come back to the page (the
+    "save draft" button; the page's autosave calls the API's ``PUT …/forms/{entity}/draft``)."""
     try:
         campaign, entity, res = await _save(request, p, final=False)
     except DataError as exc:  # e.g. the state allows no saving
-        if request.headers.get("x-autosave"):
-            return JSONResponse({"saved": False, "message": exc.problems[0].message}, status_code=409)
-        raise
-    if request.headers.get("x-autosave"):
-        return JSONResponse({"saved": True, "return_id": res.return_id, "version": res.version, "state": res.state,
-                             "errors": len(res.errors), "message": t["ret_saved"]})
+        data = await request.form()
+        campaign, entity = _scope_of(data)
+        return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].message)
     return RedirectResponse(f"/returns/{res.return_id}?notice=saved", status_code=303)
 
 
@@ -376,20 +378,6 @@ async def upload_workbook(request: Request, p: Writer) -> Response:
     if res.submitted:
         return RedirectResponse(f"/returns/{res.return_id}?notice=submitted", status_code=303)
     return _form_page(request, p, campaign, entity, status=422, error=t["ret_result_draft"])
-
-
-@router.get("/returns/workbook")
-def workbook(request: Request, p: Reader, campaign: Annotated[int, Query(ge=1, le=2**63 - 1)],
-             entity: Annotated[str, Query(min_length=1, max_length=64)]) -> Response:
-    """The workbook of ``fintech-eval campaign templates`` for this entity, prefilled with the newest version."""
-    ws = workspace(request)
-    _check_scope(p, ws, campaign, entity)
-    try:
-        data, name = forms.prefilled_workbook(ws, entity, campaign, _existing(ws, campaign, entity))
-    except DataError:  # an entity outside the campaign's sample has no questionnaire of it
-        raise page_not_found() from None
-    return Response(data, media_type=sub.XLSX, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
 
 
 @router.get("/returns/{return_id}", response_class=HTMLResponse)
