@@ -244,7 +244,7 @@ def _fields(ws, p: Principal, form: dict[str, Any], rid: int | None, staff_view:
         units = list(sub.MONEY_UNITS) if money else [f["unit"]]
         if money and unit not in units:
             unit = "万元"  # the variable's own unit (CNY 10k), the workbook's
-        blank = blank_refused and not (raw or "").strip()
+        blank = blank_refused and not (raw or "").strip() and not seen.get("problems")  # in a grouped problem
         rows.append({**f, "raw": raw, "entered_unit": unit, "units": units, "money": money, "blank": blank,
                      "status": seen.get("status"), "flag_reason": seen.get("flag_reason"),
                      "problems": seen.get("problems") or [], "comment": comments.get(var)})
