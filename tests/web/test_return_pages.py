@@ -22,7 +22,7 @@ def _complete(w: World, entity: str = "B001", campaign: int = 1) -> dict[str, st
 
 
 def _messages(html: str, variable: str) -> list[str]:
-    cell = re.search(rf'<td id="msg-{variable}">(.*?)</td>', html, re.S)
+    cell = re.search(rf'<td id="msg-{variable}" class="msgs">(.*?)</td>', html, re.S)
     assert cell, variable
     return [unescape(re.sub(r"<[^>]+>", "", m).strip()) for m in re.findall(r'class="(?:field-error|comment)"[^>]*>(.*?)</p>', cell.group(1), re.S)]
 

@@ -51,7 +51,7 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 i18n.add({
     "zh": {"ret_title": "填报", "ret_campaign": "评估项目", "ret_entity": "机构", "ret_period": "报告期",
-           "ret_deadline": "截止时间", "ret_state": "状态", "ret_version": "版本", "ret_fill": "填报",
+           "ret_deadline": "截止时间", "ret_state": "状态", "ret_version": "版本", "ret_fill": "填写",
            "ret_open": "查看", "ret_none": "尚无填报", "ret_all_states": "全部状态", "ret_filter": "筛选",
            "ret_accept_selected": "接受所选", "ret_submitted_at": "首次提交", "ret_updated": "最近更新",
            "ret_errors": "错误", "ret_warnings": "警告", "ret_flagged": "待核实值", "ret_variable": "变量",
@@ -187,6 +187,7 @@ def _list_page(request: Request, p: Principal, state: str = "", campaign: int | 
         for e in sorted(own):
             for cid in sorted(campaigns_asking(ws, [e])):
                 asked.append({"campaign": camps[cid], "entity_id": e, "name": names.get(e, {}),
+                              "deadline": _when(camps[cid]["deadline"]),
                               "ret": have.get((cid, e))})
     return render(request, "returns_list.html.j2", status, rows=rows, asked=asked, staff=own is None, state=state,
                   states=RETURN_STATES, campaign=campaign, camps=list(camps.values()),
@@ -274,7 +275,7 @@ def _form_page(request: Request, p: Principal, campaign: int, entity: str, *, st
     summary = {k: _clean(v) for k, v in detail.summary.items()} if detail is not None else {}
     return render(request, "return_form.html.j2", status, form=form, rows=rows, rid=rid, campaign=_campaigns(ws)[campaign],
                   entity=entity, inst=_names(ws).get(entity, {}), general=general, history=history[::-1],
-                  versions=versions[::-1], editable=editable, staff=staff_view, summary=summary,
+                  versions=versions[::-1], editable=editable, deadline=_when(_campaigns(ws)[campaign]["deadline"]), staff=staff_view, summary=summary,
                   flagged=detail.flagged if detail is not None else [], notice=notice, error=error,
                   overall=(detail.comments.get("*") if detail is not None else None))
 
