@@ -11,7 +11,12 @@ import re
 from fintech_eval.app.submissions import return_detail, returns_list
 
 from ..conftest import PASSWORD
-from .conftest import shot
+from .conftest import SHOTS, shot
+
+
+def view(page, name: str) -> None:
+    """What the person sees (the viewport), beside the full-page shot: the pictures the README shows."""
+    page.screenshot(path=str(SHOTS / f"{name}.view.png"))
 
 
 def sign_in(page, url: str, email: str, then: str) -> None:
@@ -46,8 +51,9 @@ def test_fill_submit_return_resubmit_accept(live, new_page):
     assert sub.locator("#err-fintech_staff").count() == 0
     assert sub.input_value("[name='v.employees']") == "五十" and sub.input_value("[name='v.fintech_staff']") == "12"
     assert sub.input_value("[name='u.fintech_investment']") == "亿元"
-    sub.locator("#row-employees").scroll_into_view_if_needed()
     shot(sub, "return-refused-zh")
+    sub.locator("#row-fintech_investment").scroll_into_view_if_needed()
+    view(sub, "return-refused-zh")
 
     sub.fill("[name='v.employees']", "50")
     sub.click("#submit-return")
@@ -60,6 +66,8 @@ def test_fill_submit_return_resubmit_accept(live, new_page):
     ev.get_by_role("link", name=str(rid), exact=True).click()
     ev.fill("[name='c.fintech_staff']", "Does this include contractors? Count formal employees only.")
     shot(ev, "return-review-en")
+    ev.locator("#row-employees").scroll_into_view_if_needed()
+    view(ev, "return-review-en")
     ev.get_by_role("button", name="Return for changes").click()
     ev.wait_for_url(re.compile(rf"/returns/{rid}\?notice=reviewed"))
     assert ev.locator("#ret-state").inner_text() == "returned"
