@@ -99,3 +99,15 @@ def test_another_entitys_return_is_not_found(world):
     assert s.get(f"/returns/{rid}/versions/1").status_code == 404
     assert "B002" not in s.get("/returns").text
     assert world.client("evaluator").get(f"/returns/{rid}/versions/1").content == b'{"values":{"fintech_staff":"1","employees":"2"}}'
+
+
+def test_check_selected_shows_the_flags_of_accepting_them_together_and_stores_nothing(world):
+    """Outliers are judged among the returns accepted at once: the list's dry run shows them first."""
+    ids = []
+    for i, ent in enumerate(["B001", "B002"]):
+        ids.append(submit(world.ws, ent, 1, {"fintech_staff": "3", "employees": str(50 + i)}, actor="s").return_id)
+    e = world.client("evaluator")
+    r = e.post("/returns/accept?lang=en", data={"csrf_token": e.headers["X-CSRF-Token"], "action": "check",
+                                                "ids": [str(i) for i in ids]})
+    assert r.status_code == 200 and 'id="checked"' in r.text and "Accepted together" in r.text
+    assert set(returns_list(world.ws, 1)["state"]) == {"submitted"}  # nothing stored

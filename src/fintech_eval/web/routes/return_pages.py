@@ -53,7 +53,8 @@ i18n.add({
     "zh": {"ret_title": "填报", "ret_campaign": "评估项目", "ret_entity": "机构", "ret_period": "报告期",
            "ret_deadline": "截止时间", "ret_state": "状态", "ret_version": "版本", "ret_fill": "填写",
            "ret_open": "查看", "ret_none": "尚无填报", "ret_all_states": "全部状态", "ret_filter": "筛选",
-           "ret_accept_selected": "接受所选", "ret_submitted_at": "首次提交", "ret_updated": "最近更新",
+           "ret_accept_selected": "接受所选", "ret_check_selected": "检查所选（不保存）",
+           "ret_checked": "若一并接受，以下值将被标记待核实（异常值在一并接受的填报之间判断）", "ret_no_flags": "无待核实值", "ret_submitted_at": "首次提交", "ret_updated": "最近更新",
            "ret_errors": "错误", "ret_warnings": "警告", "ret_flagged": "待核实值", "ret_variable": "变量",
            "ret_value": "填报值", "ret_unit": "单位", "ret_messages": "提示", "ret_save": "保存草稿",
            "ret_submit": "提交", "ret_saved": "草稿已保存", "ret_saving": "正在保存…", "ret_save_failed": "草稿保存失败",
@@ -80,7 +81,9 @@ i18n.add({
     "en": {"ret_title": "Returns", "ret_campaign": "Campaign", "ret_entity": "Institution", "ret_period": "Period",
            "ret_deadline": "Deadline", "ret_state": "State", "ret_version": "Version", "ret_fill": "Fill in",
            "ret_open": "Open", "ret_none": "No return yet", "ret_all_states": "All states", "ret_filter": "Filter",
-           "ret_accept_selected": "Accept selected", "ret_submitted_at": "First submitted", "ret_updated": "Last change",
+           "ret_accept_selected": "Accept selected", "ret_check_selected": "Check selected (store nothing)",
+           "ret_checked": "Accepted together, these values would be flagged (outliers are judged among the returns accepted at once)",
+           "ret_no_flags": "nothing flagged", "ret_submitted_at": "First submitted", "ret_updated": "Last change",
            "ret_errors": "Errors", "ret_warnings": "Warnings", "ret_flagged": "Flagged", "ret_variable": "Variable",
            "ret_value": "Value", "ret_unit": "Unit", "ret_messages": "Messages", "ret_save": "Save draft",
            "ret_submit": "Submit", "ret_saved": "Draft saved", "ret_saving": "Saving…", "ret_save_failed": "The draft was not saved",
@@ -170,7 +173,7 @@ def returns_page(request: Request, p: Reader, state: Annotated[str, Query(max_le
 
 
 def _list_page(request: Request, p: Principal, state: str = "", campaign: int | None = None, status: int = 200,
-               error: str | None = None, problems: list | None = None) -> HTMLResponse:
+               error: str | None = None, problems: list | None = None, checked: list | None = None) -> HTMLResponse:
     ws = workspace(request)
     own = p.entities(KIND)
     names, camps = _names(ws), _campaigns(ws)
@@ -191,12 +194,13 @@ def _list_page(request: Request, p: Principal, state: str = "", campaign: int | 
                               "ret": have.get((cid, e))})
     return render(request, "returns_list.html.j2", status, rows=rows, asked=asked, staff=own is None, state=state,
                   states=RETURN_STATES, campaign=campaign, camps=list(camps.values()),
-                  notice=request.query_params.get("notice"), error=error, problems=problems or [])
+                  notice=request.query_params.get("notice"), error=error, problems=problems or [], checked=checked)
 
 
 @router.post("/returns/accept", response_class=HTMLResponse)
 async def accept_selected(request: Request, p: Reviewer) -> Response:
-    """Accept the returns ticked on the list, all-or-nothing (the API's ``POST /api/v1/returns/accept``)."""
+    """Accept the returns ticked on the list, all-or-nothing (the API's ``POST /api/v1/returns/accept``); or, with
+    ``action=check``, only show what accepting them together would flag (a dry run: nothing stored)."""
     ws, t = workspace(request), i18n.TEXT[language(request)]
     form = await request.form()
     try:
@@ -205,10 +209,13 @@ async def accept_selected(request: Request, p: Reviewer) -> Response:
         ids = []
     if not ids:
         return _list_page(request, p, status=422, error=t["ret_nothing_selected"])
+    check = form.get("action") == "check"
     try:
-        res = sub.accept(ws, ids, actor=p.email, note=str(form.get("note") or "") or None)
+        res = sub.accept(ws, ids, actor=p.email, note=str(form.get("note") or "") or None, dry_run=check)
     except DataError as exc:  # nothing was stored: the list again with every problem
         return _list_page(request, p, status=422, error=exc.problems[0].message, problems=exc.problems[1:])
+    if check:  # what accepting them together would flag (outliers are judged among the returns accepted at once)
+        return _list_page(request, p, checked=[(r.return_id, r.entity_id, r.warnings) for r in res])
     for r in res:
         audit(ws, p.email, "review.accept", f"return:{r.return_id}", {"from": r.from_state, "to": r.state,
                                                                      "version": r.version}, actor_id=p.id,
