@@ -127,19 +127,21 @@ def accept_one(return_id: Id, request: Request, p: Reviewer, ws: WorkspaceDep, b
     return _out(res)
 
 
+def _noted(step, action: str, return_id: int, note: str, request: Request, p: Principal, ws) -> dict:
+    """A step that needs only a reason (reject, reopen)."""
+    _known(ws, return_id)
+    res = step(ws, return_id, actor=p.email, note=note)
+    _done(request, p, ws, [res], action)
+    return _out(res)
+
+
 @router.post("/{return_id}/reject", response_model=ReviewOut, operation_id="reject_return")
 def reject(return_id: Id, body: NeedsNote, request: Request, p: Reviewer, ws: WorkspaceDep) -> dict:
     """Refuse a submitted return as a whole, with the reason."""
-    _known(ws, return_id)
-    res = sub.reject(ws, return_id, actor=p.email, note=body.note)
-    _done(request, p, ws, [res], "reject")
-    return _out(res)
+    return _noted(sub.reject, "reject", return_id, body.note, request, p, ws)
 
 
 @router.post("/{return_id}/reopen", response_model=ReviewOut, operation_id="reopen_return")
 def reopen(return_id: Id, body: NeedsNote, request: Request, p: Reviewer, ws: WorkspaceDep) -> dict:
     """Send an accepted or rejected return back for changes, with the reason."""
-    _known(ws, return_id)
-    res = sub.reopen(ws, return_id, actor=p.email, note=body.note)
-    _done(request, p, ws, [res], "reopen")
-    return _out(res)
+    return _noted(sub.reopen, "reopen", return_id, body.note, request, p, ws)
