@@ -35,6 +35,7 @@ CASES = {
                          r"verified: 8 acknowledged, 6 stored exactly once(.|\n)*returns on sqlite: 8 submissions \(100 variables each.*\d+\.\d+ submissions/s; latency p50"),
     "bench_web.py": (["--institutions", "30", "--sign-ins", "2", "--requests", "20", "--clients", "2"],
                      r"sign-in .*: p50 \d+\.\d+ ms(.|\n)*20 requests in \d+\.\d+ s = \d+ req/s, p50 \d+\.\d+ ms"),
+    "bench_forms.py": (["--institutions", "2"], r"render the form: p50 \d+\.\d+ ms(.|\n)*accept 2 returns at once from the list: \d+\.\d+ s"),
 }
 
 

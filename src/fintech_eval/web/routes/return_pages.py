@@ -263,6 +263,7 @@ def _form_page(request: Request, p: Principal, campaign: int, entity: str, *, st
                notice: str | None = None, error: str | None = None) -> HTMLResponse:
     ws, lang = workspace(request), language(request)
     form = sub.return_form(ws, entity, campaign, lang=lang)
+    meta = _campaigns(ws)[campaign]
     rid = form["return_id"]
     staff_view = p.entities(KIND) is None
     rows, detail = _fields(ws, p, form, rid, staff_view)
@@ -280,9 +281,9 @@ def _form_page(request: Request, p: Principal, campaign: int, entity: str, *, st
             versions.append(v)
     editable = not staff_view and "submit" in (form["allowed"] or [])
     summary = {k: _clean(v) for k, v in detail.summary.items()} if detail is not None else {}
-    return render(request, "return_form.html.j2", status, form=form, rows=rows, rid=rid, campaign=_campaigns(ws)[campaign],
+    return render(request, "return_form.html.j2", status, form=form, rows=rows, rid=rid, campaign=meta,
                   entity=entity, inst=_names(ws).get(entity, {}), general=general, history=history[::-1],
-                  versions=versions[::-1], editable=editable, deadline=_when(_campaigns(ws)[campaign]["deadline"]), staff=staff_view, summary=summary,
+                  versions=versions[::-1], editable=editable, deadline=_when(meta["deadline"]), staff=staff_view, summary=summary,
                   flagged=detail.flagged if detail is not None else [], notice=notice, error=error,
                   overall=(detail.comments.get("*") if detail is not None else None))
 
@@ -418,6 +419,8 @@ async def review_form(request: Request, return_id: Id, p: Reviewer) -> Response:
     """One review step from the page: return (with the comment boxes filled in), accept, reject, reopen."""
     ws = workspace(request)
     r = _visible_return(p, ws, return_id)
+    if r["campaign_id"] is None:
+        raise page_not_found()  # as on its page: a return without a campaign is reviewed with the CLI or the API
     data = await request.form()
     action = str(data.get("action") or "")
     note = str(data.get("note") or "").strip() or None
