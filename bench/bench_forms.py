@@ -47,8 +47,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-forms-"))
     ws = Workspace(args.db or f"sqlite+pysqlite:///{tmp / 'forms.sqlite'}")
     ids = [f"B{i:04d}" for i in range(1, args.institutions + 1)]
+    provinces = ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
+                 "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"]
     (tmp / "inst.csv").write_text("id,name_zh,name_en,sector,region_code\n" + "".join(
-        f"{e},银行{e},Bank {e},bank,{11 + i % 30}\n" for i, e in enumerate(ids)), encoding="utf-8")
+        f"{e},银行{e},Bank {e},bank,{provinces[i % len(provinces)]}\n" for i, e in enumerate(ids)), encoding="utf-8")
     register_file(ws, tmp / "inst.csv", "institutions")
     cid = create_campaign(ws, period="2024", sample=ids, deadline="2025-03-31")
     create_user(ws, email="e@example.org", role="evaluator", password="bench passphrase 1")
