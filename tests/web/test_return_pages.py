@@ -38,7 +38,8 @@ def test_the_form_is_the_sectors_questionnaire_in_both_languages(world):
     money = re.search(r'<select name="u.fintech_investment"[^>]*>(.*?)</select>', zh, re.S).group(1)
     assert re.findall(r'<option value="([^"]+)"', money) == ["元", "万元", "亿元"]
     assert '<option value="万元" selected>' in money  # the variable's own unit by default
-    assert 'name="u.employees"' not in zh  # a count has one unit
+    assert 'name="u.employees"' not in zh  # a count has one unit, in the page's language
+    assert re.search(r'id="row-employees".*?<td>人</td>', zh, re.S) and re.search(r'id="row-employees".*?<td>person</td>', en, re.S)
     assert "/api/v1/campaigns/1/forms/B001/workbook" in zh and "/api/v1/campaigns/1/forms/" in zh  # workbook, autosave
 
 

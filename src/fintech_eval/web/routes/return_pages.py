@@ -74,6 +74,12 @@ i18n.add({
            "ret_blank_refused": "必填：请填写数值，无数据请填 N/A（不适用）", "ret_na": "不适用 N/A",
            "ret_instructions": "按所列单位填写；金额可选择万元、亿元或元，提交时按导入规则换算。无数据请填 N/A（不适用），不要填 0。"
                                "填写内容每隔几秒自动保存为草稿；提交时按导入的校验规则检查。",
+           "ret_units": {"CNY 10k": "万元", "application": "项申请", "call per day": "次/日", "claim": "件", "count": "个",
+                         "device": "台", "enterprise": "家", "hour": "小时", "institution": "家", "interface": "个接口",
+                         "level": "级", "loan": "笔", "ms": "毫秒", "order": "笔", "outlet": "个网点", "patent": "项",
+                         "person": "人", "person-time": "人次", "project": "项", "question": "个问题", "registration": "项",
+                         "scenario": "个场景", "score": "分", "service": "次", "transaction": "笔", "user": "户",
+                         "yes/no": "是/否"},  # the catalog's units, in Chinese
            "ret_states": {"draft": "草稿", "submitted": "已提交", "returned": "已退回", "resubmitted": "已重新提交",
                           "accepted": "已接受", "rejected": "已拒绝", "none": "未填报"},
            "ret_actions": {"save": "保存草稿", "submit": "提交", "return": "退回", "accept": "接受", "reject": "拒绝",
@@ -106,6 +112,7 @@ i18n.add({
            "ret_instructions": "Answer in the unit shown; money may be typed in 万元, 亿元 or 元 and is converted as imports "
                                "convert it. Write N/A when a figure is not available (never 0 for unknown). What you "
                                "type is saved as a draft every few seconds; submitting checks it with the import's rules.",
+           "ret_units": {"CNY 10k": "CNY 10k (万元)"},
            "ret_states": {"draft": "draft", "submitted": "submitted", "returned": "returned", "resubmitted": "resubmitted",
                           "accepted": "accepted", "rejected": "rejected", "none": "not started"},
            "ret_actions": {"save": "saved", "submit": "submitted", "return": "returned", "accept": "accepted",
