@@ -39,6 +39,7 @@ CASES = {
                                r"save one step \+ rating: median \d+\.\d+ ms(.|\n)*assessment page .*: median \d+\.\d+ ms"),
     "bench_results.py": (["--institutions", "24", "--repeat", "1"],
                          r"score 24 institutions \(J, H, Q\) in the request: \d+\.\d+ s(.|\n)*scorecard PDF: first \d+\.\d+ s"),
+    "bench_forms.py": (["--institutions", "2"], r"render the form: p50 \d+\.\d+ ms(.|\n)*accept 2 returns at once from the list: \d+\.\d+ s"),
 }
 
 

@@ -23,7 +23,9 @@ import pytest
 from fintech_eval.app.accounts import create_user
 from fintech_eval.app.campaign_invitations import invite_sample
 from fintech_eval.app.campaign_staff import assign_staff
+from fintech_eval.app.campaigns import create_campaign
 from fintech_eval.app.invitations import create_invitation
+from fintech_eval.app.submissions import accept, return_form, returns_list, submit
 from fintech_eval.app.tokens import create_token
 from fintech_eval.web.app import route_table
 
@@ -174,6 +176,67 @@ def change_password_and_back(w: World, client, role, tenancy) -> Any:
     return r
 
 
+# --- returns: "own" is B001's, "other" B002's; a review step gets a return of its own in the state it needs ---
+ANSWERS = {"fintech_staff": "3", "employees": "5"}
+PAGE = "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:ok/ok"  # a page: anonymous GET → the sign-in page
+PAGE_POST = "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:401/401"
+REVIEW = "A:ok E:ok S:403 V:403 -:401"
+
+
+def _entity(tenancy: str) -> str:
+    return "B001" if tenancy == "own" else "B002"
+
+
+def campaign_of(w: World, tenancy: str) -> int:
+    return 1 if tenancy == "own" else 2
+
+
+def form_of(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    return {"campaign_id": campaign_of(w, tenancy), "entity_id": _entity(tenancy)}
+
+
+def campaign_return(w: World, role: str | None, tenancy: str) -> int:
+    """The return of campaign 1 (B001) or 2 (B002), submitted once."""
+    cid, ent = campaign_of(w, tenancy), _entity(tenancy)
+    df = returns_list(w.ws, cid, entity=ent)
+    if len(df):
+        return int(df["id"].iloc[0])
+    return submit(w.ws, ent, cid, ANSWERS, actor="matrix").return_id
+
+
+def fresh_return(w: World, role: str | None, tenancy: str, state: str = "submitted") -> int:
+    """A new return (in a campaign of its own) of B001 or B002 in ``state`` (submitted or accepted)."""
+    cid = create_campaign(w.ws, period="2024", sample=["B001", "B002"], name=f"matrix {next(_counter)}")
+    rid = submit(w.ws, _entity(tenancy), cid, ANSWERS, actor="matrix").return_id
+    if state == "accepted":
+        accept(w.ws, [rid], actor="matrix")
+    return rid
+
+
+def form_post(path: str, extra: dict[str, Any] | None = None, multipart: bool = False):
+    def call(w: World, c, role, tenancy):
+        cid, ent = campaign_of(w, tenancy), _entity(tenancy)
+        every = {f"v.{f['variable']}": "N/A" for f in return_form(w.ws, ent, cid)["fields"]}  # a complete form
+        data = {**every, "csrf_token": _csrf(c), "campaign": str(cid), "entity": ent,
+                "v.fintech_staff": "3", "v.employees": "5", **(extra or {})}
+        files = {"file": ("return.json", b'{"fintech_staff": 3, "employees": 5}', "application/json")} if multipart else None
+        return c.post(path, data=data, files=files, follow_redirects=False)
+    return call
+
+
+def review_post(action: str, state: str = "submitted", **form):
+    def call(w: World, c, role, tenancy):
+        rid = fresh_return(w, role, tenancy, state)
+        return c.post(f"/returns/{rid}/review", data={"csrf_token": _csrf(c), "action": action, **form},
+                      follow_redirects=False)
+    return call
+
+
+def accept_selected(w: World, c, role, tenancy):
+    return c.post("/returns/accept", data={"csrf_token": _csrf(c), "ids": [str(fresh_return(w, role, tenancy))]},
+                  follow_redirects=False)
+
+
 @dataclass
 class Case:
     expect: str
@@ -310,6 +373,29 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("POST", "/campaigns/{campaign_id}/staff/{user_id}/remove"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
         "/campaigns/{campaign_id}/staff/{user_id}/remove".format(**assigned_evaluator(w, r, t)),
         data={"csrf_token": _csrf(c)}, follow_redirects=False)),
+    ("GET", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}"): Case(TENANT, params=form_of),
+    ("GET", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}/workbook"): Case(TENANT, params=form_of),
+    ("PUT", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}/draft"): Case(
+        TENANT, params=form_of, body=lambda w, r, t: {"values": {"fintech_staff": "3", "employees": 5}, "units": {}}),
+    ("POST", "/api/v1/returns/accept"): Case(REVIEW, body=lambda w, r, t: {"ids": [fresh_return(w, r, t)]}),
+    ("POST", "/api/v1/returns/{return_id}/return"): Case(REVIEW, params=lambda w, r, t: {"return_id": fresh_return(w, r, t)},
+                                                         body=lambda w, r, t: {"comments": {"fintech_staff": "formal staff only?"}}),
+    ("POST", "/api/v1/returns/{return_id}/accept"): Case(REVIEW, params=lambda w, r, t: {"return_id": fresh_return(w, r, t)}),
+    ("POST", "/api/v1/returns/{return_id}/reject"): Case(REVIEW, params=lambda w, r, t: {"return_id": fresh_return(w, r, t)},
+                                                         body=lambda w, r, t: {"note": "another bank's figures"}),
+    ("POST", "/api/v1/returns/{return_id}/reopen"): Case(REVIEW, params=lambda w, r, t: {"return_id": fresh_return(w, r, t, "accepted")},
+                                                         body=lambda w, r, t: {"note": "restated figures"}),
+    ("GET", "/returns"): Case("A:ok E:ok S:ok V:403 -:ok"),
+    ("GET", "/returns/new"): Case(PAGE, call=lambda w, c, r, t: c.get(
+        f"/returns/new?campaign={campaign_of(w, t)}&entity={_entity(t)}", follow_redirects=False)),
+    ("POST", "/returns/draft"): Case(PAGE_POST, call=form_post("/returns/draft")),
+    ("POST", "/returns/submit"): Case(PAGE_POST, call=form_post("/returns/submit")),
+    ("POST", "/returns/upload"): Case(PAGE_POST, call=form_post("/returns/upload", multipart=True)),
+    ("POST", "/returns/accept"): Case(REVIEW, call=accept_selected),
+    ("GET", "/returns/{return_id}"): Case(PAGE, params=lambda w, r, t: {"return_id": campaign_return(w, r, t)}),
+    ("GET", "/returns/{return_id}/versions/{number}"): Case(
+        PAGE, params=lambda w, r, t: {"return_id": campaign_return(w, r, t), "number": 1}),
+    ("POST", "/returns/{return_id}/review"): Case(REVIEW, call=review_post("return", **{"c.fintech_staff": "formal staff only?"})),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),

@@ -35,6 +35,7 @@ RULE_STATUS: dict[str, int] = {
     "sign_in.locked": 429, "sign_in.throttled": 429,
     "assessment.which": 404, "evidence.which": 404, "assessment.exists": 409, "assessment.published": 409,
     "evidence.too_large": 413,
+    "review.unknown": 404, "review.transition": 409, "review.changed": 409,
 }  # fmt: skip
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
