@@ -21,6 +21,7 @@ ACTIONS: tuple[str, ...] = (
     "sign_in.success", "sign_in.failure", "sign_out", "password.change", "password.set",
     "user.create", "user.role", "user.entities", "user.active", "user.unlock",
     "token.create", "token.revoke", "invitation.create", "invitation.revoke", "invitation.accept",
+    "submission.submit", "submission.save",
 )  # fmt: skip
 
 

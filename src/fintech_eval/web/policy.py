@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
     Permission("campaigns.read", (*STAFF, "submitter"), "read", "list and show campaigns and their status",
                "submitter: campaigns that ask its entities, and only its own rows of the status"),
     Permission("campaigns.chase", STAFF, "read", "reporting rates and the list of who has sent nothing"),
+    Permission("submissions.read", (*STAFF, "submitter"), "read", "list and show returns and their history", "submitter: its own entities' returns only"),
+    Permission("submissions.write", (*STAFF, "submitter"), "submit", "save drafts and submit returns", "submitter: its own entities only"),
     Permission("runs.read", ROLES, "read", "list and show evaluation runs",
                "viewer and submitter: published runs only"),
     Permission("catalog.read", ROLES, "read", "read the framework catalog (indicators, variables per sector)"),

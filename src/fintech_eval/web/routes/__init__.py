@@ -17,11 +17,13 @@ from . import (
            pages,
            registers,
            runs,
+           submissions,
            tokens,
            users,
 )
 
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
-           registers.router, campaigns.router, runs.router, catalog.router)
+           registers.router, campaigns.router, runs.router, catalog.router,
+           submissions.router)
 PAGE_ROUTERS = (pages.router, account_pages.router)
