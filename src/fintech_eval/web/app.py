@@ -46,6 +46,11 @@ class RedactSecrets(logging.Filter):
 def create_app(settings: WebSettings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
     settings = settings or WebSettings()
     ws = workspace or Workspace(settings.db, create=False)
+    if settings.extension_files():
+        from ..catalog import load_extension
+
+        for path in settings.extension_files():  # campaigns over an extended framework validate against it
+            ws.add_framework(load_extension(path))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

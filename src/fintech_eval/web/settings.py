@@ -22,6 +22,13 @@ class WebSettings(BaseSettings):
     ip_max_failures: int = Field(20, ge=1, description="Failed sign-ins from one client address that throttle it.")
     ip_window_minutes: float = Field(15.0, gt=0, description="The window those failures are counted in.")
     default_language: str = Field("zh", pattern="^(zh|en)$")
+    extensions: str | None = Field(None, description="Extension files (separated by the OS path separator) whose "
+                                   "frameworks campaigns and returns may name, as `--extension` gives them to the CLI.")
+
+    def extension_files(self) -> list[str]:
+        import os
+
+        return [p for p in (self.extensions or "").split(os.pathsep) if p.strip()]
 
     def sign_in_limits(self) -> SignInLimits:
         return SignInLimits(self.max_failures, self.lockout_minutes, self.ip_max_failures, self.ip_window_minutes)
