@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +103,6 @@ class World:
 def setup(db: str, tmp: Path, n_inst: int, n_clients: int) -> World:
     from bench_returns import framework_with_extra
     from bench_returns import setup as returns_setup
-
     from fintech_eval.app import Workspace
     from fintech_eval.app.accounts import create_user
     from fintech_eval.app.tokens import create_token

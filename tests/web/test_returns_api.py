@@ -113,7 +113,7 @@ def test_an_idempotency_key_stores_a_retried_request_once(any_world):
 
 def test_a_file_upload_is_validated_and_kept_byte_for_byte(any_world):
     c = any_world.client("submitter")
-    csv = "entity_id,period,variable,value\nB001,2024,fintech_staff,88\n".encode()
+    csv = b"entity_id,period,variable,value\nB001,2024,fintech_staff,88\n"
     r = c.post("/api/v1/returns/upload", data={"entity": "B001", "campaign": "1"},
                files={"file": ("我的回报.csv", csv, "text/csv")}, headers={"Idempotency-Key": "up-1"})
     assert r.status_code == 201, r.text

@@ -37,7 +37,8 @@ from ...vocab import RETURN_STATES
 from ..auth import Principal, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
 from ..problems import ProblemItem, error_responses, not_found, problem_response
-from ..schemas import Out, Page, Request as StrictRequest
+from ..schemas import Out, Page
+from ..schemas import Request as StrictRequest
 from .common import Id
 
 router = APIRouter(prefix="/returns", tags=["returns"], responses=error_responses(400, 401, 403, 404, 409, 422, 503))
