@@ -35,14 +35,22 @@ CASES = {
                          r"verified: 8 acknowledged, 6 stored exactly once(.|\n)*returns on sqlite: 8 submissions \(100 variables each.*\d+\.\d+ submissions/s; latency p50"),
     "bench_web.py": (["--institutions", "30", "--sign-ins", "2", "--requests", "20", "--clients", "2"],
                      r"sign-in .*: p50 \d+\.\d+ ms(.|\n)*20 requests in \d+\.\d+ s = \d+ req/s, p50 \d+\.\d+ ms"),
+    "bench_web_load.py": (["--submissions", "12", "--clients", "2", "--institutions", "4", "--workers", "1",
+                           "--retry-every", "4", "--seconds", "120"],
+                          r"steady: 15 of 15 submissions answered .* submissions/s; latency p50 \d+\.\d+ ms, p99 \d+\.\d+ ms"
+                          r"(.|\n)*steady verified: 15 acknowledged \(3 as replays\), 12 distinct submissions stored exactly once"
+                          r"(.|\n)*kill: 15 of 15 .*server killed \(SIGKILL\) after 7 answers"
+                          r"(.|\n)*kill verified: 15 acknowledged .*12 distinct submissions stored exactly once"),
 }
+#: benchmarks that need what the slow and PostgreSQL tests need (a throwaway PostgreSQL cluster)
+MARKS = {"bench_web_load.py": (pytest.mark.pg, pytest.mark.slow)}
 
 
 def test_every_benchmark_is_covered():
     assert {p.name for p in BENCH.glob("bench_*.py")} == set(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=MARKS.get(n, ())) for n in sorted(CASES)])
 def test_benchmark_runs_and_prints_figures(name):
     args, expected = CASES[name]
     done = subprocess.run(
