@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..app.workspace import Workspace
 from . import pagekit, problems
+from .gather import Gatherer
 from .routes import API_PREFIX, PAGE_ROUTERS, ROUTERS
 from .settings import WebSettings
 
@@ -52,15 +53,18 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
         for path in settings.extension_files():  # campaigns over an extended framework validate against it
             ws.add_framework(load_extension(path))
 
+    gatherer = Gatherer.of(ws, settings.submit_batch)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        gatherer.close()
         if workspace is None:
             ws.close()
 
     app = FastAPI(title="fintech-eval", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
-    app.state.settings, app.state.workspace = settings, ws
+    app.state.settings, app.state.workspace, app.state.gatherer = settings, ws, gatherer
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())

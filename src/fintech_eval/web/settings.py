@@ -22,6 +22,8 @@ class WebSettings(BaseSettings):
     ip_max_failures: int = Field(20, ge=1, description="Failed sign-ins from one client address that throttle it.")
     ip_window_minutes: float = Field(15.0, gt=0, description="The window those failures are counted in.")
     default_language: str = Field("zh", pattern="^(zh|en)$")
+    submit_batch: int = Field(32, ge=1, le=1000, description="Submissions a process validates and stores together "
+                              "when they arrive faster than it validates them (1: one at a time).")
     extensions: str | None = Field(None, description="Extension files (separated by the OS path separator) whose "
                                    "frameworks campaigns and returns may name, as `--extension` gives them to the CLI.")
 

@@ -26,12 +26,20 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
 from ...app.audit import audit
 from ...app.campaigns import campaigns_asking
 from ...app.registers import register_entry
 from ...app.rows import records
-from ...app.submissions import MEDIA_TYPES, SubmitResult, return_detail, return_payload, returns_list, submit
+from ...app.submissions import (
+    MEDIA_TYPES,
+    SubmitRequest,
+    SubmitResult,
+    return_detail,
+    return_payload,
+    returns_list,
+)
 from ...errors import DataError
 from ...vocab import RETURN_STATES
 from ..auth import Principal, WorkspaceDep, client_ip, require
@@ -232,16 +240,27 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # --- routes -------------------------------------------------------------------------------------------------
+def _checked(p: Principal, ws, entity: str, campaign: int | None) -> str:
+    e = _entity(p, ws, entity)
+    _campaign(p, ws, campaign, e)
+    return e
+
+
+async def _submit(request: Request, p: Principal, ws, req: SubmitRequest) -> JSONResponse:
+    """Checks of the caller's reach (a thread of the pool), then the submission through the process's
+    :class:`~fintech_eval.web.gather.Gatherer` (validated and stored with the requests waiting beside it)."""
+    req.entity = await run_in_threadpool(_checked, p, ws, req.entity, req.campaign)
+    r = await request.app.state.gatherer.submit(req)
+    return await run_in_threadpool(_answer, ws, p, request, r, req.idempotency_key, req.final)
+
+
 @router.post("", status_code=201, response_model=SubmitOut, responses=SUBMIT_RESPONSES, operation_id="submit_return")
-def create(body: ReturnCreate, p: Writer, ws: WorkspaceDep, request: Request,
-           idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def create(body: ReturnCreate, p: Writer, ws: WorkspaceDep, request: Request,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Submit (or with ``final: false`` save) a return given as JSON values."""
-    entity = _entity(p, ws, body.entity)
-    _campaign(p, ws, body.campaign, entity)
     values = {k: (v.model_dump() if isinstance(v, ValueWithUnit) else v) for k, v in body.values.items()}
-    r = submit(ws, entity, body.campaign, values, actor=p.email, idempotency_key=idempotency_key, final=body.final,
-               framework=body.framework, period=body.period)
-    return _answer(ws, p, request, r, idempotency_key, body.final)
+    return await _submit(request, p, ws, SubmitRequest(body.entity, body.campaign, values, p.email, idempotency_key,
+                                                       final=body.final, framework=body.framework, period=body.period))
 
 
 @router.post("/upload", status_code=201, response_model=SubmitOut, responses=SUBMIT_RESPONSES,
@@ -255,20 +274,12 @@ async def upload(p: Writer, ws: WorkspaceDep, request: Request,
                  final: Annotated[bool, Form()] = True,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Submit (or save) a return given as a file: the workbook of ``fintech-eval template`` or a CSV, kept as sent."""
-    from starlette.concurrency import run_in_threadpool
-
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         return problem_response(422, "return.too_large", f"the file is larger than {MAX_UPLOAD // 2**20} MiB", field="file")
-
-    def work() -> JSONResponse:
-        e = _entity(p, ws, entity)
-        _campaign(p, ws, campaign, e)
-        r = submit(ws, e, campaign, data, actor=p.email, idempotency_key=idempotency_key, media_type=file.content_type,
-                   file_name=file.filename, final=final, framework=framework, period=period)
-        return _answer(ws, p, request, r, idempotency_key, final)
-
-    return await run_in_threadpool(work)
+    return await _submit(request, p, ws, SubmitRequest(entity, campaign, data, p.email, idempotency_key,
+                                                       media_type=file.content_type, file_name=file.filename, final=final,
+                                                       framework=framework, period=period))
 
 
 @router.get("", response_model=Page[ReturnRow], operation_id="list_returns")
