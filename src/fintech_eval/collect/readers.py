@@ -59,6 +59,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 import unicodedata
 import zipfile
@@ -228,8 +229,23 @@ def _injection_mask(col: pd.Series, coded: tuple[np.ndarray, np.ndarray] | None 
 def _distinct(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``col.astype("str").fillna("")`` as codes into its distinct texts (an object array, in order of
     first appearance): checks of text cells look at each distinct text once, then select rows by code."""
+    if len(col) <= _SMALL:  # a return's hundred cells: a dict is many times faster than pandas' factorize
+        seen: dict[str, int] = {}
+        codes = [seen.setdefault(_text_of(v), len(seen)) for v in col.tolist()]
+        return np.asarray(codes, dtype=np.intp), np.asarray(list(seen), dtype=object)
     codes, uniq = pd.factorize(col.astype("str").fillna(""))
     return np.asarray(codes), np.asarray(uniq, dtype=object)
+
+
+#: columns up to this many cells are coded in Python (:func:`_distinct`)
+_SMALL = 512
+
+
+def _text_of(v: Any) -> str:
+    """A cell as ``astype("str").fillna("")`` has it."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return v if isinstance(v, str) else str(v)
 
 
 def _strcol_coded(col: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray]]:
@@ -886,9 +902,11 @@ class _JsonObject(dict):
 
 def _table_to_long_json(t: pd.DataFrame, line_no: np.ndarray, file: str) -> tuple[pd.DataFrame, list[CollectProblem]]:
     probs: list[CollectProblem] = []
-    text_probs, bad = _text_problems(t, ["entity", "period", "variable", "unit", "source", "entity_kind"], line_no, file)
+    coded = {c: _distinct(t[c]) for c in ("entity", "period", "variable", "unit", "source", "entity_kind")}
+    text_probs, bad = _text_problems(t, ["entity", "period", "variable", "unit", "source", "entity_kind"], line_no, file,
+                                     coded=coded)
     probs += text_probs
-    probs += _mojibake_in(t, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, None)
+    probs += _mojibake_in(t, ["entity", "variable", "unit", "source", "entity_kind"], line_no, file, None, coded)
     parsed = [parse_cell(v) for v in t["value"]]
     values = np.array([p[0] for p in parsed], dtype="float64")
     hints = {i: p[1] for i, p in enumerate(parsed) if p[1]}
