@@ -1,9 +1,7 @@
 """One router per resource under ``/api/v1``, and the pages; :data:`ROUTERS` is what the app mounts.
 
-Submissions and their review (draft → submitted → returned → resubmitted → accepted, idempotency keys) will
-get their own module here, ``submissions.py``, over ``fintech_eval.app.submissions``, with its permissions
-(``submissions.write`` for a submitter's own entities, ``submissions.review`` for staff) added to
-:mod:`fintech_eval.web.policy`.
+``submissions.py``: returns submitted and read (``submissions.read``/``submissions.write``) over
+``fintech_eval.app.submissions``; their review gets its own module.
 """
 
 from . import (
