@@ -251,11 +251,12 @@ def _located(p: Problem, file: str, return_id: int | None) -> CollectProblem:
 def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) -> tuple[list[CollectProblem], pd.Series]:
     """Rows of another entity or period than the return's: one problem per cause, naming the rows."""
     out: list[CollectProblem] = []
+    wrong = pd.Series(False, index=frame.index)
+    if (all(isinstance(v, str) and v.strip() == entity for v in set(frame["entity_id"].tolist()))
+            and all(not pd.isna(v) and normalise_period(v) == period for v in set(frame["period"].tolist()))):
+        return out, wrong  # every row of the return's entity and period (the rest, per row, only when not)
     ent = frame["entity_id"].astype("str").str.strip()
     per = frame["period"].map(normalise_period)
-    wrong = pd.Series(False, index=frame.index)
-    if ent.eq(entity).all() and per.eq(period).all():
-        return out, wrong
     for rule, col, want, what in (("entity.mismatch", ent, entity, "entity"), ("period.mismatch", per, period, "period")):
         bad = col != want
         for other, rows in frame[bad].groupby(col[bad], sort=True)["row"]:

@@ -65,6 +65,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,11 @@ class ReadResult:
 
 
 def _empty_frame() -> pd.DataFrame:
+    return _EMPTY_LONG().copy()  # every reader starts from one (building it cost more than reading a return)
+
+
+@lru_cache(maxsize=1)
+def _EMPTY_LONG() -> pd.DataFrame:  # noqa: N802 - a constant, built once
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value",) else "object") for c in LONG_COLUMNS})
 
 
