@@ -180,6 +180,8 @@ def _entity(p: Principal, ws, entity: str) -> str:
     entity = entity.strip()
     if not entity or not p.may_see(KIND, entity):
         raise not_found(f"institution {entity}")
+    if p.entities(KIND) is not None:  # a submitter's own institutions were registered when it was bound to them
+        return entity
     try:
         register_entry(ws, "institutions", entity)
     except DataError as exc:
