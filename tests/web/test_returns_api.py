@@ -143,6 +143,8 @@ def test_a_submitter_reaches_only_its_own_entities(any_world, how):
     elif how == "campaign":  # campaign 2 asks only B002
         r = _post(s, campaign=2)
         assert r.status_code == 404 and r.json()["rule"] == "route.not_found"
+        r = s.post("/api/v1/returns", json={"entity": "B001", "values": {"fintech_staff": 3}})  # no campaign: which?
+        assert r.status_code == 404 and r.json()["rule"] == "campaign.which"
     else:
         other = submit(any_world.ws, "B002", 1, {"fintech_staff": 9}, actor="test").return_id
         assert s.get(f"/api/v1/returns/{other}").status_code == 404

@@ -36,6 +36,7 @@ from ...app.submissions import (
     MEDIA_TYPES,
     SubmitRequest,
     SubmitResult,
+    resolve_scope,
     return_detail,
     return_payload,
     returns_list,
@@ -242,8 +243,10 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # --- routes -------------------------------------------------------------------------------------------------
-def _checked(p: Principal, ws, entity: str, campaign: int | None) -> str:
+def _checked(p: Principal, ws, entity: str, campaign: int | None, period: str | None) -> str:
     e = _entity(p, ws, entity)
+    if campaign is None and period is None and p.entities(KIND) is not None:  # "the only campaign": it must ask e
+        campaign = resolve_scope(ws).campaign_id
     _campaign(p, ws, campaign, e)
     return e
 
@@ -251,7 +254,7 @@ def _checked(p: Principal, ws, entity: str, campaign: int | None) -> str:
 async def _submit(request: Request, p: Principal, ws, req: SubmitRequest) -> JSONResponse:
     """Checks of the caller's reach (a thread of the pool), then the submission through the process's
     :class:`~fintech_eval.web.gather.Gatherer` (validated and stored with the requests waiting beside it)."""
-    req.entity = await run_in_threadpool(_checked, p, ws, req.entity, req.campaign)
+    req.entity = await run_in_threadpool(_checked, p, ws, req.entity, req.campaign, req.period)
     r = await request.app.state.gatherer.submit(req)
     return await run_in_threadpool(_answer, ws, p, request, r, req.idempotency_key, req.final)
 
