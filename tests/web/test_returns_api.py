@@ -162,3 +162,29 @@ def test_a_token_submits_with_the_submit_scope_only(world):
     assert r.status_code == 403 and r.json()["rule"] == "auth.scope"
     c.headers["Authorization"] = f"Bearer {world.token('submitter', scopes=['read', 'submit'])}"
     assert _post(c, key="tok-1").status_code == 201
+
+
+def test_the_server_validates_returns_of_an_extended_framework_it_is_given(world, tmp_path):
+    """``serve --extension FILE`` ($FINTECH_EVAL_WEB_EXTENSIONS): the framework it extends is used with the extension
+    applied, so returns answering the extension's variables validate (not ``variable.unknown``)."""
+    import yaml
+
+    from fintech_eval.web.app import create_app
+    from fintech_eval.web.settings import WebSettings
+
+    ext = {"extends": "jrt0201-2020", "id": "web-ext", "namespace": "webx",
+           "variables": [{"name": "webx_robots", "unit": "count", "type": "count", "help": {"zh": "机器人", "en": "robots"}}],
+           "add": [{"parent": "J-A1B1", "indicators": [
+               {"code": "webx:J-A1B1-C99", "name": {"zh": "机器人", "en": "robots"}, "definition": {"zh": "机器人", "en": "robots"},
+                "unit": "count", "type": "count", "collection": ["S"], "formula": "webx_robots"}]}]}
+    path = tmp_path / "ext.yaml"
+    path.write_text(yaml.safe_dump(ext, allow_unicode=True), encoding="utf-8")
+    before = _post(world.client("submitter"), values={"webx_robots": 12, "fintech_staff": 30})
+    assert before.status_code == 422 and "variable.unknown" in {p["rule"] for p in before.json()["problems"]}
+    app = create_app(WebSettings(extensions=str(path)), workspace=world.ws)
+    fw = app.state.workspace.framework("jrt0201-2020")  # the framework it extends, now with the extension applied
+    assert "webx_robots" in {v.name for v in fw.variables}
+    world.app = app
+    r = _post(world.client("submitter"), values={"webx_robots": 12, "fintech_staff": 30})
+    assert r.status_code == 201, r.text
+    assert {f["variable"] for f in r.json()["fields"]} == {"webx_robots", "fintech_staff"}

@@ -27,7 +27,7 @@ def serve_cmd(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes (PostgreSQL for more than one).")] = 1,
     proxy_headers: Annotated[bool, typer.Option("--proxy-headers/--no-proxy-headers", help="Trust X-Forwarded-Proto/For from --forwarded-allow-ips (behind a TLS proxy: cookies become Secure).")] = False,
     forwarded_allow_ips: Annotated[str, typer.Option("--forwarded-allow-ips", help="Proxies whose X-Forwarded-* headers are trusted.")] = "127.0.0.1",
-    extension: Annotated[list[Path] | None, typer.Option("--extension", help="An extension file whose framework campaigns and returns may name (repeatable).")] = None,
+    extension: Annotated[list[Path] | None, typer.Option("--extension", help="An extension file: the framework it extends is used with it applied (returns may answer its variables; repeatable).")] = None,
 ) -> None:
     """Serve the web platform and its REST API (/api/v1, OpenAPI at /openapi.json, sign-in page at /sign-in) on
     the database (it must exist: create the first administrator with `fintech-eval admin create-user`)."""

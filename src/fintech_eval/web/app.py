@@ -50,7 +50,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
     if settings.extension_files():
         from ..catalog import load_extension
 
-        for path in settings.extension_files():  # campaigns over an extended framework validate against it
+        for path in settings.extension_files():  # the framework it extends, with it applied
             ws.add_framework(load_extension(path))
 
     gatherer = Gatherer.of(ws, settings.submit_batch)

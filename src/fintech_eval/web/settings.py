@@ -24,8 +24,8 @@ class WebSettings(BaseSettings):
     default_language: str = Field("zh", pattern="^(zh|en)$")
     submit_batch: int = Field(32, ge=1, le=1000, description="Submissions a process validates and stores together "
                               "when they arrive faster than it validates them (1: one at a time).")
-    extensions: str | None = Field(None, description="Extension files (separated by the OS path separator) whose "
-                                   "frameworks campaigns and returns may name, as `--extension` gives them to the CLI.")
+    extensions: str | None = Field(None, description="Extension files (separated by the OS path separator): the "
+                                   "framework each extends is used with it applied (its variables validate in returns).")
 
     def extension_files(self) -> list[str]:
         import os
