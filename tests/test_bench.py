@@ -40,14 +40,22 @@ CASES = {
     "bench_results.py": (["--institutions", "24", "--repeat", "1"],
                          r"score 24 institutions \(J, H, Q\) in the request: \d+\.\d+ s(.|\n)*scorecard PDF: first \d+\.\d+ s"),
     "bench_forms.py": (["--institutions", "2"], r"render the form: p50 \d+\.\d+ ms(.|\n)*accept 2 returns at once from the list: \d+\.\d+ s"),
+    "bench_web_load.py": (["--submissions", "12", "--clients", "2", "--institutions", "4", "--workers", "1",
+                           "--retry-every", "4", "--seconds", "120"],
+                          r"steady: 15 of 15 submissions answered .* submissions/s; latency p50 \d+\.\d+ ms, p99 \d+\.\d+ ms"
+                          r"(.|\n)*steady verified: 15 acknowledged \(3 as replays\), 12 distinct submissions stored exactly once"
+                          r"(.|\n)*kill: 15 of 15 .*server killed \(SIGKILL\) after 7 answers"
+                          r"(.|\n)*kill verified: 15 acknowledged .*12 distinct submissions stored exactly once"),
 }
+#: benchmarks that need what the slow and PostgreSQL tests need (a throwaway PostgreSQL cluster)
+MARKS = {"bench_web_load.py": (pytest.mark.pg, pytest.mark.slow)}
 
 
 def test_every_benchmark_is_covered():
     assert {p.name for p in BENCH.glob("bench_*.py")} == set(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=MARKS.get(n, ())) for n in sorted(CASES)])
 def test_benchmark_runs_and_prints_figures(name):
     args, expected = CASES[name]
     done = subprocess.run(

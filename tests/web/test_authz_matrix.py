@@ -235,6 +235,24 @@ def review_post(action: str, state: str = "submitted", **form):
 def accept_selected(w: World, c, role, tenancy):
     return c.post("/returns/accept", data={"csrf_token": _csrf(c), "ids": [str(fresh_return(w, role, tenancy))]},
                   follow_redirects=False)
+def return_body(entity: str) -> dict[str, Any]:
+    """A valid return of ``entity`` for campaign 1 (which asks B001 and B002)."""
+    return {"entity": entity, "campaign": 1, "values": {"fintech_staff": 30 + next(_counter)}}
+
+
+def return_of(w: World, tenancy: str) -> int:
+    """A return of B001 (own) or B002 (other), made through the application function."""
+    from fintech_eval.app.submissions import submit
+
+    return submit(w.ws, "B001" if tenancy == "own" else "B002", 1, {"fintech_staff": 30}, actor="matrix").return_id
+
+
+def upload_return(w: World, client, role, tenancy) -> Any:
+    entity = "B001" if tenancy == "own" else "B002"
+    csv = (f"entity_id,period,variable,value\n{entity},2024,fintech_staff,{40 + next(_counter)}\n"  # a part of
+           f"{entity},2024,employees,100000\n").encode()  # employees (others' forms stored employees 5)
+    return client.post("/api/v1/returns/upload", data={"entity": entity, "campaign": "1"},
+                       files={"file": ("return.csv", csv, "text/csv")}, follow_redirects=False)
 
 
 @dataclass
@@ -287,6 +305,11 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, params=campaign),
     ("POST", "/api/v1/campaigns/{campaign_id}/invitations"): Case(CAMPAIGN_STAFF, params=campaign, body=lambda w, r, t: {
         "invitations": [{"entity_id": "B002", "email": f"c{next(_counter)}@example.org"}]}),
+    ("POST", "/api/v1/returns"): Case(TENANT, body=lambda w, r, t: return_body("B001" if t == "own" else "B002")),
+    ("POST", "/api/v1/returns/upload"): Case(TENANT, call=upload_return),
+    ("GET", "/api/v1/returns"): Case(TENANT.replace("S:ok/404", "S:ok/ok")),
+    ("GET", "/api/v1/returns/{return_id}"): Case(TENANT, params=lambda w, r, t: {"return_id": return_of(w, t)}),
+    ("GET", "/api/v1/returns/{return_id}/payload"): Case(TENANT, params=lambda w, r, t: {"return_id": return_of(w, t)}),
     ("GET", "/api/v1/runs"): Case(RUNS.replace("/404", "/ok")),
     ("GET", "/api/v1/runs/{run_id}"): Case(RUNS, params=lambda w, r, t: {"run_id": w.runs["published" if t == "own" else "draft"]}),
     ("POST", "/api/v1/runs"): Case(STAFF, body=lambda w, r, t: {"campaign": scored_runs(w)["round"].campaign}),

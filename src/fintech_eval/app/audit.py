@@ -25,6 +25,7 @@ ACTIONS: tuple[str, ...] = (
     "vendor_assessment.evidence_withdraw", "vendor_assessment.publish",
     "run.score", "run.publish",
     "campaign.create", "campaign.update", "campaign.staff_add", "campaign.staff_remove",
+    "submission.submit", "submission.save", "review.return", "review.accept", "review.reject", "review.reopen",
 )  # fmt: skip
 
 

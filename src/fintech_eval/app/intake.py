@@ -75,15 +75,19 @@ def _problem(p: Any) -> Problem:
 def institution_sizes(session: Session, entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
     """The registered size attributes of these institutions in these periods (``entity_id, period, attribute,
     value`` in 元), for the unit-factor check."""
-    out = size_frame(session, period=periods)  # the institutions' (kind "institution")
-    return out[out["entity_id"].isin(entity_ids)].drop(columns="entity_kind")
+    out = size_frame(session, period=periods, entity_ids=entity_ids)  # the institutions' (kind "institution")
+    return out.drop(columns="entity_kind")
+
+
+#: the columns of the stored values the checks across stored data read
+STORED_COLUMNS = ["entity_kind", "entity_id", "period", "variable", "value_norm"]
 
 
 def _stored_values(session: Session):
     """The unit-factor and part-whole checks' reader of stored values, on ``session``."""
     def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
         return observations_frame(session, period=periods, entity_ids=entity_ids, variables=variables,
-                                  columns=["entity_kind", "entity_id", "period", "variable", "value_norm"])
+                                  columns=STORED_COLUMNS)
     return stored
 
 
@@ -101,29 +105,70 @@ def read_and_validate(
     from ..collect.unitcheck import UnitChecks
 
     fw = _framework(ws, framework)
-    inst, previous, stored, sizes = pd.DataFrame(columns=REGISTER_COLUMNS), None, None, None
-    if ws is not None:
-        def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
-            with ws.sessions() as s:
-                return institution_sizes(s, entity_ids, periods)
-
-        def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
-            with ws.sessions() as s:
-                return _stored_values(s)(entity_ids, periods, variables)
-
-        wholes = sorted({whole for _, whole in carry_over_pairs(fw)})
-        with ws.sessions() as s:
-            inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
-            # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
-            previous = observations_frame(s, entity_kind="institution", variables=wholes,
-                                          entity_ids=entities) if wholes else None
-    if register is not None and len(register):
-        reg = register[[c for c in REGISTER_COLUMNS if c in register.columns]]
-        inst = pd.concat([inst[~inst["id"].isin(reg["id"])], reg], ignore_index=True) if len(inst) else reg
     kw = {**read_kw, **({"encoding": encoding} if encoding else {})}
-    checks = UnitChecks.of(accept_units, stored=stored, sizes=sizes)
-    return collect.import_files(list(paths), fw, institutions=inst, previous=previous, stored=stored,
-                                unit_checks=checks, **kw)
+
+    def run(inst: pd.DataFrame, previous: pd.DataFrame | None, stored: Any, sizes: Any) -> collect.ImportResult:
+        if register is not None and len(register):
+            reg = register[[c for c in REGISTER_COLUMNS if c in register.columns]]
+            inst = pd.concat([inst[~inst["id"].isin(reg["id"])], reg], ignore_index=True) if len(inst) else reg
+        checks = UnitChecks.of(accept_units, stored=stored, sizes=sizes)
+        return collect.import_files(list(paths), fw, institutions=inst, previous=previous, stored=stored,
+                                    unit_checks=checks, **kw)
+
+    if ws is None:
+        return run(pd.DataFrame(columns=REGISTER_COLUMNS), None, None, None)
+
+    def sizes(entity_ids: list[str], periods: list[str]) -> pd.DataFrame:
+        with ws.sessions() as s:
+            return institution_sizes(s, entity_ids, periods)
+
+    def stored(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
+        with ws.sessions() as s:
+            return _stored_values(s)(entity_ids, periods, variables)
+
+    wholes = sorted({whole for _, whole in carry_over_pairs(fw)})
+    if entities is not None:  # a return: its entities' rows only (a handful of reads, whatever the database holds)
+        got = _entity_reads(ws, entities, wholes, stored)
+        res = run(got.register, got.previous, got.stored, sizes)
+        if not any(p.rule in ("entity.unknown", "entity.kind") for p in res.problems):
+            return res
+        # another entity in the files (or one named by its name): judged against the whole register, as always
+    with ws.sessions() as s:
+        inst = institutions_frame(s)  # validation reads the register's own columns (id, sector, …)
+        # stored values that later returns restate (fintech_staff → next year's fintech_staff_prev_end)
+        previous = observations_frame(s, entity_kind="institution", variables=wholes,
+                                      entity_ids=entities) if wholes else None
+    return run(inst, previous, stored, sizes)
+
+
+@dataclass
+class _EntityReads:
+    register: pd.DataFrame
+    previous: pd.DataFrame | None
+    stored: Any
+
+
+def _entity_reads(ws: Workspace, entities: list[str], wholes: list[str], stored: Any) -> _EntityReads:
+    """What validating a return of ``entities`` reads from the database, in one session and one read of their
+    stored values: their register rows (validation needs no other while every row is of these entities; the
+    caller falls back to the whole register otherwise), their values restated by later returns (``previous``),
+    and ``stored`` answering from those values (falling back to ``stored`` for other entities). The frames are
+    exactly those of the separate reads (the same rows, order and columns)."""
+    with ws.sessions() as s:
+        reg = institutions_frame(s, ids=entities)
+        mine = observations_frame(s, entity_ids=entities)
+    inst_rows = mine[mine["entity_kind"] == "institution"]
+    previous = inst_rows[inst_rows["variable"].isin(wholes)].reset_index(drop=True) if wholes else None
+    own = set(entities)
+
+    def stored_from_mine(entity_ids: list[str], periods: list[str], variables: list[str]) -> pd.DataFrame:
+        if not set(entity_ids) <= own:
+            return stored(entity_ids, periods, variables)
+        hit = (mine["entity_id"].isin(list(entity_ids)) & mine["period"].isin(list(periods))
+               & mine["variable"].isin(list(variables)))
+        return mine.loc[hit, STORED_COLUMNS].reset_index(drop=True)
+
+    return _EntityReads(reg, previous, stored_from_mine)
 
 
 RegisterInput = str | Path | pd.DataFrame | None

@@ -251,11 +251,12 @@ def _located(p: Problem, file: str, return_id: int | None) -> CollectProblem:
 def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) -> tuple[list[CollectProblem], pd.Series]:
     """Rows of another entity or period than the return's: one problem per cause, naming the rows."""
     out: list[CollectProblem] = []
+    wrong = pd.Series(False, index=frame.index)
+    if (all(isinstance(v, str) and v.strip() == entity for v in set(frame["entity_id"].tolist()))
+            and all(not pd.isna(v) and normalise_period(v) == period for v in set(frame["period"].tolist()))):
+        return out, wrong  # every row of the return's entity and period (the rest, per row, only when not)
     ent = frame["entity_id"].astype("str").str.strip()
     per = frame["period"].map(normalise_period)
-    wrong = pd.Series(False, index=frame.index)
-    if ent.eq(entity).all() and per.eq(period).all():
-        return out, wrong
     for rule, col, want, what in (("entity.mismatch", ent, entity, "entity"), ("period.mismatch", per, period, "period")):
         bad = col != want
         for other, rows in frame[bad].groupby(col[bad], sort=True)["row"]:
@@ -277,6 +278,19 @@ def _field(row: Mapping[str, Any]) -> dict[str, Any]:
         return v.item() if hasattr(v, "item") else v
 
     return {k: py(row.get(k)) for k in FIELD_KEYS}
+
+
+def _plain(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _fields_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """:func:`_field` of every row, read column by column (a frame's ``to_dict("records")`` boxes every cell one
+    at a time: for a return of 100 values it cost more than the validation's own checks)."""
+    cols = [[_plain(v) for v in frame[k].tolist()] if k in frame.columns else [None] * len(frame) for k in FIELD_KEYS]
+    return [dict(zip(FIELD_KEYS, vals, strict=True)) for vals in zip(*cols, strict=True)]
 
 
 def check(
@@ -314,11 +328,11 @@ def check(
             clean = clean[clean["entity_id"].astype("str").str.strip().eq(entity)
                           & clean["period"].map(normalise_period).eq(period)]
         clean = clean.assign(file=doc.file_name)
-        ok = {(r["row"], r["column"]): r for r in clean.to_dict("records")}
+        ok = {(f["row"], f["column"]): f for f in _fields_of(clean)}
         fields = []
-        for r in read.frame.to_dict("records"):
-            hit = ok.get((r["row"], r["column"]))
-            fields.append(_field(hit) if hit is not None else {**_field(r), "status": "error"})
+        for f in _fields_of(read.frame):
+            hit = ok.get((f["row"], f["column"]))
+            fields.append(hit if hit is not None else {**f, "status": "error"})
         seen = {f["variable"] for f in fields}
         fields += [{"variable": k, "raw": None if v is None else str(v), "value": None, "unit": None, "status": "error"}
                    for k, v in doc.typed.items() if k not in seen]

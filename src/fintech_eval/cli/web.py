@@ -27,6 +27,7 @@ def serve_cmd(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes (PostgreSQL for more than one).")] = 1,
     proxy_headers: Annotated[bool, typer.Option("--proxy-headers/--no-proxy-headers", help="Trust X-Forwarded-Proto/For from --forwarded-allow-ips (behind a TLS proxy: cookies become Secure).")] = False,
     forwarded_allow_ips: Annotated[str, typer.Option("--forwarded-allow-ips", help="Proxies whose X-Forwarded-* headers are trusted.")] = "127.0.0.1",
+    extension: Annotated[list[Path] | None, typer.Option("--extension", help="An extension file: the framework it extends is used with it applied (returns may answer its variables; repeatable).")] = None,
 ) -> None:
     """Serve the web platform and its REST API (/api/v1, OpenAPI at /openapi.json, sign-in page at /sign-in) on
     the database (it must exist: create the first administrator with `fintech-eval admin create-user`)."""
@@ -38,6 +39,8 @@ def serve_cmd(
 
     url = database_url(db)
     os.environ["FINTECH_EVAL_WEB_DB"] = url  # the workers (and the factory) read the same database
+    if extension:
+        os.environ["FINTECH_EVAL_WEB_EXTENSIONS"] = os.pathsep.join(str(p.resolve()) for p in extension)
     create_app(WebSettings(db=url)).state.workspace.close()  # a missing or old database: one line now, not per worker
     console.print(f"fintech-eval web on http://{host}:{port}/ (database {safe(url)}); Ctrl+C stops it")
     uvicorn.run("fintech_eval.web.app:create_app", factory=True, host=host, port=port, workers=workers,

@@ -59,11 +59,13 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +140,11 @@ class ReadResult:
 
 
 def _empty_frame() -> pd.DataFrame:
+    return _EMPTY_LONG().copy()  # every reader starts from one (building it cost more than reading a return)
+
+
+@lru_cache(maxsize=1)
+def _EMPTY_LONG() -> pd.DataFrame:  # noqa: N802 - a constant, built once
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value",) else "object") for c in LONG_COLUMNS})
 
 
@@ -230,8 +237,23 @@ def _injection_mask(col: pd.Series, coded: tuple[np.ndarray, np.ndarray] | None 
 def _distinct(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``col.astype("str").fillna("")`` as codes into its distinct texts (an object array, in order of
     first appearance): checks of text cells look at each distinct text once, then select rows by code."""
+    if len(col) <= _SMALL:  # a return's hundred cells: a dict is many times faster than pandas' factorize
+        seen: dict[str, int] = {}
+        codes = [seen.setdefault(_text_of(v), len(seen)) for v in col.tolist()]
+        return np.asarray(codes, dtype=np.intp), np.asarray(list(seen), dtype=object)
     codes, uniq = pd.factorize(col.astype("str").fillna(""))
     return np.asarray(codes), np.asarray(uniq, dtype=object)
+
+
+#: columns up to this many cells are coded in Python (:func:`_distinct`)
+_SMALL = 512
+
+
+def _text_of(v: Any) -> str:
+    """A cell as ``astype("str").fillna("")`` has it."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return v if isinstance(v, str) else str(v)
 
 
 def _strcol_coded(col: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray]]:
@@ -898,10 +920,11 @@ class _JsonObject(dict):
 
 def _table_to_long_json(t: pd.DataFrame, line_no: np.ndarray, file: str) -> tuple[pd.DataFrame, list[CollectProblem]]:
     probs: list[CollectProblem] = []
-    text_probs, bad = _text_problems(t, ["entity", "period", "variable", "unit", "source", "entity_kind", ACCEPT_COLUMN],
-                                     line_no, file)
+    cols = ("entity", "period", "variable", "unit", "source", "entity_kind", ACCEPT_COLUMN)
+    coded = {c: _distinct(t[c]) for c in cols if c in t.columns}
+    text_probs, bad = _text_problems(t, list(cols), line_no, file, coded=coded)
     probs += text_probs
-    probs += _mojibake_in(t, ["entity", "variable", "unit", "source", "entity_kind", ACCEPT_COLUMN], line_no, file, None)
+    probs += _mojibake_in(t, [c for c in cols if c != "period"], line_no, file, None, coded)
     parsed = [parse_cell(v) for v in t["value"]]
     values = np.array([p[0] for p in parsed], dtype="float64")
     hints = {i: p[1] for i, p in enumerate(parsed) if p[1]}

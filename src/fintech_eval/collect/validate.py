@@ -142,6 +142,19 @@ def _isna(v: Any) -> bool:
 # ---- periods ----------------------------------------------------------------------------------------
 def normalise_period(value: Any) -> str:
     """``2024``, ``2024.0``, `` 2024q1 ``, ``20２4`` → ``'2024'``, ``'2024Q1'`` (digits of any script are
+    read as ASCII digits, as in values; anything else: its text). Texts are remembered (a column repeats them)."""
+    if isinstance(value, str):
+        return _normalise_period_text(value)
+    return _normalise_period(value)
+
+
+@lru_cache(maxsize=4096)
+def _normalise_period_text(value: str) -> str:
+    return _normalise_period(value)
+
+
+def _normalise_period(value: Any) -> str:
+    """``2024``, ``2024.0``, `` 2024q1 ``, ``20２4`` → ``'2024'``, ``'2024Q1'`` (digits of any script are
     read as ASCII digits, as in values; anything else: its text)."""
     if _isna(value):
         return ""
@@ -944,7 +957,7 @@ def validate(
     keep = ~bad
     log_t = np.isin(vtype, [_T["count"], _T["money"], _T["time"], _T["number"]])
     lin_t = np.isin(vtype, [_T["score"], _T["share"], _T["ratio"]])
-    cand = keep & ~np.isnan(x) & (log_t | lin_t)
+    cand = keep & ~np.isnan(x) & (log_t | lin_t) & bool(np.isfinite(outlier_threshold))  # inf: none judged
     fi = np.zeros(0, dtype=np.intp)  # rows flagged as outliers, and why
     reasons: list[str] = []
     if cand.any():

@@ -51,6 +51,11 @@ def _py(value: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     """A JSON-safe copy: numpy → Python, NaN/inf → None (JSONB rejects NaN)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # the common cells, answered at once
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray, pd.Series)):

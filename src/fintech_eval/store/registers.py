@@ -140,13 +140,15 @@ def upsert_size_attributes(
 
 def size_frame(
     session: Session, period: str | Iterable[str] | None = None, attribute: str | Iterable[str] | None = None,
-    kind: str | None = "institution",
+    kind: str | None = "institution", *, entity_ids: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Size attributes in long format: ``entity_kind, entity_id, period, attribute, value`` (of the
-    institutions by default; ``kind="enterprise"`` the key-technology enterprises, ``None`` both)."""
+    institutions by default; ``kind="enterprise"`` the key-technology enterprises, ``None`` both; only
+    ``entity_ids`` when given)."""
     t = SizeAttribute.__table__
     cols = ["entity_kind", "entity_id", "period", "attribute", "value"]
-    where = _in_filter(t.c.period, period) + _in_filter(t.c.attribute, attribute) + _in_filter(t.c.entity_kind, kind)
+    where = (_in_filter(t.c.period, period) + _in_filter(t.c.attribute, attribute) + _in_filter(t.c.entity_kind, kind)
+             + _in_filter(t.c.entity_id, entity_ids))
     stmt = select(*(t.c[c] for c in cols)).where(and_(true(), *where)).order_by(*(t.c[c] for c in cols[:4]))
     out = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=cols)
     for c in cols[:4]:

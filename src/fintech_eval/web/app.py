@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..app.workspace import Workspace
 from . import pagekit, problems
+from .gather import Gatherer
 from .routes import API_PREFIX, PAGE_ROUTERS, ROUTERS
 from .settings import WebSettings
 
@@ -46,16 +47,24 @@ class RedactSecrets(logging.Filter):
 def create_app(settings: WebSettings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
     settings = settings or WebSettings()
     ws = workspace or Workspace(settings.db, create=False)
+    if settings.extension_files():
+        from ..catalog import load_extension
+
+        for path in settings.extension_files():  # the framework it extends, with it applied
+            ws.add_framework(load_extension(path))
+
+    gatherer = Gatherer.of(ws, settings.submit_batch)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        gatherer.close()
         if workspace is None:
             ws.close()
 
     app = FastAPI(title="fintech-eval", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
-    app.state.settings, app.state.workspace = settings, ws
+    app.state.settings, app.state.workspace, app.state.gatherer = settings, ws, gatherer
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())

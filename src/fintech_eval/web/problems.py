@@ -32,6 +32,7 @@ RULE_STATUS: dict[str, int] = {
     "run.which": 404, "register.unknown": 404, "catalog.unknown": 404, "route.not_found": 404,
     "method.not_allowed": 405, "user.exists": 409, "user.last_admin": 409,
     "campaign.not_staff": 404, "invitation.pending": 409,
+    "idempotency.conflict": 409,
     "sign_in.locked": 429, "sign_in.throttled": 429,
     "assessment.which": 404, "evidence.which": 404, "assessment.exists": 409, "assessment.published": 409,
     "evidence.too_large": 413,
@@ -78,14 +79,16 @@ def not_found(what: str) -> ApiProblem:
 
 
 def problem_response(status: int, rule: str | None, detail: str, problems: list[dict[str, Any]] | None = None, *,
-                     field: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+                     field: str | None = None, headers: dict[str, str] | None = None,
+                     extra: dict[str, Any] | None = None) -> JSONResponse:
+    """A problem answer; ``extra``: members of its own (RFC 9457 extension members, e.g. where a draft was kept)."""
     items = problems if problems is not None else ([{"rule": rule, "message": detail, **({"field": field} if field else {})}]
                                                    if rule else [])
     if field is None and len(items) == 1:
         field = items[0].get("field")
     body = {"type": f"urn:fintech-eval:problem:{rule}" if rule else "about:blank", "title": TITLES.get(status, "Error"),
             "status": status, "detail": detail, "rule": rule, "field": None if field is None else str(field),
-            "problems": [_jsonable(p) for p in items]}
+            "problems": [_jsonable(p) for p in items], **(extra or {})}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 

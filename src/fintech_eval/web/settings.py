@@ -24,6 +24,15 @@ class WebSettings(BaseSettings):
     default_language: str = Field("zh", pattern="^(zh|en)$")
     runs_dir: str = Field("runs", description="Where runs started from the web write their result folders (run-<id>/).")
     specs_dir: str | None = Field(None, description="A folder of saved specs (*.yaml) staff may score with.")
+    submit_batch: int = Field(32, ge=1, le=1000, description="Submissions a process validates and stores together "
+                              "when they arrive faster than it validates them (1: one at a time).")
+    extensions: str | None = Field(None, description="Extension files (separated by the OS path separator): the "
+                                   "framework each extends is used with it applied (its variables validate in returns).")
+
+    def extension_files(self) -> list[str]:
+        import os
+
+        return [p for p in (self.extensions or "").split(os.pathsep) if p.strip()]
 
     def sign_in_limits(self) -> SignInLimits:
         return SignInLimits(self.max_failures, self.lockout_minutes, self.ip_max_failures, self.ip_window_minutes)

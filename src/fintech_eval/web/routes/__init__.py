@@ -20,6 +20,7 @@ from . import (
            return_pages,
            reviews,
            runs,
+           submissions,
            tokens,
            users,
            vendor_pages,
@@ -32,6 +33,7 @@ ROUTERS = (health.router, account.router, users.router, tokens.router, invitatio
            vendors.router,
            reviews.router,
            forms.router,
+           submissions.router,
            )
 PAGE_ROUTERS = (pages.router, account_pages.router,
                 vendor_pages.router,
