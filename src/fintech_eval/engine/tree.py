@@ -125,9 +125,9 @@ class Tree:
 
     @cached_property
     def directions(self) -> pd.Series:
-        ind = self.meta[self.meta["level"] == 1]
-        codes = pd.Index(ind["code"].to_numpy(object), dtype=object)
-        return pd.Series(ind["direction"].to_numpy(int), index=codes, name="direction")
+        leaf = self.meta["level"].to_numpy() == 1  # (numpy masks: a boolean frame filter costs ten times more)
+        codes = pd.Index(self.meta["code"].to_numpy(object)[leaf], dtype=object)
+        return pd.Series(self.meta["direction"].to_numpy(int)[leaf], index=codes, name="direction")
 
     @cached_property
     def parent_of(self) -> dict[str, str | None]:
@@ -163,7 +163,7 @@ def _normalise_meta(df: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
     parent = np.asarray(df["parent"], dtype=object)
     top = pd.isna(parent) | (parent == "")
     for col in ("level", "direction"):
-        v = pd.to_numeric(pd.Series(np.asarray(df[col], dtype=object)), errors="coerce").to_numpy(float)
+        v = _numbers(df[col])
         bad = ~np.isfinite(v) | (v != np.round(v))
         if bad.any():
             nodes = [str(c) for c in np.asarray(df["code"], dtype=object)[bad]]
@@ -179,6 +179,16 @@ def _normalise_meta(df: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
             "name": pd.Series(_text(df["name"]), dtype=object),
         }
     )
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """Values as float64, anything that is not a number NaN (``pandas.to_numeric(errors="coerce")``; numbers
+    and missing values, the usual case, convert directly)."""
+    try:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce").to_numpy(float)
 
 
 def _text(values: Any) -> np.ndarray:
