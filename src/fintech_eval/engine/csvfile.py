@@ -40,6 +40,9 @@ NA_VALUES = [
 #: build 47 → 42.5 ms median wall, 20,000 × 50 137 → 129 ms, for ~15 % more CPU; under heavy load (7-10)
 #: the single-threaded parse was as fast, so set this False on a saturated machine.
 USE_THREADS = True
+#: Files smaller than this are parsed on the calling thread and hashed after parsing: for a small file (an
+#: iMeta) starting and joining threads costs more than it saves, and far more on a loaded machine.
+SMALL = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +72,10 @@ def read_csv(
             raise DataError(f"cannot read: {exc.strerror}", rule=f"{rules}.read", file=name) from None
     digest: list[str] = []
     hasher = None
-    if sha256:
+    small = len(buf) < SMALL
+    if sha256 and small:
+        digest.append(hashlib.sha256(buf).hexdigest())
+    elif sha256:
         hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(buf).hexdigest()), daemon=True)
         hasher.start()
     floats, strings = list(floats), list(strings)
@@ -77,7 +83,7 @@ def read_csv(
     try:
         while True:
             try:
-                table = _parse(buf, types)
+                table = _parse(buf, types, threads=USE_THREADS and not small)
                 break
             except pa.ArrowInvalid as exc:
                 # a column typed from the file's first block may not fit a later one: read it as text
@@ -97,10 +103,10 @@ def read_csv(
     return CsvTable(table, name, digest[0] if digest else None)
 
 
-def _parse(buf: bytes, types: dict[str, pa.DataType]) -> pa.Table:
+def _parse(buf: bytes, types: dict[str, pa.DataType], threads: bool = False) -> pa.Table:
     return pcsv.read_csv(
         pa.py_buffer(buf),
-        read_options=pcsv.ReadOptions(use_threads=USE_THREADS, block_size=min(max(1 << 16, len(buf) // 2 + 1), 1 << 26)),
+        read_options=pcsv.ReadOptions(use_threads=threads, block_size=min(max(1 << 16, len(buf) // 2 + 1), 1 << 26)),
         convert_options=pcsv.ConvertOptions(column_types=types, null_values=NA_VALUES, strings_can_be_null=True),
     )
 
