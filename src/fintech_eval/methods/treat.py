@@ -656,6 +656,7 @@ def _plan(data, method, indiv, force_win, params):
         )
     resolve_params(global_entry, params, STEP, cols)  # validate the global spec once, even if every column overrides it
     cache: dict[tuple, dict[str, Any]] = {}
+    keys: dict[tuple, tuple[str, str]] = {}
     groups: dict[tuple, list] = {}
     for j, code in enumerate(cols):
         spec = indiv.get(code)
@@ -681,7 +682,9 @@ def _plan(data, method, indiv, force_win, params):
         if ckey not in cache:
             cache[ckey] = resolve_params(entry, p, STEP, indicator=code if spec is not None else None)
         resolved = cache[ckey]
-        key = (entry.name, repr(sorted(resolved.items())))
+        if ckey not in keys:  # (one key per distinct spec: a repr of the parameters per column is costly)
+            keys[ckey] = (entry.name, repr(sorted(resolved.items())))
+        key = keys[ckey]
         groups.setdefault(key, [entry, resolved, []])[2].append(j)
     plan = []
     for entry, resolved, js in groups.values():
