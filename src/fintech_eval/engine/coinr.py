@@ -12,8 +12,10 @@ Errors name the file, line, column and rule, as COINr's checks do.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,8 +58,23 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
     den = codes[types == "Denominator"].tolist()
     if isinstance(idata, pd.DataFrame):
         t, idata_name, src = _table_from_frame(idata, floats=ind + den), "iData", None
-    else:
-        csv = read_csv(idata, floats=ind + den, strings=["uCode", "uName", *grp], sha256=True, rules="idata")
+        tree = _tree(m)
+    else:  # pyarrow parses (without the GIL) while this thread builds the tree
+        parsed: list[Any] = []
+
+        def parse() -> None:
+            try:
+                parsed.append(read_csv(idata, floats=ind + den, strings=["uCode", "uName", *grp], sha256=True, rules="idata"))
+            except BaseException as exc:  # noqa: BLE001 - raised again by the reading thread
+                parsed.append(exc)
+
+        worker = threading.Thread(target=parse, name="read-idata", daemon=True)
+        worker.start()
+        tree = _tree(m)
+        worker.join()
+        if isinstance(parsed[0], BaseException):
+            raise parsed[0]
+        csv = parsed[0]
         t, idata_name, src = csv.table, csv.name, idata
         fps[csv.name] = csv.sha256 or ""
     have = set(t.column_names)
@@ -101,11 +118,24 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
     ).astype(object)
     if order is not None:
         groups = groups.iloc[order].set_axis(idx)
+    if isinstance(tree, DataError):  # (iData's errors first, as when the tree was built after reading it)
+        raise tree
     return CoinInput(
         data=_matrix(t, ind, order, idx), groups=groups, denominators=_matrix(t, den, order, idx),
-        names=_series(names, idx, "uName" if "uName" in have else "uCode"), tree=Tree.from_imeta(m), imeta=m,
+        names=_series(names, idx, "uName" if "uName" in have else "uCode"), tree=tree, imeta=m,
         fingerprints=fps,
     )
+
+
+def _tree(m: pd.DataFrame) -> Tree | DataError:
+    """iMeta's tree (or the error saying why there is none, raised once iData has been checked), with the
+    lookups every build makes computed already."""
+    try:
+        tree = Tree.from_imeta(m)
+    except DataError as exc:
+        return exc
+    tree.directions, tree.weights, tree.indicators  # noqa: B018 - cached properties, filled while iData parses
+    return tree
 
 
 def _read_imeta(imeta: str | Path | pd.DataFrame, fps: dict[str, str]) -> tuple[pd.DataFrame, str]:
