@@ -189,3 +189,29 @@ def test_every_missing_value_marker_reads_as_with_all_markers(monkeypatch, marke
             np.testing.assert_array_equal(a.to_numpy(zero_copy_only=False), b.to_numpy(zero_copy_only=False))
         else:
             assert a.to_pylist() == b.to_pylist(), name
+
+
+def _read_big(data: bytes, out) -> None:
+    out.put(read_csv(data, floats=["a"]).table.num_rows)
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_large_files_parse_on_the_pool_in_a_forked_child_too():
+    """A large file parses on the process's long-lived threads; a forked worker (evaluate_many) gets its own
+    (the parent's threads do not survive a fork: reusing its pool would wait forever)."""
+    import multiprocessing as mp
+
+    from fintech_eval.engine import csvfile
+
+    data = ("uCode,a\n" + "".join(f"u{i},{i}.5\n" for i in range(120_000))).encode()
+    assert len(data) > csvfile.SMALL and read_csv(data, floats=["a"]).table.num_rows == 120_000  # the pool runs
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_read_big, args=(data, out))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("the forked child never finished parsing")
+    assert out.get(timeout=5) == 120_000

@@ -12,10 +12,8 @@ Errors name the file, line, column and rule, as COINr's checks do.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,22 +57,13 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
     if isinstance(idata, pd.DataFrame):
         t, idata_name, src = _table_from_frame(idata, floats=ind + den), "iData", None
         tree = _tree(m)
-    else:  # pyarrow parses (without the GIL) while this thread builds the tree
-        parsed: list[Any] = []
-
-        def parse() -> None:
-            try:
-                parsed.append(read_csv(idata, floats=ind + den, strings=["uCode", "uName", *grp], sha256=True, rules="idata"))
-            except BaseException as exc:  # noqa: BLE001 - raised again by the reading thread
-                parsed.append(exc)
-
-        worker = threading.Thread(target=parse, name="read-idata", daemon=True)
-        worker.start()
-        tree = _tree(m)
-        worker.join()
-        if isinstance(parsed[0], BaseException):
-            raise parsed[0]
-        csv = parsed[0]
+    else:  # pyarrow parses (without the GIL) while this thread hashes the file and builds the tree
+        built: list[Tree | DataError] = []
+        csv = read_csv(
+            idata, floats=ind + den, strings=["uCode", "uName", *grp], sha256=True, rules="idata",
+            meanwhile=lambda: built.append(_tree(m)),
+        )
+        tree = built[0]
         t, idata_name, src = csv.table, csv.name, idata
         fps[csv.name] = csv.sha256 or ""
     have = set(t.column_names)

@@ -3,8 +3,10 @@
 :func:`read_csv` parses a file (or bytes) into a :class:`pyarrow.Table`, with pandas' missing-value
 markers (``""``, ``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``#N/A`` …, so a file means what it meant to
 ``pandas.read_csv``), the columns named in ``floats`` parsed as float64 and those in ``strings`` kept as
-text (a unit code ``007`` stays ``007``). When asked, the SHA-256 of the very bytes parsed is computed in a
-second thread while pyarrow parses (both release the GIL): the fingerprint costs no extra pass over the file.
+text (a unit code ``007`` stays ``007``). A large file is parsed on a long-lived background thread (one
+of :func:`_pool`'s: no thread is started per file, which costs milliseconds on a loaded machine) while the
+calling thread computes the SHA-256 of the very bytes parsed, when asked, and any other work it hands in as
+``meanwhile`` (both release the GIL): the fingerprint costs no extra pass over the file.
 
 Bad input raises :class:`~fintech_eval.errors.DataError` naming the file, line, column and rule
 (``<rules>.parse``, ``<rules>.numeric``, ``<rules>.encoding``, ``<rules>.header``); finding the line of a
@@ -16,9 +18,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
-import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +70,10 @@ def read_csv(
     sha256: bool = False,
     rules: str = "csv",
     name: str | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> CsvTable:
-    """Parse ``source`` (see the module doc); ``rules`` prefixes the error rules (e.g. ``idata``)."""
+    """Parse ``source`` (see the module doc); ``rules`` prefixes the error rules (e.g. ``idata``).
+    ``meanwhile``: run on the calling thread while a large file parses (a small one: once it has parsed)."""
     if isinstance(source, bytes | bytearray | memoryview):
         buf, name = bytes(source), name or "<bytes>"
     else:
@@ -77,17 +82,43 @@ def read_csv(
             buf = Path(source).read_bytes()
         except OSError as exc:
             raise DataError(f"cannot read: {exc.strerror}", rule=f"{rules}.read", file=name) from None
-    digest: list[str] = []
-    hasher = None
-    small = len(buf) < SMALL
-    if sha256 and small:
-        digest.append(hashlib.sha256(buf).hexdigest())
-    elif sha256:
-        hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(buf).hexdigest()), daemon=True)
-        hasher.start()
     floats, strings = list(floats), list(strings)
+    small = len(buf) < SMALL
+    if small:  # (a thread costs more than it saves)
+        table = _parse_all(buf, floats, strings, name, rules, threads=False)
+        digest = hashlib.sha256(buf).hexdigest() if sha256 else None
+        if meanwhile is not None:
+            meanwhile()
+    else:
+        job = _pool().submit(_parse_all, buf, floats, strings, name, rules, threads=USE_THREADS)
+        try:
+            digest = hashlib.sha256(buf).hexdigest() if sha256 else None
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            table = job.result()  # (waited for even when meanwhile fails: the buffer is the parser's until then)
+    names = table.column_names
+    if len(set(names)) < len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise DataError(f"column(s) {', '.join(map(repr, dup))} appear more than once in the header", rule=f"{rules}.header", file=name, line=1)
+    return CsvTable(table, name, digest)
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's parsing threads, started once (again in a forked child: a pool's threads do not survive
+    a fork). Parse jobs never wait for other jobs, so concurrent reads queue and never deadlock."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="fintech-eval-csv"))
+    return _POOL[1]
+
+
+def _parse_all(buf: bytes, floats: list[str], strings: list[str], name: str, rules: str, threads: bool) -> pa.Table:
+    """The table (first with :data:`FAST_NA`, then with every marker if need be), or the error naming line and column."""
     types = {**{c: pa.string() for c in strings}, **{c: pa.float64() for c in floats}}
-    threads = USE_THREADS and not small
     try:
         table = _parse(buf, types, threads=threads, nulls=FAST_NA)
         if _other_markers(table, set(floats)):
@@ -106,14 +137,7 @@ def read_csv(
                 types[bad] = pa.string()
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _diagnose(buf, name, rules, exc) from None
-    finally:
-        if hasher is not None:
-            hasher.join()
-    names = table.column_names
-    if len(set(names)) < len(names):
-        dup = sorted({c for c in names if names.count(c) > 1})
-        raise DataError(f"column(s) {', '.join(map(repr, dup))} appear more than once in the header", rule=f"{rules}.header", file=name, line=1)
-    return CsvTable(table, name, digest[0] if digest else None)
+    return table
 
 
 def _parse(buf: bytes, types: dict[str, pa.DataType], threads: bool = False, nulls: list[str] = NA_VALUES) -> pa.Table:
