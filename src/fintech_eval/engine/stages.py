@@ -194,8 +194,7 @@ def treat_stage(
     """Outlier treatment (within each group of ``by`` if given); ``treat_details`` and ``treat_points``
     record what was done where. ``skip_sparse``: indicators with fewer than 4 values in a group (e.g. not
     applicable to that sector) are left untreated with a warning instead of stopping the run."""
-    details: list[pd.DataFrame] = []
-    results: list[Any] = []  # each group's TreatResult: its per-cell points are assembled when read
+    results: list[tuple[Any, str | None]] = []  # each group's TreatResult: its tables are assembled when read
     warnings: list[Problem] = []
 
     def run(d: pd.DataFrame, group: str | None) -> pd.DataFrame:
@@ -215,11 +214,7 @@ def treat_stage(
         ind = {k: v for k, v in (indiv or {}).items() if k not in sparse} or None  # an unknown code stays an error
         forced = [c for c in (force_win or []) if c not in sparse] or None
         r = treat(d[cols] if len(cols) < d.shape[1] else d, method, indiv=ind, force_win=forced, **method_params)
-        det = r.details.copy()
-        if by is not None:
-            det.insert(0, by, group.split("=", 1)[1] if group else None)
-        details.append(det)
-        results.append(r)
+        results.append((r, group))
         warnings.extend(_with_group(r.warnings, group))
         if len(cols) == d.shape[1]:
             return r.data
@@ -228,9 +223,18 @@ def treat_stage(
         return out
 
     out = _by_group(st, by, "treat", run)
+    def details() -> pd.DataFrame:
+        parts = []
+        for r, group in results:
+            det = r.details.copy()
+            if by is not None:
+                det.insert(0, by, group.split("=", 1)[1] if group else None)
+            parts.append(det)
+        return pd.concat(parts) if parts else pd.DataFrame()
+
     records = {
-        "treat_details": pd.concat(details) if details else pd.DataFrame(),
-        "treat_points": Lazy(lambda: pd.concat([r.points for r in results]) if results else pd.DataFrame()),
+        "treat_details": Lazy(details),
+        "treat_points": Lazy(lambda: pd.concat([r.points for r, _ in results]) if results else pd.DataFrame()),
     }
     return StageOutput(out, records, warnings)
 
