@@ -332,6 +332,7 @@ def test_estimated_retest_equals_two_pass_retest(monkeypatch, seed, params):
     import importlib
 
     T = importlib.import_module("fintech_eval.methods.treat")  # the module (the package exports the function)
+    monkeypatch.setattr(T, "_ESTIMATE_FROM", 0)  # estimate every step, however small the frame
     df, edge_skew = _hostile_frame(seed)
     params = dict(params)
     force = params.pop("force_win", None)

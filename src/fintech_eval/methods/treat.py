@@ -112,6 +112,9 @@ class _Out:
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (column position, message)
 
 
+#: values (indicators × units re-tested) from which a winsorisation step's re-test is estimated (below, the
+#: two-pass moments on the data are cheaper than the estimate's few dozen small array operations)
+_ESTIMATE_FROM = 20_000
 #: elements per block of rows in :func:`_row_moments` (about 512 KB: the block and its scratch stay in L2)
 _BLOCK = 1 << 16
 
@@ -459,9 +462,13 @@ def coinr_treat(
             nwin[j] = np.where(h_start[act] >= 0, nvw[act] - h_start[act], 0) + np.where(l_end[act] >= 0, l_end[act] + 1, 0)
             # the re-test: estimated where the estimate decides it and the indicator goes on to another step,
             # two-pass on the data for the others (a doubtful estimate, and every indicator's last step)
-            s_, k_, sure = _clipped_estimate(srt, act, bot[act], top[act], nvw, psw, skew_thresh, kurt_thresh)
-            p_ = _pass(s_, k_, skew_thresh, kurt_thresh)
-            exact = ~(sure & ~stuck & ((p_ == 0) | force[j]) & (nwin[j] < limit))
+            if len(act) * n >= _ESTIMATE_FROM:
+                s_, k_, sure = _clipped_estimate(srt, act, bot[act], top[act], nvw, psw, skew_thresh, kurt_thresh)
+                p_ = _pass(s_, k_, skew_thresh, kurt_thresh)
+                exact = ~(sure & ~stuck & ((p_ == 0) | force[j]) & (nwin[j] < limit))
+            else:  # a small block: the pass over the data costs less than the estimate's bookkeeping
+                s_, k_, p_ = np.empty(len(act)), np.empty(len(act)), np.empty(len(act))
+                exact = np.ones(len(act), dtype=bool)
             if exact.any():
                 ex = act[exact]
                 src = xw if len(ex) == len(rows) else xw[ex]
