@@ -45,10 +45,11 @@ NA_VALUES = [
 #: :data:`NA_VALUES`.
 FAST_NA = ["", "NA"]
 _OTHER_NA = pa.array(sorted(set(NA_VALUES) - set(FAST_NA)), type=pa.string())
-#: Parse with pyarrow's thread pool, the file cut in two blocks (one per CPU of the 2-CPU machines; the
-#: SHA-256 shares them). Measured with ``bench/bench_coinr_synthetic.py`` at load 0.9: the whole 5,000 × 50
-#: build 47 → 42.5 ms median wall, 20,000 × 50 137 → 129 ms, for ~15 % more CPU; under heavy load (7-10)
-#: the single-threaded parse was as fast, so set this False on a saturated machine.
+#: Parse a large file with pyarrow's thread pool, cut in two blocks (one per CPU of the 2-CPU machines; the
+#: SHA-256 and the tree are computed meanwhile on the calling thread). Measured with
+#: ``bench/bench_coinr_synthetic.py`` at load 0.9 (before the parse moved to :func:`_pool`): the whole
+#: 5,000 × 50 build 47 → 42.5 ms median wall, 20,000 × 50 137 → 129 ms, for ~15 % more CPU; under heavy load
+#: (7-11) the single-threaded parse is as fast, so set this False on a saturated machine.
 USE_THREADS = True
 #: Files smaller than this are parsed on the calling thread and hashed after parsing: for a small file (an
 #: iMeta) starting and joining threads costs more than it saves, and far more on a loaded machine.
