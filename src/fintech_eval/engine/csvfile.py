@@ -45,12 +45,15 @@ NA_VALUES = [
 #: :data:`NA_VALUES`.
 FAST_NA = ["", "NA"]
 _OTHER_NA = pa.array(sorted(set(NA_VALUES) - set(FAST_NA)), type=pa.string())
-#: Parse a large file with pyarrow's thread pool, cut in two blocks (one per CPU of the 2-CPU machines; the
-#: SHA-256 and the tree are computed meanwhile on the calling thread). Measured with
+#: Parse a large file with pyarrow's thread pool, block by block (the SHA-256 and the tree are computed
+#: meanwhile on the calling thread). Measured with
 #: ``bench/bench_coinr_synthetic.py`` at load 0.9 (before the parse moved to :func:`_pool`): the whole
 #: 5,000 × 50 build 47 → 42.5 ms median wall, 20,000 × 50 137 → 129 ms, for ~15 % more CPU; under heavy load
 #: (7-11) the single-threaded parse is as fast, so set this False on a saturated machine.
 USE_THREADS = True
+#: Bytes a parse block: 1 MiB (pyarrow's default) keeps a block's work in cache. Half the file a block, as
+#: before, cost 60 % more CPU on the 19 MB 20,000 × 50 iData (58 → 37 ms on one thread; the same at 5,000).
+BLOCK = 1 << 20
 #: Files smaller than this are parsed on the calling thread and hashed after parsing: for a small file (an
 #: iMeta) starting and joining threads costs more than it saves, and far more on a loaded machine.
 SMALL = 1 << 20
@@ -144,7 +147,7 @@ def _parse_all(buf: bytes, floats: list[str], strings: list[str], name: str, rul
 def _parse(buf: bytes, types: dict[str, pa.DataType], threads: bool = False, nulls: list[str] = NA_VALUES) -> pa.Table:
     return pcsv.read_csv(
         pa.py_buffer(buf),
-        read_options=pcsv.ReadOptions(use_threads=threads, block_size=min(max(1 << 16, len(buf) // 2 + 1), 1 << 26)),
+        read_options=pcsv.ReadOptions(use_threads=threads, block_size=BLOCK),
         convert_options=pcsv.ConvertOptions(column_types=types, null_values=nulls, strings_can_be_null=True),
     )
 
