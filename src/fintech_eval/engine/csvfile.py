@@ -46,11 +46,11 @@ NA_VALUES = [
 FAST_NA = ["", "NA"]
 _OTHER_NA = pa.array(sorted(set(NA_VALUES) - set(FAST_NA)), type=pa.string())
 #: Parse a large file with pyarrow's thread pool, block by block (the SHA-256 and the tree are computed
-#: meanwhile on the calling thread). Measured with
-#: ``bench/bench_coinr_synthetic.py`` at load 0.9 (before the parse moved to :func:`_pool`): the whole
-#: 5,000 × 50 build 47 → 42.5 ms median wall, 20,000 × 50 137 → 129 ms, for ~15 % more CPU; under heavy load
-#: (7-11) the single-threaded parse is as fast, so set this False on a saturated machine.
-USE_THREADS = True
+#: meanwhile on the calling thread): True, False, or None = when a CPU is free (the 1-minute load average
+#: below the CPU count less one). Measured with ``bench/bench_coinr_synthetic.py`` at load 0.9 (before the
+#: parse moved to :func:`_pool`): the whole 5,000 × 50 build 47 → 42.5 ms median wall, 20,000 × 50 137 →
+#: 129 ms; but the threads cost 20-25 % more CPU (20,000 × 50: 37 → 46 ms), a loss when no CPU is free.
+USE_THREADS: bool | None = None
 #: Bytes a parse block: 1 MiB (pyarrow's default) keeps a block's work in cache. Half the file a block, as
 #: before, cost 60 % more CPU on the 19 MB 20,000 × 50 iData (58 → 37 ms on one thread; the same at 5,000).
 BLOCK = 1 << 20
@@ -94,7 +94,7 @@ def read_csv(
         if meanwhile is not None:
             meanwhile()
     else:
-        job = _pool().submit(_parse_all, buf, floats, strings, name, rules, threads=USE_THREADS)
+        job = _pool().submit(_parse_all, buf, floats, strings, name, rules, threads=_threads())
         try:
             digest = hashlib.sha256(buf).hexdigest() if sha256 else None
             if meanwhile is not None:
@@ -109,6 +109,16 @@ def read_csv(
 
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _threads() -> bool:
+    """:data:`USE_THREADS`, or with None whether a CPU is free now."""
+    if USE_THREADS is not None:
+        return USE_THREADS
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1) - 1
+    except (AttributeError, OSError):  # (no load average on this system)
+        return True
 
 
 def _pool() -> ThreadPoolExecutor:
