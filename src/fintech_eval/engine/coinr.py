@@ -156,29 +156,14 @@ def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _matrix(t: pa.Table, cols: list[str], order: np.ndarray | None, idx: pd.Index) -> pd.DataFrame:
     """The float columns ``cols`` as one frame backed by a single (columns × units) matrix, rows in ``order``
-    (not applied when the file is sorted already). Each float64 chunk's value buffer is copied straight into
-    the matrix and its nulls (from the validity bitmaps) set to NaN in one pass at the end."""
+    (not applied when the file is sorted already). Each column is converted whole by Arrow (its parse
+    blocks joined, nulls as NaN: one call a column, not a Python step per block)."""
     x = np.empty((len(cols), len(idx)))
     if order is not None and (len(order) < 2 or bool((order[1:] > order[:-1]).all())):
         order = None
-    nulls: np.ndarray | None = None
     for i, c in enumerate(cols):
-        at = 0
-        for chunk in t.column(c).chunks:
-            n = len(chunk)
-            if chunk.type != pa.float64():  # (not a parsed number column: convert, nulls to NaN)
-                x[i, at : at + n] = pc.fill_null(chunk.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
-            else:
-                bitmap, values = chunk.buffers()
-                x[i, at : at + n] = np.frombuffer(values, dtype=np.float64, count=chunk.offset + n)[chunk.offset :]
-                if chunk.null_count:
-                    if nulls is None:
-                        nulls = np.zeros(x.shape, dtype=bool)
-                    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little", count=chunk.offset + n)
-                    nulls[i, at : at + n] = bits[chunk.offset :] == 0
-            at += n
-    if nulls is not None:
-        np.copyto(x, np.nan, where=nulls)
+        col = t.column(c)
+        x[i] = (col if col.type == pa.float64() else col.cast(pa.float64())).to_numpy()
     if order is not None:
         x = np.take(x, order, axis=1)
     return pd.DataFrame(x.T, index=idx, columns=pd.Index(cols, dtype="str"), copy=False)
