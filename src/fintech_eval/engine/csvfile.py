@@ -46,8 +46,8 @@ NA_VALUES = [
 FAST_NA = ["", "NA"]
 _OTHER_NA = pa.array(sorted(set(NA_VALUES) - set(FAST_NA)), type=pa.string())
 #: Parse a large file with pyarrow's thread pool, block by block (the SHA-256 and the tree are computed
-#: meanwhile on the calling thread): True, False, or None = when a CPU is free (the 1-minute load average
-#: below the CPU count less one). Measured with ``bench/bench_coinr_synthetic.py`` at load 0.9 (before the
+#: meanwhile on the calling thread): True, False, or None = when a CPU may be free (the 1-minute load
+#: average below the CPU count). Measured with ``bench/bench_coinr_synthetic.py`` at load 0.9 (before the
 #: parse moved to :func:`_pool`): the whole 5,000 × 50 build 47 → 42.5 ms median wall, 20,000 × 50 137 →
 #: 129 ms; but the threads cost 20-25 % more CPU (20,000 × 50: 37 → 46 ms), a loss when no CPU is free.
 USE_THREADS: bool | None = None
@@ -112,11 +112,11 @@ _POOL: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _threads() -> bool:
-    """:data:`USE_THREADS`, or with None whether a CPU is free now."""
+    """:data:`USE_THREADS`, or with None whether a CPU may be free now."""
     if USE_THREADS is not None:
         return USE_THREADS
     try:
-        return os.getloadavg()[0] < (os.cpu_count() or 1) - 1
+        return os.getloadavg()[0] < (os.cpu_count() or 1)
     except (AttributeError, OSError):  # (no load average on this system)
         return True
 
