@@ -11,8 +11,10 @@ Goals (issue 10), against COINr 1.1.14 measured side by side on these machines:
 * ASEM ``regen`` from normalise (a changed normalisation method) <= 2 ms;
 * ASEM ``evaluate_many`` of 100 weight variants <= 0.15 s (COINr's 100-run uncertainty analysis: 13-15 s).
 
-Prints the median of several runs, the median per part (read, each stage), and the machine load (2 shared
-CPUs: compare figures taken under similar load).
+Prints the median of several runs (wall, and CPU of every thread), the median CPU per part (read, each
+stage), whether pyarrow's parser threads were on (by default only when a CPU is free: see
+``engine.csvfile.USE_THREADS``) and the machine load (2 shared CPUs: compare figures taken under similar
+load; under heavy load the CPU figures are the ones to compare).
 
     python bench/bench_coinr_synthetic.py [--units 5000 20000] [--repeat 9]
 """
@@ -149,7 +151,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--variants", type=int, default=100)
     args = ap.parse_args()
-    print(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    from fintech_eval.engine import csvfile
+
+    print(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+          f"CSV parser threads {'on' if csvfile._threads() else 'off'}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.units:
             bench_synthetic(n, args.repeat, Path(tmp))

@@ -160,3 +160,58 @@ def test_errors_whatever_the_parser_threads(monkeypatch, threads):
         read_csv(b"uCode,a,b\nx,1,2\ny,3,abc\n", floats=["a", "b"], rules="idata")
     p = ei.value.problems[0]
     assert (p.rule, p.where["line"], p.where["column"]) == ("idata.numeric", 3, "b")
+
+
+@pytest.mark.parametrize("marker", ["", "NA", "NaN", "nan", "-nan", "N/A", "n/a", "NULL", "null", "None", "#N/A", "<NA>", "1.#IND", "-1.#QNAN"])
+@pytest.mark.parametrize("where", ["number", "text", "untyped", "untyped_numbers", "quoted"])
+def test_every_missing_value_marker_reads_as_with_all_markers(monkeypatch, marker, where):
+    """The first parse knows two markers ("", NA); a file holding any other one reads exactly as parsed with
+    all of pandas' markers: number columns give NaN, text and untyped columns the same types and nulls."""
+    import fintech_eval.engine.csvfile as csvfile
+
+    cell = f'"{marker}"' if where == "quoted" else marker
+    rows = {
+        "number": f"u1,Unit,x,1.5,7\nu2,Two,y,{cell},8\n",
+        "quoted": f"u1,Unit,x,1.5,7\nu2,Two,y,{cell},8\n",
+        "text": f"u1,{cell},x,1.5,7\nu2,Two,{cell},2.5,8\n",
+        "untyped": f"u1,Unit,x,1.5,{cell}\nu2,Two,y,2.5,word\n",
+        "untyped_numbers": f"u1,Unit,x,1.5,{cell}\nu2,Two,y,2.5,8\n",
+    }[where]
+    data = ("uCode,uName,g_group,a,other\n" + rows).encode()
+    kwargs = {"floats": ["a"], "strings": ["uCode", "uName", "g_group"], "rules": "idata"}
+    got = read_csv(data, **kwargs).table
+    monkeypatch.setattr(csvfile, "FAST_NA", csvfile.NA_VALUES)  # every marker in the first parse
+    want = read_csv(data, **kwargs).table
+    assert got.schema == want.schema
+    for name in got.column_names:
+        a, b = got.column(name), want.column(name)
+        if name == "a":  # a number column: NaN and null are both missing
+            np.testing.assert_array_equal(a.to_numpy(zero_copy_only=False), b.to_numpy(zero_copy_only=False))
+        else:
+            assert a.to_pylist() == b.to_pylist(), name
+
+
+def _read_big(data: bytes, out) -> None:
+    out.put(read_csv(data, floats=["a"]).table.num_rows)
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_large_files_parse_on_the_pool_in_a_forked_child_too():
+    """A large file parses on the process's long-lived threads; a forked worker (evaluate_many) gets its own
+    (the parent's threads do not survive a fork: reusing its pool would wait forever)."""
+    import multiprocessing as mp
+
+    from fintech_eval.engine import csvfile
+
+    data = ("uCode,a\n" + "".join(f"u{i},{i}.5\n" for i in range(120_000))).encode()
+    assert len(data) > csvfile.SMALL and read_csv(data, floats=["a"]).table.num_rows == 120_000  # the pool runs
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_read_big, args=(data, out))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("the forked child never finished parsing")
+    assert out.get(timeout=5) == 120_000

@@ -279,3 +279,30 @@ def test_imputation_leaves_not_applicable_cells_alone():
     imp = r.datasets["Imputed"]
     assert imp.loc[UNITS[5:], "y"].isna().all() and not np.isnan(imp.loc["B1", "x"])
     assert set(zip(r.records["impute_log"]["uCode"], r.records["impute_log"]["iCode"], strict=True)) == {("B1", "x")}
+
+
+def test_per_cell_records_are_assembled_when_read_once_and_shared_by_reruns():
+    """treat_points and impute_log (a row per cell) are built on first access, once; a re-run branched from
+    the result shares them; pickling (to a worker process) carries the table."""
+    import pickle
+
+    from fintech_eval.engine.output import Lazy, Records
+    from fintech_eval.methods import treat
+
+    r = fe.evaluate(EXAMPLES / "asem-pipeline-c.yaml")
+    assert isinstance(r.records, Records) and list(r.records) == ["impute_log", "treat_details", "treat_points"]
+    assert all(isinstance(r.records._d[k], Lazy) for k in ("impute_log", "treat_points"))
+    points = r.records["treat_points"]
+    assert points is r.records["treat_points"]  # computed once
+    expected = treat(r.datasets["Imputed"]).points
+    pd.testing.assert_frame_equal(points, expected)
+    again = r.regen({"aggregate.dat_thresh": 0.5})
+    assert again.records["treat_points"] is points  # the re-run starts after treat: the same record
+    back = pickle.loads(pickle.dumps(r.records))
+    pd.testing.assert_frame_equal(back["impute_log"], r.records["impute_log"])
+    calls = []
+    rec = Records({"a": Lazy(lambda: calls.append(1) or pd.DataFrame({"x": [1]}))})
+    copy = rec.copy()
+    copy.update(Records({"b": Lazy(lambda: pd.DataFrame())}))
+    assert not calls and "a" in repr(rec) and "not computed" in repr(rec)
+    assert copy["a"].equals(rec["a"]) and calls == [1] and list(copy) == ["a", "b"]

@@ -297,3 +297,59 @@ def test_heavy_ties_and_side_switching_equal_r_transliteration(seed):
         assert (pd.isna(got) and nwin is None) or got == nwin, c
         both_sides |= {"winhi", "winlo"} <= set(pts) | {p.split("+")[0] for p in pts}
     assert both_sides
+
+
+# ------------------------------------------------------------------------------------------------
+# the estimated re-test decides exactly as the two-pass re-test at every step
+# ------------------------------------------------------------------------------------------------
+def _hostile_frame(seed, n=80):
+    """Columns that put the estimate's error bound to work: huge outliers (the clip removes nearly all of the
+    fourth-power sum), a column that becomes constant, one whose skew after a step sits on the threshold."""
+    rng = np.random.default_rng(seed)
+    cols = {
+        "heavy": rng.lognormal(0, 2.0, n),
+        "huge": np.r_[rng.normal(size=n - 3), [1e12, 3e11, -1e10]],
+        "flat": np.r_[np.zeros(n - 4), [1.0, 2.0, 50.0, 400.0]],
+        "neg": -rng.lognormal(0, 1.2, n),
+        "ties": np.round(rng.lognormal(0, 1.0, n), 0),
+        "tiny": 1e-300 * rng.lognormal(0, 1.5, n),
+        "offset": 1e9 + rng.lognormal(0, 1.5, n),
+    }
+    df = pd.DataFrame(cols)
+    df.iloc[rng.choice(n, 6, replace=False), 0] = np.nan
+    # a column whose skew after two winsorised points is the skew threshold itself: the estimate must defer
+    x = rng.lognormal(0, 1.0, n)
+    srt = np.sort(x)
+    clipped = np.clip(x, -np.inf, srt[-3])
+    s, _, _ = skew_kurt(clipped[:, None])
+    df["edge"] = x
+    return df, float(s[0])
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("params", [{}, {"winmax": None, "f2": None}, {"winmax": 12, "combine_treat": True}, {"force_win": ["neg", "flat"]}])
+def test_estimated_retest_equals_two_pass_retest(monkeypatch, seed, params):
+    import importlib
+
+    T = importlib.import_module("fintech_eval.methods.treat")  # the module (the package exports the function)
+    monkeypatch.setattr(T, "_ESTIMATE_FROM", 0)  # estimate every step, however small the frame
+    df, edge_skew = _hostile_frame(seed)
+    params = dict(params)
+    force = params.pop("force_win", None)
+    runs = [treat(df, force_win=force, **params), treat(df, force_win=force, skew_thresh=edge_skew, **params)]
+    real = T._clipped_estimate
+    doubts = []
+
+    def never_sure(*a, **k):  # the step-by-step two-pass re-test at every step
+        s, kt, sure = real(*a, **k)
+        doubts.append(~sure)
+        return s, kt, np.zeros_like(sure)
+
+    monkeypatch.setattr(T, "_clipped_estimate", never_sure)
+    refs = [treat(df, force_win=force, **params), treat(df, force_win=force, skew_thresh=edge_skew, **params)]
+    for got, ref in zip(runs, refs, strict=True):
+        pd.testing.assert_frame_equal(got.data, ref.data, check_exact=True)
+        pd.testing.assert_frame_equal(got.details, ref.details, check_exact=True)
+        pd.testing.assert_frame_equal(got.points, ref.points)
+        assert [p.message for p in got.warnings] == [p.message for p in ref.warnings]
+    assert any(d.any() for d in doubts)  # some steps were in doubt and went to the data

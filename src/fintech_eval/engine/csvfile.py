@@ -3,8 +3,10 @@
 :func:`read_csv` parses a file (or bytes) into a :class:`pyarrow.Table`, with pandas' missing-value
 markers (``""``, ``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``#N/A`` …, so a file means what it meant to
 ``pandas.read_csv``), the columns named in ``floats`` parsed as float64 and those in ``strings`` kept as
-text (a unit code ``007`` stays ``007``). When asked, the SHA-256 of the very bytes parsed is computed in a
-second thread while pyarrow parses (both release the GIL): the fingerprint costs no extra pass over the file.
+text (a unit code ``007`` stays ``007``). A large file is parsed on a long-lived background thread (one
+of :func:`_pool`'s: no thread is started per file, which costs milliseconds on a loaded machine) while the
+calling thread computes the SHA-256 of the very bytes parsed, when asked, and any other work it hands in as
+``meanwhile`` (both release the GIL): the fingerprint costs no extra pass over the file.
 
 Bad input raises :class:`~fintech_eval.errors.DataError` naming the file, line, column and rule
 (``<rules>.parse``, ``<rules>.numeric``, ``<rules>.encoding``, ``<rules>.header``); finding the line of a
@@ -16,9 +18,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
-import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +38,25 @@ NA_VALUES = [
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
     "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ]
-#: Parse with pyarrow's thread pool, the file cut in two blocks (one per CPU of the 2-CPU machines; the
-#: SHA-256 shares them). Measured with ``bench/bench_coinr_synthetic.py`` at load 0.9: the whole 5,000 × 50
-#: build 47 → 42.5 ms median wall, 20,000 × 50 137 → 129 ms, for ~15 % more CPU; under heavy load (7-10)
-#: the single-threaded parse was as fast, so set this False on a saturated machine.
-USE_THREADS = True
+#: The markers almost every file uses (an empty field, R's ``NA``): parsed with these alone, pyarrow compares
+#: each field with 2 markers, not 19 (about 7 % of the parse). A number column cannot tell the difference
+#: (``NaN`` parses as NaN; any other marker is not a number and sends the file to the full parse); a text or
+#: untyped column holding another marker does, and sends it there too, so every file reads as with all of
+#: :data:`NA_VALUES`.
+FAST_NA = ["", "NA"]
+_OTHER_NA = pa.array(sorted(set(NA_VALUES) - set(FAST_NA)), type=pa.string())
+#: Parse a large file with pyarrow's thread pool, block by block (the SHA-256 and the tree are computed
+#: meanwhile on the calling thread): True, False, or None = when a CPU may be free (the 1-minute load
+#: average below the CPU count). Measured with ``bench/bench_coinr_synthetic.py`` at load 0.9 (before the
+#: parse moved to :func:`_pool`): the whole 5,000 × 50 build 47 → 42.5 ms median wall, 20,000 × 50 137 →
+#: 129 ms; but the threads cost 20-25 % more CPU (20,000 × 50: 37 → 46 ms), a loss when no CPU is free.
+USE_THREADS: bool | None = None
+#: Bytes a parse block: 1 MiB (pyarrow's default) keeps a block's work in cache. Half the file a block, as
+#: before, cost 60 % more CPU on the 19 MB 20,000 × 50 iData (58 → 37 ms on one thread; the same at 5,000).
+BLOCK = 1 << 20
+#: Files smaller than this are parsed on the calling thread and hashed after parsing: for a small file (an
+#: iMeta) starting and joining threads costs more than it saves, and far more on a loaded machine.
+SMALL = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +74,10 @@ def read_csv(
     sha256: bool = False,
     rules: str = "csv",
     name: str | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> CsvTable:
-    """Parse ``source`` (see the module doc); ``rules`` prefixes the error rules (e.g. ``idata``)."""
+    """Parse ``source`` (see the module doc); ``rules`` prefixes the error rules (e.g. ``idata``).
+    ``meanwhile``: run on the calling thread while a large file parses (a small one: once it has parsed)."""
     if isinstance(source, bytes | bytearray | memoryview):
         buf, name = bytes(source), name or "<bytes>"
     else:
@@ -67,18 +86,63 @@ def read_csv(
             buf = Path(source).read_bytes()
         except OSError as exc:
             raise DataError(f"cannot read: {exc.strerror}", rule=f"{rules}.read", file=name) from None
-    digest: list[str] = []
-    hasher = None
-    if sha256:
-        hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(buf).hexdigest()), daemon=True)
-        hasher.start()
     floats, strings = list(floats), list(strings)
+    small = len(buf) < SMALL
+    if small:  # (a thread costs more than it saves)
+        table = _parse_all(buf, floats, strings, name, rules, threads=False)
+        digest = hashlib.sha256(buf).hexdigest() if sha256 else None
+        if meanwhile is not None:
+            meanwhile()
+    else:
+        job = _pool().submit(_parse_all, buf, floats, strings, name, rules, threads=_threads())
+        try:
+            digest = hashlib.sha256(buf).hexdigest() if sha256 else None
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            table = job.result()  # (waited for even when meanwhile fails: the buffer is the parser's until then)
+    names = table.column_names
+    if len(set(names)) < len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise DataError(f"column(s) {', '.join(map(repr, dup))} appear more than once in the header", rule=f"{rules}.header", file=name, line=1)
+    return CsvTable(table, name, digest)
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _threads() -> bool:
+    """:data:`USE_THREADS`, or with None whether a CPU may be free now."""
+    if USE_THREADS is not None:
+        return USE_THREADS
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1)
+    except (AttributeError, OSError):  # (no load average on this system)
+        return True
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's parsing threads, started once (again in a forked child: a pool's threads do not survive
+    a fork). Parse jobs never wait for other jobs, so concurrent reads queue and never deadlock."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="fintech-eval-csv"))
+    return _POOL[1]
+
+
+def _parse_all(buf: bytes, floats: list[str], strings: list[str], name: str, rules: str, threads: bool) -> pa.Table:
+    """The table (first with :data:`FAST_NA`, then with every marker if need be), or the error naming line and column."""
     types = {**{c: pa.string() for c in strings}, **{c: pa.float64() for c in floats}}
     try:
-        while True:
+        table = _parse(buf, types, threads=threads, nulls=FAST_NA)
+        if _other_markers(table, set(floats)):
+            table = None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        table = None  # (a bad value or another marker: the full parse below says which)
+    try:
+        while table is None:
             try:
-                table = _parse(buf, types)
-                break
+                table = _parse(buf, types, threads=threads)
             except pa.ArrowInvalid as exc:
                 # a column typed from the file's first block may not fit a later one: read it as text
                 bad = _bad_column(buf, exc)
@@ -87,22 +151,33 @@ def read_csv(
                 types[bad] = pa.string()
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _diagnose(buf, name, rules, exc) from None
-    finally:
-        if hasher is not None:
-            hasher.join()
-    names = table.column_names
-    if len(set(names)) < len(names):
-        dup = sorted({c for c in names if names.count(c) > 1})
-        raise DataError(f"column(s) {', '.join(map(repr, dup))} appear more than once in the header", rule=f"{rules}.header", file=name, line=1)
-    return CsvTable(table, name, digest[0] if digest else None)
+    return table
 
 
-def _parse(buf: bytes, types: dict[str, pa.DataType]) -> pa.Table:
+def _parse(buf: bytes, types: dict[str, pa.DataType], threads: bool = False, nulls: list[str] = NA_VALUES) -> pa.Table:
     return pcsv.read_csv(
         pa.py_buffer(buf),
-        read_options=pcsv.ReadOptions(use_threads=USE_THREADS, block_size=min(max(1 << 16, len(buf) // 2 + 1), 1 << 26)),
-        convert_options=pcsv.ConvertOptions(column_types=types, null_values=NA_VALUES, strings_can_be_null=True),
+        read_options=pcsv.ReadOptions(use_threads=threads, block_size=BLOCK),
+        convert_options=pcsv.ConvertOptions(column_types=types, null_values=nulls, strings_can_be_null=True),
     )
+
+
+def _other_markers(table: pa.Table, floats: set[str]) -> bool:
+    """Whether a column other than the number columns asked for may hold a missing-value marker beyond
+    :data:`FAST_NA` (text equal to one; NaN in a column whose type was guessed), read differently with all of
+    :data:`NA_VALUES`."""
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if name in floats:
+            continue
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            hit = pc.any(pc.is_in(col, value_set=_OTHER_NA))
+        elif pa.types.is_floating(col.type):
+            hit = pc.any(pc.is_nan(col))
+        else:
+            continue
+        if hit.as_py():
+            return True
+    return False
 
 
 _CONVERSION = re.compile(r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to \w+: invalid value '(.*)'$", re.S)

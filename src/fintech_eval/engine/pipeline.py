@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FintechEvalError, Problem, SpecError, first_of
+from ..methods._frame import all_finite
 from .result import Result
 from .sources import Inputs, read_inputs
 from .spec import Spec, load_spec
@@ -65,7 +66,7 @@ def _check_values(before: pd.DataFrame, st: State, out: Any, where: dict[str, An
         x = d.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):  # not a numeric data set: nothing to check
         return
-    if np.isfinite(x).all():  # the usual case, in one pass: nothing infinite, nothing missing
+    if all_finite(x):  # the usual case: nothing infinite, nothing missing
         return
     named = {p.where.get("indicator") for p in st.warnings if p.where.get("step") == where["step"]}
     # a stage that reported its non-finite values itself (rule *.nonfinite, with the units) is not repeated

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,7 +40,7 @@ class Result:
     spec: Spec
     tree: Tree
     datasets: dict[str, pd.DataFrame]  # stage name → wide data (index = unit), in pipeline order
-    records: dict[str, pd.DataFrame] = field(default_factory=dict)  # e.g. treat_details, screen_summary
+    records: MutableMapping[str, pd.DataFrame] = field(default_factory=dict)  # e.g. treat_details (Records: some computed when read)
     weights: pd.Series | None = None
     groups: pd.DataFrame | None = None  # unit → group columns (for group ranks)
     names: pd.Series | None = None  # unit → display name

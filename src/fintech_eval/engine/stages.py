@@ -51,7 +51,7 @@ from ..methods._frame import Param
 from ..methods.normalise import BOUNDS
 from ..registry import Registry
 from .checks import check_aggregate_step, check_weight_step
-from .output import StageOutput
+from .output import Lazy, Records, StageOutput
 from .tree import Tree
 
 NO_SPREAD = ("pooled", "exclude", "nan")
@@ -69,12 +69,12 @@ class State:
     names: pd.Series | None = None
     not_applicable: pd.DataFrame | None = None
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
-    records: dict[str, pd.DataFrame] = field(default_factory=dict)
+    records: Records = field(default_factory=Records)
     warnings: list[Problem] = field(default_factory=list)
 
     def copy(self) -> State:
         """A shallow copy (frames are shared, never modified in place), to branch a re-run from."""
-        return replace(self, datasets=dict(self.datasets), records=dict(self.records), warnings=list(self.warnings))
+        return replace(self, datasets=dict(self.datasets), records=Records(self.records), warnings=list(self.warnings))
 
     def apply(self, out: StageOutput, dataset: str | None, where: dict[str, Any]) -> None:
         """Take a stage's output: units kept, new data set, records, warnings (located), tree, mask."""
@@ -161,9 +161,11 @@ def impute_stage(st: State, method: str = "mean", **method_params: Any) -> Stage
     """Fill missing values; ``impute_log`` lists every imputed cell (never silent). The method's parameters
     are declared by the imputation registry."""
     r = impute(st.data, method, groups=st.groups, tree=st.tree, **method_params)
-    data, log = r.data, r.log
     na = st.not_applicable
-    if na is not None and len(log):  # a not-applicable cell is not missing: never imputed, never logged
+    if na is None:  # the log (a row per missing cell) is assembled when someone reads it
+        return StageOutput(r.data, {"impute_log": Lazy(lambda: r.log)}, list(r.warnings))
+    data, log = r.data, r.log
+    if len(log):  # a not-applicable cell is not missing: never imputed, never logged
         na = na.reindex(index=data.index, columns=data.columns, fill_value=False).astype(bool)
         data = data.mask(na)
         if {"uCode", "iCode"} <= set(log.columns):
@@ -192,8 +194,7 @@ def treat_stage(
     """Outlier treatment (within each group of ``by`` if given); ``treat_details`` and ``treat_points``
     record what was done where. ``skip_sparse``: indicators with fewer than 4 values in a group (e.g. not
     applicable to that sector) are left untreated with a warning instead of stopping the run."""
-    details: list[pd.DataFrame] = []
-    points: list[pd.DataFrame] = []
+    results: list[tuple[Any, str | None]] = []  # each group's TreatResult: its tables are assembled when read
     warnings: list[Problem] = []
 
     def run(d: pd.DataFrame, group: str | None) -> pd.DataFrame:
@@ -213,11 +214,7 @@ def treat_stage(
         ind = {k: v for k, v in (indiv or {}).items() if k not in sparse} or None  # an unknown code stays an error
         forced = [c for c in (force_win or []) if c not in sparse] or None
         r = treat(d[cols] if len(cols) < d.shape[1] else d, method, indiv=ind, force_win=forced, **method_params)
-        det = r.details.copy()
-        if by is not None:
-            det.insert(0, by, group.split("=", 1)[1] if group else None)
-        details.append(det)
-        points.append(r.points)
+        results.append((r, group))
         warnings.extend(_with_group(r.warnings, group))
         if len(cols) == d.shape[1]:
             return r.data
@@ -226,9 +223,18 @@ def treat_stage(
         return out
 
     out = _by_group(st, by, "treat", run)
+    def details() -> pd.DataFrame:
+        parts = []
+        for r, group in results:
+            det = r.details.copy()
+            if by is not None:
+                det.insert(0, by, group.split("=", 1)[1] if group else None)
+            parts.append(det)
+        return pd.concat(parts) if parts else pd.DataFrame()
+
     records = {
-        "treat_details": pd.concat(details) if details else pd.DataFrame(),
-        "treat_points": pd.concat(points) if points else pd.DataFrame(),
+        "treat_details": Lazy(details),
+        "treat_points": Lazy(lambda: pd.concat([r.points for r, _ in results]) if results else pd.DataFrame()),
     }
     return StageOutput(out, records, warnings)
 

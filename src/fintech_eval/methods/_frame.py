@@ -49,6 +49,13 @@ def as_matrix(data: pd.DataFrame, step: str, copy: bool = True) -> np.ndarray:
     return data.to_numpy(dtype=np.float64, na_value=np.nan, copy=copy)
 
 
+def all_finite(x: np.ndarray) -> bool:
+    """Whether every value is finite, from the plain sum (one pass, no temporary array): a NaN or ±Inf
+    anywhere makes it NaN or ±Inf. A sum that overflows says no too: callers then look cell by cell."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(x, axis=None)))
+
+
 def like(data: pd.DataFrame, values: np.ndarray, columns: Sequence[Any] | None = None) -> pd.DataFrame:
     """A new frame with ``data``'s index (and columns unless given) holding ``values`` (not copied: the stage
     functions only pass arrays they own)."""

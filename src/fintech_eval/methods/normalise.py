@@ -68,6 +68,7 @@ from ..registry import Registry
 from ._exact import sum_cols
 from ._frame import (
     Param,
+    all_finite,
     as_matrix,
     is_panel,
     like,
@@ -563,7 +564,7 @@ def _nonfinite(x: np.ndarray, y: np.ndarray, method: str, names: list[Any], unit
                period: Any) -> list[Problem]:
     """±Inf anywhere, and NaN where the input had a value (in a column the method gave no warning for), as a
     warning naming the indicator and the units: never silent (e.g. fracmax with a largest value of 0)."""
-    if y.size == 0 or np.isfinite(y).all():  # the usual case, in one pass: nothing to say
+    if y.size == 0 or all_finite(y):  # the usual case: nothing to say
         return []
     with np.errstate(invalid="ignore"):
         inf = np.isinf(y)
