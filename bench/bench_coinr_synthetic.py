@@ -150,8 +150,12 @@ def main() -> None:
     ap.add_argument("--units", type=int, nargs="+", default=[5000, 20000])
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--variants", type=int, default=100)
+    ap.add_argument("--threads", choices=["auto", "on", "off"], default="auto",
+                    help="the CSV parser's threads (engine.csvfile.USE_THREADS; auto: when a CPU may be free)")
     args = ap.parse_args()
     from fintech_eval.engine import csvfile
+
+    csvfile.USE_THREADS = {"auto": None, "on": True, "off": False}[args.threads]
 
     print(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
           f"CSV parser threads {'on' if csvfile._threads() else 'off'}")
