@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import DataError
-from .csvfile import prefetch, read_csv, record_lines
+from .csvfile import read_csv, record_lines
 from .tree import Tree
 
 META_TYPES = {"Indicator", "Aggregate", "Group", "Denominator", "Other"}
@@ -47,10 +47,8 @@ class CoinInput:
 def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFrame) -> CoinInput:
     """Read COINr's iData and iMeta; errors name the file, line, column and rule (as COINr's checks do)."""
     fps: dict[str, str] = {}
-    # iData is read from disk on a pool thread while this one parses iMeta (whose Type column says how to
-    # type iData's columns); iData then parses while this thread hashes it, turns iMeta into a frame and
-    # builds the tree.
-    pending = None if isinstance(idata, pd.DataFrame) else prefetch(idata, rules="idata")
+    # iMeta is parsed first (its Type column says how to type iData's columns); iData then parses on a pool
+    # thread while this one hashes it, turns iMeta into a frame and builds the tree.
     meta, imeta_name = _read_imeta(imeta, fps)
     types = _column(meta, "Type").to_numpy(object)  # (numpy object arrays: each mask below costs µs, not a Series op)
     codes = _column(meta, "iCode").astype(str).to_numpy(object)
@@ -64,13 +62,13 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
         m = meta if isinstance(meta, pd.DataFrame) else meta.to_pandas()
         built.extend([m, _tree(m)])
 
-    if pending is None:
+    if isinstance(idata, pd.DataFrame):
         t, idata_name, src = _table_from_frame(idata, floats=ind + den), "iData", None
         meta_and_tree()
     else:  # pyarrow parses (without the GIL) while this thread hashes the file and builds the tree
         csv = read_csv(
-            pending(), floats=ind + den, strings=["uCode", "uName", *grp], sha256=True, rules="idata",
-            name=str(idata), meanwhile=meta_and_tree,
+            idata, floats=ind + den, strings=["uCode", "uName", *grp], sha256=True, rules="idata",
+            meanwhile=meta_and_tree,
         )
         t, idata_name, src = csv.table, csv.name, idata
         fps[csv.name] = csv.sha256 or ""

@@ -82,7 +82,10 @@ def read_csv(
         buf, name = bytes(source), name or "<bytes>"
     else:
         name = name or str(source)
-        buf = _read_bytes(source, rules, name)
+        try:  # read whole (not memory-mapped: a file truncated meanwhile would kill the process with SIGBUS)
+            buf = Path(source).read_bytes()
+        except OSError as exc:
+            raise DataError(f"cannot read: {exc.strerror}", rule=f"{rules}.read", file=name) from None
     floats, strings = list(floats), list(strings)
     small = len(buf) < SMALL
     if small:  # (a thread costs more than it saves)
@@ -103,20 +106,6 @@ def read_csv(
         dup = sorted({c for c in names if names.count(c) > 1})
         raise DataError(f"column(s) {', '.join(map(repr, dup))} appear more than once in the header", rule=f"{rules}.header", file=name, line=1)
     return CsvTable(table, name, digest)
-
-
-def prefetch(source: str | Path, *, rules: str = "csv") -> Callable[[], bytes]:
-    """Start reading the file ``source`` on a pool thread (the read releases the GIL, so the calling thread
-    can read another file meanwhile, e.g. iMeta while iData is read); the returned function waits for its
-    bytes, to hand to :func:`read_csv` with ``name=str(source)``, or raises its ``<rules>.read`` error."""
-    return _pool().submit(_read_bytes, source, rules, str(source)).result
-
-
-def _read_bytes(source: str | Path, rules: str, name: str) -> bytes:
-    try:  # read whole (not memory-mapped: a file truncated meanwhile would kill the process with SIGBUS)
-        return Path(source).read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read: {exc.strerror}", rule=f"{rules}.read", file=name) from None
 
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
