@@ -42,6 +42,7 @@ so that every figure and every decision is the one the step-by-step re-test give
 from __future__ import annotations
 
 import warnings as _warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -85,10 +86,15 @@ class TreatResult:
     """
 
     data: pd.DataFrame
-    details: pd.DataFrame
+    build_details: Callable[[], pd.DataFrame] = field(repr=False)  # ``details``, built on first access
     warnings: list[Problem] = field(default_factory=list)
     point_codes: np.ndarray | None = field(default=None, repr=False)
     point_labels: tuple[str, ...] = field(default=("",), repr=False)
+
+    @cached_property
+    def details(self) -> pd.DataFrame:
+        """COINr's ``Dets_Table`` (built when first read: a build that never reads it does not pay for it)."""
+        return self.build_details()
 
     @cached_property
     def points(self) -> pd.DataFrame:
@@ -612,7 +618,8 @@ def treat(
     out = None
     codes = np.zeros(x.shape, dtype=np.int16)
     vocab: dict[str, int] = {"": 0}
-    det_frames, warns = [], []
+    det_parts: list[tuple[Any, dict[str, np.ndarray]]] = []
+    warns: list[Problem] = []
     names = data.columns
     for period, rows in periods(data):
         det_cols: dict[str, np.ndarray] = {}
@@ -634,17 +641,13 @@ def treat(
                 det_cols.setdefault(key, np.full(len(names), np.nan))[cols] = val
             for j, msg in res.warnings:
                 warns.append(problem(STEP, entry.name, msg, indicator=names[cols[j]], period=period))
-        det = _details_frame(det_cols, names)
-        if period is not None:
-            det.index = pd.MultiIndex.from_arrays(
-                [np.repeat(np.asarray([period], dtype=object), len(names)), det.index], names=[time_level(data), "iCode"]
-            )
-        det_frames.append(det)
-    details = pd.concat(det_frames) if is_panel(data) else det_frames[0]
+        det_parts.append((period, det_cols))
     if np.may_share_memory(out, x):  # a method handed back its input: never alias the caller's frame
         out = out.copy()
+    level, panel = (time_level(data), True) if is_panel(data) else (None, False)
     return TreatResult(
-        data=like(data, out), details=details, warnings=warns, point_codes=codes, point_labels=tuple(vocab)
+        data=like(data, out), build_details=lambda: _details(det_parts, names, level, panel), warnings=warns,
+        point_codes=codes, point_labels=tuple(vocab),
     )
 
 
@@ -700,6 +703,19 @@ def _plan(data, method, indiv, force_win, params):
             resolved["force_win"] = np.full(len(js), bool(resolved["force_win"]))
         plan.append((entry, resolved, np.asarray(js)))
     return plan
+
+
+def _details(parts: list[tuple[Any, dict[str, np.ndarray]]], names: pd.Index, level: Any, panel: bool) -> pd.DataFrame:
+    """The details table from each period's columns (one row per indicator; (Time, iCode) for a panel)."""
+    frames = []
+    for period, det_cols in parts:
+        det = _details_frame(det_cols, names)
+        if period is not None:
+            det.index = pd.MultiIndex.from_arrays(
+                [np.repeat(np.asarray([period], dtype=object), len(names)), det.index], names=[level, "iCode"]
+            )
+        frames.append(det)
+    return pd.concat(frames) if panel else frames[0]
 
 
 def _details_frame(det_cols: dict[str, np.ndarray], names: pd.Index) -> pd.DataFrame:
