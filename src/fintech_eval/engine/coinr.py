@@ -104,7 +104,6 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
     if len(dup):
         key = "uCode/Time" if panel else "uCode"
         raise DataError(f"duplicate {key} rows at lines {record_lines(src, dup[:10])}", rule="idata.duplicate", file=idata_name)
-    _known_unique(idx)
     den = [c for c in den if c in have]
     names = _text(t.column("uName")) if "uName" in have else ucode
     names = pc.coalesce(names, ucode)
@@ -122,16 +121,6 @@ def read_coinr(idata: str | Path | pd.DataFrame, imeta: str | Path | pd.DataFram
         names=_series(names, idx, "uName" if "uName" in have else "uCode"), tree=tree, imeta=m,
         fingerprints=fps,
     )
-
-
-def _known_unique(idx: pd.Index) -> None:
-    """Record on ``idx`` that it has no duplicates (just checked above from the sorted codes), so that each
-    stage's check of its input (``Index.has_duplicates``, shared by the copies of the index every stage's
-    frame carries) does not hash 5,000 codes again (~0.4 ms). pandas keeps the answer in the index's cache
-    (``Index.is_unique`` is a cached property); with another pandas this does nothing and the check runs."""
-    cache = getattr(idx, "_cache", None)
-    if isinstance(cache, dict):
-        cache["is_unique"] = True
 
 
 def _tree(m: pd.DataFrame) -> Tree | DataError:
