@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import World
+from ..conftest import PASSWORD, World
 
 CHROMIUM = os.environ.get("FINTECH_EVAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("FINTECH_EVAL_SCREENSHOTS", Path(__file__).parents[3] / "build" / "screenshots"))
@@ -93,3 +93,12 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, url: str, email: str, then: str = "/", password: str = PASSWORD) -> None:
+    """Sign in through the sign-in page and land on ``then`` (the page's ``next``)."""
+    page.goto(f"{url}/sign-in?next={then}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}{then}")

@@ -7,16 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..conftest import PASSWORD
-from .conftest import shot
-
-
-def sign_in(page, url: str, email: str) -> None:
-    page.goto(f"{url}/sign-in")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
+from .conftest import shot, sign_in
 
 
 def test_evaluator_creates_a_campaign_and_invites_a_submitter(live, new_page):

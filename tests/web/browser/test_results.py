@@ -6,17 +6,8 @@ from __future__ import annotations
 
 import re
 
-from ..conftest import PASSWORD
 from ..results_data import load_round, synthetic
-from .conftest import shot
-
-
-def sign_in(page, url: str, email: str) -> None:
-    page.goto(f"{url}/sign-in")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
+from .conftest import shot, sign_in
 
 
 def test_score_publish_and_read_the_results(live, new_page, tmp_path):

@@ -10,21 +10,12 @@ import re
 
 from fintech_eval.app.submissions import return_detail, returns_list
 
-from ..conftest import PASSWORD
-from .conftest import SHOTS, shot
+from .conftest import SHOTS, shot, sign_in
 
 
 def view(page, name: str) -> None:
     """What the person sees (the viewport), beside the full-page shot: the pictures the README shows."""
     page.screenshot(path=str(SHOTS / f"{name}.view.png"))
-
-
-def sign_in(page, url: str, email: str, then: str) -> None:
-    page.goto(f"{url}/sign-in?next={then}")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}{then}")
 
 
 def test_fill_submit_return_resubmit_accept(live, new_page):

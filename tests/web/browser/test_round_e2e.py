@@ -20,15 +20,7 @@ from fintech_eval.app.registers import register_file
 
 from ..conftest import PASSWORD
 from ..results_data import COLUMNS, PERIOD, synthetic
-from .conftest import shot
-
-
-def sign_in(page, url: str, email: str, then: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/sign-in?next={then}")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}{then}")
+from .conftest import shot, sign_in
 
 
 def round_without_b001(ws, tmp):

@@ -9,17 +9,8 @@ import re
 
 from fintech_eval.app.vendor_assessments import current_rating
 
-from ..conftest import PASSWORD
 from ..vendor_helpers import assessment
-from .conftest import SHOTS, shot
-
-
-def sign_in(page, url: str, email: str, next_: str) -> None:
-    page.goto(f"{url}/sign-in?next={next_}")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}{next_}")
+from .conftest import SHOTS, shot, sign_in
 
 
 def overview(page) -> None:
