@@ -1,7 +1,7 @@
 """A scored round for the results tests, built through the application's own import functions (the web world
 has registers and campaigns but no observations): 24 synthetic institutions of four sectors plus the world's
 B001 and B002 (given the returns of two synthetic banks), the provinces' open data, one campaign asking all of
-them (period 2024), and the register's operating revenue for the size bands."""
+them (period 2024, the world's evaluator assigned to it), and the register's operating revenue for the size bands."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fintech_eval.app.campaign_staff import assign_staff
 from fintech_eval.app.campaigns import create_campaign
 from fintech_eval.app.intake import import_files
 from fintech_eval.app.registers import register_file
@@ -53,6 +54,7 @@ def load_round(ws, tmp: Path) -> Round:
     import_files(ws, [path], user="test")
     members = ["B001", "B002", *rest["entity_id"].tolist()]
     cid = create_campaign(ws, period=PERIOD, sample=members, name="results round")
+    assign_staff(ws, cid, "evaluator@example.org", who="test")  # the world's evaluator runs this round
     sectors = {"B001": "bank", "B002": "bank", **dict(zip(rest["entity_id"], rest["sector"], strict=True))}
     return Round(cid, members, tmp / "runs", sectors)
 

@@ -178,9 +178,10 @@ def change_password_and_back(w: World, client, role, tenancy) -> Any:
 
 # --- returns: "own" is B001's, "other" B002's; a review step gets a return of its own in the state it needs ---
 ANSWERS = {"fintech_staff": "3", "employees": "5"}
-PAGE = "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:ok/ok"  # a page: anonymous GET → the sign-in page
-PAGE_POST = "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:401/401"
-REVIEW = "A:ok E:ok S:403 V:403 -:401"
+PAGE = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:ok/ok"  # a page: anonymous GET → the sign-in page
+PAGE_POST = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:401/401"
+FORMS = "A:ok/ok E:ok/404 S:ok/404 V:403/403 -:401/401"  # a campaign's questionnaires
+REVIEW = "A:ok E:ok/404 S:403 V:403 -:401"  # an evaluator: its campaigns' returns
 
 
 def _entity(tenancy: str) -> str:
@@ -205,8 +206,11 @@ def campaign_return(w: World, role: str | None, tenancy: str) -> int:
 
 
 def fresh_return(w: World, role: str | None, tenancy: str, state: str = "submitted") -> int:
-    """A new return (in a campaign of its own) of B001 or B002 in ``state`` (submitted or accepted)."""
+    """A new return (in a campaign of its own, the evaluator's for an own return) of B001 or B002 in ``state``
+    (submitted or accepted)."""
     cid = create_campaign(w.ws, period="2024", sample=["B001", "B002"], name=f"matrix {next(_counter)}")
+    if tenancy == "own":
+        assign_staff(w.ws, cid, w.users["evaluator"], who="test")
     rid = submit(w.ws, _entity(tenancy), cid, ANSWERS, actor="matrix").return_id
     if state == "accepted":
         accept(w.ws, [rid], actor="matrix")
@@ -396,10 +400,10 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("POST", "/campaigns/{campaign_id}/staff/{user_id}/remove"): Case(CAMPAIGN_STAFF, call=lambda w, c, r, t: c.post(
         "/campaigns/{campaign_id}/staff/{user_id}/remove".format(**assigned_evaluator(w, r, t)),
         data={"csrf_token": _csrf(c)}, follow_redirects=False)),
-    ("GET", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}"): Case(TENANT, params=form_of),
-    ("GET", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}/workbook"): Case(TENANT, params=form_of),
+    ("GET", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}"): Case(FORMS, params=form_of),
+    ("GET", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}/workbook"): Case(FORMS, params=form_of),
     ("PUT", "/api/v1/campaigns/{campaign_id}/forms/{entity_id}/draft"): Case(
-        TENANT, params=form_of, body=lambda w, r, t: {"values": {"fintech_staff": "3", "employees": 5}, "units": {}}),
+        FORMS, params=form_of, body=lambda w, r, t: {"values": {"fintech_staff": "3", "employees": 5}, "units": {}}),
     ("POST", "/api/v1/returns/accept"): Case(REVIEW, body=lambda w, r, t: {"ids": [fresh_return(w, r, t)]}),
     ("POST", "/api/v1/returns/{return_id}/return"): Case(REVIEW, params=lambda w, r, t: {"return_id": fresh_return(w, r, t)},
                                                          body=lambda w, r, t: {"comments": {"fintech_staff": "formal staff only?"}}),

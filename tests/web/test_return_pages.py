@@ -99,7 +99,8 @@ def test_another_entitys_return_is_not_found(world):
     assert s.get(f"/returns/{rid}").status_code == 404
     assert s.get(f"/returns/{rid}/versions/1").status_code == 404
     assert "B002" not in s.get("/returns").text
-    assert world.client("evaluator").get(f"/returns/{rid}/versions/1").content == b'{"values":{"fintech_staff":"1","employees":"2"}}'
+    assert world.client("administrator").get(f"/returns/{rid}/versions/1").content == b'{"values":{"fintech_staff":"1","employees":"2"}}'
+    assert world.client("evaluator").get(f"/returns/{rid}").status_code == 404  # campaign 2 is not the evaluator's
 
 
 def test_check_selected_shows_the_flags_of_accepting_them_together_and_stores_nothing(world):

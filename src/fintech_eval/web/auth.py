@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import Depends, Request
 
 from ..app.accounts import Account, get_user
@@ -76,6 +77,22 @@ class Principal:
     def may_see_campaign(self, ws: Workspace, campaign_id: int) -> bool:
         ids = self.campaign_ids(ws)
         return ids is None or campaign_id in ids
+
+    def sees_campaign_of(self, ws: Workspace, campaign_id: Any) -> bool:
+        """Whether an object of ``campaign_id`` (a return, a run) is within this caller's campaigns: an evaluator
+        sees those of the campaigns it is assigned to; an object of no campaign, and every other role, are
+        judged by entity and publication alone (a submitter's own entities, published runs)."""
+        if campaign_id is None or pd.isna(campaign_id) or CAMPAIGN_SCOPE[self.role] != "assigned":
+            return True
+        return self.may_see_campaign(ws, int(campaign_id))
+
+    def campaign_filter(self, ws: Workspace, campaign_ids: pd.Series) -> pd.Series:
+        """The rows (of a listing's ``campaign_id`` column) within this caller's campaigns, as
+        :meth:`sees_campaign_of`."""
+        if CAMPAIGN_SCOPE[self.role] != "assigned":
+            return pd.Series(True, index=campaign_ids.index)
+        mine = self.campaign_ids(ws) or set()
+        return campaign_ids.isna() | campaign_ids.isin(list(mine))
 
 
 def workspace(request: Request) -> Workspace:

@@ -36,7 +36,7 @@ KIND = "institution"
 def may_fill(p: Principal, ws, campaign_id: int, entity: str) -> bool:
     """Whether ``p`` may see and fill ``entity``'s questionnaire of the campaign: the campaign exists and the
     entity is registered; a submitter's own entity, in a campaign that asks it."""
-    if not p.may_see(KIND, entity):
+    if not p.may_see(KIND, entity) or not p.sees_campaign_of(ws, campaign_id):
         return False
     if p.entities(KIND) is not None and campaign_id not in campaigns_asking(ws, [entity]):
         return False

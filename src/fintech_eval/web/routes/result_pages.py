@@ -103,6 +103,7 @@ def _runs(p: Principal, ws) -> list[dict[str, Any]]:
     df = runs_frame(ws)
     if not sees_drafts(p.role):
         df = df[df["status"] == "published"]
+    df = df[p.campaign_filter(ws, df["campaign"])]
     return [run_info(ws, r["id"]) for r in records(df)][::-1]
 
 
@@ -124,6 +125,8 @@ def score_form(request: Request, p: Writer, campaign: Annotated[int | None, Form
                spec: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Score a campaign (the default spec, or a saved one) and show the new run."""
     ws, st = workspace(request), settings(request)
+    if campaign is not None and not p.may_see_campaign(ws, campaign):
+        raise page_not_found()
     try:
         specs = saved_specs(st.specs_dir)
         if spec and spec not in specs:

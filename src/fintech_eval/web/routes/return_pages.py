@@ -142,7 +142,7 @@ def _visible_return(p: Principal, ws, return_id: int) -> dict[str, Any]:
     if row.empty:
         raise page_not_found()
     r = {k: _clean(v) for k, v in row.iloc[0].to_dict().items()}
-    if not p.may_see(r["entity_kind"], r["entity_id"]):
+    if not p.may_see(r["entity_kind"], r["entity_id"]) or not p.sees_campaign_of(ws, r["campaign_id"]):
         raise page_not_found()
     return r
 
@@ -186,6 +186,7 @@ def _list_page(request: Request, p: Principal, state: str = "", campaign: int | 
     names, camps = _names(ws), _campaigns(ws)
     states = [state] if state in RETURN_STATES else None
     df = sub.returns_list(ws, campaign, state=states, entity=sorted(own) if own is not None else None)
+    df = df[p.campaign_filter(ws, df["campaign_id"])]
     rows = [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
     for r in rows:
         r["name"] = names.get(r["entity_id"], {})
@@ -216,6 +217,8 @@ async def accept_selected(request: Request, p: Reviewer) -> Response:
         ids = []
     if not ids:
         return _list_page(request, p, status=422, error=t["ret_nothing_selected"])
+    for rid in ids:  # every one within the caller's campaigns (the 404 page otherwise, nothing stored)
+        _visible_return(p, ws, rid)
     check = form.get("action") == "check"
     try:
         res = sub.accept(ws, ids, actor=p.email, note=str(form.get("note") or "") or None, dry_run=check)

@@ -81,8 +81,9 @@ def _out(r: sub.ReviewResult) -> dict[str, Any]:
     return d
 
 
-def _known(ws, return_id: int) -> None:
-    if sub.returns_list(ws, ids=[return_id]).empty:
+def _known(p: Principal, ws, return_id: int) -> None:
+    df = sub.returns_list(ws, ids=[return_id])
+    if df.empty or not p.sees_campaign_of(ws, df["campaign_id"].iloc[0]):
         raise not_found(f"return {return_id}")
 
 
@@ -100,8 +101,12 @@ def accept_many(body: AcceptMany, request: Request, p: Reviewer, ws: WorkspaceDe
     judged among them and flagged with their reason), then stored. Any problem stores nothing and lists every
     problem (an unknown id, a state that allows no accept, a validation error)."""
     if body.ids is not None:
+        for rid in body.ids:  # every one within the caller's campaigns, or 404 before anything is stored
+            _known(p, ws, rid)
         res = sub.accept(ws, body.ids, actor=p.email, note=body.note, dry_run=body.dry_run)
     else:
+        if not p.may_see_campaign(ws, body.campaign_id):
+            raise not_found(f"campaign {body.campaign_id}")
         res = sub.accept_submitted(ws, body.campaign_id, actor=p.email, note=body.note, dry_run=body.dry_run)
     if not body.dry_run:
         _done(request, p, ws, res, "accept", {"note": body.note} if body.note else None)
@@ -111,7 +116,7 @@ def accept_many(body: AcceptMany, request: Request, p: Reviewer, ws: WorkspaceDe
 @router.post("/{return_id}/return", response_model=ReviewOut, operation_id="return_for_changes")
 def return_(return_id: Id, body: ReturnForChanges, request: Request, p: Reviewer, ws: WorkspaceDep) -> dict:
     """Send a submitted return back to its submitter with comments per field (or a note)."""
-    _known(ws, return_id)
+    _known(p, ws, return_id)
     res = sub.return_for_changes(ws, return_id, body.comments, actor=p.email, note=body.note)
     _done(request, p, ws, [res], "return", {"fields": sorted(body.comments)})
     return _out(res)
@@ -120,7 +125,7 @@ def return_(return_id: Id, body: ReturnForChanges, request: Request, p: Reviewer
 @router.post("/{return_id}/accept", response_model=ReviewOut, operation_id="accept_return")
 def accept_one(return_id: Id, request: Request, p: Reviewer, ws: WorkspaceDep, body: Decision | None = None) -> dict:
     """Accept a submitted return: its reviewed version's values are stored through the import path."""
-    _known(ws, return_id)
+    _known(p, ws, return_id)
     note = body.note if body else None
     res = sub.accept(ws, [return_id], actor=p.email, note=note)[0]
     _done(request, p, ws, [res], "accept")
@@ -129,7 +134,7 @@ def accept_one(return_id: Id, request: Request, p: Reviewer, ws: WorkspaceDep, b
 
 def _noted(step, action: str, return_id: int, note: str, request: Request, p: Principal, ws) -> dict:
     """A step that needs only a reason (reject, reopen)."""
-    _known(ws, return_id)
+    _known(p, ws, return_id)
     res = step(ws, return_id, actor=p.email, note=note)
     _done(request, p, ws, [res], action)
     return _out(res)

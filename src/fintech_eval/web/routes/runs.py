@@ -62,7 +62,7 @@ def visible_run(p: Principal, ws, run_id: int) -> dict[str, Any]:
     if run_id not in set(runs_frame(ws)["id"].tolist()):
         raise not_found(f"run {run_id}")
     info = run_info(ws, run_id)
-    if info["status"] != "published" and not sees_drafts(p.role):
+    if (info["status"] != "published" and not sees_drafts(p.role)) or not p.sees_campaign_of(ws, info["campaign"]):
         raise not_found(f"run {run_id}")
     return info
 
@@ -93,6 +93,7 @@ def list_(p: Reader, ws: WorkspaceDep, paging: PagingDep) -> dict:
     df = runs_frame(ws)
     if not sees_drafts(p.role):
         df = df[df["status"] == "published"]
+    df = df[p.campaign_filter(ws, df["campaign"])]
     ids = [r["id"] for r in records(df)]
     page = paging.page(ids)
     page["items"] = [_summary(run_info(ws, i)) for i in page["items"]]
@@ -103,6 +104,8 @@ def list_(p: Reader, ws: WorkspaceDep, paging: PagingDep) -> dict:
 def create(body: RunRequest, p: Writer, ws: WorkspaceDep, st: SettingsDep, request: Request) -> dict:
     """Score a campaign's stored data as a new (draft) run: the default spec of each block, or the saved spec
     ``spec`` (a name of the server's saved specs). Runs in the request; the answer carries the run's warnings."""
+    if body.campaign is not None and not p.may_see_campaign(ws, body.campaign):
+        raise not_found(f"campaign {body.campaign}")
     spec = None
     if body.spec is not None:
         specs = saved_specs(st.specs_dir)

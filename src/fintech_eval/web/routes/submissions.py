@@ -299,12 +299,14 @@ def list_(p: Reader, ws: WorkspaceDep, paging: PagingDep,
         ents = sorted(own if ents is None else set(ents) & own)
     df = returns_list(ws, campaign, state=state, entity=ents)
     df = df[df["entity_kind"] == KIND] if own is not None else df
+    df = df[p.campaign_filter(ws, df["campaign_id"])]
     return paging.page([_row(r) for r in records(df)])
 
 
 def _visible(p: Principal, ws, return_id: int) -> None:
     df = returns_list(ws, ids=[return_id])
-    if df.empty or not p.may_see(str(df["entity_kind"].iloc[0]), str(df["entity_id"].iloc[0])):
+    if (df.empty or not p.may_see(str(df["entity_kind"].iloc[0]), str(df["entity_id"].iloc[0]))
+            or not p.sees_campaign_of(ws, df["campaign_id"].iloc[0])):
         raise not_found(f"return {return_id}")
 
 
