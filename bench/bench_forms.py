@@ -39,6 +39,7 @@ def main() -> None:
 
     from fintech_eval.app import Workspace
     from fintech_eval.app.accounts import create_user
+    from fintech_eval.app.campaign_staff import assign_staff
     from fintech_eval.app.campaigns import create_campaign
     from fintech_eval.app.registers import register_file
     from fintech_eval.app.submissions import return_form, returns_list
@@ -54,6 +55,7 @@ def main() -> None:
     register_file(ws, tmp / "inst.csv", "institutions")
     cid = create_campaign(ws, period="2024", sample=ids, deadline="2025-03-31")
     create_user(ws, email="e@example.org", role="evaluator", password="bench passphrase 1")
+    assign_staff(ws, cid, "e@example.org", who="bench")  # evaluators see their campaigns
     app = create_app(workspace=ws)
     c = TestClient(app)
     r = c.post("/api/v1/auth/sign-in", json={"email": "e@example.org", "password": "bench passphrase 1"})

@@ -28,6 +28,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from _load import load_note  # noqa: E402
 from fintech_eval.app import Workspace  # noqa: E402
 from fintech_eval.app.accounts import create_user  # noqa: E402
+from fintech_eval.app.campaign_staff import assign_staff  # noqa: E402
 from fintech_eval.app.campaigns import create_campaign  # noqa: E402
 from fintech_eval.app.intake import import_files  # noqa: E402
 from fintech_eval.app.registers import register_file  # noqa: E402
@@ -52,6 +53,7 @@ def setup(tmp: Path, n: int) -> tuple[Workspace, int, str]:
     cid = create_campaign(ws, period="2024", sample=members, name="bench round")
     for role in ("evaluator", "viewer"):
         create_user(ws, email=f"{role}@example.org", role=role, password=PASSWORD)
+    assign_staff(ws, cid, "evaluator@example.org", who="bench")  # evaluators see their campaigns
     return ws, cid, members[0]
 
 
