@@ -9,9 +9,11 @@ import functools
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from fintech_eval.app.campaign_staff import assign_staff
 from fintech_eval.app.campaigns import create_campaign
@@ -35,10 +37,13 @@ class Round:
     members: list[str]
     out: Path
     sectors: dict[str, str]  # entity → sector
+    figures: dict[str, pd.Series] = field(default_factory=dict)  # a left-out entity's figures (variable → value)
 
 
-def load_round(ws, tmp: Path) -> Round:
-    """Register, import and open the campaign (not scored): B001/B002 answer as two synthetic banks."""
+def load_round(ws, tmp: Path, *, left_out: tuple[str, ...] = (), deadline: str | None = None) -> Round:
+    """Register, import and open the campaign (not scored): B001/B002 answer as two synthetic banks.
+    ``left_out`` (B001, B002): entities whose figures are not imported but kept in :attr:`Round.figures`, for a
+    test to send them another way (the browser)."""
     data = synthetic()
     inst = data.institutions
     banks = inst.loc[inst["sector"] == "bank", "entity_id"].tolist()
@@ -49,14 +54,16 @@ def load_round(ws, tmp: Path) -> Round:
     register_file(ws, reg, "institutions")
     obs = data.observations[data.observations["period"].astype(str) == PERIOD].copy()
     obs["entity_id"] = obs["entity_id"].replace(alias)
+    figures = {e: obs[obs["entity_id"] == e].set_index("variable")["value"] for e in left_out}
+    sent = obs[~obs["entity_id"].isin(left_out)]
     path = tmp / "results_returns.csv"
-    obs.rename(columns={"entity_id": "entity"})[COLUMNS].to_csv(path, index=False, na_rep="N/A")
+    sent.rename(columns={"entity_id": "entity"})[COLUMNS].to_csv(path, index=False, na_rep="N/A")
     import_files(ws, [path], user="test")
     members = ["B001", "B002", *rest["entity_id"].tolist()]
-    cid = create_campaign(ws, period=PERIOD, sample=members, name="results round")
+    cid = create_campaign(ws, period=PERIOD, sample=members, name="results round", deadline=deadline)
     assign_staff(ws, cid, "evaluator@example.org", who="test")  # the world's evaluator runs this round
     sectors = {"B001": "bank", "B002": "bank", **dict(zip(rest["entity_id"], rest["sector"], strict=True))}
-    return Round(cid, members, tmp / "runs", sectors)
+    return Round(cid, members, tmp / "runs", sectors, figures)
 
 
 def scored_runs(w, tmp: Path | None = None) -> dict[str, Any]:

@@ -13,37 +13,10 @@ import pandas as pd
 
 from fintech_eval.app.accounts import create_user
 from fintech_eval.app.campaign_invitations import invite_sample
-from fintech_eval.app.campaign_staff import assign_staff
-from fintech_eval.app.campaigns import create_campaign
-from fintech_eval.app.intake import import_files
-from fintech_eval.app.registers import register_file
 
 from ..conftest import PASSWORD
-from ..results_data import COLUMNS, PERIOD, synthetic
+from ..results_data import load_round
 from .conftest import shot, sign_in
-
-
-def round_without_b001(ws, tmp):
-    """24 synthetic institutions and B002 registered and imported; B001 (the world's bank) answers in the
-    browser with the figures of a synthetic bank. Returns the campaign, B001's figures and the sample."""
-    data = synthetic()
-    inst, obs = data.institutions, data.observations
-    obs = obs[obs["period"].astype(str) == PERIOD]
-    banks = inst.loc[inst["sector"] == "bank", "entity_id"].tolist()
-    rest = inst[~inst["entity_id"].isin(banks[:2])]
-    reg = tmp / "e2e_register.csv"
-    rest.rename(columns={"entity_id": "id"})[["id", "name_zh", "name_en", "sector", "subtype",
-                                              "region_code"]].to_csv(reg, index=False)
-    register_file(ws, reg, "institutions")
-    others = obs[~obs["entity_id"].isin(banks[:1])].copy()
-    others["entity_id"] = others["entity_id"].replace({banks[1]: "B002"})
-    path = tmp / "e2e_returns.csv"
-    others.rename(columns={"entity_id": "entity"})[COLUMNS].to_csv(path, index=False, na_rep="N/A")
-    import_files(ws, [path], user="test")
-    members = ["B001", "B002", *rest["entity_id"].tolist()]
-    cid = create_campaign(ws, period=PERIOD, sample=members, name="e2e round", deadline="2030-12-31")
-    mine = obs[obs["entity_id"] == banks[0]].set_index("variable")["value"]
-    return cid, mine, members
 
 
 def fill_questionnaire(page, figures: pd.Series) -> None:
@@ -59,8 +32,8 @@ def fill_questionnaire(page, figures: pd.Series) -> None:
 
 def test_a_round_from_invitation_to_published_results(live, new_page, tmp_path):
     w, url = live
-    cid, figures, members = round_without_b001(w.ws, tmp_path)
-    assign_staff(w.ws, cid, w.users["evaluator"], who="administrator@example.org")
+    rnd = load_round(w.ws, tmp_path, left_out=("B001",), deadline="2030-12-31")
+    cid, figures, members = rnd.campaign, rnd.figures["B001"], rnd.members
     (_, secret), = invite_sample(w.ws, cid, [("B001", "zhang.san@bank-a.example")], who="evaluator@example.org")
 
     # the invited submitter sets a password and is signed in
