@@ -57,7 +57,7 @@ def framework_with_extra(tmp: str):
     return load_extension(path, base=load_framework("jrt0201-2020"))
 
 
-def setup(ws: Workspace, fw, n_inst: int) -> tuple[int, list[str], dict[str, dict[str, float | None]]]:
+def setup(ws: Workspace, fw, n_inst: int) -> tuple[int, list[str], dict[str, dict[str, float | str]]]:
     data = generate(seed=3, n_institutions=max(4 * n_inst, 20), years=range(2023, 2025))
     inst = data.institutions[data.institutions["sector"] == "bank"].head(n_inst)
     reg = inst.rename(columns={"entity_id": "id"}).drop(columns=["synthetic"], errors="ignore")
@@ -71,7 +71,9 @@ def setup(ws: Workspace, fw, n_inst: int) -> tuple[int, list[str], dict[str, dic
     obs = obs[(obs["period"].astype(str) == "2024") & obs["entity_id"].isin(inst["entity_id"])]
     answers = {}
     for e, g in obs.groupby("entity_id"):
-        vals = {r.variable: (None if r.value != r.value else float(r.value)) for r in g.itertuples()}
+        # the sample's gaps are declared unavailable ("N/A"): a JSON null is a blank field, which the import
+        # rejects for a variable the sector is asked (value.blank_mandatory)
+        vals = {r.variable: ("N/A" if r.value != r.value else float(r.value)) for r in g.itertuples()}
         answers[f"{e}-{run}"] = vals | {f"bench_v{k:02d}": float(k) for k in range(EXTRA)}
     return cid, [c for c in reg["id"] if c in answers], answers
 

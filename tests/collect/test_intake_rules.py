@@ -89,6 +89,21 @@ def test_a_blank_mandatory_value_is_an_error_a_declared_na_is_not(tmp_path, fw, 
     assert "bank institution" in p.message
 
 
+@pytest.mark.parametrize("others", [{"outlets": 12, "fintech_investment": 300.5}, {"outlets": "12"}])
+def test_a_json_null_is_a_blank_whatever_the_other_values(tmp_path, fw, register, others):
+    """A null beside numbers only was once read as the text 'NaN' (a declared N/A) and beside a text as a blank."""
+    import json
+
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps({"entity": "B001", "period": "2024", "values": {"fintech_staff": None, **others}}))
+    res = import_files([f], fw, institutions=register)
+    [p] = errors(res)
+    assert p.rule == "value.blank_mandatory" and "fintech_staff" in p.message
+    raw = dict(zip(res.files[0].frame["variable"], res.files[0].frame["raw"], strict=True))
+    sent = others["outlets"]
+    assert raw["fintech_staff"] is None and raw["outlets"] == (sent if isinstance(sent, str) else json.dumps(sent))
+
+
 def test_mandatory_policies_strict_none_and_optional(tmp_path, fw, register):
     f = csv(tmp_path / "r.csv", ["B001,2024,fintech_staff,,person", "B001,2024,outlets,N/A,outlet"])
     strict = errors(import_files([f], fw, institutions=register, mandatory="strict"))

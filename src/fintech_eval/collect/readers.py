@@ -28,7 +28,8 @@ Cells
 Numbers may have thousands separators (``1,234`` / ``1，234``) and full-width digits; ``12.5%`` is read as
 12.5 in unit ``%``; yes/no words (是, 否, yes, no, true, false, 是 yes, 否 no) as 1/0 in unit ``yes/no``.
 ``""``, ``N/A``, ``NA``, ``-``, ``--``, ``—``, ``null``, ``none``, ``nan``, ``无``, ``不适用`` are *missing*
-(the row is kept with NaN, never 0). Other text is ``cell.not_number``; a text starting with ``= + - @``
+(the row is kept with NaN, never 0); a JSON ``null`` is an empty cell (a blank, whatever the other values
+of the file are). Other text is ``cell.not_number``; a text starting with ``= + - @``
 (or a tab / carriage return) that is not a number is ``cell.formula_injection`` in any column; a formula
 in a questionnaire value cell is ``cell.formula`` and an Excel error value ``cell.excel_error``.
 
@@ -892,8 +893,8 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
         return res
     t = pd.DataFrame(rows)
     line_no = t.pop("_row").to_numpy()
-    vals = t["value"]
-    t["value"] = [x if isinstance(x, str | type(None)) else x for x in vals]
+    # the values as the JSON gave them (a frame would make 7 a 7.0 and a null a NaN beside numbers)
+    t["value"] = pd.Series([r["value"] for r in rows], dtype=object)
     frame, probs = _table_to_long_json(t, line_no, file)
     res.frame = frame
     res.problems += probs

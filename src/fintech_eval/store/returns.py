@@ -174,3 +174,28 @@ def events_frame(session: Session, return_id: int) -> pd.DataFrame:
 def version_events(session: Session, return_id: int, number: int) -> list[ReturnEvent]:
     return list(session.execute(select(ReturnEvent).where(ReturnEvent.return_id == return_id, ReturnEvent.version == number)
                                 .order_by(ReturnEvent.id)).scalars())
+
+
+def entity_facts(session: Session, entity_ids: Iterable[str]) -> tuple[
+        dict[str, Any], dict[str, list[tuple[str, str, Any]]], dict[str, list[tuple[str, str, Any]]]]:
+    """What validating a return of these institutions reads, as plain tuples (three small queries, no frames):
+    their registered sectors ``{id: sector}``, their stored values ``{id: [(period, variable, value_norm)]}``
+    (every entity kind: the compiled validation is only more careful for it) and their registered size
+    attributes ``{id: [(period, attribute, value in 元)]}``."""
+    from .models import Institution, Observation, ObservedEntity, ObservedVariable, SizeAttribute
+
+    ids = sorted({str(e) for e in entity_ids})
+    inst, t, et, vt, sz = (Institution.__table__, Observation.__table__, ObservedEntity.__table__,
+                           ObservedVariable.__table__, SizeAttribute.__table__)
+    sectors = dict(session.execute(select(inst.c.id, inst.c.sector).where(inst.c.id.in_(ids))).all())
+    stored: dict[str, list[tuple[str, str, Any]]] = {}
+    q = (select(et.c.entity_id, t.c.period, vt.c.name, func.coalesce(t.c.value_norm, t.c.value))
+         .join(et, et.c.id == t.c.entity_ref).join(vt, vt.c.id == t.c.variable_ref).where(et.c.entity_id.in_(ids)))
+    for e, p, v, x in session.execute(q):
+        stored.setdefault(e, []).append((p, v, x))
+    sizes: dict[str, list[tuple[str, str, Any]]] = {}
+    q = select(sz.c.entity_id, sz.c.period, sz.c.attribute, sz.c.value).where(
+        sz.c.entity_kind == "institution", sz.c.entity_id.in_(ids))
+    for e, p, a, x in session.execute(q):
+        sizes.setdefault(e, []).append((p, a, x))
+    return sectors, stored, sizes

@@ -77,7 +77,8 @@ class ValueWithUnit(StrictRequest):
 
 class ReturnCreate(StrictRequest):
     """A return as JSON. Numbers are JSON numbers (``false`` is not 0); a string is taken as typed (the
-    import reads it: ``"1,234.5"``, a blank), ``null`` is unanswered."""
+    import reads it: ``"1,234.5"``, ``"N/A"`` / ``"不适用"`` to declare a value unavailable); ``null`` is a blank
+    field, which the import rejects for a variable the entity's sector is asked (``value.blank_mandatory``)."""
 
     entity: str = Field(min_length=1, max_length=64, description="The institution's code in the register.")
     campaign: int | None = Field(None, ge=1, le=2**63 - 1, description="The campaign (omit with one campaign, or give framework and period).")
