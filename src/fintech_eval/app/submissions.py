@@ -43,19 +43,18 @@ from sqlalchemy import select
 from ..collect.texts import file_name_problems, text_rule, user_problems
 from ..collect.validate import CollectProblem, normalise_period, problem
 from ..errors import DataError, Problem, closest, first_of, shown
-from ..store import begin_write, ensure_periods, import_observations
-from ..store.models import TEXT_LIMITS, CampaignMember, DataReturn, IdempotencyKey, ReturnVersion
+from ..store import import_observations
+from ..store.models import TEXT_LIMITS, DataReturn, IdempotencyKey, ReturnVersion
 from ..store.returns import (
+    NewVersion,
     add_event,
-    add_version,
-    claim_key,
+    campaign_members,
     events_frame,
-    find_key,
+    find_keys,
     get_version,
     lock_return,
-    return_for_update,
     returns_frame,
-    settle_key,
+    store_versions,
     version_events,
     versions_frame,
 )
@@ -553,6 +552,8 @@ class SubmitRequest:
     framework: str | None = None
     period: str | None = None
     entity_kind: str = "institution"
+    actor_id: int | None = None  # the account's id and the client's address, for the audit entry
+    ip: str | None = None
 
 
 @dataclass
@@ -570,7 +571,7 @@ def submit(
     ws: Workspace, entity: str, campaign: int | None, payload: bytes | Mapping[str, Any], *, actor: str,
     idempotency_key: str | None = None, media_type: str | None = None, file_name: str | None = None,
     units: Mapping[str, str] | None = None, final: bool = True, framework: str | None = None,
-    period: str | None = None, entity_kind: str = "institution",
+    period: str | None = None, entity_kind: str = "institution", actor_id: int | None = None, ip: str | None = None,
 ) -> SubmitResult:
     """Submit (``final=False``: only save) ``entity``'s return for ``campaign`` (or ``framework`` and
     ``period`` when ``campaign`` is None and a period is given).
@@ -581,9 +582,11 @@ def submit(
     ``submitted``, or ``resubmitted`` after a return), with errors it is kept as a draft and the problems
     come back (nothing is raised for bad data; :class:`ReviewError` when the state allows no submission).
     A retry with the same ``idempotency_key`` (per ``actor``) and the same request stores nothing and returns
-    the first result (``replayed``); the same key with another request raises ``idempotency.conflict``."""
+    the first result (``replayed``); the same key with another request raises ``idempotency.conflict``.
+    The version is audited (``submission.submit`` / ``submission.save``, with ``actor_id`` and the client's ``ip``
+    when the caller knows them) in the same transaction."""
     out = submit_many(ws, [SubmitRequest(entity, campaign, payload, actor, idempotency_key, media_type, file_name, units,
-                                         final, framework, period, entity_kind)])[0]
+                                         final, framework, period, entity_kind, actor_id, ip)])[0]
     if isinstance(out, DataError):
         raise out
     return out
@@ -609,43 +612,56 @@ def submit_many(ws: Workspace, requests: Sequence[SubmitRequest]) -> list[Submit
             pending[i] = _Pending(r, entity, scope, doc, _fingerprint(r.entity_kind, entity, scope, r.final, doc))
         except DataError as exc:
             results[i] = exc
-    keyed = [i for i, p in pending.items() if p.req.idempotency_key is not None]
-    if keyed:  # retries are answered before reading and validating again
+    keyed = {(p.req.actor, p.req.idempotency_key): i for i, p in pending.items() if p.req.idempotency_key is not None}
+    if keyed:  # retries are answered before reading and validating again (one read for every key)
         with ws.sessions() as s:
-            held = {i: find_key(s, pending[i].req.actor, pending[i].req.idempotency_key) for i in keyed}
-        for i, h in held.items():
-            if h is not None and h.return_id is not None:
-                results[i] = _answer(ws, h, pending.pop(i).fp)
+            held = find_keys(s, list(keyed))
+        for k, h in held.items():
+            if h.return_id is not None:
+                for i in [i for i, p in pending.items() if (p.req.actor, p.req.idempotency_key) == k]:
+                    results[i] = _answer(ws, h, pending.pop(i).fp)
     _check_pending(ws, pending)
     replays: list[tuple[int, IdempotencyKey]] = []
     if pending:
-        with ws.sessions() as s, s.begin():
-            begin_write(s)  # a write transaction from its first statement (SQLite: BEGIN IMMEDIATE, writers queue)
-            for i, p in pending.items():
-                r, c = p.req, p.checked
-                assert c is not None
-                action = "submit" if r.final and c.valid else "save"
-                sp = s.begin_nested()
-                try:
-                    h = claim_key(s, r.actor, r.idempotency_key, p.fp) if r.idempotency_key is not None else None
-                    if h is None:
-                        rid, number, to = _store_version(s, p.scope, r.entity_kind, p.entity, r.actor, action, p.doc, c,
-                                                         p.problems, r.final)
-                        if r.idempotency_key is not None:
-                            settle_key(s, r.actor, r.idempotency_key, rid, number)
-                    sp.commit()
-                except DataError as exc:
-                    sp.rollback()
-                    results[i] = exc
-                    continue
-                if h is not None:  # a concurrent retry stored it first: its result, once it has committed
-                    replays.append((i, h))
-                else:
-                    results[i] = SubmitResult(rid, number, to, c.valid, action == "submit", p.problems, c.fields)
+        order = list(pending)
+        items = [_new_version(pending[i]) for i in order]
+        with ws.sessions() as s, s.begin():  # one write transaction (SQLite: BEGIN IMMEDIATE, writers queue)
+            stored = store_versions(s, items, lambda action, state, rid: next_state(action, state, return_id=rid),
+                                    _changes)
+        for i, it, got in zip(order, items, stored, strict=True):
+            p = pending[i]
+            if isinstance(got, IdempotencyKey):  # another request holds the key: its result, once committed
+                replays.append((i, got))
+            elif isinstance(got, DataError):
+                results[i] = got
+            elif isinstance(got, Exception):
+                raise got
+            else:
+                results[i] = SubmitResult(got.return_id, got.number, got.state, p.checked.valid, it.action == "submit",
+                                          p.problems, p.checked.fields)
     for i, h in replays:
         results[i] = _answer(ws, h, pending[i].fp)
     assert all(x is not None for x in results)
     return results  # type: ignore[return-value]
+
+
+def _new_version(p: _Pending) -> NewVersion:
+    """What :func:`~fintech_eval.store.returns.store_versions` stores for one validated submission, with its
+    audit entry (``submission.submit`` or ``submission.save``)."""
+    r, c = p.req, p.checked
+    assert c is not None
+    action = "submit" if r.final and c.valid else "save"
+    n_err = sum(x.severity == "error" for x in p.problems)
+    return NewVersion(
+        scope=p.scope.key, campaign_id=p.scope.campaign_id, framework=p.scope.framework, period=p.scope.period,
+        entity_kind=r.entity_kind, entity_id=p.entity, actor=r.actor, action=action, final=r.final,
+        file_name=p.doc.file_name, media_type=p.doc.media_type, sha256=p.doc.sha256, payload=p.doc.payload,
+        valid=c.valid, fields=c.fields, problems=[x.as_dict() for x in p.problems],
+        note=f"submitted with {n_err} error(s): kept as a draft" if r.final and n_err else None,
+        key=r.idempotency_key, fingerprint=p.fp if r.idempotency_key is not None else None,
+        audit={"action": f"submission.{action}", "actor_id": r.actor_id, "ip": r.ip,
+               "detail": {"errors": n_err, "idempotency_key": r.idempotency_key,
+                          **({"file": r.file_name} if r.file_name else {})}})
 
 
 def _answer(ws: Workspace, held: IdempotencyKey, fingerprint: str) -> SubmitResult | DataError:
@@ -678,33 +694,11 @@ def _check_pending(ws: Workspace, pending: dict[int, _Pending]) -> None:
     asked = {(p.scope.campaign_id, p.req.entity_kind, p.entity) for p in pending.values() if p.scope.campaign_id is not None}
     if asked:
         with ws.sessions() as s:
-            outside = {k for k in asked if s.get(CampaignMember, k) is None}
+            outside = asked - campaign_members(s, asked)
         for p in pending.values():
             if (p.scope.campaign_id, p.req.entity_kind, p.entity) in outside:
                 p.problems.append(problem("campaign.outside_sample", f"{p.entity} is not in the sample of campaign "
                                           f"{p.scope.campaign_id}", "warning", entity=p.entity))
-
-
-def _store_version(s: Any, scope: Scope, entity_kind: str, entity: str, actor: str, action: str, doc: Document,
-                   checked: _Checked, problems: list[CollectProblem], final: bool) -> tuple[int, int, str]:
-    """The new version of the return, its transition and its history, in the caller's write transaction."""
-    ensure_periods(s, [scope.period])
-    ret, created = return_for_update(s, scope=scope.key, campaign_id=scope.campaign_id, framework=scope.framework,
-                                     period=scope.period, entity_kind=entity_kind, entity_id=entity, who=actor)
-    before = None if created else ret.state
-    to = next_state(action, before, return_id=ret.id)
-    previous = get_version(s, ret.id, ret.version) if ret.version else None
-    v = add_version(s, ret, file_name=doc.file_name, media_type=doc.media_type, sha256=doc.sha256, payload=doc.payload,
-                    final=final, valid=checked.valid, fields=checked.fields,
-                    problems=[p.as_dict() for p in problems], submitted_by=actor)
-    if action == "submit":
-        ret.reviewed_version = v.number
-        ret.submitted_at = ret.submitted_at or v.submitted_at
-    n_err = sum(p.severity == "error" for p in problems)
-    note = f"submitted with {n_err} error(s): kept as a draft" if final and n_err else None
-    add_event(s, ret, action=action, from_state=before, to_state=to, who=actor, version=v.number, note=note,
-              changes=_changes(previous.fields, checked.fields) if previous is not None else None, at=v.submitted_at)
-    return int(ret.id), int(v.number), to
 
 
 # ---------------------------------------------------------------------------------------------- review

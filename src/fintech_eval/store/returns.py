@@ -4,28 +4,30 @@ Every function works in the caller's session and transaction, like the other rep
 write functions start it as a write transaction (:func:`~.db.begin_write`). What makes concurrent callers
 safe is the database's own unique keys, never a check followed by an insert:
 
-* :func:`claim_key`: ``INSERT … ON CONFLICT DO NOTHING`` on the idempotency key's primary key. The caller
-  that inserts owns the key; a concurrent one waits for it (PostgreSQL blocks on the uncommitted key,
-  SQLite's ``BEGIN IMMEDIATE`` serialises writers) and then reads the owner's result.
-* :func:`return_for_update`: the return of (scope, entity) created the same way on its unique key, then
-  read with ``SELECT … FOR UPDATE`` (PostgreSQL), so versions are numbered one after another.
+* :func:`store_versions` claims idempotency keys with ``INSERT … ON CONFLICT DO NOTHING`` on their primary
+  key: the transaction that inserts owns the key; a concurrent one waits for it (PostgreSQL blocks on the
+  uncommitted key, SQLite's ``BEGIN IMMEDIATE`` serialises writers) and then reads the owner's result.
+* It creates returns the same way on their unique key (scope, entity), then reads them with ``SELECT … FOR
+  UPDATE`` in id order (PostgreSQL), so versions are numbered one after another and two writers lock alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .audit import _write_audit
 from .bulk import _dialect_insert
 from .db import begin_write
 from .keys import _enc, _jsonable, row_key
-from .models import DataReturn, IdempotencyKey, ReturnEvent, ReturnVersion, utcnow
+from .models import AuditLog, DataReturn, IdempotencyKey, ReturnEvent, ReturnVersion, utcnow
+from .periods import ensure_periods
 
 RETURN_COLUMNS = ["id", "campaign_id", "framework", "period", "entity_kind", "entity_id", "state", "version",
                   "reviewed_version", "submitted_at", "created_by", "created_at", "updated_by", "updated_at",
@@ -33,52 +35,27 @@ RETURN_COLUMNS = ["id", "campaign_id", "framework", "period", "entity_kind", "en
 COUNT_COLUMNS = ["answered", "errors", "warnings", "flagged"]
 
 
-def claim_key(session: Session, actor: str, key: str, fingerprint: str) -> IdempotencyKey | None:
-    """Claim the idempotency ``key`` of ``actor`` for a request with ``fingerprint``: ``None`` when this
-    transaction now owns it (record the result with :func:`settle_key`), else the stored key (the first
-    request's fingerprint and result), read after its owner committed."""
-    begin_write(session)
-    stmt = (_dialect_insert(session, IdempotencyKey.__table__)
-            .values(actor=actor, key=key, fingerprint=fingerprint, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["actor", "key"])
-            .returning(IdempotencyKey.__table__.c.key))
-    if session.execute(stmt).scalar() is not None:
-        return None
-    found = session.get(IdempotencyKey, (actor, key), populate_existing=True)
-    assert found is not None
-    return found
+def campaign_members(session: Session, keys: Iterable[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
+    """The ``(campaign_id, entity_kind, entity_id)`` among ``keys`` that are in their campaign's sample."""
+    from .models import CampaignMember
+
+    t = CampaignMember.__table__
+    out: set[tuple[int, str, str]] = set()
+    for chunk in _chunks(sorted(set(keys)), 300):
+        q = select(t.c.campaign_id, t.c.entity_kind, t.c.entity_id).where(
+            tuple_(t.c.campaign_id, t.c.entity_kind, t.c.entity_id).in_(chunk))
+        out.update((int(c), k, e) for c, k, e in session.execute(q))
+    return out
 
 
-def find_key(session: Session, actor: str, key: str) -> IdempotencyKey | None:
-    """The stored idempotency key, if any (a read: retries are answered before validating again)."""
-    return session.get(IdempotencyKey, (actor, key))
-
-
-def settle_key(session: Session, actor: str, key: str, return_id: int, version: int) -> None:
-    row = session.get(IdempotencyKey, (actor, key))
-    assert row is not None
-    row.return_id, row.version = return_id, version
-
-
-def return_for_update(
-    session: Session, *, scope: str, campaign_id: int | None, framework: str, period: str, entity_kind: str,
-    entity_id: str, who: str,
-) -> tuple[DataReturn, bool]:
-    """The return of ``entity`` in ``scope``, locked for this transaction; created (state ``draft``, version
-    0) when there is none. Returns ``(return, created)``."""
-    begin_write(session)
-    now = utcnow()
-    stmt = (_dialect_insert(session, DataReturn.__table__)
-            .values(scope=scope, campaign_id=campaign_id, framework=framework, period=period, entity_kind=entity_kind,
-                    entity_id=entity_id, state="draft", version=0, created_by=who, created_at=now, updated_by=who,
-                    updated_at=now)
-            .on_conflict_do_nothing(index_elements=["scope", "entity_kind", "entity_id"])
-            .returning(DataReturn.__table__.c.id))
-    new_id = session.execute(stmt).scalar()
-    q = select(DataReturn).where(DataReturn.scope == scope, DataReturn.entity_kind == entity_kind,
-                                 DataReturn.entity_id == entity_id).with_for_update()
-    ret = session.execute(q.execution_options(populate_existing=True)).scalar_one()
-    return ret, new_id is not None
+def find_keys(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyKey]:
+    """The stored idempotency keys among ``(actor, key)`` pairs (a read: retries are answered before
+    validating again)."""
+    out: dict[tuple[str, str], IdempotencyKey] = {}
+    for chunk in _chunks(sorted(set(keys)), 300):
+        q = select(IdempotencyKey).where(tuple_(IdempotencyKey.actor, IdempotencyKey.key).in_(chunk))
+        out.update({(k.actor, k.key): k for k in session.execute(q).scalars()})
+    return out
 
 
 def lock_return(session: Session, return_id: int) -> DataReturn | None:
@@ -86,21 +63,6 @@ def lock_return(session: Session, return_id: int) -> DataReturn | None:
     begin_write(session)
     q = select(DataReturn).where(DataReturn.id == return_id).with_for_update()
     return session.execute(q.execution_options(populate_existing=True)).scalar_one_or_none()
-
-
-def add_version(session: Session, ret: DataReturn, **values: Any) -> ReturnVersion:
-    """The next version of ``ret`` (its number is ``ret.version + 1``; the return's counter moves with it)."""
-    number = ret.version + 1
-    fields, problems = _jsonable(values.pop("fields")), _jsonable(values.pop("problems"))
-    v = ReturnVersion(return_id=ret.id, number=number, size=len(values["payload"]), fields=fields, problems=problems,
-                      answered=sum(f.get("value") is not None for f in fields),
-                      errors=sum(p.get("severity", "error") == "error" for p in problems),
-                      warnings=sum(p.get("severity", "error") != "error" for p in problems),
-                      flagged=sum(f.get("status") == "flagged" for f in fields), **values)
-    session.add(v)
-    ret.version = number
-    session.flush()
-    return v
 
 
 def add_event(
@@ -199,3 +161,170 @@ def entity_facts(session: Session, entity_ids: Iterable[str]) -> tuple[
     for e, p, a, x in session.execute(q):
         sizes.setdefault(e, []).append((p, a, x))
     return sectors, stored, sizes
+
+
+@dataclass
+class NewVersion:
+    """One submission to store with :func:`store_versions`: the return it belongs to (created in state
+    ``draft`` when there is none), the version's bytes and what validation made of them, the history step
+    (``action`` submit or save), the idempotency key it claims, and the platform's audit entry."""
+
+    scope: str
+    campaign_id: int | None
+    framework: str
+    period: str
+    entity_kind: str
+    entity_id: str
+    actor: str
+    action: str
+    final: bool
+    file_name: str
+    media_type: str
+    sha256: str
+    payload: bytes
+    valid: bool
+    fields: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    note: str | None = None
+    key: str | None = None
+    fingerprint: str | None = None
+    audit: dict[str, Any] | None = None  # audit_log columns but object (set to return:<id>): action, detail, actor_id, ip
+
+
+@dataclass(frozen=True)
+class Stored:
+    return_id: int
+    number: int
+    state: str
+
+
+def store_versions(
+    session: Session, items: Sequence[NewVersion], next_state: Callable[[str, str | None, int], str],
+    changes: Callable[[list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]],
+) -> list[Stored | IdempotencyKey | Exception]:
+    """Store the versions of ``items`` in the caller's write transaction with a fixed number of statements
+    (not a few per version): the returns created or locked (``FOR UPDATE``, in id order), the idempotency keys
+    claimed (``INSERT … ON CONFLICT DO NOTHING``), the versions, history steps, state changes and audit
+    entries inserted, the returns and keys updated. Per item, in order: :class:`Stored`; the stored
+    :class:`IdempotencyKey` when another request (earlier, concurrent or earlier in ``items``) holds its key
+    (its answer is that request's); or the exception ``next_state(action, state, return_id)`` raised (a state
+    that allows no submission: nothing of that item is stored, its key is released). Versions of one return
+    are numbered in the order of ``items``; ``changes(previous_fields, fields)`` is each step's diff."""
+    begin_write(session)
+    now = utcnow()
+    ensure_periods(session, [it.period for it in items])
+    rt, vt, et, kt, lt = (DataReturn.__table__, ReturnVersion.__table__, ReturnEvent.__table__,
+                          IdempotencyKey.__table__, AuditLog.__table__)
+    keys = sorted({(it.scope, it.entity_kind, it.entity_id) for it in items})
+    first = {}
+    for it in items:
+        first.setdefault((it.scope, it.entity_kind, it.entity_id), it)
+    session.execute(_dialect_insert(session, rt).on_conflict_do_nothing(index_elements=["scope", "entity_kind", "entity_id"]),
+                    [{"scope": s, "campaign_id": first[k].campaign_id, "framework": first[k].framework,
+                      "period": first[k].period, "entity_kind": ek, "entity_id": e, "state": "draft", "version": 0,
+                      "created_by": first[k].actor, "created_at": now, "updated_by": first[k].actor, "updated_at": now}
+                     for k in keys for s, ek, e in [k]])
+    cols = (rt.c.id, rt.c.scope, rt.c.entity_kind, rt.c.entity_id, rt.c.state, rt.c.version, rt.c.reviewed_version,
+            rt.c.submitted_at, rt.c.submission_id)
+    rets: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for chunk in _chunks(keys, 300):
+        q = select(*cols).where(tuple_(rt.c.scope, rt.c.entity_kind, rt.c.entity_id).in_(chunk)).order_by(rt.c.id)
+        for r in session.execute(q.with_for_update()):
+            rets[(r.scope, r.entity_kind, r.entity_id)] = dict(r._mapping)
+    # the newest stored version's fields of each return (the first step's "what changed")
+    newest = [(r["id"], r["version"]) for r in rets.values() if r["version"]]
+    prev_fields: dict[int, list[dict[str, Any]]] = {}
+    for chunk in _chunks(newest, 300):
+        q = select(vt.c.return_id, vt.c.fields).where(tuple_(vt.c.return_id, vt.c.number).in_(chunk))
+        prev_fields.update({rid: f for rid, f in session.execute(q)})
+    # idempotency keys: the first item with a key owns it if nobody holds it yet
+    keyed = sorted({(it.actor, it.key) for it in items if it.key is not None})
+    owned: set[tuple[str, str]] = set()
+    fp = {(it.actor, it.key): it.fingerprint for it in reversed(items) if it.key is not None}  # the first item's
+    for chunk in _chunks(keyed, 300):
+        stmt = (_dialect_insert(session, kt).values([{"actor": a, "key": k, "fingerprint": fp[(a, k)], "created_at": now}
+                                                     for a, k in chunk])
+                .on_conflict_do_nothing(index_elements=["actor", "key"]).returning(kt.c.actor, kt.c.key))
+        owned.update((a, k) for a, k in session.execute(stmt))
+    out: list[Stored | IdempotencyKey | Exception | None] = [None] * len(items)
+    held: dict[int, tuple[str, str]] = {}
+    released: list[tuple[str, str]] = []
+    failed: dict[tuple[str, str], Exception] = {}
+    settle: list[dict[str, Any]] = []
+    versions, events, entries, logs, touched = [], [], [], [], {}
+    for i, it in enumerate(items):
+        if it.key is not None:
+            if (it.actor, it.key) not in owned:
+                held[i] = (it.actor, it.key)
+                continue
+            owned.discard((it.actor, it.key))  # a second item with the same key gets the first one's answer
+        r = rets[(it.scope, it.entity_kind, it.entity_id)]
+        before = None if r["version"] == 0 else r["state"]
+        try:
+            to = next_state(it.action, before, r["id"])
+        except Exception as exc:  # noqa: BLE001 - the caller's rule; this item stores nothing
+            out[i] = exc
+            if it.key is not None:
+                released.append((it.actor, it.key))
+                failed[(it.actor, it.key)] = exc  # a later item with the key gets this answer too
+            continue
+        at = utcnow()
+        number = r["version"] + 1
+        fields, problems = _jsonable(it.fields), _jsonable(it.problems)
+        previous = prev_fields.get(r["id"])
+        versions.append({"return_id": r["id"], "number": number, "file_name": it.file_name, "media_type": it.media_type,
+                         "sha256": it.sha256, "payload": it.payload, "size": len(it.payload), "final": it.final,
+                         "valid": it.valid, "fields": fields, "problems": problems,
+                         "answered": sum(f.get("value") is not None for f in fields),
+                         "errors": sum(p.get("severity", "error") == "error" for p in problems),
+                         "warnings": sum(p.get("severity", "error") != "error" for p in problems),
+                         "flagged": sum(f.get("status") == "flagged" for f in fields),
+                         "submitted_by": it.actor, "submitted_at": at})
+        diff = changes(previous, fields) if previous is not None else None
+        events.append({"return_id": r["id"], "version": number, "action": it.action, "from_state": before, "to_state": to,
+                       "who": it.actor, "at": at, "comments": None, "note": it.note,
+                       "changes": _jsonable(diff) if diff else None})
+        if before != to:
+            entries.append({"table": "data_return", "key": row_key(r["id"]), "field": "state", "old": _enc(before),
+                            "new": _enc(to), "who": it.actor, "at": at, "why": it.note or it.action,
+                            "submission_id": r["submission_id"]})
+        r.update(version=number, state=to, updated_by=it.actor, updated_at=at)
+        if it.action == "submit":
+            r["reviewed_version"] = number
+            r["submitted_at"] = r["submitted_at"] or at
+        prev_fields[r["id"]] = fields
+        touched[r["id"]] = r
+        if it.key is not None:
+            settle.append({"a": it.actor, "k": it.key, "rid": r["id"], "num": number})
+        if it.audit is not None:
+            logs.append({**it.audit, "at": at, "actor": str(it.actor)[:254], "object": f"return:{r['id']}",
+                         "detail": _jsonable({**(it.audit.get("detail") or {}), "version": number, "state": to})})
+        out[i] = Stored(int(r["id"]), number, to)
+    if versions:
+        session.execute(vt.insert(), versions)
+        session.execute(et.insert(), events)
+        _write_audit(session, entries)
+        session.execute(rt.update().where(rt.c.id == bindparam("rid")).values(
+            state=bindparam("state"), version=bindparam("version"), reviewed_version=bindparam("reviewed_version"),
+            submitted_at=bindparam("submitted_at"), updated_by=bindparam("updated_by"), updated_at=bindparam("updated_at")),
+            [{"rid": r["id"], **{c: r[c] for c in ("state", "version", "reviewed_version", "submitted_at", "updated_by",
+                                                     "updated_at")}} for r in touched.values()])
+    if settle:
+        session.execute(kt.update().where(kt.c.actor == bindparam("a"), kt.c.key == bindparam("k"))
+                        .values(return_id=bindparam("rid"), version=bindparam("num")), settle)
+    if logs:
+        session.execute(lt.insert(), logs)
+    if released:
+        for chunk in _chunks(released, 300):
+            session.execute(delete(kt).where(tuple_(kt.c.actor, kt.c.key).in_(chunk)))
+    if held:
+        for i, (a, k) in held.items():  # read after the owner committed (READ COMMITTED) or in this transaction
+            found = session.get(IdempotencyKey, (a, k), populate_existing=True)
+            out[i] = found if found is not None else failed[(a, k)]
+    return out  # type: ignore[return-value]
+
+
+def _chunks(seq: Sequence[Any], n: int) -> Iterator[list[Any]]:
+    seq = list(seq)
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]

@@ -17,7 +17,6 @@ from pydantic import Field
 
 from ...app import forms
 from ...app import submissions as sub
-from ...app.audit import audit
 from ...app.campaigns import campaigns_asking, campaigns_frame
 from ...app.registers import register_frame
 from ..auth import Principal, WorkspaceDep, client_ip, require
@@ -124,10 +123,8 @@ def save_draft(campaign_id: Id, entity_id: EntityId, body: Draft, request: Reque
     _scope(p, ws, campaign_id, entity_id)
     values = {k: v for k, v in body.values.items() if v is not None and str(v).strip() != ""}
     units = {k: u for k, u in body.units.items() if k in values}
-    res = sub.submit(ws, entity_id, campaign_id, values, actor=p.email, units=units, final=False)
-    audit(ws, p.email, "submission.save", f"return:{res.return_id}", {"version": res.version, "state": res.state,
-                                                                     "errors": len(res.errors)},
-          actor_id=p.id, ip=client_ip(request))
+    res = sub.submit(ws, entity_id, campaign_id, values, actor=p.email, units=units, final=False, actor_id=p.id,
+                     ip=client_ip(request))
     return {"return_id": res.return_id, "version": res.version, "state": res.state, "valid": res.valid,
             "problems": [_jsonable(x.as_dict()) for x in res.problems]}
 

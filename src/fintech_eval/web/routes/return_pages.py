@@ -339,9 +339,8 @@ async def _save(request: Request, p: Principal, final: bool) -> tuple[int, str, 
     _check_scope(p, ws, campaign, entity)
     form = sub.return_form(ws, entity, campaign, lang=language(request))
     values, units = _payload(data, form["fields"])
-    res = sub.submit(ws, entity, campaign, values, actor=p.email, units=units, final=final)
-    audit(ws, p.email, "submission.submit" if final else "submission.save", f"return:{res.return_id}",
-          {"version": res.version, "state": res.state, "errors": len(res.errors)}, actor_id=p.id, ip=client_ip(request))
+    res = sub.submit(ws, entity, campaign, values, actor=p.email, units=units, final=final, actor_id=p.id,
+                     ip=client_ip(request))
     return campaign, entity, res
 
 
@@ -388,12 +387,9 @@ async def upload_workbook(request: Request, p: Writer) -> Response:
         return _form_page(request, p, campaign, entity, status=422, error=t["ret_upload"])
     try:
         res = sub.submit(ws, entity, campaign, payload, actor=p.email, file_name=file.filename,
-                         media_type=file.content_type)
+                         media_type=file.content_type, actor_id=p.id, ip=client_ip(request))
     except DataError as exc:
         return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].message)
-    audit(ws, p.email, "submission.submit", f"return:{res.return_id}",
-          {"version": res.version, "state": res.state, "errors": len(res.errors), "file": file.filename},
-          actor_id=p.id, ip=client_ip(request))
     if res.submitted:
         return RedirectResponse(f"/returns/{res.return_id}?notice=submitted", status_code=303)
     return _form_page(request, p, campaign, entity, status=422, error=t["ret_result_draft"])

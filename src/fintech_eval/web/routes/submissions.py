@@ -28,7 +28,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from ...app.audit import audit
 from ...app.campaigns import campaigns_asking
 from ...app.registers import register_entry
 from ...app.rows import records
@@ -203,16 +202,12 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r.get(k) for k in ReturnRow.model_fields}
 
 
-def _answer(ws, p: Principal, request: Request, r: SubmitResult, key: str | None, final: bool) -> JSONResponse:
+def _answer(r: SubmitResult, final: bool) -> JSONResponse:
     """201 with the result; a final return with errors: 422 ``return.invalid`` (kept as a draft), with the
     problems and where the draft is. A replay gets the same answer, marked."""
     headers = {"Location": f"/api/v1/returns/{r.return_id}"}
     if r.replayed:
         headers["Idempotent-Replayed"] = "true"
-    else:
-        audit(ws, p.email, "submission.submit" if r.submitted else "submission.save", f"return:{r.return_id}",
-              {"version": r.version, "state": r.state, "errors": len(r.errors), "idempotency_key": key},
-              actor_id=p.id, ip=client_ip(request))
     if final and r.errors:
         return problem_response(422, "return.invalid", f"return {r.return_id} version {r.version} has {len(r.errors)} "
                                 f"error(s): kept as a draft, not submitted ({r.errors[0].message})",
@@ -256,8 +251,8 @@ async def _submit(request: Request, p: Principal, ws, req: SubmitRequest) -> JSO
     """Checks of the caller's reach (a thread of the pool), then the submission through the process's
     :class:`~fintech_eval.web.gather.Gatherer` (validated and stored with the requests waiting beside it)."""
     req.entity = await run_in_threadpool(_checked, p, ws, req.entity, req.campaign, req.period)
-    r = await request.app.state.gatherer.submit(req)
-    return await run_in_threadpool(_answer, ws, p, request, r, req.idempotency_key, req.final)
+    req.actor_id, req.ip = p.id, client_ip(request)  # the audit entry is written with the version
+    return _answer(await request.app.state.gatherer.submit(req), req.final)
 
 
 @router.post("", status_code=201, response_model=SubmitOut, responses=SUBMIT_RESPONSES, operation_id="submit_return")
