@@ -68,7 +68,8 @@ class SignInRefused(FintechEvalError):
         self.user_id: int | None = None
 
 
-def _account(u: UserAccount) -> Account:
+def account_of(u: UserAccount) -> Account:
+    """The account as the application hands it out (its entities loaded)."""
     return Account(u.id, u.email, u.name, u.role, bool(u.active), tuple(sorted((e.entity_kind, e.entity_id) for e in u.entities)),
                    u.password_hash is not None, u.locked_until, u.created_by, u.created_at)
 
@@ -131,7 +132,7 @@ def create_user(ws: Workspace, *, email: str, role: str, password: str | None = 
         s.flush()
         audit(None, who, "user.create", f"user:{u.id}", {"email": email, "role": role, "entities": [list(e) for e in ents]},
               actor_id=actor_id, ip=ip, session=s)
-        return _account(u)
+        return account_of(u)
 
     if session is not None:
         return run(session)
@@ -142,21 +143,21 @@ def create_user(ws: Workspace, *, email: str, role: str, password: str | None = 
 def get_user(ws: Workspace, user_id: int) -> Account | None:
     with ws.sessions() as s:
         u = s.get(UserAccount, user_id)
-        return _account(u) if u is not None else None
+        return account_of(u) if u is not None else None
 
 
 def find_user(ws: Workspace, email: str) -> Account | None:
     """The account of this e-mail address (None: no such account)."""
     with ws.sessions() as s:
         u = s.execute(select(UserAccount).where(UserAccount.email == str(email).strip().lower())).scalar_one_or_none()
-        return _account(u) if u is not None else None
+        return account_of(u) if u is not None else None
 
 
 def list_users(ws: Workspace, *, limit: int = 100, offset: int = 0) -> tuple[list[Account], int]:
     with ws.sessions() as s:
         total = s.execute(select(func.count()).select_from(UserAccount)).scalar_one()
         rows = s.execute(select(UserAccount).order_by(UserAccount.id).limit(limit).offset(offset)).scalars().all()
-        return [_account(u) for u in rows], int(total)
+        return [account_of(u) for u in rows], int(total)
 
 
 def count_admins(s: Session, *, excluding: int | None = None) -> int:
@@ -202,7 +203,7 @@ def update_user(ws: Workspace, user_id: int, *, role: str | None = None, entitie
             u.locked_until, u.failed_logins = None, 0
         s.flush()
         s.refresh(u)
-        return _account(u)
+        return account_of(u)
 
 
 def set_password(ws: Workspace, user_id: int, password: str, *, who: str, actor_id: int | None = None,
@@ -289,4 +290,4 @@ def _attempt(s: Session, address: str, password: str, limits: SignInLimits, ip: 
     if needs_rehash(u.password_hash):
         u.password_hash = hash_password(password)
     u.failed_logins, u.locked_until = 0, None
-    return _account(u)
+    return account_of(u)

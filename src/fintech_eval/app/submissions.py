@@ -554,6 +554,7 @@ class SubmitRequest:
     entity_kind: str = "institution"
     actor_id: int | None = None  # the account's id and the client's address, for the audit entry
     ip: str | None = None
+    asked_only: bool = False  # the campaign must ask the entity (a submitter's): else ``campaign.not_asked``
 
 
 @dataclass
@@ -565,6 +566,7 @@ class _Pending:
     fp: str
     checked: _Checked | None = None
     problems: list[CollectProblem] = field(default_factory=list)
+    member: bool = False  # the entity is in its campaign's sample
 
 
 def submit(
@@ -612,6 +614,12 @@ def submit_many(ws: Workspace, requests: Sequence[SubmitRequest]) -> list[Submit
             pending[i] = _Pending(r, entity, scope, doc, _fingerprint(r.entity_kind, entity, scope, r.final, doc))
         except DataError as exc:
             results[i] = exc
+    _members(ws, pending)
+    for i, p in list(pending.items()):
+        if p.req.asked_only and p.scope.campaign_id is not None and not p.member:
+            results[i] = DataError(f"campaign {p.scope.campaign_id} does not ask {p.entity}", rule="campaign.not_asked",
+                                   campaign=p.scope.campaign_id, entity=p.entity)
+            del pending[i]
     keyed = {(p.req.actor, p.req.idempotency_key): i for i, p in pending.items() if p.req.idempotency_key is not None}
     if keyed:  # retries are answered before reading and validating again (one read for every key)
         with ws.sessions() as s:
@@ -691,14 +699,20 @@ def _check_pending(ws: Workspace, pending: dict[int, _Pending]) -> None:
                          outliers=False)
             for i, c in zip(idx, done, strict=True):
                 pending[i].checked, pending[i].problems = c, list(c.problems)
+    for p in pending.values():
+        if p.scope.campaign_id is not None and not p.member:
+            p.problems.append(problem("campaign.outside_sample", f"{p.entity} is not in the sample of campaign "
+                                      f"{p.scope.campaign_id}", "warning", entity=p.entity))
+
+
+def _members(ws: Workspace, pending: dict[int, _Pending]) -> None:
+    """Which pending submissions' entities are in their campaign's sample (one read for all)."""
     asked = {(p.scope.campaign_id, p.req.entity_kind, p.entity) for p in pending.values() if p.scope.campaign_id is not None}
     if asked:
         with ws.sessions() as s:
-            outside = asked - campaign_members(s, asked)
+            inside = campaign_members(s, asked)
         for p in pending.values():
-            if (p.scope.campaign_id, p.req.entity_kind, p.entity) in outside:
-                p.problems.append(problem("campaign.outside_sample", f"{p.entity} is not in the sample of campaign "
-                                          f"{p.scope.campaign_id}", "warning", entity=p.entity))
+            p.member = (p.scope.campaign_id, p.req.entity_kind, p.entity) in inside
 
 
 # ---------------------------------------------------------------------------------------------- review

@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from ..errors import DataError
 from ..store.models import TOKEN_SCOPES, ApiToken, UserAccount
+from .accounts import Account, account_of
 from .audit import audit
 from .tx import writing
 from .workspace import Workspace
@@ -111,17 +113,23 @@ def revoke_token(ws: Workspace, token_id: int, *, who: str, actor_id: int | None
         return _info(t)
 
 
-def resolve_token(ws: Workspace, secret: str, *, now: dt.datetime | None = None) -> tuple[TokenInfo, int] | None:
-    """The live token with this secret and its owner's id (None: unknown, revoked or expired). Records its use."""
+def resolve_token(ws: Workspace, secret: str, *, now: dt.datetime | None = None) -> tuple[TokenInfo, Account] | None:
+    """The live token with this secret and its owner's account (None: unknown, revoked or expired), read in one
+    session (every API request asks). Records its use (at most every :data:`LAST_USED_EVERY`)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     now = now or dt.datetime.now(dt.UTC)
     with ws.sessions() as s:
-        t = s.execute(select(ApiToken).where(ApiToken.token_hash == digest(secret))).scalar_one_or_none()
-        if t is None or t.revoked_at is not None or (t.expires_at is not None and t.expires_at <= now):
+        q = (select(ApiToken, UserAccount).join(UserAccount, UserAccount.id == ApiToken.user_id)
+             .where(ApiToken.token_hash == digest(secret)).options(selectinload(UserAccount.entities)))
+        row = s.execute(q).one_or_none()
+        if row is None:
             return None
-        info = _info(t)
+        t, u = row
+        if t.revoked_at is not None or (t.expires_at is not None and t.expires_at <= now):
+            return None
+        info, acc = _info(t), account_of(u)
     if info.last_used_at is None or now - info.last_used_at >= LAST_USED_EVERY:
         with writing(ws) as s:
             s.execute(update(ApiToken).where(ApiToken.id == info.id).values(last_used_at=now))
-    return info, info.user_id
+    return info, acc

@@ -70,6 +70,10 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     u = make_url(database_url(url))
     if u.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        # a server's request threads each hold a connection for a moment: a pool as large as their usual number
+        # keeps connections open (SQLAlchemy's default of 5 closed and reopened one per request beyond it)
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 20)
         return create_engine(u, **kwargs)
     path = _sqlite_file(u)
     if path is not None:

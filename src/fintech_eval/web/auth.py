@@ -123,7 +123,7 @@ def identify(request: Request) -> Principal | None:
     secret = _bearer(request)
     if secret is not None:
         found = resolve_token(ws, secret)
-        acc = get_user(ws, found[1]) if found else None
+        acc = found[1] if found else None
         if acc is None or not acc.active:
             raise ApiProblem(401, "auth.required", "this API token is not valid (unknown, revoked or expired)",
                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

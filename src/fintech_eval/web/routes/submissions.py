@@ -19,23 +19,23 @@ entity's return, an entity outside the register and another campaign answer 404 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
+import numpy as np
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from ...app.campaigns import campaigns_asking
 from ...app.registers import register_entry
 from ...app.rows import records
 from ...app.submissions import (
     MEDIA_TYPES,
     SubmitRequest,
     SubmitResult,
-    resolve_scope,
     return_detail,
     return_payload,
     returns_list,
@@ -192,12 +192,6 @@ def _entity(p: Principal, ws, entity: str) -> str:
     return entity
 
 
-def _campaign(p: Principal, ws, campaign: int | None, entity: str) -> None:
-    """A submitter's return goes only to a campaign that asks its entity (another campaign: 404)."""
-    if campaign is not None and p.entities(KIND) is not None and campaign not in campaigns_asking(ws, [entity]):
-        raise not_found(f"campaign {campaign}")
-
-
 def _row(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r.get(k) for k in ReturnRow.model_fields}
 
@@ -214,10 +208,30 @@ def _answer(r: SubmitResult, final: bool) -> JSONResponse:
                                 [x.as_dict() for x in r.problems], headers=headers,
                                 extra={"return_id": r.return_id, "version": r.version, "state": r.state,
                                        "replayed": r.replayed})
-    return JSONResponse(_jsonable(r.as_dict()), status_code=201, headers=headers)
+    return Response(_json_bytes(r.as_dict()), status_code=201, headers=headers, media_type="application/json")
+
+
+def _json_bytes(d: Any) -> bytes:
+    """``d`` as JSON text, as JSONResponse writes it; a document with numpy numbers or a non-finite float goes
+    through :func:`_jsonable` first (the compiled validation's fields are plain already: one pass, not two)."""
+    try:
+        return json.dumps(d, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain_number).encode()
+    except ValueError:
+        return json.dumps(_jsonable(d), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _plain_number(v: Any) -> Any:
+    if hasattr(v, "item"):  # a numpy scalar
+        v = v.item()
+        if not isinstance(v, float) or math.isfinite(v):
+            return v
+        raise ValueError("not finite")
+    return str(v)
 
 
 def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, list | tuple):
@@ -239,20 +253,24 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # --- routes -------------------------------------------------------------------------------------------------
-def _checked(p: Principal, ws, entity: str, campaign: int | None, period: str | None) -> str:
-    e = _entity(p, ws, entity)
-    if campaign is None and period is None and p.entities(KIND) is not None:  # "the only campaign": it must ask e
-        campaign = resolve_scope(ws).campaign_id
-    _campaign(p, ws, campaign, e)
-    return e
-
-
 async def _submit(request: Request, p: Principal, ws, req: SubmitRequest) -> JSONResponse:
-    """Checks of the caller's reach (a thread of the pool), then the submission through the process's
-    :class:`~fintech_eval.web.gather.Gatherer` (validated and stored with the requests waiting beside it)."""
-    req.entity = await run_in_threadpool(_checked, p, ws, req.entity, req.campaign, req.period)
+    """The submission through the process's :class:`~fintech_eval.web.gather.Gatherer` (validated and stored
+    with the requests waiting beside it), after the checks of the caller's reach: a submitter's own entity (in
+    memory) whose campaign asks it (checked in the batch: ``campaign.not_asked`` → 404); anybody else's entity
+    registered (a thread of the pool)."""
+    if p.entities(KIND) is None:
+        req.entity = await run_in_threadpool(_entity, p, ws, req.entity)
+    else:
+        req.entity = _entity(p, ws, req.entity)
+        req.asked_only = True
     req.actor_id, req.ip = p.id, client_ip(request)  # the audit entry is written with the version
-    return _answer(await request.app.state.gatherer.submit(req), req.final)
+    try:
+        r = await request.app.state.gatherer.submit(req)
+    except DataError as exc:
+        if exc.problems and exc.problems[0].rule == "campaign.not_asked":
+            raise not_found(f"campaign {exc.problems[0].where.get('campaign')}") from None
+        raise
+    return _answer(r, req.final)
 
 
 @router.post("", status_code=201, response_model=SubmitOut, responses=SUBMIT_RESPONSES, operation_id="submit_return")
