@@ -15,11 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
 
 from ..errors import DataError
-from ..store.models import TOKEN_SCOPES, ApiToken, UserAccount
-from .accounts import Account, account_of
+from ..store.models import TOKEN_SCOPES, ApiToken, UserAccount, UserEntity
+from .accounts import Account
 from .audit import audit
 from .tx import writing
 from .workspace import Workspace
@@ -119,16 +118,24 @@ def resolve_token(ws: Workspace, secret: str, *, now: dt.datetime | None = None)
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     now = now or dt.datetime.now(dt.UTC)
-    with ws.sessions() as s:
-        q = (select(ApiToken, UserAccount).join(UserAccount, UserAccount.id == ApiToken.user_id)
-             .where(ApiToken.token_hash == digest(secret)).options(selectinload(UserAccount.entities)))
-        row = s.execute(q).one_or_none()
-        if row is None:
-            return None
-        t, u = row
-        if t.revoked_at is not None or (t.expires_at is not None and t.expires_at <= now):
-            return None
-        info, acc = _info(t), account_of(u)
+    t, u, e = ApiToken.__table__, UserAccount.__table__, UserEntity.__table__
+    q = (select(t.c.id, t.c.user_id, t.c.name, t.c.prefix, t.c.scopes, t.c.created_at, t.c.expires_at, t.c.last_used_at,
+                t.c.revoked_at, u.c.email, u.c.name.label("user_name"), u.c.role, u.c.active,
+                (u.c.password_hash.is_not(None)).label("password_set"), u.c.locked_until, u.c.created_by.label("u_by"),
+                u.c.created_at.label("u_at"), e.c.entity_kind, e.c.entity_id)
+         .join(u, u.c.id == t.c.user_id).outerjoin(e, e.c.user_id == u.c.id).where(t.c.token_hash == digest(secret)))
+    with ws.sessions() as s:  # one query: the token, its account and the account's entities
+        rows = s.execute(q).all()
+    if not rows:
+        return None
+    r = rows[0]
+    if r.revoked_at is not None or (r.expires_at is not None and r.expires_at <= now):
+        return None
+    info = TokenInfo(r.id, r.user_id, r.name, r.prefix, tuple(r.scopes.split()), r.created_at, r.expires_at,
+                     r.last_used_at, r.revoked_at)
+    acc = Account(r.user_id, r.email, r.user_name, r.role, bool(r.active),
+                  tuple(sorted((x.entity_kind, x.entity_id) for x in rows if x.entity_kind is not None)),
+                  bool(r.password_set), r.locked_until, r.u_by, r.u_at)
     if info.last_used_at is None or now - info.last_used_at >= LAST_USED_EVERY:
         with writing(ws) as s:
             s.execute(update(ApiToken).where(ApiToken.id == info.id).values(last_used_at=now))

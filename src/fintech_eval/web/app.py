@@ -15,6 +15,7 @@ from .. import __version__
 from ..app.workspace import Workspace
 from . import pagekit, problems
 from .gather import Gatherer
+from .headers import SecurityHeaders
 from .routes import API_PREFIX, PAGE_ROUTERS, ROUTERS
 from .settings import WebSettings
 
@@ -29,10 +30,6 @@ the same `rule`, `field` and message as the CLI."""
 
 #: On every answer: no MIME sniffing, no framing (click-jacking of the forms), and no Referer leaving the site
 #: (an invitation link carries its secret in the URL).
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Content-Security-Policy": "frame-ancestors 'none'", "Referrer-Policy": "same-origin"}
-
-
 class RedactSecrets(logging.Filter):
     """Access-log lines show ``token=…`` instead of an invitation link's secret."""
 
@@ -71,21 +68,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
     problems.install(app)
     pagekit.install(app)
 
-    @app.middleware("http")
-    async def security_headers(request, call_next):
-        if request.url.path.startswith(API_PREFIX):  # no parameter of the API takes a list: a repeat is refused
-            keys = [k for k, _ in request.query_params.multi_items()]
-            repeated = sorted({k for k in keys if keys.count(k) > 1})
-            if repeated:
-                return problems.problem_response(
-                    422, "request.repeated_parameter", f"the query parameter {repeated[0]!r} is given more than once",
-                    field=repeated[0])
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if request.url.path.startswith(API_PREFIX):  # answers may carry secrets (a new token): never cached
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders, api_prefix=API_PREFIX)
 
     for r in ROUTERS:
         app.include_router(r, prefix=API_PREFIX)
