@@ -65,6 +65,15 @@ def _sqlite_file(u: URL) -> str | None:
     return db
 
 
+def json_text(value: Any) -> str:
+    """JSON text for a JSONB column, by orjson (several times faster than the standard library): numpy numbers
+    as numbers, keys that are not strings as strings; a NaN or infinity becomes null (PostgreSQL has neither
+    in JSON; the repositories write None for them in the first place)."""
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (see :func:`database_url`), with the SQLite settings described above."""
     u = make_url(database_url(url))
@@ -74,6 +83,7 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         # keeps connections open (SQLAlchemy's default of 5 closed and reopened one per request beyond it)
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("json_serializer", json_text)  # JSONB: a return version's fields are written often
         return create_engine(u, **kwargs)
     path = _sqlite_file(u)
     if path is not None:
