@@ -9,8 +9,7 @@ acknowledged submission is checked to be stored exactly once and nothing else st
   institutions; keep-alive connections) send ``POST /api/v1/returns`` until ``--submissions`` are answered or
   ``--seconds`` pass. Each return answers 100 variables (the 80 JR/T 0201 asks of a bank, from the demo's
   synthetic sample so that the import's validation passes, its gaps sent as "N/A", and 20 an extension adds; the
-  server gets the
-  extension with ``serve --extension``), each request has its own ``Idempotency-Key`` and every
+  server gets the extension with ``serve --extension``), each request has its own ``Idempotency-Key`` and every
   ``--retry-every``-th is sent again with the same key (it must come back as the first answer, storing
   nothing). Prints throughput, p50/p99 latency, and the CPU a submission costs the server, the throwaway
   PostgreSQL cluster and the clients (the budget of 2 cores at 300 submissions/s is 6.7 ms for all three).
