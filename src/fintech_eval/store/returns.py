@@ -149,16 +149,17 @@ def entity_facts(session: Session, entity_ids: Iterable[str]) -> tuple[
     ids = sorted({str(e) for e in entity_ids})
     inst, t, et, vt, sz = (Institution.__table__, Observation.__table__, ObservedEntity.__table__,
                            ObservedVariable.__table__, SizeAttribute.__table__)
-    sectors = dict(session.execute(select(inst.c.id, inst.c.sector).where(inst.c.id.in_(ids))).all())
+    conn = session.connection()
+    sectors = dict(conn.execute(select(inst.c.id, inst.c.sector).where(inst.c.id.in_(ids))).all())
     stored: dict[str, list[tuple[str, str, Any]]] = {}
     q = (select(et.c.entity_id, t.c.period, vt.c.name, func.coalesce(t.c.value_norm, t.c.value))
          .join(et, et.c.id == t.c.entity_ref).join(vt, vt.c.id == t.c.variable_ref).where(et.c.entity_id.in_(ids)))
-    for e, p, v, x in session.execute(q):
+    for e, p, v, x in conn.execute(q):
         stored.setdefault(e, []).append((p, v, x))
     sizes: dict[str, list[tuple[str, str, Any]]] = {}
     q = select(sz.c.entity_id, sz.c.period, sz.c.attribute, sz.c.value).where(
         sz.c.entity_kind == "institution", sz.c.entity_id.in_(ids))
-    for e, p, a, x in session.execute(q):
+    for e, p, a, x in conn.execute(q):
         sizes.setdefault(e, []).append((p, a, x))
     return sectors, stored, sizes
 
@@ -213,13 +214,14 @@ def store_versions(
     begin_write(session)
     now = utcnow()
     ensure_periods(session, [it.period for it in items])
+    conn = session.connection()  # Core statements on the connection: no ORM bookkeeping per statement
     rt, vt, et, kt, lt = (DataReturn.__table__, ReturnVersion.__table__, ReturnEvent.__table__,
                           IdempotencyKey.__table__, AuditLog.__table__)
     keys = sorted({(it.scope, it.entity_kind, it.entity_id) for it in items})
     first = {}
     for it in items:
         first.setdefault((it.scope, it.entity_kind, it.entity_id), it)
-    session.execute(_dialect_insert(session, rt).on_conflict_do_nothing(index_elements=["scope", "entity_kind", "entity_id"]),
+    conn.execute(_dialect_insert(session, rt).on_conflict_do_nothing(index_elements=["scope", "entity_kind", "entity_id"]),
                     [{"scope": s, "campaign_id": first[k].campaign_id, "framework": first[k].framework,
                       "period": first[k].period, "entity_kind": ek, "entity_id": e, "state": "draft", "version": 0,
                       "created_by": first[k].actor, "created_at": now, "updated_by": first[k].actor, "updated_at": now}
@@ -229,14 +231,14 @@ def store_versions(
     rets: dict[tuple[str, str, str], dict[str, Any]] = {}
     for chunk in _chunks(keys, 300):
         q = select(*cols).where(tuple_(rt.c.scope, rt.c.entity_kind, rt.c.entity_id).in_(chunk)).order_by(rt.c.id)
-        for r in session.execute(q.with_for_update()):
+        for r in conn.execute(q.with_for_update()):
             rets[(r.scope, r.entity_kind, r.entity_id)] = dict(r._mapping)
     # the newest stored version's fields of each return (the first step's "what changed")
     newest = [(r["id"], r["version"]) for r in rets.values() if r["version"]]
     prev_fields: dict[int, list[dict[str, Any]]] = {}
     for chunk in _chunks(newest, 300):
         q = select(vt.c.return_id, vt.c.fields).where(tuple_(vt.c.return_id, vt.c.number).in_(chunk))
-        prev_fields.update({rid: f for rid, f in session.execute(q)})
+        prev_fields.update({rid: f for rid, f in conn.execute(q)})
     # idempotency keys: the first item with a key owns it if nobody holds it yet
     keyed = sorted({(it.actor, it.key) for it in items if it.key is not None})
     owned: set[tuple[str, str]] = set()
@@ -245,7 +247,7 @@ def store_versions(
         stmt = (_dialect_insert(session, kt).values([{"actor": a, "key": k, "fingerprint": fp[(a, k)], "created_at": now}
                                                      for a, k in chunk])
                 .on_conflict_do_nothing(index_elements=["actor", "key"]).returning(kt.c.actor, kt.c.key))
-        owned.update((a, k) for a, k in session.execute(stmt))
+        owned.update((a, k) for a, k in conn.execute(stmt))
     out: list[Stored | IdempotencyKey | Exception | None] = [None] * len(items)
     held: dict[int, tuple[str, str]] = {}
     released: list[tuple[str, str]] = []
@@ -301,22 +303,22 @@ def store_versions(
                          "detail": _jsonable({**(it.audit.get("detail") or {}), "version": number, "state": to})})
         out[i] = Stored(int(r["id"]), number, to)
     if versions:
-        session.execute(vt.insert(), versions)
-        session.execute(et.insert(), events)
+        conn.execute(vt.insert(), versions)
+        conn.execute(et.insert(), events)
         _write_audit(session, entries)
-        session.execute(rt.update().where(rt.c.id == bindparam("rid")).values(
+        conn.execute(rt.update().where(rt.c.id == bindparam("rid")).values(
             state=bindparam("state"), version=bindparam("version"), reviewed_version=bindparam("reviewed_version"),
             submitted_at=bindparam("submitted_at"), updated_by=bindparam("updated_by"), updated_at=bindparam("updated_at")),
             [{"rid": r["id"], **{c: r[c] for c in ("state", "version", "reviewed_version", "submitted_at", "updated_by",
                                                      "updated_at")}} for r in touched.values()])
     if settle:
-        session.execute(kt.update().where(kt.c.actor == bindparam("a"), kt.c.key == bindparam("k"))
+        conn.execute(kt.update().where(kt.c.actor == bindparam("a"), kt.c.key == bindparam("k"))
                         .values(return_id=bindparam("rid"), version=bindparam("num")), settle)
     if logs:
-        session.execute(lt.insert(), logs)
+        conn.execute(lt.insert(), logs)
     if released:
         for chunk in _chunks(released, 300):
-            session.execute(delete(kt).where(tuple_(kt.c.actor, kt.c.key).in_(chunk)))
+            conn.execute(delete(kt).where(tuple_(kt.c.actor, kt.c.key).in_(chunk)))
     if held:
         for i, (a, k) in held.items():  # read after the owner committed (READ COMMITTED) or in this transaction
             found = session.get(IdempotencyKey, (a, k), populate_existing=True)
