@@ -248,11 +248,19 @@ class _Checked:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def _located(p: Problem, file: str, return_id: int | None) -> CollectProblem:
-    where = {**p.where, "file": file}
+def _located(p: Problem, file: str, return_id: int | None, paths: Mapping[str, str] | None = None) -> CollectProblem:
+    """``p`` naming the document's file (and the return): ``paths`` (temporary path → file name) are replaced in
+    its message too, where the import names another row's place (a duplicate's, a part's whole)."""
+    def named(text: Any) -> Any:
+        if isinstance(text, str):
+            for path, name in (paths or {}).items():
+                text = text.replace(path, name)
+        return text
+
+    where = {**{k: named(v) for k, v in p.where.items()}, "file": file}
     if return_id is not None:
         where = {"return": return_id, **where}
-    return CollectProblem(p.rule, p.message, where, getattr(p, "severity", "error"))
+    return CollectProblem(p.rule, named(p.message), where, getattr(p, "severity", "error"))
 
 
 def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) -> tuple[list[CollectProblem], pd.Series]:
@@ -365,8 +373,9 @@ def _check_import(
         by_file.get(str(p.where.get("file")), general).append(p)
     clean_by = dict(tuple(res.clean.groupby(res.clean["file"].astype("str"), sort=False))) if len(res.clean) else {}
     out = []
+    names = {str(p): doc.file_name for p, (doc, *_r) in zip(paths, items, strict=True)}
     for path, read, (doc, entity, period, rid) in zip(paths, res.files, items, strict=True):
-        probs = [_located(p, doc.file_name, rid) for p in by_file[str(path)] + general]
+        probs = [_located(p, doc.file_name, rid, names) for p in by_file[str(path)] + general]
         scope, wrong = _scope_problems(read.frame, entity, period, doc.file_name)
         probs += [_located(p, doc.file_name, rid) for p in scope]
         clean = clean_by.get(str(path), res.clean.iloc[0:0])
