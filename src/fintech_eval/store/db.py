@@ -74,6 +74,19 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
 
 
+def json_value(text: str | bytes) -> Any:
+    """A JSONB column's value, by orjson; the standard library where orjson refuses (an integer beyond 64 bits,
+    which older rows may hold)."""
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        import json
+
+        return json.loads(text)
+
+
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (see :func:`database_url`), with the SQLite settings described above."""
     u = make_url(database_url(url))
@@ -84,6 +97,7 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("json_serializer", json_text)  # JSONB: a return version's fields are written often
+        kwargs.setdefault("json_deserializer", json_value)  # … and read back (what a new version changed)
         return create_engine(u, **kwargs)
     path = _sqlite_file(u)
     if path is not None:
