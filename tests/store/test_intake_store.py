@@ -9,6 +9,8 @@ import json
 import pytest
 from sqlalchemy import text
 
+from fintech_eval.app import Workspace
+from fintech_eval.app.audit import audit_entries
 from fintech_eval.store import make_engine
 from tests.clirun import run_cli
 
@@ -157,6 +159,14 @@ def test_review_accept_is_recorded_audited_and_stops_blocking(tmp_path, url, cli
     assert [(h["field"], h["new"], h["who"], h["why"]) for h in hist] == [("review", "accepted", "evaluator", "confirmed by phone")]
     again = cli("review", "accept", "--all", "--campaign", "1", "--why", "all checked")
     assert again.code == 0 and "accepted 0 flagged value(s) (1 already accepted)" in again.out
+    ws = Workspace(url)  # the step is in the platform's audit log once (accepting nothing again writes nothing)
+    try:
+        entries = audit_entries(ws, action="review.flag_accept")[0]
+    finally:
+        ws.close()
+    assert [(e["actor"], e["object"], e["detail"]) for e in entries] == [("evaluator", None, {
+        "accepted": 1, "selected": 1, "why": "confirmed by phone", "entities": ["B006"], "variables": ["fintech_staff"],
+        "period": None, "every": False})]
     # a correction that gives the value another flag needs a new check
     assert cli("correct", "B006", "2024", "fintech_staff", "70000", "--why", "restated").code == 0
     assert status_of("B006")["accepted"] is False

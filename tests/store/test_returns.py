@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from fintech_eval.app import Workspace
 from fintech_eval.app import submissions as sub
+from fintech_eval.app.audit import ACTIONS, audit_entries
 from fintech_eval.app.campaigns import campaign_status, create_campaign
 from fintech_eval.app.intake import validate_files
 from fintech_eval.collect import conversion_factor
@@ -447,6 +448,78 @@ def test_every_change_of_state_is_audited(round_, synthetic):
         ("state", None, "submitted", "bank"), ("state", "submitted", "returned", "eva"), ("state", "returned", "resubmitted", "bank"),
         ("state", "resubmitted", "accepted", "eva")]
     assert trail["why"].iloc[-1] == "checked by phone"
+
+
+def _audited(ws, prefix: str = "review.") -> list[tuple]:
+    rows = [e for e in audit_entries(ws, limit=500)[0] if e["action"].startswith(prefix)]
+    return [(e["action"], e["object"], e["actor"], e["actor_id"], e["ip"], e["detail"]) for e in reversed(rows)]
+
+
+def test_every_review_step_is_in_the_audit_log_whoever_takes_it(round_, synthetic):
+    """The application writes the audit entry of each step (the web and the CLI call the same functions): the
+    caller's id and address when it knows them, the note, and the fields a return for changes commented on."""
+    ws, cid, ids = round_
+    a, b = ids[:2]
+    ra = sub.submit(ws, a, cid, answers(synthetic, a), actor="bank-a").return_id
+    rb = sub.submit(ws, b, cid, answers(synthetic, b), actor="bank-b").return_id
+    sub.accept(ws, [ra], actor="eva", dry_run=True)  # a dry run stores and audits nothing
+    assert _audited(ws) == []
+    sub.return_for_changes(ws, ra, {"outlets": "12 last year?", "": "see the staff too"}, actor="eva@example.org",
+                           actor_id=7, ip="10.0.0.5")
+    sub.reject(ws, rb, actor="eva", note="another bank's figures")
+    sub.submit(ws, a, cid, answers(synthetic, a), actor="bank-a")
+    sub.accept_submitted(ws, cid, actor="eva@example.org", note="checked", actor_id=7, ip="10.0.0.5")
+    sub.reopen(ws, ra, actor="eva", note="the auditors asked")
+    assert _audited(ws) == [
+        ("review.return", f"return:{ra}", "eva@example.org", 7, "10.0.0.5",
+         {"from": "submitted", "to": "returned", "version": 1, "fields": ["*", "outlets"]}),
+        ("review.reject", f"return:{rb}", "eva", None, None,
+         {"from": "submitted", "to": "rejected", "version": 1, "note": "another bank's figures"}),
+        ("review.accept", f"return:{ra}", "eva@example.org", 7, "10.0.0.5",
+         {"from": "resubmitted", "to": "accepted", "version": 2, "note": "checked"}),
+        ("review.reopen", f"return:{ra}", "eva", None, None,
+         {"from": "accepted", "to": "returned", "version": 2, "note": "the auditors asked"}),
+    ]
+    assert {x for x, *_ in _audited(ws, "")} <= set(ACTIONS)
+
+
+def test_a_failed_accept_writes_no_audit_entry(round_, synthetic, monkeypatch):
+    """All-or-nothing includes the audit log: an accept refused by validation, or one that fails half-way through
+    its transaction (a return changed meanwhile), leaves no ``review.accept`` entry for any return, nor values."""
+    ws, cid, ids = round_
+    a, b = ids[:2]
+    ra = sub.submit(ws, a, cid, answers(synthetic, a), actor="bank-a").return_id
+    vb = answers(synthetic, b)
+    rb = sub.submit(ws, b, cid, vb, actor="bank-b").return_id
+    # validation: b's fintech_staff_prev_end no longer agrees with the 2023 fintech_staff stored since it was submitted
+    old = sub.submit(ws, b, None, {"fintech_staff": float(vb["fintech_staff_prev_end"]) + 40}, actor="bank-b",
+                     period="2023")
+    sub.accept(ws, [old.return_id], actor="eva")
+    before = _audited(ws)
+    with pytest.raises(DataError) as e:
+        sub.accept(ws, [ra, rb], actor="eva", actor_id=7, ip="10.0.0.5")
+    assert "turnover.inconsistent" in {p.rule for p in e.value.problems}
+    assert _audited(ws) == before
+    # half-way: a is accepted inside the transaction, then b is found changed: everything rolls back
+    sub.submit(ws, b, cid, {**vb, "fintech_staff_prev_end": float(vb["fintech_staff_prev_end"]) + 40}, actor="bank-b")
+    real_check = sub.check
+
+    def check_then_b_changes(*args, **kw):
+        out = real_check(*args, **kw)
+        monkeypatch.setattr(sub, "check", real_check)
+        sub.submit(ws, b, cid, {**vb, "fintech_staff_prev_end": float(vb["fintech_staff_prev_end"]) + 40, "outlets": 3},
+                   actor="bank-b")
+        return out
+
+    monkeypatch.setattr(sub, "check", check_then_b_changes)
+    n_obs = _count(ws, Observation)
+    with pytest.raises(sub.ReviewError) as e:
+        sub.accept(ws, [ra, rb], actor="eva")
+    assert e.value.problems[0].rule == "review.changed" and e.value.problems[0].where == {"return": rb}
+    assert _audited(ws) == before and _count(ws, Observation) == n_obs
+    assert sub.return_detail(ws, ra).summary["state"] == "submitted"
+    assert [x.return_id for x in sub.accept(ws, [ra, rb], actor="eva")] == [ra, rb]
+    assert [(x, o) for x, o, *_ in _audited(ws)][-2:] == [("review.accept", f"return:{ra}"), ("review.accept", f"return:{rb}")]
 
 
 def test_the_form_of_a_return_shows_what_was_typed_its_problems_and_the_comments(round_, synthetic):

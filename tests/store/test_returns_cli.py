@@ -83,3 +83,59 @@ def test_returns_round_trip(db_url, synthetic, tmp_path, capsys, monkeypatch):
     assert csv.code == 0 and bank in csv.out
     run = cli("returns", "list", "--state", "acepted")
     assert run.code == 2 and "did you mean 'accepted'" in run.err
+
+
+def test_the_clis_review_steps_are_in_the_audit_log(db_url, synthetic, tmp_path, capsys, monkeypatch):
+    """`returns return|accept|reopen|reject` write the same audit entries as the web's review steps (the
+    application writes them): actor = --user, the note, the fields commented on; a refused step writes none."""
+    from fintech_eval.app import Workspace
+    from fintech_eval.app.audit import audit_entries
+
+    def cli(*args):
+        return run_cli([*args, "--db", db_url], capsys, monkeypatch)
+
+    def audited() -> list[tuple]:
+        ws = Workspace(db_url)
+        try:
+            rows = [e for e in audit_entries(ws, limit=500)[0] if e["action"].startswith("review.")]
+        finally:
+            ws.close()
+        return [(e["action"], e["object"], e["actor"], e["actor_id"], e["ip"], e["detail"]) for e in reversed(rows)]
+
+    reg = tmp_path / "register.csv"
+    synthetic.institutions.rename(columns={"entity_id": "id"})[["id", "name_zh", "name_en", "sector", "subtype", "region_code", "listed"]].to_csv(reg, index=False)
+    assert cli("register", "institutions", reg).code == 0
+    bank = sorted(synthetic.institutions["entity_id"])[0]
+    sample = tmp_path / "sample.csv"
+    pd.DataFrame({"entity_id": [bank]}).to_csv(sample, index=False)
+    assert cli("campaign", "create", "--period", "2024", "--sample", sample).code == 0
+    obs = synthetic.observations
+    mine = obs[(obs["entity_id"] == bank) & (obs["period"].astype(str) == "2024")]
+    ret = tmp_path / "return.json"
+    ret.write_text(json.dumps({r.variable: ("N/A" if pd.isna(r.value) else r.value) for r in mine.itertuples()},
+                              ensure_ascii=False), encoding="utf-8")
+
+    def submit():
+        run = cli("returns", "submit", "--entity", bank, ret, "--user", "bank-user")
+        assert run.code == 0, run.err
+
+    submit()
+    rid = json.loads(cli("returns", "list", "--format", "json").out)[0]["id"]
+    assert cli("returns", "return", rid, "--comment", "outlets=12 last year?", "--user", "eva").code == 0
+    run = cli("returns", "accept", rid, "--user", "eva")  # returned: no accept, and no audit entry
+    assert run.code == 2 and "review.transition" in run.err
+    submit()
+    assert cli("returns", "accept", rid, "--dry-run", "--user", "eva").code == 0  # stores and audits nothing
+    assert cli("returns", "accept", rid, "--note", "checked", "--user", "eva").code == 0
+    assert cli("returns", "reopen", rid, "--note", "the auditors asked", "--user", "lead").code == 0
+    submit()
+    assert cli("returns", "reject", rid, "--note", "another bank's figures", "--user", "lead").code == 0
+    obj = f"return:{rid}"
+    assert audited() == [
+        ("review.return", obj, "eva", None, None, {"from": "submitted", "to": "returned", "version": 1, "fields": ["outlets"]}),
+        ("review.accept", obj, "eva", None, None, {"from": "resubmitted", "to": "accepted", "version": 2, "note": "checked"}),
+        ("review.reopen", obj, "lead", None, None, {"from": "accepted", "to": "returned", "version": 2,
+                                                    "note": "the auditors asked"}),
+        ("review.reject", obj, "lead", None, None, {"from": "resubmitted", "to": "rejected", "version": 3,
+                                                    "note": "another bank's figures"}),
+    ]

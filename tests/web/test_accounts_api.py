@@ -151,6 +151,21 @@ def test_sign_out_ends_the_session(world):
     assert _actions(world, "sign_out")
 
 
+def test_signing_out_from_the_page_or_the_api_is_one_audit_entry_each(world):
+    """The page's form and the API end the session and write ``sign_out`` the same way (one function, one
+    transaction); a form without the session's CSRF token ends nothing and writes nothing."""
+    page = world.client("evaluator")
+    csrf = page.headers.pop("X-CSRF-Token")
+    assert page.post("/sign-out", data={"csrf_token": "forged"}, follow_redirects=False).status_code == 403
+    assert page.get("/api/v1/me").status_code == 200 and _actions(world, "sign_out") == []
+    assert page.post("/sign-out", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert page.get("/api/v1/me").status_code == 401
+    assert world.client("evaluator").post("/api/v1/auth/sign-out").status_code == 204
+    uid = world.users["evaluator"]
+    assert [(e["actor"], e["actor_id"], e["object"], e["ip"]) for e in _actions(world, "sign_out")] == [
+        (world.email("evaluator"), uid, f"user:{uid}", "testclient")] * 2
+
+
 def test_tokens_are_shown_once_stored_hashed_scoped_and_revocable(any_world):
     w = any_world
     c = w.client("submitter")

@@ -26,6 +26,7 @@ ACTIONS: tuple[str, ...] = (
     "run.score", "run.publish",
     "campaign.create", "campaign.update", "campaign.staff_add", "campaign.staff_remove",
     "submission.submit", "submission.save", "review.return", "review.accept", "review.reject", "review.reopen",
+    "review.flag_accept",
 )  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 A value is flagged at intake (an outlier within its variable, sector and period; a public-data conflict;
 …) and stored with the reason. An evaluator who has checked it accepts it with a reason
-(:func:`accept_flagged`): the acceptance is stored and audited, and :func:`~fintech_eval.app.campaigns.campaign_status`
+(:func:`accept_flagged`): the acceptance is stored and audited (each value in its audit trail, the step in the
+platform's audit log as ``review.flag_accept``), and :func:`~fintech_eval.app.campaigns.campaign_status`
 no longer counts the value as blocking the return's acceptance. The acceptance covers the flag the value
 carries then: a correction that changes the flag (``fintech-eval correct`` re-evaluates it) needs a new check.
 """
@@ -18,6 +19,7 @@ from ..collect.texts import text_rule, user_problems
 from ..errors import DataError, Problem
 from ..store.models import CampaignMember
 from ..store.reviews import accept_flags, flagged_frame
+from .audit import audit
 from .campaigns import resolve_campaign
 from .workspace import Workspace
 
@@ -48,10 +50,13 @@ def list_flagged(ws: Workspace, *, campaign_id: int | None = None, entities: Ite
 
 def accept_flagged(ws: Workspace, *, why: str, who: str = "cli", campaign_id: int | None = None,
                    entities: Iterable[str] | None = None, variables: Iterable[str] | None = None,
-                   period: str | None = None, every: bool = False) -> tuple[int, pd.DataFrame]:
+                   period: str | None = None, every: bool = False, actor_id: int | None = None,
+                   ip: str | None = None) -> tuple[int, pd.DataFrame]:
     """Accept the flagged values selected (by entity, variable, period, or every one of a campaign with
     ``every``), with a reason; returns how many were accepted now and the values selected. Selecting
-    nothing at all is refused (``every=True`` says it is meant)."""
+    nothing at all is refused (``every=True`` says it is meant). Accepting any is one ``review.flag_accept``
+    entry in the audit log (the selection, how many, the reason), in the same transaction."""
+    entities, variables = (list(entities) if entities else None), (list(variables) if variables else None)
     problems = list(user_problems(who))
     hit = text_rule(why or "", None)
     if not (why or "").strip():
@@ -70,4 +75,10 @@ def accept_flagged(ws: Workspace, *, why: str, who: str = "cli", campaign_id: in
             raise DataError("no flagged value matches: nothing to accept (`fintech-eval review list` shows them)",
                             rule="review.none")
         n = accept_flags(s, flags, who=who, why=why, campaign_id=cid)
+        if n:
+            audit(None, who, "review.flag_accept", f"campaign:{cid}" if cid is not None else None,
+                  {"accepted": n, "selected": len(flags), "why": why, "period": per, "every": every,
+                   "entities": sorted(set(entities)) if entities else None,
+                   "variables": sorted(set(variables)) if variables else None},
+                  actor_id=actor_id, ip=ip, session=s)
     return n, flags

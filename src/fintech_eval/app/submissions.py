@@ -12,7 +12,9 @@ Review follows ODK Central and DHIS2: ``draft → submitted → returned (commen
 accepted`` (or ``rejected``; ``reopen`` sends an accepted or rejected return back). The moves are one table,
 :data:`TRANSITIONS`; anything else is a :class:`ReviewError` (rule ``review.transition``). Every step is in
 the return's history (who, when, from and to which state, comments, the values that changed from the
-version before) and the state changes are audited. Accepting stores the reviewed version's values through
+version before) and the state changes are audited; each review step is also written to the platform's audit log
+(``review.<action>``, in the step's own transaction, by :func:`_audit_step`) whoever takes it, the web or the CLI.
+Accepting stores the reviewed version's values through
 the import path (validated again, kept verbatim, audited, all-or-nothing across every return accepted at
 once), so that ``derive`` and ``score`` read them.
 
@@ -59,6 +61,7 @@ from ..store.returns import (
     versions_frame,
 )
 from ..vocab import RETURN_STATES
+from .audit import audit
 from .campaigns import resolve_campaign
 from .workspace import Workspace
 
@@ -754,14 +757,28 @@ def _load(ws: Workspace, return_ids: Sequence[int], action: str) -> list[tuple[D
     return out
 
 
+def _audit_step(s: Any, action: str, return_id: int, from_state: str, to: str, version: int | None, *, actor: str,
+                note: str | None, actor_id: int | None, ip: str | None, fields: Iterable[str] | None = None) -> None:
+    """The audit-log entry of one review step (``review.<action>`` on ``return:<id>``), written in the step's own
+    write transaction ``s``: it commits or rolls back with the step. ``actor_id`` and ``ip`` when the caller
+    knows them (the web); ``fields``: the fields a return for changes commented on."""
+    detail: dict[str, Any] = {"from": from_state, "to": to, "version": version}
+    if note:
+        detail["note"] = note
+    if fields is not None:
+        detail["fields"] = sorted(fields)
+    audit(None, actor, f"review.{action}", f"return:{return_id}", detail, actor_id=actor_id, ip=ip, session=s)
+
+
 def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | None = None,
-           dry_run: bool = False) -> list[ReviewResult]:
+           dry_run: bool = False, actor_id: int | None = None, ip: str | None = None) -> list[ReviewResult]:
     """Accept the reviewed versions of ``return_ids`` (all-or-nothing): they are read and validated again
     together, exactly as one import of their files (a stored value may have changed since they were
     submitted; outliers are judged among them and flagged with their reason), then stored through the import
     path, audited, each kept verbatim as the import's submission with the time it was submitted; the returns
     become ``accepted``. Any problem (a state that allows no accept, a validation error) stores nothing and
-    raises them all. ``dry_run``: check and report (the flags included), store nothing."""
+    raises them all. ``dry_run``: check and report (the flags included), store nothing. Each accept is in the
+    audit log (``review.accept``, with ``actor_id`` and ``ip`` when given) in the same transaction."""
     _texts(actor, None)
     loaded = _load(ws, return_ids, "accept")
     results: list[ReviewResult] = []
@@ -801,6 +818,7 @@ def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | 
                     audit_accepted_checks(s, [p for p in c.problems if p.severity != "error"], v.submitted_by,
                                           res.submission.id)
                 add_event(s, ret, action="accept", from_state=r.state, to_state=to, who=actor, version=v.number, note=note)
+                _audit_step(s, "accept", r.id, r.state, to, v.number, actor=actor, note=note, actor_id=actor_id, ip=ip)
                 results.append(ReviewResult(r.id, r.entity_id, r.state, to, v.number, res.stats.inserted + res.stats.updated
                                             if res.is_new else 0, int(res.submission.id),
                                             [p for p in c.problems if p.severity != "error"]))
@@ -808,19 +826,20 @@ def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | 
 
 
 def accept_submitted(ws: Workspace, campaign: int | None = None, *, actor: str, note: str | None = None,
-                     dry_run: bool = False) -> list[ReviewResult]:
+                     dry_run: bool = False, actor_id: int | None = None, ip: str | None = None) -> list[ReviewResult]:
     """Accept every return of the campaign waiting for review (submitted or resubmitted), all-or-nothing."""
     scope = resolve_scope(ws, campaign)
     with ws.sessions() as s:
         df = returns_frame(s, campaign_id=scope.campaign_id, states=("submitted", "resubmitted"))
     if df.empty:
         return []
-    return accept(ws, [int(i) for i in df["id"]], actor=actor, note=note, dry_run=dry_run)
+    return accept(ws, [int(i) for i in df["id"]], actor=actor, note=note, dry_run=dry_run, actor_id=actor_id, ip=ip)
 
 
 def _step(ws: Workspace, return_id: int, action: str, *, actor: str, comments: Mapping[str, str] | None = None,
-          note: str | None = None) -> ReviewResult:
-    """A review step that changes the state only (return, reject, reopen), with what it needs."""
+          note: str | None = None, actor_id: int | None = None, ip: str | None = None) -> ReviewResult:
+    """A review step that changes the state only (return, reject, reopen), with what it needs; in the return's
+    history and the audit log (``review.<action>``) in one transaction."""
     _texts(actor, None)
     a = TRANSITIONS[action]
     comments = {str(k).strip() or "*": str(v).strip() for k, v in (comments or {}).items()}
@@ -853,24 +872,28 @@ def _step(ws: Workspace, return_id: int, action: str, *, actor: str, comments: M
         before = ret.state
         add_event(s, ret, action=action, from_state=before, to_state=to, who=actor, version=ret.reviewed_version,
                   comments=comments or None, note=note)
+        _audit_step(s, action, return_id, before, to, ret.reviewed_version, actor=actor, note=note, actor_id=actor_id,
+                    ip=ip, fields=comments if action == "return" else None)
         return ReviewResult(return_id, ret.entity_id, before, to, ret.reviewed_version)
 
 
 def return_for_changes(ws: Workspace, return_id: int, comments: Mapping[str, str], *, actor: str,
-                       note: str | None = None) -> ReviewResult:
+                       note: str | None = None, actor_id: int | None = None, ip: str | None = None) -> ReviewResult:
     """Send a submitted return back with comments per field (``{"fintech_staff": "includes contractors?"}``;
     key ``"*"`` or ``""``: the return as a whole)."""
-    return _step(ws, return_id, "return", actor=actor, comments=comments, note=note)
+    return _step(ws, return_id, "return", actor=actor, comments=comments, note=note, actor_id=actor_id, ip=ip)
 
 
-def reject(ws: Workspace, return_id: int, *, actor: str, note: str) -> ReviewResult:
+def reject(ws: Workspace, return_id: int, *, actor: str, note: str, actor_id: int | None = None,
+           ip: str | None = None) -> ReviewResult:
     """Refuse a submitted return as a whole, with the reason."""
-    return _step(ws, return_id, "reject", actor=actor, note=note)
+    return _step(ws, return_id, "reject", actor=actor, note=note, actor_id=actor_id, ip=ip)
 
 
-def reopen(ws: Workspace, return_id: int, *, actor: str, note: str) -> ReviewResult:
+def reopen(ws: Workspace, return_id: int, *, actor: str, note: str, actor_id: int | None = None,
+           ip: str | None = None) -> ReviewResult:
     """Send an accepted or rejected return back for changes, with the reason."""
-    return _step(ws, return_id, "reopen", actor=actor, note=note)
+    return _step(ws, return_id, "reopen", actor=actor, note=note, actor_id=actor_id, ip=ip)
 
 
 # ---------------------------------------------------------------------------------------------- reading

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 
+from ..app.audit import audit
 from ..app.tokens import digest
 from ..app.tx import writing
 from ..app.workspace import Workspace
@@ -68,6 +69,14 @@ def resolve_session(ws: Workspace, secret: str, settings: WebSettings, *, now: d
 def end_session(ws: Workspace, session_id: str) -> None:
     with writing(ws) as s:
         s.execute(delete(WebSession).where(WebSession.id == session_id))
+
+
+def sign_out(ws: Workspace, session_id: str, *, user_id: int, email: str, ip: str | None) -> None:
+    """End a session at its user's request and write ``sign_out`` to the audit log, in one transaction (the
+    API's ``POST /api/v1/auth/sign-out`` and the page's ``POST /sign-out`` both call this)."""
+    with writing(ws) as s:
+        s.execute(delete(WebSession).where(WebSession.id == session_id))
+        audit(None, email, "sign_out", f"user:{user_id}", None, actor_id=user_id, ip=ip, session=s)
 
 
 def end_sessions(ws: Workspace, user_id: int, *, keep: str | None = None) -> int:

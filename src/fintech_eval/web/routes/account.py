@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...app.accounts import Account, change_password, sign_in
-from ...app.audit import audit
 from ...app.tokens import digest
 from .. import csrf
 from ..auth import Principal, SettingsDep, WorkspaceDep, client_ip, require
 from ..policy import PERMISSIONS
 from ..schemas import Me, PasswordChange, SignedIn, SignIn
 from ..sessions import COOKIE, create_session, end_session, end_sessions
+from ..sessions import sign_out as sign_out_session
 from ..settings import WebSettings
 from .common import ERRORS, user_out
 
@@ -49,8 +49,7 @@ def sign_in_route(body: SignIn, request: Request, response: Response, ws: Worksp
 def sign_out(p: Annotated[Principal, Depends(require("account.manage"))], request: Request, ws: WorkspaceDep) -> Response:
     """End this session (the cookie is cleared)."""
     assert p.session is not None  # account.manage is session-only
-    end_session(ws, p.session.id)
-    audit(ws, p.email, "sign_out", f"user:{p.id}", None, actor_id=p.id, ip=client_ip(request))
+    sign_out_session(ws, p.session.id, user_id=p.id, email=p.email, ip=client_ip(request))
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
     return response

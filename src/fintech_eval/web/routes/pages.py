@@ -13,14 +13,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...app.accounts import SignInRefused, sign_in
-from ...app.audit import audit
 from ...app.invitations import accept_invitation, pending_invitation
 from ...errors import DataError
 from .. import csrf
 from ..auth import client_ip, identify, settings, workspace
 from ..i18n import LANGS, TEXT
 from ..problems import ApiProblem
-from ..sessions import COOKIE, end_session
+from ..sessions import COOKIE, sign_out
 from .account import start_session
 
 router = APIRouter(include_in_schema=False)
@@ -121,8 +120,7 @@ def sign_out_form(request: Request, csrf_token: Annotated[str, Form(max_length=2
     p = identify(request)
     if p is not None and p.session is not None:
         csrf.check(p.session.csrf_token, csrf_token)
-        end_session(workspace(request), p.session.id)
-        audit(workspace(request), p.email, "sign_out", f"user:{p.id}", None, actor_id=p.id, ip=client_ip(request))
+        sign_out(workspace(request), p.session.id, user_id=p.id, email=p.email, ip=client_ip(request))
     resp = RedirectResponse("/sign-in", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp

@@ -221,15 +221,12 @@ async def accept_selected(request: Request, p: Reviewer) -> Response:
         _visible_return(p, ws, rid)
     check = form.get("action") == "check"
     try:
-        res = sub.accept(ws, ids, actor=p.email, note=str(form.get("note") or "") or None, dry_run=check)
+        res = sub.accept(ws, ids, actor=p.email, note=str(form.get("note") or "") or None, dry_run=check, actor_id=p.id,
+                         ip=client_ip(request))
     except DataError as exc:  # nothing was stored: the list again with every problem
         return _list_page(request, p, status=422, error=exc.problems[0].message, problems=exc.problems[1:])
     if check:  # what accepting them together would flag (outliers are judged among the returns accepted at once)
         return _list_page(request, p, checked=[(r.return_id, r.entity_id, r.warnings) for r in res])
-    for r in res:
-        audit(ws, p.email, "review.accept", f"return:{r.return_id}", {"from": r.from_state, "to": r.state,
-                                                                     "version": r.version}, actor_id=p.id,
-              ip=client_ip(request))
     return RedirectResponse(f"/returns?notice={quote(t['ret_accepted_n'] + f': {len(res)}')}", status_code=303)
 
 
@@ -433,21 +430,19 @@ async def review_form(request: Request, return_id: Id, p: Reviewer) -> Response:
     comments = {k[2:]: str(v).strip() for k, v in data.multi_items() if k.startswith("c.") and str(v).strip()}
     if str(data.get("general") or "").strip():
         comments["*"] = str(data.get("general")).strip()
+    who, ip = p.email, client_ip(request)  # the history and the audit log (written by the step itself)
     try:
         if action == "return":
-            res = sub.return_for_changes(ws, return_id, comments, actor=p.email, note=note)
+            sub.return_for_changes(ws, return_id, comments, actor=who, note=note, actor_id=p.id, ip=ip)
         elif action == "accept":
-            res = sub.accept(ws, [return_id], actor=p.email, note=note)[0]
+            sub.accept(ws, [return_id], actor=who, note=note, actor_id=p.id, ip=ip)
         elif action == "reject":
-            res = sub.reject(ws, return_id, actor=p.email, note=note or "")
+            sub.reject(ws, return_id, actor=who, note=note or "", actor_id=p.id, ip=ip)
         elif action == "reopen":
-            res = sub.reopen(ws, return_id, actor=p.email, note=note or "")
+            sub.reopen(ws, return_id, actor=who, note=note or "", actor_id=p.id, ip=ip)
         else:
             raise page_not_found()
     except DataError as exc:
         msg = "; ".join(x.message for x in exc.problems)
         return _form_page(request, p, int(r["campaign_id"]), r["entity_id"], status=422, error=msg)
-    audit(ws, p.email, f"review.{action}", f"return:{return_id}",
-          {"from": res.from_state, "to": res.state, "version": res.version,
-           **({"fields": sorted(comments)} if action == "return" else {})}, actor_id=p.id, ip=client_ip(request))
     return RedirectResponse(f"/returns/{return_id}?notice=reviewed", status_code=303)

@@ -4,7 +4,8 @@ at once, all-or-nothing), reject it, reopen it. Each route is one call of :mod:`
 :func:`~fintech_eval.app.submissions.accept_submitted`, :func:`~fintech_eval.app.submissions.reject`,
 :func:`~fintech_eval.app.submissions.reopen`), the same as ``fintech-eval returns return|accept|reject|reopen``;
 a state that does not allow the step is 409 ``review.transition`` naming the states it is allowed from, an
-unknown return 404. Each step is in the return's history and the audit log (``review.<action>``)."""
+unknown return 404. Each step is in the return's history and the audit log (``review.<action>``, written by
+the application function in the step's transaction, with the caller's id and address)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field, model_validator
 
 from ...app import submissions as sub
-from ...app.audit import audit
 from ..auth import Principal, WorkspaceDep, client_ip, require
 from ..problems import ProblemItem, _jsonable, error_responses, not_found
 from ..schemas import Out
@@ -87,14 +87,6 @@ def _known(p: Principal, ws, return_id: int) -> None:
         raise not_found(f"return {return_id}")
 
 
-def _done(request: Request, p: Principal, ws, results: list[sub.ReviewResult], action: str,
-          detail: dict[str, Any] | None = None) -> None:
-    for r in results:
-        audit(ws, p.email, f"review.{action}", f"return:{r.return_id}",
-              {"from": r.from_state, "to": r.state, "version": r.version, **(detail or {})}, actor_id=p.id,
-              ip=client_ip(request))
-
-
 @router.post("/accept", response_model=AcceptedMany, operation_id="accept_returns")
 def accept_many(body: AcceptMany, request: Request, p: Reviewer, ws: WorkspaceDep) -> dict:
     """Accept many returns at once, all-or-nothing: read and validated again together as one import (outliers
@@ -103,13 +95,13 @@ def accept_many(body: AcceptMany, request: Request, p: Reviewer, ws: WorkspaceDe
     if body.ids is not None:
         for rid in body.ids:  # every one within the caller's campaigns, or 404 before anything is stored
             _known(p, ws, rid)
-        res = sub.accept(ws, body.ids, actor=p.email, note=body.note, dry_run=body.dry_run)
+        res = sub.accept(ws, body.ids, actor=p.email, note=body.note, dry_run=body.dry_run, actor_id=p.id,
+                         ip=client_ip(request))
     else:
         if not p.may_see_campaign(ws, body.campaign_id):
             raise not_found(f"campaign {body.campaign_id}")
-        res = sub.accept_submitted(ws, body.campaign_id, actor=p.email, note=body.note, dry_run=body.dry_run)
-    if not body.dry_run:
-        _done(request, p, ws, res, "accept", {"note": body.note} if body.note else None)
+        res = sub.accept_submitted(ws, body.campaign_id, actor=p.email, note=body.note, dry_run=body.dry_run,
+                                   actor_id=p.id, ip=client_ip(request))
     return {"items": [_out(r) for r in res], "total": len(res), "dry_run": body.dry_run}
 
 
@@ -117,8 +109,8 @@ def accept_many(body: AcceptMany, request: Request, p: Reviewer, ws: WorkspaceDe
 def return_(return_id: Id, body: ReturnForChanges, request: Request, p: Reviewer, ws: WorkspaceDep) -> dict:
     """Send a submitted return back to its submitter with comments per field (or a note)."""
     _known(p, ws, return_id)
-    res = sub.return_for_changes(ws, return_id, body.comments, actor=p.email, note=body.note)
-    _done(request, p, ws, [res], "return", {"fields": sorted(body.comments)})
+    res = sub.return_for_changes(ws, return_id, body.comments, actor=p.email, note=body.note, actor_id=p.id,
+                                 ip=client_ip(request))
     return _out(res)
 
 
@@ -127,26 +119,24 @@ def accept_one(return_id: Id, request: Request, p: Reviewer, ws: WorkspaceDep, b
     """Accept a submitted return: its reviewed version's values are stored through the import path."""
     _known(p, ws, return_id)
     note = body.note if body else None
-    res = sub.accept(ws, [return_id], actor=p.email, note=note)[0]
-    _done(request, p, ws, [res], "accept")
+    res = sub.accept(ws, [return_id], actor=p.email, note=note, actor_id=p.id, ip=client_ip(request))[0]
     return _out(res)
 
 
-def _noted(step, action: str, return_id: int, note: str, request: Request, p: Principal, ws) -> dict:
+def _noted(step, return_id: int, note: str, request: Request, p: Principal, ws) -> dict:
     """A step that needs only a reason (reject, reopen)."""
     _known(p, ws, return_id)
-    res = step(ws, return_id, actor=p.email, note=note)
-    _done(request, p, ws, [res], action)
+    res = step(ws, return_id, actor=p.email, note=note, actor_id=p.id, ip=client_ip(request))
     return _out(res)
 
 
 @router.post("/{return_id}/reject", response_model=ReviewOut, operation_id="reject_return")
 def reject(return_id: Id, body: NeedsNote, request: Request, p: Reviewer, ws: WorkspaceDep) -> dict:
     """Refuse a submitted return as a whole, with the reason."""
-    return _noted(sub.reject, "reject", return_id, body.note, request, p, ws)
+    return _noted(sub.reject, return_id, body.note, request, p, ws)
 
 
 @router.post("/{return_id}/reopen", response_model=ReviewOut, operation_id="reopen_return")
 def reopen(return_id: Id, body: NeedsNote, request: Request, p: Reviewer, ws: WorkspaceDep) -> dict:
     """Send an accepted or rejected return back for changes, with the reason."""
-    return _noted(sub.reopen, "reopen", return_id, body.note, request, p, ws)
+    return _noted(sub.reopen, return_id, body.note, request, p, ws)
