@@ -29,7 +29,6 @@ from starlette.datastructures import UploadFile
 
 from ...app import forms
 from ...app import submissions as sub
-from ...app.audit import audit
 from ...app.campaigns import campaigns_asking, campaigns_frame
 from ...app.registers import register_frame
 from ...app.rows import records
