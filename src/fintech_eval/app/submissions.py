@@ -626,16 +626,16 @@ def submit_many(ws: Workspace, requests: Sequence[SubmitRequest]) -> list[Submit
             pending[i] = _Pending(r, entity, scope, doc, _fingerprint(r.entity_kind, entity, scope, r.final, doc))
         except DataError as exc:
             results[i] = exc
-    _members(ws, pending)
+    keyed = {(p.req.actor, p.req.idempotency_key): i for i, p in pending.items() if p.req.idempotency_key is not None}
+    with ws.sessions() as s:  # one read: the campaigns' samples, and the keys held (retries are answered at once)
+        _members(s, pending)
+        held = find_keys(s, list(keyed)) if keyed else {}
     for i, p in list(pending.items()):
         if p.req.asked_only and p.scope.campaign_id is not None and not p.member:
             results[i] = DataError(f"campaign {p.scope.campaign_id} does not ask {p.entity}", rule="campaign.not_asked",
                                    campaign=p.scope.campaign_id, entity=p.entity)
             del pending[i]
-    keyed = {(p.req.actor, p.req.idempotency_key): i for i, p in pending.items() if p.req.idempotency_key is not None}
-    if keyed:  # retries are answered before reading and validating again (one read for every key)
-        with ws.sessions() as s:
-            held = find_keys(s, list(keyed))
+    if held:
         for k, h in held.items():
             if h.return_id is not None:
                 for i in [i for i, p in pending.items() if (p.req.actor, p.req.idempotency_key) == k]:
@@ -717,12 +717,11 @@ def _check_pending(ws: Workspace, pending: dict[int, _Pending]) -> None:
                                       f"{p.scope.campaign_id}", "warning", entity=p.entity))
 
 
-def _members(ws: Workspace, pending: dict[int, _Pending]) -> None:
+def _members(s: Any, pending: dict[int, _Pending]) -> None:
     """Which pending submissions' entities are in their campaign's sample (one read for all)."""
     asked = {(p.scope.campaign_id, p.req.entity_kind, p.entity) for p in pending.values() if p.scope.campaign_id is not None}
     if asked:
-        with ws.sessions() as s:
-            inside = campaign_members(s, asked)
+        inside = campaign_members(s, asked)
         for p in pending.values():
             p.member = (p.scope.campaign_id, p.req.entity_kind, p.entity) in inside
 
