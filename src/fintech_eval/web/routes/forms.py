@@ -21,7 +21,7 @@ from ...app.audit import audit
 from ...app.campaigns import campaigns_asking, campaigns_frame
 from ...app.registers import register_frame
 from ..auth import Principal, WorkspaceDep, client_ip, require
-from ..problems import ProblemItem, _jsonable, not_found
+from ..problems import ProblemItem, _jsonable, api_language, not_found, problem_item
 from ..schemas import Out
 from ..schemas import Request as Body
 from .common import ERRORS, Id
@@ -129,7 +129,7 @@ def save_draft(campaign_id: Id, entity_id: EntityId, body: Draft, request: Reque
                                                                      "errors": len(res.errors)},
           actor_id=p.id, ip=client_ip(request))
     return {"return_id": res.return_id, "version": res.version, "state": res.state, "valid": res.valid,
-            "problems": [_jsonable(x.as_dict()) for x in res.problems]}
+            "problems": [_jsonable(problem_item(x, api_language(request))) for x in res.problems]}
 
 
 @router.get("/{entity_id}/workbook", operation_id="get_form_workbook",

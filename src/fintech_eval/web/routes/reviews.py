@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from ...app import submissions as sub
 from ...app.audit import audit
 from ..auth import Principal, WorkspaceDep, client_ip, require
-from ..problems import ProblemItem, _jsonable, error_responses, not_found
+from ..problems import ProblemItem, _jsonable, api_language, error_responses, not_found, problem_item
 from ..schemas import Out
 from ..schemas import Request as Body
 from .common import Id
@@ -75,9 +75,9 @@ class AcceptedMany(Out):
     dry_run: bool
 
 
-def _out(r: sub.ReviewResult) -> dict[str, Any]:
+def _out(r: sub.ReviewResult, request: Request) -> dict[str, Any]:
     d = r.as_dict()
-    d["warnings"] = [_jsonable(w) for w in d["warnings"]]
+    d["warnings"] = [_jsonable(problem_item(w, api_language(request))) for w in d["warnings"]]
     return d
 
 
@@ -110,7 +110,7 @@ def accept_many(body: AcceptMany, request: Request, p: Reviewer, ws: WorkspaceDe
         res = sub.accept_submitted(ws, body.campaign_id, actor=p.email, note=body.note, dry_run=body.dry_run)
     if not body.dry_run:
         _done(request, p, ws, res, "accept", {"note": body.note} if body.note else None)
-    return {"items": [_out(r) for r in res], "total": len(res), "dry_run": body.dry_run}
+    return {"items": [_out(r, request) for r in res], "total": len(res), "dry_run": body.dry_run}
 
 
 @router.post("/{return_id}/return", response_model=ReviewOut, operation_id="return_for_changes")
@@ -119,7 +119,7 @@ def return_(return_id: Id, body: ReturnForChanges, request: Request, p: Reviewer
     _known(p, ws, return_id)
     res = sub.return_for_changes(ws, return_id, body.comments, actor=p.email, note=body.note)
     _done(request, p, ws, [res], "return", {"fields": sorted(body.comments)})
-    return _out(res)
+    return _out(res, request)
 
 
 @router.post("/{return_id}/accept", response_model=ReviewOut, operation_id="accept_return")
@@ -129,7 +129,7 @@ def accept_one(return_id: Id, request: Request, p: Reviewer, ws: WorkspaceDep, b
     note = body.note if body else None
     res = sub.accept(ws, [return_id], actor=p.email, note=note)[0]
     _done(request, p, ws, [res], "accept")
-    return _out(res)
+    return _out(res, request)
 
 
 def _noted(step, action: str, return_id: int, note: str, request: Request, p: Principal, ws) -> dict:
@@ -137,7 +137,7 @@ def _noted(step, action: str, return_id: int, note: str, request: Request, p: Pr
     _known(p, ws, return_id)
     res = step(ws, return_id, actor=p.email, note=note)
     _done(request, p, ws, [res], action)
-    return _out(res)
+    return _out(res, request)
 
 
 @router.post("/{return_id}/reject", response_model=ReviewOut, operation_id="reject_return")

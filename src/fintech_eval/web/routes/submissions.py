@@ -45,7 +45,7 @@ from ...errors import DataError
 from ...vocab import RETURN_STATES
 from ..auth import Principal, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
-from ..problems import ProblemItem, error_responses, not_found, problem_response
+from ..problems import ProblemItem, api_language, error_responses, not_found, problem_item, problem_response
 from ..schemas import Out, Page
 from ..schemas import Request as StrictRequest
 from .common import Id
@@ -212,13 +212,16 @@ def _answer(ws, p: Principal, request: Request, r: SubmitResult, key: str | None
         audit(ws, p.email, "submission.submit" if r.submitted else "submission.save", f"return:{r.return_id}",
               {"version": r.version, "state": r.state, "errors": len(r.errors), "idempotency_key": key},
               actor_id=p.id, ip=client_ip(request))
+    lang = api_language(request)
     if final and r.errors:
-        return problem_response(422, "return.invalid", f"return {r.return_id} version {r.version} has {len(r.errors)} "
-                                f"error(s): kept as a draft, not submitted ({r.errors[0].message})",
-                                [x.as_dict() for x in r.problems], headers=headers,
+        detail = (f"报表 {r.return_id} 第 {r.version} 版有 {len(r.errors)} 个错误：已保存为草稿，未提交（{r.errors[0].text(lang)}）"
+                  if lang == "zh" else f"return {r.return_id} version {r.version} has {len(r.errors)} "
+                  f"error(s): kept as a draft, not submitted ({r.errors[0].message})")
+        return problem_response(422, "return.invalid", detail, [x.as_dict() for x in r.problems], headers=headers,
                                 extra={"return_id": r.return_id, "version": r.version, "state": r.state,
-                                       "replayed": r.replayed})
-    return JSONResponse(_jsonable(r.as_dict()), status_code=201, headers=headers)
+                                       "replayed": r.replayed}, lang=lang)
+    return JSONResponse(_jsonable({**r.as_dict(), "problems": [problem_item(x, lang) for x in r.problems]}),
+                        status_code=201, headers=headers)
 
 
 def _jsonable(v: Any) -> Any:
@@ -311,19 +314,20 @@ def _visible(p: Principal, ws, return_id: int) -> None:
 
 
 @router.get("/{return_id}", response_model=ReturnDetailOut, operation_id="get_return")
-def show(return_id: Id, p: Reader, ws: WorkspaceDep,
+def show(return_id: Id, request: Request, p: Reader, ws: WorkspaceDep,
          version: Annotated[int | None, Query(ge=1, le=2**31, description="Show this version's fields.")] = None) -> dict:
     """One return: its versions, its history (who, when, from and to which state, comments, changed values), the
-    fields with their problems and flags."""
+    fields with their problems and flags (messages in the request's language, as in error answers)."""
     _visible(p, ws, return_id)
+    lang = api_language(request)
     try:
-        d = return_detail(ws, return_id, version=version)
+        d = return_detail(ws, return_id, version=version, lang=lang)
     except DataError as exc:
         if exc.problems and exc.problems[0].rule in ("review.unknown", "review.version"):
             raise not_found(f"return {return_id}" + (f" version {version}" if version else "")) from None
         raise
     return _jsonable({"summary": _row(d.summary), "versions": records(d.versions), "history": records(d.history),
-                      "fields": records(d.fields), "problems": [x.as_dict() for x in d.problems], "flagged": d.flagged,
+                      "fields": records(d.fields), "problems": [problem_item(x, lang) for x in d.problems], "flagged": d.flagged,
                       "comments": d.comments, "allowed": d.allowed})
 
 
