@@ -511,7 +511,7 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
                 file=file, row=start)]
         return _parse_csv_slow(text, delim, file, msg)
     # the header as written: pandas renames a repeated name (value, value.1), which would hide it
-    written = next(csv.reader([first], delimiter=delim), []) if first else []
+    written = _fields_of_line(first, delim) if first else []
     header = _canonical_headers(written if len(written) == len(df.columns) else [str(c) for c in df.columns])
     probs: list[CollectProblem] = []
     dups = sorted({h for h in header if header.count(h) > 1})
@@ -547,7 +547,7 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
     # a short last line without a final newline: truncated
     ends_nl = text.endswith(("\n", "\r"))
     last_line = text[text.rfind("\n") + 1:]
-    last_fields = next(csv.reader([last_line], delimiter=delim), [])
+    last_fields = _fields_of_line(last_line, delim)
     if not ends_nl and len(last_fields) < ncol:
         probs.append(problem(
             "csv.truncated",
@@ -566,7 +566,7 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
             short = []
             for i in np.flatnonzero(tail_empty):
                 ln = lines[int(line_no[i]) - 1]
-                nf = len(next(csv.reader([ln], delimiter=delim), []))
+                nf = len(_fields_of_line(ln, delim))
                 if nf < ncol:
                     short.append(i)
                     probs.append(problem("csv.ragged", f"the row has {nf} fields, the header has {ncol}",
@@ -576,6 +576,15 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
                 keep[short] = False
                 df, line_no = df[keep], line_no[keep]
     return df.reset_index(drop=True), line_no, probs
+
+
+def _fields_of_line(line: str, delim: str) -> list[str]:
+    """The fields of one CSV line; a line the csv module refuses (a field over its size limit, which pandas read)
+    is split at the delimiters, so that a long text is reported by the text rules, not a traceback."""
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:
+        return line.split(delim)
 
 
 def _parse_csv_slow(text: str, delim: str, file: str, msg: str

@@ -214,7 +214,7 @@ def parse_unit(text: str) -> Unit:
             f"unknown unit {str(text)!r}: use one of the registered units (e.g. 元, 万元, 亿元, CNY 10k, "
             "CNY 100m, person, 万人, %, fraction, ms, s, min, hour)",
             rule="unit.unknown", unit=str(text),
-            zh=f"未知单位 {str(text)!r}：请使用已登记的单位（如 元、万元、亿元、人、万人、%、比例、毫秒、秒、分钟、小时）",
+            zh=f"未知单位 {str(text)!r}：请使用已登记的单位（如 元、万元、亿元、CNY 10k、CNY 100m、人、万人、%、比例、毫秒、秒、分钟、小时）",
         )
     return u
 
