@@ -7,8 +7,8 @@ product error comes from its rule (:data:`RULE_STATUS`), else its kind (bad inpu
 
 Messages are in the request's language (:func:`api_language`: ``?lang=``, the ``fe_lang`` cookie the pages set,
 ``Accept-Language``; else English, the CLI's words): each problem item's ``message`` and the answer's
-``detail`` are in that language, ``message_en`` is always the English text and ``message_zh`` the Chinese one
-where the rule has it (:func:`problem_item`).
+``detail`` are in that language; an item whose rule has a Chinese text (every rule of the import and its
+validation) carries both beside it, ``message_en`` and ``message_zh`` (:func:`problem_item`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class ProblemItem(BaseModel):
     rule: str
     message: str = Field(description="The message in the request's language (?lang=, the fe_lang cookie, "
                                      "Accept-Language: zh or en; English by default).")
-    message_en: str | None = Field(None, description="The message in English (the CLI's text).")
+    message_en: str | None = Field(None, description="The message in English (the CLI's text), where the rule has "
+                                                     "a Chinese text too.")
     message_zh: str | None = Field(None, description="The message in Chinese, where the rule has one.")
 
 
@@ -68,14 +69,15 @@ def api_language(request: Request) -> str:
 
 
 def problem_item(p: Problem | dict[str, Any], lang: str = "en") -> dict[str, Any]:
-    """A problem as an answer's item: ``message`` in ``lang``, ``message_en`` and (when there is one)
-    ``message_zh`` beside it, the rule and the place as :meth:`Problem.as_dict` gives them."""
+    """A problem as an answer's item: the rule and the place as :meth:`Problem.as_dict` gives them, ``message``
+    in ``lang``; a problem with a Chinese text has both beside it (``message_en``, ``message_zh``), one without
+    (a rule outside the import) is unchanged (its message is English)."""
     d = p.as_dict() if isinstance(p, Problem) else dict(p)
     en, zh = str(d.get("message", "")), d.get("message_zh") or None
-    out = {**d, "message": zh if lang == "zh" and zh else en, "message_en": en}
     if zh is None:
-        out.pop("message_zh", None)
-    return out
+        d.pop("message_zh", None)
+        return d
+    return {**d, "message": zh if lang == "zh" else en, "message_en": en, "message_zh": zh}
 
 
 class ProblemDetails(BaseModel):
