@@ -921,7 +921,10 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
             items = []
         if missing:
             res.problems.append(problem("json.structure", f"record {k} lacks {', '.join(missing)}",
-                                        zh=f"第 {k} 条记录缺少 {', '.join(missing)}", file=file, row=k, entity=base["entity"]))
+                                        zh=f"第 {k} 条记录缺少 " + "、".join(m.replace("variable and value, or values",
+                                                                                 "variable 和 value（或 values）")
+                                                                       for m in missing),
+                                        file=file, row=k, entity=base["entity"]))
             continue
         for col, var, v in items:
             unit = reason = None

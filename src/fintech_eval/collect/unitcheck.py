@@ -225,7 +225,7 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
         cause, cause_zh = _cause(h.factor, given, declared, types[h.variable])
         value, ref = f"{_number(h.value_norm)} {label}", f"{_number(h.ref)} {label}"
         msg = f"{h.variable} = {value} for {h.entity_id} in {h.period} {cause}: {times} {what} ({ref})"
-        zh = f"{h.entity_id} 在 {h.period} 的 {h.variable} = {value}，{cause_zh}：为{what_zh}（{ref}）的 {times_zh}"
+        zh = f"{h.entity_id} 在 {h.period} 的 {h.variable} = {value}，{cause_zh}：为 {what_zh}（{ref}）的 {times_zh}"
         acc = checks.accepted(h.entity_id, h.period, h.variable)
         own = getattr(h, ACCEPT_COLUMN, None)
         own = own.strip() if isinstance(own, str) and own.strip() else None
