@@ -65,7 +65,7 @@ class FormField(Out):
     entered_unit: str | None = Field(description="The unit it was typed in.")
     status: str | None = Field(description="ok, flagged or error, as the import's validation read it.")
     flag_reason: str | None
-    problems: list[str] = Field(description="The validation's messages on this field (rule: message).")
+    problems: list[str] = Field(description="The validation's messages on this field (rule: message), in `lang`.")
     comment: str | None = Field(description="The evaluator's open comment on this field.")
 
 
