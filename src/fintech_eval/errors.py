@@ -30,13 +30,14 @@ def visible(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
-def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+def shown(value: Any, limit: int = SHOWN_CHARS, lang: str = "en") -> str:
     """A user text for a message: quoted, escaped (:func:`visible`), and cut to ``limit`` characters with
-    its length when longer (printing a 100 kB text into a message helps nobody)."""
+    its length when longer (printing a 100 kB text into a message helps nobody); ``lang``: the language of a
+    Chinese message (the length as 共 N 个字符)."""
     text = str(value)
     if len(text) <= limit:
         return repr(text)
-    return f"{text[:limit]!r}… ({len(text):,} characters)"
+    return f"{text[:limit]!r}…（共 {len(text):,} 个字符）" if lang == "zh" else f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 def first_of(items: Sequence[Any], limit: int = 10, what: str = "units") -> str:

@@ -325,3 +325,11 @@ def test_the_source_check_catches_a_call_without_chinese():
     assert [c.lineno for c in _calls(tree, "problem") if "zh" not in _keywords(c)] == [1]
     assert [c.lineno for c in _calls(tree, "UnitError") if c.args and _is_text(c.args[0]) and "zh" not in _keywords(c)] == [2]
 
+
+
+def test_a_long_text_is_cut_in_the_language_of_the_message(tmp_path, fw, register):
+    f = tmp_path / "t.csv"
+    f.write_text(HEADER.strip() + ",source\n" + "B001,2024,fintech_staff,3,person," + "s" * 600 + "\n", encoding="utf-8")
+    [p] = [p for p in import_files([f], fw, register).problems if p.rule == "text.too_long"]
+    assert p.message.endswith("… (600 characters) is 600 characters long, the limit is 200: shorten it or remove the character")
+    assert "…（共 600 个字符） 长 600 个字符，超过上限 200" in p.message_zh and "characters" not in p.message_zh

@@ -265,7 +265,7 @@ def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) ->
             at = [int(r) for r in rows]
             out.append(problem(rule, f"{len(rows)} row(s) give {what} {shown(other)}, but this return is for {what} "
                                f"{shown(want)} (rows {first_of(at, what='rows')})",
-                               zh=f"{len(rows)} 行给出的{what_zh}为 {shown(other)}，但本报表的{what_zh}为 {shown(want)}"
+                               zh=f"{len(rows)} 行给出的{what_zh}为 {shown(other, lang='zh')}，但本报表的{what_zh}为 {shown(want, lang='zh')}"
                                f"（第 {first_of(at, what='行')} 行）",
                                file=file, row=int(rows.iloc[0]), **{"entity" if what == "entity" else "period": other}))
         wrong |= bad
@@ -453,7 +453,7 @@ def _texts(actor: str, key: str | None, entity: str | None = None) -> None:
     if entity is not None and (hit := text_rule(entity, TEXT_LIMITS["entity_id"]) if entity
                                else TextRule("entity.blank", "is blank", "为空")):
         probs.append(Problem(hit.rule, f"the entity code {shown(entity)} {hit.reason}", {"field": "entity"},
-                             message_zh=f"主体代码 {shown(entity)} {hit.reason_zh}"))
+                             message_zh=f"主体代码 {shown(entity, lang='zh')} {hit.reason_zh}"))
     if key is not None:
         hit = text_rule(key, 200) if key.strip() else TextRule("idempotency.key", "is blank", "为空")
         if hit:
@@ -488,7 +488,7 @@ def _replay(ws: Workspace, held: IdempotencyKey, fingerprint: str) -> SubmitResu
     if held.fingerprint != fingerprint:
         raise DataError(f"the idempotency key {shown(held.key)} was used for another request (another file, entity, "
                         "campaign or action): use a new key for a new request", rule="idempotency.conflict",
-                        zh=f"幂等键 {shown(held.key)} 已用于另一个请求（不同的文件、主体、评估项目或操作）：新请求请使用新的键",
+                        zh=f"幂等键 {shown(held.key, lang='zh')} 已用于另一个请求（不同的文件、主体、评估项目或操作）：新请求请使用新的键",
                         field="idempotency_key")
     assert held.return_id is not None and held.version is not None
     with ws.sessions() as s:
@@ -913,7 +913,7 @@ def return_form(
         raise DataError(f"{shown(entity)} is not in the institution register"
                         + (f" (did you mean {m!r}?)" if (m := closest(entity, reg["id"])) else ""),
                         rule="entity.unknown", entity=entity,
-                        zh=f"{shown(entity)} 不在机构名录中" + (f"（是否应为 {m!r}？）" if m else ""))
+                        zh=f"{shown(entity, lang='zh')} 不在机构名录中" + (f"（是否应为 {m!r}？）" if m else ""))
     sector = str(hit["sector"].iloc[0])
     rows = rows[rows["campaign_id"].fillna(-1).eq(scope.campaign_id if scope.campaign_id is not None else -1)
                 & rows["period"].eq(scope.period) & rows["framework"].eq(scope.framework)]

@@ -226,7 +226,7 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
         if not _plain_number(vtext):
             probs.append(problem("cell.not_number", f"value {shown(vtext)} is not a plain number (the public file "
                                  "gives figures like 272.46)",
-                                 zh=f"数值 {shown(vtext)} 不是普通数字（公开数据文件中的数字形如 272.46）", file=file, row=line, column="value", variable=item))
+                                 zh=f"数值 {shown(vtext, lang='zh')} 不是普通数字（公开数据文件中的数字形如 272.46）", file=file, row=line, column="value", variable=item))
             continue
         if bank_en not in BANKS:
             reason = "sector or group aggregate, not an institution" if _is_aggregate(bank_zh, bank_en) \

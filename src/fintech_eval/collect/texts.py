@@ -80,7 +80,7 @@ def frame_text_problems(frame: pd.DataFrame) -> tuple[list[CollectProblem], np.n
             r = frame.iloc[i]
             what = col.removesuffix("_id") if col == "entity_id" else col
             out.append(problem(rule, f"{what} {shown(r[col])} {reason}: shorten it or remove the character",
-                               zh=f"{COLUMN_ZH[col]} {shown(r[col])} {reason_zh}：请缩短或删除该字符",
+                               zh=f"{COLUMN_ZH[col]} {shown(r[col], lang='zh')} {reason_zh}：请缩短或删除该字符",
                                file=r.get("file"), sheet=r.get("sheet"), row=_int(r.get("row")), column=col,
                                entity=None if col == "entity_id" else _short(r.get("entity_id")),
                                variable=None if col == "variable" else _short(r.get("variable"))))
@@ -109,7 +109,7 @@ def file_name_problems(paths: Iterable[str | Path]) -> list[CollectProblem]:
             hit = text_rule(text, TEXT_LIMITS[key])
             if hit:
                 out.append(problem("file.name", f"the {what} {shown(text)} {hit.reason}: rename the file",
-                                   zh=f"{what_zh} {shown(text)} {hit.reason_zh}：请重命名文件", file=str(p)))
+                                   zh=f"{what_zh} {shown(text, lang='zh')} {hit.reason_zh}：请重命名文件", file=str(p)))
                 break
     return out
 
@@ -119,5 +119,5 @@ def user_problems(user: str, option: str = "--user") -> list[CollectProblem]:
     hit = text_rule(user, TEXT_LIMITS["user"])
     if not hit:
         return []
-    return [problem(hit.rule, f"the user name {shown(user)} {hit.reason}", zh=f"用户名 {shown(user)} {hit.reason_zh}",
+    return [problem(hit.rule, f"the user name {shown(user)} {hit.reason}", zh=f"用户名 {shown(user, lang='zh')} {hit.reason_zh}",
                     column=option)]
