@@ -3,6 +3,12 @@
 Every error the product raises for bad input is a :class:`FintechEvalError` carrying a *location*
 (file, line, sheet, row, column, node path, indicator code, unit, step, parameter) and the *rule* that
 was broken, so that the CLI can print one precise line per problem and scripts can read them as data.
+
+Messages in two languages: ``message`` is English (the CLI's default, and what scripts and tests compare);
+a problem of the import path (readers, validation, returns) also carries ``message_zh``, its Chinese text,
+built at the same place from the same values (never translated afterwards). :meth:`Problem.text` gives the
+message in a language, falling back to English where a problem has no Chinese text (problems stored before
+there was one, or a rule outside the import path).
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ def visible(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
-def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+def shown(value: Any, limit: int = SHOWN_CHARS, lang: str = "en") -> str:
     """A user text for a message: quoted, escaped (:func:`visible`), and cut to ``limit`` characters with
-    its length when longer (printing a 100 kB text into a message helps nobody)."""
+    its length when longer (printing a 100 kB text into a message helps nobody); ``lang``: the language of a
+    Chinese message (the length as 共 N 个字符)."""
     text = str(value)
     if len(text) <= limit:
         return repr(text)
-    return f"{text[:limit]!r}… ({len(text):,} characters)"
+    return f"{text[:limit]!r}…（共 {len(text):,} 个字符）" if lang == "zh" else f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 def first_of(items: Sequence[Any], limit: int = 10, what: str = "units") -> str:
@@ -39,23 +46,39 @@ def first_of(items: Sequence[Any], limit: int = 10, what: str = "units") -> str:
     return head + (f" … ({len(items)} {what})" if len(items) > limit else "")
 
 
+#: the languages a message is written in (``message`` is English, ``message_zh`` Chinese)
+MESSAGE_LANGS = ("en", "zh")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One broken rule at one place. ``where`` keys are free-form but conventional (see module doc)."""
+    """One broken rule at one place. ``where`` keys are free-form but conventional (see module doc);
+    ``message_zh``: the message in Chinese, when the rule has one (module doc)."""
 
     rule: str
     message: str
     where: dict[str, Any] = field(default_factory=dict)
+    message_zh: str | None = field(default=None, kw_only=True)
 
-    def __str__(self) -> str:
-        """One line: place, message, rule. User texts in it are escaped (no control character reaches the
-        terminal) and a place longer than 200 characters is cut."""
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``zh`` or ``en``): English where there is no Chinese text."""
+        return self.message_zh if lang == "zh" and self.message_zh else self.message
+
+    def line(self, lang: str = "en") -> str:
+        """One line: place, message (in ``lang``), rule. User texts in it are escaped (no control character
+        reaches the terminal) and a place longer than 200 characters is cut."""
         loc = ", ".join(f"{k} {_place(v)}" for k, v in self.where.items() if v is not None and v != "")
-        text = f"{loc}: {self.message} [{self.rule}]" if loc else f"{self.message} [{self.rule}]"
+        msg = self.text(lang)
+        text = f"{loc}: {msg} [{self.rule}]" if loc else f"{msg} [{self.rule}]"
         return visible(text)
 
+    def __str__(self) -> str:
+        return self.line("en")
+
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "message": self.message, **{k: v for k, v in self.where.items()}}
+        """``rule``, ``message``, ``message_zh`` (only when there is one) and the location keys."""
+        zh = {"message_zh": self.message_zh} if self.message_zh else {}
+        return {"rule": self.rule, "message": self.message, **zh, **{k: v for k, v in self.where.items()}}
 
     def __getitem__(self, key: str) -> Any:
         """``p["indicator"]``: the rule, the message or a location key, as in :meth:`as_dict`."""
@@ -69,8 +92,8 @@ class Problem:
         """The inverse of :meth:`as_dict` (a plain string, as older results saved, becomes a message)."""
         if isinstance(d, str):
             return cls("warning", d)
-        rest = {k: v for k, v in d.items() if k not in ("rule", "message")}
-        return cls(str(d.get("rule", "warning")), str(d.get("message", "")), rest)
+        rest = {k: v for k, v in d.items() if k not in ("rule", "message", "message_zh")}
+        return cls(str(d.get("rule", "warning")), str(d.get("message", "")), rest, message_zh=d.get("message_zh") or None)
 
 
 class FintechEvalError(Exception):
@@ -78,9 +101,11 @@ class FintechEvalError(Exception):
 
     exit_code = 1
 
-    def __init__(self, problems: Problem | list[Problem] | str, *, rule: str | None = None, **where: Any):
+    def __init__(self, problems: Problem | list[Problem] | str, *, rule: str | None = None, zh: str | None = None,
+                 **where: Any):
+        """``problems``: the problems, or one message (English) with its ``rule``, Chinese text ``zh`` and place."""
         if isinstance(problems, str):
-            problems = [Problem(rule=rule or type(self).__name__, message=problems, where=where)]
+            problems = [Problem(rule=rule or type(self).__name__, message=problems, where=where, message_zh=zh)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)

@@ -158,3 +158,21 @@ def test_validate_lists_its_rules(capsys, monkeypatch):
     assert listed == dict(RULES) and {"part_of.exceeds", "cell.formula_injection", "range.share"} <= set(listed)
     r = run_cli(["validate"], capsys, monkeypatch)
     assert r.code == 2 and "--rules" in r.err
+
+
+def test_lang_zh_prints_the_problems_in_chinese_and_english_stays_the_default(tmp_path, capsys, monkeypatch):
+    bad = write(tmp_path / "bad.csv", ["B001,2024,fintech_staff,-3,person"])
+    reg = register_file(tmp_path)
+    db = tmp_path / "fe.sqlite"
+    en = run_cli(["validate", bad, "--register", reg, "--db", db, "--format", "json"], capsys, monkeypatch)
+    zh = run_cli(["validate", bad, "--register", reg, "--db", db, "--format", "json", "--lang", "zh"], capsys, monkeypatch)
+    assert en.code == zh.code == 2
+    [p_en], [p_zh] = json.loads(en.out), json.loads(zh.out)
+    assert p_en["message"] == "fintech_staff (count) cannot be negative, got '-3'"
+    assert p_zh["message"] == "fintech_staff（计数）不能为负数，实际为 '-3'"
+    assert {k: v for k, v in p_en.items() if k != "message"} == {k: v for k, v in p_zh.items() if k != "message"}
+    # an import refused: every problem on stderr in the language asked, nothing stored
+    r = run_cli(["import", bad, "--register", reg, "--db", db, "--lang", "zh"], capsys, monkeypatch)
+    assert r.code == 2 and "错误：共 1 个问题" in r.err and "不能为负数" in r.err and "[range.negative]" in r.err
+    r = run_cli(["import", bad, "--register", reg, "--db", db], capsys, monkeypatch)
+    assert r.code == 2 and "cannot be negative" in r.err and "不能为负数" not in r.err

@@ -41,9 +41,13 @@ def test_returns_round_trip(db_url, synthetic, tmp_path, capsys, monkeypatch):
     assert run.code == 2, run.out + run.err
     assert "file return.json" in run.err and "variable outlets" in run.err and "[cell.not_number]" in run.err
     assert "kept as a draft" in run.out
+    zh = cli("returns", "submit", "--entity", bank, bad, "--user", "bank-user", "--draft", "--lang", "zh")
+    assert zh.code == 0 and "共 1 个问题" in zh.err and "'lots' 不是数字" in zh.err and "[cell.not_number]" in zh.err
     listed = json.loads(cli("returns", "list", "--format", "json").out)
     assert [(r["entity_id"], r["state"], r["errors"]) for r in listed] == [(bank, "draft", 1)]
     rid = listed[0]["id"]
+    shown_zh = cli("returns", "show", rid, "--lang", "zh")
+    assert shown_zh.code == 0 and "不是数字" in shown_zh.out
 
     good = tmp_path / "return2.json"
     good.write_text(json.dumps({"values": values}, ensure_ascii=False), encoding="utf-8")
@@ -67,8 +71,9 @@ def test_returns_round_trip(db_url, synthetic, tmp_path, capsys, monkeypatch):
     assert run.code == 0 and "resubmitted → accepted" in run.out, run.err
 
     shown = json.loads(cli("returns", "show", rid, "--format", "json").out)
-    assert [h["to_state"] for h in shown["history"]] == ["draft", "submitted", "returned", "resubmitted", "accepted"]
-    assert shown["history"][3]["changes"]["outlets"]["new"] == "12"
+    # (the second draft: the same bad return saved again with --lang zh)
+    assert [h["to_state"] for h in shown["history"]] == ["draft", "draft", "submitted", "returned", "resubmitted", "accepted"]
+    assert shown["history"][4]["changes"]["outlets"]["new"] == "12"
     table = cli("returns", "show", rid)
     assert table.code == 0 and "history" in table.out
     st = json.loads(cli("campaign", "status", "--format", "json").out)

@@ -43,6 +43,22 @@ def test_the_form_is_the_sectors_questionnaire_in_both_languages(world):
     assert "/api/v1/campaigns/1/forms/B001/workbook" in zh and "/api/v1/campaigns/1/forms/" in zh  # workbook, autosave
 
 
+def test_the_messages_beside_the_fields_are_in_the_page_language(world):
+    """The same refused value: Chinese beside the field on a Chinese page (and on top, a message of the whole
+    return), English on an English one; the review page (the evaluator's view of the same return) too."""
+    s = world.client("submitter")
+    data = {**_complete(world), "v.employees": "-4", "csrf_token": s.headers["X-CSRF-Token"]}
+    zh = s.post("/returns/submit?lang=zh", data=data)
+    assert zh.status_code == 422
+    assert _messages(zh.text, "employees") == ["range.negative: employees（计数）不能为负数，实际为 '-4'"]
+    en = s.post("/returns/submit?lang=en", data=data)
+    assert _messages(en.text, "employees") == ["range.negative: employees (count) cannot be negative, got '-4'"]
+    rid = int(returns_list(world.ws, 1, entity="B001").iloc[0]["id"])
+    for who in (s, world.client("evaluator")):
+        page = who.get(f"/returns/{rid}?lang=zh").text
+        assert _messages(page, "employees") == ["range.negative: employees（计数）不能为负数，实际为 '-4'"]
+
+
 def test_a_refused_submission_keeps_everything_typed(world):
     s = world.client("submitter")
     data = {**_complete(world), "v.employees": "abc", "v.coop_universities": "", "v.coop_enterprises": "",

@@ -188,3 +188,30 @@ def test_the_server_validates_returns_of_an_extended_framework_it_is_given(world
     r = _post(world.client("submitter"), values={"webx_robots": 12, "fintech_staff": 30})
     assert r.status_code == 201, r.text
     assert {f["variable"] for f in r.json()["fields"]} == {"webx_robots", "fintech_staff"}
+
+
+def test_problems_come_in_the_language_of_the_request(any_world):
+    """``Accept-Language: zh`` (or ``?lang=zh``): each problem's ``message`` and the ``detail`` in Chinese, the
+    English beside it (``message_en``); without one, English as the CLI prints it, the Chinese in ``message_zh``."""
+    c = any_world.client("submitter")
+    bad = {"fintech_staff": -5}
+    zh = c.post("/api/v1/returns", json={"entity": "B001", "campaign": 1, "values": bad},
+                headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert zh.status_code == 422, zh.text
+    [p] = [p for p in zh.json()["problems"] if p["rule"] == "range.negative"]
+    assert p["message"] == p["message_zh"] == "fintech_staff（计数）不能为负数，实际为 '-5'"
+    assert p["message_en"] == "fintech_staff (count) cannot be negative, got '-5'"
+    assert zh.json()["detail"].startswith("报表 ") and "不能为负数" in zh.json()["detail"]
+    rid = zh.json()["return_id"]
+    en = c.post("/api/v1/returns", json={"entity": "B001", "campaign": 1, "values": bad})
+    [q] = [p for p in en.json()["problems"] if p["rule"] == "range.negative"]
+    assert q["message"] == q["message_en"] == p["message_en"] and q["message_zh"] == p["message_zh"]
+    # the return's page in the API and an error answer follow the same choice
+    shown = c.get(f"/api/v1/returns/{rid}?lang=zh").json()
+    assert shown["problems"][0]["message"] == shown["problems"][0]["message_zh"]
+    assert any("不能为负数" in m for f in shown["fields"] for m in f["problems"])
+    assert all("cannot be negative" not in m for f in shown["fields"] for m in f["problems"])
+    units = c.post("/api/v1/returns/upload", data={"entity": "B001", "campaign": "1"},
+                   files={"file": ("r.csv", b"entity,period,variable,value,unit\nB001,2024,fintech_staff,-5,person\n",
+                                   "text/csv")}, headers={"Accept-Language": "zh"})
+    assert units.status_code == 422 and "不能为负数" in units.json()["detail"]

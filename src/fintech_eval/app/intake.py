@@ -219,7 +219,7 @@ def _collect_problem(p: Problem, severity: str = "error") -> Any:
     where = dict(p.where)
     field_name = where.pop("field", None)
     ident = where.pop("id", None)
-    return problem(p.rule, p.message, severity, column=field_name, entity=ident, **where)
+    return problem(p.rule, p.message, severity, zh=p.message_zh, column=field_name, entity=ident, **where)
 
 
 def validate_files(

@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from ..collect.texts import file_name_problems, text_rule, user_problems
+from ..collect.texts import TextRule, file_name_problems, text_rule, user_problems
 from ..collect.validate import CollectProblem, normalise_period, problem
 from ..errors import DataError, Problem, closest, first_of, shown
 from ..store import import_observations
@@ -202,9 +202,10 @@ def document(
         media_type = MEDIA_TYPES["json"]
     elif units:
         raise DataError("units per field go with a mapping of values, not with a file (a file carries its units)",
-                        rule="return.units")
+                        rule="return.units", zh="逐项单位只能随数值映射提交，不能随文件提交（文件自带单位）")
     if not isinstance(payload, bytes | bytearray | memoryview):
-        raise DataError(f"a return is bytes or a mapping, not {type(payload).__name__}", rule="return.payload")
+        raise DataError(f"a return is bytes or a mapping, not {type(payload).__name__}", rule="return.payload",
+                        zh=f"报表须为字节或映射，而不是 {type(payload).__name__}")
     payload = bytes(payload)
     fmt = _fmt_of(payload, media_type, file_name)
     name = Path(str(file_name or "")).name.strip()
@@ -263,7 +264,8 @@ def _located(p: Problem, file: str, return_id: int | None, paths: Mapping[str, s
     where = {**{k: named(v) for k, v in p.where.items()}, "file": file}
     if return_id is not None:
         where = {"return": return_id, **where}
-    return CollectProblem(p.rule, named(p.message), where, getattr(p, "severity", "error"))
+    return CollectProblem(p.rule, named(p.message), where, getattr(p, "severity", "error"),
+                          message_zh=named(p.message_zh))
 
 
 def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) -> tuple[list[CollectProblem], pd.Series]:
@@ -275,11 +277,15 @@ def _scope_problems(frame: pd.DataFrame, entity: str, period: str, file: str) ->
         return out, wrong  # every row of the return's entity and period (the rest, per row, only when not)
     ent = frame["entity_id"].astype("str").str.strip()
     per = frame["period"].map(normalise_period)
-    for rule, col, want, what in (("entity.mismatch", ent, entity, "entity"), ("period.mismatch", per, period, "period")):
+    for rule, col, want, what, what_zh in (("entity.mismatch", ent, entity, "entity", "主体"),
+                                           ("period.mismatch", per, period, "period", "期间")):
         bad = col != want
         for other, rows in frame[bad].groupby(col[bad], sort=True)["row"]:
+            at = [int(r) for r in rows]
             out.append(problem(rule, f"{len(rows)} row(s) give {what} {shown(other)}, but this return is for {what} "
-                               f"{shown(want)} (rows {first_of([int(r) for r in rows], what='rows')})",
+                               f"{shown(want)} (rows {first_of(at, what='rows')})",
+                               zh=f"{len(rows)} 行给出的{what_zh}为 {shown(other, lang='zh')}，但本报表的{what_zh}为 {shown(want, lang='zh')}"
+                               f"（第 {first_of(at, what='行')} 行）",
                                file=file, row=int(rows.iloc[0]), **{"entity" if what == "entity" else "period": other}))
         wrong |= bad
     return out, wrong
@@ -402,8 +408,8 @@ def _check_import(
 
 
 def _problem_of(d: Mapping[str, Any]) -> CollectProblem:
-    rest = {k: v for k, v in d.items() if k not in ("rule", "message", "severity")}
-    return CollectProblem(str(d.get("rule")), str(d.get("message")), rest, d.get("severity", "error"))
+    """A stored problem (a version keeps them as dicts; one stored before ``message_zh`` has English only)."""
+    return CollectProblem.from_dict(dict(d))
 
 
 def _by_field(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
@@ -503,12 +509,15 @@ def resolve_scope(ws: Workspace, campaign: int | None = None, *, framework: str 
 def _texts(actor: str, key: str | None, entity: str | None = None) -> None:
     """The texts a request stores beside the payload: the actor, the idempotency key, the entity code."""
     probs: list[Problem] = list(user_problems(actor, "actor"))
-    if entity is not None and (hit := text_rule(entity, TEXT_LIMITS["entity_id"]) if entity else ("entity.blank", "is blank")):
-        probs.append(Problem(hit[0], f"the entity code {shown(entity)} {hit[1]}", {"field": "entity"}))
+    if entity is not None and (hit := text_rule(entity, TEXT_LIMITS["entity_id"]) if entity
+                               else TextRule("entity.blank", "is blank", "为空")):
+        probs.append(Problem(hit.rule, f"the entity code {shown(entity)} {hit.reason}", {"field": "entity"},
+                             message_zh=f"主体代码 {shown(entity, lang='zh')} {hit.reason_zh}"))
     if key is not None:
-        hit = text_rule(key, 200) if key.strip() else ("idempotency.key", "is blank")
+        hit = text_rule(key, 200) if key.strip() else TextRule("idempotency.key", "is blank", "为空")
         if hit:
-            probs.append(Problem(hit[0], f"the idempotency key {hit[1]}", {"field": "idempotency_key"}))
+            probs.append(Problem(hit.rule, f"the idempotency key {hit.reason}", {"field": "idempotency_key"},
+                                 message_zh=f"幂等键{hit.reason_zh}"))
     if probs:
         raise DataError(probs)
 
@@ -538,6 +547,7 @@ def _replay(ws: Workspace, held: IdempotencyKey, fingerprint: str) -> SubmitResu
     if held.fingerprint != fingerprint:
         raise DataError(f"the idempotency key {shown(held.key)} was used for another request (another file, entity, "
                         "campaign or action): use a new key for a new request", rule="idempotency.conflict",
+                        zh=f"幂等键 {shown(held.key, lang='zh')} 已用于另一个请求（不同的文件、主体、评估项目或操作）：新请求请使用新的键",
                         field="idempotency_key")
     assert held.return_id is not None and held.version is not None
     with ws.sessions() as s:
@@ -633,6 +643,7 @@ def submit_many(ws: Workspace, requests: Sequence[SubmitRequest]) -> list[Submit
     for i, p in list(pending.items()):
         if p.req.asked_only and p.scope.campaign_id is not None and not p.member:
             results[i] = DataError(f"campaign {p.scope.campaign_id} does not ask {p.entity}", rule="campaign.not_asked",
+                                   zh=f"评估项目 {p.scope.campaign_id} 未要求 {p.entity} 报送",
                                    campaign=p.scope.campaign_id, entity=p.entity)
             del pending[i]
     if held:
@@ -714,7 +725,8 @@ def _check_pending(ws: Workspace, pending: dict[int, _Pending]) -> None:
     for p in pending.values():
         if p.scope.campaign_id is not None and not p.member:
             p.problems.append(problem("campaign.outside_sample", f"{p.entity} is not in the sample of campaign "
-                                      f"{p.scope.campaign_id}", "warning", entity=p.entity))
+                                      f"{p.scope.campaign_id}", "warning",
+                                      zh=f"{p.entity} 不在评估项目 {p.scope.campaign_id} 的样本中", entity=p.entity))
 
 
 def _members(s: Any, pending: dict[int, _Pending]) -> None:
@@ -939,8 +951,9 @@ class ReturnDetail:
         return _flagged(self.fields.to_dict("records"))
 
 
-def return_detail(ws: Workspace, return_id: int, *, version: int | None = None) -> ReturnDetail:
-    """Everything about one return (``version``: show that version's fields instead of the reviewed one)."""
+def return_detail(ws: Workspace, return_id: int, *, version: int | None = None, lang: str = "en") -> ReturnDetail:
+    """Everything about one return (``version``: show that version's fields instead of the reviewed one);
+    ``lang`` (en, zh): the language of the messages in ``fields["problems"]``."""
     row = returns_list(ws, ids=[int(return_id)])
     if row.empty:
         raise DataError(f"no return {return_id}", rule="review.unknown", **{"return": return_id})
@@ -955,7 +968,7 @@ def return_detail(ws: Workspace, return_id: int, *, version: int | None = None) 
     problems = [_problem_of(d) for d in (v.problems if v is not None else [])]
     per_field = _by_field(problems)
     fields = pd.DataFrame(v.fields if v is not None else [], columns=list(FIELD_KEYS))
-    fields["problems"] = [[f"{p.rule}: {p.message}" for p in per_field.get(str(x), [])] for x in fields["variable"]]
+    fields["problems"] = [[f"{p.rule}: {p.text(lang)}" for p in per_field.get(str(x), [])] for x in fields["variable"]]
     returned = history[history["action"] == "return"]
     comments = dict(returned.iloc[-1]["comments"] or {}) if len(returned) and summary["state"] == "returned" else {}
     return ReturnDetail(summary, versions, history, fields, problems, comments, allowed_actions(summary["state"]))
@@ -972,7 +985,8 @@ def return_form(
     """What a questionnaire form shows for ``entity``'s return (the same variables as its workbook: those the
     framework asks of its sector, in framework order): per variable its label and help (``lang``; both
     languages are in ``help_zh``/``help_en``), unit, the units it may be entered in, type and bounds, the value
-    as last typed (the newest version, a draft included), its problems and the evaluator's open comment; and
+    as last typed (the newest version, a draft included), its problems (messages in ``lang``) and the
+    evaluator's open comment; and
     the return's id, state, version and the actions it allows (no return yet: ``return_id`` None)."""
     from ..collect.validate import applicable_variables
     from ..store import institutions_frame
@@ -986,11 +1000,13 @@ def return_form(
     if hit.empty:
         raise DataError(f"{shown(entity)} is not in the institution register"
                         + (f" (did you mean {m!r}?)" if (m := closest(entity, reg["id"])) else ""),
-                        rule="entity.unknown", entity=entity)
+                        rule="entity.unknown", entity=entity,
+                        zh=f"{shown(entity, lang='zh')} 不在机构名录中" + (f"（是否应为 {m!r}？）" if m else ""))
     sector = str(hit["sector"].iloc[0])
     rows = rows[rows["campaign_id"].fillna(-1).eq(scope.campaign_id if scope.campaign_id is not None else -1)
                 & rows["period"].eq(scope.period) & rows["framework"].eq(scope.framework)]
-    detail = return_detail(ws, int(rows["id"].iloc[0]), version=int(rows["version"].iloc[0])) if len(rows) else None
+    detail = (return_detail(ws, int(rows["id"].iloc[0]), version=int(rows["version"].iloc[0]), lang=lang)
+              if len(rows) else None)
     typed = {f["variable"]: f for f in detail.fields.to_dict("records")} if detail else {}
     comments = detail.comments if detail else {}
     out = []

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import DataError
-from .output import console, emit, err_console, safe
+from ..errors import DataError, Problem
+from .output import Lang, console, emit, err_console, problems_in, safe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file (default $FINTECH_EVAL_DB, else ./fintech-eval.sqlite); postgresql+psycopg://… works the same.")]
 FwOpt = Annotated[str, typer.Option("--framework", "-f", help="Framework id or YAML path.")]
@@ -28,6 +28,7 @@ class Mandatory(StrEnum):
 MandatoryOpt = Annotated[Mandatory, typer.Option("--mandatory", help="Which blank values are errors: applicable (an empty cell of a variable the framework asks of the institution's sector; a declared N/A is an answer), strict (N/A too) or none.")]
 OptionalOpt = Annotated[list[str] | None, typer.Option("--optional", help="A variable never mandatory (repeatable).")]
 AcceptUnitOpt = Annotated[list[str] | None, typer.Option("--accept-unit", help="Accept a unit.factor check, with the reason (audited): [ENTITY/[PERIOD/]]VARIABLE:REASON, e.g. B001/2024/operating_revenue:'revenue grew after a merger' (repeatable). A return may give the reason itself in an accept_reason (接受理由) column beside the value.")]
+MsgLangOpt = Annotated[Lang, typer.Option("--lang", help="Language of the problems' messages: en (default) or zh.")]
 WaitOpt = Annotated[float | None, typer.Option("--wait", min=0, help="Seconds to wait while another import or correction writes to a SQLite database (default $FINTECH_EVAL_DB_WAIT, else 30).")]
 
 
@@ -62,6 +63,7 @@ def import_cmd(
     accept_unit: AcceptUnitOpt = None,
     wait: WaitOpt = None,
     received: Annotated[str | None, typer.Option("--received", help="When the returns arrived if not now (YYYY-MM-DD, start of that day UTC+8, or an ISO date and time): a campaign's on-time rate compares it with the deadline.")] = None,
+    lang: MsgLangOpt = Lang.en,
 ) -> None:
     """Import files all-or-nothing: every problem of every file is listed and nothing is stored if any is an error (exit 2).
     Rows of an institution that is not registered are an error: register first, or give the register file with --register."""
@@ -70,34 +72,36 @@ def import_cmd(
     from ..app.intake import import_files, import_public_banks
     from ..collect.texts import user_problems
 
-    set_wait(wait)
-    bad_user = user_problems(user)  # checked before anything is read or stored
-    if bad_user:
-        raise DataError(bad_user)
-    if not files and not public_banks and register is None:
-        raise typer.BadParameter("give FILES, --register FILE or --public-banks")
-    received_at = received_time(received)
-    with Workspace(db) as ws:
-        if public_banks:
-            pb, r = import_public_banks(ws, framework, user=user)
-            n_diff = int((pb.ratios["status"] == "differs").sum()) if "status" in pb.ratios else 0
-            console.print(f"public bank disclosures: {len(pb.observations)} observations, {'stored' if r.is_new else 'already stored (unchanged)'}; "
-                          f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
-        if not files and register is None:
-            return
-        with console.status(f"reading, validating and storing {len(files or [])} file(s)…"):
-            rep = import_files(ws, files or [], framework, user=user, encoding=encoding, register=register,
-                               mandatory=mandatory.value, optional=optional or (), accept_units=accept_unit or (),
-                               received_at=received_at)
-    if register is not None:
-        console.print(f"registered from {safe(register)}: {rep.registered} institution(s) created or changed")
-    console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
-                  f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
-    for w in rep.warnings[:WARNINGS_SHOWN]:
-        console.print(f"  [yellow]warning[/]: {safe(str(w).removeprefix('warning: '))}", soft_wrap=True)
-    if len(rep.warnings) > WARNINGS_SHOWN:
-        console.print(f"  … and {len(rep.warnings) - WARNINGS_SHOWN:,} more warning(s) (values kept and flagged for "
-                      "review); `fintech-eval validate FILE… --format csv --out problems.csv` lists them all")
+    with problems_in(lang.value):  # an error's problems in --lang (exit 2, nothing stored)
+        set_wait(wait)
+        bad_user = user_problems(user)  # checked before anything is read or stored
+        if bad_user:
+            raise DataError(bad_user)
+        if not files and not public_banks and register is None:
+            raise typer.BadParameter("give FILES, --register FILE or --public-banks")
+        received_at = received_time(received)
+        with Workspace(db) as ws:
+            if public_banks:
+                pb, r = import_public_banks(ws, framework, user=user)
+                n_diff = int((pb.ratios["status"] == "differs").sum()) if "status" in pb.ratios else 0
+                console.print(f"public bank disclosures: {len(pb.observations)} observations, {'stored' if r.is_new else 'already stored (unchanged)'}; "
+                              f"{len(pb.conflicts)} CONFLICT rows surfaced, {n_diff} disclosed ratios differ from the recomputed ones")
+            if not files and register is None:
+                return
+            with console.status(f"reading, validating and storing {len(files or [])} file(s)…"):
+                rep = import_files(ws, files or [], framework, user=user, encoding=encoding, register=register,
+                                   mandatory=mandatory.value, optional=optional or (), accept_units=accept_unit or (),
+                                   received_at=received_at)
+        if register is not None:
+            console.print(f"registered from {safe(register)}: {rep.registered} institution(s) created or changed")
+        console.print(f"[green]imported[/] {len(rep.files)} file(s): {rep.stored_rows:,} observations stored, "
+                      f"{rep.new_submissions} new submission(s), {rep.unchanged_submissions} unchanged (same bytes as before)")
+        for w in rep.warnings[:WARNINGS_SHOWN]:
+            line = Problem.line(w, lang.value) if isinstance(w, Problem) else str(w).removeprefix("warning: ")
+            console.print(f"  [yellow]{'警告' if lang is Lang.zh else 'warning'}[/]: {safe(line)}", soft_wrap=True)
+        if len(rep.warnings) > WARNINGS_SHOWN:
+            console.print(f"  … and {len(rep.warnings) - WARNINGS_SHOWN:,} more warning(s) (values kept and flagged for "
+                          "review); `fintech-eval validate FILE… --format csv --out problems.csv` lists them all")
 
 
 def indicators_cmd(

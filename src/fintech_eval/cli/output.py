@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -98,9 +99,33 @@ def _flat(v: Any) -> str:
     return str(v)
 
 
-def report_error(exc: FintechEvalError) -> int:
-    """Print every problem of ``exc`` on stderr; return the exit code."""
-    err_console.print(f"[bold red]error[/]: {len(exc.problems)} problem(s)")
-    for p in exc.problems:
-        err_console.print("  - " + str(p), markup=False, highlight=False, soft_wrap=True)
+def report_error(exc: FintechEvalError, lang: str = "en") -> int:
+    """Print every problem of ``exc`` on stderr (messages in ``lang``, English where a rule has no Chinese
+    text); return the exit code."""
+    head = f"[bold red]错误[/]：共 {len(exc.problems)} 个问题" if lang == "zh" else \
+        f"[bold red]error[/]: {len(exc.problems)} problem(s)"
+    err_console.print(head)
+    print_problems(exc.problems, lang)
     return exc.exit_code
+
+
+def print_problems(problems: Sequence[Any], lang: str = "en") -> None:
+    """One line per problem on stderr: place, message in ``lang``, rule."""
+    for p in problems:
+        err_console.print("  - " + (p.line(lang) if hasattr(p, "line") else str(p)), markup=False, highlight=False,
+                          soft_wrap=True)
+
+
+@contextlib.contextmanager
+def problems_in(lang: str) -> Iterator[None]:
+    """Inside, a product error is printed in ``lang`` and exits with its code; in English it goes up unchanged
+    (the CLI's entry point prints it the same way)."""
+    if lang == "en":
+        yield
+        return
+    try:
+        yield
+    except FintechEvalError as exc:
+        import typer
+
+        raise typer.Exit(report_error(exc, lang)) from None

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .output import RowFmt, console, emit, err_console, safe
+from .data import MsgLangOpt
+from .output import Lang, RowFmt, console, emit, err_console, print_problems, problems_in, safe
 from .rounds import DbOpt, _rows, _ws
 
 app = typer.Typer(help="Returns: an entity's answers for a campaign, submitted, reviewed (returned with comments, "
@@ -32,11 +33,6 @@ FIELD_COLUMNS = ["variable", "raw", "value", "unit", "value_norm", "unit_norm", 
 HISTORY_COLUMNS = ["at", "who", "action", "from_state", "to_state", "version", "comments", "note", "changes"]
 
 
-def _print_problems(problems: list[Any]) -> None:
-    for p in problems:
-        err_console.print("  - " + str(p), markup=False, highlight=False, soft_wrap=True)
-
-
 @app.command("submit")
 def submit_cmd(
     file: Annotated[Path, typer.Argument(help="The return: the questionnaire workbook of `fintech-eval template`, a CSV, or JSON (a mapping variable → value or → {value, unit}, or the import's records).")],
@@ -48,17 +44,20 @@ def submit_cmd(
     key: Annotated[str | None, typer.Option("--idempotency-key", help="A key of yours for this request: a retry with the same key stores once.")] = None,
     db: DbOpt = None, user: UserOpt = "cli",
     fmt: Annotated[RowFmt, typer.Option("--format", help="table (a summary and the problems) or json (the whole result).")] = RowFmt.table,
+    lang: MsgLangOpt = Lang.en,
 ) -> None:
     """Submit a return. A valid one goes to review; one with errors is kept as a draft (everything as sent) and its
-    problems are listed with file, row, field and rule (exit 2)."""
+    problems are listed with file, row, field and rule (exit 2); `--lang zh`: the messages in Chinese."""
     from ..app.submissions import submit
     from ..errors import DataError
 
-    if not file.is_file():
-        raise DataError(f"file {str(file)!r} does not exist", rule="file.missing", file=str(file))
-    with _ws(db, create=False) as ws:
-        r = submit(ws, entity, campaign, file.read_bytes(), actor=user, idempotency_key=key, file_name=file.name,
-                   final=not draft, framework=framework, period=period)
+    with problems_in(lang.value):
+        if not file.is_file():
+            raise DataError(f"file {str(file)!r} does not exist", rule="file.missing", file=str(file),
+                            zh=f"文件 {str(file)!r} 不存在")
+        with _ws(db, create=False) as ws:
+            r = submit(ws, entity, campaign, file.read_bytes(), actor=user, idempotency_key=key, file_name=file.name,
+                       final=not draft, framework=framework, period=period)
     if fmt is RowFmt.json:
         sys.stdout.write(json.dumps(r.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
     else:
@@ -68,8 +67,8 @@ def submit_cmd(
         for f in r.flagged:
             console.print(f"[yellow]flagged[/] {safe(f['variable'])}: {safe(f['reason'])}", highlight=False)
         if r.problems:
-            err_console.print(f"{len(r.problems)} problem(s):")
-            _print_problems(r.problems)
+            err_console.print(f"共 {len(r.problems)} 个问题：" if lang is Lang.zh else f"{len(r.problems)} problem(s):")
+            print_problems(r.problems, lang.value)
     if not r.valid and not draft:
         raise typer.Exit(2)
 
@@ -108,13 +107,15 @@ def show_cmd(
     return_id: Annotated[int, typer.Argument(help="Return id (see `fintech-eval returns list`).")],
     version: Annotated[int | None, typer.Option("--version", help="Show this version's fields (default: the one under review, else the newest).")] = None,
     db: DbOpt = None, fmt: Annotated[RowFmt, typer.Option("--format", help="table or json (csv: the fields).")] = RowFmt.table,
+    lang: MsgLangOpt = Lang.en,
 ) -> None:
     """Show a return: its state, the fields with their problems and flags, the open comments, its versions and
-    its whole history (who, when, from and to which state, comments, the values changed)."""
+    its whole history (who, when, from and to which state, comments, the values changed); `--lang zh`: the
+    problems' messages in Chinese (json has both: message, message_zh)."""
     from ..app.submissions import return_detail
 
     with _ws(db, create=False) as ws:
-        d = return_detail(ws, return_id, version=version)
+        d = return_detail(ws, return_id, version=version, lang=lang.value)
     if fmt is RowFmt.json:
         sys.stdout.write(json.dumps({"return": d.summary, "allowed": d.allowed, "comments": d.comments, "flagged": d.flagged,
                                      "problems": [p.as_dict() for p in d.problems], "fields": _rows(d.fields[FIELD_COLUMNS]),

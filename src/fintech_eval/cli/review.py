@@ -18,13 +18,14 @@ from .data import (
     FwOpt,
     Mandatory,
     MandatoryOpt,
+    MsgLangOpt,
     OptionalOpt,
     RegisterOpt,
     WaitOpt,
     set_wait,
     write_text,
 )
-from .output import RowFmt, console, emit, err_console, safe
+from .output import Lang, RowFmt, console, emit, err_console, problems_in, safe
 
 
 def problem_columns() -> tuple[str, ...]:
@@ -52,9 +53,11 @@ def validate_cmd(
     fmt: Annotated[RowFmt, typer.Option("--format", help="table, csv or json (one row per problem).")] = RowFmt.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the problems to this file (CSV, or JSON with --format json or a .json name).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="List every rule a problem can name (rule, severity, meaning) and exit.")] = False,
+    lang: MsgLangOpt = Lang.en,
 ) -> None:
     """Check files exactly as `import` would (register and previous-year values from --db if it exists) and store nothing.
-    Lists every error and warning with file, sheet, row, column, entity, variable, rule; exit 2 if any is an error."""
+    Lists every error and warning with file, sheet, row, column, entity, variable, rule; exit 2 if any is an error.
+    `--lang zh`: the messages in Chinese."""
     from ..app import Workspace
     from ..app.intake import validate_files
     from ..collect import RULES
@@ -65,14 +68,15 @@ def validate_cmd(
         return
     if not files:
         raise typer.BadParameter("give the files to check (or --rules)", param_hint="FILES")
-    ws = Workspace.existing(db)  # checked against the database if there is one; none is created
-    try:
-        res = validate_files(ws, files, framework, encoding=encoding, register=register, mandatory=mandatory.value,
-                             optional=optional or (), accept_units=accept_unit or ())
-    finally:
-        if ws is not None:
-            ws.close()
-    rows = [_problem_row(p) for p in res.problems]
+    with problems_in(lang.value):
+        ws = Workspace.existing(db)  # checked against the database if there is one; none is created
+        try:
+            res = validate_files(ws, files, framework, encoding=encoding, register=register, mandatory=mandatory.value,
+                                 optional=optional or (), accept_units=accept_unit or ())
+        finally:
+            if ws is not None:
+                ws.close()
+    rows = [_problem_row(p, lang.value) for p in res.problems]
     n_rows = sum(len(r.frame) for r in res.files)  # rows the readers turned into values (a bad cell's row is not one)
     n_err, n_warn = len(res.errors), len(res.warnings)
     summary = (f"{len(files)} file(s), {n_rows} value row(s) read: {n_err} error(s), {n_warn} warning(s); "
@@ -99,13 +103,14 @@ def validate_cmd(
         raise typer.Exit(2)
 
 
-def _problem_row(p: Any) -> dict[str, Any]:
+def _problem_row(p: Any, lang: str = "en") -> dict[str, Any]:
     import numpy as np
 
     from ..collect.validate import WHERE_KEYS
 
     d = {k: v.item() if isinstance(v, np.generic) else v for k, v in p.as_dict().items()}  # JSON numbers, not "2"
-    return {"severity": d.get("severity", "error"), **{k: d.get(k) for k in WHERE_KEYS}, "rule": p.rule, "message": p.message}
+    text = p.text(lang) if hasattr(p, "text") else p.message
+    return {"severity": d.get("severity", "error"), **{k: d.get(k) for k in WHERE_KEYS}, "rule": p.rule, "message": text}
 
 
 def correct_cmd(

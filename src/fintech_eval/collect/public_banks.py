@@ -126,6 +126,22 @@ UNMAPPED_REASONS: dict[str, str] = {
     "electronic_channel_split_rate": "no framework variable",
     "personal_mobile_banking_user_ratio": "survey share: no framework variable",
 }
+#: why a row is not imported, in Chinese (the reasons of :data:`UNMAPPED_REASONS` and of the bank checks)
+UNMAPPED_ZH: dict[str, str] = {
+    "change of a ratio in percentage points: no variable (kept for reference)": "比率的百分点变化：无对应变量（留作参考）",
+    "IFRS revenue: another accounting basis than operating_revenue (kept for reference)":
+        "IFRS 口径收入：与 operating_revenue 会计口径不同（留作参考）",
+    "monthly active users: no framework variable (personal_app_users counts all users)":
+        "月活跃用户：无对应指标体系变量（personal_app_users 统计全部用户）",
+    "no framework variable": "无对应指标体系变量",
+    "sector-wide IT investment: no institution variable": "全行业 IT 投入：无机构层面变量",
+    "ATMs alone: self_service_devices counts all self-service devices": "仅 ATM：self_service_devices 统计全部自助设备",
+    "a rate without its counts: J-A3B1-C6 needs off_counter_transactions and total_transactions":
+        "只有比率没有计数：J-A3B1-C6 需要 off_counter_transactions 和 total_transactions",
+    "survey share: no framework variable": "调查占比：无对应指标体系变量",
+    "sector or group aggregate, not an institution": "行业或集团汇总数，不是单个机构",
+    "bank not in the institutions table": "银行不在机构表中",
+}
 
 
 def default_path() -> Path:
@@ -209,7 +225,8 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
                 "value_text": vtext, "unit": unit, "note": note, "citation": (r.get("source") or "").strip()}
         if not _plain_number(vtext):
             probs.append(problem("cell.not_number", f"value {shown(vtext)} is not a plain number (the public file "
-                                 "gives figures like 272.46)", file=file, row=line, column="value", variable=item))
+                                 "gives figures like 272.46)",
+                                 zh=f"数值 {shown(vtext, lang='zh')} 不是普通数字（公开数据文件中的数字形如 272.46）", file=file, row=line, column="value", variable=item))
             continue
         if bank_en not in BANKS:
             reason = "sector or group aggregate, not an institution" if _is_aggregate(bank_zh, bank_en) \
@@ -230,7 +247,7 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
             f = conversion_factor(unit, units[var], variable=var)
         except UnitError as exc:
             p0 = exc.problems[0]
-            probs.append(problem(p0.rule, p0.message, file=file, row=line, column="unit", entity=bid,
+            probs.append(problem(p0.rule, p0.message, zh=p0.message_zh, file=file, row=line, column="unit", entity=bid,
                                  period=year, variable=var))
             continue
         value = float(vtext)
@@ -242,14 +259,15 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
         })
     for b in sorted(unknown_banks):
         probs.append(problem("public.unknown_bank", f"bank {b!r} is not in the institutions table: its rows are "
-                             "not imported", "warning", file=file))
+                             "not imported", "warning", zh=f"银行 {b!r} 不在机构表中：其数据行不予导入", file=file))
     all_obs = pd.DataFrame(obs, columns=list(obs[0]) if obs else [
         "entity_kind", "entity_id", "period", "variable", "value", "unit", "source", "file", "sheet", "row", "column",
         "raw", "value_norm", "unit_norm", "half_unit_norm", "status", "flag_reason", "note", "citation", "item"])
     chosen, conflicts = _choose(all_obs, disclosed, file, probs)
     ratios = _ratios(chosen, disclosed, file, probs)
     for r in chosen[chosen["note"].str.contains("UNCERTAIN", na=False)].itertuples():
-        probs.append(problem("public.uncertain", f"{r.variable} = {r.raw} {r.unit}: {r.note}", "warning", file=file,
+        probs.append(problem("public.uncertain", f"{r.variable} = {r.raw} {r.unit}: {r.note}", "warning",
+                             zh=f"{r.variable} = {r.raw} {r.unit}：{r.note}（文件标注为不确定）", file=file,
                              row=r.row, column="value", entity=r.entity_id, period=r.period, variable=r.variable))
         i = chosen.index[chosen["row"] == r.row][0]
         chosen.at[i, "status"] = "flagged"
@@ -261,7 +279,8 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
                               "unit": d["unit"], "note": d["note"], "chosen": None,
                               "kind": "CONFLICT note (disclosed figure)"})
             probs.append(problem("public.conflict", f"{d['item']} = {d['value_text']} {d['unit']}: {d['note']}",
-                                 "warning", file=file, row=d["line"], column="value", entity=d["entity_id"],
+                                 "warning", zh=f"{d['item']} = {d['value_text']} {d['unit']}：{d['note']}（文件标注为冲突）",
+                                 file=file, row=d["line"], column="value", entity=d["entity_id"],
                                  period=d["year"]))
     for u in unmapped:  # conflicts among rows that are not imported are surfaced too
         if "CONFLICT" in u["note"]:
@@ -270,7 +289,9 @@ def read_public_banks(path: str | Path | None = None, framework: Framework | Non
                               "variable": None, "row": u["line"], "value": float(u["value_text"]), "unit": u["unit"],
                               "note": u["note"], "chosen": None, "kind": f"CONFLICT note (not imported: {u['reason']})"})
             probs.append(problem("public.conflict", f"{u['item']} = {u['value_text']} {u['unit']}: {u['note']} "
-                                 f"(not imported: {u['reason']})", "warning", file=file, row=u["line"],
+                                 f"(not imported: {u['reason']})", "warning",
+                                 zh=f"{u['item']} = {u['value_text']} {u['unit']}：{u['note']}（文件标注为冲突；"
+                                 f"未导入：{UNMAPPED_ZH.get(u['reason'], u['reason'])}）", file=file, row=u["line"],
                                  column="value", entity=bid or u["bank_en"], period=u["year"]))
     cols = [*LONG_COLUMNS, "value_norm", "unit_norm", "status", "flag_reason", "note", "citation", "item"]
     observations = chosen[cols].sort_values("row").reset_index(drop=True) if len(chosen) else pd.DataFrame(columns=cols)
@@ -323,10 +344,11 @@ def _choose(all_obs: pd.DataFrame, disclosed: list[dict[str, Any]], file: str, p
                 all_obs.at[i, "flag_reason"] = f"CONFLICT in the file: {g.at[i, 'note']}"
                 conflicts.append(_conflict_row(all_obs.loc[i], True, "CONFLICT note"))
                 probs.append(problem("public.conflict", f"{var} = {g.at[i, 'raw']} {g.at[i, 'unit']}: {g.at[i, 'note']}",
-                                     "warning", file=file, row=int(g.at[i, "row"]), column="value", entity=bid,
+                                     "warning", zh=f"{var} = {g.at[i, 'raw']} {g.at[i, 'unit']}：{g.at[i, 'note']}"
+                                     "（文件标注为冲突）", file=file, row=int(g.at[i, "row"]), column="value", entity=bid,
                                      period=year, variable=var))
             continue
-        pick, why = g.index[0], "first in the file"
+        pick, why, why_zh = g.index[0], "first in the file", "为文件中的第一个"
         for item, (_, nvar, dvar) in RATIO_ITEMS.items():
             if var not in (nvar, dvar):
                 continue
@@ -341,6 +363,7 @@ def _choose(all_obs: pd.DataFrame, disclosed: list[dict[str, Any]], file: str, p
                 if abs(diff) <= tol:
                     found = i
                     why = (f"reproduces the disclosed {item} {d['value_text']}% (row {d['line']}) within rounding")
+                    why_zh = f"在舍入误差内重现了披露的 {item} {d['value_text']}%（第 {d['line']} 行）"
                     break
             if found is not None:
                 pick = found
@@ -350,11 +373,15 @@ def _choose(all_obs: pd.DataFrame, disclosed: list[dict[str, Any]], file: str, p
                          for r in g.itertuples() if r.Index != pick)
         reason = (f"{len(g)} values in the file for {var} {bid} {year}: chose {g.at[pick, 'raw']} "
                   f"(row {g.at[pick, 'row']}), which {why}; alternatives: {alts}")
+        alts_zh = "；".join(f"{r.raw} {r.unit}（第 {r.row} 行{'，' + r.note if r.note else ''}）"
+                           for r in g.itertuples() if r.Index != pick)
+        reason_zh = (f"文件中 {bid} {year} 的 {var} 有 {len(g)} 个数值：选用 {g.at[pick, 'raw']}"
+                     f"（第 {g.at[pick, 'row']} 行），因其{why_zh}；其他数值：{alts_zh}")
         all_obs.at[pick, "status"] = "flagged"
         all_obs.at[pick, "flag_reason"] = reason
         for i in g.index:
             conflicts.append(_conflict_row(all_obs.loc[i], i == pick, "several values for one bank-year-item"))
-        probs.append(problem("public.conflict", reason, "warning", file=file, row=int(g.at[pick, "row"]),
+        probs.append(problem("public.conflict", reason, "warning", zh=reason_zh, file=file, row=int(g.at[pick, "row"]),
                              column="value", entity=bid, period=year, variable=var))
     return all_obs.loc[keep].copy(), conflicts
 
@@ -398,6 +425,8 @@ def _ratios(obs: pd.DataFrame, disclosed: list[dict[str, Any]], file: str, probs
                            status="match" if abs(diff) <= tol else "differs",
                            reason=(f"{nvar} / {dvar} = {num['raw']} / {den['raw']} = {pct:.4f}% vs disclosed "
                                    f"{d['value_text']}% (difference {diff:+.4f} pp, rounding explains up to {tol:.4f} pp)"))
+                reason_zh = (f"{nvar} / {dvar} = {num['raw']} / {den['raw']} = {pct:.4f}%，披露值为 {d['value_text']}%"
+                             f"（相差 {diff:+.4f} 个百分点，舍入误差最多可解释 {tol:.4f} 个百分点）")
         else:
             var = GROWTH_ITEMS[item]
             prev_year = str(int(year) - 1)
@@ -418,12 +447,15 @@ def _ratios(obs: pd.DataFrame, disclosed: list[dict[str, Any]], file: str, probs
                            status="match" if abs(diff) <= tol else "differs",
                            reason=(f"{cur['raw']} / {prev['raw']} - 1 = {growth:+.4f}% vs disclosed {d['value_text']}% "
                                    f"(difference {diff:+.4f} pp, rounding explains up to {tol:.4f} pp)"))
+                reason_zh = (f"{cur['raw']} / {prev['raw']} - 1 = {growth:+.4f}%，披露值为 {d['value_text']}%"
+                             f"（相差 {diff:+.4f} 个百分点，舍入误差最多可解释 {tol:.4f} 个百分点）")
         if row["status"] == "differs":
             probs.append(problem(
                 "public.ratio_mismatch",
                 f"{row['code']} for {bid} {year}: {row['reason']}; the disclosed figure is kept beside the "
                 "recomputed one (different denominator or definition)",
-                "warning", file=file, row=d["line"], column="value", entity=bid, period=year,
+                "warning", zh=f"{bid} {year} 的 {row['code']}：{reason_zh}；披露值与重算值并列保留（分母或口径不同）",
+                file=file, row=d["line"], column="value", entity=bid, period=year,
                 indicator=row["code"] if row["code"].startswith("J-") else None))
         out.append(row)
     # bank-years with both inputs and no disclosed ratio

@@ -166,18 +166,31 @@ def _nfkc(s: str) -> str:
 parse_cell = parse_number
 
 
-def _cell_message(rule: str, raw: Any, what: str = "value") -> str:
+#: how a cell is named in a Chinese message (:func:`_cell_message`)
+_WHAT_ZH = {"value": "数值", "identification field": "身份信息栏"}
+
+
+def _cell_message(rule: str, raw: Any, what: str = "value", variable: str | None = None) -> tuple[str, str]:
+    """The English and Chinese message of a cell that is not a number (``variable``: named at the end)."""
     text = str(raw)
     shown = text if len(text) <= 60 else text[:57] + "..."
+    w = _WHAT_ZH.get(what, what)
     if rule == "cell.formula_injection":
-        return (f"{what} {shown!r} starts with {text.lstrip()[:1]!r} and is not a number: rejected as a "
-                "possible spreadsheet formula injection")
-    if rule == "cell.excel_error":
-        return f"{what} holds the Excel error {shown!r}, not a number"
-    if rule == "cell.formula":
-        return f"{what} holds the formula {shown!r}: enter the number itself (formulas are not evaluated)"
-    return (f"{what} {shown!r} is not a number (numbers may use thousands separators like 1,234; "
-            "leave blank or write N/A when not available)")
+        en = (f"{what} {shown!r} starts with {text.lstrip()[:1]!r} and is not a number: rejected as a "
+              "possible spreadsheet formula injection")
+        zh = f"{w} {shown!r} 以 {text.lstrip()[:1]!r} 开头且不是数字：疑似电子表格公式注入，已拒收"
+    elif rule == "cell.excel_error":
+        en, zh = f"{what} holds the Excel error {shown!r}, not a number", f"{w}为 Excel 错误值 {shown!r}，不是数字"
+    elif rule == "cell.formula":
+        en = f"{what} holds the formula {shown!r}: enter the number itself (formulas are not evaluated)"
+        zh = f"{w}为公式 {shown!r}：请直接填写数字（不计算公式）"
+    else:
+        en = (f"{what} {shown!r} is not a number (numbers may use thousands separators like 1,234; "
+              "leave blank or write N/A when not available)")
+        zh = f"{w} {shown!r} 不是数字（数字可使用千位分隔符，如 1,234；无此数据时留空或填 N/A）"
+    if variable:
+        en, zh = en + f" (variable {variable})", zh + f"（变量 {variable}）"
+    return en, zh
 
 
 def _strcol(col: pd.Series) -> pd.Series:
@@ -303,10 +316,12 @@ _NOT_BLANK = re.compile(rb"[^ \t\r\n\x00]")  # a byte that is not white space (f
 def _read_bytes(path: str | Path, fmt: str) -> tuple[bytes | None, list[CollectProblem]]:
     p = Path(path)
     if not p.exists():
-        return None, [problem("file.missing", f"file {str(path)!r} does not exist", file=str(path))]
+        return None, [problem("file.missing", f"file {str(path)!r} does not exist", zh=f"文件 {str(path)!r} 不存在",
+                              file=str(path))]
     data = p.read_bytes()
     if not _NOT_BLANK.search(data) or data in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return None, [problem("file.empty", f"the {fmt} file is empty ({len(data)} bytes)", file=str(path))]
+        return None, [problem("file.empty", f"the {fmt} file is empty ({len(data)} bytes)",
+                              zh=f"该 {fmt} 文件为空（{len(data)} 字节）", file=str(path))]
     return data, []
 
 
@@ -353,6 +368,7 @@ def _mojibake_in(df: pd.DataFrame, cols: Iterable[str], line_no: np.ndarray, fil
                 "encoding.mojibake",
                 f"{c} {text!r} looks like Chinese decoded with the wrong encoding (it reads as {fixed!r}): "
                 "the file was converted wrongly once already — export it again as UTF-8",
+                zh=f"{c} {text!r} 疑似以错误编码解码的中文（应为 {fixed!r}）：文件此前已被错误转换过一次，请重新导出为 UTF-8",
                 file=file, sheet=sheet, row=int(line_no[i]), column=c))
     return out
 
@@ -396,7 +412,8 @@ def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, l
         try:
             return data.decode("utf-16").lstrip("\ufeff"), [], "utf-16"
         except UnicodeDecodeError as exc:
-            return None, [problem("encoding.invalid", f"the file has a UTF-16 mark but is not UTF-16: {exc}", file=file)], None
+            return None, [problem("encoding.invalid", f"the file has a UTF-16 mark but is not UTF-16: {exc}",
+                                  zh=f"文件带有 UTF-16 字节顺序标记，但内容不是 UTF-16：{exc}", file=file)], None
     else:
         bom = None
     try:
@@ -407,6 +424,8 @@ def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, l
         return None, [problem(
             "encoding.invalid", f"the file starts with a UTF-8 byte-order mark but is not UTF-8 (byte 0x{data[bad_at]:02x} "
             f"on line {line}): save it again as UTF-8, or give its real encoding with {ENCODING_OPTION} NAME",
+            zh=f"文件以 UTF-8 字节顺序标记开头，但内容不是 UTF-8（第 {line} 行的字节 0x{data[bad_at]:02x}）："
+               f"请重新保存为 UTF-8，或用 {ENCODING_OPTION} 编码名 指明其实际编码",
             file=file, row=line)], None
     given_fails = None
     if encoding:
@@ -423,12 +442,17 @@ def _decode(data: bytes, file: str, encoding: str | None) -> tuple[str | None, l
     if given_fails:
         return None, [problem(
             "encoding.invalid", f"the file is neither UTF-8 nor GB18030/GBK (line {line}) and cannot be read as "
-            f"{ENCODING_OPTION} {encoding}: {given_fails}", file=file, row=line)], None
+            f"{ENCODING_OPTION} {encoding}: {given_fails}",
+            zh=f"文件既不是 UTF-8 也不是 GB18030/GBK（第 {line} 行），也无法按 {ENCODING_OPTION} {encoding} 读取：{given_fails}",
+            file=file, row=line)], None
     return None, [problem(
         "encoding.invalid",
         f"the file is neither UTF-8 (byte 0x{data[bad_at]:02x} at offset {bad_at}, line {line}) nor GB18030/GBK "
         f"Chinese text: save it as UTF-8 (Excel: CSV UTF-8), or give its encoding with {ENCODING_OPTION} NAME "
-        f"(e.g. {ENCODING_OPTION} big5)", file=file, row=line)], None
+        f"(e.g. {ENCODING_OPTION} big5)",
+        zh=f"文件既不是 UTF-8（第 {line} 行偏移 {bad_at} 处的字节 0x{data[bad_at]:02x}），也不是 GB18030/GBK 中文文本："
+           f"请另存为 UTF-8（Excel：CSV UTF-8），或用 {ENCODING_OPTION} 编码名 指明编码（如 {ENCODING_OPTION} big5）",
+        file=file, row=line)], None
 
 
 # ---- CSV ----------------------------------------------------------------------------------------------
@@ -473,7 +497,7 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
             df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
                              skip_blank_lines=True, engine="c")
     except pd.errors.EmptyDataError:
-        return None, None, [problem("file.empty", "the CSV file has no header", file=file)]
+        return None, None, [problem("file.empty", "the CSV file has no header", zh="CSV 文件没有表头", file=file)]
     except pd.errors.ParserError as exc:
         msg = str(exc)
         if "EOF inside string" in msg or "EOF following escape" in msg:
@@ -483,16 +507,18 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
                 "csv.truncated",
                 "the file ends inside a quoted field (an opening quote is never closed): it looks truncated"
                 + (f"; the quote opens on line {start}" if start else ""),
+                zh="文件在引号字段内结束（左引号没有闭合）：文件疑似被截断"
+                + (f"；引号始于第 {start} 行" if start else ""),
                 file=file, row=start)]
         return _parse_csv_slow(text, delim, file, msg)
     # the header as written: pandas renames a repeated name (value, value.1), which would hide it
-    written = next(csv.reader([first], delimiter=delim), []) if first else []
+    written = _fields_of_line(first, delim) if first else []
     header = _canonical_headers(written if len(written) == len(df.columns) else [str(c) for c in df.columns])
     probs: list[CollectProblem] = []
     dups = sorted({h for h in header if header.count(h) > 1})
     if dups:
         probs.append(problem("csv.duplicate_column", f"column(s) {', '.join(dups)} appear more than once in the header",
-                             file=file, row=1, column=", ".join(dups)))
+                             zh=f"表头中列 {', '.join(dups)} 出现了不止一次", file=file, row=1, column=", ".join(dups)))
         return None, None, probs
     df.columns = header
     ncol = len(header)
@@ -522,12 +548,13 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
     # a short last line without a final newline: truncated
     ends_nl = text.endswith(("\n", "\r"))
     last_line = text[text.rfind("\n") + 1:]
-    last_fields = next(csv.reader([last_line], delimiter=delim), [])
+    last_fields = _fields_of_line(last_line, delim)
     if not ends_nl and len(last_fields) < ncol:
         probs.append(problem(
             "csv.truncated",
             f"the last line stops after {len(last_fields)} of {ncol} fields with no line end "
             f"({last_line[-40:]!r}): the file looks truncated",
+            zh=f"最后一行只有 {ncol} 个字段中的 {len(last_fields)} 个且没有换行符（{last_line[-40:]!r}）：文件疑似被截断",
             file=file, row=int(line_no[-1])))
         df = df.iloc[:-1]
         line_no = line_no[:-1]
@@ -540,16 +567,25 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
             short = []
             for i in np.flatnonzero(tail_empty):
                 ln = lines[int(line_no[i]) - 1]
-                nf = len(next(csv.reader([ln], delimiter=delim), []))
+                nf = len(_fields_of_line(ln, delim))
                 if nf < ncol:
                     short.append(i)
                     probs.append(problem("csv.ragged", f"the row has {nf} fields, the header has {ncol}",
-                                         file=file, row=int(line_no[i])))
+                                         zh=f"该行有 {nf} 个字段，表头有 {ncol} 个", file=file, row=int(line_no[i])))
             if short:
                 keep = np.ones(len(df), dtype=bool)
                 keep[short] = False
                 df, line_no = df[keep], line_no[keep]
     return df.reset_index(drop=True), line_no, probs
+
+
+def _fields_of_line(line: str, delim: str) -> list[str]:
+    """The fields of one CSV line; a line the csv module refuses (a field over its size limit, which pandas read)
+    is split at the delimiters, so that a long text is reported by the text rules, not a traceback."""
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:
+        return line.split(delim)
 
 
 def _parse_csv_slow(text: str, delim: str, file: str, msg: str
@@ -573,24 +609,26 @@ def _parse_csv_slow(text: str, delim: str, file: str, msg: str
                 last = rdr.line_num >= text.count("\n") + 1 and not text.endswith(("\n", "\r"))
                 if last and len(rec) < len(header):
                     probs.append(problem("csv.truncated", f"the last line stops after {len(rec)} of {len(header)} "
-                                         "fields with no line end: the file looks truncated", file=file, row=start))
+                                         "fields with no line end: the file looks truncated",
+                                         zh=f"最后一行只有 {len(header)} 个字段中的 {len(rec)} 个且没有换行符：文件疑似被截断",
+                                         file=file, row=start))
                 else:
                     probs.append(problem("csv.ragged", f"the row has {len(rec)} fields, the header has {len(header)}",
-                                         file=file, row=start))
+                                         zh=f"该行有 {len(rec)} 个字段，表头有 {len(header)} 个", file=file, row=start))
                 continue
             rows.append(rec)
             nums.append(start)
     except csv.Error as exc:
-        probs.append(problem("csv.invalid", f"the CSV does not parse at line {rdr.line_num}: {exc}", file=file,
-                             row=rdr.line_num))
+        probs.append(problem("csv.invalid", f"the CSV does not parse at line {rdr.line_num}: {exc}",
+                             zh=f"CSV 在第 {rdr.line_num} 行无法解析：{exc}", file=file, row=rdr.line_num))
         return None, None, probs
     if header is None:
-        return None, None, [problem("csv.invalid", f"the CSV does not parse: {msg}", file=file)]
+        return None, None, [problem("csv.invalid", f"the CSV does not parse: {msg}", zh=f"CSV 无法解析：{msg}", file=file)]
     cols = _canonical_headers(header)
     dups = sorted({h for h in cols if cols.count(h) > 1})
     if dups:
         probs.append(problem("csv.duplicate_column", f"column(s) {', '.join(dups)} appear more than once in the header",
-                             file=file, row=1, column=", ".join(dups)))
+                             zh=f"表头中列 {', '.join(dups)} 出现了不止一次", file=file, row=1, column=", ".join(dups)))
         return None, None, probs
     df = pd.DataFrame(rows, columns=cols, dtype="str") if rows else pd.DataFrame(columns=cols, dtype="str")
     return df, np.asarray(nums, dtype=np.int64), probs
@@ -608,8 +646,8 @@ def _text_problems(df: pd.DataFrame, cols: Iterable[str], line_no: np.ndarray, f
             continue
         mask = _injection_mask(df[c], coded.get(c) if coded else None)
         for i in np.flatnonzero(mask):
-            out.append(problem("cell.formula_injection", _cell_message("cell.formula_injection", df[c].iat[i], c),
-                               file=file, sheet=sheet, row=int(line_no[i]), column=c,
+            en, zh = _cell_message("cell.formula_injection", df[c].iat[i], c)
+            out.append(problem("cell.formula_injection", en, zh=zh, file=file, sheet=sheet, row=int(line_no[i]), column=c,
                                entity=_get(df, "entity", i), variable=_get(df, "variable", i)))
         bad |= mask
     return out, bad
@@ -624,8 +662,8 @@ def _cell_problems(raw: pd.Series, rules: dict[int, str], line_no: np.ndarray, f
     out = []
     for i, rule in rules.items():
         var = variable.iat[i] if variable is not None else None
-        out.append(problem(rule, _cell_message(rule, raw.iat[i]) + (f" (variable {var})" if var else ""),
-                           file=file, sheet=sheet, row=int(line_no[i]), column=column.iat[i],
+        en, zh = _cell_message(rule, raw.iat[i], variable=var)
+        out.append(problem(rule, en, zh=zh, file=file, sheet=sheet, row=int(line_no[i]), column=column.iat[i],
                            entity=entity.iat[i] if entity is not None else None, variable=var))
     return out
 
@@ -651,6 +689,7 @@ def _reconcile_units(unit: pd.Series, hints: dict[int, str], line_no: np.ndarray
             continue
         out.append(problem("cell.unit_conflict",
                            f"value {raw.iat[i]!r} is written as {h!r} but the unit given is {u!r}",
+                           zh=f"数值 {raw.iat[i]!r} 按 {h!r} 书写，但填写的单位是 {u!r}",
                            file=file, sheet=sheet, row=int(line_no[i]), column=column.iat[i],
                            entity=entity.iat[i], variable=variable.iat[i]))
         bad[i] = True
@@ -685,7 +724,8 @@ def read_csv(path: str | Path, *, encoding: str | None = None, kind: str | None 
         if lacking:
             res.problems.append(problem(
                 "csv.missing_column", f"the header looks like the public bank file's but lacks {', '.join(lacking)} "
-                f"(its columns are {', '.join(COLUMNS)})", file=file, row=1, column=", ".join(lacking)))
+                f"(its columns are {', '.join(COLUMNS)})",
+                zh=f"表头看似银行公开数据文件，但缺少 {', '.join(lacking)}（其列应为 {', '.join(COLUMNS)}）", file=file, row=1, column=", ".join(lacking)))
             return res
         pb = read_public_banks(path, text=text)
         return ReadResult(pb.observations[LONG_COLUMNS].copy(), pb.problems, "public_banks", file, res.sha256, res.size)
@@ -708,23 +748,27 @@ def _table_to_long(table: pd.DataFrame, line_no: np.ndarray, file: str, kind: st
         probs.append(problem(
             "csv.missing_column",
             f"the {kind} table needs the column(s) {', '.join(missing)}; its header is {', '.join(map(str, table.columns))}",
+            zh=f"{'长' if kind == 'long' else '宽'}表需要列 {', '.join(missing)}；其表头为 {', '.join(map(str, table.columns))}",
             file=file, sheet=sheet, row=1, column=", ".join(missing)))
         return _empty_frame(), probs
     if len(table) == 0:
-        probs.append(problem("file.no_data", "the table has a header but no rows", file=file, sheet=sheet, row=1))
+        probs.append(problem("file.no_data", "the table has a header but no rows", zh="表格只有表头，没有数据行",
+                             file=file, sheet=sheet, row=1))
         return _empty_frame(), probs
     if kind == "wide":
         if ACCEPT_COLUMN in table.columns:  # one reason per row cannot say which of its values it accepts
             probs.append(problem("csv.accept_reason_wide", f"a wide table cannot carry {ACCEPT_COLUMN}: a row holds many "
                                  "values and the column cannot say which one it accepts; give the values in a long "
                                  "table (entity, period, variable, value, accept_reason) or use --accept-unit",
+                                 zh=f"宽表不能包含 {ACCEPT_COLUMN} 列：一行有多个数值，该列无法说明接受的是哪一个；"
+                                 "请改用长表（entity, period, variable, value, accept_reason）报送，或使用 --accept-unit",
                                  file=file, sheet=sheet, row=1, column=ACCEPT_COLUMN))
             return _empty_frame(), probs
         id_cols = [c for c in ("entity", "period", "entity_kind", "source") if c in table.columns]
         var_cols = [c for c in table.columns if c not in id_cols]
         if not var_cols:
             probs.append(problem("csv.missing_column", "the wide table has no variable columns after entity, period",
-                                 file=file, sheet=sheet, row=1))
+                                 zh="宽表在 entity、period 之后没有变量列", file=file, sheet=sheet, row=1))
             return _empty_frame(), probs
         parsed = []
         for c in var_cols:
@@ -820,15 +864,17 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
         doc = json.loads(text, parse_int=_json_int, object_pairs_hook=_JsonObject.of)
     except RecursionError:
         res.problems.append(problem("json.invalid", "the JSON is nested too deeply to be records (thousands of "
-                                    "levels of [ or {): it is not a return", file=file))
+                                    "levels of [ or {): it is not a return",
+                                    zh="JSON 嵌套过深（数千层 [ 或 {），不是记录列表：这不是一份报表", file=file))
         return res
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith(("Unterminated string", "Expecting value"))
         at_end = (at_end and exc.pos >= len(text.rstrip()) - 2) or exc.msg.startswith("Unterminated string")
         rule = "json.truncated" if at_end else "json.invalid"
         what = "the JSON document ends early: it looks truncated" if at_end else "the JSON does not parse"
+        what_zh = "JSON 文档提前结束：疑似被截断" if at_end else "JSON 无法解析"
         res.problems.append(problem(rule, f"{what} ({exc.msg} at line {exc.lineno} column {exc.colno})",
-                                    file=file, row=exc.lineno, column=exc.colno))
+                                    zh=f"{what_zh}（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）", file=file, row=exc.lineno, column=exc.colno))
         return res
     if isinstance(doc, dict) and isinstance(doc.get("records"), list):
         doc = doc["records"]
@@ -836,22 +882,24 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
         doc = [doc]
     if not isinstance(doc, list):
         res.problems.append(problem("json.structure", "the JSON must be a list of records or an object "
-                                    "{entity, period, values}", file=file))
+                                    "{entity, period, values}", zh="JSON 须为记录列表或对象 {entity, period, values}",
+                                    file=file))
         return res
     if not doc:
-        res.problems.append(problem("file.no_data", "the JSON holds no records", file=file))
+        res.problems.append(problem("file.no_data", "the JSON holds no records", zh="JSON 中没有记录", file=file))
         return res
     rows: list[dict[str, Any]] = []
     for k, rec in enumerate(doc, start=1):
         if not isinstance(rec, dict):
             res.problems.append(problem("json.structure", f"record {k} is a {type(rec).__name__}, not an object",
-                                        file=file, row=k))
+                                        zh=f"第 {k} 条记录是 {type(rec).__name__}，不是对象", file=file, row=k))
             continue
         dups = [*getattr(rec, "duplicates", []),
                 *(f"values.{d}" for d in getattr(rec.get("values"), "duplicates", []))]
         if dups:
             res.problems.append(problem("json.duplicate_key", f"record {k} gives the key(s) "
                                         f"{', '.join(map(shown, dups))} more than once (which one counts?)",
+                                        zh=f"第 {k} 条记录多次给出键 {', '.join(map(shown, dups))}（以哪一个为准？）",
                                         file=file, row=k, column=", ".join(dups)))
             continue
         lower = {_HEADER_LOOKUP.get(str(key).strip().lower(), str(key)): v for key, v in rec.items()}
@@ -860,7 +908,8 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
                   if isinstance(lower.get(c), list | dict)]
         if nested:
             res.problems.append(problem("json.structure", f"record {k}: {', '.join(nested)} must be text, not a list "
-                                        "or an object", file=file, row=k, column=", ".join(nested)))
+                                        "or an object", zh=f"第 {k} 条记录：{', '.join(nested)} 须为文本，不能是列表或对象",
+                                        file=file, row=k, column=", ".join(nested)))
             continue
         missing = [c for c in ("entity", "period") if base[c] in (None, "")]
         if "values" in rec and isinstance(rec["values"], dict):
@@ -873,6 +922,9 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
             items = []
         if missing:
             res.problems.append(problem("json.structure", f"record {k} lacks {', '.join(missing)}",
+                                        zh=f"第 {k} 条记录缺少 " + "、".join(m.replace("variable and value, or values",
+                                                                                 "variable 和 value（或 values）")
+                                                                       for m in missing),
                                         file=file, row=k, entity=base["entity"]))
             continue
         for col, var, v in items:
@@ -881,7 +933,7 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> ReadResult:
                 unit, reason, v = v.get("unit"), v.get(ACCEPT_COLUMN), v.get("value")
             if isinstance(v, list | dict):
                 res.problems.append(problem("cell.not_number", f"value of {var} is a {type(v).__name__}, not a number",
-                                            file=file, row=k, column=col, variable=str(var), entity=str(base["entity"])))
+                                            zh=f"{var} 的值是 {type(v).__name__}，不是数字", file=file, row=k, column=col, variable=str(var), entity=str(base["entity"])))
                 continue
             rows.append({"entity": "" if base["entity"] is None else str(base["entity"]),
                          "period": normalise_period(base["period"]), "variable": str(var),
@@ -956,20 +1008,23 @@ def _open_xlsx(data: bytes, file: str) -> tuple[Any, list[CollectProblem]]:
 
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return None, [problem("file.format", "this is a legacy Excel 97-2003 (.xls) file: save it as .xlsx",
-                              file=file)]
+                              zh="这是旧版 Excel 97-2003（.xls）文件：请另存为 .xlsx", file=file)]
     if not data.startswith(b"PK"):
-        return None, [problem("file.format", "the file is not an .xlsx workbook (no zip signature)", file=file)]
+        return None, [problem("file.format", "the file is not an .xlsx workbook (no zip signature)",
+                              zh="该文件不是 .xlsx 工作簿（没有 zip 签名）", file=file)]
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         bad = zf.testzip()
         if bad is not None:
             return None, [problem("file.truncated", f"the workbook is damaged (part {bad} fails its CRC check)",
-                                  file=file)]
+                                  zh=f"工作簿已损坏（部件 {bad} 未通过 CRC 校验）", file=file)]
     except zipfile.BadZipFile as exc:
         return None, [problem("file.truncated",
-                              f"the workbook cannot be opened ({exc}): the .xlsx looks truncated or damaged", file=file)]
+                              f"the workbook cannot be opened ({exc}): the .xlsx looks truncated or damaged",
+                              zh=f"工作簿无法打开（{exc}）：该 .xlsx 疑似被截断或已损坏", file=file)]
     except (EOFError, OSError, zipfile.LargeZipFile) as exc:
-        return None, [problem("file.truncated", f"the workbook cannot be read ({exc}): truncated or damaged", file=file)]
+        return None, [problem("file.truncated", f"the workbook cannot be read ({exc}): truncated or damaged",
+                              zh=f"工作簿无法读取（{exc}）：已截断或损坏", file=file)]
     too_large = _size_problems(zf, file)
     if too_large:
         return None, too_large
@@ -977,7 +1032,7 @@ def _open_xlsx(data: bytes, file: str) -> tuple[Any, list[CollectProblem]]:
         wb = load_workbook(io.BytesIO(data), data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged parts
         return None, [problem("file.truncated", f"the workbook cannot be read ({type(exc).__name__}: {exc})",
-                              file=file)]
+                              zh=f"工作簿无法读取（{type(exc).__name__}：{exc}）", file=file)]
     return wb, []
 
 
@@ -1015,7 +1070,9 @@ def _size_problems(zf: zipfile.ZipFile, file: str) -> list[CollectProblem]:
     if total > mb << 20:
         return [problem("file.too_large", f"the workbook unpacks to {total / 2**20:,.0f} MB, more than the limit of "
                         f"{mb:,} MB (a questionnaire is well under 1 MB): it is not a return, or it holds far more "
-                        f"than one; the limit is set by ${MAX_WORKBOOK_MB_ENV}", file=file)]
+                        f"than one; the limit is set by ${MAX_WORKBOOK_MB_ENV}",
+                        zh=f"工作簿解压后为 {total / 2**20:,.0f} MB，超过上限 {mb:,} MB（一份问卷远小于 1 MB）："
+                        f"它不是报表，或包含远多于一份报表的内容；上限由 ${MAX_WORKBOOK_MB_ENV} 设定", file=file)]
     cells_max = _limit(MAX_WORKBOOK_CELLS_ENV, MAX_WORKBOOK_CELLS)
     names = _sheet_names(zf)
     out = []
@@ -1032,7 +1089,9 @@ def _size_problems(zf: zipfile.ZipFile, file: str) -> list[CollectProblem]:
         if rows * cols > cells_max:
             out.append(problem("file.too_large", f"the sheet declares {rows:,} rows × {cols:,} columns "
                                f"({rows * cols:,} cells), more than the limit of {cells_max:,} cells: it is not a "
-                               f"return; the limit is set by ${MAX_WORKBOOK_CELLS_ENV}", file=file,
+                               f"return; the limit is set by ${MAX_WORKBOOK_CELLS_ENV}",
+                               zh=f"该工作表声明了 {rows:,} 行 × {cols:,} 列（{rows * cols:,} 个单元格），超过上限 "
+                               f"{cells_max:,} 个单元格：它不是报表；上限由 ${MAX_WORKBOOK_CELLS_ENV} 设定", file=file,
                                sheet=names.get(info.filename, info.filename)))
     return out
 
@@ -1072,7 +1131,9 @@ def _hidden_sheets(wb: Any, file: str, allowed: tuple[str, ...] = ()) -> list[Co
     read while the person checking the workbook sees other ones."""
     return [problem("workbook.hidden", f"the sheet {ws.title!r} is {'very ' if ws.sheet_state == 'veryHidden' else ''}"
                     "hidden: a return may not carry sheets nobody sees; unhide or delete it and send the "
-                    "workbook again", file=file, sheet=ws.title)
+                    "workbook again",
+                    zh=f"工作表 {ws.title!r} 被{'深度' if ws.sheet_state == 'veryHidden' else ''}隐藏：报表不得包含无人可见的"
+                    "工作表；请取消隐藏或删除后重新报送", file=file, sheet=ws.title)
             for ws in wb.worksheets if ws.sheet_state != "visible" and ws.title not in allowed]
 
 
@@ -1090,7 +1151,9 @@ def _layout_problems(meta: dict[str, str], file: str) -> list[CollectProblem]:
     if not bad:
         return []
     return [problem("template.tampered", f"the metadata sheet was altered: {', '.join(bad)} is not a row or column "
-                    "of a sheet; fill in a fresh copy of the template", file=file, sheet=META_SHEET)]
+                    "of a sheet; fill in a fresh copy of the template",
+                    zh=f"元数据工作表被改动：{', '.join(bad)} 不是工作表的行号或列号；请使用新的模板副本填写",
+                    file=file, sheet=META_SHEET)]
 
 
 def _protection_problems(wb: Any, ws: Any, file: str) -> list[CollectProblem]:
@@ -1100,10 +1163,12 @@ def _protection_problems(wb: Any, ws: Any, file: str) -> list[CollectProblem]:
     if wb.security is None or not wb.security.lockStructure:
         out.append(problem("workbook.unprotected", "the workbook's structure protection was removed (the template "
                            "locks it so that no sheet is added, hidden or renamed): fill in a fresh copy of the "
-                           "template", file=file))
+                           "template", zh="工作簿的结构保护被取消（模板锁定结构，使工作表不能被添加、隐藏或重命名）："
+                           "请使用新的模板副本填写", file=file))
     if not ws.protection.sheet:
         out.append(problem("workbook.unprotected", f"the protection of sheet {ws.title!r} was removed (the template "
                            "protects everything but the answer cells): fill in a fresh copy of the template",
+                           zh=f"工作表 {ws.title!r} 的保护被取消（模板保护除答案单元格以外的全部内容）：请使用新的模板副本填写",
                            file=file, sheet=ws.title))
     return out
 
@@ -1111,7 +1176,8 @@ def _protection_problems(wb: Any, ws: Any, file: str) -> list[CollectProblem]:
 def _hidden_answers(ws: Any, rows: list[int], columns: list[str], file: str) -> list[CollectProblem]:
     """Hidden rows or columns in the answer area: values nobody reviewing the workbook sees."""
     out = [problem("workbook.hidden", f"row {r} of the answers is hidden: unhide it (values in hidden rows are "
-                   "not seen by whoever checks the workbook)", file=file, sheet=ws.title, row=r)
+                   "not seen by whoever checks the workbook)",
+                   zh=f"答案区第 {r} 行被隐藏：请取消隐藏（核对工作簿的人看不到隐藏行中的数值）", file=file, sheet=ws.title, row=r)
            for r in rows if ws.row_dimensions[r].hidden]
     for c in columns:
         hidden = ws.column_dimensions[c].hidden if c in ws.column_dimensions else False
@@ -1119,8 +1185,8 @@ def _hidden_answers(ws: Any, rows: list[int], columns: list[str], file: str) -> 
             hidden = any(d.hidden and d.min and d.max and d.min <= _col_number(c) <= d.max
                          for d in ws.column_dimensions.values())
         if hidden:
-            out.append(problem("workbook.hidden", f"column {c} of the answers is hidden: unhide it", file=file,
-                               sheet=ws.title, column=c))
+            out.append(problem("workbook.hidden", f"column {c} of the answers is hidden: unhide it",
+                               zh=f"答案区第 {c} 列被隐藏：请取消隐藏", file=file, sheet=ws.title, column=c))
     return out
 
 
@@ -1160,7 +1226,8 @@ def read_questionnaire(
             "template.foreign",
             f"the workbook is not a fintech-eval questionnaire (no {META_SHEET!r} sheet; sheets: "
             f"{', '.join(wb.sheetnames)}) and its first sheet is not a long or wide table",
-            file=file, sheet=wb.sheetnames[0] if wb.sheetnames else None))
+            zh=f"该工作簿不是 fintech-eval 问卷（没有 {META_SHEET!r} 工作表；现有工作表：{', '.join(wb.sheetnames)}），"
+            "其第一个工作表也不是长表或宽表", file=file, sheet=wb.sheetnames[0] if wb.sheetnames else None))
         return res
     ms = wb[META_SHEET]
     meta = {str(r[0]): "" if r[1] is None else str(r[1]) for r in ms.iter_rows(values_only=True) if r and r[0] is not None}
@@ -1170,14 +1237,15 @@ def read_questionnaire(
             "template.version",
             f"template version {meta.get('template_version')!r} is not the version this reader understands "
             f"({TEMPLATE_VERSION!r}): generate a new questionnaire with `fintech-eval template`",
-            file=file, sheet=META_SHEET))
+            zh=f"模板版本 {meta.get('template_version')!r} 不是本程序可读取的版本（{TEMPLATE_VERSION!r}）："
+            "请用 `fintech-eval template` 重新生成问卷", file=file, sheet=META_SHEET))
         return res
     need = ("sheet", "first_row", "value_column", "variable_column", "unit_column", "variables", "checksum",
             "entity_id", "period", "id_value_column", "id_row.entity_id", "id_row.period")
     lacking = [k for k in need if not meta.get(k)]
     if lacking:
         res.problems.append(problem("template.tampered", f"the metadata sheet lacks {', '.join(lacking)}",
-                                    file=file, sheet=META_SHEET))
+                                    zh=f"元数据工作表缺少 {', '.join(lacking)}", file=file, sheet=META_SHEET))
         return res
     layout = _layout_problems(meta, file)
     if layout:
@@ -1193,7 +1261,8 @@ def read_questionnaire(
             "template.sheet_missing",
             f"the questionnaire sheet {sheet!r} is missing (sheets: {', '.join(s for s in wb.sheetnames if s != META_SHEET)}): "
             "was it renamed or replaced by another sheet?",
-            file=file, sheet=sheet))
+            zh=f"问卷工作表 {sheet!r} 不存在（现有工作表：{', '.join(s for s in wb.sheetnames if s != META_SHEET)}）："
+            "是否被重命名或被其他工作表替换？", file=file, sheet=sheet))
         return res
     ws = wb[sheet]
     first = int(meta["first_row"])
@@ -1211,8 +1280,8 @@ def read_questionnaire(
     expected_names = [x for x in meta["variables"].split(",") if x]
     got = [(n, u) for _, n, u in found]
     if template_checksum(got) != meta["checksum"] or [n for n, _ in got] != expected_names:
-        msg, at_row, at_col = _tamper_message(found, expected_names, framework)
-        res.problems.append(problem("template.tampered", msg, file=file, sheet=sheet, row=at_row or first,
+        msg, zh, at_row, at_col = _tamper_message(found, expected_names, framework)
+        res.problems.append(problem("template.tampered", msg, zh=zh, file=file, sheet=sheet, row=at_row or first,
                                     column=at_col or vcol))
         return res
     if framework is not None:
@@ -1220,14 +1289,17 @@ def read_questionnaire(
         if meta.get("framework") != fw_ref:
             res.problems.append(problem(
                 "template.framework_mismatch",
-                f"the questionnaire was made from {meta.get('framework')!r}, not {fw_ref!r}", file=file, sheet=META_SHEET))
+                f"the questionnaire was made from {meta.get('framework')!r}, not {fw_ref!r}",
+                zh=f"该问卷依据 {meta.get('framework')!r} 生成，而不是 {fw_ref!r}", file=file, sheet=META_SHEET))
             return res
         now = [(v.name, v.unit) for v, _ in applicable_variables(framework, meta.get("sector", ""))]
         if now != got:
             res.problems.append(problem(
                 "template.outdated",
                 f"the questionnaire's variable list differs from what {fw_ref} now asks of sector "
-                f"{meta.get('sector')!r}: generate a new questionnaire", file=file, sheet=sheet))
+                f"{meta.get('sector')!r}: generate a new questionnaire",
+                zh=f"问卷的变量清单与 {fw_ref} 目前对行业 {meta.get('sector')!r} 的要求不同：请重新生成问卷",
+                file=file, sheet=sheet))
             return res
     rcol = meta.get("reason_column")  # templates before it have none
     guard = _protection_problems(wb, ws, file) + _hidden_answers(ws, [r for r, _, _ in found],
@@ -1245,34 +1317,34 @@ def read_questionnaire(
         res.problems.append(problem(
             "template.entity_mismatch",
             f"the identification block names institution {ent_id!r} but the questionnaire was made for "
-            f"{meta['entity_id']!r}", file=file, sheet=sheet, row=int(meta["id_row.entity_id"]), column=idc,
-            entity=ent_id))
+            f"{meta['entity_id']!r}", zh=f"身份信息栏填写的机构为 {ent_id!r}，但该问卷是为 {meta['entity_id']!r} 生成的",
+            file=file, sheet=sheet, row=int(meta["id_row.entity_id"]), column=idc, entity=ent_id))
     if per_id != meta["period"]:
         res.problems.append(problem(
             "template.period_mismatch",
             f"the identification block gives period {per_id!r} but the questionnaire was made for "
-            f"{meta['period']!r}", file=file, sheet=sheet, row=int(meta["id_row.period"]), column=idc,
-            entity=meta["entity_id"]))
+            f"{meta['period']!r}", zh=f"身份信息栏填写的期间为 {per_id!r}，但该问卷是为 {meta['period']!r} 生成的",
+            file=file, sheet=sheet, row=int(meta["id_row.period"]), column=idc, entity=meta["entity_id"]))
     if period is not None and normalise_period(period) != meta["period"]:
         res.problems.append(problem(
             "period.mismatch", f"the questionnaire is for period {meta['period']!r}, the import expects {period!r}",
-            file=file, sheet=sheet, row=int(meta["id_row.period"]), column=idc, entity=meta["entity_id"]))
+            zh=f"该问卷的期间为 {meta['period']!r}，本次导入要求的期间为 {period!r}", file=file, sheet=sheet, row=int(meta["id_row.period"]), column=idc, entity=meta["entity_id"]))
     if entity is not None and str(entity).strip() != meta["entity_id"]:
         res.problems.append(problem(
             "entity.mismatch", f"the questionnaire is for institution {meta['entity_id']!r}, the import expects "
-            f"{entity!r}", file=file, sheet=sheet, row=int(meta["id_row.entity_id"]), column=idc,
-            entity=meta["entity_id"]))
+            f"{entity!r}", zh=f"该问卷的机构为 {meta['entity_id']!r}，本次导入要求的机构为 {entity!r}",
+            file=file, sheet=sheet, row=int(meta["id_row.entity_id"]), column=idc, entity=meta["entity_id"]))
     if period_kind(meta["period"]) is None:
         res.problems.append(problem("period.invalid", f"period {meta['period']!r} is not a reporting period",
-                                    file=file, sheet=META_SHEET))
+                                    zh=f"期间 {meta['period']!r} 不是有效的报告期", file=file, sheet=META_SHEET))
     for key in ("contact", "contact_phone", "date"):
         rr = meta.get(f"id_row.{key}")
         if rr:
             c = ws[f"{idc}{rr}"]
             if c.data_type == "f" or (isinstance(c.value, str) and _injection_mask(pd.Series([c.value]))[0]):
-                res.problems.append(problem("cell.formula_injection", _cell_message(
-                    "cell.formula_injection", c.value, "identification field"), file=file, sheet=sheet,
-                    row=int(rr), column=idc, entity=meta["entity_id"]))
+                en, zh = _cell_message("cell.formula_injection", c.value, "identification field")
+                res.problems.append(problem("cell.formula_injection", en, zh=zh, file=file, sheet=sheet,
+                                            row=int(rr), column=idc, entity=meta["entity_id"]))
     # values
     records = []
     merged = {row for rng in ws.merged_cells.ranges if rng.min_col <= _col_number(valcol) <= rng.max_col
@@ -1283,22 +1355,26 @@ def read_questionnaire(
         where = {"file": file, "sheet": sheet, "row": r, "column": valcol, "variable": name, "entity": meta["entity_id"]}
         if r in merged:
             res.problems.append(problem("cell.merged", f"the answer cell {valcol}{r} is merged with other cells: one "
-                                        f"value per variable, unmerge it (variable {name})", **where))
+                                        f"value per variable, unmerge it (variable {name})",
+                                        zh=f"答案单元格 {valcol}{r} 与其他单元格合并：每个变量只填一个值，请取消合并（变量 {name}）",
+                                        **where))
             continue
         if c.data_type == "f" or (isinstance(raw, str) and raw.startswith("=") and c.data_type != "s"):
-            res.problems.append(problem("cell.formula", _cell_message("cell.formula", raw) + f" (variable {name})", **where))
+            en, zh = _cell_message("cell.formula", raw, variable=name)
+            res.problems.append(problem("cell.formula", en, zh=zh, **where))
             continue
         if c.data_type == "e":
-            res.problems.append(problem("cell.excel_error", _cell_message("cell.excel_error", raw) + f" (variable {name})",
-                                        **where))
+            en, zh = _cell_message("cell.excel_error", raw, variable=name)
+            res.problems.append(problem("cell.excel_error", en, zh=zh, **where))
             continue
         if c.is_date:
             res.problems.append(problem("cell.not_number", f"value is a date ({raw}), not a number (variable {name})",
-                                        **where))
+                                        zh=f"数值是日期（{raw}），不是数字（变量 {name}）", **where))
             continue
         value, hint, rule = parse_cell(raw)
         if rule:
-            res.problems.append(problem(rule, _cell_message(rule, raw) + f" (variable {name})", **where))
+            en, zh = _cell_message(rule, raw, variable=name)
+            res.problems.append(problem(rule, en, zh=zh, **where))
             continue
         reason = _reason_cell(ws[f"{rcol}{r}"], name, {**where, "column": rcol}, res.problems) if rcol else None
         if reason is False:
@@ -1315,7 +1391,7 @@ def read_questionnaire(
         res.frame[ACCEPT_COLUMN] = [rec[ACCEPT_COLUMN] for rec in records]
     if records and res.frame["value"].isna().all():
         res.problems.append(problem("template.no_values", "no value cell is filled in", "warning",
-                                    file=file, sheet=sheet, entity=meta["entity_id"]))
+                                    zh="没有填写任何数值单元格", file=file, sheet=sheet, entity=meta["entity_id"]))
     return res
 
 
@@ -1326,37 +1402,40 @@ def _reason_cell(c: Any, name: str, where: dict[str, Any], problems: list[Collec
     if v is None or str(v).strip() == "":
         return None
     if c.data_type == "f" or (isinstance(v, str) and _injection_mask(pd.Series([v]))[0]):
-        problems.append(problem("cell.formula_injection", _cell_message("cell.formula_injection", v, ACCEPT_COLUMN)
-                                + f" (variable {name})", **where))
+        en, zh = _cell_message("cell.formula_injection", v, ACCEPT_COLUMN, variable=name)
+        problems.append(problem("cell.formula_injection", en, zh=zh, **where))
         return False
     return str(v).strip()
 
 
 def _tamper_message(found: list[tuple[int, str, str]], expected: list[str], framework: Framework | None
                     ) -> tuple[str, int | None, str | None]:
-    """What changed in the variable list (and where): message, row, column."""
+    """What changed in the variable list (and where): message (English, Chinese), row, column."""
     names = [n for _, n, _ in found]
-    details = []
+    details: list[tuple[str, str]] = []
     at_row: int | None = None
     at_col: str | None = None
     for (r, n, _), e in zip(found, expected, strict=False):
         if n != e:
-            details.append(f"row {r} has {n!r} where the template had {e!r}")
+            details.append((f"row {r} has {n!r} where the template had {e!r}", f"第 {r} 行为 {n!r}，模板中为 {e!r}"))
             at_row, at_col = r, "B"
             break
     if len(names) != len(expected):
-        details.append(f"{len(names)} variable rows where the template had {len(expected)}")
+        details.append((f"{len(names)} variable rows where the template had {len(expected)}",
+                        f"有 {len(names)} 个变量行，模板中为 {len(expected)} 个"))
     if not details and framework is not None:
         units = {v.name: v.unit for v in framework.variables}
         for r, n, u in found:
             if n in units and u != units[n]:
-                details.append(f"row {r}: unit of {n} is {u!r}, the template had {units[n]!r}")
+                details.append((f"row {r}: unit of {n} is {u!r}, the template had {units[n]!r}",
+                                f"第 {r} 行：{n} 的单位为 {u!r}，模板中为 {units[n]!r}"))
                 at_row, at_col = r, "C"
                 break
     if not details:
-        details.append("the variable codes or units no longer match the template's checksum")
-    return ("the questionnaire was altered: " + "; ".join(details) + " — fill in a fresh copy of the template",
-            at_row, at_col)
+        details.append(("the variable codes or units no longer match the template's checksum",
+                        "变量代码或单位与模板校验和不再一致"))
+    return ("the questionnaire was altered: " + "; ".join(d[0] for d in details) + " — fill in a fresh copy of the template",
+            "问卷被改动：" + "；".join(d[1] for d in details) + "。请使用新的模板副本填写", at_row, at_col)
 
 
 def _xlsx_table(wb: Any, file: str) -> tuple[pd.DataFrame, list[CollectProblem]] | None:
@@ -1372,7 +1451,8 @@ def _xlsx_table(wb: Any, file: str) -> tuple[pd.DataFrame, list[CollectProblem]]
     dups = sorted({h for h in header if h and header.count(h) > 1})
     if dups:
         return _empty_frame(), [problem("csv.duplicate_column", f"column(s) {', '.join(dups)} appear more than once "
-                                        "in the header (which one counts?)", file=file, sheet=ws.title, row=hdr_row,
+                                        "in the header (which one counts?)",
+                                        zh=f"表头中列 {', '.join(dups)} 出现了不止一次（以哪一列为准？）", file=file, sheet=ws.title, row=hdr_row,
                                         column=", ".join(dups))]
     kind = "long" if {"variable", "value"} & set(header) else "wide"
     width = len(header)
@@ -1411,7 +1491,8 @@ def read_file(
             return ReadResult(_empty_frame(), probs, "xls", str(path))
         _, probs = _open_xlsx(data, str(path))
         return ReadResult(_empty_frame(), probs or [problem("file.format", "legacy .xls is not supported: save as .xlsx",
-                                                             file=str(path))], "xls", str(path))
+                                                             zh="不支持旧版 .xls：请另存为 .xlsx", file=str(path))],
+                          "xls", str(path))
     if p.exists():
         head = p.read_bytes()[:8]
         if head.startswith(b"PK"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,15 +30,28 @@ CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202
 #: long-frame column → the TEXT_LIMITS key of the field it is stored in
 STORED_TEXTS = {"entity_id": "entity_id", "period": "period", "variable": "variable", "unit": "unit",
                 "source": "source"}
+#: the long-frame columns by their name in a Chinese message
+COLUMN_ZH = {"entity_id": "主体", "period": "期间", "variable": "变量", "unit": "单位", "source": "来源"}
 
 
-def text_rule(text: str, limit: int | None) -> tuple[str, str] | None:
-    """``(rule, reason)`` when ``text`` breaks a text rule, else None."""
+class TextRule(NamedTuple):
+    """A broken text rule: the rule and why, in English and Chinese (``hit[0]``, ``hit[1]`` as before)."""
+
+    rule: str
+    reason: str
+    reason_zh: str
+
+
+def text_rule(text: str, limit: int | None) -> TextRule | None:
+    """``(rule, reason, reason_zh)`` when ``text`` breaks a text rule, else None."""
     m = CONTROL.search(text)
     if m:
-        return "text.control_character", f"holds the control character U+{ord(m.group(0)):04X} at position {m.start() + 1}"
+        code, at = f"U+{ord(m.group(0)):04X}", m.start() + 1
+        return TextRule("text.control_character", f"holds the control character {code} at position {at}",
+                        f"在第 {at} 个字符处含有控制字符 {code}")
     if limit is not None and len(text) > limit:
-        return "text.too_long", f"is {len(text):,} characters long, the limit is {limit:,}"
+        return TextRule("text.too_long", f"is {len(text):,} characters long, the limit is {limit:,}",
+                        f"长 {len(text):,} 个字符，超过上限 {limit:,}")
     return None
 
 
@@ -63,10 +76,11 @@ def frame_text_problems(frame: pd.DataFrame) -> tuple[list[CollectProblem], np.n
         hit_rows = np.isin(codes, list(bad))
         rows |= hit_rows
         for i in np.flatnonzero(hit_rows):
-            rule, reason = bad[int(codes[i])]
+            rule, reason, reason_zh = bad[int(codes[i])]
             r = frame.iloc[i]
             what = col.removesuffix("_id") if col == "entity_id" else col
             out.append(problem(rule, f"{what} {shown(r[col])} {reason}: shorten it or remove the character",
+                               zh=f"{COLUMN_ZH[col]} {shown(r[col], lang='zh')} {reason_zh}：请缩短或删除该字符",
                                file=r.get("file"), sheet=r.get("sheet"), row=_int(r.get("row")), column=col,
                                entity=None if col == "entity_id" else _short(r.get("entity_id")),
                                variable=None if col == "variable" else _short(r.get("variable"))))
@@ -90,10 +104,12 @@ def file_name_problems(paths: Iterable[str | Path]) -> list[CollectProblem]:
     out = []
     for p in paths:
         name, ext = Path(p).name, Path(p).suffix.lstrip(".")
-        for text, key, what in ((name, "file_name", "file name"), (ext, "format", "file extension")):
+        for text, key, what, what_zh in ((name, "file_name", "file name", "文件名"),
+                                         (ext, "format", "file extension", "文件扩展名")):
             hit = text_rule(text, TEXT_LIMITS[key])
             if hit:
-                out.append(problem("file.name", f"the {what} {shown(text)} {hit[1]}: rename the file", file=str(p)))
+                out.append(problem("file.name", f"the {what} {shown(text)} {hit.reason}: rename the file",
+                                   zh=f"{what_zh} {shown(text, lang='zh')} {hit.reason_zh}：请重命名文件", file=str(p)))
                 break
     return out
 
@@ -103,4 +119,5 @@ def user_problems(user: str, option: str = "--user") -> list[CollectProblem]:
     hit = text_rule(user, TEXT_LIMITS["user"])
     if not hit:
         return []
-    return [problem(hit[0], f"the user name {shown(user)} {hit[1]}", column=option)]
+    return [problem(hit.rule, f"the user name {shown(user)} {hit.reason}", zh=f"用户名 {shown(user, lang='zh')} {hit.reason_zh}",
+                    column=option)]

@@ -68,7 +68,9 @@ def parse_acceptance(text: str) -> Acceptance:
     parts = [p.strip() for p in sel.split("/")]
     if not sep or not reason.strip() or not all(parts) or len(parts) > 3:
         raise DataError(f"--accept-unit {text!r}: give [ENTITY/[PERIOD/]]VARIABLE:REASON, e.g. "
-                        "B001/2024/operating_revenue:revenue grew after a merger", rule="unit.accept")
+                        "B001/2024/operating_revenue:revenue grew after a merger", rule="unit.accept",
+                        zh=f"--accept-unit {text!r}：请写作 [机构/[期间/]]变量:理由，例如 "
+                        "B001/2024/operating_revenue:合并后营业收入增长")
     if len(parts) == 1:
         return Acceptance(parts[0], reason.strip())
     if len(parts) == 2:
@@ -108,8 +110,8 @@ def _factor_hit(ratio: np.ndarray, tolerance: float) -> np.ndarray:
     return out
 
 
-def _cause(factor: float, given_unit: str | None, declared: str, vtype: str) -> str:
-    """'looks like 元 entered where 万元 is expected' for money; a generic unit slip otherwise."""
+def _cause(factor: float, given_unit: str | None, declared: str, vtype: str) -> tuple[str, str]:
+    """'looks like 元 entered where 万元 is expected' for money; a generic unit slip otherwise (English, Chinese)."""
     size = abs(factor)
     if vtype == "money":
         try:
@@ -120,10 +122,12 @@ def _cause(factor: float, given_unit: str | None, declared: str, vtype: str) -> 
             entered = per / size if factor > 0 else per * size
             have, want = MONEY_NAMES.get(entered), MONEY_NAMES.get(per)
             if have and want:
-                return f"looks like {have} entered where {want} is expected"
+                return f"looks like {have} entered where {want} is expected", f"疑似按{have}填写，而此处应以{want}填报"
     label = given_unit or declared
-    return (f"looks like a unit {size:,.0f} times smaller than {label} was used" if factor > 0 else
-            f"looks like a unit {size:,.0f} times larger than {label} was used")
+    return ((f"looks like a unit {size:,.0f} times smaller than {label} was used",
+             f"疑似使用了比 {label} 小 {size:,.0f} 倍的单位") if factor > 0 else
+            (f"looks like a unit {size:,.0f} times larger than {label} was used",
+             f"疑似使用了比 {label} 大 {size:,.0f} 倍的单位"))
 
 
 def by_distinct(col: pd.Series, fn: Callable[[Any], Any], dtype: Any = None) -> pd.Series:
@@ -157,6 +161,7 @@ class Hit:
     severity: str
     message: str
     accepted: str | None = None
+    message_zh: str | None = None
 
 
 def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str, str], units: dict[str, str]) -> list[Hit]:
@@ -212,19 +217,29 @@ def unit_factor_problems(rows: pd.DataFrame, checks: UnitChecks, types: dict[str
         given = h.unit if isinstance(h.unit, str) and h.unit else None
         label = _label(declared, types[h.variable])
         times = f"{abs(h.factor):,.0f}×" if h.factor > 0 else f"1/{abs(h.factor):,.0f} of"
+        times_zh = f"{abs(h.factor):,.0f} 倍" if h.factor > 0 else f"1/{abs(h.factor):,.0f}"
         what = (f"the {h.prev_period} value" if h.what == "previous" else
                 f"the registered {SIZE_VARIABLES[h.variable]} of {h.period}")
-        msg = (f"{h.variable} = {_number(h.value_norm)} {label} for {h.entity_id} in {h.period} "
-               f"{_cause(h.factor, given, declared, types[h.variable])}: {times} {what} ({_number(h.ref)} {label})")
+        what_zh = (f"{h.prev_period} 的数值" if h.what == "previous" else
+                   f"{h.period} 登记的 {SIZE_VARIABLES[h.variable]}")
+        cause, cause_zh = _cause(h.factor, given, declared, types[h.variable])
+        value, ref = f"{_number(h.value_norm)} {label}", f"{_number(h.ref)} {label}"
+        msg = f"{h.variable} = {value} for {h.entity_id} in {h.period} {cause}: {times} {what} ({ref})"
+        zh = f"{h.entity_id} 在 {h.period} 的 {h.variable} = {value}，{cause_zh}：为 {what_zh}（{ref}）的 {times_zh}"
         acc = checks.accepted(h.entity_id, h.period, h.variable)
         own = getattr(h, ACCEPT_COLUMN, None)
         own = own.strip() if isinstance(own, str) and own.strip() else None
         if acc is not None:
-            out.append(Hit(h.label, "warning", f"{msg}; accepted: {acc.reason}", acc.reason))
+            out.append(Hit(h.label, "warning", f"{msg}; accepted: {acc.reason}", acc.reason,
+                           f"{zh}；已接受：{acc.reason}"))
         elif own is not None:
-            out.append(Hit(h.label, "warning", f"{msg}; accepted in the return's {ACCEPT_COLUMN} column: {own}", own))
+            out.append(Hit(h.label, "warning", f"{msg}; accepted in the return's {ACCEPT_COLUMN} column: {own}", own,
+                           f"{zh}；已按报表 {ACCEPT_COLUMN}（接受理由）列接受：{own}"))
         else:
             out.append(Hit(h.label, "error", msg + "; correct the unit, or accept the value with a reason: "
                            f"--accept-unit {h.entity_id}/{h.period}/{h.variable}:REASON, or in the return's "
-                           f"{ACCEPT_COLUMN} (接受理由) column beside the value"))
+                           f"{ACCEPT_COLUMN} (接受理由) column beside the value",
+                           message_zh=zh + "；请更正单位，或注明理由接受该值："
+                           f"--accept-unit {h.entity_id}/{h.period}/{h.variable}:理由，或在报表中该值旁的 "
+                           f"{ACCEPT_COLUMN}（接受理由）列填写"))
     return out

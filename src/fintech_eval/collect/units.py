@@ -214,20 +214,34 @@ def parse_unit(text: str) -> Unit:
             f"unknown unit {str(text)!r}: use one of the registered units (e.g. 元, 万元, 亿元, CNY 10k, "
             "CNY 100m, person, 万人, %, fraction, ms, s, min, hour)",
             rule="unit.unknown", unit=str(text),
+            zh=f"未知单位 {str(text)!r}：请使用已登记的单位（如 元、万元、亿元、CNY 10k、CNY 100m、人、万人、%、比例、毫秒、秒、分钟、小时）",
         )
     return u
 
 
-def describe(text: str) -> str:
-    """The dimension a unit text measures (for messages), or 'unknown'."""
+def describe(text: str, lang: str = "en") -> str:
+    """The dimension a unit text measures (for messages, in ``lang``: en or zh), or 'unknown'."""
     u = _parse(str(text))
+    zh = lang == "zh"
     if u is None:
-        return "unknown"
+        return "未知" if zh else "unknown"
     if u.dims == COUNT_DIMENSIONS:
-        return "a count"
+        return "计数" if zh else "a count"
+    if zh:
+        return "或".join(sorted(_KIND_ZH.get(d, f"{d.replace('_', '-')} 的计数") for d in u.dims))
     names = {"money": "money", "fraction": "a fraction", "time": "time", "pp": "percentage points",
              "rate_per_day": "a rate per day", "binary": "yes/no", "level": "a level", "score": "a score"}
     return " or ".join(sorted(names.get(d, f"count of {d.replace('_', '-')}") for d in u.dims))
+
+
+#: what a unit measures, in Chinese (:func:`describe`)
+_KIND_ZH = {"money": "金额", "fraction": "比例", "time": "时长", "pp": "百分点", "rate_per_day": "每日频次",
+            "binary": "是/否", "level": "等级", "score": "得分", "person": "人数", "person_time": "人次",
+            "user": "用户数", "device": "设备数", "outlet": "网点数", "transaction": "交易笔数", "loan": "贷款笔数",
+            "claim": "赔案数", "order": "委托笔数", "service": "服务次数", "question": "问题数", "scenario": "场景数",
+            "patent": "专利数", "registration": "登记数", "project": "项目数", "application": "应用数",
+            "interface": "接口数", "institution": "机构数", "enterprise": "企业数", "impression": "曝光数",
+            "count": "计数"}
 
 
 def conversion_factor(from_unit: str | None, to_unit: str, *, variable: str | None = None) -> float:
@@ -244,16 +258,19 @@ def conversion_factor(from_unit: str | None, to_unit: str, *, variable: str | No
 @lru_cache(maxsize=4096)
 def _factor(from_unit: str, to_unit: str, variable: str | None) -> float:
     var = f" of variable {variable}" if variable else ""
+    var_zh = f"变量 {variable} 的" if variable else ""
     src = _parse(from_unit)
     dst = _parse(to_unit)
     if dst is None:
         raise UnitError(f"the declared unit {to_unit!r}{var} is not in the unit registry",
-                        rule="unit.unknown", unit=to_unit, variable=variable)
+                        rule="unit.unknown", unit=to_unit, variable=variable,
+                        zh=f"{var_zh}规定单位 {to_unit!r} 不在单位登记表中")
     if src is None:
         raise UnitError(
             f"unknown unit {from_unit!r}{var} (declared unit {to_unit!r}); give the value in {to_unit!r} "
             "or in a registered unit of the same kind",
             rule="unit.unknown", unit=from_unit, variable=variable,
+            zh=f"{var_zh}单位 {from_unit!r} 未知（规定单位 {to_unit!r}）；请以 {to_unit!r} 或同类已登记单位填报",
         )
     common = src.dims & dst.dims
     if not common:
@@ -261,6 +278,8 @@ def _factor(from_unit: str, to_unit: str, variable: str | None) -> float:
             f"unit {from_unit!r}{var} ({describe(from_unit)}) cannot be converted to the declared unit "
             f"{to_unit!r} ({describe(to_unit)})",
             rule="unit.incompatible", unit=from_unit, variable=variable,
+            zh=f"{var_zh}单位 {from_unit!r}（{describe(from_unit, 'zh')}）无法换算为规定单位 "
+               f"{to_unit!r}（{describe(to_unit, 'zh')}）",
         )
     return src.factor / dst.factor
 

@@ -102,6 +102,13 @@ MANDATORY_POLICIES = ("applicable", "strict", "none")
 #: what to do when a register is empty or lacks an institution (named in every entity.unknown message)
 REGISTER_HINT = ("register it first: `fintech-eval register institutions FILE`, or register and import in one step "
                  "with `fintech-eval import --register FILE …`")
+REGISTER_HINT_ZH = ("请先登记：`fintech-eval register institutions FILE`，或用 `fintech-eval import --register FILE …` "
+                    "一步完成登记和导入")
+#: words of the Chinese messages: entity kinds, variable types, where a value came from
+KIND_ZH = {"institution": "机构", "region": "地区", "industry": "行业"}
+TYPE_ZH = {"count": "计数", "money": "金额", "ratio": "比率", "share": "占比", "time": "时长", "level": "等级",
+           "binary": "是/否", "score": "得分", "number": "数值"}
+ORIGIN_ZH = {"this import": "本次导入", "previous data": "此前数据"}
 
 
 @dataclass(frozen=True)
@@ -110,19 +117,37 @@ class CollectProblem(Problem):
 
     severity: Severity = "error"
 
+    def line(self, lang: str = "en") -> str:
+        return f"{SEVERITY_WORDS[lang if lang in SEVERITY_WORDS else 'en'][self.severity]}: {super().line(lang)}"
+
     def __str__(self) -> str:
-        return f"{self.severity}: {super().__str__()}"
+        return self.line("en")
 
     def as_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, **super().as_dict()}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | str) -> CollectProblem:
+        """The inverse of :meth:`as_dict`; a problem stored before ``message_zh`` existed loads with English only."""
+        p = Problem.from_dict(d)
+        rest = {k: v for k, v in p.where.items() if k != "severity"}
+        severity = d.get("severity", "error") if isinstance(d, dict) else "warning"
+        return cls(p.rule, p.message, rest, severity, message_zh=p.message_zh)
 
-def problem(rule: str, message: str, severity: Severity = "error", **where: Any) -> CollectProblem:
-    """A problem whose ``where`` holds the conventional keys (absent ones are None)."""
+
+#: how a severity starts a printed problem, per language
+SEVERITY_WORDS = {"en": {"error": "error", "warning": "warning"}, "zh": {"error": "错误", "warning": "警告"}}
+
+
+def problem(rule: str, message: str, severity: Severity = "error", *, zh: str | None = None,
+            **where: Any) -> CollectProblem:
+    """A problem whose ``where`` holds the conventional keys (absent ones are None). ``message`` is the English
+    text, ``zh`` the Chinese one, written at the call site from the same values (every call in
+    :mod:`fintech_eval.collect` gives both: ``tests/collect/test_messages_zh.py`` checks it)."""
     w: dict[str, Any] = {k: None for k in WHERE_KEYS}
     for k, v in where.items():
         w[k] = None if _isna(v) else v
-    return CollectProblem(rule=rule, message=message, where=w, severity=severity)
+    return CollectProblem(rule=rule, message=message, where=w, severity=severity, message_zh=zh)
 
 
 def errors_in(problems: Iterable[Problem]) -> list[Problem]:
@@ -267,14 +292,14 @@ suggest = closest  # the one did-you-mean look-up (fintech_eval.errors)
 
 
 def _hints(choices: list[str]) -> Any:
-    """``name → _did_you_mean(name, choices)``, computed once per distinct name (a misspelt name is often
-    repeated on many rows, and each suggestion compares it with every choice)."""
+    """``name → (english, chinese)`` did-you-mean texts (:func:`_did_you_mean`), computed once per distinct name
+    (a misspelt name is often repeated on many rows, and each suggestion compares it with every choice)."""
     return lru_cache(maxsize=None)(lambda name: _did_you_mean(name, choices))
 
 
-def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+def _did_you_mean(name: str, choices: Iterable[str]) -> tuple[str, str]:
     s = suggest(name, choices)
-    return f"; did you mean {s!r}?" if s else ""
+    return (f"; did you mean {s!r}?", f"；是否应为 {s!r}？") if s else ("", "")
 
 
 # ---- validation -------------------------------------------------------------------------------------
@@ -311,9 +336,10 @@ _VARYING = ("column", "entity", "period", "variable", "indicator")
 
 def grouped_problems(rule: str, severity: Severity, records: Iterable[Any], make: Any, subject: Any,
                      feeds: dict[str, list[str]]) -> list[CollectProblem]:
-    """One problem per file, sheet and ``subject(row)`` (one cause), not one per row: its message is
-    ``make(first row)``, its ``row`` the first row and ``rows`` every row it covers, compactly; a place the
-    rows do not share (variable, period, …) is left blank and the distinct variables are listed."""
+    """One problem per file, sheet and ``subject(row)`` (one cause), not one per row: its messages are
+    ``make(first row)`` (``(english, chinese, places)``), its ``row`` the first row and ``rows`` every row it
+    covers, compactly; a place the rows do not share (variable, period, …) is left blank and the distinct
+    variables are listed."""
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for r in records:
         key = (str(r.file), str(r.sheet), subject(r))
@@ -321,7 +347,7 @@ def grouped_problems(rule: str, severity: Severity, records: Iterable[Any], make
     out = []
     for members in groups.values():
         first = members[0]
-        msg, over = make(first)
+        msg, zh, over = make(first)
         w = _where(first, feeds, **over)
         if len(members) > 1:
             places = [_where(m, feeds, **over) for m in members]
@@ -332,17 +358,19 @@ def grouped_problems(rule: str, severity: Severity, records: Iterable[Any], make
             w["rows"] = compact_rows(p["row"] for p in places)
             if len(variables) > 1:
                 msg += f" (variables: {first_of(variables, what='variables')})"
-        out.append(problem(rule, msg, severity, **w))
+                zh += f"（涉及变量：{first_of(variables, what='个变量')}）"
+        out.append(problem(rule, msg, severity, zh=zh, **w))
     return out
 
 
-def _loc(row: Any) -> str:
+def _loc(row: Any, lang: str = "en") -> str:
+    zh = lang == "zh"
     parts = [str(row.file)] if not _isna(row.file) and row.file else []
     if not _isna(row.sheet) and row.sheet:
-        parts.append(f"sheet {row.sheet}")
+        parts.append(f"工作表 {row.sheet}" if zh else f"sheet {row.sheet}")
     if not _isna(row.row):
-        parts.append(f"row {int(row.row)}")
-    return " ".join(parts) or "(no location)"
+        parts.append(f"第 {int(row.row)} 行" if zh else f"row {int(row.row)}")
+    return " ".join(parts) or ("（无位置）" if zh else "(no location)")
 
 
 def _prepare(long_df: pd.DataFrame) -> pd.DataFrame:
@@ -566,15 +594,16 @@ def validate(
     feeds_all = variable_feeds(framework)
 
     def add(rule: str, mask: np.ndarray, make: Any, severity: Severity = "error", group: Any = None) -> None:
-        """One problem per row of ``mask``; with ``group`` (row → the subject of the cause, e.g. the unknown
-        entity), one problem per file, sheet and subject, listing the rows it covers."""
+        """One problem per row of ``mask`` (``make(row)`` → ``(english, chinese, places)``); with ``group`` (row →
+        the subject of the cause, e.g. the unknown entity), one problem per file, sheet and subject, listing the
+        rows it covers."""
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
         if group is None:
             for r in rows(idx).itertuples():
-                msg, over = make(r)
-                out.append(problem(rule, msg, severity, **_where(r, feeds_all, **over)))
+                msg, zh, over = make(r)
+                out.append(problem(rule, msg, severity, zh=zh, **_where(r, feeds_all, **over)))
         else:
             out.extend(grouped_problems(rule, severity, rows(idx).itertuples(), make, group, feeds_all))
         if severity == "error":
@@ -606,9 +635,14 @@ def validate(
 
     # 1. variables
     var_hint = _hints(list(vars_by_name))
-    add("variable.unknown", ~known_var, lambda r: (
-        f"unknown variable {r.variable!r} (not in {framework.id}@{framework.version})"
-        + var_hint(r.variable if isinstance(r.variable, str) else ""), {}), group=lambda r: r.variable)
+    fw_name = f"{framework.id}@{framework.version}"
+
+    def unknown_variable(r: Any) -> tuple[str, str, dict]:
+        en, zh = var_hint(r.variable if isinstance(r.variable, str) else "")
+        return (f"unknown variable {r.variable!r} (not in {fw_name})" + en,
+                f"未知变量 {r.variable!r}（{fw_name} 中没有此变量）" + zh, {})
+
+    add("variable.unknown", ~known_var, unknown_variable, group=lambda r: r.variable)
 
     # 2. entity kinds
     kcode, kuniq = codes["entity_kind"]
@@ -616,13 +650,16 @@ def validate(
     kind_ok = np.array([k in ENTITY_KINDS for k in kuniq] + [True], dtype=bool)[np.where(kcode >= 0, kcode, len(kuniq))]
     bad_kind = ~blank_kind & ~kind_ok
     add("entity.kind", bad_kind, lambda r: (
-        f"unknown entity kind {r.entity_kind!r} (one of {', '.join(ENTITY_KINDS)})", {}), group=lambda r: r.entity_kind)
+        f"unknown entity kind {r.entity_kind!r} (one of {', '.join(ENTITY_KINDS)})",
+        f"未知主体类型 {r.entity_kind!r}（应为 {', '.join(ENTITY_KINDS)} 之一）", {}), group=lambda r: r.entity_kind)
     klab = np.array([labels.index(k) if k in labels else -2 for k in kuniq] + [-1], dtype=np.int64)
     kind = np.where(blank_kind, declared, klab[np.where(kcode >= 0, kcode, len(kuniq))])  # label code per row
     wrong_kind = known_var & ~bad_kind & ~blank_kind & (kind != declared)
     add("entity.kind", wrong_kind, lambda r: (
         f"variable {r.variable} is measured on a {vars_by_name[r.variable].entity}, "
-        f"but the row gives entity kind {r.entity_kind!r} for {r.entity_id!r}", {}),
+        f"but the row gives entity kind {r.entity_kind!r} for {r.entity_id!r}",
+        f"变量 {r.variable} 的填报主体为{KIND_ZH.get(vars_by_name[r.variable].entity, vars_by_name[r.variable].entity)}，"
+        f"但该行为 {r.entity_id!r} 给出的主体类型是 {r.entity_kind!r}", {}),
         group=lambda r: (r.variable, r.entity_kind, r.entity_id))
     if blank_kind.any():
         ktab = pd.Series(np.array([*labels, None], dtype=object)).astype("str").array
@@ -634,12 +671,13 @@ def validate(
     p_ok = np.array([period_kind(p) is not None for p in puniq] + [False], dtype=bool)
     bad_period = ~p_ok[np.where(pcode >= 0, pcode, len(puniq))]
     add("period.invalid", bad_period, lambda r: (
-        f"period {r.period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", {}), group=lambda r: r.period)
+        f"period {r.period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)",
+        f"期间 {r.period!r} 不是有效的报告期（请写作 2024、2024Q1 或 2024-03）", {}), group=lambda r: r.period)
 
     # 4. entities (resolved once per distinct id)
     ecode, euniq = codes["entity_id"]
     no_entity = ecode < 0
-    add("entity.unknown", no_entity, lambda r: ("the entity is empty", {}), group=lambda r: None)
+    add("entity.unknown", no_entity, lambda r: ("the entity is empty", "未填写填报主体", {}), group=lambda r: None)
     sector_of: dict[str, str] = {}
     is_region = (kind == labels.index("region")) & ~no_entity
     is_industry = (kind == labels.index("industry")) & ~no_entity
@@ -654,10 +692,12 @@ def validate(
         inst_ids = set(institutions["id"].astype(str).str.strip()) if institutions is not None else set()
         inst_like = unresolved & np.isin(ecode, [c for c in reg_u[unresolved_u] if euniq[c] in inst_ids])
         add("entity.kind", inst_like, lambda r: (
-            f"{r.entity_id!r} is an institution, but variable {r.variable} is measured on a region", {}),
+            f"{r.entity_id!r} is an institution, but variable {r.variable} is measured on a region",
+            f"{r.entity_id!r} 是机构，但变量 {r.variable} 的填报主体为地区", {}),
             group=lambda r: (r.entity_id, r.variable))
         add("entity.unknown", unresolved & ~inst_like, lambda r: (
-            f"region {r.entity_id!r} is not a known Chinese province (name or GB/T 2260 code)", {}),
+            f"region {r.entity_id!r} is not a known Chinese province (name or GB/T 2260 code)",
+            f"地区 {r.entity_id!r} 不是已知的省级行政区（请填名称或 GB/T 2260 代码）", {}),
             group=lambda r: r.entity_id)
         region_fix = {c: mapping[euniq[c]][:2] for c in reg_u if euniq[c] in mapping}
     else:
@@ -665,7 +705,8 @@ def validate(
     if is_industry.any():
         ind_bad_u = np.array([u not in SECTORS for u in euniq] + [False])
         add("entity.unknown", is_industry & ind_bad_u[np.where(ecode >= 0, ecode, len(euniq))], lambda r: (
-            f"industry {r.entity_id!r} is not a sector ({', '.join(SECTORS)})", {}), group=lambda r: r.entity_id)
+            f"industry {r.entity_id!r} is not a sector ({', '.join(SECTORS)})",
+            f"行业 {r.entity_id!r} 不是行业类别（{', '.join(SECTORS)}）", {}), group=lambda r: r.entity_id)
     inst_fix: dict[int, str] = {}
     if institutions is not None and is_inst.any():
         inst = institutions.copy()
@@ -693,14 +734,17 @@ def validate(
             regions, _ = resolve_many([euniq[c] for c in unknown_u])
             inst_hint = _hints(list(sector_of) + list(alias))
 
-            def unknown_msg(r: Any) -> tuple[str, dict]:
+            def unknown_msg(r: Any) -> tuple[str, str, dict]:
                 if r.entity_id in regions:
                     return (f"{r.entity_id!r} names a region ({regions[r.entity_id]}), but variable "
-                            f"{r.variable} is measured on an institution", {})
+                            f"{r.variable} is measured on an institution",
+                            f"{r.entity_id!r} 是地区名（{regions[r.entity_id]}），但变量 {r.variable} 的填报主体为机构", {})
                 if not sector_of:
-                    return (f"unknown institution {r.entity_id!r}: the institution register is empty; {REGISTER_HINT}", {})
-                return (f"unknown institution {r.entity_id!r} (not in the institution register)"
-                        + inst_hint(r.entity_id) + f"; {REGISTER_HINT}", {})
+                    return (f"unknown institution {r.entity_id!r}: the institution register is empty; {REGISTER_HINT}",
+                            f"未知机构 {r.entity_id!r}：机构名录为空；{REGISTER_HINT_ZH}", {})
+                en, zh = inst_hint(r.entity_id)
+                return (f"unknown institution {r.entity_id!r} (not in the institution register)" + en + f"; {REGISTER_HINT}",
+                        f"未知机构 {r.entity_id!r}（不在机构名录中）" + zh + f"；{REGISTER_HINT_ZH}", {})
 
             unknown = is_inst & np.isin(ecode, unknown_u)
             region_like = unknown & np.isin(ecode, [c for c in unknown_u if euniq[c] in regions])
@@ -731,8 +775,8 @@ def validate(
         try:
             fac[j] = conversion_factor(unit, var.unit, variable=var.name)
         except UnitError as exc:
-            add(exc.problems[0].rule, usable & (pcodes == j), lambda r, e=exc: (e.problems[0].message, {}),
-                group=lambda r: None)
+            add(exc.problems[0].rule, usable & (pcodes == j),
+                lambda r, e=exc.problems[0]: (e.message, e.message_zh, {}), group=lambda r: None)
     factor = np.where(usable, fac[pcodes], np.nan)
     df["value_norm"] = df["value"].to_numpy() * factor
     # the declared unit per distinct variable, converted to text once, then taken for every row
@@ -744,25 +788,30 @@ def validate(
     has = ~np.isnan(x) & ~bad
     with np.errstate(invalid="ignore"):
         infinite = has & ~np.isfinite(x)
-        add("value.not_finite", infinite, lambda r: (f"value {r.value} is not a finite number", {}))
+        add("value.not_finite", infinite, lambda r: (f"value {r.value} is not a finite number",
+                                                     f"数值 {r.value} 不是有限数", {}))
         has &= ~infinite
         whole_type = (vtype == _T["count"]) | (vtype == _T["level"])
         rounded = np.round(x)
         not_whole = has & whole_type & (np.abs(x - rounded) > 1e-9 * np.maximum(1.0, np.abs(x)))
         add("type.not_whole", not_whole, lambda r: (
             f"{r.variable} is a {vars_by_name[r.variable].type} and must be a whole number, got {r.value_norm:g}"
-            f" {r.unit_norm}", {}))
+            f" {r.unit_norm}",
+            f"{r.variable} 为{TYPE_ZH[vars_by_name[r.variable].type]}，须为整数，实际为 {r.value_norm:g} {r.unit_norm}", {}))
         snap = has & whole_type & ~not_whole
         x = np.where(snap, rounded, x)
         df["value_norm"] = x
         is_bin = has & (vtype == _T["binary"])
         add("type.binary", is_bin & ~np.isin(x, [0.0, 1.0]), lambda r: (
-            f"{r.variable} is yes/no: give 1 (yes/是) or 0 (no/否), got {_show(r)}", {}))
+            f"{r.variable} is yes/no: give 1 (yes/是) or 0 (no/否), got {_show(r)}",
+            f"{r.variable} 为是/否项：请填 1（是）或 0（否），实际为 {_show(r, 'zh')}", {}))
         is_level = has & (vtype == _T["level"]) & ~not_whole
         lvl_out = is_level & ((x < vmin_or[-np.inf]) | (x > vmax_or[np.inf]))
         add("range.level", lvl_out, lambda r: (
             f"{r.variable} is a level on the scale {_fmt(vars_by_name[r.variable].min)}.."
-            f"{_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}", {}))
+            f"{_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}",
+            f"{r.variable} 为等级，取值范围 {_fmt(vars_by_name[r.variable].min)}.."
+            f"{_fmt(vars_by_name[r.variable].max)}，实际为 {r.value_norm:g}", {}))
         is_share = has & (vtype == _T["share"])
         lo = np.maximum(vmin_or[0.0], 0.0)
         hi = np.minimum(vmax_or[1.0], 1.0)
@@ -770,17 +819,22 @@ def validate(
         add("range.share", share_out, lambda r: (
             f"{r.variable} is a share between 0 and 1, got {r.value_norm:g}"
             + ("; it looks like a percentage: give the unit '%' to have it divided by 100"
-               if 1 < r.value_norm <= 100 else ""), {}))
+               if 1 < r.value_norm <= 100 else ""),
+            f"{r.variable} 为占比，应在 0 到 1 之间，实际为 {r.value_norm:g}"
+            + ("；看似为百分数：请将单位填为 '%'，系统会除以 100" if 1 < r.value_norm <= 100 else ""), {}))
         rest = has & ~is_bin & ~is_level & ~is_share & ~not_whole
         neg = rest & (x < 0) & (vmin_or[-np.inf] >= 0)
         add("range.negative", neg, lambda r: (
-            f"{r.variable} ({vars_by_name[r.variable].type}) cannot be negative, got {_show(r)}", {}))
+            f"{r.variable} ({vars_by_name[r.variable].type}) cannot be negative, got {_show(r)}",
+            f"{r.variable}（{TYPE_ZH[vars_by_name[r.variable].type]}）不能为负数，实际为 {_show(r, 'zh')}", {}))
         below = rest & ~neg & (x < vmin_or[-np.inf])
         add("range.min", below, lambda r: (
-            f"{r.variable} must be >= {_fmt(vars_by_name[r.variable].min)}, got {r.value_norm:g}", {}))
+            f"{r.variable} must be >= {_fmt(vars_by_name[r.variable].min)}, got {r.value_norm:g}",
+            f"{r.variable} 须不小于 {_fmt(vars_by_name[r.variable].min)}，实际为 {r.value_norm:g}", {}))
         above = rest & (x > vmax_or[np.inf])
         add("range.max", above, lambda r: (
-            f"{r.variable} must be <= {_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}", {}))
+            f"{r.variable} must be <= {_fmt(vars_by_name[r.variable].max)}, got {r.value_norm:g}",
+            f"{r.variable} 须不大于 {_fmt(vars_by_name[r.variable].max)}，实际为 {r.value_norm:g}", {}))
 
     # 7. duplicates (same entity, period and variable): every row of the group is named
     kcode2 = _codes(df["entity_kind"])[0] if blank_kind.any() else kcode  # kinds filled in: codes again
@@ -793,10 +847,12 @@ def validate(
         for (_, ent, per, var), pos in dup_rows.groupby(key, sort=False, dropna=False).indices.items():
             same = [records[i] for i in pos]
             others = "; ".join(f"{_loc(r)} (value {_show(r)})" for r in same)
+            others_zh = "；".join(f"{_loc(r, 'zh')}（值 {_show(r, 'zh')}）" for r in same)
             for r in same[1:]:
                 out.append(problem(
                     "duplicate",
                     f"{var} for {ent} in {per} is given {len(same)} times: {others}",
+                    zh=f"{ent} 在 {per} 的 {var} 填报了 {len(same)} 次：{others_zh}",
                     **_where(r, feeds_all, also=f"{_loc(same[0])}"),
                 ))
             bad[dup_rows.index[pos]] = True  # (labels are positions)
@@ -808,7 +864,9 @@ def validate(
             np.where(ecode >= 0, ecode, len(euniq))]
         add("entity.unknown", unknown_sector, lambda r: (
             f"institution {r.entity_id!r} has sector {sector_of.get(r.entity_id)!r}, not one of "
-            f"{', '.join(SECTORS)}", {}), group=lambda r: r.entity_id)
+            f"{', '.join(SECTORS)}",
+            f"机构 {r.entity_id!r} 的行业类别 {sector_of.get(r.entity_id)!r} 不在 {', '.join(SECTORS)} 之中", {}),
+            group=lambda r: r.entity_id)
         applicable = {s: {v.name for v, _ in applicable_variables(framework, s)} for s in SECTORS}
         # table: (sector index, variable code) -> applicable
         sidx = {s: i for i, s in enumerate(SECTORS)}
@@ -823,7 +881,10 @@ def validate(
         add("variable.not_applicable", not_app, lambda r: (
             f"{r.variable} is not asked of a {sector_of[r.entity_id]} institution "
             f"(variable sectors: {', '.join(vars_by_name[r.variable].sectors) or 'all'}; no indicator for "
-            f"{sector_of[r.entity_id]} reads it)", {}), group=lambda r: (r.entity_id, r.variable))
+            f"{sector_of[r.entity_id]} reads it)",
+            f"{r.variable} 不适用于 {sector_of[r.entity_id]} 行业机构，无需填报（变量适用行业："
+            f"{', '.join(vars_by_name[r.variable].sectors) or '全部'}；{sector_of[r.entity_id]} 行业没有指标使用该变量）",
+            {}), group=lambda r: (r.entity_id, r.variable))
 
     # 8b. blank mandatory values (module doc: MANDATORY_POLICIES)
     if mandatory not in MANDATORY_POLICIES:
@@ -842,7 +903,10 @@ def validate(
         add("value.blank_mandatory", blank_mand, lambda r: (
             f"{r.variable} left blank for {r.entity_id} in {r.period}: the framework asks it of every "
             f"{sector_of[r.entity_id]} institution (an applicable indicator reads it); give the value"
-            + (", or N/A (不适用) to declare it unavailable" if mandatory == "applicable" else ""), {}),
+            + (", or N/A (不适用) to declare it unavailable" if mandatory == "applicable" else ""),
+            f"{r.entity_id} 在 {r.period} 的 {r.variable} 未填写：指标体系要求每家 {sector_of[r.entity_id]} 行业机构"
+            f"填报此项（适用的指标使用该变量）；请填写数值"
+            + ("，或填 N/A（不适用）声明无此数据" if mandatory == "applicable" else ""), {}),
             group=lambda r: (r.entity_id, r.period))
 
     # 8c. unit factor against the previous period and the registered size (collect/unitcheck.py)
@@ -860,7 +924,8 @@ def validate(
                 at = np.array([h.index for h in hits], dtype=np.intp)  # row labels = positions
                 for h, r in zip(hits, rows(at)[_WHERE_COLUMNS].itertuples(), strict=True):
                     extra = {"accepted": h.accepted} if h.accepted else {}
-                    out.append(problem("unit.factor", h.message, h.severity, **_where(r, feeds_all), **extra))
+                    out.append(problem("unit.factor", h.message, h.severity, zh=h.message_zh, **_where(r, feeds_all),
+                                       **extra))
                 bad[at[[h.severity == "error" for h in hits]]] = True
         if own:  # a reason beside a value no check stopped accepts nothing: said, so that nobody relies on it
             given = df[ACCEPT_COLUMN].astype("str").str.strip()
@@ -869,7 +934,10 @@ def validate(
             for r in rows(np.flatnonzero(idle))[_WHERE_COLUMNS].itertuples():
                 out.append(problem("unit.accept_unused", f"{ACCEPT_COLUMN} given for {r.variable} of {r.entity_id} in "
                                    f"{r.period}, but no unit-factor check stopped this value: the reason accepts "
-                                   "nothing (the file keeps it as received)", "warning", **_where(r, feeds_all)))
+                                   "nothing (the file keeps it as received)", "warning",
+                                   zh=f"{r.entity_id} 在 {r.period} 的 {r.variable} 填写了 {ACCEPT_COLUMN}（接受理由），"
+                                   "但单位量级检查并未拦截该值：该理由不起作用（文件按原样保留）",
+                                   **_where(r, feeds_all)))
 
     # 9. part <= whole (same entity, period)
     ok_rows = ~bad & ~np.isnan(df["value_norm"].to_numpy())
@@ -903,10 +971,15 @@ def validate(
             wl = " ".join(x for x in (r.file_w if isinstance(r.file_w, str) else "",
                                       f"sheet {r.sheet_w}" if isinstance(r.sheet_w, str) else "",
                                       f"row {r.row_w}" if not _isna(r.row_w) else "") if x)
+            wl_zh = " ".join(x for x in (r.file_w if isinstance(r.file_w, str) else "",
+                                         f"工作表 {r.sheet_w}" if isinstance(r.sheet_w, str) else "",
+                                         f"第 {r.row_w} 行" if not _isna(r.row_w) else "") if x)
             out.append(problem(
                 "part_of.exceeds",
                 f"{v.name} = {r.value_norm:g} exceeds its whole {v.part_of} = {r.value_norm_w:g} ({v.unit}) "
                 f"for {r.entity_id} in {r.period} (whole at {wl or 'another row'})",
+                zh=f"{r.entity_id} 在 {r.period} 的分项 {v.name} = {r.value_norm:g} 超过其总量 {v.part_of} = "
+                   f"{r.value_norm_w:g}（{v.unit}）（总量位于 {wl_zh or '另一行'}）",
                 **_where(r, feeds_all),
             ))
             bad[[r.index, r.index_w]] = True
@@ -945,10 +1018,15 @@ def validate(
             for r in diff.itertuples():
                 ploc = (f"{r.file_p if isinstance(r.file_p, str) else r.origin} row {r.row_p}"
                         if not _isna(r.row_p) else str(r.origin))
+                origin_zh = ORIGIN_ZH.get(str(r.origin), str(r.origin))
+                ploc_zh = (f"{r.file_p if isinstance(r.file_p, str) else origin_zh} 第 {r.row_p} 行"
+                           if not _isna(r.row_p) else origin_zh)
                 out.append(problem(
                     "turnover.inconsistent",
                     f"{carried} = {r.value_norm:g} for {r.entity_id} in {r.period}, but {src} for "
                     f"{r.prev_period} was {r.value_norm_p:g} ({ploc}); they must be equal",
+                    zh=f"{r.entity_id} 在 {r.period} 的 {carried} = {r.value_norm:g}，但 {r.prev_period} 的 {src} 为 "
+                       f"{r.value_norm_p:g}（{ploc_zh}）；两者须相等",
                     **_where(r, feeds_all),
                 ))
                 bad[r.index] = True
@@ -980,15 +1058,21 @@ def validate(
             medv = _group_median(xv, gid, flag)
             fi = ci[flag]
             fdf = rows(fi)
+            facts = list(zip(z[flag], lg[flag], sec_u[erow[fi]], medv, size[flag], fdf["variable"], fdf["period"],
+                             x[fi], strict=True))
             reasons = [
                 f"{OUTLIER_REASON}{zi:+.1f} (|z| > {outlier_threshold:g}) within {var}, {sct or 'all sectors'}, "
                 f"{per}: value {val:g} vs median {md:g} of {int(sz)} {'log-' if lgi else ''}values"
-                for zi, lgi, sct, md, sz, var, per, val in zip(
-                    z[flag], lg[flag], sec_u[erow[fi]], medv, size[flag],
-                    fdf["variable"], fdf["period"], x[fi], strict=True)
+                for zi, lgi, sct, md, sz, var, per, val in facts
             ]
-            for rt, rs in zip(fdf[_WHERE_COLUMNS].itertuples(), reasons, strict=True):
-                out.append(problem("outlier", rs + "; kept and flagged for review", "warning", **_where(rt, feeds_all)))
+            reasons_zh = [
+                f"稳健 z 分数 {zi:+.1f}（|z| > {outlier_threshold:g}），比较范围：{var}、{sct or '全部行业'}、{per}："
+                f"数值 {val:g}，中位数 {md:g}（{int(sz)} 个{'取对数后的' if lgi else ''}值）"
+                for zi, lgi, sct, md, sz, var, per, val in facts
+            ]
+            for rt, rs, rz in zip(fdf[_WHERE_COLUMNS].itertuples(), reasons, reasons_zh, strict=True):
+                out.append(problem("outlier", rs + "; kept and flagged for review", "warning",
+                                   zh=rz + "；已保留并标记待审核", **_where(rt, feeds_all)))
     df["status"], df["flag_reason"] = _status_columns(n, fi, reasons, incoming_status, incoming_reason)
 
     clean = (df.loc[~bad, CLEAN_COLUMNS] if bad.any() else df[CLEAN_COLUMNS]).reset_index(drop=True)
@@ -1028,8 +1112,13 @@ def _part_whole_vs_stored(cur: pd.DataFrame, framework: Framework, stored: Any, 
                 text = (f"{part} = {r.value_norm:g} exceeds its whole {whole} = {r.value_norm_s:g} stored already"
                         if is_part else
                         f"{whole} = {r.value_norm:g} is below its part {part} = {r.value_norm_s:g} stored already")
+                text_zh = (f"分项 {part} = {r.value_norm:g} 超过已存储的总量 {whole} = {r.value_norm_s:g}"
+                           if is_part else
+                           f"总量 {whole} = {r.value_norm:g} 小于已存储的分项 {part} = {r.value_norm_s:g}")
                 out.append(problem("part_of.exceeds", f"{text} for {r.entity_id} in {r.period} (from an earlier "
-                                   f"import): correct the stored value first, or send both in one file", **_where(r, feeds)))
+                                   f"import): correct the stored value first, or send both in one file",
+                                   zh=f"{r.entity_id} 在 {r.period} 的{text_zh}（来自此前的导入）：请先更正已存储的值，"
+                                   "或在同一文件中同时报送两项", **_where(r, feeds)))
                 bad[r.index] = True
     return out
 
@@ -1129,12 +1218,12 @@ def _fmt(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
-def _show(r: Any) -> str:
+def _show(r: Any, lang: str = "en") -> str:
     raw = getattr(r, "raw", None)
     if isinstance(raw, str) and raw.strip():
         return repr(raw)
     v = getattr(r, "value", None)
     u = getattr(r, "unit", None)
     if _isna(v):
-        return "(missing)"
+        return "（缺失）" if lang == "zh" else "(missing)"
     return f"{v:g}" + (f" {u}" if u else "")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 LANGS = ("zh", "en")
+LANG_COOKIE = "fe_lang"  # the language a visitor chose (``?lang=``), kept for a year
 
 TEXT: dict[str, dict[str, Any]] = {
     "zh": {"title": "金融科技评估平台", "sign_in": "登录", "email": "电子邮箱", "password": "密码", "sign_out": "退出登录",
@@ -41,6 +42,28 @@ TEXT: dict[str, dict[str, Any]] = {
            "returns": "Returns", "results": "Results", "vendors": "Vendor ratings",
            "roles": {"administrator": "administrator", "evaluator": "evaluator", "submitter": "submitter", "viewer": "viewer"}},
 }
+
+
+def negotiate(asked: str | None, accept_language: str | None, default: str) -> str:
+    """The language of an answer: ``asked`` (the ``?lang=`` parameter or the ``fe_lang`` cookie) when it is one
+    of :data:`LANGS`, else the first of :data:`LANGS` in the ``Accept-Language`` header by its q-values
+    (``zh-CN``, ``zh-TW`` → zh; ``en-GB`` → en), else ``default``."""
+    if asked in LANGS:
+        return asked
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate((accept_language or "").lower().split(",")):
+        code, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if code.strip()[:2] in LANGS and q > 0:
+            ranked.append((-q, i, code.strip()[:2]))
+    return min(ranked)[2] if ranked else default
 
 
 def add(words: Mapping[str, Mapping[str, Any]]) -> None:

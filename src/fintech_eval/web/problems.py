@@ -4,6 +4,11 @@ Every error answer has ``type`` (``urn:fintech-eval:problem:<rule>``), ``title``
 ``rule``, ``field`` and ``problems``: the list of :class:`fintech_eval.errors.Problem` with the same rule,
 location and message the CLI prints, so a script reads the web and the CLI alike. The HTTP status of a
 product error comes from its rule (:data:`RULE_STATUS`), else its kind (bad input 422).
+
+Messages are in the request's language (:func:`api_language`: ``?lang=``, the ``fe_lang`` cookie the pages set,
+``Accept-Language``; else English, the CLI's words): each problem item's ``message`` and the answer's
+``detail`` are in that language; an item whose rule has a Chinese text (every rule of the import and its
+validation) carries both beside it, ``message_en`` and ``message_zh`` (:func:`problem_item`).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app.accounts import SignInRefused
 from ..errors import DataError, FintechEvalError, FrameworkError, Problem, SpecError
+from .i18n import LANG_COOKIE, negotiate
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("fintech_eval.web")
@@ -48,7 +54,30 @@ class ProblemItem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     rule: str
-    message: str
+    message: str = Field(description="The message in the request's language (?lang=, the fe_lang cookie, "
+                                     "Accept-Language: zh or en; English by default).")
+    message_en: str | None = Field(None, description="The message in English (the CLI's text), where the rule has "
+                                                     "a Chinese text too.")
+    message_zh: str | None = Field(None, description="The message in Chinese, where the rule has one.")
+
+
+def api_language(request: Request) -> str:
+    """The language of an API answer's messages: ``?lang=``, the ``fe_lang`` cookie, ``Accept-Language``; else
+    English (what the CLI prints and scripts compare)."""
+    return negotiate(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE),
+                     request.headers.get("accept-language"), "en")
+
+
+def problem_item(p: Problem | dict[str, Any], lang: str = "en") -> dict[str, Any]:
+    """A problem as an answer's item: the rule and the place as :meth:`Problem.as_dict` gives them, ``message``
+    in ``lang``; a problem with a Chinese text has both beside it (``message_en``, ``message_zh``), one without
+    (a rule outside the import) is unchanged (its message is English)."""
+    d = p.as_dict() if isinstance(p, Problem) else dict(p)
+    en, zh = str(d.get("message", "")), d.get("message_zh") or None
+    if zh is None:
+        d.pop("message_zh", None)
+        return d
+    return {**d, "message": zh if lang == "zh" else en, "message_en": en, "message_zh": zh}
 
 
 class ProblemDetails(BaseModel):
@@ -80,10 +109,12 @@ def not_found(what: str) -> ApiProblem:
 
 def problem_response(status: int, rule: str | None, detail: str, problems: list[dict[str, Any]] | None = None, *,
                      field: str | None = None, headers: dict[str, str] | None = None,
-                     extra: dict[str, Any] | None = None) -> JSONResponse:
-    """A problem answer; ``extra``: members of its own (RFC 9457 extension members, e.g. where a draft was kept)."""
+                     extra: dict[str, Any] | None = None, lang: str = "en") -> JSONResponse:
+    """A problem answer; ``extra``: members of its own (RFC 9457 extension members, e.g. where a draft was kept);
+    ``lang``: the language of the items' messages (:func:`problem_item`)."""
     items = problems if problems is not None else ([{"rule": rule, "message": detail, **({"field": field} if field else {})}]
                                                    if rule else [])
+    items = [problem_item(p, lang) for p in items]
     if field is None and len(items) == 1:
         field = items[0].get("field")
     body = {"type": f"urn:fintech-eval:problem:{rule}" if rule else "about:blank", "title": TITLES.get(status, "Error"),
@@ -111,14 +142,17 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status, exc.rule, exc.detail, field=exc.field, headers=exc.headers)
 
     @app.exception_handler(FintechEvalError)
-    async def _product(_req: Request, exc: FintechEvalError) -> JSONResponse:
+    async def _product(req: Request, exc: FintechEvalError) -> JSONResponse:
         first: Problem | None = exc.problems[0] if exc.problems else None
         headers = None
         if isinstance(exc, SignInRefused) and exc.retry_after:
             headers = {"Retry-After": str(exc.retry_after)}
-        detail = first.message if len(exc.problems) == 1 else f"{len(exc.problems)} problems: {first.message if first else ''} …"
+        lang = api_language(req)
+        text = first.text(lang) if first else ""
+        many = f"共 {len(exc.problems)} 个问题：{text} …" if lang == "zh" else f"{len(exc.problems)} problems: {text} …"
+        detail = text if len(exc.problems) == 1 else many
         return problem_response(status_of(exc), first.rule if first else None, detail,
-                                [p.as_dict() for p in exc.problems], headers=headers)
+                                [p.as_dict() for p in exc.problems], headers=headers, lang=lang)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -38,7 +38,7 @@ def test_fill_submit_return_resubmit_accept(live, new_page):
     sub.click("#submit-return")
     sub.wait_for_load_state()
     assert "有错误，已保存为草稿" in sub.get_by_role("alert").inner_text()
-    assert "'五十' is not a number" in sub.locator("#err-employees").inner_text()
+    assert "数值 '五十' 不是数字" in sub.locator("#err-employees").inner_text()  # the page's language
     assert sub.locator("#err-fintech_staff").count() == 0
     assert sub.input_value("[name='v.employees']") == "五十" and sub.input_value("[name='v.fintech_staff']") == "12"
     assert sub.input_value("[name='u.fintech_investment']") == "亿元"

@@ -48,7 +48,7 @@ def test_a_round_from_invitation_to_published_results(live, new_page, tmp_path):
     sub.fill("[name='v.employees']", "六千")  # not a number
     sub.click("#submit-return")
     sub.wait_for_load_state()
-    assert "'六千' is not a number" in sub.locator("#err-employees").inner_text()
+    assert "数值 '六千' 不是数字" in sub.locator("#err-employees").inner_text()  # in the page's language
     assert sub.input_value("[name='v.fintech_staff']") == str(int(figures["fintech_staff"]))  # nothing typed lost
     shot(sub, "round-1-refused-zh")
     sub.fill("[name='v.employees']", str(int(figures["employees"])))

@@ -20,7 +20,7 @@ from ...app import submissions as sub
 from ...app.campaigns import campaigns_asking, campaigns_frame
 from ...app.registers import register_frame
 from ..auth import Principal, WorkspaceDep, client_ip, require
-from ..problems import ProblemItem, _jsonable, not_found
+from ..problems import ProblemItem, _jsonable, api_language, not_found, problem_item
 from ..schemas import Out
 from ..schemas import Request as Body
 from .common import ERRORS, Id
@@ -64,7 +64,7 @@ class FormField(Out):
     entered_unit: str | None = Field(description="The unit it was typed in.")
     status: str | None = Field(description="ok, flagged or error, as the import's validation read it.")
     flag_reason: str | None
-    problems: list[str] = Field(description="The validation's messages on this field (rule: message).")
+    problems: list[str] = Field(description="The validation's messages on this field (rule: message), in `lang`.")
     comment: str | None = Field(description="The evaluator's open comment on this field.")
 
 
@@ -126,7 +126,7 @@ def save_draft(campaign_id: Id, entity_id: EntityId, body: Draft, request: Reque
     res = sub.submit(ws, entity_id, campaign_id, values, actor=p.email, units=units, final=False, actor_id=p.id,
                      ip=client_ip(request))
     return {"return_id": res.return_id, "version": res.version, "state": res.state, "valid": res.valid,
-            "problems": [_jsonable(x.as_dict()) for x in res.problems]}
+            "problems": [_jsonable(problem_item(x, api_language(request))) for x in res.problems]}
 
 
 @router.get("/{entity_id}/workbook", operation_id="get_form_workbook",

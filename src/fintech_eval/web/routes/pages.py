@@ -17,13 +17,12 @@ from ...app.invitations import accept_invitation, pending_invitation
 from ...errors import DataError
 from .. import csrf
 from ..auth import client_ip, identify, settings, workspace
-from ..i18n import LANGS, TEXT
+from ..i18n import LANG_COOKIE, LANGS, TEXT, negotiate
 from ..problems import ApiProblem
 from ..sessions import COOKIE, sign_out
 from .account import start_session
 
 router = APIRouter(include_in_schema=False)
-LANG_COOKIE = "fe_lang"
 
 
 @functools.cache
@@ -35,15 +34,9 @@ def _env():
 
 
 def language(request: Request) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    if asked in LANGS:
-        return asked
-    accept = request.headers.get("accept-language", "").lower()
-    for part in accept.split(","):
-        code = part.split(";")[0].strip()[:2]
-        if code in LANGS:
-            return code
-    return settings(request).default_language
+    """The page's language: ``?lang=``, the language cookie, ``Accept-Language``, else the site's default."""
+    return negotiate(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE),
+                     request.headers.get("accept-language"), settings(request).default_language)
 
 
 def render(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:

@@ -223,7 +223,7 @@ async def accept_selected(request: Request, p: Reviewer) -> Response:
         res = sub.accept(ws, ids, actor=p.email, note=str(form.get("note") or "") or None, dry_run=check, actor_id=p.id,
                          ip=client_ip(request))
     except DataError as exc:  # nothing was stored: the list again with every problem
-        return _list_page(request, p, status=422, error=exc.problems[0].message, problems=exc.problems[1:])
+        return _list_page(request, p, status=422, error=exc.problems[0].text(language(request)), problems=exc.problems[1:])
     if check:  # what accepting them together would flag (outliers are judged among the returns accepted at once)
         return _list_page(request, p, checked=[(r.return_id, r.entity_id, r.warnings) for r in res])
     return RedirectResponse(f"/returns?notice={quote(t['ret_accepted_n'] + f': {len(res)}')}", status_code=303)
@@ -232,18 +232,19 @@ async def accept_selected(request: Request, p: Reviewer) -> Response:
 # ---------------------------------------------------------------------------------------------- the form
 
 
-def _fields(ws, p: Principal, form: dict[str, Any], rid: int | None, staff_view: bool) -> tuple[list[dict], Any]:
+def _fields(ws, p: Principal, form: dict[str, Any], rid: int | None, staff_view: bool,
+            lang: str) -> tuple[list[dict], Any]:
     """The form's rows: the variables of ``return_form`` with what to show in them: for a submitter the values as
-    last typed (newest version, a draft included); for staff the version under review."""
+    last typed (newest version, a draft included); for staff the version under review. Messages in ``lang``."""
     detail = None
     typed: dict[str, dict[str, Any]] = {}
     shown_fields: dict[str, dict[str, Any]] = {}
     if rid is not None:
         if staff_view:
-            detail = sub.return_detail(ws, rid)
+            detail = sub.return_detail(ws, rid, lang=lang)
         else:
             newest = int(sub.returns_list(ws, ids=[rid])["version"].iloc[0])
-            detail = sub.return_detail(ws, rid, version=newest)
+            detail = sub.return_detail(ws, rid, version=newest, lang=lang)
             typed = forms.typed_values(ws, rid, newest)
         shown_fields = {str(f["variable"]): {k: _clean(v) for k, v in f.items()} for f in detail.fields.to_dict("records")}
     comments = detail.comments if detail is not None else {}
@@ -272,7 +273,7 @@ def _form_page(request: Request, p: Principal, campaign: int, entity: str, *, st
     meta = _campaigns(ws)[campaign]
     rid = form["return_id"]
     staff_view = p.entities(KIND) is None
-    rows, detail = _fields(ws, p, form, rid, staff_view)
+    rows, detail = _fields(ws, p, form, rid, staff_view, lang)
     general = [x for x in (detail.problems if detail is not None else []) if not x.where.get("variable")]
     history = []
     versions = []
@@ -349,7 +350,7 @@ async def save_draft(request: Request, p: Writer) -> Response:
     except DataError as exc:  # e.g. the state allows no saving
         data = await request.form()
         campaign, entity = _scope_of(data)
-        return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].message)
+        return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].text(language(request)))
     return RedirectResponse(f"/returns/{res.return_id}?notice=saved", status_code=303)
 
 
@@ -363,7 +364,7 @@ async def submit_form(request: Request, p: Writer) -> Response:
     except DataError as exc:
         data = await request.form()
         campaign, entity = _scope_of(data)
-        return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].message)
+        return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].text(language(request)))
     if res.submitted:
         return RedirectResponse(f"/returns/{res.return_id}?notice=submitted", status_code=303)
     return _form_page(request, p, campaign, entity, status=422, error=t["ret_result_draft"])
@@ -385,7 +386,7 @@ async def upload_workbook(request: Request, p: Writer) -> Response:
         res = sub.submit(ws, entity, campaign, payload, actor=p.email, file_name=file.filename,
                          media_type=file.content_type, actor_id=p.id, ip=client_ip(request))
     except DataError as exc:
-        return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].message)
+        return _form_page(request, p, campaign, entity, status=409, error=exc.problems[0].text(language(request)))
     if res.submitted:
         return RedirectResponse(f"/returns/{res.return_id}?notice=submitted", status_code=303)
     return _form_page(request, p, campaign, entity, status=422, error=t["ret_result_draft"])
@@ -442,6 +443,6 @@ async def review_form(request: Request, return_id: Id, p: Reviewer) -> Response:
         else:
             raise page_not_found()
     except DataError as exc:
-        msg = "; ".join(x.message for x in exc.problems)
+        msg = "; ".join(x.text(language(request)) for x in exc.problems)
         return _form_page(request, p, int(r["campaign_id"]), r["entity_id"], status=422, error=msg)
     return RedirectResponse(f"/returns/{return_id}?notice=reviewed", status_code=303)

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from ...app import submissions as sub
 from ..auth import Principal, WorkspaceDep, client_ip, require
-from ..problems import ProblemItem, _jsonable, error_responses, not_found
+from ..problems import ProblemItem, _jsonable, api_language, error_responses, not_found, problem_item
 from ..schemas import Out
 from ..schemas import Request as Body
 from .common import Id
@@ -75,9 +75,9 @@ class AcceptedMany(Out):
     dry_run: bool
 
 
-def _out(r: sub.ReviewResult) -> dict[str, Any]:
+def _out(r: sub.ReviewResult, request: Request) -> dict[str, Any]:
     d = r.as_dict()
-    d["warnings"] = [_jsonable(w) for w in d["warnings"]]
+    d["warnings"] = [_jsonable(problem_item(w, api_language(request))) for w in d["warnings"]]
     return d
 
 
@@ -102,7 +102,7 @@ def accept_many(body: AcceptMany, request: Request, p: Reviewer, ws: WorkspaceDe
             raise not_found(f"campaign {body.campaign_id}")
         res = sub.accept_submitted(ws, body.campaign_id, actor=p.email, note=body.note, dry_run=body.dry_run,
                                    actor_id=p.id, ip=client_ip(request))
-    return {"items": [_out(r) for r in res], "total": len(res), "dry_run": body.dry_run}
+    return {"items": [_out(r, request) for r in res], "total": len(res), "dry_run": body.dry_run}
 
 
 @router.post("/{return_id}/return", response_model=ReviewOut, operation_id="return_for_changes")
@@ -111,7 +111,7 @@ def return_(return_id: Id, body: ReturnForChanges, request: Request, p: Reviewer
     _known(p, ws, return_id)
     res = sub.return_for_changes(ws, return_id, body.comments, actor=p.email, note=body.note, actor_id=p.id,
                                  ip=client_ip(request))
-    return _out(res)
+    return _out(res, request)
 
 
 @router.post("/{return_id}/accept", response_model=ReviewOut, operation_id="accept_return")
@@ -120,14 +120,14 @@ def accept_one(return_id: Id, request: Request, p: Reviewer, ws: WorkspaceDep, b
     _known(p, ws, return_id)
     note = body.note if body else None
     res = sub.accept(ws, [return_id], actor=p.email, note=note, actor_id=p.id, ip=client_ip(request))[0]
-    return _out(res)
+    return _out(res, request)
 
 
 def _noted(step, return_id: int, note: str, request: Request, p: Principal, ws) -> dict:
     """A step that needs only a reason (reject, reopen)."""
     _known(p, ws, return_id)
     res = step(ws, return_id, actor=p.email, note=note, actor_id=p.id, ip=client_ip(request))
-    return _out(res)
+    return _out(res, request)
 
 
 @router.post("/{return_id}/reject", response_model=ReviewOut, operation_id="reject_return")

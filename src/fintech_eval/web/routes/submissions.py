@@ -44,7 +44,7 @@ from ...errors import DataError
 from ...vocab import RETURN_STATES
 from ..auth import Principal, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
-from ..problems import ProblemItem, error_responses, not_found, problem_response
+from ..problems import ProblemItem, api_language, error_responses, not_found, problem_item, problem_response
 from ..schemas import Out, Page
 from ..schemas import Request as StrictRequest
 from .common import Id
@@ -196,19 +196,21 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r.get(k) for k in ReturnRow.model_fields}
 
 
-def _answer(r: SubmitResult, final: bool) -> JSONResponse:
+def _answer(r: SubmitResult, final: bool, lang: str) -> JSONResponse:
     """201 with the result; a final return with errors: 422 ``return.invalid`` (kept as a draft), with the
     problems and where the draft is. A replay gets the same answer, marked."""
     headers = {"Location": f"/api/v1/returns/{r.return_id}"}
     if r.replayed:
         headers["Idempotent-Replayed"] = "true"
     if final and r.errors:
-        return problem_response(422, "return.invalid", f"return {r.return_id} version {r.version} has {len(r.errors)} "
-                                f"error(s): kept as a draft, not submitted ({r.errors[0].message})",
-                                [x.as_dict() for x in r.problems], headers=headers,
+        detail = (f"报表 {r.return_id} 第 {r.version} 版有 {len(r.errors)} 个错误：已保存为草稿，未提交（{r.errors[0].text(lang)}）"
+                  if lang == "zh" else f"return {r.return_id} version {r.version} has {len(r.errors)} "
+                  f"error(s): kept as a draft, not submitted ({r.errors[0].message})")
+        return problem_response(422, "return.invalid", detail, [x.as_dict() for x in r.problems], headers=headers,
                                 extra={"return_id": r.return_id, "version": r.version, "state": r.state,
-                                       "replayed": r.replayed})
-    return Response(_json_bytes(r.as_dict()), status_code=201, headers=headers, media_type="application/json")
+                                       "replayed": r.replayed}, lang=lang)
+    return Response(_json_bytes({**r.as_dict(), "problems": [problem_item(x, lang) for x in r.problems]}),
+                    status_code=201, headers=headers, media_type="application/json")
 
 
 def _json_bytes(d: Any) -> bytes:
@@ -261,7 +263,7 @@ async def _submit(request: Request, p: Principal, ws, req: SubmitRequest) -> JSO
         if exc.problems and exc.problems[0].rule == "campaign.not_asked":
             raise not_found(f"campaign {exc.problems[0].where.get('campaign')}") from None
         raise
-    return _answer(r, req.final)
+    return _answer(r, req.final, api_language(request))
 
 
 @router.post("", status_code=201, response_model=SubmitOut, responses=SUBMIT_RESPONSES, operation_id="submit_return")
@@ -316,19 +318,20 @@ def _visible(p: Principal, ws, return_id: int) -> None:
 
 
 @router.get("/{return_id}", response_model=ReturnDetailOut, operation_id="get_return")
-def show(return_id: Id, p: Reader, ws: WorkspaceDep,
+def show(return_id: Id, request: Request, p: Reader, ws: WorkspaceDep,
          version: Annotated[int | None, Query(ge=1, le=2**31, description="Show this version's fields.")] = None) -> dict:
     """One return: its versions, its history (who, when, from and to which state, comments, changed values), the
-    fields with their problems and flags."""
+    fields with their problems and flags (messages in the request's language, as in error answers)."""
     _visible(p, ws, return_id)
+    lang = api_language(request)
     try:
-        d = return_detail(ws, return_id, version=version)
+        d = return_detail(ws, return_id, version=version, lang=lang)
     except DataError as exc:
         if exc.problems and exc.problems[0].rule in ("review.unknown", "review.version"):
             raise not_found(f"return {return_id}" + (f" version {version}" if version else "")) from None
         raise
     return _jsonable({"summary": _row(d.summary), "versions": records(d.versions), "history": records(d.history),
-                      "fields": records(d.fields), "problems": [x.as_dict() for x in d.problems], "flagged": d.flagged,
+                      "fields": records(d.fields), "problems": [problem_item(x, lang) for x in d.problems], "flagged": d.flagged,
                       "comments": d.comments, "allowed": d.allowed})
 
 
