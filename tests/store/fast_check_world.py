@@ -275,7 +275,7 @@ def _fullwidth(text: str) -> str:
 def encode_clean(rng: random.Random, v: Variable, x: float) -> Any:
     """``x`` (in ``v``'s declared unit) written in one of the ways the readers take as that value."""
     whole = float(x).is_integer()
-    ways = ["float", "float", "str", "dict"]
+    ways = ["float", "float", "str", "dict", "odd_dict"]
     if whole and abs(x) < 1e15:
         ways += ["int", "int"]
     if whole and x >= 1000:
@@ -295,7 +295,11 @@ def encode_clean(rng: random.Random, v: Variable, x: float) -> Any:
     if way == "int":
         return int(x)
     if way == "str":
-        return repr(float(x))
+        return rng.choice([repr(float(x)), f" {float(x)!r} ", f"+{float(x)!r}" if x >= 0 else repr(float(x))])
+    if way == "odd_dict":  # keys the reader does not read, and reasons that say nothing: still clean
+        return rng.choice([{"value": x, "note": "as audited"}, {"value": x, "接受理由": "合并"},
+                           {"value": x, "accept_reason": ""}, {"value": x, "accept_reason": None},
+                           {"value": x, "accept_reason": "   "}, {"unit": v.unit, "value": x}])
     if way == "dict":
         return rng.choice([{"value": x, "unit": v.unit}, {"value": x}, {"value": x, "unit": None}, {"value": x, "unit": ""}])
     if way == "thousands":
@@ -375,7 +379,8 @@ def _now(w: World, c: Case, name: str) -> float | None:
 
 @mutation("variable.unknown")
 def _unknown_variable(rng, w, c):
-    _set(c, rng.choice(["outlet", "zz_not_a_variable", "Outlets", "fintech_stafff", "值"]), rng.choice([1, 2.5, "3"]))
+    _set(c, rng.choice(["outlet", "zz_not_a_variable", "Outlets", "fintech_stafff", "值", "ｏｕｔｌｅｔｓ", "outlets_"]),
+         rng.choice([1, 2.5, "3"]))
 
 
 @mutation("variable.not_applicable")
@@ -411,6 +416,13 @@ def _incompatible_unit(rng, w, c):
         bad = {"money": ["person", "%", "ms"], "count": ["万元", "元", "hour"], "share": ["元", "person"],
                "time": ["元", "%"]}[v.type]
         _set(c, v.name, {"value": _now(w, c, v.name) or 1, "unit": rng.choice(bad)})
+
+
+@mutation("unit.incompatible/yes-no")
+def _yes_no_for_a_number(rng, w, c):
+    v = _pick(rng, c, w, lambda v: v.type in ("money", "count", "time"))
+    if v:
+        _set(c, v.name, rng.choice([True, False, "是", "no"]))
 
 
 @mutation("value.not_finite")
@@ -481,8 +493,10 @@ def _blank(rng, w, c):
         _set(c, v.name, rng.choice([None, "", "  ", {"value": None, "unit": v.unit}, {"unit": v.unit}]))
 
 
-def _factor_value(rng: random.Random, ref: float, *, edge: bool) -> float:
-    f = rng.choice([1e4, 1e8, 1e-4, 1e-8])
+def _factor_value(rng: random.Random, ref: float, *, edge: bool, floor: float = 1.0) -> float:
+    """``ref`` times a unit slip's factor (one the check can see: both values above the type's floor); ``edge``:
+    at the ends of the tolerance band, just inside or just outside."""
+    f = rng.choice([f for f in (1e4, 1e8, 1e-4, 1e-8) if ref * f / 3 >= floor] or [1e4])
     if edge:  # the tolerance band's ends (3×), either side
         f *= rng.choice([3.0, 1 / 3.0]) * rng.choice([1 - 1e-9, 1 + 1e-9, 1.0])
     else:
@@ -490,25 +504,28 @@ def _factor_value(rng: random.Random, ref: float, *, edge: bool) -> float:
     return ref * f
 
 
-@mutation("unit.factor")
-def _unit_slip(rng, w, c):
-    hist = c.entity in w.history
-    if c.entity in w.sized and (not hist or rng.random() < 0.4):
+@mutation("unit.factor/size")
+def _slip_size(rng, w, c):
+    if c.entity in w.sized:
         ref = w.sized[c.entity] / 1e4  # the registered operating revenue in 万元
-        _set(c, "operating_revenue", round(_factor_value(rng, ref, edge=rng.random() < 0.3), 6))
-        return
-    if not hist:
+        _set(c, "operating_revenue", round(_factor_value(rng, ref, edge=rng.random() < 0.2), 6))
+
+
+@mutation("unit.factor/previous")
+def _slip_previous(rng, w, c):
+    if c.entity not in w.history:
         return
     v = _pick(rng, c, w, lambda v: v.type in ("money", "count") and not v.part_of and not v.carry_over_of
               and w.values[(c.entity, PREV)].get(v.name, 0) >= 100)
     if v:
-        x = _factor_value(rng, w.values[(c.entity, PREV)][v.name], edge=rng.random() < 0.3)
+        x = _factor_value(rng, w.values[(c.entity, PREV)][v.name], edge=rng.random() < 0.2,
+                          floor=100.0 if v.type == "count" else 1.0)
         _set(c, v.name, float(round(x)) if v.type == "count" else x)
 
 
 @mutation("unit.factor/accepted")
 def _unit_slip_accepted(rng, w, c):
-    _unit_slip(rng, w, c)
+    (_slip_size if c.entity in w.sized and rng.random() < 0.4 else _slip_previous)(rng, w, c)
     k, x = c.pairs[-1] if c.pairs else (None, None)
     if k is not None and not isinstance(x, dict):
         c.pairs[-1] = (k, {"value": x, "accept_reason": rng.choice(["merger with X", "并购", "new business line"])})
@@ -584,8 +601,10 @@ def _excel_error(rng, w, c):
 @mutation("cell.unit_conflict")
 def _unit_conflict(rng, w, c):
     v = _pick(rng, c, w, lambda v: v.type in ("money", "count"))
-    if v:
+    if v and rng.random() < 0.75:
         _set(c, v.name, rng.choice([{"value": "12%", "unit": v.unit}, {"value": "是", "unit": v.unit}]))
+    else:  # a percentage beside another fraction unit
+        _set(c, "fc_share", {"value": "12%", "unit": rng.choice(["fraction", "‰"])})
 
 
 @mutation("text.control_character")
@@ -698,14 +717,14 @@ def _bad_period(rng, w, c):
 WEIGHT = {name: 1.0 for name in MUTATIONS} | {
     "json.invalid": 0.3, "json.truncated": 0.3, "file.no_data": 0.2, "file.empty": 0.2, "encoding.invalid": 0.3,
     "period.invalid": 0.3, "entity.unknown/unregistered": 0.4, "json.structure": 0.4, "source/top": 0.5,
-    "unit.factor": 2.5, "unit.factor/accepted": 1.0, "part_of.exceeds": 1.5, "part_of.exceeds/stored": 1.5,
+    "unit.factor/previous": 1.5, "unit.factor/size": 1.0, "unit.factor/accepted": 1.0, "part_of.exceeds": 1.5, "part_of.exceeds/stored": 1.5,
     "turnover.inconsistent": 1.5, "range.share": 1.5, "range.min": 1.0, "range.max": 1.0,
 }
 
 
 #: mutations that need an institution with stored values (of PREV; of PERIOD) or a registered size
-NEEDS = {"unit.factor": "history", "unit.factor/accepted": "history", "turnover.inconsistent": "history",
-         "part_of.exceeds/stored": "stored_now"}
+NEEDS = {"unit.factor/previous": "history", "unit.factor/accepted": "history", "turnover.inconsistent": "history",
+         "unit.factor/size": "sized", "part_of.exceeds/stored": "stored_now"}
 
 
 def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate: float = 0.3,
@@ -714,7 +733,8 @@ def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate
     exactly these, on an institution they can apply to)."""
     if entity is None and force and any(m in NEEDS for m in force):
         need = next(NEEDS[m] for m in force if m in NEEDS)
-        entity = rng.choice(sorted(w.history if need == "history" else w.stored_now))
+        entity = rng.choice(sorted({"history": w.history, "sized": set(w.sized) - w.history,  # size the only reference
+                                    "stored_now": w.stored_now}[need]))
     e = entity or rng.choice(w.institutions)
     apps = w.answers[w.sector[e]]
     now = w.values[(e, PERIOD)]
@@ -739,6 +759,8 @@ def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate
     else:
         blank = False
     c = Case(e, pairs, as_bytes=rng.random() < 0.3, wrapped=rng.random() < 0.8, aims=["value.blank_mandatory"] if blank else [])
+    if rng.random() < 0.04:  # a quarterly or monthly return: nothing stored or registered to compare with
+        c.period = rng.choice(["2024Q2", "2024-06"])
     names_m = list(MUTATIONS)
     todo = list(force) if force is not None else (
         rng.choices(names_m, weights=[WEIGHT[n] for n in names_m], k=rng.choice([1, 1, 1, 2, 3]))

@@ -285,7 +285,8 @@ def test_the_generator_reaches_every_rule_and_most_returns_are_clean(world, refe
             assert err is None, f"{name}: the import path raised {err!r}"
             rules = {x for p in got[0].problems for x in kinds_of(p)}
             hit.update(rules)
-            if rules & {name.split("/")[0], name}:
+            base, _, kind = name.partition("/")
+            if (f"{base} ({kind})" if f"{base} ({kind})" in REQUIRED else base) in rules:
                 break
     for seed in range(4):
         cases, outliers = make_batch(random.Random(f"outliers/{seed}"), world, outliers_share=1.0)
@@ -312,6 +313,8 @@ def test_generated_returns_are_checked_alike_when_sent_again(world, reference):
         got, err = run(import_check, world, cases, outliers)
         want, err0 = reference[seed]
         assert type(err) is type(err0)
+        if err is not None:
+            continue
         for c, a, b in zip(cases, want or [], got or [], strict=True):
             s.diffs += [f"seed {seed} {c.entity}: {d}" for d in differences(a, b)]
     assert not s.diffs, "\n".join(s.diffs)
@@ -416,7 +419,7 @@ def test_fast_path_gives_the_import_paths_answer_over_many_seeds(world):
 
 
 @needs_fast
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(rnd=st.randoms(use_true_random=False), mutate=st.sampled_from([0.0, 0.4, 1.0]))
 def test_fast_path_equals_import_path_on_drawn_returns(world, rnd, mutate):
     """The same contract on batches hypothesis draws (and shrinks to the smallest batch that differs)."""
@@ -426,7 +429,66 @@ def test_fast_path_equals_import_path_on_drawn_returns(world, rnd, mutate):
     assert not s.diffs, s.report()
 
 
+@needs_fast
+def test_fast_path_follows_changes_to_the_register_and_the_stored_values(tmp_path):
+    """A fast path compiled per framework and sector must not keep what the database said: the same returns are
+    checked both ways again after each change (a previous period imported that makes a value a unit slip, a size
+    registered, this period's whole stored below the return's part, the institution moved to another sector)."""
+    import json
+
+    from fintech_eval.app.intake import import_files
+    from fintech_eval.store import upsert_institutions, upsert_size_attributes
+
+    w = build_world(f"sqlite+pysqlite:///{tmp_path / 'changes.sqlite'}", tmp_path)
+    try:
+        e = "BK06"  # nothing stored, no size registered
+        now = w.values[(e, PERIOD)]
+        case = Case(e, [(n, now[n]) for n in sorted(w.answers["bank"])])
+        s = Sweep()
+
+        def again(step: str, expect: str | None) -> None:
+            before = Counter(s.rules)
+            compare(sub.check, w, [case], False, step, s)
+            new = set(s.rules - before)
+            assert (expect in new) if expect else not new, f"{step}: the import path found {sorted(new)}"
+
+        def store(name: str, records: list[dict[str, Any]]) -> None:
+            f = tmp_path / name
+            f.write_text(json.dumps(records), encoding="utf-8")
+            import_files(w.ws, [f], w.fw, user="test")
+
+        again("nothing stored", None)
+        store("prev.json", [{"entity": e, "period": "2023", "variable": "fintech_investment",
+                             "value": now["fintech_investment"] * 1e4}])
+        again("a previous value 10,000 times this one", "unit.factor (previous)")
+        with w.ws.sessions() as ses, ses.begin():
+            upsert_size_attributes(ses, pd.DataFrame([{"entity_id": e, "period": PERIOD, "attribute": "operating_revenue",
+                                                       "value": now["operating_revenue"]}]), who="test", why="change")
+        again("a size registered in 元 equal to the 万元 value", "unit.factor (size)")
+        case.pairs = [(k, v) for k, v in case.pairs if k not in ("employees", "outlets")]
+        store("whole.json", [{"entity": e, "period": PERIOD, "variable": "employees", "value": now["fintech_staff"] - 1}])
+        again("this period's whole stored below the part", "part_of.exceeds (stored)")
+        with w.ws.sessions() as ses, ses.begin():
+            upsert_institutions(ses, pd.DataFrame([{"id": e, "sector": "payment"}]), who="test", why="change")
+        again("moved to another sector", "variable.not_applicable")
+        assert s.items == 5 and s.clean == 1 and s.fast_clean == 1, s.report()
+        assert not s.diffs, s.report()
+    finally:
+        w.ws.close()
+
+
 # ---------------------------------------------------------------------------------------------- submit_many
+
+
+def _campaignless(v: Any, campaign: int) -> Any:
+    """``v`` without the campaign's id (``… not in the sample of campaign 2``): the two runs use two campaigns."""
+    if isinstance(v, str):
+        return re.sub(rf"\bcampaign {campaign}\b", "campaign <id>", v)
+    if isinstance(v, dict):
+        return {k: _campaignless(x, campaign) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return type(v)(_campaignless(x, campaign) for x in v)
+    return v
 
 
 def _stored(ws: Any, campaign: int) -> dict[str, tuple[Any, ...]]:
@@ -436,7 +498,8 @@ def _stored(ws: Any, campaign: int) -> dict[str, tuple[Any, ...]]:
     with ws.sessions() as s:
         for r in df.itertuples():
             v = get_version(s, int(r.id), int(r.version))
-            out[r.entity_id] = (r.state, int(r.version), v.valid, v.final, list(v.fields), list(v.problems))
+            out[r.entity_id] = _untemp(_campaignless(
+                (r.state, int(r.version), v.valid, v.final, list(v.fields), list(v.problems)), campaign))
     return out
 
 
@@ -486,12 +549,14 @@ def test_submit_many_stores_the_same_with_the_fast_path_on_and_off(db_url, tmp_p
                     diffs.append(f"{k}: {getattr(a, k)!r} vs {getattr(b, k)!r}")
             if not same(a.fields, b.fields):
                 diffs.append(f"fields of {a.return_id} vs {b.return_id} differ")
-            if not same(_untemp([p.as_dict() for p in a.problems]), _untemp([p.as_dict() for p in b.problems])):
+            pa = _untemp(_campaignless([p.as_dict() for p in a.problems], camp[0]))
+            pb = _untemp(_campaignless([p.as_dict() for p in b.problems], camp[1]))
+            if not same(pa, pb):
                 diffs.append(f"problems: {[p.rule for p in a.problems]} vs {[p.rule for p in b.problems]}")
         sa, sb = _stored(w.ws, camp[0]), _stored(w.ws, camp[1])
         assert sorted(sa) == sorted(sb) and len(sa) >= len(w.institutions) - 1
         for e in sa:
-            if not same(_untemp(list(sa[e])), _untemp(list(sb[e]))):
+            if not same(list(sa[e]), list(sb[e])):
                 diffs.append(f"{e}: stored {sa[e][:4]} vs {sb[e][:4]}")
         assert not diffs, "\n".join(diffs[:30])
         assert n_clean >= 10
