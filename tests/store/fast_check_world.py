@@ -216,6 +216,7 @@ class Case:
     document: bytes | None = None  # a payload that is not a value mapping at all
     units: dict[str, str] | None = None
     aims: list[str] = field(default_factory=list)
+    style: tuple[bool, str, bool] = (False, ",", False)  # bytes: ASCII escapes, separator, a UTF-8 BOM
 
     def is_mapping(self) -> bool:
         """Sent as a mapping (not bytes): nothing that only bytes can carry."""
@@ -230,26 +231,28 @@ class Case:
         if self.is_mapping():
             values = dict(self.pairs)
             return ({"values": values} if self.wrapped else values), None
-        body = _obj(self.pairs)
+        ascii_only, sep, bom = self.style
+        body = _obj(self.pairs, ascii_only, sep)
         if self.wrapped or self.top:
-            body = _obj([("values", Raw(body)), *self.top.items()])
-        return body.encode("utf-8"), "application/json"
+            body = _obj([("values", Raw(body)), *self.top.items()], ascii_only, sep)
+        return (b"\xef\xbb\xbf" if bom else b"") + body.encode("utf-8"), "application/json"
 
 
 def _has_raw(v: Any) -> bool:
     return isinstance(v, Raw) or (isinstance(v, dict) and any(_has_raw(x) for x in v.values()))
 
 
-def _enc(v: Any) -> str:
+def _enc(v: Any, ascii_only: bool = False, sep: str = ",") -> str:
     if isinstance(v, Raw):
         return str(v)
     if isinstance(v, dict):
-        return _obj(list(v.items()))
-    return json.dumps(v, ensure_ascii=False)
+        return _obj(list(v.items()), ascii_only, sep)
+    return json.dumps(v, ensure_ascii=ascii_only)
 
 
-def _obj(pairs: list[tuple[str, Any]]) -> str:
-    return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_enc(v)}" for k, v in pairs) + "}"
+def _obj(pairs: list[tuple[str, Any]], ascii_only: bool = False, sep: str = ",") -> str:
+    """A JSON object of ``pairs`` in order (a key may repeat), ``\\uXXXX`` escapes when ``ascii_only``."""
+    return "{" + sep.join(f"{json.dumps(k, ensure_ascii=ascii_only)}:{_enc(v, ascii_only, sep)}" for k, v in pairs) + "}"
 
 
 #: units a value may be given in, tried against each variable's declared unit (the admitted ones are used)
@@ -275,7 +278,7 @@ def _fullwidth(text: str) -> str:
 def encode_clean(rng: random.Random, v: Variable, x: float) -> Any:
     """``x`` (in ``v``'s declared unit) written in one of the ways the readers take as that value."""
     whole = float(x).is_integer()
-    ways = ["float", "float", "str", "dict", "odd_dict"]
+    ways = ["float", "float", "str", "dict", "odd_dict", "raw"]
     if whole and abs(x) < 1e15:
         ways += ["int", "int"]
     if whole and x >= 1000:
@@ -296,6 +299,11 @@ def encode_clean(rng: random.Random, v: Variable, x: float) -> Any:
         return int(x)
     if way == "str":
         return rng.choice([repr(float(x)), f" {float(x)!r} ", f"+{float(x)!r}" if x >= 0 else repr(float(x))])
+    if way == "raw":  # the same number as other JSON texts (sent as bytes): exponent forms, 17 digits
+        texts = [f"{x:.17e}", f"{x:.17E}".replace("E+", "E")]
+        if whole and abs(x) < 1e15:
+            texts += [f"{int(x)}e0", f"{int(x)}.000", f"{int(x) * 10}e-1"]
+        return Raw(rng.choice(texts))
     if way == "odd_dict":  # keys the reader does not read, and reasons that say nothing: still clean
         return rng.choice([{"value": x, "note": "as audited"}, {"value": x, "接受理由": "合并"},
                            {"value": x, "accept_reason": ""}, {"value": x, "accept_reason": None},
@@ -669,6 +677,23 @@ def _kind_top(rng, w, c):
     c.top["entity_kind"] = rng.choice(["region", "bogus", "industry", "机构"])
 
 
+@mutation("top/ignored")
+def _ignored_top(rng, w, c):  # top-level keys a value mapping does not read (each value carries its own unit)
+    c.as_bytes, c.wrapped = True, True
+    c.top[rng.choice(["unit", "单位", "accept_reason", "接受理由", "comment"])] = rng.choice(["亿元", "元", "merger"])
+
+
+@mutation("records/own")
+def _own_records(rng, w, c):  # records naming the return's own entity and period: read alike, not a mapping
+    c.document = _obj([("entity", c.entity), ("period", c.period), ("values", Raw(_obj(c.pairs or [("outlets", 1)])))]
+                      ).encode("utf-8")
+
+
+@mutation("json.structure/gbk")
+def _gbk(rng, w, c):  # not UTF-8: read as GB18030 text, which the mapping wrapper never saw
+    c.document = _obj([("values", Raw(_obj(c.pairs[:5] + [("outlets", {"value": 1, "unit": "个"})])))]).encode("gb18030")
+
+
 @mutation("source/top")
 def _source_top(rng, w, c):  # a source for every value: no rule, but what is stored changes
     c.as_bytes, c.wrapped = True, True
@@ -712,10 +737,12 @@ def _bad_period(rng, w, c):
     c.period = rng.choice(["2024Q5", "24", "2024-13"])
 
 
+#: mutations that aim at no rule: the return stays clean, sent another way
+NO_RULE = frozenset({"source/top", "top/ignored", "records/own"})
 #: how often each mutation is drawn (the documents that are not value mappings are rarer: the fast path cannot
 #: take them at all)
 WEIGHT = {name: 1.0 for name in MUTATIONS} | {
-    "json.invalid": 0.3, "json.truncated": 0.3, "file.no_data": 0.2, "file.empty": 0.2, "encoding.invalid": 0.3,
+    "json.invalid": 0.3, "json.truncated": 0.3, "json.structure/gbk": 0.3, "records/own": 0.5, "top/ignored": 0.5, "file.no_data": 0.2, "file.empty": 0.2, "encoding.invalid": 0.3,
     "period.invalid": 0.3, "entity.unknown/unregistered": 0.4, "json.structure": 0.4, "source/top": 0.5,
     "unit.factor/previous": 1.5, "unit.factor/size": 1.0, "unit.factor/accepted": 1.0, "part_of.exceeds": 1.5, "part_of.exceeds/stored": 1.5,
     "turnover.inconsistent": 1.5, "range.share": 1.5, "range.min": 1.0, "range.max": 1.0,
@@ -758,7 +785,8 @@ def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate
         blank = True
     else:
         blank = False
-    c = Case(e, pairs, as_bytes=rng.random() < 0.3, wrapped=rng.random() < 0.8, aims=["value.blank_mandatory"] if blank else [])
+    c = Case(e, pairs, as_bytes=rng.random() < 0.3, wrapped=rng.random() < 0.8, aims=["value.blank_mandatory"] if blank else [],
+             style=(rng.random() < 0.3, rng.choice([",", ",", ", ", ",\n  "]), rng.random() < 0.1))
     if rng.random() < 0.04:  # a quarterly or monthly return: nothing stored or registered to compare with
         c.period = rng.choice(["2024Q2", "2024-06"])
     names_m = list(MUTATIONS)
