@@ -524,8 +524,14 @@ def test_submit_many_stores_the_same_with_the_fast_path_on_and_off(db_url, tmp_p
         finals = [[rng.random() < 0.85 for _ in cases] for cases in batches]  # some only saved as drafts
         real = sub.check
         results = {}
+        paths: dict[bool, Counter] = {False: Counter(), True: Counter()}
         for cid, fast in zip(camp, (False, True), strict=True):
-            monkeypatch.setattr(sub, "check", functools.partial(real, fast=fast))
+            def forced(*args: Any, fast: Any = None, _want: bool = fast, **kw: Any) -> list[Any]:
+                out = real(*args, fast=_want, **kw)  # whatever submit_many asks for
+                paths[_want].update(getattr(c, "path", None) for c in out)
+                return out
+
+            monkeypatch.setattr(sub, "check", forced)
             out = []
             for cases, final in zip(batches, finals, strict=True):
                 reqs = []
@@ -560,6 +566,7 @@ def test_submit_many_stores_the_same_with_the_fast_path_on_and_off(db_url, tmp_p
                 diffs.append(f"{e}: stored {sa[e][:4]} vs {sb[e][:4]}")
         assert not diffs, "\n".join(diffs[:30])
         assert n_clean >= 10
+        assert set(paths[False]) == {"import"} and paths[True]["fast"] > 0, f"submit_many went past check: {paths}"
         assert any(p["rule"] == "campaign.outside_sample" for p in sa[left_out][5])
     finally:
         w.ws.close()
