@@ -90,7 +90,7 @@ def extended_framework(tmp: Path) -> Framework:
 
 @dataclass
 class World:
-    ws: Workspace
+    ws: Workspace  # checks against the extended framework (its id is JR/T 0201's: an extension keeps the id)
     fw: Framework
     sector: dict[str, str]  # institution → sector
     answers: dict[str, dict[str, Variable]]  # sector → applicable variables by name
@@ -99,10 +99,19 @@ class World:
     stored_now: set[str]  # institutions with STORED_NOW values of PERIOD stored
     sized: dict[str, float]  # institution → registered operating revenue of PERIOD (元)
     campaigns: list[int] = field(default_factory=list)
+    ws_base: Workspace | None = None  # the same database, checked against JR/T 0201 as shipped
 
     @property
     def institutions(self) -> list[str]:
         return sorted(self.sector)
+
+    def workspace(self, base: bool = False) -> Workspace:
+        return self.ws_base if base and self.ws_base is not None else self.ws
+
+    def close(self) -> None:
+        self.ws.close()
+        if self.ws_base is not None:
+            self.ws_base.close()
 
 
 def _baseline(fw: Framework, entity: str, sector: str) -> dict[str, dict[str, float]]:
@@ -187,7 +196,7 @@ def build_world(url: str, tmp: Path, *, campaigns: int = 0) -> World:
     import_files(ws, [prev_file], fw, user="test")
     import_files(ws, [now_file], fw, user="test")
     answers = {s: {v.name: v for v, _ in applicable_variables(fw, s)} for s in SECTORS}
-    w = World(ws, fw, sector, answers, values, history, stored_now, sized)
+    w = World(ws, fw, sector, answers, values, history, stored_now, sized, ws_base=Workspace(url))
     for _ in range(campaigns):
         w.campaigns.append(create_campaign(ws, period=PERIOD, framework=fw.id, sample=w.institutions,
                                            deadline="2099-12-31", who="test"))
@@ -281,7 +290,7 @@ def encode_clean(rng: random.Random, v: Variable, x: float) -> Any:
     ways = ["float", "float", "str", "dict", "odd_dict", "raw"]
     if whole and abs(x) < 1e15:
         ways += ["int", "int"]
-    if whole and x >= 1000:
+    if x >= 1000 and (whole or v.type == "money"):
         ways.append("thousands")
     if whole and 0 <= x < 1e6:
         ways.append("fullwidth")
@@ -310,8 +319,8 @@ def encode_clean(rng: random.Random, v: Variable, x: float) -> Any:
                            {"value": x, "accept_reason": "   "}, {"unit": v.unit, "value": x}])
     if way == "dict":
         return rng.choice([{"value": x, "unit": v.unit}, {"value": x}, {"value": x, "unit": None}, {"value": x, "unit": ""}])
-    if way == "thousands":
-        return f"{int(x):,}"
+    if way == "thousands":  # 1,234 / 342,629.41
+        return f"{int(x):,}" if whole else f"{x:,}"
     if way == "fullwidth":
         return _fullwidth(str(int(x)))
     if way == "bool":
@@ -807,10 +816,22 @@ def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate
     return c
 
 
-def make_batch(rng: random.Random, w: World, *, mutate: float = 0.3, outliers_share: float = 0.1
-               ) -> tuple[list[Case], bool]:
-    """Returns checked together (distinct institutions, as submit_many groups them), and whether outliers are
-    judged among them (then five or six of one sector, so that a group is large enough)."""
+def make_batch(rng: random.Random, w: World, *, mutate: float = 0.3, outliers_share: float = 0.1,
+               base_share: float = 0.2) -> tuple[list[Case], bool, bool]:
+    """Returns checked together (distinct institutions, as submit_many groups them), whether outliers are
+    judged among them (then five or six of one sector, so that a group is large enough), and whether they are
+    checked against JR/T 0201 as shipped (``base_share``; :meth:`World.workspace`: the same framework id as the
+    extended one) rather than the extension: those returns mostly leave out the extension's variables (the rest
+    are unknown to it)."""
+    cases, outliers = _batch(rng, w, mutate, outliers_share)
+    if rng.random() >= base_share:
+        return cases, outliers, False
+    for c in cases:
+        c.pairs = [(k, x) for k, x in c.pairs if not k.strip().startswith("fc_") or rng.random() < 0.1]
+    return cases, outliers, True
+
+
+def _batch(rng: random.Random, w: World, mutate: float, outliers_share: float) -> tuple[list[Case], bool]:
     if rng.random() < outliers_share:
         sec = rng.choice(SECTORS)
         ents = [e for e in w.institutions if w.sector[e] == sec]
@@ -818,18 +839,24 @@ def make_batch(rng: random.Random, w: World, *, mutate: float = 0.3, outliers_sh
         cases = [make_case(rng, w, e, mutate=mutate / 2) for e in ents]
         v = _pick(rng, cases[0], w, lambda v: v.type in ("money", "count") and not v.part_of and not v.carry_over_of)
         if v is not None and rng.random() < 0.7:  # one far from its peers: an outlier (and maybe a unit slip)
-            for c in cases:
+            known = [c for c in cases if c.entity in w.sector]  # (not one made unregistered)
+            for c in known:
                 _set(c, v.name, w.values[(c.entity, PERIOD)][v.name])
-            odd = rng.choice(cases)
+            odd = rng.choice(known)
             _set(odd, v.name, w.values[(odd.entity, PERIOD)][v.name] * rng.choice([1e3, 50.0, 1e-3]))
             odd.aims.append("outlier")
-        return cases, True
+        return _distinct(w, cases), True
     n = rng.choice([1, 1, 1, 2, 3, 4])
     ents = rng.sample(w.institutions, n)
     cases = [make_case(rng, w, e, mutate=mutate) for e in ents]
+    return _distinct(w, cases), False
+
+
+def _distinct(w: World, cases: list[Case]) -> list[Case]:
+    """One return per institution in a call (an unregistered one may have been drawn twice)."""
     seen: set[str] = set()
-    for c in cases:  # an unregistered entity may repeat: one of each per call
+    for c in cases:
         if c.entity in seen:
             c.entity = next(e for e in w.institutions if e not in seen and e not in {x.entity for x in cases})
         seen.add(c.entity)
-    return cases, False
+    return cases

@@ -88,7 +88,7 @@ def world(tmp_path_factory) -> World:
     tmp = tmp_path_factory.mktemp("fast-check")
     w = build_world(f"sqlite+pysqlite:///{tmp / 'world.sqlite'}", tmp)
     yield w
-    w.ws.close()
+    w.close()
 
 
 def items_of(cases: Iterable[Case]) -> list[tuple[sub.Document, str, str, None]]:
@@ -100,10 +100,12 @@ def items_of(cases: Iterable[Case]) -> list[tuple[sub.Document, str, str, None]]
     return out
 
 
-def run(check: Callable[..., list[Any]], w: World, cases: list[Case], outliers: bool, **kw: Any
-        ) -> tuple[list[Any] | None, BaseException | None]:
+def run(check: Callable[..., list[Any]], w: World, cases: list[Case], outliers: bool, base: bool = False,
+        **kw: Any) -> tuple[list[Any] | None, BaseException | None]:
+    """``check`` of the cases together (``base``: against JR/T 0201 as shipped, :meth:`World.workspace`), or the
+    exception it raised."""
     try:
-        return check(w.ws, w.fw.id, items_of(cases), outliers=outliers, **kw), None
+        return check(w.workspace(base), w.fw.id, items_of(cases), outliers=outliers, **kw), None
     except Exception as exc:  # noqa: BLE001 - the import path's exception is part of its answer
         return None, exc
 
@@ -210,10 +212,11 @@ class Sweep:
 
 
 def compare(check: Callable[..., list[Any]], w: World, cases: list[Case], outliers: bool, what: str,
-            sweep: Sweep, ref: tuple[list[Any] | None, BaseException | None] | None = None) -> None:
+            sweep: Sweep, ref: tuple[list[Any] | None, BaseException | None] | None = None,
+            base: bool = False) -> None:
     """Check ``cases`` both ways (``ref``: the import path's answer, when known already) and add to ``sweep``."""
-    want, err = ref if ref is not None else run(check, w, cases, outliers, fast=False)
-    got, err2 = run(check, w, cases, outliers, fast=True)
+    want, err = ref if ref is not None else run(check, w, cases, outliers, base, fast=False)
+    got, err2 = run(check, w, cases, outliers, base, fast=True)
     if err is not None or err2 is not None:
         if err is not None:
             sweep.crashes.append(f"{what}: {err!r}")
@@ -245,8 +248,8 @@ def sweep_seeds(check: Callable[..., list[Any]], w: World, seeds: Iterable[int],
                 refs: dict[int, Any] | None = None) -> Sweep:
     s = Sweep()
     for seed in seeds:
-        cases, outliers = make_batch(random.Random(seed), w)
-        compare(check, w, cases, outliers, f"seed {seed}", s, (refs or {}).get(seed))
+        cases, outliers, base = make_batch(random.Random(seed), w)
+        compare(check, w, cases, outliers, f"seed {seed}", s, (refs or {}).get(seed), base)
     return s
 
 
@@ -255,8 +258,8 @@ def reference(world) -> dict[int, tuple[list[Any] | None, BaseException | None]]
     """The import path's answers to the default seeds' batches (computed once for the tests of this module)."""
     out = {}
     for seed in DEFAULT_SEEDS:
-        cases, outliers = make_batch(random.Random(seed), world)
-        out[seed] = run(import_check, world, cases, outliers)
+        cases, outliers, base = make_batch(random.Random(seed), world)
+        out[seed] = run(import_check, world, cases, outliers, base)
     return out
 
 
@@ -289,8 +292,8 @@ def test_the_generator_reaches_every_rule_and_most_returns_are_clean(world, refe
             if name in NO_RULE or (f"{base} ({kind})" if f"{base} ({kind})" in REQUIRED else base) in rules:
                 break
     for seed in range(4):
-        cases, outliers = make_batch(random.Random(f"outliers/{seed}"), world, outliers_share=1.0)
-        got, err = run(import_check, world, cases, outliers)
+        cases, outliers, base = make_batch(random.Random(f"outliers/{seed}"), world, outliers_share=1.0)
+        got, err = run(import_check, world, cases, outliers, base)
         if err is None:
             hit.update(x for r in got for p in r.problems for x in kinds_of(p))
     items = clean = 0
@@ -309,8 +312,8 @@ def test_generated_returns_are_checked_alike_when_sent_again(world, reference):
     check of the same batches answers the same, so any difference the fast path makes is its own."""
     s = Sweep()
     for seed in list(DEFAULT_SEEDS)[:8]:
-        cases, outliers = make_batch(random.Random(seed), world)
-        got, err = run(import_check, world, cases, outliers)
+        cases, outliers, base = make_batch(random.Random(seed), world)
+        got, err = run(import_check, world, cases, outliers, base)
         want, err0 = reference[seed]
         assert type(err) is type(err0)
         if err is not None:
@@ -423,9 +426,9 @@ def test_fast_path_gives_the_import_paths_answer_over_many_seeds(world):
 @given(rnd=st.randoms(use_true_random=False), mutate=st.sampled_from([0.0, 0.4, 1.0]))
 def test_fast_path_equals_import_path_on_drawn_returns(world, rnd, mutate):
     """The same contract on batches hypothesis draws (and shrinks to the smallest batch that differs)."""
-    cases, outliers = make_batch(rnd, world, mutate=mutate)
+    cases, outliers, base = make_batch(rnd, world, mutate=mutate)
     s = Sweep()
-    compare(sub.check, world, cases, outliers, "drawn", s)
+    compare(sub.check, world, cases, outliers, "drawn" + (" (JR/T 0201 as shipped)" if base else ""), s, base=base)
     assert not s.diffs, s.report()
 
 
@@ -474,7 +477,7 @@ def test_fast_path_follows_changes_to_the_register_and_the_stored_values(tmp_pat
         assert s.items == 5 and s.clean == 1 and s.fast_clean == 1, s.report()
         assert not s.diffs, s.report()
     finally:
-        w.ws.close()
+        w.close()
 
 
 # ---------------------------------------------------------------------------------------------- submit_many
@@ -569,7 +572,7 @@ def test_submit_many_stores_the_same_with_the_fast_path_on_and_off(db_url, tmp_p
         assert set(paths[False]) == {"import"} and paths[True]["fast"] > 0, f"submit_many went past check: {paths}"
         assert any(p["rule"] == "campaign.outside_sample" for p in sa[left_out][5])
     finally:
-        w.ws.close()
+        w.close()
 
 
 # ---------------------------------------------------------------------------------------------- found on the way
