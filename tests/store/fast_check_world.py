@@ -226,6 +226,7 @@ class Case:
     units: dict[str, str] | None = None
     aims: list[str] = field(default_factory=list)
     style: tuple[bool, str, bool] = (False, ",", False)  # bytes: ASCII escapes, separator, a UTF-8 BOM
+    plain: bool = False  # as an API client sends a clean return: JSON numbers, {value, unit}, a declared N/A
 
     def is_mapping(self) -> bool:
         """Sent as a mapping (not bytes): nothing that only bytes can carry."""
@@ -336,6 +337,25 @@ def encode_clean(rng: random.Random, v: Variable, x: float) -> Any:
         return {"value": x / f, "unit": u}
     if way == "near_whole":
         return x + rng.choice([1e-11, -1e-11, 4e-10])  # within 1e-9: read as the whole number it is near
+    return float(x)
+
+
+def encode_plain(rng: random.Random, v: Variable, x: float) -> Any:
+    """``x`` as an API client writes it: a JSON number, or ``{"value", "unit"}`` in a unit the variable admits."""
+    ways = ["float", "float", "unit"]
+    if float(x).is_integer() and abs(x) < 1e15:
+        ways += ["int", "int"]
+    alts = [(u, f) for u, f in admitted_units(v) if u != v.unit]
+    if alts:
+        ways.append("alt")
+    way = rng.choice(ways)
+    if way == "int":
+        return int(x)
+    if way == "unit":
+        return {"value": float(x), "unit": v.unit}
+    if way == "alt":
+        u, f = rng.choice(alts)
+        return {"value": x / f, "unit": u}
     return float(x)
 
 
@@ -779,11 +799,14 @@ def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate
     chosen = rng.sample(names, k)
     free = set(_free(w, e, chosen))
     pairs: list[tuple[str, Any]] = []
+    plain = rng.random() < 0.4
     for n in chosen:
         r = rng.random()
         v = apps[n]
         if r < 0.06:
             pairs.append((n, rng.choice(NA_TOKENS)))
+        elif plain:
+            pairs.append((n, encode_plain(rng, v, now[n])))
         elif r < 0.14 and n in free and (x := edge_clean(rng, v)) is not None:
             pairs.append((n, x))
         else:
@@ -794,7 +817,8 @@ def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate
         blank = True
     else:
         blank = False
-    c = Case(e, pairs, as_bytes=rng.random() < 0.3, wrapped=rng.random() < 0.8, aims=["value.blank_mandatory"] if blank else [],
+    c = Case(e, pairs, as_bytes=not plain and rng.random() < 0.3, wrapped=rng.random() < 0.8,
+             aims=["value.blank_mandatory"] if blank else [],
              style=(rng.random() < 0.3, rng.choice([",", ",", ", ", ",\n  "]), rng.random() < 0.1))
     if rng.random() < 0.04:  # a quarterly or monthly return: nothing stored or registered to compare with
         c.period = rng.choice(["2024Q2", "2024-06"])
@@ -805,6 +829,7 @@ def make_case(rng: random.Random, w: World, entity: str | None = None, *, mutate
     for m in todo:
         c.aims.append(m)
         MUTATIONS[m](rng, w, c)
+    c.plain = plain and not todo and not blank and c.is_mapping()
     if rng.random() < 0.1 and c.is_mapping():  # a unit per field beside the mapping (the form's 万元/亿元 choice)
         money = [(n, x) for n, x in c.pairs if n in apps and apps[n].type == "money" and isinstance(x, int | float)
                  and not isinstance(x, bool)]

@@ -208,7 +208,10 @@ def differences(ref: Any, got: Any, limit: int = 12) -> list[str]:
         if not same(list(a), list(b)):
             out.append(f"problem: import {a!r}, fast {b!r}")
     ca, cb = ref.clean, got.clean
-    if list(ca.columns) != list(cb.columns) or len(ca) != len(cb):
+    if getattr(got, "path", None) == "fast":  # the fast path builds no clean frame: only accept imports it, and
+        if cb is not None:                    # accept judges outliers, which the fast path never answers for
+            out.append("the fast path built a clean frame")
+    elif list(ca.columns) != list(cb.columns) or len(ca) != len(cb):
         out.append(f"clean rows: import {len(ca)} × {list(ca.columns)}, fast {len(cb)} × {list(cb.columns)}")
     else:
         for col in ca.columns:
@@ -227,12 +230,15 @@ class Sweep:
     clean: int = 0
     fast: int = 0
     fast_clean: int = 0
+    plain_clean: int = 0  # clean returns as an API client sends them (Case.plain)
+    fast_plain: int = 0
     rules: Counter = field(default_factory=Counter)
     diffs: list[str] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
 
     def report(self) -> str:
-        return (f"{self.items} returns, {self.clean} clean, {self.fast_clean} of them answered by the fast path; "
+        return (f"{self.items} returns, {self.clean} clean, {self.fast_clean} of them answered by the fast path "
+                f"({self.fast_plain} of the {self.plain_clean} clean ones sent as an API client sends them); "
                 f"{len(self.crashes)} batches the import path raised on; differences:\n  " + "\n  ".join(self.diffs[:30]))
 
 
@@ -260,9 +266,11 @@ def compare(check: Callable[..., list[Any]], w: World, cases: list[Case], outlie
         path = getattr(b, "path", None)
         if path not in ("fast", "import"):
             sweep.diffs.append(f"{tag}: the fast=True answer has path {path!r}, not 'fast' or 'import'")
+        sweep.plain_clean += clean and c.plain
         if path == "fast":
             sweep.fast += 1
             sweep.fast_clean += clean
+            sweep.fast_plain += clean and c.plain
             if not clean:
                 sweep.diffs.append(f"{tag}: UNSOUND: the fast path answered a return the import path finds "
                                    f"{[p.rule for p in a.problems]} in")
@@ -291,6 +299,8 @@ def reference(world) -> dict[int, tuple[list[Any] | None, BaseException | None]]
 def _mark_paths(out: list[Any], fast: bool) -> list[Any]:
     for c in out:
         c.path = "fast" if fast and not c.problems else "import"
+        if c.path == "fast":
+            c.clean = None  # as the fast path answers: no clean frame (accept, which imports it, judges outliers)
     return out
 
 
@@ -443,7 +453,9 @@ def test_fast_path_gives_the_import_paths_answer_for_every_generated_return(worl
     s = sweep_seeds(sub.check, world, DEFAULT_SEEDS, reference)
     assert not s.diffs, s.report()
     assert s.clean * 2 >= s.items, s.report()
-    assert s.fast_clean >= 0.4 * s.clean, f"the fast path answered too few clean returns: {s.report()}"
+    # texts, yes/no words, odd keys and bytes go to the import by design; numbers and units as clients send them
+    # are the fast path's: most of those it must answer (stored values of the same period send a few away)
+    assert s.plain_clean >= 8 and s.fast_plain >= 0.7 * s.plain_clean, f"the fast path answered too few: {s.report()}"
 
 
 @needs_fast
@@ -451,7 +463,7 @@ def test_fast_path_gives_the_import_paths_answer_for_every_generated_return(worl
 def test_fast_path_gives_the_import_paths_answer_over_many_seeds(world):
     s = sweep_seeds(sub.check, world, SLOW_SEEDS)
     assert not s.diffs, s.report()
-    assert s.fast_clean >= 0.4 * s.clean, f"the fast path answered too few clean returns: {s.report()}"
+    assert s.plain_clean >= 50 and s.fast_plain >= 0.7 * s.plain_clean, f"the fast path answered too few: {s.report()}"
     assert len(set(s.rules) & REQUIRED) >= 0.9 * len(REQUIRED), sorted(REQUIRED - set(s.rules))  # (all: forced)
 
 
@@ -518,9 +530,10 @@ def test_fast_path_follows_changes_to_the_register_and_the_stored_values(tmp_pat
 
 
 def _campaignless(v: Any, campaign: int) -> Any:
-    """``v`` without the campaign's id (``… not in the sample of campaign 2``): the two runs use two campaigns."""
+    """``v`` without the campaign's id (``… not in the sample of campaign 2``, ``评估项目 2``): the two runs use two
+    campaigns."""
     if isinstance(v, str):
-        return re.sub(rf"\bcampaign {campaign}\b", "campaign <id>", v)
+        return re.sub(rf"(\bcampaign |评估项目 ){campaign}\b", r"\1<id>", v)
     if isinstance(v, dict):
         return {k: _campaignless(x, campaign) for k, x in v.items()}
     if isinstance(v, list | tuple):
@@ -612,14 +625,9 @@ def test_submit_many_stores_the_same_with_the_fast_path_on_and_off(db_url, tmp_p
 # ---------------------------------------------------------------------------------------------- found on the way
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "collect/validate._part_whole_vs_stored: when no input row of a part (or whole) matches a stored whole (or "
-    "part) of the same entity and period, `m[[... for ...]]` filters an EMPTY merge with an empty list, which "
-    "pandas reads as a list of column names: no column is left and m['value_norm'] raises KeyError. Returns of "
-    "several institutions checked together (submit_many, accept of many, a multi-file import) meet it as soon "
-    "as one has this period's parts or wholes stored. Fix: filter with a boolean array (np.array(..., dtype=bool))"))
 def test_returns_checked_together_with_parts_and_stored_wholes(world):
-    """SC03 (this period's employees and fintech_staff stored) restates employees; PY05 (nothing stored) gives
+    """Once a KeyError (validate._part_whole_vs_stored filtered an empty merge with an empty list: no column
+    left). SC03 (this period's employees and fintech_staff stored) restates employees; PY05 (nothing stored) gives
     fc_part: checked together, the part-whole check against stored values must not fail."""
     a = Case("SC03", [("employees", world.values[("SC03", PERIOD)]["employees"])])
     b = Case("PY05", [("fc_part", 5)])
@@ -630,13 +638,8 @@ def test_returns_checked_together_with_parts_and_stored_wholes(world):
     assert [r.problems for r in got] == [[], []]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app/submissions.check writes each document to a temporary file and the validation names that file in "
-    "some messages (duplicate: '… given 2 times: /tmp/fe-return-…/0/return.json row 1 …'; part_of.exceeds: "
-    "'(whole at /tmp/fe-return-…/0/return.json row 1)'; turnover.inconsistent likewise): the stored problems "
-    "show the server's temporary path instead of the return's file name, and two checks of the same return "
-    "never give the same message (the fast path's fallback cannot match fast=False's text)"))
 def test_problem_messages_name_the_return_not_a_temporary_file(world):
+    """Once the messages of duplicate and part_of.exceeds named check()'s temporary file, not the return's."""
     e = "BK03"
     now = world.values[(e, PERIOD)]
     case = Case(e, [("outlets", now["outlets"]), (" outlets", now["outlets"]),

@@ -21,8 +21,8 @@ alone has no peers):
   (``value.blank_mandatory``: a null goes to the import);
 * types and ranges on the converted value: finite, whole (count, level; snapped as the import snaps),
   yes/no, level scale, share bounds, negative, min, max;
-* ``part_of.exceeds`` within the return (the import's comparison, verbatim); against stored values: any
-  stored value of a part or whole for the entity and period sends the return to the import;
+* ``part_of.exceeds`` within the return and against the stored whole (or part) of the period the return does
+  not give itself (the import's comparison, verbatim, with every stored row);
 * ``unit.factor`` against the previous period's stored value and the registered size (the import's floors;
   a band slightly wider than its tolerance: a near miss goes to the import);
 * ``turnover.inconsistent`` against every stored value of the carried variable's source in the previous
@@ -209,13 +209,21 @@ class Compiled:
                 for var, given, unit, x in rows]
 
     def _parts_fit(self, norm: Mapping[str, float], period: str, known: Known) -> bool:
-        """part_of.exceeds: within the return, the import's comparison; stored parts or wholes of the period
-        send the return to the import."""
+        """part_of.exceeds, the import's comparison: a part above its whole within the return; a part above its
+        stored whole of the period, or a whole below its stored part, where the return does not give the other
+        itself (every stored row of it is compared)."""
+        def exceeds(part: float, whole: float) -> bool:
+            return part > whole * (1 + 1e-9) + 1e-12
+
         for part, whole in self.parts:
-            if part in norm and whole in norm and norm[part] > norm[whole] * (1 + 1e-9) + 1e-12:
+            if part in norm and whole in norm:
+                if exceeds(norm[part], norm[whole]):
+                    return False
+            elif part in norm:
+                if any(exceeds(norm[part], w) for w in known.stored.get((period, whole), ())):
+                    return False
+            elif whole in norm and any(exceeds(p, norm[whole]) for p in known.stored.get((period, part), ())):
                 return False
-        if norm.keys() & self.part_names:
-            return not any((period, name) in known.stored for name in self.part_names)
         return True
 
     def _units_plausible(self, norm: Mapping[str, float], period: str, known: Known) -> bool:

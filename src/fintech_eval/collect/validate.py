@@ -1106,7 +1106,9 @@ def _part_whole_vs_stored(cur: pd.DataFrame, framework: Framework, stored: Any, 
             if a.empty or b.empty:
                 continue
             m = a.reset_index().merge(b[[*ekey, "value_norm"]], on=ekey, suffixes=("", "_s"))
-            m = m[[(k, e, p, other) not in given for k, e, p in zip(m["entity_kind"], m["entity_id"], m["period"], strict=True)]]
+            # a boolean mask (an empty list would be read as a list of columns: every column dropped)
+            m = m[np.array([(k, e, p, other) not in given for k, e, p in zip(m["entity_kind"], m["entity_id"],
+                                                                              m["period"], strict=True)], dtype=bool)]
             p_val, w_val = (m["value_norm"], m["value_norm_s"]) if is_part else (m["value_norm_s"], m["value_norm"])
             for r in m[p_val > w_val * (1 + 1e-9) + 1e-12].itertuples():
                 text = (f"{part} = {r.value_norm:g} exceeds its whole {whole} = {r.value_norm_s:g} stored already"
