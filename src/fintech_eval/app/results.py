@@ -18,7 +18,6 @@ only for groups of at least :data:`MIN_PEERS` units (fewer would let a reader gu
 from __future__ import annotations
 
 import copy
-
 import functools
 import uuid
 from dataclasses import dataclass
