@@ -139,6 +139,9 @@ def test_below_level_1_when_a_level_1_requirement_fails(fw):
     assert r.level is None and r.next_level == 1 and r.blocking == ("G2@L1",)
     assert [(i.indicator, i.from_step, i.to_step) for i in r.plan.items] == [("G2", 0, 1)]
     assert "does not reach Level 1" in r.explanation["en"][0] and "未达到第1级" in r.explanation["zh"][0]
+    named = rate_vendor(fw, "comprehensive", Vendor("BAD", "comprehensive", "坏科技", "Bad Tech"), scores)
+    assert "Bad Tech" in named.explanation["en"][0] and "坏科技" not in " ".join(named.explanation["en"])
+    assert "坏科技" in named.explanation["zh"][0]  # each language names the vendor in it
 
 
 def test_innovation_model_is_score_only_on_its_subset(fw):

@@ -113,3 +113,20 @@ def test_the_check_catches_the_other_language():
     assert foreign("总分 Total score", "zh", []) == ["Total", "score"]
     assert foreign("Total 总分", "en", []) == ["总分"]
     assert foreign("指标 J-A3B2-C1，SHA-256，手机 APP 渠道，合成银行 Bank", "zh", ["合成银行 Bank"]) == []
+
+
+def test_provinces_named_in_chinese_by_the_store_are_named_in_english_in_an_english_report():
+    """The store names block Q's units by the register's 北京市; an English report names them Beijing (the data
+    availability table and the map's table alike), a Chinese one keeps 北京市."""
+    import copy
+
+    import pandas as pd
+
+    from fintech_eval.geo import provinces
+
+    r = copy.copy(provinces_result())
+    table = provinces().set_index("code")
+    r.names = pd.Series({c: table.at[c, "name_zh"] for c in table.index if c in set(map(str, r.final.index))})
+    en, zh = visible_text(build_report(r, "region", lang="en")), visible_text(build_report(r, "region", lang="zh"))
+    assert "北京市" not in en and "Beijing" in en
+    assert "北京市" in zh

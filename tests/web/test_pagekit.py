@@ -63,6 +63,15 @@ def test_role_without_permission_gets_a_403_page(world):
     assert r.status_code == 403 and "text/html" in r.headers["content-type"]
 
 
+def test_a_mistyped_page_address_gets_the_404_page_and_the_api_its_problem(world):
+    c = world.anonymous()
+    page = c.get("/campagins?lang=zh", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"] and "未找到" in page.text
+    api = c.get("/api/v1/campagins", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json()["rule"] == "route.not_found"
+    assert c.get("/campagins").json()["rule"] == "route.not_found"  # a client that does not ask for HTML
+
+
 def test_form_without_the_session_csrf_token_is_refused(world):
     w = _with_page(world)
     c = _browser(w, "administrator")

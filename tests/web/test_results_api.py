@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from fintech_eval.app.audit import audit_entries
-from fintech_eval.app.results import MIN_PEERS, distribution
+from fintech_eval.app.results import MIN_PEERS, distribution, register_names, run_report
 from fintech_eval.app.runs import run_info
+from fintech_eval.report.html import render_html
 from tests.clirun import run_cli
 
 from .results_data import load_round
@@ -107,6 +108,10 @@ def test_readers_see_ranking_filters_scorecard_map_plan_and_files(scored):
     plan = v.get(f"/api/v1/runs/{rid}/industries/bank/plan?lang=en").json()
     assert len(plan) == 27 and plan[0]["code"] == "PLAN-T01" and any(t["score"] is not None for t in plan)
     assert v.get(f"/api/v1/runs/{rid}/industries/farming/plan").status_code == 404
+    banks_ = sorted(e for e, s in rnd.sectors.items() if s == "bank")
+    zh, en = (register_names(w.ws, banks_, lang) for lang in ("zh", "en"))
+    page = render_html(run_report(w.ws, rid, "industry", entity="bank", lang="en"))  # its institutions in English too
+    assert not [n for n in zh.values() if n in page] and [n for n in en.values() if n in page]
 
     files = v.get(f"/api/v1/runs/{rid}/files?limit=500").json()
     names = {f["name"] for f in files["items"]}

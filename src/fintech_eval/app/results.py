@@ -17,6 +17,7 @@ only for groups of at least :data:`MIN_PEERS` units (fewer would let a reader gu
 
 from __future__ import annotations
 
+import copy
 import functools
 import uuid
 from dataclasses import dataclass
@@ -136,6 +137,17 @@ def _units(ws: Workspace, rr: RunResults, block: str, lang: str) -> pd.DataFrame
     ids = [str(u) for u in rr.results["J"].final.index.get_level_values(0)]
     names = register_names(ws, ids, lang)
     return pd.DataFrame({"name": pd.Series(names, dtype=object)}).rename_axis("uCode") if names else None
+
+
+def _named(result, units: pd.DataFrame | None):
+    """``result`` (a copy) with its units' names from ``units`` (the register's, in the report's language)."""
+    if units is None:
+        return result
+    out = copy.copy(result)
+    out.names = units["name"] if result.names is None else units["name"].combine_first(result.names)
+    if isinstance(result.units, pd.DataFrame) and "name" in result.units.columns:  # the store's names win in unit_info
+        out.units = result.units.assign(name=units["name"].reindex(result.units.index).fillna(result.units["name"]))
+    return out
 
 
 def ranking(ws: Workspace, run_id: int, *, block: str = "J", sector: str | None = None, province: str | None = None,
@@ -301,7 +313,7 @@ def run_report(ws: Workspace, run_id: int, kind: str, *, block: str | None = Non
     b = map_block(rr, block) if kind == "region" else "H" if kind == "industry" else block or "J"
     kw: dict[str, Any] = {"units": _units(ws, rr, b, lang)}
     if kind == "industry" and "J" in rr.results:
-        kw["institutions"] = rr.results["J"]
+        kw["institutions"] = _named(rr.results["J"], _units(ws, rr, "J", lang))
     return build_report(rr.block(b), kind, entity=entity, lang=lang, **kw)
 
 

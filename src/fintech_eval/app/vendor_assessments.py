@@ -548,7 +548,7 @@ def rate_assessment(ws: Workspace, assessment_id: int) -> Rating:
     """The rating of the assessment's answers now, by :func:`fintech_eval.capability.rate_vendor`."""
     summary = assessment_summary(ws, assessment_id)
     fw = _framework(summary["framework"])
-    vendor = Vendor(summary["vendor"], summary["provider_type"], summary["vendor_name_zh"])
+    vendor = Vendor(summary["vendor"], summary["provider_type"], summary["vendor_name_zh"], summary["vendor_name_en"])
     return rate_vendor(fw, summary["model"], vendor, scores_frame(ws, assessment_id),
                        source=f"vendor assessment {assessment_id}")
 

@@ -50,11 +50,13 @@ SCORE_COLUMNS = ["indicator", "step", "value", "evidence_ref", "reviewer", "date
 
 @dataclass(frozen=True)
 class Vendor:
-    """The vendor rated: its id, provider type (a code of the framework's ``provider_types``), name."""
+    """The vendor rated: its id, provider type (a code of the framework's ``provider_types``), name (and its
+    English name, which the English explanation uses when there is one)."""
 
     id: str
     provider_type: str
     name: str | None = None
+    name_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -679,7 +681,7 @@ def explain(r: Rating, lang: str = "zh") -> list[str]:
     model = fw.model(r.model_id)
     mname = model.name.get(lang)
     ptype = fw.provider_type(r.vendor.provider_type).name.get(lang)
-    who = r.vendor.name or r.vendor.id
+    who = (r.vendor.name_en if en else None) or r.vendor.name or r.vendor.id
     bands = {int(k): float(b) for k, b in (model.rule.bands or {}).items()}
     out: list[str] = []
 

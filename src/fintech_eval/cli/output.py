@@ -51,6 +51,8 @@ def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | N
         for r in rows:
             w.writerow({k: neutralise(_flat(r.get(k))) if safe_csv else _flat(r.get(k)) for k in columns})
         sys.stdout.write(buf.getvalue())
+    elif fmt == "table" and not columns:  # nothing to show: say so (an empty Rich table is a blank line)
+        console.print(Text(f"{title}: none" if title else "none"))
     elif fmt == "table":
         t = Table(title=title, show_lines=False, header_style="bold")
         for c in columns:

@@ -273,8 +273,10 @@ def _sector_names(v: tb.View, lang: str) -> None:
 
 
 def _province_names(v: tb.View, lang: str) -> None:
-    """Units named only by a code that is a province code (110000, 44) get the province's name."""
-    bare = [u for u in v.info.index if str(v.info.at[u, "name"]) == str(u)]
+    """Units named only by a code that is a province code (110000, 44), or by the province's name in the other
+    language (the register's 北京市 in an English report), get the province's name in ``lang``."""
+    other = provinces(include_out_of_scope=True)["name_en" if lang == "zh" else "name_zh"]
+    bare = [u for u in v.info.index if str(v.info.at[u, "name"]) in (str(u), *other)]
     if not bare:
         return
     mapping, _ = resolve_many(bare, in_scope_only=False)

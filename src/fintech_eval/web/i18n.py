@@ -23,7 +23,8 @@ TEXT: dict[str, dict[str, Any]] = {
            "current_password": "当前密码", "password_changed": "密码已修改，其他会话已退出",
            "not_signed_in": "请先登录", "not_found": "未找到", "forbidden": "您的角色无权查看此页面",
            "home": "首页", "campaigns": "评估项目", "returns": "填报", "results": "评估结果", "vendors": "服务商评级",
-           "roles": {"administrator": "管理员", "evaluator": "评估人员", "submitter": "填报机构", "viewer": "查看者"}},
+           "roles": {"administrator": "管理员", "evaluator": "评估人员", "submitter": "填报机构", "viewer": "查看者"},
+           "scope_names": {"read": "只读", "submit": "填报", "admin": "管理"}},
     "en": {"title": "FinTech evaluation platform", "sign_in": "Sign in", "email": "E-mail", "password": "Password",
            "sign_out": "Sign out", "signed_in_as": "Signed in as", "role": "Role", "api": "API documentation",
            "invalid": "Wrong e-mail or password", "locked": "Too many failed sign-ins: try again later or ask an administrator",
@@ -40,7 +41,8 @@ TEXT: dict[str, dict[str, Any]] = {
            "not_signed_in": "Please sign in first", "not_found": "Not found",
            "forbidden": "Your role may not see this page", "home": "Home", "campaigns": "Campaigns",
            "returns": "Returns", "results": "Results", "vendors": "Vendor ratings",
-           "roles": {"administrator": "administrator", "evaluator": "evaluator", "submitter": "submitter", "viewer": "viewer"}},
+           "roles": {"administrator": "administrator", "evaluator": "evaluator", "submitter": "submitter", "viewer": "viewer"},
+           "scope_names": {"read": "read", "submit": "submit", "admin": "administer"}},
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -107,6 +107,11 @@ def not_found(what: str) -> ApiProblem:
     return ApiProblem(404, "route.not_found", f"{what} not found")
 
 
+def _wants_page(req: Request) -> bool:
+    """A browser asking for a page (HTML, outside the API), not a client of the API."""
+    return not req.url.path.startswith("/api/") and "text/html" in req.headers.get("accept", "")
+
+
 def problem_response(status: int, rule: str | None, detail: str, problems: list[dict[str, Any]] | None = None, *,
                      field: str | None = None, headers: dict[str, str] | None = None,
                      extra: dict[str, Any] | None = None, lang: str = "en") -> JSONResponse:
@@ -165,7 +170,12 @@ def install(app: FastAPI) -> None:
         return problem_response(422, items[0]["rule"] if items else "request.invalid", detail, items)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and _wants_page(req):  # a mistyped page address in a browser: the 404 page
+            from .i18n import TEXT
+            from .routes.pages import language, render
+
+            return render(req, "message.html.j2", 404, message=TEXT[language(req)]["not_found"])
         rule = {400: "request.malformed", 404: "route.not_found", 405: "method.not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
         return problem_response(exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
 

@@ -30,7 +30,8 @@ Reader = Annotated[Principal, Depends(page_guard("vendors.read"))]
 Rater = Annotated[Principal, Depends(page_guard("vendors.rate"))]
 
 i18n.add({
-    "zh": {"ven_title": "服务商能力评级", "ven_vendor": "服务商", "ven_type": "服务商类型", "ven_model": "评价模型",
+    "zh": {"ven_title": "服务商能力评级",
+           "ven_no_vendor": "尚无登记的服务商。管理员可在命令行登记：", "ven_vendor": "服务商", "ven_type": "服务商类型", "ven_model": "评价模型",
            "ven_round": "评价轮次", "ven_status": "状态", "ven_level": "等级", "ven_total": "总分",
            "ven_open": "新建评价", "ven_none": "暂无评价", "ven_no_published": "尚无已发布的评级",
            "ven_draft": "草稿", "ven_published": "已发布", "ven_answered": "已评指标", "ven_files": "证据文件",
@@ -51,7 +52,8 @@ i18n.add({
            "ven_disclaimer": "默认模型为本项目自行编制，并非官方指标清单。",
            "ven_actions": {"create": "新建", "answer": "评分", "evidence.add": "上传证据",
                            "evidence.withdraw": "撤回证据", "publish": "发布"}},
-    "en": {"ven_title": "Vendor capability ratings", "ven_vendor": "Vendor", "ven_type": "Provider type",
+    "en": {"ven_title": "Vendor capability ratings",
+           "ven_no_vendor": "No vendor is registered yet. An administrator registers them with", "ven_vendor": "Vendor", "ven_type": "Provider type",
            "ven_model": "Evaluation model", "ven_round": "Round", "ven_status": "Status", "ven_level": "Level",
            "ven_total": "Total score", "ven_open": "Open an assessment", "ven_none": "No assessment yet",
            "ven_no_published": "No published rating yet", "ven_draft": "draft", "ven_published": "published",
