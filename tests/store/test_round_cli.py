@@ -180,6 +180,7 @@ def test_a_whole_round(round_db, synthetic, tmp_path, capsys, monkeypatch):
     payment = next(r for r in st["rates"] if r["level"] == "sector" and r["group"] == "payment")
     assert (payment["asked"], payment["returned"]) == (5, 4)
     assert any(outsider in w["message"] and w["rule"] == "campaign.outside_sample" for w in st["warnings"])
+    assert any(outsider in w.get("message_zh", "") and "不在本评估项目的样本中" in w["message_zh"] for w in st["warnings"])
     missing = pd.read_csv(io.StringIO(cli("campaign", "missing", "--format", "csv").out))
     assert missing["entity_id"].tolist() == [silent]
 

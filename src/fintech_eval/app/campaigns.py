@@ -290,7 +290,8 @@ def campaign_status(ws: Workspace, campaign_id: int | None = None, *, now: dt.da
         shown = first_of(outside, what="in all")
         warnings.append(Problem("campaign.outside_sample",
                                 f"{len(outside)} institution(s) sent a return for {c.period} but are not in the campaign's sample: {shown}",
-                                {"campaign": c.id}))
+                                {"campaign": c.id}, message_zh=f"{len(outside)} 家机构报送了 {c.period} 的报表，但不在本评估项目的样本中："
+                                f"{first_of(outside, what='家')}"))
     meta = {"id": c.id, "name": c.name, "framework": c.framework, "period": c.period,
             "deadline": c.deadline.isoformat() if c.deadline else None, "n_entities": len(ent)}
     return CampaignStatus(meta, ent.reset_index(), reporting_rates(ent.reset_index()), warnings, outside)
