@@ -426,6 +426,7 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),
+    ("GET", "/assets/swagger/{name}"): Case(PUBLIC, params=lambda w, r, t: {"name": "swagger-ui.css"}),
 }
 
 

@@ -90,7 +90,7 @@ def test_an_api_token_is_not_a_page_session(world):
 #: The pages anyone may open or post (signing in and out, accepting an invitation, the home page that sends to
 #: sign-in, a static asset); every other page is behind :func:`page_guard`.
 PUBLIC_PAGES = {"GET /", "GET /sign-in", "POST /sign-in", "POST /sign-out", "GET /invitations/accept",
-                "POST /invitations/accept", "GET /assets/plotly.min.js"}
+                "POST /invitations/accept", "GET /assets/plotly.min.js", "GET /assets/swagger/{name}"}
 
 
 def test_every_signed_in_page_is_behind_the_page_guard(world):

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..app.workspace import Workspace
-from . import pagekit, problems
+from . import apidocs, pagekit, problems
 from .gather import Gatherer
 from .headers import SecurityHeaders
 from .routes import API_PREFIX, PAGE_ROUTERS, ROUTERS
@@ -60,13 +60,14 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
             ws.close()
 
     app = FastAPI(title="fintech-eval", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings, app.state.workspace, app.state.gatherer = settings, ws, gatherer
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())
     problems.install(app)
     pagekit.install(app)
+    apidocs.install(app, "/openapi.json")  # /docs with Swagger UI's files served here (no CDN)
 
     app.add_middleware(SecurityHeaders, api_prefix=API_PREFIX)
 
