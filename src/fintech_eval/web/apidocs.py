@@ -1,6 +1,7 @@
 """``/docs``: the API's interactive documentation (Swagger UI) served by this server, its script and style
-from the ``swagger-ui-bundle`` package, so that it works where the server has no internet (FastAPI's default
-page fetches them from a CDN: a regulator's intranet shows a blank page)."""
+from the ``fastapi-offline`` package (Swagger UI 5: it reads OpenAPI 3.1, which FastAPI writes), so that it works
+where the server has no internet (FastAPI's default page fetches them from a CDN: a regulator's intranet shows a
+blank page)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
 
-ASSETS = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css": "text/css",
-          "favicon-32x32.png": "image/png"}
+ASSETS = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
 
 
 @functools.cache
 def _asset(name: str) -> bytes:
-    from swagger_ui_bundle import swagger_ui_path
+    from importlib.resources import files
 
-    return (swagger_ui_path / name).read_bytes()
+    return (files("fastapi_offline") / "static" / name).read_bytes()
 
 
 def install(app: FastAPI, openapi_url: str) -> None:
@@ -27,7 +27,7 @@ def install(app: FastAPI, openapi_url: str) -> None:
         return get_swagger_ui_html(openapi_url=openapi_url, title=f"{app.title} API",
                                    swagger_js_url="/assets/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/assets/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/assets/swagger/favicon-32x32.png",
+                                   swagger_favicon_url="/assets/swagger/favicon.png",
                                    oauth2_redirect_url="/docs/oauth2-redirect")
 
     async def redirect() -> HTMLResponse:
