@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..store.audit import log_row
 from ..store.models import AuditLog
 from .tx import writing
 from .workspace import Workspace
@@ -33,9 +34,7 @@ ACTIONS: tuple[str, ...] = (
 def audit(ws: Workspace | None, actor: str, action: str, object: str | None = None, detail: dict[str, Any] | None = None,
           *, actor_id: int | None = None, ip: str | None = None, session: Session | None = None) -> None:
     """Record that ``actor`` did ``action`` on ``object`` (e.g. ``user:3``), with a JSON ``detail``."""
-    entry = AuditLog(at=dt.datetime.now(dt.UTC), actor=str(actor)[:254], actor_id=actor_id, action=action,
-                     object=None if object is None else str(object)[:200], detail=detail or None,
-                     ip=None if ip is None else str(ip)[:64])
+    entry = AuditLog(**log_row(dt.datetime.now(dt.UTC), actor, action, object, detail, actor_id=actor_id, ip=ip))
     if session is not None:
         session.add(entry)
         session.flush()

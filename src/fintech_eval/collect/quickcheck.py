@@ -91,7 +91,6 @@ def _float_or_nan(v: Any) -> float:
 @dataclass(frozen=True)
 class _Var:
     name: str
-    type: str
     unit: str
     column: str
     check: Callable[[float], float | None]  # the converted value → the stored value (snapped), None: a rule fires
@@ -106,12 +105,9 @@ def _checker(vtype: str, vmin: float | None, vmax: float | None) -> Callable[[fl
     """The type and range rules of :func:`.validate.validate` (section 6) for one variable."""
     lo_any, hi_any = _bound(vmin, -math.inf), _bound(vmax, math.inf)
 
-    def finite(x: float) -> bool:
-        return math.isfinite(x)
-
     if vtype in ("count", "level"):
         def whole(x: float) -> float | None:
-            if not finite(x):
+            if not math.isfinite(x):
                 return None
             r = float(round(x))
             if abs(x - r) > 1e-9 * max(1.0, abs(x)):
@@ -127,10 +123,10 @@ def _checker(vtype: str, vmin: float | None, vmax: float | None) -> Callable[[fl
         return lambda x: x if x in (0.0, 1.0) else None  # type.binary
     if vtype == "share":
         lo, hi = max(_bound(vmin, 0.0), 0.0), min(_bound(vmax, 1.0), 1.0)
-        return lambda x: x if finite(x) and lo <= x <= hi else None  # range.share
+        return lambda x: x if math.isfinite(x) and lo <= x <= hi else None  # range.share
 
     def rest(x: float) -> float | None:
-        if not finite(x) or (x < 0 and lo_any >= 0) or x < lo_any or x > hi_any:
+        if not math.isfinite(x) or (x < 0 and lo_any >= 0) or x < lo_any or x > hi_any:
             return None  # value.not_finite, range.negative, range.min, range.max
         return x
     return rest
@@ -146,11 +142,10 @@ class Compiled:
             if v.entity != "institution":
                 continue
             floor = MIN_REFERENCE.get(v.type, math.inf) if v.type in ("money", "count") else math.inf
-            self.vars[v.name] = _Var(v.name, v.type, v.unit, f"values.{v.name}", _checker(v.type, v.min, v.max), floor)
-        by_name = {v.name: v for v in framework.variables}
+            self.vars[v.name] = _Var(v.name, v.unit, f"values.{v.name}", _checker(v.type, v.min, v.max), floor)
         self.parts = [(v.name, v.part_of) for v in framework.variables if v.part_of]
         self.part_names = {x for pair in self.parts for x in pair}
-        self.carry = [(a, b) for a, b in carry_over_pairs(framework) if b in by_name]
+        self.carry = carry_over_pairs(framework)  # (the catalog checks that each source exists)
         self._factors: dict[tuple[str, str], float | None] = {}
         self._size_to_unit = {name: self._factor_of("元", self.vars[name].unit) for name in SIZE_VARIABLES
                               if name in self.vars}

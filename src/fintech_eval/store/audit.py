@@ -18,7 +18,16 @@ from .db import begin_write
 from .keys import ObsKey, _dec, _enc, row_key
 from .models import AuditEntry, utcnow
 
-__all__ = ["StoreStats", "history"]
+__all__ = ["StoreStats", "history", "log_row"]
+
+
+def log_row(at: Any, actor: str, action: str, object: str | None = None, detail: dict[str, Any] | None = None, *,
+            actor_id: int | None = None, ip: str | None = None) -> dict[str, Any]:
+    """The columns of one platform audit-log entry (:class:`~.models.AuditLog`), its texts cut to their columns:
+    the one shape for :func:`fintech_eval.app.audit.audit` and the writes that log inside their own batch."""
+    return {"at": at, "actor": str(actor)[:254], "actor_id": actor_id, "action": action,
+            "object": None if object is None else str(object)[:200], "detail": detail or None,
+            "ip": None if ip is None else str(ip)[:64]}
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -69,21 +71,15 @@ def json_text(value: Any) -> str:
     """JSON text for a JSONB column, by orjson (several times faster than the standard library): numpy numbers
     as numbers, keys that are not strings as strings; a NaN or infinity becomes null (PostgreSQL has neither
     in JSON; the repositories write None for them in the first place)."""
-    import orjson
-
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def json_value(text: str | bytes) -> Any:
     """A JSONB column's value, by orjson; the standard library where orjson refuses (an integer beyond 64 bits,
     which older rows may hold)."""
-    import orjson
-
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        import json
-
         return json.loads(text)
 
 

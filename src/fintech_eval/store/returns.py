@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import and_, bindparam, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from .audit import _write_audit
+from .audit import _write_audit, log_row
 from .bulk import _dialect_insert
 from .db import begin_write
 from .keys import _enc, _jsonable, row_key
@@ -78,11 +78,16 @@ def add_event(
     session.add(ev)
     ret.state, ret.updated_by, ret.updated_at = to_state, who, at
     if from_state != to_state:
-        _write_audit(session, [{"table": "data_return", "key": row_key(ret.id), "field": "state", "old": _enc(from_state),
-                                "new": _enc(to_state), "who": who, "at": at, "why": note or action,
-                                "submission_id": ret.submission_id}])
+        _write_audit(session, [_state_change(ret.id, from_state, to_state, who, at, note or action, ret.submission_id)])
     session.flush()
     return ev
+
+
+def _state_change(return_id: int, old: str | None, new: str, who: str, at: dt.datetime, why: str,
+                  submission_id: int | None) -> dict[str, Any]:
+    """The data audit trail's entry (table ``data_return``) of a return's state change."""
+    return {"table": "data_return", "key": row_key(return_id), "field": "state", "old": _enc(old), "new": _enc(new),
+            "who": who, "at": at, "why": why, "submission_id": submission_id}
 
 
 def get_version(session: Session, return_id: int, number: int | None = None) -> ReturnVersion | None:
@@ -287,9 +292,7 @@ def store_versions(
                        "who": it.actor, "at": at, "comments": None, "note": it.note,
                        "changes": _jsonable(diff) if diff else None})
         if before != to:
-            entries.append({"table": "data_return", "key": row_key(r["id"]), "field": "state", "old": _enc(before),
-                            "new": _enc(to), "who": it.actor, "at": at, "why": it.note or it.action,
-                            "submission_id": r["submission_id"]})
+            entries.append(_state_change(r["id"], before, to, it.actor, at, it.note or it.action, r["submission_id"]))
         r.update(version=number, state=to, updated_by=it.actor, updated_at=at)
         if it.action == "submit":
             r["reviewed_version"] = number
@@ -299,8 +302,10 @@ def store_versions(
         if it.key is not None:
             settle.append({"a": it.actor, "k": it.key, "rid": r["id"], "num": number})
         if it.audit is not None:
-            logs.append({**it.audit, "at": at, "actor": str(it.actor)[:254], "object": f"return:{r['id']}",
-                         "detail": _jsonable({**(it.audit.get("detail") or {}), "version": number, "state": to})})
+            a = it.audit
+            logs.append(log_row(at, it.actor, a["action"], f"return:{r['id']}",
+                                _jsonable({**(a.get("detail") or {}), "version": number, "state": to}),
+                                actor_id=a.get("actor_id"), ip=a.get("ip")))
         out[i] = Stored(int(r["id"]), number, to)
     if versions:
         conn.execute(vt.insert(), versions)

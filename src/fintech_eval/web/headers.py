@@ -27,15 +27,6 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         api = scope["path"].startswith(self.api_prefix)
-        if api and scope.get("query_string"):
-            keys = [k for k, _ in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)]
-            repeated = sorted({k for k in keys if keys.count(k) > 1})
-            if repeated:
-                response = problems.problem_response(
-                    422, "request.repeated_parameter", f"the query parameter {repeated[0]!r} is given more than once",
-                    field=repeated[0])
-                await _with_headers(response, scope, receive, send, api)
-                return
         extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
         if api:
             extra.append((b"cache-control", b"no-store"))
@@ -46,12 +37,14 @@ class SecurityHeaders:
                 message["headers"] = [*message.get("headers", []), *((k, v) for k, v in extra if k not in have)]
             await send(message)
 
+        if api and scope.get("query_string"):
+            keys = [k for k, _ in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)]
+            repeated = sorted({k for k in keys if keys.count(k) > 1})
+            if repeated:
+                response = problems.problem_response(
+                    422, "request.repeated_parameter", f"the query parameter {repeated[0]!r} is given more than once",
+                    field=repeated[0])
+                await response(scope, receive, send_with_headers)
+                return
         await self.app(scope, receive, send_with_headers)
 
-
-async def _with_headers(response: Any, scope: dict[str, Any], receive: Any, send: Any, api: bool) -> None:
-    for k, v in SECURITY_HEADERS.items():
-        response.headers.setdefault(k, v)
-    if api:
-        response.headers.setdefault("Cache-Control", "no-store")
-    await response(scope, receive, send)
