@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,19 +95,8 @@ class Postgres:
             pm = int((self.cluster.data / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return None
-        tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-        for d in Path("/proc").iterdir():
-            if not d.name.isdigit():
-                continue
-            try:
-                f = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(d.name) == pm:
-                total += sum(int(x) for x in f[11:15]) / tick  # its own time and its reaped children's
-            elif int(f[1]) == pm:
-                total += (int(f[11]) + int(f[12])) / tick
-        return total
+        # the postmaster's own time and its reaped children's, and its live children's own
+        return sum(_seconds(f, reaped=pid == pm) for pid, f in _stats() if pid == pm or int(f[1]) == pm)
 
     def stop(self) -> None:
         if self.cluster is not None:
@@ -177,16 +167,8 @@ class Server:
             time.sleep(0.2)
 
     def cpu(self) -> float:
-        """CPU seconds of the server's processes (the supervisor and its workers), from /proc."""
-        total = 0.0
-        tick = os.sysconf("SC_CLK_TCK")
-        for pid in _group(self.proc.pid):
-            try:
-                parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(parts[11]) + int(parts[12])) / tick
-            except (OSError, IndexError, ValueError):
-                pass
-        return total
+        """CPU seconds of the server's processes (the supervisor and its workers: its process group), from /proc."""
+        return sum(_seconds(f) for _pid, f in _stats() if int(f[2]) == self.proc.pid)
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -202,16 +184,19 @@ class Server:
                 self.proc.wait()
 
 
-def _group(pgid: int) -> list[int]:
-    out = []
+def _stats() -> Iterator[tuple[int, list[str]]]:
+    """``(pid, fields)`` of every process: /proc/<pid>/stat after the command name (state, ppid, pgrp, …)."""
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                if os.getpgid(int(d.name)) == pgid:
-                    out.append(int(d.name))
-            except OSError:
-                pass
-    return out
+                yield int(d.name), (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+
+
+def _seconds(fields: list[str], reaped: bool = False) -> float:
+    """A process's user and system CPU seconds (``reaped``: and its waited-for children's)."""
+    return sum(int(x) for x in fields[11:15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the load -----------------------------------------------------------------------------------------------
