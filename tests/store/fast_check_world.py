@@ -862,9 +862,10 @@ def _batch(rng: random.Random, w: World, mutate: float, outliers_share: float) -
         ents = [e for e in w.institutions if w.sector[e] == sec]
         ents = rng.sample(ents, rng.choice([5, 6]))
         cases = [make_case(rng, w, e, mutate=mutate / 2) for e in ents]
-        v = _pick(rng, cases[0], w, lambda v: v.type in ("money", "count") and not v.part_of and not v.carry_over_of)
+        known = [c for c in cases if c.entity in w.sector]  # (not one made unregistered)
+        v = _pick(rng, cases[0], w, lambda v: v.type in ("money", "count") and not v.part_of and not v.carry_over_of
+                  and all(v.name in w.values[(c.entity, PERIOD)] for c in known))  # (a baseline may lack a value)
         if v is not None and rng.random() < 0.7:  # one far from its peers: an outlier (and maybe a unit slip)
-            known = [c for c in cases if c.entity in w.sector]  # (not one made unregistered)
             for c in known:
                 _set(c, v.name, w.values[(c.entity, PERIOD)][v.name])
             odd = rng.choice(known)

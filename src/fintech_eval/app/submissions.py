@@ -537,10 +537,16 @@ def _show_value(f: Mapping[str, Any] | None) -> str | None:
 
 
 def _changes(old: Iterable[Mapping[str, Any]] | None, new: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per variable whose value (as read, with its unit) differs between two versions: old → new."""
-    a = {f["variable"]: _show_value(f) for f in (old or [])}
-    b = {f["variable"]: _show_value(f) for f in new}
-    return {v: {"old": a.get(v), "new": b.get(v)} for v in sorted(set(a) | set(b), key=str) if a.get(v) != b.get(v)}
+    """Per variable whose value (as read, with its unit) differs between two versions: old → new (a field
+    unchanged as a whole is not shown again: most of a resubmission's fields are)."""
+    a = {f["variable"]: f for f in (old or [])}
+    b = {f["variable"]: f for f in new}
+    out = {}
+    for v in sorted(set(a) | set(b), key=str):
+        fa, fb = a.get(v), b.get(v)
+        if fa != fb and (sa := _show_value(fa)) != (sb := _show_value(fb)):
+            out[v] = {"old": sa, "new": sb}
+    return out
 
 
 def _replay(ws: Workspace, held: IdempotencyKey, fingerprint: str) -> SubmitResult:

@@ -67,11 +67,34 @@ def _sqlite_file(u: URL) -> str | None:
     return db
 
 
+#: orjson's options for every JSON the store and the API write: numpy numbers as numbers, keys that are not
+#: strings as strings (a NaN or infinity is always written as null: PostgreSQL has neither in JSON)
+JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as JSON by orjson (several times faster than the standard library), with :data:`JSON_OPTIONS`;
+    where orjson refuses (an integer beyond 64 bits, a type it does not know), the standard library on its
+    JSON-safe copy (:func:`.keys._jsonable`; anything else as its text)."""
+    try:
+        return orjson.dumps(value, option=JSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        from .keys import _jsonable
+
+        return json.dumps(_jsonable(value), ensure_ascii=False, default=str).encode()
+
+
 def json_text(value: Any) -> str:
-    """JSON text for a JSONB column, by orjson (several times faster than the standard library): numpy numbers
-    as numbers, keys that are not strings as strings; a NaN or infinity becomes null (PostgreSQL has neither
-    in JSON; the repositories write None for them in the first place)."""
-    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+    """JSON text for a JSON(B) column (the engine's ``json_serializer`` on both backends): :func:`json_bytes`;
+    an :class:`orjson.Fragment` (JSON written already, e.g. a return version's fields) is taken as it is."""
+    return json_bytes(value).decode()
+
+
+def json_prepared(value: Any) -> tuple[orjson.Fragment, Any]:
+    """``value`` written as JSON once, for a column (the fragment) and read back as the column gives it (what
+    the caller keeps using: numpy numbers as Python's, NaN as None, tuples as lists)."""
+    data = json_bytes(value)
+    return orjson.Fragment(data), json_value(data)
 
 
 def json_value(text: str | bytes) -> Any:
@@ -86,14 +109,14 @@ def json_value(text: str | bytes) -> Any:
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (see :func:`database_url`), with the SQLite settings described above."""
     u = make_url(database_url(url))
+    kwargs.setdefault("json_serializer", json_text)  # a return version's fields are written often
+    kwargs.setdefault("json_deserializer", json_value)  # … and read back (what a new version changed)
     if u.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         # a server's request threads each hold a connection for a moment: a pool as large as their usual number
         # keeps connections open (SQLAlchemy's default of 5 closed and reopened one per request beyond it)
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
-        kwargs.setdefault("json_serializer", json_text)  # JSONB: a return version's fields are written often
-        kwargs.setdefault("json_deserializer", json_value)  # … and read back (what a new version changed)
         return create_engine(u, **kwargs)
     path = _sqlite_file(u)
     if path is not None:

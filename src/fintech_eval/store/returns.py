@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .audit import _write_audit, log_row
 from .bulk import _dialect_insert
-from .db import begin_write
+from .db import begin_write, json_prepared
 from .keys import _enc, _jsonable, row_key
 from .models import AuditLog, DataReturn, IdempotencyKey, ReturnEvent, ReturnVersion, utcnow
 from .periods import ensure_periods
@@ -277,11 +277,11 @@ def store_versions(
             continue
         at = utcnow()
         number = r["version"] + 1
-        fields, problems = _jsonable(it.fields), _jsonable(it.problems)
+        (fields_json, fields), (problems_json, problems) = json_prepared(it.fields), json_prepared(it.problems)
         previous = prev_fields.get(r["id"])
         versions.append({"return_id": r["id"], "number": number, "file_name": it.file_name, "media_type": it.media_type,
                          "sha256": it.sha256, "payload": it.payload, "size": len(it.payload), "final": it.final,
-                         "valid": it.valid, "fields": fields, "problems": problems,
+                         "valid": it.valid, "fields": fields_json, "problems": problems_json,
                          "answered": sum(f.get("value") is not None for f in fields),
                          "errors": sum(p.get("severity", "error") == "error" for p in problems),
                          "warnings": sum(p.get("severity", "error") != "error" for p in problems),

@@ -24,7 +24,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import numpy as np
-import orjson
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field, StringConstraints
@@ -41,6 +40,7 @@ from ...app.submissions import (
     returns_list,
 )
 from ...errors import DataError
+from ...store.db import json_bytes
 from ...vocab import RETURN_STATES
 from ..auth import Principal, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
@@ -209,17 +209,8 @@ def _answer(r: SubmitResult, final: bool, lang: str) -> JSONResponse:
         return problem_response(422, "return.invalid", detail, [x.as_dict() for x in r.problems], headers=headers,
                                 extra={"return_id": r.return_id, "version": r.version, "state": r.state,
                                        "replayed": r.replayed}, lang=lang)
-    return Response(_json_bytes({**r.as_dict(), "problems": [problem_item(x, lang) for x in r.problems]}),
+    return Response(json_bytes({**r.as_dict(), "problems": [problem_item(x, lang) for x in r.problems]}),
                     status_code=201, headers=headers, media_type="application/json")
-
-
-def _json_bytes(d: Any) -> bytes:
-    """``d`` as JSON (orjson: numpy numbers as numbers, NaN as null, as :func:`_jsonable` gives them); anything
-    else it cannot write goes through :func:`_jsonable` first."""
-    try:
-        return orjson.dumps(d, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        return orjson.dumps(_jsonable(d))
 
 
 def _jsonable(v: Any) -> Any:
