@@ -297,6 +297,33 @@ def test_history_shows_the_values_changed_between_versions(round_, synthetic):
     assert sub.return_detail(ws, rid).comments == {}
 
 
+def test_what_changed_is_against_the_newest_version_whoever_stored_it(round_, synthetic, db_url):
+    """Each server process remembers the shown values of the versions it stored (a resubmission is compared with
+    them without reading them back): a version stored meanwhile by another process (here a second workspace on
+    the same database: an engine of its own) is the one compared with, never the remembered older one."""
+    from fintech_eval.store import returns as store
+
+    ws, cid, ids = round_
+    other = Workspace(db_url)
+    try:
+        e, good = ids[1], answers(synthetic, ids[1])
+        rid = sub.submit(ws, e, cid, good, actor="bank", final=False).return_id
+        sub.submit(other, e, cid, dict(good, outlets=good["outlets"] + 1), actor="bank", final=False)
+        sub.submit(ws, e, cid, dict(good, outlets=good["outlets"] + 2), actor="bank", final=False)
+        sub.submit(ws, e, cid, dict(good, outlets=good["outlets"] + 2, fintech_staff=7), actor="bank", final=False)
+        h = sub.return_detail(ws, rid).history
+        shown = [f"{good['outlets'] + k:g}" for k in range(3)]
+        assert list(h["changes"])[1:3] == [{"outlets": {"old": shown[0], "new": shown[1]}},
+                                                   {"outlets": {"old": shown[1], "new": shown[2]}}]
+        assert h.iloc[3]["changes"] == {"fintech_staff": {"old": f"{good['fintech_staff']:g}", "new": "7"}}
+        # what this process remembers is its newest version's (4), by its number and time
+        newest = sub.return_detail(ws, rid).versions.iloc[-1]
+        assert store.RECENT.get(ws.engine, rid, store._stamp(4, newest["submitted_at"])) is not None
+        assert store.RECENT.get(other.engine, rid, store._stamp(4, newest["submitted_at"])) is None
+    finally:
+        other.close()
+
+
 def test_a_questionnaire_workbook_is_a_return(round_, tmp_path):
     from fintech_eval.collect import write_template
     from fintech_eval.store import institutions_frame

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -70,8 +71,16 @@ class SignInRefused(FintechEvalError):
 
 def account_of(u: UserAccount) -> Account:
     """The account as the application hands it out (its entities loaded)."""
-    return Account(u.id, u.email, u.name, u.role, bool(u.active), tuple(sorted((e.entity_kind, e.entity_id) for e in u.entities)),
-                   u.password_hash is not None, u.locked_until, u.created_by, u.created_at)
+    return account_from(u.id, u.email, u.name, u.role, u.active, u.password_hash is not None, u.locked_until,
+                        u.created_by, u.created_at, [(e.entity_kind, e.entity_id) for e in u.entities])
+
+
+def account_from(id_: int, email: str, name: str | None, role: str, active: Any, password_set: Any,
+                 locked_until: dt.datetime | None, created_by: str, created_at: dt.datetime,
+                 entities: Iterable[tuple[str, str]]) -> Account:
+    """The account from its columns (an ORM object's, or a query's that read it with something else)."""
+    return Account(id_, email, name, role, bool(active), tuple(sorted(entities)), bool(password_set), locked_until,
+                   created_by, created_at)
 
 
 def normalise_email(email: str) -> str:

@@ -536,17 +536,9 @@ def _show_value(f: Mapping[str, Any] | None) -> str | None:
     return f"{text} {f['unit']}" if f.get("unit") else text
 
 
-def _changes(old: Iterable[Mapping[str, Any]] | None, new: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per variable whose value (as read, with its unit) differs between two versions: old → new (a field
-    unchanged as a whole is not shown again: most of a resubmission's fields are)."""
-    a = {f["variable"]: f for f in (old or [])}
-    b = {f["variable"]: f for f in new}
-    out = {}
-    for v in sorted(set(a) | set(b), key=str):
-        fa, fb = a.get(v), b.get(v)
-        if fa != fb and (sa := _show_value(fa)) != (sb := _show_value(fb)):
-            out[v] = {"old": sa, "new": sb}
-    return out
+def _shown(fields: Iterable[Mapping[str, Any]]) -> dict[str, str | None]:
+    """Each variable's value as read, with its unit (what a version's "what changed" compares)."""
+    return {f["variable"]: _show_value(f) for f in fields}
 
 
 def _replay(ws: Workspace, held: IdempotencyKey, fingerprint: str) -> SubmitResult:
@@ -664,7 +656,7 @@ def submit_many(ws: Workspace, requests: Sequence[SubmitRequest]) -> list[Submit
         items = [_new_version(pending[i]) for i in order]
         with ws.sessions() as s, s.begin():  # one write transaction (SQLite: BEGIN IMMEDIATE, writers queue)
             stored = store_versions(s, items, lambda action, state, rid: next_state(action, state, return_id=rid),
-                                    _changes)
+                                    _shown)
         for i, it, got in zip(order, items, stored, strict=True):
             p = pending[i]
             if isinstance(got, IdempotencyKey):  # another request holds the key: its result, once committed

@@ -13,12 +13,13 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 
 from ..errors import DataError
 from ..store.models import TOKEN_SCOPES, ApiToken, UserAccount, UserEntity
-from .accounts import Account
+from .accounts import Account, account_from
 from .audit import audit
 from .tx import writing
 from .workspace import Workspace
@@ -113,30 +114,43 @@ def revoke_token(ws: Workspace, token_id: int, *, who: str, actor_id: int | None
 
 
 def resolve_token(ws: Workspace, secret: str, *, now: dt.datetime | None = None) -> tuple[TokenInfo, Account] | None:
-    """The live token with this secret and its owner's account (None: unknown, revoked or expired), read in one
-    session (every API request asks). Records its use (at most every :data:`LAST_USED_EVERY`)."""
-    if not secret.startswith(PREFIX) or len(secret) > 200:
-        return None
+    """The live token with this secret and its owner's account (None: unknown, revoked or expired)."""
+    return resolve_tokens(ws, [secret], now=now).get(secret)
+
+
+def resolve_tokens(ws: Workspace, secrets_: Iterable[str], *,
+                   now: dt.datetime | None = None) -> dict[str, tuple[TokenInfo, Account]]:
+    """The live tokens among ``secrets_`` with their owners' accounts (a secret unknown, revoked or expired is
+    absent), read in one query whatever their number: every API request asks, and the server's submissions
+    ask for a whole batch at once. Records their use (at most every :data:`LAST_USED_EVERY`)."""
+    by_digest = {digest(x): x for x in dict.fromkeys(secrets_) if x.startswith(PREFIX) and len(x) <= 200}
+    if not by_digest:
+        return {}
     now = now or dt.datetime.now(dt.UTC)
     t, u, e = ApiToken.__table__, UserAccount.__table__, UserEntity.__table__
-    q = (select(t.c.id, t.c.user_id, t.c.name, t.c.prefix, t.c.scopes, t.c.created_at, t.c.expires_at, t.c.last_used_at,
-                t.c.revoked_at, u.c.email, u.c.name.label("user_name"), u.c.role, u.c.active,
+    q = (select(t.c.id, t.c.token_hash, t.c.user_id, t.c.name, t.c.prefix, t.c.scopes, t.c.created_at, t.c.expires_at,
+                t.c.last_used_at, t.c.revoked_at, u.c.email, u.c.name.label("user_name"), u.c.role, u.c.active,
                 (u.c.password_hash.is_not(None)).label("password_set"), u.c.locked_until, u.c.created_by.label("u_by"),
                 u.c.created_at.label("u_at"), e.c.entity_kind, e.c.entity_id)
-         .join(u, u.c.id == t.c.user_id).outerjoin(e, e.c.user_id == u.c.id).where(t.c.token_hash == digest(secret)))
-    with ws.sessions() as s:  # one query: the token, its account and the account's entities
+         .join(u, u.c.id == t.c.user_id).outerjoin(e, e.c.user_id == u.c.id)
+         .where(t.c.token_hash.in_(sorted(by_digest))))
+    with ws.sessions() as s:  # one query: the tokens, their accounts and the accounts' entities
         rows = s.execute(q).all()
-    if not rows:
-        return None
-    r = rows[0]
-    if r.revoked_at is not None or (r.expires_at is not None and r.expires_at <= now):
-        return None
-    info = TokenInfo(r.id, r.user_id, r.name, r.prefix, tuple(r.scopes.split()), r.created_at, r.expires_at,
-                     r.last_used_at, r.revoked_at)
-    acc = Account(r.user_id, r.email, r.user_name, r.role, bool(r.active),
-                  tuple(sorted((x.entity_kind, x.entity_id) for x in rows if x.entity_kind is not None)),
-                  bool(r.password_set), r.locked_until, r.u_by, r.u_at)
-    if info.last_used_at is None or now - info.last_used_at >= LAST_USED_EVERY:
+    per: dict[str, list[Any]] = {}
+    for r in rows:
+        per.setdefault(r.token_hash, []).append(r)
+    out: dict[str, tuple[TokenInfo, Account]] = {}
+    for h, rs in per.items():
+        r = rs[0]
+        if r.revoked_at is not None or (r.expires_at is not None and r.expires_at <= now):
+            continue
+        info = TokenInfo(r.id, r.user_id, r.name, r.prefix, tuple(r.scopes.split()), r.created_at, r.expires_at,
+                         r.last_used_at, r.revoked_at)
+        out[by_digest[h]] = info, account_from(r.user_id, r.email, r.user_name, r.role, r.active, r.password_set,
+                                               r.locked_until, r.u_by, r.u_at,
+                                               [(x.entity_kind, x.entity_id) for x in rs if x.entity_kind is not None])
+    stale = [i.id for i, _ in out.values() if i.last_used_at is None or now - i.last_used_at >= LAST_USED_EVERY]
+    if stale:
         with writing(ws) as s:
-            s.execute(update(ApiToken).where(ApiToken.id == info.id).values(last_used_at=now))
-    return info, acc
+            s.execute(update(ApiToken).where(ApiToken.id.in_(stale)).values(last_used_at=now))
+    return out

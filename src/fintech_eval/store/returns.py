@@ -14,12 +14,15 @@ safe is the database's own unique keys, never a check followed by an insert:
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, delete, func, select, tuple_
+from sqlalchemy import and_, bindparam, delete, event, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .audit import _write_audit, log_row
@@ -204,9 +207,51 @@ class Stored:
     state: str
 
 
+#: A version's values as a reader sees them (``variable → shown``), what the next version's "what changed" compares.
+Shown = dict[str, Any]
+
+
+class _RecentShown:
+    """The shown values of the newest version of the returns this process stored last, per database: a
+    resubmission is compared with them without reading the previous version's fields back (a version never
+    changes once stored; an entry is used only for the very version the locked return names, by its number and
+    time, so another process's newer version, or a rolled-back one, is read as before)."""
+
+    SIZE = 2048  # returns (about 10 KB each for 100 variables)
+
+    def __init__(self) -> None:
+        self._per: weakref.WeakKeyDictionary[Any, OrderedDict[int, tuple[tuple[int, Any], Shown]]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, engine: Any, return_id: int, stamp: tuple[int, Any]) -> Shown | None:
+        with self._lock:
+            hit = self._per.get(engine, {}).get(return_id)
+        return hit[1] if hit is not None and hit[0] == stamp else None
+
+    def put(self, engine: Any, entries: dict[int, tuple[tuple[int, Any], Shown]]) -> None:
+        with self._lock:
+            lru = self._per.setdefault(engine, OrderedDict())
+            for rid, e in entries.items():
+                lru[rid] = e
+                lru.move_to_end(rid)
+            while len(lru) > self.SIZE:
+                lru.popitem(last=False)
+
+
+RECENT = _RecentShown()
+
+
+def _stamp(number: int, at: Any) -> tuple[int, Any]:
+    """A version's identity for :class:`_RecentShown`: its number and time (as UTC without zone: SQLite gives the
+    time back without one)."""
+    if isinstance(at, dt.datetime) and at.tzinfo is not None:
+        at = at.astimezone(dt.UTC).replace(tzinfo=None)
+    return number, at
+
+
 def store_versions(
     session: Session, items: Sequence[NewVersion], next_state: Callable[[str, str | None, int], str],
-    changes: Callable[[list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]],
+    shown: Callable[[list[dict[str, Any]]], Shown],
 ) -> list[Stored | IdempotencyKey | Exception]:
     """Store the versions of ``items`` in the caller's write transaction with a fixed number of statements
     (not a few per version): the returns created or locked (``FOR UPDATE``, in id order), the idempotency keys
@@ -215,7 +260,8 @@ def store_versions(
     :class:`IdempotencyKey` when another request (earlier, concurrent or earlier in ``items``) holds its key
     (its answer is that request's); or the exception ``next_state(action, state, return_id)`` raised (a state
     that allows no submission: nothing of that item is stored, its key is released). Versions of one return
-    are numbered in the order of ``items``; ``changes(previous_fields, fields)`` is each step's diff."""
+    are numbered in the order of ``items``; each step records what changed: the variables whose ``shown(fields)``
+    differs from the previous version's (old → new)."""
     begin_write(session)
     now = utcnow()
     ensure_periods(session, [it.period for it in items])
@@ -232,18 +278,28 @@ def store_versions(
                       "created_by": first[k].actor, "created_at": now, "updated_by": first[k].actor, "updated_at": now}
                      for k in keys for s, ek, e in [k]])
     cols = (rt.c.id, rt.c.scope, rt.c.entity_kind, rt.c.entity_id, rt.c.state, rt.c.version, rt.c.reviewed_version,
-            rt.c.submitted_at, rt.c.submission_id)
+            rt.c.submitted_at, rt.c.submission_id, vt.c.submitted_at.label("newest_at"))
     rets: dict[tuple[str, str, str], dict[str, Any]] = {}
     for chunk in _chunks(keys, 300):
-        q = select(*cols).where(tuple_(rt.c.scope, rt.c.entity_kind, rt.c.entity_id).in_(chunk)).order_by(rt.c.id)
-        for r in conn.execute(q.with_for_update()):
+        q = (select(*cols).outerjoin(vt, and_(vt.c.return_id == rt.c.id, vt.c.number == rt.c.version))
+             .where(tuple_(rt.c.scope, rt.c.entity_kind, rt.c.entity_id).in_(chunk)).order_by(rt.c.id))
+        for r in conn.execute(q.with_for_update(of=rt)):
             rets[(r.scope, r.entity_kind, r.entity_id)] = dict(r._mapping)
-    # the newest stored version's fields of each return (the first step's "what changed")
-    newest = [(r["id"], r["version"]) for r in rets.values() if r["version"]]
-    prev_fields: dict[int, list[dict[str, Any]]] = {}
-    for chunk in _chunks(newest, 300):
+    # the newest stored version's shown values of each return (the first step's "what changed")
+    engine = session.get_bind()
+    prev_shown: dict[int, Shown] = {}
+    missing = []
+    for r in rets.values():
+        if r["version"]:
+            hit = RECENT.get(engine, r["id"], _stamp(r["version"], r["newest_at"]))
+            if hit is not None:
+                prev_shown[r["id"]] = hit
+            else:
+                missing.append((r["id"], r["version"]))
+    for chunk in _chunks(missing, 300):
         q = select(vt.c.return_id, vt.c.fields).where(tuple_(vt.c.return_id, vt.c.number).in_(chunk))
-        prev_fields.update({rid: f for rid, f in conn.execute(q)})
+        prev_shown.update({rid: shown(f) for rid, f in conn.execute(q)})
+    recent: dict[int, tuple[tuple[int, Any], Shown]] = {}
     # idempotency keys: the first item with a key owns it if nobody holds it yet
     keyed = sorted({(it.actor, it.key) for it in items if it.key is not None})
     owned: set[tuple[str, str]] = set()
@@ -278,7 +334,7 @@ def store_versions(
         at = utcnow()
         number = r["version"] + 1
         (fields_json, fields), (problems_json, problems) = json_prepared(it.fields), json_prepared(it.problems)
-        previous = prev_fields.get(r["id"])
+        previous, now_shown = prev_shown.get(r["id"]), shown(fields)
         versions.append({"return_id": r["id"], "number": number, "file_name": it.file_name, "media_type": it.media_type,
                          "sha256": it.sha256, "payload": it.payload, "size": len(it.payload), "final": it.final,
                          "valid": it.valid, "fields": fields_json, "problems": problems_json,
@@ -287,7 +343,7 @@ def store_versions(
                          "warnings": sum(p.get("severity", "error") != "error" for p in problems),
                          "flagged": sum(f.get("status") == "flagged" for f in fields),
                          "submitted_by": it.actor, "submitted_at": at})
-        diff = changes(previous, fields) if previous is not None else None
+        diff = _diff(previous, now_shown) if previous is not None else None
         events.append({"return_id": r["id"], "version": number, "action": it.action, "from_state": before, "to_state": to,
                        "who": it.actor, "at": at, "comments": None, "note": it.note,
                        "changes": _jsonable(diff) if diff else None})
@@ -297,7 +353,8 @@ def store_versions(
         if it.action == "submit":
             r["reviewed_version"] = number
             r["submitted_at"] = r["submitted_at"] or at
-        prev_fields[r["id"]] = fields
+        prev_shown[r["id"]] = now_shown
+        recent[r["id"]] = (_stamp(number, at), now_shown)
         touched[r["id"]] = r
         if it.key is not None:
             settle.append({"a": it.actor, "k": it.key, "rid": r["id"], "num": number})
@@ -324,11 +381,19 @@ def store_versions(
     if released:
         for chunk in _chunks(released, 300):
             conn.execute(delete(kt).where(tuple_(kt.c.actor, kt.c.key).in_(chunk)))
+    if recent:  # after the commit (a version rolled back is never the one a return names)
+        event.listen(session, "after_commit", lambda _s: RECENT.put(engine, recent), once=True)
     if held:
         for i, (a, k) in held.items():  # read after the owner committed (READ COMMITTED) or in this transaction
             found = session.get(IdempotencyKey, (a, k), populate_existing=True)
             out[i] = found if found is not None else failed[(a, k)]
     return out  # type: ignore[return-value]
+
+
+def _diff(old: Shown, new: Shown) -> dict[str, dict[str, Any]]:
+    """Per variable whose shown value differs between two versions: old → new."""
+    return {v: {"old": old.get(v), "new": new.get(v)} for v in sorted(set(old) | set(new), key=str)
+            if old.get(v) != new.get(v)}
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterator[list[Any]]:

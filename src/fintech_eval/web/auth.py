@@ -19,9 +19,10 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from ..app.accounts import Account, get_user
-from ..app.tokens import resolve_token
+from ..app.tokens import PREFIX, TokenInfo, resolve_token, resolve_tokens
 from ..app.workspace import Workspace
 from . import csrf
 from .policy import CAMPAIGN_SCOPE, PERMISSIONS, sees_all_entities
@@ -122,12 +123,7 @@ def identify(request: Request) -> Principal | None:
     ws, st = workspace(request), settings(request)
     secret = _bearer(request)
     if secret is not None:
-        found = resolve_token(ws, secret)
-        acc = found[1] if found else None
-        if acc is None or not acc.active:
-            raise ApiProblem(401, "auth.required", "this API token is not valid (unknown, revoked or expired)",
-                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        return Principal(acc, "token", frozenset(found[0].scopes), token_id=found[0].id)
+        return token_principal(resolve_token(ws, secret))
     cookie = request.cookies.get(COOKIE)
     if cookie:
         sess = resolve_session(ws, cookie, st)
@@ -137,29 +133,86 @@ def identify(request: Request) -> Principal | None:
     return None
 
 
+def token_principal(found: tuple[TokenInfo, Account] | None) -> Principal:
+    """The caller of a live token and active account (:func:`~fintech_eval.app.tokens.resolve_tokens`); else 401."""
+    if found is None or not found[1].active:
+        raise ApiProblem(401, "auth.required", "this API token is not valid (unknown, revoked or expired)",
+                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return Principal(found[1], "token", frozenset(found[0].scopes), token_id=found[0].id)
+
+
+def authorize(p: Principal | None, permission: str, request: Request) -> Principal:
+    """``p`` if it may do what ``permission`` names in this request: 401 anonymous, 403 without the CSRF token
+    (a session changing state), the role or the token's scope."""
+    perm = PERMISSIONS[permission]
+    if p is None:
+        raise ApiProblem(401, "auth.required", "sign in, or send an API token (Authorization: Bearer …)",
+                         headers={"WWW-Authenticate": "Bearer"})
+    if p.via == "session" and request.method not in csrf.SAFE_METHODS:
+        csrf.check(p.session.csrf_token if p.session else None, request.headers.get(csrf.HEADER))
+    if p.role not in perm.roles:
+        raise ApiProblem(403, "auth.forbidden", f"a {p.role} may not {perm.description}")
+    if p.via == "token" and (perm.scope is None or perm.scope not in p.scopes):
+        need = "a signed-in browser session (not an API token)" if perm.scope is None else f"the {perm.scope!r} scope"
+        raise ApiProblem(403, "auth.scope", f"this needs {need}")
+    request.state.principal = p
+    return p
+
+
 @functools.cache
 def require(permission: str) -> Callable[[Request], Principal]:
     """The dependency of a route that needs ``permission`` (one callable per permission, tagged with it so the
     authorization-matrix test and the docs can read every route's permission)."""
-    perm = PERMISSIONS[permission]
+    PERMISSIONS[permission]  # a name the policy knows (KeyError at import otherwise)
 
     def check(request: Request) -> Principal:
-        p = identify(request)
-        if p is None:
-            raise ApiProblem(401, "auth.required", "sign in, or send an API token (Authorization: Bearer …)",
-                             headers={"WWW-Authenticate": "Bearer"})
-        if p.via == "session" and request.method not in csrf.SAFE_METHODS:
-            csrf.check(p.session.csrf_token if p.session else None, request.headers.get(csrf.HEADER))
-        if p.role not in perm.roles:
-            raise ApiProblem(403, "auth.forbidden", f"a {p.role} may not {perm.description}")
-        if p.via == "token" and (perm.scope is None or perm.scope not in p.scopes):
-            need = "a signed-in browser session (not an API token)" if perm.scope is None else f"the {perm.scope!r} scope"
-            raise ApiProblem(403, "auth.scope", f"this needs {need}")
-        request.state.principal = p
-        return p
+        return authorize(identify(request), permission, request)
 
     check.permission = permission  # type: ignore[attr-defined]
     return check
+
+
+@dataclass(frozen=True)
+class TokenCaller:
+    """A caller known so far by its bearer token only: :func:`require_in_batch`'s answer, authorised where the
+    request's work is done (:func:`authorize_tokens`)."""
+
+    secret: str
+    permission: str
+    request: Request
+
+
+@functools.cache
+def require_in_batch(permission: str) -> Callable[[Request], Any]:
+    """:func:`require` for the submission routes, whose work runs in the server's batches
+    (:mod:`.submitting`): a bearer token is read there, with the other requests' tokens of the batch in one
+    query, instead of a query and a thread of the pool per request; the answers are :func:`require`'s. Anything
+    else (a cookie, no credential, a token that cannot be one) is judged at once, as :func:`require` does."""
+    sync = require(permission)
+
+    async def check(request: Request) -> Principal | TokenCaller:
+        secret = _bearer(request)
+        if secret is not None and secret.startswith(PREFIX) and len(secret) <= 200:
+            return TokenCaller(secret, permission, request)
+        if secret is not None:
+            return authorize(token_principal(None), permission, request)
+        return await run_in_threadpool(sync, request)
+
+    check.permission = permission  # type: ignore[attr-defined]
+    return check
+
+
+def authorize_tokens(ws: Workspace, callers: list[TokenCaller]) -> list[Principal | ApiProblem]:
+    """Each caller's principal, authorised as :func:`require` would (its :class:`ApiProblem` otherwise): the
+    tokens read in one query."""
+    found = resolve_tokens(ws, [c.secret for c in callers])
+    out: list[Principal | ApiProblem] = []
+    for c in callers:
+        try:
+            out.append(authorize(token_principal(found.get(c.secret)), c.permission, c.request))
+        except ApiProblem as exc:
+            out.append(exc)
+    return out
 
 
 def permission_of(dependant) -> str | None:

@@ -3,7 +3,8 @@
 A return's validation has a fixed cost per call (the import's reading and checks, the register and stored-value
 reads) that is several times the cost of its rows. When submissions arrive faster than one process validates
 them, :class:`Gatherer` hands every request that waited during the previous call to
-:func:`fintech_eval.app.submissions.submit_many` at once (at most ``max_batch``): each gets exactly what
+:func:`.submitting.run_batch` (callers authorised, then :func:`fintech_eval.app.submissions.submit_many`) at once
+(at most ``max_batch``): each gets exactly what
 ``submit`` would give it (its own result or error, its own savepoint), the batch is one transaction, and an
 answer is sent only after that transaction has committed. An idle server takes each request at once (a batch
 of one): gathering costs no latency, it only stops a queue from growing behind a fixed cost.
@@ -21,26 +22,27 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..app.submissions import SubmitRequest, SubmitResult, submit_many
-from ..errors import DataError
-
-Batch = Callable[[Sequence[SubmitRequest]], list[SubmitResult | DataError]]
+#: a batch's work: an answer (or exception) per item, in order
+Batch = Callable[[Sequence[Any]], list[Any]]
 
 
 class Gatherer:
     def __init__(self, run: Batch, max_batch: int = 32):
         self.run, self.max_batch = run, max(1, int(max_batch))
-        self._queue: queue.SimpleQueue[tuple[SubmitRequest, asyncio.AbstractEventLoop, asyncio.Future] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Any, asyncio.AbstractEventLoop, asyncio.Future] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.batches: list[int] = []  # the sizes of the batches run (the last 1,000; for tests and figures)
 
     @classmethod
     def of(cls, ws: Any, max_batch: int = 32) -> Gatherer:
-        return cls(lambda reqs: submit_many(ws, reqs), max_batch)
+        """The server's: :func:`.submitting.run_batch` on ``ws``."""
+        from .submitting import run_batch
 
-    async def submit(self, request: SubmitRequest) -> SubmitResult:
-        """The request's result once its batch has committed (its :class:`DataError` raised)."""
+        return cls(lambda items: run_batch(ws, items), max_batch)
+
+    async def submit(self, request: Any) -> Any:
+        """The request's result once its batch has committed (its exception raised)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
         self._start()

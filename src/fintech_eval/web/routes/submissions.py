@@ -27,9 +27,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field, StringConstraints
-from starlette.concurrency import run_in_threadpool
 
-from ...app.registers import register_entry
 from ...app.rows import records
 from ...app.submissions import (
     MEDIA_TYPES,
@@ -42,20 +40,21 @@ from ...app.submissions import (
 from ...errors import DataError
 from ...store.db import json_bytes
 from ...vocab import RETURN_STATES
-from ..auth import Principal, WorkspaceDep, client_ip, require
+from ..auth import Principal, TokenCaller, WorkspaceDep, client_ip, require, require_in_batch
 from ..paging import PagingDep
 from ..problems import ProblemItem, api_language, error_responses, not_found, problem_item, problem_response
 from ..schemas import Out, Page
 from ..schemas import Request as StrictRequest
+from ..submitting import KIND, Submission
 from .common import Id
 
 router = APIRouter(prefix="/returns", tags=["returns"], responses=error_responses(400, 401, 403, 404, 409, 422, 503))
 Reader = Annotated[Principal, Depends(require("submissions.read"))]
-Writer = Annotated[Principal, Depends(require("submissions.write"))]
+#: submitting: the caller authorised in the batch that stores the return (an API token read with the batch's others)
+BatchWriter = Annotated[Principal | TokenCaller, Depends(require_in_batch("submissions.write"))]
 
 #: the largest upload taken (a questionnaire workbook is a few hundred KB)
 MAX_UPLOAD = 20 * 2**20
-KIND = "institution"  # returns answer the framework's questionnaire: institutions' (vendors are rated apart)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                               description="A key of the client's for this request: a retry with the same "
@@ -176,22 +175,6 @@ class ReturnDetailOut(Out):
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-def _entity(p: Principal, ws, entity: str) -> str:
-    """The entity, if the caller may submit for it and it is registered (else 404, one answer for both)."""
-    entity = entity.strip()
-    if not entity or not p.may_see(KIND, entity):
-        raise not_found(f"institution {entity}")
-    if p.entities(KIND) is not None:  # a submitter's own institutions were registered when it was bound to them
-        return entity
-    try:
-        register_entry(ws, "institutions", entity)
-    except DataError as exc:
-        if exc.problems and exc.problems[0].rule == "register.unknown":
-            raise not_found(f"institution {entity}") from None
-        raise
-    return entity
-
-
 def _row(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r.get(k) for k in ReturnRow.model_fields}
 
@@ -237,19 +220,14 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # --- routes -------------------------------------------------------------------------------------------------
-async def _submit(request: Request, p: Principal, ws, req: SubmitRequest) -> JSONResponse:
-    """The submission through the process's :class:`~fintech_eval.web.gather.Gatherer` (validated and stored
-    with the requests waiting beside it), after the checks of the caller's reach: a submitter's own entity (in
-    memory) whose campaign asks it (checked in the batch: ``campaign.not_asked`` → 404); anybody else's entity
-    registered (a thread of the pool)."""
-    if p.entities(KIND) is None:
-        req.entity = await run_in_threadpool(_entity, p, ws, req.entity)
-    else:
-        req.entity = _entity(p, ws, req.entity)
-        req.asked_only = True
-    req.actor_id, req.ip = p.id, client_ip(request)  # the audit entry is written with the version
+async def _submit(request: Request, caller: Principal | TokenCaller, req: SubmitRequest) -> JSONResponse:
+    """The submission through the process's :class:`~fintech_eval.web.gather.Gatherer`: the caller authorised
+    (an API token read there, with the batch's others), its entity checked and the return validated and stored
+    with the requests waiting beside it (:func:`~fintech_eval.web.submitting.run_batch`); a submitter's campaign
+    that does not ask the entity answers 404 (``campaign.not_asked``), as another tenant's entity does."""
+    req.ip = client_ip(request)  # the audit entry is written with the version
     try:
-        r = await request.app.state.gatherer.submit(req)
+        r = await request.app.state.gatherer.submit(Submission(caller, req))
     except DataError as exc:
         if exc.problems and exc.problems[0].rule == "campaign.not_asked":
             raise not_found(f"campaign {exc.problems[0].where.get('campaign')}") from None
@@ -258,17 +236,17 @@ async def _submit(request: Request, p: Principal, ws, req: SubmitRequest) -> JSO
 
 
 @router.post("", status_code=201, response_model=SubmitOut, responses=SUBMIT_RESPONSES, operation_id="submit_return")
-async def create(body: ReturnCreate, p: Writer, ws: WorkspaceDep, request: Request,
+async def create(body: ReturnCreate, p: BatchWriter, request: Request,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Submit (or with ``final: false`` save) a return given as JSON values."""
     values = {k: (v.model_dump() if isinstance(v, ValueWithUnit) else v) for k, v in body.values.items()}
-    return await _submit(request, p, ws, SubmitRequest(body.entity, body.campaign, values, p.email, idempotency_key,
-                                                       final=body.final, framework=body.framework, period=body.period))
+    return await _submit(request, p, SubmitRequest(body.entity, body.campaign, values, "", idempotency_key,
+                                                   final=body.final, framework=body.framework, period=body.period))
 
 
 @router.post("/upload", status_code=201, response_model=SubmitOut, responses=SUBMIT_RESPONSES,
              operation_id="upload_return")
-async def upload(p: Writer, ws: WorkspaceDep, request: Request,
+async def upload(p: BatchWriter, request: Request,
                  file: Annotated[UploadFile, File(description="The questionnaire workbook (xlsx) or a CSV or JSON file.")],
                  entity: Annotated[str, Form(min_length=1, max_length=64)],
                  campaign: Annotated[int | None, Form(ge=1, le=2**63 - 1)] = None,
@@ -280,9 +258,9 @@ async def upload(p: Writer, ws: WorkspaceDep, request: Request,
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         return problem_response(422, "return.too_large", f"the file is larger than {MAX_UPLOAD // 2**20} MiB", field="file")
-    return await _submit(request, p, ws, SubmitRequest(entity, campaign, data, p.email, idempotency_key,
-                                                       media_type=file.content_type, file_name=file.filename, final=final,
-                                                       framework=framework, period=period))
+    return await _submit(request, p, SubmitRequest(entity, campaign, data, "", idempotency_key,
+                                                   media_type=file.content_type, file_name=file.filename, final=final,
+                                                   framework=framework, period=period))
 
 
 @router.get("", response_model=Page[ReturnRow], operation_id="list_returns")
