@@ -59,3 +59,35 @@ def test_session_scope_rolls_back_on_error(db_url):
             assert vendors_frame(s).empty
     finally:
         engine.dispose()
+
+
+@pytest.mark.pg
+def test_a_server_connection_idle_in_the_pool_is_pinged_and_replaced_when_dead(pg_url, monkeypatch):
+    """PostgreSQL connections are pinged at checkout only after idling (db.PING_IDLE): a connection whose server
+    process went away while it sat in the pool is replaced before use; a connection used moments ago is not
+    pinged (a busy server takes several per batch of submissions)."""
+    from sqlalchemy import text
+
+    from fintech_eval.store import db
+
+    engine = db.make_engine(pg_url)
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(1) or real_ping(c))
+    try:
+        with engine.connect() as c:
+            pid = c.execute(text("select pg_backend_pid()")).scalar()
+        assert len(pings) == 1  # a new connection: pinged once
+        with engine.connect() as c:  # taken again at once: no ping
+            assert c.execute(text("select pg_backend_pid()")).scalar() == pid
+        assert len(pings) == 1
+        admin = db.make_engine(pg_url)
+        with admin.connect() as a:
+            assert a.execute(text("select pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        admin.dispose()
+        monkeypatch.setattr(db, "PING_IDLE", 0.0)  # as if it had idled: the ping finds it dead, the pool opens another
+        with engine.connect() as c:
+            assert c.execute(text("select pg_backend_pid()")).scalar() != pid
+        assert len(pings) >= 2
+    finally:
+        engine.dispose()

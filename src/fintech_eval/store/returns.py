@@ -304,11 +304,11 @@ def store_versions(
     keyed = sorted({(it.actor, it.key) for it in items if it.key is not None})
     owned: set[tuple[str, str]] = set()
     fp = {(it.actor, it.key): it.fingerprint for it in reversed(items) if it.key is not None}  # the first item's
-    for chunk in _chunks(keyed, 300):
-        stmt = (_dialect_insert(session, kt).values([{"actor": a, "key": k, "fingerprint": fp[(a, k)], "created_at": now}
-                                                     for a, k in chunk])
-                .on_conflict_do_nothing(index_elements=["actor", "key"]).returning(kt.c.actor, kt.c.key))
-        owned.update((a, k) for a, k in conn.execute(stmt))
+    if keyed:  # one statement whatever the batch's size (compiled once: executemany with RETURNING)
+        stmt = (_dialect_insert(session, kt).on_conflict_do_nothing(index_elements=["actor", "key"])
+                .returning(kt.c.actor, kt.c.key))
+        owned.update((a, k) for a, k in conn.execute(stmt, [{"actor": a, "key": k, "fingerprint": fp[(a, k)],
+                                                              "created_at": now} for a, k in keyed]))
     out: list[Stored | IdempotencyKey | Exception | None] = [None] * len(items)
     held: dict[int, tuple[str, str]] = {}
     released: list[tuple[str, str]] = []
