@@ -36,7 +36,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0011_vendor_assessments"
+        assert current_revision(engine) == head_revision() == "0012_toast_lz4"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques
@@ -222,5 +222,34 @@ def test_0011_vendor_assessments_keys_and_downgrade(db_url):
         assert not names & {"vendor_assessment", "vendor_answer", "vendor_evidence", "vendor_assessment_event"}
         with engine.connect() as conn:
             assert conn.execute(text("SELECT id FROM vendor")).all() == [("V1",)]
+    finally:
+        engine.dispose()
+
+
+def test_0012_toast_lz4_compresses_a_returns_large_values_where_the_server_can(db_url):
+    """0012: on a PostgreSQL server built with LZ4, a return version's payload, fields and problems, a history
+    step's changes and an audit entry's detail are compressed with LZ4 (downgrading sets pglz back); SQLite is
+    left alone."""
+    engine = make_engine(db_url)
+    cols = {("return_version", "payload"), ("return_version", "fields"), ("return_version", "problems"),
+            ("return_event", "changes"), ("audit_log", "detail")}
+    q = text("SELECT c.relname, a.attname, a.attcompression FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+             "WHERE c.relname IN ('return_version', 'return_event', 'audit_log') AND a.attnum > 0")
+
+    def methods() -> dict[tuple[str, str], str]:
+        with engine.connect() as conn:
+            return {(t, c): m for t, c, m in conn.execute(q) if (t, c) in cols}
+
+    try:
+        init_db(engine)
+        if engine.dialect.name != "postgresql":
+            assert current_revision(engine) == "0012_toast_lz4"
+            return
+        with engine.connect() as conn:
+            lz4 = conn.scalar(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"))
+        assert lz4, "Debian's PostgreSQL 15 is built with LZ4"
+        assert methods() == dict.fromkeys(cols, "l")
+        downgrade_db(engine, "0011_vendor_assessments")
+        assert methods() == dict.fromkeys(cols, "p")
     finally:
         engine.dispose()
