@@ -89,6 +89,10 @@ def _register_problems(w: World, tmp: Path) -> list[Problem]:
     tech.write_text("id,name_zh,region_code,technologies\nK1,甲,11,区块链;quantum\n", encoding="utf-8")
     regions = tmp / "bad_regions.csv"
     regions.write_text("code,name_zh\n11,广东省\n", encoding="utf-8")
+    ragged = tmp / "ragged.csv"  # the first row one field longer: an error, not shifted column names
+    ragged.write_text("id,name_zh,sector\nX1,甲,bank,extra\nX2,乙,bank\n", encoding="utf-8")
+    [p] = _raised(lambda: registers.read_register(ragged))
+    assert (p.rule, p.where["row"], p.message) == ("csv.ragged", 2, "the first data row has 4 fields, the header has 3")
     cols = tmp / "bad_cols.csv"
     cols.write_text("id,nmae_zh,name,名称\nX1,a,b,c\n", encoding="utf-8")
     out: list[Problem] = []
@@ -104,7 +108,7 @@ def _register_problems(w: World, tmp: Path) -> list[Problem]:
     ok.write_text(f"id,name_zh,sector,region_code,credit_code\nX9,甲,bank,11,{_valid_credit('440300')}\n", encoding="utf-8")
     registers.read_register(ok, warnings=warnings)
     assert [p.rule for p in warnings] == ["register.credit_region"]
-    return out + warnings
+    return out + warnings + [p]
 
 
 def _account_problems(w: World, tmp: Path) -> list[Problem]:

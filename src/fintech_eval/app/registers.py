@@ -134,11 +134,16 @@ def read_table(path: str | Path, rule: str) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         raise DataError("file not found", rule=rule, zh="文件不存在", file=str(path)) from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read: {exc}", rule=rule, zh=f"无法读取：{exc}", file=str(path)) from None
+    if not isinstance(df.index, pd.RangeIndex):  # pandas took the first column(s) as the index: names would shift
+        n = df.index.nlevels + len(df.columns)
+        raise DataError(f"the first data row has {n} fields, the header has {len(df.columns)}", rule="csv.ragged",
+                        zh=f"第一行数据有 {n} 个字段，表头有 {len(df.columns)} 个", file=str(path), row=2)
+    return df
 
 
 def _hint(value: str, choices: Any, lang: str = "en") -> str:
