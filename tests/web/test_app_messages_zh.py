@@ -27,6 +27,7 @@ from fintech_eval.app import (
     invitations,
     registers,
     reviews,
+    sizes,
 )
 from fintech_eval.app import submissions as sub
 from fintech_eval.app.passwords import check_new_password
@@ -39,8 +40,8 @@ from .conftest import PASSWORD, World
 
 APP = Path(fe.__file__).parent / "app"
 #: the modules behind review (and the store functions it calls), registers and accounts
-SOURCES = [APP / f"{m}.py" for m in ("reviews", "submissions", "forms", "registers", "accounts", "passwords", "tokens",
-                                     "invitations", "campaign_invitations", "campaign_staff", "campaigns")]
+SOURCES = [APP / f"{m}.py" for m in ("reviews", "submissions", "forms", "registers", "sizes", "accounts", "passwords",
+                                     "tokens", "invitations", "campaign_invitations", "campaign_staff", "campaigns")]
 SOURCES.append(Path(fe.__file__).parent / "store" / "reviews.py")
 ERRORS = ("DataError", "ReviewError", "SignInRefused")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -54,6 +55,9 @@ def test_every_error_raised_with_a_message_gives_its_chinese_text(path):
     bad += [f"{path.name}:{c.lineno} Problem(...)" for c in _calls(tree, "Problem") if "message_zh" not in _keywords(c)]
     if path.name == "registers.py":  # bad(row, field, rule, message, message_zh[, severity])
         bad += [f"{path.name}:{c.lineno} bad(...)" for c in _calls(tree, "bad") if len(c.args) < 5]
+    if path.name == "sizes.py":  # bad(field, rule, message, message_zh); an unknown id: Why(rule, message, message_zh)
+        bad += [f"{path.name}:{c.lineno} bad(...)" for c in _calls(tree, "bad") if len(c.args) < 4]
+        bad += [f"{path.name}:{c.lineno} Why(...)" for c in _calls(tree, "Why") if len(c.args) < 3]
     assert not bad, "an error without its Chinese text: " + ", ".join(bad)
 
 
@@ -103,6 +107,18 @@ def _register_problems(w: World, tmp: Path) -> list[Problem]:
                  lambda: registers.read_register(inst, credit_region="sometimes"),
                  lambda: registers.register_entry(w.ws, "institutions", "B01")):
         out += _raised(call)
+    wide = tmp / "sizes.csv"  # attribute, kind, blank id, unknown id, period, number, unit, range, duplicate
+    wide.write_text("id,attribute,value,unit,period,kind\n"
+                    "B001,revenue,1,亿元,2024,\nB001,revenu,1,亿元,2024,\nB001,revenue,2,亿元,2024,bank\n"
+                    ",revenue,1,亿元,2024,\nB0001,revenue,1,亿元,2024,\nB001,total_financing,1,亿元,FY24,\n"
+                    "B001,total_financing,abc,亿元,2024,\nB001,market_share,1.5,,2023,\nB001,total_financing,-1,亿元,2023,\n"
+                    "B001,total_financing,1,kg,2022,\nB001,revenue,1,,2022,\n", encoding="utf-8")
+    for call in (lambda: sizes.read_sizes(w.ws, wide), lambda: sizes.read_sizes(w.ws, wide, period="soon"),
+                 lambda: sizes.read_sizes(w.ws, cols), lambda: sizes.draw_sample(w.ws, "2024", register="vendors")):
+        out += _raised(call)
+    dup = tmp / "dup.csv"
+    dup.write_text("id,attribute,value,unit,period\nB001,revenue,1,亿元,2024\nB001,revenue,2,亿元,2024\n", encoding="utf-8")
+    out += _raised(lambda: sizes.read_sizes(w.ws, dup))
     warnings: list[Problem] = []
     ok = tmp / "warn.csv"
     ok.write_text(f"id,name_zh,sector,region_code,credit_code\nX9,甲,bank,11,{_valid_credit('440300')}\n", encoding="utf-8")
@@ -211,7 +227,8 @@ def test_the_cases_reach_the_rules(world, tmp_path):
     assert {"review.transition", "review.comment_field", "review.reason", "review.scope", "review.none",
             "register.sector", "register.region_code", "register.city_province", "register.credit_code",
             "register.credit_region", "register.duplicate", "register.required", "register.column",
-            "register.unknown", "user.exists", "user.last_admin", "password.wrong", "password.weak",
+            "register.unknown", "size.attribute", "size.unknown_entity", "size.range", "size.duplicate",
+            "size.column", "size.unit", "user.exists", "user.last_admin", "password.wrong", "password.weak",
             "sign_in.invalid", "token.scope", "invitation.invalid", "invitation.pending", "campaign.not_staff",
             "campaign.staff_role", "campaign.which", "campaign.unknown_entity"} <= rules
 
