@@ -119,6 +119,12 @@ def _register_problems(w: World, tmp: Path) -> list[Problem]:
     dup = tmp / "dup.csv"
     dup.write_text("id,attribute,value,unit,period\nB001,revenue,1,亿元,2024\nB001,revenue,2,亿元,2024\n", encoding="utf-8")
     out += _raised(lambda: sizes.read_sizes(w.ws, dup))
+    taken = tmp / "taken.csv"  # a credit code another registered institution holds (the store's own check)
+    code = _valid_credit("110105")
+    taken.write_text(f"id,name_zh,sector,region_code,credit_code\nX7,甲,bank,11,{code}\n", encoding="utf-8")
+    registers.register_file(w.ws, taken)
+    taken.write_text(f"id,name_zh,sector,region_code,credit_code\nX8,乙,bank,11,{code}\n", encoding="utf-8")
+    out += _raised(lambda: registers.register_file(w.ws, taken))
     warnings: list[Problem] = []
     ok = tmp / "warn.csv"
     ok.write_text(f"id,name_zh,sector,region_code,credit_code\nX9,甲,bank,11,{_valid_credit('440300')}\n", encoding="utf-8")
@@ -228,7 +234,7 @@ def test_the_cases_reach_the_rules(world, tmp_path):
             "register.sector", "register.region_code", "register.city_province", "register.credit_code",
             "register.credit_region", "register.duplicate", "register.required", "register.column",
             "register.unknown", "size.attribute", "size.unknown_entity", "size.range", "size.duplicate",
-            "size.column", "size.unit", "user.exists", "user.last_admin", "password.wrong", "password.weak",
+            "size.column", "size.unit", "store.duplicate", "user.exists", "user.last_admin", "password.wrong", "password.weak",
             "sign_in.invalid", "token.scope", "invitation.invalid", "invitation.pending", "campaign.not_staff",
             "campaign.staff_role", "campaign.which", "campaign.unknown_entity"} <= rules
 
