@@ -5,7 +5,8 @@ Every error the product raises for bad input is a :class:`FintechEvalError` carr
 was broken, so that the CLI can print one precise line per problem and scripts can read them as data.
 
 Messages in two languages: ``message`` is English (the CLI's default, and what scripts and tests compare);
-a problem of the import path (readers, validation, returns) also carries ``message_zh``, its Chinese text,
+a problem of the import path (readers, validation, returns) and of review, registers and accounts (the
+application modules behind them) also carries ``message_zh``, its Chinese text,
 built at the same place from the same values (never translated afterwards). :meth:`Problem.text` gives the
 message in a language, falling back to English where a problem has no Chinese text (problems stored before
 there was one, or a rule outside the import path).

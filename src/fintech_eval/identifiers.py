@@ -32,19 +32,27 @@ def normalise_credit_code(value: str) -> str:
     return "".join(str(value).split()).upper()
 
 
-def credit_code_problem(code: str) -> str | None:
-    """Why ``code`` (normalised) is not a GB 32100-2015 unified social credit code, or ``None``."""
+def credit_code_problem(code: str, lang: str = "en") -> str | None:
+    """Why ``code`` (normalised) is not a GB 32100-2015 unified social credit code, or ``None``; ``lang``: the
+    language of the reason (``en`` or ``zh``, the same values in both)."""
+    zh = lang == "zh"
     if len(code) != 18:
-        return f"credit_code {code!r} has {len(code)} characters, not 18 (GB 32100-2015)"
+        return (f"credit_code {code!r} 有 {len(code)} 个字符，不是 18 个（GB 32100-2015）" if zh else
+                f"credit_code {code!r} has {len(code)} characters, not 18 (GB 32100-2015)")
     wrong = sorted({c for c in code if c not in CREDIT_ALPHABET})
     if wrong:
-        return (f"credit_code {code!r} has character(s) {', '.join(wrong)} outside the GB 32100-2015 alphabet "
+        return (f"credit_code {code!r} 含有 GB 32100-2015 字符集 {CREDIT_ALPHABET} 以外的字符 {', '.join(wrong)}"
+                "（不使用 I、O、S、V、Z）" if zh else
+                f"credit_code {code!r} has character(s) {', '.join(wrong)} outside the GB 32100-2015 alphabet "
                 f"{CREDIT_ALPHABET} (no I, O, S, V or Z)")
     if not code[2:8].isdigit():
-        return f"credit_code {code!r}: characters 3-8 ({code[2:8]}) are not a six-digit GB/T 2260 division code"
+        return (f"credit_code {code!r}：第 3-8 位（{code[2:8]}）不是六位 GB/T 2260 行政区划代码" if zh else
+                f"credit_code {code!r}: characters 3-8 ({code[2:8]}) are not a six-digit GB/T 2260 division code")
     expected = credit_check_char(code[:17])
     if code[17] != expected:
-        return (f"credit_code {code!r}: check character {code[17]!r} does not match the one GB 32100-2015 computes "
+        return (f"credit_code {code!r}：校验码 {code[17]!r} 与 GB 32100-2015 由前 17 位算出的 {expected!r} 不符，"
+                "可能有字符录入错误" if zh else
+                f"credit_code {code!r}: check character {code[17]!r} does not match the one GB 32100-2015 computes "
                 f"from the first 17 ({expected!r}); a character was probably mistyped")
     return None
 
@@ -69,12 +77,17 @@ def credit_province_mismatch(code: str, province: str | None) -> str | None:
     return None if issued in (NATIONAL_DIVISION, province) else issued
 
 
-def city_code_problem(code: str, provinces: set[str]) -> str | None:
-    """Why ``code`` is not a GB/T 2260 city code of one of ``provinces`` (two-digit codes), or ``None``."""
+def city_code_problem(code: str, provinces: set[str], lang: str = "en") -> str | None:
+    """Why ``code`` is not a GB/T 2260 city code of one of ``provinces`` (two-digit codes), or ``None``; ``lang``:
+    the language of the reason (``en`` or ``zh``)."""
+    zh = lang == "zh"
     if len(code) != 6 or not code.isdigit():
-        return f"city_code {code!r} is not a six-digit GB/T 2260 code (e.g. 440300 for Shenzhen)"
+        return (f"city_code {code!r} 不是六位 GB/T 2260 代码（如深圳为 440300）" if zh else
+                f"city_code {code!r} is not a six-digit GB/T 2260 code (e.g. 440300 for Shenzhen)")
     if code[:2] not in provinces:
-        return f"city_code {code!r}: {code[:2]} is not a GB/T 2260 province code"
+        return (f"city_code {code!r}：{code[:2]} 不是 GB/T 2260 省级代码" if zh else
+                f"city_code {code!r}: {code[:2]} is not a GB/T 2260 province code")
     if code[2:4] == "00":
-        return f"city_code {code!r} is a province's own code, not a city's (e.g. {code[:2]}01xx)"
+        return (f"city_code {code!r} 是省级代码，不是地市代码（如 {code[:2]}01xx）" if zh else
+                f"city_code {code!r} is a province's own code, not a city's (e.g. {code[:2]}01xx)")
     return None

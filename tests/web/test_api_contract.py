@@ -30,7 +30,8 @@ def test_application_problems_reach_the_client_with_rule_and_field(world):
     body = r.json()
     assert body["rule"] == "user.entities" and body["field"] == "entities"
     assert body["problems"] == [{"rule": "user.entities", "message": "institution 'NOPE' is not in the register",
-                                 "field": "entities"}]
+                                 "field": "entities", "message_en": "institution 'NOPE' is not in the register",
+                                 "message_zh": "institution 'NOPE' 不在名录中"}]
 
 
 def test_request_fields_are_strict(world):

@@ -53,6 +53,8 @@ def test_invitations_from_the_page(world):
     c = browser(world, "evaluator")
     r = c.post("/campaigns/1/invitations", data={"csrf_token": c.csrf, "email:B001": "a@example.org",
                                                  "bulk": "B009, z@example.org\n"})
+    assert r.status_code == 422 and "B009 不在评估项目 1 的样本中" in html.unescape(r.text)  # the page's language
+    r = c.post("/campaigns/1/invitations?lang=en", data={"csrf_token": c.csrf, "bulk": "B009, z@example.org\n"})
     assert r.status_code == 422 and "B009 is not in campaign 1's sample" in html.unescape(r.text)
     assert list_invitations(world.ws, campaign_id=1)[1] == 0  # all or nothing
     r = c.post("/campaigns/1/invitations", data={"csrf_token": c.csrf, "email:B001": "a@example.org",

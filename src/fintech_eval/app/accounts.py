@@ -62,8 +62,8 @@ class SignInRefused(FintechEvalError):
     """A sign-in refused (``rule``: ``sign_in.invalid``, ``sign_in.locked``, ``sign_in.throttled``);
     ``retry_after`` is the seconds until a locked or throttled address may try again."""
 
-    def __init__(self, message: str, *, rule: str, retry_after: int | None = None):
-        super().__init__(message, rule=rule)
+    def __init__(self, message: str, *, rule: str, zh: str | None = None, retry_after: int | None = None):
+        super().__init__(message, rule=rule, zh=zh)
         self.retry_after = retry_after
         self.reason = rule.removeprefix("sign_in.")  # for the audit log: unknown, password, inactive, locked, …
         self.user_id: int | None = None
@@ -86,13 +86,15 @@ def account_from(id_: int, email: str, name: str | None, role: str, active: Any,
 def normalise_email(email: str) -> str:
     e = str(email).strip().lower()
     if len(e) > 254 or not _EMAIL.match(e):
-        raise DataError(f"{email!r} is not an e-mail address", rule="user.email", field="email")
+        raise DataError(f"{email!r} is not an e-mail address", rule="user.email", field="email",
+                        zh=f"{email!r} 不是电子邮箱地址")
     return e
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise DataError(f"role {role!r} is not one of {', '.join(ROLES)}", rule="user.role", field="role")
+        raise DataError(f"role {role!r} is not one of {', '.join(ROLES)}", rule="user.role", field="role",
+                        zh=f"角色 {role!r} 不是 {', '.join(ROLES)} 之一")
     return role
 
 
@@ -101,21 +103,25 @@ def check_entities(s: Session, role: str, entities: Iterable[tuple[str, str]]) -
     ents = sorted({(str(k), str(i)) for k, i in entities})
     if role != "submitter":
         if ents:
-            raise DataError(f"only a submitter is bound to entities, not a {role}", rule="user.entities", field="entities")
+            raise DataError(f"only a submitter is bound to entities, not a {role}", rule="user.entities", field="entities",
+                            zh=f"只有填报机构（submitter）账户绑定填报主体，{role} 不绑定")
         return ents
     if not ents:
         raise DataError("a submitter needs at least one entity (an institution or vendor it answers for)",
-                        rule="user.entities", field="entities")
-    problems = []
+                        rule="user.entities", field="entities",
+                        zh="填报机构账户至少需要一个填报主体（它代为填报的机构或服务商）")
+    problems: list[tuple[str, str]] = []  # (English, Chinese)
     for kind, eid in ents:
         if kind not in TENANT_KINDS:
-            problems.append(f"entity kind {kind!r} is not one of {', '.join(TENANT_KINDS)}")
+            problems.append((f"entity kind {kind!r} is not one of {', '.join(TENANT_KINDS)}",
+                             f"主体类型 {kind!r} 不是 {', '.join(TENANT_KINDS)} 之一"))
             continue
         model = Institution if kind == "institution" else Vendor
         if s.get(model, eid) is None:
-            problems.append(f"{kind} {eid!r} is not in the register")
+            problems.append((f"{kind} {eid!r} is not in the register", f"{kind} {eid!r} 不在名录中"))
     if problems:
-        raise DataError("; ".join(problems), rule="user.entities", field="entities")
+        raise DataError("; ".join(en for en, _ in problems), rule="user.entities", field="entities",
+                        zh="；".join(zh for _, zh in problems))
     return ents
 
 
@@ -131,7 +137,8 @@ def create_user(ws: Workspace, *, email: str, role: str, password: str | None = 
     def run(s: Session) -> Account:
         ents = check_entities(s, role, entities)
         if s.execute(select(UserAccount.id).where(UserAccount.email == email)).first() is not None:
-            raise DataError(f"an account for {email} exists already", rule="user.exists", field="email")
+            raise DataError(f"an account for {email} exists already", rule="user.exists", field="email",
+                            zh=f"{email} 的账户已存在")
         now = dt.datetime.now(dt.UTC)
         u = UserAccount(email=email, name=name, role=role, password_hash=hash_password(password) if password else None,
                         active=True, failed_logins=0, created_by=who, created_at=now,
@@ -184,12 +191,13 @@ def update_user(ws: Workspace, user_id: int, *, role: str | None = None, entitie
     with writing(ws) as s:
         u = s.get(UserAccount, user_id)
         if u is None:
-            raise DataError(f"no user {user_id}", rule="user.not_found")
+            raise DataError(f"no user {user_id}", rule="user.not_found", zh=f"用户 {user_id} 不存在")
         new_role = check_role(role) if role is not None else u.role
         losing_admin = u.role == "administrator" and (new_role != "administrator" or active is False)
         if losing_admin and count_admins(s, excluding=u.id) == 0:
             raise DataError("this is the last active administrator: make another administrator first",
-                            rule="user.last_admin", field="role" if role is not None else "active")
+                            rule="user.last_admin", field="role" if role is not None else "active",
+                            zh="这是最后一个有效的管理员账户：请先设置另一名管理员")
         current = [(e.entity_kind, e.entity_id) for e in u.entities]
         ents = check_entities(s, new_role, entities if entities is not None else ([] if new_role != "submitter" else current))
         if new_role != u.role:
@@ -222,7 +230,7 @@ def set_password(ws: Workspace, user_id: int, password: str, *, who: str, actor_
     def run(s: Session) -> None:
         u = s.get(UserAccount, user_id)
         if u is None:
-            raise DataError(f"no user {user_id}", rule="user.not_found")
+            raise DataError(f"no user {user_id}", rule="user.not_found", zh=f"用户 {user_id} 不存在")
         check_new_password(password, email=u.email)
         u.password_hash, u.password_changed_at = hash_password(password), dt.datetime.now(dt.UTC)
         u.failed_logins, u.locked_until = 0, None
@@ -239,11 +247,13 @@ def change_password(ws: Workspace, user_id: int, current: str, new: str, *, ip: 
     with writing(ws) as s:
         u = s.get(UserAccount, user_id)
         if u is None:
-            raise DataError(f"no user {user_id}", rule="user.not_found")
+            raise DataError(f"no user {user_id}", rule="user.not_found", zh=f"用户 {user_id} 不存在")
         if not verify_password(u.password_hash, current):
-            raise DataError("the current password is wrong", rule="password.wrong", field="current_password")
+            raise DataError("the current password is wrong", rule="password.wrong", field="current_password",
+                            zh="当前密码错误")
         if current == new:
-            raise DataError("the new password is the current one", rule="password.weak", field="new_password")
+            raise DataError("the new password is the current one", rule="password.weak", field="new_password",
+                            zh="新密码与当前密码相同")
         check_new_password(new, email=u.email)
         u.password_hash, u.password_changed_at = hash_password(new), dt.datetime.now(dt.UTC)
         audit(None, u.email, "password.change", f"user:{u.id}", None, actor_id=u.id, ip=ip, session=s)
@@ -270,32 +280,35 @@ def sign_in(ws: Workspace, email: str, password: str, *, limits: SignInLimits = 
 
 def _attempt(s: Session, address: str, password: str, limits: SignInLimits, ip: str | None,
              now: dt.datetime) -> Account | SignInRefused:
-    def refused(reason: str, message: str, rule: str, retry_after: float | None = None,
+    def refused(reason: str, message: tuple[str, str], rule: str, retry_after: float | None = None,
                 user: UserAccount | None = None) -> SignInRefused:
-        exc = SignInRefused(message, rule=rule, retry_after=None if retry_after is None else max(1, int(retry_after)))
+        exc = SignInRefused(message[0], rule=rule, zh=message[1],
+                            retry_after=None if retry_after is None else max(1, int(retry_after)))
         exc.reason, exc.user_id = reason, (user.id if user is not None else None)
         return exc
 
     window = dt.timedelta(minutes=limits.ip_window_minutes)
     if ip is not None and count_since(s, "sign_in.failure", now - window, ip=ip) >= limits.ip_max_failures:
-        return refused("throttled", "too many failed sign-ins from this address: try again later", "sign_in.throttled",
-                       window.total_seconds())
+        return refused("throttled", ("too many failed sign-ins from this address: try again later",
+                                     "此地址登录失败次数过多，请稍后再试"), "sign_in.throttled", window.total_seconds())
     u = s.execute(select(UserAccount).where(UserAccount.email == address)).scalar_one_or_none()
     lock = dt.timedelta(minutes=limits.lockout_minutes)
-    locked = "this account is locked after too many failed sign-ins: try again later or ask an administrator"
+    locked = ("this account is locked after too many failed sign-ins: try again later or ask an administrator",
+              "此账户因登录失败次数过多已被锁定：请稍后再试或联系管理员")
+    wrong = ("wrong e-mail or password", "电子邮箱或密码错误")
     if u is not None and u.locked_until is not None and u.locked_until > now:
         return refused("locked", locked, "sign_in.locked", (u.locked_until - now).total_seconds(), u)
     if u is None:
         burn_time(password)  # as long as a real check: timing does not tell which addresses have accounts
         if count_since(s, "sign_in.failure", now - lock, object=f"email:{address}") >= limits.max_failures:
             return refused("locked", locked, "sign_in.locked", lock.total_seconds())
-        return refused("unknown", "wrong e-mail or password", "sign_in.invalid")
+        return refused("unknown", wrong, "sign_in.invalid")
     right = verify_password(u.password_hash, password)
     if not right or not u.active:
         u.failed_logins = (u.failed_logins or 0) + 1
         if u.failed_logins >= limits.max_failures:
             u.locked_until = now + lock
-        return refused("inactive" if right else "password", "wrong e-mail or password", "sign_in.invalid", user=u)
+        return refused("inactive" if right else "password", wrong, "sign_in.invalid", user=u)
     if needs_rehash(u.password_hash):
         u.password_hash = hash_password(password)
     u.failed_logins, u.locked_until = 0, None

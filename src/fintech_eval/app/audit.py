@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..errors import DataError
 from ..store.audit import log_row
 from ..store.models import AuditLog
 from .tx import writing
@@ -45,13 +46,26 @@ def audit(ws: Workspace | None, actor: str, action: str, object: str | None = No
 
 
 def audit_entries(ws: Workspace, *, action: str | None = None, actor: str | None = None, limit: int = 100,
-                  offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Entries newest first (with the total count for paging)."""
+                  offset: int = 0, action_prefix: str | None = None, object: str | None = None,
+                  since: dt.datetime | None = None, until: dt.datetime | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Entries newest first (with the total count for paging): the API's ``GET /api/v1/audit`` and
+    ``fintech-eval audit list``. Filters (all optional, combined): ``action`` (exactly), ``action_prefix``
+    (``review`` → every ``review.*``; ``%`` and ``_`` are plain characters), ``actor`` (the e-mail, or ``cli``),
+    ``object`` (exactly, e.g. ``return:7``), ``since`` (at or after) and ``until`` (before): aware datetimes,
+    see :func:`audit_window`."""
     stmt = select(AuditLog)
     if action:
         stmt = stmt.where(AuditLog.action == action)
+    if action_prefix:
+        stmt = stmt.where(AuditLog.action.startswith(action_prefix, autoescape=True))
     if actor:
         stmt = stmt.where(AuditLog.actor == actor)
+    if object:
+        stmt = stmt.where(AuditLog.object == object)
+    if since is not None:
+        stmt = stmt.where(AuditLog.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditLog.at < until)
     with ws.sessions() as s:
         total = s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         rows = s.execute(stmt.order_by(AuditLog.id.desc()).limit(limit).offset(offset)).scalars().all()
@@ -67,3 +81,40 @@ def count_since(s: Session, action: str, since: dt.datetime, *, ip: str | None =
     if object is not None:
         stmt = stmt.where(AuditLog.object == object)
     return int(s.execute(stmt).scalar_one())
+
+
+def audit_window(since: str | dt.date | dt.datetime | None = None, until: str | dt.date | dt.datetime | None = None
+                 ) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The bounds of :func:`audit_entries` from what a person types: ``since`` a date (YYYY-MM-DD: from the start of
+    that day) or an ISO date and time; ``until`` a date (through the end of that day) or a date and time (up to and
+    including it). A date or a time without a zone is China Standard Time (UTC+8), as campaign deadlines are.
+    Returns ``(at or after, before)``; a text that is not a date, or ``since`` after ``until``, is a
+    :class:`DataError` (``audit.since``, ``audit.until``, ``audit.window``)."""
+    from .campaigns import CST
+
+    def parse(value: str | dt.date | dt.datetime | None, what: str) -> dt.datetime | dt.date | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = dt.datetime.fromisoformat(text) if ("T" in text or ":" in text) else dt.date.fromisoformat(text)
+            except ValueError:
+                raise DataError(f"--{what} {value!r} is not a date (YYYY-MM-DD) or a date and time "
+                                "(YYYY-MM-DDTHH:MM[:SS][+08:00])", rule=f"audit.{what}", field=what,
+                                zh=f"--{what} {value!r} 不是日期（YYYY-MM-DD）或日期时间（YYYY-MM-DDTHH:MM[:SS][+08:00]）") from None
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=CST)
+        return value
+
+    start, end = parse(since, "since"), parse(until, "until")
+    if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
+        start = dt.datetime.combine(start, dt.time(0, 0), tzinfo=CST)
+    if isinstance(end, dt.datetime):
+        end = end + dt.timedelta(microseconds=1)  # a time: up to and including it
+    elif isinstance(end, dt.date):
+        end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 0), tzinfo=CST)  # a day: through its end
+    if start is not None and end is not None and start >= end:
+        raise DataError(f"--since {since} is after --until {until}: no entry can match", rule="audit.window",
+                        field="since", zh=f"--since {since} 晚于 --until {until}：没有记录可以匹配")
+    return start, end

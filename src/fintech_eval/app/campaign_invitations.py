@@ -38,7 +38,8 @@ def invite_sample(ws: Workspace, campaign_id: int, rows: Iterable[tuple[str, str
     """Invitations for ``rows`` of (entity id, e-mail): one per address, with its secret (shown once)."""
     rows = [(str(e).strip(), str(m).strip()) for e, m in rows]
     if not rows:
-        raise DataError("no entity and e-mail address to invite", rule="campaign.invite_empty")
+        raise DataError("no entity and e-mail address to invite", rule="campaign.invite_empty",
+                        zh="没有要邀请的主体和电子邮箱地址")
     now = dt.datetime.now(dt.UTC)
     with writing(ws) as s:
         campaign_row(s, campaign_id)
@@ -49,11 +50,13 @@ def invite_sample(ws: Workspace, campaign_id: int, rows: Iterable[tuple[str, str
             where = {"row": n, "entity": entity, "field": "email"}
             if entity not in sample:
                 problems.append(Problem("campaign.invite_entity", f"{entity} is not in campaign {campaign_id}'s sample",
-                                        {**where, "field": "entity_id"}))
+                                        {**where, "field": "entity_id"},
+                                        message_zh=f"{entity} 不在评估项目 {campaign_id} 的样本中"))
             try:
                 address = normalise_email(email)
             except DataError as exc:
-                problems.append(Problem("user.email", exc.problems[0].message, where))
+                problems.append(Problem("user.email", exc.problems[0].message, where,
+                                        message_zh=exc.problems[0].message_zh))
                 continue
             ents = by_email.setdefault(address, [])
             if entity not in ents:
@@ -63,12 +66,14 @@ def invite_sample(ws: Workspace, campaign_id: int, rows: Iterable[tuple[str, str
             waiting = {i.email: i.id for i in _pending(s, now) if i.email in by_email}
             for address in by_email:
                 if address in have:
-                    problems.append(Problem("user.exists", f"an account for {address} exists already", {"field": "email",
-                                                                                                      "email": address}))
+                    problems.append(Problem("user.exists", f"an account for {address} exists already",
+                                            {"field": "email", "email": address}, message_zh=f"{address} 的账户已存在"))
                 elif address in waiting:
                     problems.append(Problem("invitation.pending", f"{address} has a pending invitation "
                                             f"({waiting[address]}): revoke it first to send a new one",
-                                            {"field": "email", "email": address}))
+                                            {"field": "email", "email": address},
+                                            message_zh=f"{address} 已有待接受的邀请（{waiting[address]}）："
+                                                       "请先撤销它再发送新的邀请"))
         if problems:
             raise DataError(problems)
         return [new_invitation(s, email=address, entities=[("institution", e) for e in ents], days=days, who=who,

@@ -34,7 +34,7 @@ class StaffMember:
 def campaign_row(s: Session, campaign_id: int) -> Campaign:
     c = s.get(Campaign, campaign_id)
     if c is None:
-        raise DataError(f"no campaign {campaign_id}", rule="campaign.which")
+        raise DataError(f"no campaign {campaign_id}", rule="campaign.which", zh=f"评估项目 {campaign_id} 不存在")
     return c
 
 
@@ -44,7 +44,7 @@ def _user(s: Session, user: int | str) -> UserAccount:
     else:
         u = s.execute(select(UserAccount).where(UserAccount.email == normalise_email(user))).scalar_one_or_none()
     if u is None:
-        raise DataError(f"no user {user}", rule="user.not_found", field="user")
+        raise DataError(f"no user {user}", rule="user.not_found", field="user", zh=f"用户 {user} 不存在")
     return u
 
 
@@ -55,7 +55,8 @@ def add_staff(s: Session, campaign_id: int, user: int | str, *, who: str, actor_
     u = _user(s, user)
     if u.role not in STAFF_ROLES:
         raise DataError(f"{u.email} is a {u.role}: only evaluators and administrators work on a campaign",
-                        rule="campaign.staff_role", field="user")
+                        rule="campaign.staff_role", field="user",
+                        zh=f"{u.email} 的角色是 {u.role}：只有评估人员（evaluator）和管理员（administrator）参与评估项目")
     if s.get(CampaignStaff, (campaign_id, u.id)) is not None:
         return False
     s.add(CampaignStaff(campaign_id=campaign_id, user_id=u.id, added_by=who, added_at=dt.datetime.now(dt.UTC)))
@@ -81,7 +82,7 @@ def unassign_staff(ws: Workspace, campaign_id: int, user: int | str, *, who: str
         row = s.get(CampaignStaff, (campaign_id, u.id))
         if row is None:
             raise DataError(f"{u.email} is not assigned to campaign {campaign_id}", rule="campaign.not_staff",
-                            field="user")
+                            field="user", zh=f"{u.email} 未分配到评估项目 {campaign_id}")
         s.delete(row)
         audit(None, who, "campaign.staff_remove", f"campaign:{campaign_id}", {"user": u.id, "email": u.email},
               actor_id=actor_id, ip=ip, session=s)

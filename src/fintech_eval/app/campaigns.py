@@ -63,7 +63,8 @@ def _when(value: str | dt.date | dt.datetime | None, what: str, time_of_day: dt.
         try:
             value = dt.datetime.fromisoformat(value) if ("T" in value or ":" in value) else dt.date.fromisoformat(value)
         except ValueError:
-            raise DataError(f"{what} {value!r} is not a date (YYYY-MM-DD) or a date and time", rule=f"campaign.{what}") from None
+            raise DataError(f"{what} {value!r} is not a date (YYYY-MM-DD) or a date and time", rule=f"campaign.{what}",
+                            zh=f"{what} {value!r} 不是日期（YYYY-MM-DD）或日期时间") from None
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=CST)
     return dt.datetime.combine(value, time_of_day, tzinfo=CST)
@@ -88,7 +89,8 @@ def read_sample(path: str | Path) -> list[str]:
     col = next((c for c in ("entity_id", "id", "entity", "institution_id") if c in df.columns), None)
     if col is None:
         raise DataError(f"the sample has no entity_id (or id) column; it has {', '.join(map(str, df.columns))}",
-                        rule="campaign.sample", file=str(p))
+                        rule="campaign.sample", file=str(p),
+                        zh=f"样本文件没有 entity_id（或 id）列；现有的列：{', '.join(map(str, df.columns))}")
     codes = [str(c).strip() for c in df[col] if str(c).strip()]
     return list(dict.fromkeys(codes))
 
@@ -114,7 +116,8 @@ def create_campaign(
             codes = list(reg["id"])
             if not codes:
                 raise DataError("the institution register is empty: run `fintech-eval register institutions FILE` first",
-                                rule="campaign.sample")
+                                rule="campaign.sample",
+                                zh="机构名录为空：请先运行 `fintech-eval register institutions FILE`")
         else:
             codes = read_sample(sample) if not isinstance(sample, list) else list(dict.fromkeys(map(str, sample)))
         unknown = [c for c in codes if c not in known]
@@ -122,7 +125,8 @@ def create_campaign(
             raise DataError([
                 Problem("campaign.unknown_entity", f"{c} is not in the institution register"
                         + (f" (did you mean {m!r}?)" if (m := closest(c, known)) else ""),
-                        {"file": str(sample) if not isinstance(sample, list) else None, "entity": c})
+                        {"file": str(sample) if not isinstance(sample, list) else None, "entity": c},
+                        message_zh=f"{c} 不在机构名录中" + (f"（是否应为 {m!r}？）" if m else ""))
                 for c in unknown[:50]
             ])
         if params:
@@ -158,11 +162,11 @@ def update_campaign(ws: Workspace, campaign_id: int, *, deadline: str | dt.date 
     from .tx import writing
 
     if name is not None and not str(name).strip():
-        raise DataError("a campaign's name cannot be blank", rule="campaign.name", field="name")
+        raise DataError("a campaign's name cannot be blank", rule="campaign.name", field="name", zh="评估项目名称不能为空")
     with writing(ws) as s:
         c = s.get(Campaign, campaign_id)
         if c is None:
-            raise DataError(f"no campaign {campaign_id}", rule="campaign.which")
+            raise DataError(f"no campaign {campaign_id}", rule="campaign.which", zh=f"评估项目 {campaign_id} 不存在")
         changed: dict[str, Any] = {}
         if deadline is not _UNCHANGED:
             new = _deadline(deadline)
@@ -187,9 +191,11 @@ def register_sample(ws: Workspace, *, sectors: Iterable[str] | None = None,
 
     sectors, provinces = list(sectors or []), list(provinces or [])
     problems = [Problem("campaign.sector", f"unknown sector {x!r}" + (f" (did you mean {m!r}?)" if (m := closest(x, SECTORS)) else ""),
-                        {"field": "sectors"}) for x in sectors if x not in SECTORS]
+                        {"field": "sectors"}, message_zh=f"未知行业 {x!r}" + (f"（是否应为 {m!r}？）" if m else ""))
+                for x in sectors if x not in SECTORS]
     codes = [province_code(p) for p in provinces]
-    problems += [Problem("campaign.province", f"{p!r} is not a GB/T 2260 province code", {"field": "provinces"})
+    problems += [Problem("campaign.province", f"{p!r} is not a GB/T 2260 province code", {"field": "provinces"},
+                         message_zh=f"{p!r} 不是 GB/T 2260 省级代码")
                  for p, c in zip(provinces, codes, strict=True) if c is None]
     if problems:
         raise DataError(problems)
@@ -201,7 +207,8 @@ def register_sample(ws: Workspace, *, sectors: Iterable[str] | None = None,
     if provinces:
         reg = reg[reg["region_code"].isin(codes)]
     if reg.empty:
-        raise DataError("no active registered institution in these sectors and provinces", rule="campaign.sample")
+        raise DataError("no active registered institution in these sectors and provinces", rule="campaign.sample",
+                        zh="这些行业和省份中没有已登记的存续机构")
     return sorted(map(str, reg["id"]))
 
 
@@ -223,11 +230,13 @@ def resolve_campaign(ws: Workspace, campaign_id: int | None) -> Campaign:
             ids = s.execute(select(Campaign.id).order_by(Campaign.id)).scalars().all()
             if len(ids) != 1:
                 raise DataError("no campaign yet: create one with `fintech-eval campaign create`" if not ids else
-                                f"{len(ids)} campaigns: name one with --campaign ({', '.join(map(str, ids))})", rule="campaign.which")
+                                f"{len(ids)} campaigns: name one with --campaign ({', '.join(map(str, ids))})", rule="campaign.which",
+                                zh="还没有评估项目：请用 `fintech-eval campaign create` 创建" if not ids else
+                                f"共 {len(ids)} 个评估项目：请用 --campaign 指定一个（{', '.join(map(str, ids))}）")
             campaign_id = ids[0]
         c = s.get(Campaign, campaign_id)
         if c is None:
-            raise DataError(f"no campaign {campaign_id}", rule="campaign.which")
+            raise DataError(f"no campaign {campaign_id}", rule="campaign.which", zh=f"评估项目 {campaign_id} 不存在")
         s.expunge(c)
         return c
 
@@ -374,27 +383,30 @@ def choose_sample(ws: Workspace, *, entities: list[str] | None = None, sectors: 
     sectors, provinces = list(sectors or []), list(provinces or [])
     if entities is not None and (sectors or provinces or draw):
         raise DataError("choose the sample one way: a list of entities, or sectors and provinces, or a §4 draw",
-                        rule="campaign.sample_choice", field="entities")
+                        rule="campaign.sample_choice", field="entities",
+                        zh="请只用一种方式确定样本：主体清单、行业和省份，或 §4 抽样")
     if entities is not None:
         codes = list(dict.fromkeys(c for c in (str(e).strip() for e in entities) if c))
         if not codes:
-            raise DataError("no institution listed for the sample", rule="campaign.sample", field="entities")
+            raise DataError("no institution listed for the sample", rule="campaign.sample", field="entities",
+                            zh="样本中没有列出任何机构")
         return codes
     if draw is not None:
         if provinces:
             raise DataError("a §4 draw is made per sector: choose provinces without a draw, or a draw without provinces",
-                            rule="campaign.sample_choice", field="provinces")
+                            rule="campaign.sample_choice", field="provinces",
+                            zh="§4 抽样按行业进行：请选择省份而不抽样，或抽样而不选省份")
         from .sizes import draw_sample
 
         spec = {k: v for k, v in draw.items() if v is not None}
         period = spec.pop("period", None)
         if not period:
             raise DataError("a §4 draw needs the period of the size attributes", rule="campaign.sample_choice",
-                            field="draw.period")
+                            field="draw.period", zh="§4 抽样需要规模属性的期间")
         res = draw_sample(ws, str(period), sectors=sectors or None, framework=framework, **spec).result
         if res.sample.empty:
             raise DataError("the §4 draw selected no institution (are size attributes registered for that period?)",
-                            rule="campaign.sample")
+                            rule="campaign.sample", zh="§4 抽样未选中任何机构（该期间是否已登记规模属性？）")
         return list(map(str, res.sample["entity_id"]))
     if sectors or provinces:
         return register_sample(ws, sectors=sectors, provinces=provinces)

@@ -47,7 +47,7 @@ def typed_values(ws: Workspace, return_id: int, version: int | None = None) -> d
 def _newest(ws: Workspace, return_id: int) -> int:
     row = sub.returns_list(ws, ids=[return_id])
     if row.empty:
-        raise DataError(f"no return {return_id}", rule="review.unknown", **{"return": return_id})
+        raise DataError(f"no return {return_id}", rule="review.unknown", **{"return": return_id}, zh=f"报表 {return_id} 不存在")
     return int(row["version"].iloc[0])
 
 

@@ -68,12 +68,14 @@ def new_invitation(s: Session, *, email: str, entities: Iterable[tuple[str, str]
     email = normalise_email(email)
     check_role(role)
     if not 1 <= days <= 90:
-        raise DataError("an invitation is valid for 1 to 90 days", rule="invitation.expiry", field="days")
+        raise DataError("an invitation is valid for 1 to 90 days", rule="invitation.expiry", field="days",
+                        zh="邀请的有效期为 1 到 90 天")
     secret = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
     ents = check_entities(s, role, entities)
     if s.execute(select(UserAccount.id).where(UserAccount.email == email)).first() is not None:
-        raise DataError(f"an account for {email} exists already", rule="user.exists", field="email")
+        raise DataError(f"an account for {email} exists already", rule="user.exists", field="email",
+                        zh=f"{email} 的账户已存在")
     inv = Invitation(token_hash=digest(secret), email=email, role=role, entities=[{"kind": k, "id": i} for k, i in ents],
                      created_by=who, created_at=now, expires_at=now + dt.timedelta(days=days), campaign_id=campaign_id)
     s.add(inv)
@@ -110,7 +112,7 @@ def revoke_invitation(ws: Workspace, invitation_id: int, *, who: str, actor_id: 
     with writing(ws) as s:
         inv = s.get(Invitation, invitation_id)
         if inv is None:
-            raise DataError(f"no invitation {invitation_id}", rule="invitation.not_found")
+            raise DataError(f"no invitation {invitation_id}", rule="invitation.not_found", zh=f"邀请 {invitation_id} 不存在")
         if inv.used_at is None and inv.revoked_at is None:
             inv.revoked_at = dt.datetime.now(dt.UTC)
             audit(None, who, "invitation.revoke", f"invitation:{inv.id}", {"email": inv.email}, actor_id=actor_id, ip=ip,
@@ -138,7 +140,8 @@ def accept_invitation(ws: Workspace, secret: str, *, password: str, name: str | 
     link is one answer (``invitation.invalid``), so a guess learns nothing."""
     now = now or dt.datetime.now(dt.UTC)
     invalid = DataError("this invitation link is not valid (unknown, used, revoked or expired): ask for a new one",
-                        rule="invitation.invalid", field="token")
+                        rule="invitation.invalid", field="token",
+                        zh="邀请链接无效（不存在、已使用、已撤销或已过期），请联系评估人员重新发送")
     with writing(ws) as s:
         inv = s.execute(select(Invitation).where(Invitation.token_hash == digest(str(secret)))
                         .with_for_update()).scalar_one_or_none()

@@ -32,15 +32,16 @@ def hasher():
 def check_new_password(password: str, *, email: str | None = None) -> None:
     """A new password: at least 10 characters, at most 1,024, not the e-mail address; else a
     :class:`DataError` (rule ``password.weak``, field ``password``)."""
-    problems = []
+    problems: list[tuple[str, str]] = []  # (English, Chinese)
     if len(password) < MIN_LENGTH:
-        problems.append(f"a password needs at least {MIN_LENGTH} characters")
+        problems.append((f"a password needs at least {MIN_LENGTH} characters", f"密码至少需要 {MIN_LENGTH} 个字符"))
     if len(password) > MAX_LENGTH:
-        problems.append(f"a password may have at most {MAX_LENGTH} characters")
+        problems.append((f"a password may have at most {MAX_LENGTH} characters", f"密码最多 {MAX_LENGTH} 个字符"))
     if email and password.strip().lower() == email.strip().lower():
-        problems.append("a password may not be the e-mail address")
+        problems.append(("a password may not be the e-mail address", "密码不能是电子邮箱地址"))
     if problems:
-        raise DataError("; ".join(problems), rule="password.weak", field="password")
+        raise DataError("; ".join(en for en, _ in problems), rule="password.weak", field="password",
+                        zh="；".join(zh for _, zh in problems))
 
 
 def hash_password(password: str) -> str:

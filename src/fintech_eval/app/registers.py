@@ -106,13 +106,14 @@ class RegisterReport:
 CREDIT_REGION_POLICIES = ("warning", "error", "off")
 
 
-Bad = Callable[..., None]  # bad(row, field, rule, message[, severity])
+Bad = Callable[..., None]  # bad(row, field, rule, message, message_zh[, severity])
 
 
 @dataclass(frozen=True)
 class Register:
     """One register: its file columns (the first is the key), those required, the checks of its own columns
-    (``check(df, bad)`` normalises ``df`` in place and reports through ``bad(row, field, rule, message)``),
+    (``check(df, bad)`` normalises ``df`` in place and reports through ``bad(row, field, rule, message, zh)``,
+    the message in English and in Chinese),
     and its store functions."""
 
     columns: tuple[str, ...]
@@ -133,16 +134,23 @@ def read_table(path: str | Path, rule: str) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
-        raise DataError("file not found", rule=rule, file=str(path)) from None
+        raise DataError("file not found", rule=rule, zh="文件不存在", file=str(path)) from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read: {exc}", rule=rule, file=str(path)) from None
+        raise DataError(f"cannot read: {exc}", rule=rule, zh=f"无法读取：{exc}", file=str(path)) from None
+    if not isinstance(df.index, pd.RangeIndex):  # pandas took the first column(s) as the index: names would shift
+        n = df.index.nlevels + len(df.columns)
+        raise DataError(f"the first data row has {n} fields, the header has {len(df.columns)}", rule="csv.ragged",
+                        zh=f"第一行数据有 {n} 个字段，表头有 {len(df.columns)} 个", file=str(path), row=2)
+    return df
 
 
-def _hint(value: str, choices: Any) -> str:
+def _hint(value: str, choices: Any, lang: str = "en") -> str:
     close = closest(value, choices)
-    return f" (did you mean {close!r}?)" if close else ""
+    if not close:
+        return ""
+    return f"（是否应为 {close!r}？）" if lang == "zh" else f" (did you mean {close!r}?)"
 
 
 def _province_names() -> list[str]:
@@ -150,13 +158,15 @@ def _province_names() -> list[str]:
     return [*t["name_zh"], *t["short_zh"], *t["name_en"]]
 
 
-def _province_hint(value: str) -> str:
+def _province_hint(value: str, lang: str = "en") -> str:
     """Did-you-mean among the provinces' names (a lower cutoff than :func:`closest`: 广动 is one character off
     a two-character name)."""
     import difflib
 
     hits = difflib.get_close_matches(value, _province_names(), n=1, cutoff=0.5)
-    return f" (did you mean {hits[0]!r}?)" if hits else ""
+    if not hits:
+        return ""
+    return f"（是否应为 {hits[0]!r}？）" if lang == "zh" else f" (did you mean {hits[0]!r}?)"
 
 
 def _region_column(df: pd.DataFrame, col: str, bad: Bad) -> None:
@@ -172,7 +182,8 @@ def _region_column(df: pd.DataFrame, col: str, bad: Bad) -> None:
     for i in df.index[codes.isna()]:
         v = given[i]
         bad(i, col, f"register.{col}", f"{col} {v!r} is not a GB/T 2260 province code (e.g. 44 or 440000) or a "
-            "province's name" + _province_hint(v))
+            "province's name" + _province_hint(v),
+            f"{col} {v!r} 不是 GB/T 2260 省级代码（如 44 或 440000）或省份名称" + _province_hint(v, "zh"))
     df[col] = codes.fillna("")
 
 
@@ -180,7 +191,8 @@ def _yes_no(df: pd.DataFrame, col: str, bad: Bad) -> None:
     if col in df:
         low = df[col].str.lower()
         for i in df.index[~low.isin(YES | NO)]:
-            bad(i, col, f"register.{col}", f"{col} {df.at[i, col]!r} is not yes/no")
+            bad(i, col, f"register.{col}", f"{col} {df.at[i, col]!r} is not yes/no",
+                f"{col} {df.at[i, col]!r} 不是 yes/no（是/否）")
 
 
 def _choice(df: pd.DataFrame, col: str, allowed: tuple[str, ...], words: dict[str, str], bad: Bad) -> None:
@@ -190,7 +202,8 @@ def _choice(df: pd.DataFrame, col: str, allowed: tuple[str, ...], words: dict[st
     norm = df[col].map(lambda s: words.get(s, s.lower()))
     for i in df.index[(norm != "") & ~norm.isin(allowed)]:
         bad(i, col, f"register.{col}", f"{col} {df.at[i, col]!r} is not one of {', '.join(allowed)}"
-            + _hint(norm[i], [*allowed, *words]))
+            + _hint(norm[i], [*allowed, *words]),
+            f"{col} {df.at[i, col]!r} 不是 {', '.join(allowed)} 之一" + _hint(norm[i], [*allowed, *words], "zh"))
     df[col] = norm
 
 
@@ -205,10 +218,12 @@ def _city_column(df: pd.DataFrame, bad: Bad) -> None:
         city, prov = df.at[i, "city_code"], df.at[i, "region_code"]
         why = city_code_problem(city, known)
         if why:
-            bad(i, "city_code", "register.city_code", why)
+            bad(i, "city_code", "register.city_code", why, city_code_problem(city, known, "zh"))
         elif prov and prov != city[:2]:
             bad(i, "city_code", "register.city_province", f"city_code {city} is in {_province_name(city[:2])} "
-                f"({city[:2]}), not in region_code {prov} ({_province_name(prov)})")
+                f"({city[:2]}), not in region_code {prov} ({_province_name(prov)})",
+                f"city_code {city} 位于{_province_name(city[:2])}（{city[:2]}），不在 region_code {prov}"
+                f"（{_province_name(prov)}）")
         elif not prov:
             df.at[i, "region_code"] = city[:2]
 
@@ -226,10 +241,11 @@ def _credit_column(df: pd.DataFrame, bad: Bad) -> None:
     for i in df.index[df["credit_code"] != ""]:
         why = credit_code_problem(df.at[i, "credit_code"])
         if why:
-            bad(i, "credit_code", "register.credit_code", why)
+            bad(i, "credit_code", "register.credit_code", why, credit_code_problem(df.at[i, "credit_code"], "zh"))
     dup = df["credit_code"].duplicated(keep=False) & (df["credit_code"] != "")
     for i in df.index[dup]:
-        bad(i, "credit_code", "register.duplicate", f"credit_code {df.at[i, 'credit_code']} appears on more than one row")
+        bad(i, "credit_code", "register.duplicate", f"credit_code {df.at[i, 'credit_code']} appears on more than one row",
+            f"credit_code {df.at[i, 'credit_code']} 出现在多行")
 
 
 def _credit_region(df: pd.DataFrame, bad: Bad) -> None:
@@ -247,7 +263,10 @@ def _credit_region(df: pd.DataFrame, bad: Bad) -> None:
             bad(i, "credit_code", "register.credit_region",
                 f"credit_code {code} was issued by a registration authority of {_province_name(issued)} (division "
                 f"code {credit_division(code)}, characters 3-8), but region_code is {prov} ({_province_name(prov)}): "
-                "check the code and the province", "warning")
+                "check the code and the province",
+                f"credit_code {code} 由{_province_name(issued)}的登记管理机关赋码（第 3-8 位行政区划代码 "
+                f"{credit_division(code)}），但 region_code 为 {prov}（{_province_name(prov)}）：请核对代码和省份",
+                "warning")
 
 
 def _check_institutions(df: pd.DataFrame, bad: Bad) -> None:
@@ -272,7 +291,9 @@ def _check_key_tech(df: pd.DataFrame, bad: Bad) -> None:
             for w, n in zip(words, norm, strict=True):
                 if n not in KEY_TECHNOLOGIES:
                     bad(i, "technologies", "register.technologies", f"technology {w!r} is not one of "
-                        f"{', '.join(KEY_TECHNOLOGIES)}" + _hint(n, [*KEY_TECHNOLOGIES, *TECH_WORDS]))
+                        f"{', '.join(KEY_TECHNOLOGIES)}" + _hint(n, [*KEY_TECHNOLOGIES, *TECH_WORDS]),
+                        f"关键技术 {w!r} 不是 {', '.join(KEY_TECHNOLOGIES)} 之一"
+                        + _hint(n, [*KEY_TECHNOLOGIES, *TECH_WORDS], "zh"))
             out.append(";".join(dict.fromkeys(norm)))
         df["technologies"] = out
 
@@ -298,7 +319,9 @@ def _check_regions(df: pd.DataFrame, bad: Bad) -> None:
             other = named.get(name, "")[:2]
             if other and other != code:
                 bad(i, col, "register.region_name", f"{col} {name!r} names {table.at[other, 'name_zh']} ({other}), "
-                    f"not the region of code {code} ({table.at[code, 'name_zh']})")
+                    f"not the region of code {code} ({table.at[code, 'name_zh']})",
+                    f"{col} {name!r} 指的是{table.at[other, 'name_zh']}（{other}），不是代码 {code} 的地区"
+                    f"（{table.at[code, 'name_zh']}）")
 
 
 REGISTER_SPECS: dict[str, Register] = {
@@ -322,7 +345,8 @@ def register_spec(kind: str) -> Register:
     k = str(kind).strip().lower().replace("_", "-")
     if k not in REGISTER_SPECS:
         raise DataError(f"unknown register {kind!r}; choose one of: {', '.join(REGISTER_SPECS)}" + _hint(k, REGISTER_SPECS),
-                        rule="register.kind")
+                        rule="register.kind",
+                        zh=f"未知名录 {kind!r}；可选：{', '.join(REGISTER_SPECS)}" + _hint(k, REGISTER_SPECS, "zh"))
     return REGISTER_SPECS[k]
 
 
@@ -340,18 +364,21 @@ def _columns(df: pd.DataFrame, spec: Register, file: str) -> pd.DataFrame:
         target = _target(key, wanted)
         if target is None:
             close = closest(key, [a for k in wanted for a in ALIASES[k]])
-            hint = f" (did you mean {close!r}?)" if close else ""
+            hint, hint_zh = (f" (did you mean {close!r}?)", f"（是否应为 {close!r}？）") if close else ("", "")
             problems.append(Problem("register.column", f"unknown column {col!r}{hint}; columns: {', '.join(wanted)}",
-                                    {"file": file, "column": str(col)}))
+                                    {"file": file, "column": str(col)},
+                                    message_zh=f"未知列 {col!r}{hint_zh}；可用的列：{', '.join(wanted)}"))
         elif target in found:
             problems.append(Problem("register.column", f"columns {found[target]!r} and {col!r} both give {target}",
-                                    {"file": file, "column": str(col)}))
+                                    {"file": file, "column": str(col)},
+                                    message_zh=f"列 {found[target]!r} 和 {col!r} 都对应 {target}"))
         else:
             found[target] = col
     id_is_credit = spec.key not in found and "credit_code" in found  # 统一社会信用代码 alone: the code is the id
     for need in spec.required:
         if need not in found and not (need == spec.key and id_is_credit):
-            problems.append(Problem("register.column", f"no {need} column", {"file": file, "column": need}))
+            problems.append(Problem("register.column", f"no {need} column", {"file": file, "column": need},
+                                    message_zh=f"缺少 {need} 列"))
     if problems:
         raise DataError(problems)
     out = df[list(found.values())].rename(columns={v: k for k, v in found.items()})
@@ -384,27 +411,29 @@ def check_register(df: pd.DataFrame, spec: Register, file: str, *, credit_region
     """Rows of a register (its file columns, as text) checked and normalised (:func:`read_register`)."""
     if credit_region not in CREDIT_REGION_POLICIES:
         raise DataError(f"credit_region {credit_region!r}: one of {', '.join(CREDIT_REGION_POLICIES)}",
-                        rule="register.credit_region")
+                        rule="register.credit_region",
+                        zh=f"credit_region {credit_region!r}：应为 {', '.join(CREDIT_REGION_POLICIES)} 之一")
     df = df.apply(lambda c: c.astype(str).str.strip()).reset_index(drop=True)
     problems: list[Problem] = []
     found: list[Problem] = []
     key = spec.key
 
-    def bad(i: int, field: str, rule: str, msg: str, severity: str = "error") -> None:
+    def bad(i: int, field: str, rule: str, msg: str, zh: str, severity: str = "error") -> None:
         if rule == "register.credit_region":
             if credit_region == "off":
                 return
             severity = credit_region
-        p = Problem(rule, msg, {"file": file, "row": i + 2, "field": field, key: df.at[i, key] or None})
+        p = Problem(rule, msg, {"file": file, "row": i + 2, "field": field, key: df.at[i, key] or None}, message_zh=zh)
         (problems if severity == "error" else found).append(p)
 
     blanks = sorted((int(i), col) for col in spec.required for i in df.index[df[col] == ""])
     for i, col in blanks:
-        bad(i, col, "register.required", f"{col} is blank")
+        bad(i, col, "register.required", f"{col} is blank", f"{col} 为空")
     spec.check(df, bad)
     dup = df[key].duplicated(keep=False) & (df[key] != "")
     for i in df.index[dup]:
-        bad(i, key, "register.duplicate", f"{key} {df.at[i, key]!r} appears on more than one row")
+        bad(i, key, "register.duplicate", f"{key} {df.at[i, key]!r} appears on more than one row",
+            f"{key} {df.at[i, key]!r} 出现在多行")
     if problems:
         raise DataError(problems)
     if warnings is not None:
@@ -476,6 +505,7 @@ def register_entry(ws: Workspace, kind: str, key: str) -> dict[str, Any]:
         df = register_frame(ws, kind)
         col = df.columns[0]
         raise DataError(f"{key} is not in the {canonical_kind(kind)} register" + _hint(key, df[col].tolist()),
-                        rule="register.unknown", entity=key)
+                        rule="register.unknown", entity=key,
+                        zh=f"{key} 不在 {canonical_kind(kind)} 名录中" + _hint(key, df[col].tolist(), "zh"))
     rec = row.iloc[0].to_dict()
     return {c: (None if isinstance(v, float) and np.isnan(v) else v) for c, v in rec.items()}

@@ -34,7 +34,8 @@ def _scope(ws: Workspace, campaign_id: int | None, entities: Iterable[str] | Non
     with ws.sessions() as s:
         members = s.execute(select(CampaignMember.entity_id).where(CampaignMember.campaign_id == c.id)).scalars().all()
     if period is not None and str(period) != c.period:
-        raise DataError(f"campaign {c.id} is for {c.period}, not {period}", rule="review.scope")
+        raise DataError(f"campaign {c.id} is for {c.period}, not {period}", rule="review.scope",
+                        zh=f"评估项目 {c.id} 的期间是 {c.period}，不是 {period}")
     chosen = [e for e in members if ents is None or e in set(ents)]
     return chosen, c.period, int(c.id)
 
@@ -60,12 +61,15 @@ def accept_flagged(ws: Workspace, *, why: str, who: str = "cli", campaign_id: in
     problems = list(user_problems(who))
     hit = text_rule(why or "", None)
     if not (why or "").strip():
-        problems.append(Problem("review.reason", "a review needs a reason (--why)", {"column": "--why"}))
+        problems.append(Problem("review.reason", "a review needs a reason (--why)", {"column": "--why"},
+                                message_zh="审核需要填写理由（--why）"))
     elif hit:
-        problems.append(Problem(hit[0], f"the reason {hit[1]}", {"column": "--why"}))
+        problems.append(Problem(hit[0], f"the reason {hit[1]}", {"column": "--why"}, message_zh=f"理由{hit[2]}"))
     if not every and not (entities or variables or period):
         problems.append(Problem("review.scope", "name the flagged values to accept (--entity, --variable, --period) "
-                                "or accept every flagged value of the campaign with --all", {}))
+                                "or accept every flagged value of the campaign with --all", {},
+                                message_zh="请指定要接受的标记值（--entity、--variable、--period），"
+                                           "或用 --all 接受评估项目的全部标记值"))
     if problems:
         raise DataError(problems)
     ents, per, cid = _scope(ws, campaign_id, entities, period)
@@ -73,7 +77,8 @@ def accept_flagged(ws: Workspace, *, why: str, who: str = "cli", campaign_id: in
         flags = flagged_frame(s, entity_ids=ents, periods=per, variables=list(variables) if variables else None)
         if flags.empty:
             raise DataError("no flagged value matches: nothing to accept (`fintech-eval review list` shows them)",
-                            rule="review.none")
+                            rule="review.none",
+                            zh="没有匹配的标记值，无可接受（`fintech-eval review list` 列出标记值）")
         n = accept_flags(s, flags, who=who, why=why, campaign_id=cid)
         if n:
             audit(None, who, "review.flag_accept", f"campaign:{cid}" if cid is not None else None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,14 @@ KIND_WORDS = {"institution": "institution", "institutions": "institution", "机�
 REGISTER_OF = {"institution": "institutions", "enterprise": "key-tech"}
 #: Size attributes that an imported observation of the same period measures (attribute → variable).
 OBSERVED_SIZES = {"operating_revenue": "operating_revenue"}
+
+
+class Why(NamedTuple):
+    """Why a row's id names no registered entity: the rule and the message in English and in Chinese."""
+
+    rule: str
+    message: str
+    message_zh: str
 
 
 @dataclass
@@ -102,15 +110,19 @@ def _long(df: pd.DataFrame, file: str) -> pd.DataFrame:
             hint = closest(key, [w for ws in (*COLUMN_WORDS.values(), *ATTRIBUTE_WORDS.values()) for w in ws])
             problems.append(Problem("size.column", f"unknown or repeated column {col!r}" + (f" (did you mean {hint!r}?)" if hint else "")
                                     + f"; columns: id, attribute, value, unit, period, kind, or one per attribute ({', '.join(SIZE_ATTRIBUTES)})",
-                                    {"file": file, "column": str(col)}))
+                                    {"file": file, "column": str(col)},
+                                    message_zh=f"未知或重复的列 {col!r}" + (f"（是否应为 {hint!r}？）" if hint else "")
+                                    + f"；可用的列：id、attribute、value、unit、period、kind，或每个属性一列（{', '.join(SIZE_ATTRIBUTES)}）"))
     if "id" not in found:
-        problems.append(Problem("size.column", "no id column", {"file": file, "column": "id"}))
+        problems.append(Problem("size.column", "no id column", {"file": file, "column": "id"}, message_zh="缺少 id 列"))
     if wide and "attribute" in found:
         problems.append(Problem("size.column", "give either an attribute column (long) or one column per attribute (wide), "
-                                "not both", {"file": file}))
+                                "not both", {"file": file},
+                                message_zh="请给出 attribute 列（长表）或每个属性一列（宽表），不能两者都有"))
     if not wide and not ("attribute" in found and "value" in found):
         problems.append(Problem("size.column", "no attribute and value columns, and no column per attribute "
-                                f"({', '.join(SIZE_ATTRIBUTES)})", {"file": file}))
+                                f"({', '.join(SIZE_ATTRIBUTES)})", {"file": file},
+                                message_zh=f"既没有 attribute 和 value 列，也没有每个属性一列（{', '.join(SIZE_ATTRIBUTES)}）"))
     if problems:
         raise DataError(problems)
     base = pd.DataFrame({"row": np.arange(len(df)) + 2})
@@ -144,15 +156,16 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
     problems: list[Problem] = []
     given_period = normalise_period(period) if period else ""
     if period and period_kind(given_period) is None:
-        raise DataError(f"--period {period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", rule="size.period")
+        raise DataError(f"--period {period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)", rule="size.period",
+                        zh=f"--period {period!r} 不是报告期（请用 2024、2024Q1 或 2024-03）")
     attr_of = {a: _attribute(a) for a in rows["attribute"].unique()}
     kind_of = {k: KIND_WORDS.get(_norm(k).replace("_", "-")) for k in rows["kind"].unique() if k}
     all_words = [w for ws in ATTRIBUTE_WORDS.values() for w in ws]
-    homes_of: dict[tuple[str, str | None], tuple[str, str] | str] = {}  # (id, kind) → (kind, id), or why not
+    homes_of: dict[tuple[str, str | None], tuple[str, str] | Why] = {}  # (id, kind) → (kind, id), or why not
     period_of: dict[str, str | None] = {}  # as given → normalised, None: not a period
     factor_of: dict[tuple[str, str], float | UnitError] = {}
 
-    def home(entity: str, kind: str | None) -> tuple[str, str] | str:
+    def home(entity: str, kind: str | None) -> tuple[str, str] | Why:
         homes = [k for k in ("institution", "enterprise") if entity in ids[k]]
         if not homes and entity in names:  # a registered name
             kind_of_name, entity = names[entity]
@@ -161,11 +174,15 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
             homes = []
         if not homes:
             hint = closest(entity, [*ids["institution"], *ids["enterprise"], *names])
-            regs = "the " + " or ".join(REGISTER_OF[k] for k in ([kind] if kind else REGISTER_OF)) + " register"
-            return (f"{entity} is not in {regs}" + (f" (did you mean {hint!r}?)" if hint else "")
-                    + ": register it first (`fintech-eval register institutions|key-tech FILE`)")
+            named = [REGISTER_OF[k] for k in ([kind] if kind else REGISTER_OF)]
+            return Why("size.unknown_entity", f"{entity} is not in the {' or '.join(named)} register"
+                       + (f" (did you mean {hint!r}?)" if hint else "")
+                       + ": register it first (`fintech-eval register institutions|key-tech FILE`)",
+                       f"{entity} 不在 {' 或 '.join(named)} 名录中" + (f"（是否应为 {hint!r}？）" if hint else "")
+                       + "：请先登记（`fintech-eval register institutions|key-tech FILE`）")
         if len(homes) > 1:
-            return f"{entity} is both an institution and a key-technology enterprise: give a kind column"
+            return Why("size.ambiguous", f"{entity} is both an institution and a key-technology enterprise: give a kind column",
+                       f"{entity} 既是机构又是金融科技关键技术企业：请给出 kind 列")
         return homes[0], entity
 
     out = []
@@ -173,40 +190,44 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
         rows["row"].tolist(), rows["id"].tolist(), rows["attribute"].tolist(), rows["value"].tolist(),
         rows["unit"].tolist(), rows["period"].tolist(), rows["kind"].tolist(), rows["field"].tolist(), strict=True,
     ):
-        def bad(field: str, rule: str, msg: str, row: int = row, entity: str = entity) -> None:
-            problems.append(Problem(rule, msg, {"file": file, "row": int(row), "id": entity or None, "field": field}))
+        def bad(field: str, rule: str, msg: str, zh: str | None, row: int = row, entity: str = entity) -> None:
+            problems.append(Problem(rule, msg, {"file": file, "row": int(row), "id": entity or None, "field": field},
+                                    message_zh=zh))
 
         attr = attr_of[raw_attr]
         if attr is None:
             hint = closest(_norm(raw_attr), all_words)
             bad("attribute", "size.attribute", f"attribute {raw_attr!r} is not one of {', '.join(SIZE_ATTRIBUTES)}"
-                + (f" (did you mean {hint!r}?)" if hint else ""))
+                + (f" (did you mean {hint!r}?)" if hint else ""),
+                f"属性 {raw_attr!r} 不是 {', '.join(SIZE_ATTRIBUTES)} 之一" + (f"（是否应为 {hint!r}？）" if hint else ""))
         kind = kind_of.get(raw_kind) if raw_kind else None
         if raw_kind and kind is None:
-            bad("kind", "size.kind", f"kind {raw_kind!r} is not institution or enterprise (key-tech)")
+            bad("kind", "size.kind", f"kind {raw_kind!r} is not institution or enterprise (key-tech)",
+                f"kind {raw_kind!r} 不是 institution（机构）或 enterprise（key-tech，关键技术企业）")
         if not entity:
-            bad("id", "size.required", "id is blank")
+            bad("id", "size.required", "id is blank", "id 为空")
             continue
         found = homes_of.get((entity, kind))
         if found is None:
             found = homes_of[(entity, kind)] = home(entity, kind)
-        if isinstance(found, str):
-            bad("id", "size.ambiguous" if "both" in found else "size.unknown_entity", found)
+        if isinstance(found, Why):
+            bad("id", found.rule, found.message, found.message_zh)
             continue
         if raw_period not in period_of:
             norm = normalise_period(raw_period) if raw_period else given_period
             period_of[raw_period] = norm if norm and period_kind(norm) is not None else (None if norm else "")
         p = period_of[raw_period]
         if p == "":
-            bad("period", "size.period", "no period: give --period or a period column")
+            bad("period", "size.period", "no period: give --period or a period column", "缺少期间：请给出 --period 或 period 列")
         elif p is None:
-            bad("period", "size.period", f"period {raw_period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)")
+            bad("period", "size.period", f"period {raw_period!r} is not a reporting period (use 2024, 2024Q1 or 2024-03)",
+                f"期间 {raw_period!r} 不是报告期（请用 2024、2024Q1 或 2024-03）")
         if isinstance(raw, float):
             number, hint_unit, rule = raw, None, None
         else:
             number, hint_unit, rule = parse_number(raw)
         if rule:
-            bad(field, "size.not_a_number", f"{attr or raw_attr} {raw!r} is not a number")
+            bad(field, "size.not_a_number", f"{attr or raw_attr} {raw!r} is not a number", f"{attr or raw_attr} {raw!r} 不是数字")
             continue
         if attr is None or np.isnan(number):
             continue
@@ -214,7 +235,8 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
         target = SIZE_UNITS[attr]
         if not unit and target != "fraction":
             bad(field, "size.unit", f"{attr} has no unit: give it (元, 万元 or 亿元) in a unit column or in the header, "
-                f"e.g. {ATTRIBUTE_WORDS[attr][2]}(亿元)")
+                f"e.g. {ATTRIBUTE_WORDS[attr][2]}(亿元)",
+                f"{attr} 没有单位：请在 unit 列或表头中给出（元、万元或亿元），如 {ATTRIBUTE_WORDS[attr][2]}(亿元)")
             continue
         factor = factor_of.get((attr, unit))
         if factor is None:
@@ -224,12 +246,13 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
                 factor = exc
             factor_of[(attr, unit)] = factor
         if isinstance(factor, UnitError):
-            bad("unit", factor.problems[0].rule, factor.problems[0].message)
+            bad("unit", factor.problems[0].rule, factor.problems[0].message, factor.problems[0].message_zh)
             continue
         value = number * factor
         if value < 0 or (target == "fraction" and value > 1):
             rng = "[0, 1] (a percentage needs the unit %)" if target == "fraction" else ">= 0"
-            bad(field, "size.range", f"{attr} {raw!r} {unit} is outside {rng}")
+            rng_zh = "[0, 1]（百分数须用单位 %）" if target == "fraction" else ">= 0"
+            bad(field, "size.range", f"{attr} {raw!r} {unit} is outside {rng}", f"{attr} {raw!r} {unit} 超出范围 {rng_zh}")
             continue
         out.append((found[0], found[1], p, attr, value, int(row)))
     if problems:
@@ -238,7 +261,9 @@ def read_sizes(ws: Workspace, path: str | Path, *, period: str | None = None) ->
     dup = df.duplicated(["entity_kind", "entity_id", "period", "attribute"], keep=False)
     if dup.any():
         raise DataError([Problem("size.duplicate", f"{r.attribute} of {r.entity_id} for {r.period} is given more than once",
-                                 {"file": file, "row": int(r.row), "id": r.entity_id}) for r in df[dup].itertuples()])
+                                 {"file": file, "row": int(r.row), "id": r.entity_id},
+                                 message_zh=f"{r.entity_id} 在 {r.period} 的 {r.attribute} 给出了不止一次")
+                         for r in df[dup].itertuples()])
     return df.drop(columns="row")
 
 
@@ -321,14 +346,16 @@ def draw_sample(ws: Workspace, period: str, *, register: str = "institutions", m
     reg = canonical_kind(register)
     kind = {v: k for k, v in REGISTER_OF.items()}.get(reg)
     if kind is None:
-        raise DataError(f"only institutions and key-tech are sampled (§4), not {reg}", rule="sample.register")
+        raise DataError(f"only institutions and key-tech are sampled (§4), not {reg}", rule="sample.register",
+                        zh=f"§4 抽样只针对机构（institutions）和关键技术企业（key-tech），不针对 {reg}")
     with ws.sessions() as s:
         pop = institutions_frame(s) if kind == "institution" else key_tech_frame(s)
     pop = pop[pop["status"] == "active"]  # a closed institution or enterprise is not in the population
     if kind == "enterprise":
         pop = pop.assign(sector="key-tech")
     if pop.empty:
-        raise DataError(f"the {reg} register is empty: run `fintech-eval register {reg} FILE` first", rule="sample.empty")
+        raise DataError(f"the {reg} register is empty: run `fintech-eval register {reg} FILE` first", rule="sample.empty",
+                        zh=f"{reg} 名录为空：请先运行 `fintech-eval register {reg} FILE`")
     sizes = sampling_sizes(ws, str(period), kind=kind, framework=framework)
     taken = sizes.loc[sizes["source"] == "observations", "attribute"].value_counts().sort_index()
     result = sample(pop, sizes, period, method=method, by=by, sectors=sectors, **params)

@@ -113,14 +113,18 @@ def next_state(action: str, state: str | None, *, return_id: int | None = None) 
     a = TRANSITIONS.get(action)
     if a is None:
         raise ReviewError(f"unknown action {action!r}" + (f" (did you mean {m!r}?)" if (m := closest(action, TRANSITIONS)) else ""),
-                          rule="review.action", action=action)
+                          rule="review.action", action=action,
+                          zh=f"未知操作 {action!r}" + (f"（是否应为 {m!r}？）" if m else ""))
     if state in a.moves:
         return a.moves[state]
     allowed = ", ".join("a new return" if s is None else s for s in a.moves)
     what = f"return {return_id}" if return_id is not None else "the return"
+    allowed_zh = "、".join("新报表" if s is None else s for s in a.moves)
+    what_zh = f"报表 {return_id} " if return_id is not None else "该报表"
     raise ReviewError(f"{what} is {state or 'not there yet'}: {action} is allowed only from {allowed}",
                       rule="review.transition", **({"return": return_id} if return_id is not None else {}),
-                      state=state, action=action)
+                      state=state, action=action,
+                      zh=f"{what_zh}的状态为 {state or '尚未提交'}：{action} 操作仅适用于 {allowed_zh}")
 
 
 def allowed_actions(state: str | None) -> list[str]:
@@ -743,10 +747,11 @@ def _load(ws: Workspace, return_ids: Sequence[int], action: str) -> list[tuple[D
     """The returns (checked: exist, allow ``action``) with their reviewed versions; every problem at once."""
     ids = list(dict.fromkeys(int(i) for i in return_ids))
     if not ids:
-        raise ReviewError(f"no return to {action}", rule="review.none")
+        raise ReviewError(f"no return to {action}", rule="review.none", zh=f"没有可执行 {action} 操作的报表")
     with ws.sessions() as s:
         rets = {r.id: r for r in s.execute(select(DataReturn).where(DataReturn.id.in_(ids))).scalars()}
-        probs: list[Problem] = [Problem("review.unknown", f"no return {i}", {"return": i}) for i in ids if i not in rets]
+        probs: list[Problem] = [Problem("review.unknown", f"no return {i}", {"return": i}, message_zh=f"报表 {i} 不存在")
+                                for i in ids if i not in rets]
         out = []
         for i in ids:
             if i not in rets:
@@ -817,7 +822,9 @@ def accept(ws: Workspace, return_ids: Sequence[int], *, actor: str, note: str | 
                 if ret is None or ret.state != r.state or ret.reviewed_version != r.reviewed_version:
                     raise ReviewError(f"return {r.id} changed while it was being accepted (now {ret.state if ret else 'gone'}, "
                                       f"version {ret.reviewed_version if ret else '-'}): look again", rule="review.changed",
-                                      **{"return": r.id})
+                                      **{"return": r.id},
+                                      zh=f"报表 {r.id} 在接受过程中已被更改（现为 {ret.state if ret else '已不存在'}，"
+                                         f"版本 {ret.reviewed_version if ret else '-'}）：请重新查看")
                 to = next_state("accept", ret.state, return_id=ret.id)
                 c = checked[r.id]
                 res = import_observations(s, d.read, c.clean, file_name=d.file_name, fmt=d.fmt, submitted_by=v.submitted_by,
@@ -857,21 +864,28 @@ def _step(ws: Workspace, return_id: int, action: str, *, actor: str, comments: M
     probs: list[Problem] = []
     if a.needs == "comments" and not (comments or note):
         probs.append(Problem("review.comment", f"say what to change: a comment per field (FIELD=TEXT) or a note to {action} "
-                             f"return {return_id}", {"return": return_id}))
+                             f"return {return_id}", {"return": return_id},
+                             message_zh=f"请说明要修改什么：逐项意见（FIELD=TEXT）或说明，以对报表 {return_id} 执行 {action}"))
     if a.needs == "note" and not note:
-        probs.append(Problem("review.note", f"give the reason to {action} return {return_id} (a note)", {"return": return_id}))
+        probs.append(Problem("review.note", f"give the reason to {action} return {return_id} (a note)", {"return": return_id},
+                             message_zh=f"请填写对报表 {return_id} 执行 {action} 的理由（说明）"))
     fw = ws.framework(r.framework)
     known = {f["variable"] for f in (v.fields if v is not None else [])} | {x.name for x in fw.variables}
     for k, text in comments.items():
         if k != "*" and k not in known:
             probs.append(Problem("review.comment_field", f"{shown(k)} is not a field of the return or a variable of {fw.id}"
-                                 + (f" (did you mean {m!r}?)" if (m := closest(k, known)) else ""), {"return": return_id, "field": k}))
+                                 + (f" (did you mean {m!r}?)" if (m := closest(k, known)) else ""), {"return": return_id, "field": k},
+                                 message_zh=f"{shown(k, lang='zh')} 既不是报表的字段，也不是 {fw.id} 的变量"
+                                 + (f"（是否应为 {m!r}？）" if m else "")))
         if not text:
-            probs.append(Problem("review.comment", f"the comment on {shown(k)} is empty", {"return": return_id, "field": k}))
+            probs.append(Problem("review.comment", f"the comment on {shown(k)} is empty", {"return": return_id, "field": k},
+                                 message_zh=f"对 {shown(k, lang='zh')} 的意见为空"))
         elif hit := text_rule(text.replace("\n", " "), None):  # a comment may have several lines
-            probs.append(Problem(hit[0], f"the comment on {shown(k)} {hit[1]}", {"return": return_id, "field": k}))
+            probs.append(Problem(hit[0], f"the comment on {shown(k)} {hit[1]}", {"return": return_id, "field": k},
+                                 message_zh=f"对 {shown(k, lang='zh')} 的意见{hit[2]}"))
     if note and (hit := text_rule(note.replace("\n", " "), None)):
-        probs.append(Problem(hit[0], f"the note {hit[1]}", {"return": return_id, "field": "note"}))
+        probs.append(Problem(hit[0], f"the note {hit[1]}", {"return": return_id, "field": "note"},
+                             message_zh=f"说明{hit[2]}"))
     if probs:
         raise ReviewError(probs)
     with ws.sessions() as s, s.begin():
@@ -921,7 +935,9 @@ def returns_list(
         if bad:
             raise DataError([Problem("review.state", f"unknown state {shown(x)}" + (f" (did you mean {m!r}?)"
                                      if (m := closest(x, RETURN_STATES)) else f"; states: {', '.join(RETURN_STATES)}"),
-                                     {"state": x}) for x in bad])
+                                     {"state": x}, message_zh=f"未知状态 {shown(x, lang='zh')}" + (
+                                         f"（是否应为 {m!r}？）" if m else f"；可用状态：{', '.join(RETURN_STATES)}"))
+                             for x in bad])
     entities = [entity] if isinstance(entity, str) else (list(entity) if entity is not None else None)
     with ws.sessions() as s:
         df = returns_frame(s, campaign_id=campaign, states=states, entity_ids=entities, ids=ids)
@@ -954,13 +970,15 @@ def return_detail(ws: Workspace, return_id: int, *, version: int | None = None, 
     ``lang`` (en, zh): the language of the messages in ``fields["problems"]``."""
     row = returns_list(ws, ids=[int(return_id)])
     if row.empty:
-        raise DataError(f"no return {return_id}", rule="review.unknown", **{"return": return_id})
+        raise DataError(f"no return {return_id}", rule="review.unknown", **{"return": return_id},
+                        zh=f"报表 {return_id} 不存在")
     summary = {k: (None if pd.api.types.is_scalar(v) and pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
     with ws.sessions() as s:
         number = version or summary["reviewed_version"] or summary["version"]
         v = get_version(s, int(return_id), int(number)) if number else None
         if version is not None and v is None:
-            raise DataError(f"return {return_id} has no version {version}", rule="review.version", **{"return": return_id})
+            raise DataError(f"return {return_id} has no version {version}", rule="review.version", **{"return": return_id},
+                            zh=f"报表 {return_id} 没有版本 {version}")
         versions = versions_frame(s, int(return_id))
         history = events_frame(s, int(return_id))
     problems = [_problem_of(d) for d in (v.problems if v is not None else [])]
@@ -1029,7 +1047,7 @@ def return_payload(ws: Workspace, return_id: int, version: int | None = None) ->
         v = get_version(s, int(return_id), version)
     if v is None:
         raise DataError(f"no return {return_id}" + (f" version {version}" if version else ""), rule="review.unknown",
-                        **{"return": return_id})
+                        **{"return": return_id}, zh=f"报表 {return_id}" + (f" 版本 {version}" if version else "") + " 不存在")
     return bytes(v.payload), v.media_type, v.file_name
 
 

@@ -63,22 +63,26 @@ def create_token(ws: Workspace, user_id: int, *, name: str, scopes: Iterable[str
     scopes = tuple(dict.fromkeys(scopes))
     name = str(name).strip()
     if not name or len(name) > 100:
-        raise DataError("a token needs a name of 1 to 100 characters", rule="token.name", field="name")
+        raise DataError("a token needs a name of 1 to 100 characters", rule="token.name", field="name",
+                        zh="令牌名称需要 1 到 100 个字符")
     bad = [sc for sc in scopes if sc not in TOKEN_SCOPES]
     if bad or not scopes:
         raise DataError(f"scopes must be some of {', '.join(TOKEN_SCOPES)}" + (f"; not {', '.join(map(repr, bad))}" if bad else ""),
-                        rule="token.scope", field="scopes")
+                        rule="token.scope", field="scopes",
+                        zh=f"权限范围须取自 {', '.join(TOKEN_SCOPES)}" + (f"；不能是 {', '.join(map(repr, bad))}" if bad else ""))
     if expires_days is not None and not 1 <= expires_days <= 3650:
-        raise DataError("expires_days must be between 1 and 3650", rule="token.expiry", field="expires_days")
+        raise DataError("expires_days must be between 1 and 3650", rule="token.expiry", field="expires_days",
+                        zh="expires_days（有效天数）须在 1 到 3650 之间")
     secret = PREFIX + secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
     with writing(ws) as s:
         u = s.get(UserAccount, user_id)
         if u is None:
-            raise DataError(f"no user {user_id}", rule="user.not_found")
+            raise DataError(f"no user {user_id}", rule="user.not_found", zh=f"用户 {user_id} 不存在")
         over = [sc for sc in scopes if sc not in ROLE_SCOPES[u.role]]
         if over:
-            raise DataError(f"a {u.role} cannot give a token the scope(s) {', '.join(over)}", rule="token.scope", field="scopes")
+            raise DataError(f"a {u.role} cannot give a token the scope(s) {', '.join(over)}", rule="token.scope", field="scopes",
+                            zh=f"{u.role} 角色不能为令牌授予权限范围 {', '.join(over)}")
         t = ApiToken(user_id=u.id, name=name, prefix=secret[:10], token_hash=digest(secret), scopes=" ".join(scopes),
                      created_at=now, expires_at=now + dt.timedelta(days=expires_days) if expires_days else None)
         s.add(t)
@@ -105,7 +109,7 @@ def revoke_token(ws: Workspace, token_id: int, *, who: str, actor_id: int | None
     with writing(ws) as s:
         t = s.get(ApiToken, token_id)
         if t is None:
-            raise DataError(f"no token {token_id}", rule="token.not_found")
+            raise DataError(f"no token {token_id}", rule="token.not_found", zh=f"令牌 {token_id} 不存在")
         if t.revoked_at is None:
             t.revoked_at = dt.datetime.now(dt.UTC)
             audit(None, who, "token.revoke", f"token:{t.id}", {"owner": t.user_id, "name": t.name}, actor_id=actor_id,

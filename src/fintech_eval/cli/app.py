@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..errors import FintechEvalError
 from . import analysis as analysis_cli
-from . import catalog, data, engine, rate, records, report, returns, review, rounds, vendors, web
+from . import audit, catalog, data, engine, rate, records, report, returns, review, rounds, vendors, web
 from .output import report_error
 
 app = typer.Typer(
@@ -52,6 +52,7 @@ app.command("serve")(web.serve_cmd)
 app.add_typer(web.admin_app, name="admin")
 app.add_typer(review.review_app, name="review")
 app.add_typer(vendors.vendor_app, name="vendor")
+app.add_typer(audit.audit_app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -511,6 +511,11 @@ def _parse_csv(text: str, file: str, utf8: bytes | None = None
                 + (f"；引号始于第 {start} 行" if start else ""),
                 file=file, row=start)]
         return _parse_csv_slow(text, delim, file, msg)
+    if not isinstance(df.index, pd.RangeIndex):
+        # the first data row has more fields than the header: pandas then takes the first column(s) as the
+        # index and every column name shifts (the entity read as the period, …). Read record by record, which
+        # reports each row with more (or fewer) fields than the header as csv.ragged and leaves it out.
+        return _parse_csv_slow(text, delim, file, "a row has more fields than the header")
     # the header as written: pandas renames a repeated name (value, value.1), which would hide it
     written = _fields_of_line(first, delim) if first else []
     header = _canonical_headers(written if len(written) == len(df.columns) else [str(c) for c in df.columns])

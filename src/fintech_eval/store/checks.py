@@ -23,10 +23,11 @@ class _Problems:
         self.items: list[Problem] = []
         self.more = 0
 
-    def add(self, rule: str, message: str, **where: Any) -> None:
+    def add(self, rule: str, message: str, *, zh: str | None = None, **where: Any) -> None:
+        """One problem; ``zh``: its Chinese text (a check a register or an account reaches gives one)."""
         if len(self.items) < MAX_PROBLEMS:
             self.items.append(
-                Problem(rule=rule, message=message, where={k: _py(v) for k, v in where.items()})
+                Problem(rule=rule, message=message, where={k: _py(v) for k, v in where.items()}, message_zh=zh)
             )
         else:
             self.more += 1
@@ -43,7 +44,8 @@ class _Problems:
             return
         items = list(self.items)
         if self.more:
-            items.append(Problem(rule="store.too_many_problems", message=f"… and {self.more} more problems"))
+            items.append(Problem(rule="store.too_many_problems", message=f"… and {self.more} more problems",
+                                 message_zh=f"……另有 {self.more} 个问题"))
         raise DataError(items)
 
 

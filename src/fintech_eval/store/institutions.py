@@ -74,14 +74,15 @@ def _credit_codes_free(session: Session, recs: list[dict[str, Any]]) -> None:
         if code is None:
             continue
         if code in owner and owner[code] != r["id"]:
-            p.add("store.duplicate", f"credit_code {code} is given for both {owner[code]} and {r['id']}", row=i, id=r["id"])
+            p.add("store.duplicate", f"credit_code {code} is given for both {owner[code]} and {r['id']}", row=i, id=r["id"],
+                  zh=f"credit_code {code} 同时给了 {owner[code]} 和 {r['id']}")
         owner.setdefault(code, r["id"])
     for chunk in _chunks(sorted(owner), _IN_CHUNK):
         stmt = select(Institution.credit_code, Institution.id).where(Institution.credit_code.in_(chunk))
         for code, holder in session.execute(stmt):
             if holder != owner[code]:
                 p.add("store.duplicate", f"credit_code {code} is already registered for {holder}, not {owner[code]}",
-                      id=owner[code])
+                      id=owner[code], zh=f"credit_code {code} 已登记给 {holder}，不能再给 {owner[code]}")
     p.raise_if_any()
 
 

@@ -60,7 +60,8 @@ def flagged_frame(
     reviews = pd.DataFrame([tuple(x) for x in session.execute(rstmt)],
                            columns=["entity_kind", "entity_id", "period", "variable", "flag_sha256", "accepted_by",
                                     "accepted_at", "accepted_why"])
-    flags["flag_sha256"] = [flag_sha256(x) for x in flags["flag_reason"]]
+    # object dtype even with no flagged value (an empty list would make a float column that cannot be merged)
+    flags["flag_sha256"] = pd.Series([flag_sha256(x) for x in flags["flag_reason"]], index=flags.index, dtype=object)
     key = ["entity_kind", "entity_id", "period", "variable", "flag_sha256"]
     out = flags.merge(reviews.drop_duplicates(key, keep="last"), on=key, how="left")
     out["accepted"] = out["accepted_by"].notna()

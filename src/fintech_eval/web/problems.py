@@ -8,7 +8,8 @@ product error comes from its rule (:data:`RULE_STATUS`), else its kind (bad inpu
 Messages are in the request's language (:func:`api_language`: ``?lang=``, the ``fe_lang`` cookie the pages set,
 ``Accept-Language``; else English, the CLI's words): each problem item's ``message`` and the answer's
 ``detail`` are in that language; an item whose rule has a Chinese text (every rule of the import and its
-validation) carries both beside it, ``message_en`` and ``message_zh`` (:func:`problem_item`).
+validation, and the errors of review, registers, accounts, tokens, invitations and campaigns) carries both beside
+it, ``message_en`` and ``message_zh`` (:func:`problem_item`).
 """
 
 from __future__ import annotations

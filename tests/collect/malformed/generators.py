@@ -323,6 +323,9 @@ CASES: dict[str, tuple[Callable[[Path, Ctx], Input], str, dict[str, Any]]] = {
                             "csv.truncated", {"row": 3}),
     "csv_ragged_long_row": (_csv(GOOD_LONG + "B001,2024,outlets,5,outlet,survey,extra\n"), "csv.ragged", {"row": 5}),
     "csv_ragged_short_row": (_csv("B001,2024,employees,40000\n" + GOOD_LONG), "csv.ragged", {"row": 2}),
+    # the first data row one field longer: pandas would take the first column as the index (issue 13)
+    "csv_ragged_first_row_long": (_csv("B001,2024,employees,40000,person,survey,extra\n" + GOOD_LONG), "csv.ragged",
+                                  {"row": 2}),
     "csv_empty_file": (_bytes("empty.csv", b""), "file.empty", {"file": "empty.csv"}),
     "csv_header_only": (_csv(""), "file.no_data", {"row": 1}),
     "csv_missing_column": (_csv("B001,2024,employees\n", header="entity,period,variable\n"), "csv.missing_column",

@@ -44,7 +44,7 @@ def password_form(request: Request, p: Owner, current_password: Annotated[str, F
     try:
         change_password(workspace(request), p.id, current_password, new_password, ip=client_ip(request))
     except DataError as exc:
-        return _page(request, p, 403 if exc.problems[0].rule == "password.wrong" else 422, error=exc.problems[0].message)
+        return _page(request, p, 403 if exc.problems[0].rule == "password.wrong" else 422, error=exc.problems[0].text(language(request)))
     end_sessions(workspace(request), p.id, keep=p.session.id)
     return _page(request, p, notice=t["password_changed"])
 
@@ -55,7 +55,7 @@ def token_form(request: Request, p: Owner, name: Annotated[str, Form(max_length=
     try:
         info, secret = create_token(workspace(request), p.id, name=name, scopes=scopes or [], ip=client_ip(request))
     except DataError as exc:
-        return _page(request, p, 422, error=exc.problems[0].message)
+        return _page(request, p, 422, error=exc.problems[0].text(language(request)))
     return _page(request, p, new_token=secret, new_token_name=info.name)
 
 

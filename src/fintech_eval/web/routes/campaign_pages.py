@@ -261,7 +261,7 @@ def _managed(request: Request, p: Principal, campaign_id: int) -> None:
 
 def _refused(request: Request, p: Principal, campaign_id: int, exc: FintechEvalError) -> HTMLResponse:
     status = 404 if exc.problems and exc.problems[0].rule in ("campaign.not_staff", "user.not_found") else 422
-    return _detail(request, p, campaign_id, status, error="; ".join(x.message for x in exc.problems[:8]))
+    return _detail(request, p, campaign_id, status, error="; ".join(x.text(language(request)) for x in exc.problems[:8]))
 
 
 @router.post("/campaigns/{campaign_id}", response_class=HTMLResponse)

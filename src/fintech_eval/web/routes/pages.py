@@ -148,7 +148,7 @@ def invitation_form(request: Request, token: Annotated[str, Form(max_length=200)
     try:
         account = accept_invitation(ws, token, password=password, ip=client_ip(request))
     except DataError as exc:
-        return _anonymous_form(request, 422, error=exc.problems[0].message, **again)
+        return _anonymous_form(request, 422, error=exc.problems[0].text(language(request)), **again)
     resp = RedirectResponse("/", status_code=303)
     start_session(request, resp, ws, settings(request), account)
     return resp
