@@ -14,6 +14,8 @@ from . import (
            forms,
            health,
            invitations,
+           job_pages,
+           jobs,
            pages,
            registers,
            result_pages,
@@ -29,7 +31,7 @@ from . import (
 
 API_PREFIX = "/api/v1"
 ROUTERS = (health.router, account.router, users.router, tokens.router, invitations.router, audit.router,
-           registers.router, campaigns.router, runs.router, catalog.router,
+           registers.router, campaigns.router, runs.router, jobs.router, catalog.router,
            vendors.router,
            reviews.router,
            forms.router,
@@ -38,6 +40,7 @@ ROUTERS = (health.router, account.router, users.router, tokens.router, invitatio
 PAGE_ROUTERS = (pages.router, account_pages.router,
                 vendor_pages.router,
                 result_pages.router,
+                job_pages.router,
                 campaign_pages.router,
                 return_pages.router,
                 )
