@@ -210,7 +210,7 @@ def _heartbeat(ws: Workspace, job_id: int, worker: str, every: float, done: thre
 def _problem(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, FintechEvalError) and exc.problems:
         p = exc.problems[0]
-        where = ", ".join(f"{k} {v}" for k, v in (("file", p.file), ("row", p.row), ("field", p.field)) if v)
+        where = ", ".join(f"{k} {v}" for k, v in p.where.items() if v is not None and v != "")  # file, row, field…
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         return p.rule or "job.error", f"{p.message}{f' [{where}]' if where else ''}{more}"
     return "job.error", f"{type(exc).__name__}: {exc}"
