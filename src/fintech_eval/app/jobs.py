@@ -118,11 +118,14 @@ def claim(ws: Workspace, worker: str | None = None, *, job_id: int | None = None
     """Take the oldest queued job (or job ``job_id`` if it is still queued) for ``worker``; its id, or None when
     there is none (module doc: how two workers never take the same one)."""
     worker = worker or worker_name()
+    stmt = select(Job.id).where(Job.state == "queued")
+    if job_id is not None:
+        stmt = stmt.where(Job.id == job_id)
+    with ws.sessions() as s:  # a read first: an idle worker never takes SQLite's write lock
+        if s.execute(stmt.limit(1)).scalar() is None:
+            return None
     for _ in range(8):  # another worker took the one we saw: look again
         with writing(ws) as s:
-            stmt = select(Job.id).where(Job.state == "queued")
-            if job_id is not None:
-                stmt = stmt.where(Job.id == job_id)
             found = s.execute(stmt.order_by(Job.id).limit(1).with_for_update(skip_locked=True)).scalar()
             if found is None:
                 return None
@@ -220,6 +223,8 @@ def _end(ws: Workspace, job_id: int, state: str, *, result_ref: str | None = Non
          error: tuple[str, str] | None = None) -> None:
     with writing(ws) as s:
         job = s.get(Job, job_id)
+        if job.state != "running":  # reaped meanwhile (its heartbeat went stale): the reaper's verdict stands
+            return
         job.state, job.finished_at = state, _now()
         if state == "succeeded":
             job.progress, job.result_ref = 1.0, result_ref or job.result_ref
