@@ -127,6 +127,7 @@ def _until(cond, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_killed_runner_is_detected_and_its_job_failed(ws, db_url, tmp_path):
     jid = _queue(ws, 1)[0]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
