@@ -97,6 +97,7 @@ def test_the_score_page_follows_the_job_to_the_run(world, tmp_path):
     assert r.status_code == 303 and re.fullmatch(r"/jobs/\d+", r.headers["location"])
     queued = ev.get(r.headers["location"])
     assert queued.status_code == 200 and 'http-equiv="refresh"' in queued.text and "排队中" in queued.text
+    assert "评分（新建运行）" in queued.text  # the kind, in the page's language
     assert 'data-key="jobs"' in ev.get("/results").text  # the recent jobs, on the results page
     drain(world.ws)
     done = ev.get(r.headers["location"] + "?lang=en")
