@@ -153,6 +153,15 @@ def round_members(session: Session, campaign_id: int | None) -> list[str] | tupl
         CampaignMember.campaign_id == int(campaign_id), CampaignMember.entity_kind == "institution")).scalars())
 
 
+def keep_to_sample(obs: pd.DataFrame, members: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """The observations of a campaign's round: every institution's outside the sample (``members``) left out,
+    other entities' (regions' open data) kept. Scoring a campaign reads its sample only by default: an import of
+    reference data (the listed banks' disclosures) or a return sent outside the sample must not enter its ranking,
+    nor its industries' and provinces' roll-ups (whose shares divide by the sample)."""
+    inside = (obs["entity_kind"] != "institution") | obs["entity_id"].astype(str).isin([str(m) for m in members])
+    return obs[inside]
+
+
 def derive_stored(obs: pd.DataFrame, institutions: pd.DataFrame, framework: Framework, params: dict[str, Any] | None = None,
                   *, population: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
     """:func:`stored_inputs` → the long J/H/Q panel with statuses and reasons. The derivation of a period reads

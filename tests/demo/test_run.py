@@ -117,7 +117,9 @@ def test_demo_vendors_show_the_staged_rule():
 
 
 def test_evaluate_with_the_store_source_reproduces_the_demo_scores(demo, tmp_path, capsys, monkeypatch):
-    """`fintech-eval evaluate SPEC` with `data: {source: store}` scores what was imported: the demo's J-2024."""
+    """`fintech-eval evaluate SPEC` with `data: {source: store, campaign: …}` scores the campaign's sample as the
+    demo's run did: the demo's J-2024; without the campaign it scores every institution with data, the real banks
+    imported as reference data too."""
     import yaml
 
     from fintech_eval.service import DEFAULT_BLOCK_STEPS
@@ -125,7 +127,8 @@ def test_evaluate_with_the_store_source_reproduces_the_demo_scores(demo, tmp_pat
 
     spec = {
         "name": "J 2024 from the database",
-        "data": {"source": "store", "db": str(demo.db), "framework": "jrt0201-2020", "block": "J", "period": 2024},
+        "data": {"source": "store", "db": str(demo.db), "framework": "jrt0201-2020", "block": "J", "period": 2024,
+                 "campaign": demo.campaign},
         "steps": DEFAULT_BLOCK_STEPS,
         "ranks": {"groups": ["sector", "region_code"]},
     }
@@ -135,6 +138,13 @@ def test_evaluate_with_the_store_source_reproduces_the_demo_scores(demo, tmp_pat
     assert run.code == 0, run.out + run.err
     want = pd.read_csv(demo.results["J"] / "scores.csv")
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "scores.csv"), want, check_exact=True)
+    assert want["uCode"].str.startswith("SYN-").all()  # the sample only: no real bank in the campaign's run
+    del spec["data"]["campaign"]
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    run = run_cli(["evaluate", path, "--out", tmp_path / "every"], capsys, monkeypatch)
+    assert run.code == 0, run.out + run.err
+    every = pd.read_csv(tmp_path / "every" / "scores.csv")
+    assert set(every["uCode"]) > set(want["uCode"]) and not every["uCode"].str.startswith("SYN-").all()
     # the demo's own saved spec says where its data came from, so it re-runs as it is
     assert yaml.safe_load((demo.results["J"] / "spec.yaml").read_text(encoding="utf-8"))["data"]["source"] == "store"
     run = run_cli(["evaluate", demo.results["J"] / "spec.yaml", "--out", tmp_path / "again"], capsys, monkeypatch)

@@ -26,7 +26,7 @@ TABLES = {
     "derived_value", "campaign", "campaign_member", "evaluation_run", "key_tech_enterprise", "region", "flag_review",
     "data_return", "return_version", "return_event", "idempotency_key",
     "vendor_assessment", "vendor_answer", "vendor_evidence", "vendor_assessment_event",
-    "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log", "campaign_staff",
+    "user_account", "user_entity", "web_session", "api_token", "invitation", "audit_log", "campaign_staff", "job",
 }  # fmt: skip
 
 
@@ -36,7 +36,7 @@ def test_upgrade_head_then_downgrade_base(db_url):
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) == set()
         init_db(engine)
-        assert current_revision(engine) == head_revision() == "0012_toast_lz4"
+        assert current_revision(engine) == head_revision() == "0013_toast_lz4"
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == TABLES
         uniques = {u["name"] for u in inspect(engine).get_unique_constraints("observed_entity")}
         assert "uq_observed_entity_key" in uniques
@@ -226,8 +226,28 @@ def test_0011_vendor_assessments_keys_and_downgrade(db_url):
         engine.dispose()
 
 
-def test_0012_toast_lz4_compresses_a_returns_large_values_where_the_server_can(db_url):
-    """0012: on a PostgreSQL server built with LZ4, a return version's payload, fields and problems, a history
+def test_0012_jobs_states_and_downgrade(db_url):
+    """0012: a job's state is one of the five and its progress within 0-1; downgrading removes the table and
+    keeps the campaigns."""
+    engine = make_engine(db_url)
+    try:
+        init_db(engine)
+        row = ("INSERT INTO job (kind, params, state, requested_by, created_at, progress) "
+               "VALUES ('score', '{{}}', '{state}', 'x', '2026-12-06', {progress})")
+        with engine.begin() as conn:
+            conn.execute(text(row.format(state="queued", progress=0)))
+        for sql in (row.format(state="lost", progress=0), row.format(state="running", progress=1.5)):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(sql))
+        downgrade_db(engine, "0011_vendor_assessments")
+        assert "job" not in set(inspect(engine).get_table_names())
+        assert "campaign" in set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_0013_toast_lz4_compresses_a_returns_large_values_where_the_server_can(db_url):
+    """0013: on a PostgreSQL server built with LZ4, a return version's payload, fields and problems, a history
     step's changes and an audit entry's detail are compressed with LZ4 (downgrading sets pglz back); SQLite is
     left alone."""
     engine = make_engine(db_url)
@@ -243,13 +263,13 @@ def test_0012_toast_lz4_compresses_a_returns_large_values_where_the_server_can(d
     try:
         init_db(engine)
         if engine.dialect.name != "postgresql":
-            assert current_revision(engine) == "0012_toast_lz4"
+            assert current_revision(engine) == "0013_toast_lz4"
             return
         with engine.connect() as conn:
             lz4 = conn.scalar(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"))
         assert lz4, "Debian's PostgreSQL 15 is built with LZ4"
         assert methods() == dict.fromkeys(cols, "l")
-        downgrade_db(engine, "0011_vendor_assessments")
+        downgrade_db(engine, "0012_jobs")
         assert methods() == dict.fromkeys(cols, "p")
     finally:
         engine.dispose()

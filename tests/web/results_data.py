@@ -82,3 +82,20 @@ def scored_runs(w, tmp: Path | None = None) -> dict[str, Any]:
     w._results_runs = {"published": first["id"], "draft": second["id"], "round": rnd}
     return w._results_runs
 
+
+
+def score_via_api(w, client, **body: Any) -> dict[str, Any]:
+    """``POST /api/v1/runs`` (202, the job's ``Location``), the queued job run here (as a server's job runner
+    runs it: :func:`fintech_eval.app.jobs.drain`), and the run the job links to (``GET /api/v1/runs/{id}``)."""
+    from fintech_eval.app.jobs import drain
+
+    r = client.post("/api/v1/runs", json=body)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert r.headers["location"] == f"/api/v1/jobs/{job['id']}" and job["state"] == "queued"
+    drain(w.ws)
+    job = client.get(r.headers["location"]).json()
+    assert job["state"] == "succeeded" and job["progress"] == 1.0, job
+    run = client.get(job["result"]["href"])
+    assert run.status_code == 200, run.text
+    return run.json()

@@ -71,6 +71,16 @@ def score_page(w: World, client, role, tenancy) -> Any:
                        follow_redirects=False)
 
 
+def job_of(w: World, role: str | None, tenancy: str) -> dict[str, Any]:
+    """A queued scoring job of campaign 1 (own) or 2 (other): nothing runs it here (no job runner in the tests'
+    clients), so each cell gets a job of its own to cancel."""
+    from fintech_eval.app.jobs import enqueue
+
+    cid = 1 if tenancy == "own" else 2
+    job = enqueue(w.ws, "score", {"out": "runs", "campaign": cid}, who="matrix", campaign_id=cid)
+    return {"job_id": job["id"]}
+
+
 def publish_page(w: World, client, role, tenancy) -> Any:  # the published run again: the draft stays a draft
     return client.post(f"/results/{scored_runs(w)['published']}/publish",
                        data={"peer_visibility": "distribution", "csrf_token": _csrf(client)}, follow_redirects=False)
@@ -327,6 +337,10 @@ EXPECT: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/runs/{run_id}/industries/{sector}/plan"): Case(NAMED, params=lambda w, r, t: scored(w, r, t, sector="bank")),
     ("GET", "/api/v1/runs/{run_id}/files"): Case(NAMED, params=scored),
     ("GET", "/api/v1/runs/{run_id}/files/{name}"): Case(NAMED, params=lambda w, r, t: scored(w, r, t, name="J-2024_scores.csv")),
+    ("GET", "/api/v1/jobs"): Case(STAFF),
+    ("GET", "/api/v1/jobs/{job_id}"): Case(CAMPAIGN_STAFF, params=job_of),
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): Case(CAMPAIGN_STAFF, params=job_of),
+    ("GET", "/jobs/{job_id}"): Case("A:ok/ok E:ok/404 S:403/403 V:403/403 -:ok/ok", params=job_of),
     ("GET", "/api/v1/catalog/frameworks"): Case(EVERYONE),
     ("GET", "/api/v1/catalog/frameworks/{framework_id}/indicators"): Case(EVERYONE, params=lambda w, r, t: {"framework_id": "jrt0201-2020"},
                                                                           query="?sector=bank"),

@@ -16,7 +16,7 @@ from fintech_eval.app.runs import run_info
 from fintech_eval.report.html import render_html
 from tests.clirun import run_cli
 
-from .results_data import load_round
+from .results_data import load_round, score_via_api
 
 
 @pytest.fixture
@@ -25,9 +25,7 @@ def scored(any_world, tmp_path):
     w = any_world
     rnd = load_round(w.ws, tmp_path)
     ev = w.client("evaluator")
-    r = ev.post("/api/v1/runs", json={"campaign": rnd.campaign})
-    assert r.status_code == 201, r.text
-    run = r.json()
+    run = score_via_api(w, ev, campaign=rnd.campaign)
     return w, rnd, ev, run
 
 
@@ -191,9 +189,7 @@ def test_score_with_a_saved_spec(world_factory, tmp_path):
     rnd = load_round(w.ws, tmp_path)
     ev = w.client("evaluator")
     assert '<option value="zscore">zscore</option>' in ev.get("/results").text
-    r = ev.post("/api/v1/runs", json={"campaign": rnd.campaign, "spec": "zscore"})
-    assert r.status_code == 201, r.text
-    run = r.json()
+    run = score_via_api(w, ev, campaign=rnd.campaign, spec="zscore")
     assert run["blocks"] == ["J"] and run["specs"]["J"]["steps"][0]["normalise"]["method"] == "zscore"
     assert run["specs"]["J"]["data"]["campaign"] == rnd.campaign and run["out_dir"].startswith(str(tmp_path / "runs"))
     ev.post(f"/api/v1/runs/{run['id']}/publish", json={"reports": False})

@@ -35,13 +35,16 @@ BLOCKS = ("J", "H", "Q")
 
 
 def _spec_for(ws: Workspace, block: str, period: str, framework: str, spec: str | Path | None,
-              params: dict[str, float] | None, names: str = "zh", campaign_id: int | None = None) -> Any:
+              params: dict[str, float] | None, names: str = "zh", campaign_id: int | None = None,
+              outside_sample: bool = False) -> Any:
     if spec is None:
         doc = block_spec(block, period, db=ws.url, framework=framework, names=names)
         if params:
             doc["data"]["params"] = dict(params)
         if campaign_id is not None:
             doc["data"]["campaign"] = campaign_id
+            if outside_sample:
+                doc["data"]["outside_sample"] = True
         return load_spec(doc)
     s = load_spec(spec)
     if s.data.source != "store":
@@ -52,6 +55,8 @@ def _spec_for(ws: Workspace, block: str, period: str, framework: str, spec: str 
         changes["data.params"] = dict(params)
     if campaign_id is not None and s.data.campaign is None:
         changes["data.campaign"] = campaign_id
+    if outside_sample and not s.data.outside_sample:
+        changes["data.outside_sample"] = True
     return s.with_changes(changes)
 
 
@@ -59,9 +64,14 @@ def score(
     ws: Workspace, *, out: str | Path, campaign_id: int | None = None, period: str | None = None,
     spec: str | Path | None = None, blocks: tuple[str, ...] | None = None, framework: str = "jrt0201-2020",
     who: str = "cli", progress: Any = None, names: str = "zh", actor_id: int | None = None, ip: str | None = None,
+    outside_sample: bool = False, started: Any = None,
 ) -> dict[str, Any]:
     """Score the stored data of a campaign (or of a period) and record the run; returns the run as a dict.
-    ``names``: the language of the units' names in the results (zh or en) with the default spec."""
+    ``names``: the language of the units' names in the results (zh or en) with the default spec.
+    ``outside_sample``: a campaign's run scores its sample's institutions only (the default); true scores every
+    institution with data in the period (returns from outside the sample, reference data such as the listed
+    banks' disclosures), as the spec's ``data.outside_sample`` does. ``started(run_id)``: called once the run's
+    record exists (a background job notes it, so that a worker killed mid-run can be cleaned up after)."""
     campaign = None
     params = None
     if period is None:
@@ -83,6 +93,8 @@ def score(
         s.add(run)
         s.flush()
         run_id = int(run.id)
+    if started is not None:
+        started(run_id)
     folder = Path(out) / f"run-{run_id}"
     if folder.exists():  # pragma: no cover - ids are never reused
         raise DataError(f"{folder} exists: a run never writes over another run's folder", rule="run.out", file=str(folder))
@@ -91,7 +103,8 @@ def score(
     try:
         for b in blocks:
             step(f"scoring block {b}")
-            sp = _spec_for(ws, b, str(period), framework, spec, params, names, campaign.id if campaign else None)
+            sp = _spec_for(ws, b, str(period), framework, spec, params, names, campaign.id if campaign else None,
+                           outside_sample)
             try:
                 result = evaluate(sp, frames={"store": derived})
             except DataError as exc:
@@ -117,9 +130,27 @@ def score(
         run.out_dir = str(folder.resolve())
         audit(None, who, "run.score", f"run:{run_id}", {"campaign": run.campaign_id, "period": str(period),
                                                          "blocks": sorted(specs), "spec": None if spec is None else str(spec),
+                                                         "outside_sample": bool(outside_sample),
                                                          "warnings": sum(len(v) for v in warnings.values())},
               actor_id=actor_id, ip=ip, session=s)
     return run_info(ws, run_id)
+
+
+def queue_score(ws: Workspace, *, out: str | Path, campaign_id: int | None = None, spec: str | Path | None = None,
+                blocks: tuple[str, ...] | None = None, outside_sample: bool = False, who: str = "cli",
+                actor_id: int | None = None, ip: str | None = None) -> dict[str, Any]:
+    """Queue :func:`score` of a campaign as a background job (kind ``score``, :mod:`.job_kinds`); returns the job
+    (:func:`fintech_eval.app.jobs.job_info`). The campaign and the blocks are checked now, so that a wrong request
+    is answered at once; the job's result is the run (``run:<id>``)."""
+    from .jobs import enqueue
+
+    campaign = resolve_campaign(ws, campaign_id)
+    for b in blocks or ():
+        if b not in BLOCKS:
+            raise DataError(f"unknown block {b!r}; choose among {', '.join(BLOCKS)}", rule="run.block", field="blocks")
+    params = {"out": str(Path(out).resolve()), "campaign": int(campaign.id), "spec": None if spec is None else str(spec),
+              "blocks": list(blocks) if blocks else None, "outside_sample": bool(outside_sample)}
+    return enqueue(ws, "score", params, who=who, campaign_id=int(campaign.id), actor_id=actor_id, ip=ip)
 
 
 def _as_dict(r: EvaluationRun) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import typer
 from .. import __version__
 from ..errors import FintechEvalError
 from . import analysis as analysis_cli
-from . import audit, catalog, data, engine, rate, records, report, returns, review, rounds, vendors, web
+from . import audit, catalog, data, engine, jobs, rate, records, report, returns, review, rounds, vendors, web
 from .output import report_error
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ app.add_typer(rounds.campaign_app, name="campaign")
 app.command("derive")(rounds.derive_cmd)
 app.command("score")(rounds.score_cmd)
 app.add_typer(rounds.runs_app, name="runs")
+app.add_typer(jobs.jobs_app, name="jobs")
 app.command("publish")(rounds.publish_cmd)
 app.add_typer(rounds.db_app, name="db")
 app.command("peers")(analysis_cli.peers_cmd)

@@ -390,15 +390,17 @@ def score_cmd(
     period: Annotated[str | None, typer.Option("--period", help="Score a period without a campaign.")] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help="A spec with data.source store (default: the default spec of each block J, H, Q).")] = None,
     block: Annotated[list[str] | None, typer.Option("--block", "-b", help="Score only this block: J, H or Q (repeatable; default: every block with data, or the spec's).")] = None,
+    outside_sample: Annotated[bool, typer.Option("--outside-sample", help="Also score institutions outside the campaign's sample (returns from outside it, reference data such as the listed banks' disclosures); default: the sample only.")] = False,
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
     """Score the stored data (through the engine's store source, the period derived once for every block) and
-    record the evaluation run."""
+    record the evaluation run. Runs here, in this process (the web queues the same scoring as a background job).
+    A campaign's run scores its sample's institutions only, unless --outside-sample."""
     from ..app.runs import score
 
     with _ws(db, create=False) as ws, console.status("scoring…") as status:
         info = score(ws, out=out, campaign_id=campaign, period=period, spec=spec, blocks=tuple(block) if block else None,
-                     who=user, progress=lambda t: status.update(t))
+                     who=user, progress=lambda t: status.update(t), outside_sample=outside_sample)
     n_warn = sum(len(v) for v in info["warnings"].values())
     console.print(f"[green]run {info['id']}[/]: {', '.join(info['blocks'])} for {info['period']} in {safe(info['out_dir'])} ({n_warn} warning(s)); "
                   f"publish it with `fintech-eval publish {info['id']}`")

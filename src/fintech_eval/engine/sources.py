@@ -128,11 +128,12 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
     """The database's observations → the framework's derivation → one block and period (not-applicable
     cells masked, never counted as missing); groups and names from the institution register. ``data.campaign``:
     the campaign whose sample is the round (the H shares' denominator; without one, the institutions that
-    reported in the period). ``frames["store"]``: a dict the
-    derivation is cached in (module doc)."""
+    reported in the period); only its sample's institutions are scored (J) and rolled up (H, Q) unless
+    ``data.outside_sample`` is true (then every institution with data in the period, e.g. listed banks' public
+    disclosures imported as reference data). ``frames["store"]``: a dict the derivation is cached in (module doc)."""
     from ..catalog import load_framework
     from ..derive import resolve_params
-    from ..service import derive_stored, open_existing_db, round_members, stored_inputs
+    from ..service import derive_stored, keep_to_sample, open_existing_db, round_members, stored_inputs
     from ..store import database_url, regions_frame, session_factory
 
     d = spec.data
@@ -141,7 +142,8 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
         db = str(spec.path(db))
     fw = load_framework(d.framework or "jrt0201-2020")
     cache = (frames or {}).get("store")
-    key = (database_url(db), fw.id, fw.version, str(d.period), tuple(sorted(resolve_params(fw, d.params).items())), d.campaign)
+    key = (database_url(db), fw.id, fw.version, str(d.period), tuple(sorted(resolve_params(fw, d.params).items())), d.campaign,
+           bool(d.outside_sample))
     if cache is not None and key in cache:
         panel, inst, regions = cache[key]
     else:
@@ -153,6 +155,8 @@ def store_source(spec: Any, frames: dict[str, Any] | None = None) -> Inputs:
                 regions = regions_frame(s)
         finally:
             engine.dispose()
+        if d.campaign is not None and not d.outside_sample:
+            obs = keep_to_sample(obs, population)
         panel = derive_stored(obs, inst, fw, d.params, population=population)
         if cache is not None:
             cache[key] = (panel, inst, regions)

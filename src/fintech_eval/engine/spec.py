@@ -72,6 +72,9 @@ class DataSpec(BaseModel):
     params: dict[str, float] | None = None  # the framework's open parameters (e.g. w_users_personal)
     names: Literal["zh", "en"] | None = None  # the language of unit names read from the register (default zh)
     campaign: int | None = None  # store: the campaign whose sample is the round (the H shares' denominator)
+    # store with a campaign: also score institutions outside its sample (their returns and reference data such as
+    # the listed banks' disclosures); None/false: the campaign's sample only (docs/web.md "Scoring a campaign")
+    outside_sample: bool | None = None
 
     @model_validator(mode="after")
     def _source(self) -> DataSpec:
@@ -84,9 +87,9 @@ class DataSpec(BaseModel):
         used = {
             "coinr": {"idata", "imeta", "period"},
             "frame": {"period"},
-            "store": {"db", "framework", "block", "period", "groups", "params", "names", "campaign"},
+            "store": {"db", "framework", "block", "period", "groups", "params", "names", "campaign", "outside_sample"},
         }[self.source]
-        extra = [f for f in ("idata", "imeta", "db", "framework", "block", "groups", "params", "names") if getattr(self, f) is not None and f not in used]
+        extra = [f for f in ("idata", "imeta", "db", "framework", "block", "groups", "params", "names", "outside_sample") if getattr(self, f) is not None and f not in used]
         if extra:
             raise ValueError(f"source {self.source} takes no {', '.join(extra)}")
         if self.source == "coinr" and (not self.idata or not self.imeta):

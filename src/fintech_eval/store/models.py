@@ -827,3 +827,45 @@ class VendorAssessmentEvent(Base):
     indicator: Mapped[str | None] = mapped_column(String(32))
     old: Mapped[Any | None] = mapped_column(Json)
     new: Mapped[Any | None] = mapped_column(Json)
+
+
+# --- background jobs (issue 13: scoring outside the request) ---------------------------------------------------
+#: The life of a job: ``queued`` → ``running`` (a worker claimed it) → ``succeeded`` / ``failed`` / ``cancelled``.
+JOB_STATES: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "cancelled")
+#: The states a job ends in (nothing changes it after).
+JOB_ENDED: tuple[str, ...] = ("succeeded", "failed", "cancelled")
+
+
+class Job(Base):
+    """A unit of work done outside the request that asked for it (``kind``: a name of the job kinds' registry,
+    :data:`fintech_eval.app.jobs.KINDS`; ``params``: its JSON parameters). The database is the queue: a worker
+    claims the oldest ``queued`` job with a conditional UPDATE (``FOR UPDATE SKIP LOCKED`` first on PostgreSQL),
+    writes ``heartbeat_at`` while it runs and ``progress`` (0-1) with the ``step`` it is at; a running job whose
+    heartbeat is stale lost its worker and is marked failed (``error_rule`` ``job.abandoned``). ``result_ref``:
+    what it made (``run:12``); ``campaign_id``: whose campaign it is (who may see it)."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint(_in("state", JOB_STATES), name="state"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
+        Index("ix_job_state_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[Any] = mapped_column(Json)
+    state: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaign.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(254))
+    requested_by_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    worker: Mapped[str | None] = mapped_column(String(200))  # host:pid:thread of the worker that claimed it
+    progress: Mapped[float] = mapped_column(Double, default=0.0, server_default="0")
+    step: Mapped[str | None] = mapped_column(String(500))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    result_ref: Mapped[str | None] = mapped_column(String(200))
+    error_rule: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)

@@ -1,6 +1,8 @@
 """The application factory: ``create_app(settings)`` opens the database once (a :class:`Workspace`; the
 database must exist and have this version's schema: ``fintech-eval db upgrade``), mounts the API routers under
-``/api/v1`` and the pages, installs the problem handlers, and serves ``/openapi.json`` (with ``/docs``)."""
+``/api/v1`` and the pages, installs the problem handlers, and serves ``/openapi.json`` (with ``/docs``). Its
+lifespan starts this process's job runner (:class:`~fintech_eval.app.job_runner.JobRunner`: scoring runs there,
+not in the request) and stops it on shutdown."""
 
 from __future__ import annotations
 
@@ -53,8 +55,19 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
     gatherer = Gatherer.of(ws, settings.submit_batch)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(app_: FastAPI):
+        runner = None
+        if settings.jobs_thread:  # this process works the job queue (scoring) while it serves
+            from ..app.job_runner import JobRunner
+
+            runner = JobRunner(ws, poll=settings.job_poll_seconds, stale_after=settings.job_stale_seconds).start()
+        app_.state.job_runner = runner
         yield
+        if runner is not None:  # the running job goes back to the queue at its next step
+            import asyncio
+
+            await asyncio.to_thread(runner.stop)
+        app_.state.job_runner = None
         gatherer.close()
         if workspace is None:
             ws.close()
@@ -62,6 +75,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
     app = FastAPI(title="fintech-eval", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings, app.state.workspace, app.state.gatherer = settings, ws, gatherer
+    app.state.job_runner = None  # started by the lifespan
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())

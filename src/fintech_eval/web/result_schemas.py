@@ -17,6 +17,9 @@ class RunRequest(Request):
     spec: str | None = Field(None, min_length=1, max_length=100,
                              description="A saved spec's name (the server's specs_dir); omit for the default spec of each block.")
     blocks: list[Block] | None = Field(None, min_length=1, max_length=3, description="Only these blocks (default: every block with data).")
+    outside_sample: bool = Field(False, description="Also score institutions outside the campaign's sample (returns "
+                                 "from outside it, reference data such as listed banks' disclosures); default: the "
+                                 "campaign's sample only.")
 
 
 class PublishRequest(Request):
@@ -148,3 +151,34 @@ class FileOut(Out):
     fmt: str
     lang: str | None
     entity: str | None
+
+
+class JobResult(Out):
+    ref: str = Field(description="What the job made, e.g. run:12.")
+    href: str | None = Field(None, description="Its address in the API (e.g. /api/v1/runs/12).")
+    page: str | None = Field(None, description="Its page (e.g. /results/12).")
+
+
+class JobProblem(Out):
+    rule: str
+    message: str
+
+
+class JobOut(Out):
+    """A background job (``GET /api/v1/jobs/{id}``): poll it until ``state`` is succeeded, failed or cancelled."""
+
+    id: int
+    kind: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    campaign: int | None
+    requested_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: float = Field(description="0-1.")
+    step: str | None = Field(description="What it is doing (e.g. scoring block H).")
+    cancel_requested: bool
+    result: JobResult | None = Field(description="When it succeeded: what it made and where.")
+    problem: JobProblem | None = Field(description="When it failed: the rule and message of its error.")
+    href: str
+    page: str

@@ -26,6 +26,11 @@ class WebSettings(BaseSettings):
     specs_dir: str | None = Field(None, description="A folder of saved specs (*.yaml) staff may score with.")
     submit_batch: int = Field(32, ge=1, le=1000, description="Submissions a process validates and stores together "
                               "when they arrive faster than it validates them (1: one at a time).")
+    jobs_thread: bool = Field(True, description="Run a job runner thread in each server process (scoring and other "
+                              "background jobs); false when `fintech-eval jobs run-worker` runs them elsewhere.")
+    job_poll_seconds: float = Field(1.0, gt=0, le=60, description="How often an idle job runner looks at the queue.")
+    job_stale_seconds: float = Field(60.0, ge=5, description="A running job without a heartbeat for this long lost "
+                                     "its worker: it is marked failed (rule job.abandoned).")
     extensions: str | None = Field(None, description="Extension files (separated by the OS path separator): the "
                                    "framework each extends is used with it applied (its variables validate in returns).")
 

@@ -1,5 +1,5 @@
-"""Browser tests: the app served by uvicorn on 127.0.0.1 (a free port, in a thread of the test process) over
-the web tests' world (SQLite file), driven by Playwright through Debian's chromium (``executable_path``; a
+"""Browser tests: the app served by uvicorn on 127.0.0.1 (a free port, in a thread of the test process, with its
+lifespan: the job runner that scores runs there too) over the web tests' world (SQLite file), driven by Playwright through Debian's chromium (``executable_path``; a
 browser is never downloaded). Every test here is marked ``browser``. ``shot(page, name)`` saves a screenshot
 under ``FINTECH_EVAL_SCREENSHOTS`` (default ``build/screenshots``), the pictures the README shows."""
 
@@ -34,7 +34,7 @@ class LiveServer:
         import uvicorn
 
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="off"))
+                                                    lifespan="on"))  # the lifespan runs the job runner (scoring)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:

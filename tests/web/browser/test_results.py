@@ -1,4 +1,5 @@
-"""In a real browser: an evaluator scores a campaign with data and publishes it (peers anonymised); a viewer
+"""In a real browser: an evaluator scores a campaign with data (a background job: its page follows the scoring
+to the run) and publishes it (peers anonymised); a viewer
 filters the ranking by sector, opens a scorecard and the province map; the submitter of B001 sees its own
 scorecard and the anonymised distribution of its peers, and no peer's name. Screenshots in Chinese and English."""
 
@@ -21,6 +22,9 @@ def test_score_publish_and_read_the_results(live, new_page, tmp_path):
     ev.wait_for_url(f"{url}/results")
     ev.select_option("select[name=campaign]", str(rnd.campaign))
     ev.get_by_role("button", name="开始评分").click()
+    ev.wait_for_url(re.compile(r"/jobs/\d+$"))  # scoring is a background job: its page refreshes until it ends
+    assert "后台任务" in ev.get_by_role("heading", level=1).inner_text()
+    ev.locator("#job-result").click(timeout=120_000)
     ev.wait_for_url(re.compile(r"/results/\d+$"))
     run_url = ev.url
     assert "草稿" in ev.get_by_role("heading", level=1).inner_text()

@@ -87,6 +87,8 @@ def test_a_round_from_invitation_to_published_results(live, new_page, tmp_path):
     ev.goto(f"{url}/results")
     ev.select_option("select[name=campaign]", str(cid))
     ev.get_by_role("button", name="Score").click()
+    ev.wait_for_url(re.compile(r"/jobs/\d+$"))
+    ev.locator("#job-result").click(timeout=120_000)  # once the job runner has scored it
     ev.wait_for_url(re.compile(r"/results/\d+$"))
     run_url = ev.url
     ev.get_by_role("button", name="Publish").click()

@@ -1,5 +1,5 @@
 """The results pages: the runs (``/results``; staff start a run of a campaign with the default or a saved spec,
-see its warnings and publish it, choosing what submitters see of their peers), and the dashboards of a run:
+a background job whose page, ``/jobs/{id}``, follows it to the new run; they see its warnings and publish it, choosing what submitters see of their peers), and the dashboards of a run:
 the ranking with filters (sector, province, size band), each institution's scorecard, the province map, the
 industry view with the Plan-task progress, and the report files to download. The same functions and the same
 visibility rules as ``/api/v1/runs`` (:mod:`.runs`); charts are the reports' plotly charts, with plotly.js
@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...app import results as rs
 from ...app.campaigns import campaigns_frame
+from ...app.jobs import jobs_frame
 from ...app.rows import records
-from ...app.runs import publish, run_info, runs_frame, saved_specs, score
+from ...app.runs import publish, queue_score, run_info, runs_frame, saved_specs
 from ...errors import DataError
 from ...store.models import PEER_VISIBILITIES
 from .. import i18n
@@ -25,6 +26,7 @@ from ..pagekit import page_guard, page_not_found
 from ..policy import sees_drafts
 from ..problems import ApiProblem
 from .common import Id
+from .jobs import wake_runner
 from .pages import language, render
 from .runs import own_entities, sees_peers, visible_run
 
@@ -36,7 +38,9 @@ i18n.add({
     "zh": {"res_title": "评估结果", "res_runs": "评估运行", "res_id": "编号", "res_period": "期间", "res_status": "状态",
            "res_blocks": "板块", "res_warnings": "警告", "res_published_at": "发布时间", "res_created": "创建",
            "res_new": "评分（新建运行）", "res_campaign": "评估项目", "res_spec": "评价方案", "res_default_spec": "默认方案（各板块）",
-           "res_score": "开始评分", "res_in_request": "评分在本次请求中完成，通常需要数秒。",
+           "res_score": "开始评分", "res_in_request": "评分在后台进行：提交后进入任务页查看进度，完成后链接到新的评估运行。",
+           "res_outside_sample": "同时评分样本以外的机构（如作为参考数据导入的上市银行披露数据）；默认仅评分本项目样本",
+           "res_jobs": "最近的评分任务", "res_job": "任务",
            "res_status_draft": "草稿", "res_status_published": "已发布", "res_publish": "发布",
            "res_visibility": "填报机构可见的同业信息", "res_vis_distribution": "匿名同业分布（四分位数与直方图，不含名称）",
            "res_vis_ranking": "完整排名（含名称）", "res_vis_none": "不显示同业", "res_republish": "重新发布（更改同业可见性）",
@@ -56,7 +60,9 @@ i18n.add({
     "en": {"res_title": "Results", "res_runs": "Evaluation runs", "res_id": "Id", "res_period": "Period", "res_status": "Status",
            "res_blocks": "Blocks", "res_warnings": "Warnings", "res_published_at": "Published", "res_created": "Created",
            "res_new": "Score (a new run)", "res_campaign": "Campaign", "res_spec": "Spec", "res_default_spec": "Default spec (each block)",
-           "res_score": "Score", "res_in_request": "Scoring runs within this request; it usually takes seconds.",
+           "res_score": "Score", "res_in_request": "Scoring runs in the background: you are taken to the job's page, which shows its progress and links to the new run when it is done.",
+           "res_outside_sample": "Also score institutions outside the campaign's sample (e.g. listed banks' disclosures imported as reference data); by default only the sample is scored",
+           "res_jobs": "Recent scoring jobs", "res_job": "Job",
            "res_status_draft": "draft", "res_status_published": "published", "res_publish": "Publish",
            "res_visibility": "What submitters see of their peers", "res_vis_distribution": "Anonymised peer distribution (quartiles and histogram, no names)",
            "res_vis_ranking": "Full ranking with names", "res_vis_none": "Nothing of their peers",
@@ -110,7 +116,11 @@ def _runs(p: Principal, ws) -> list[dict[str, Any]]:
 def _list_page(request: Request, p: Principal, status: int = 200, **ctx) -> HTMLResponse:
     ws = workspace(request)
     staff = sees_drafts(p.role)
-    return render(request, "results.html.j2", status, runs=_runs(p, ws), staff=staff,
+    jobs = []
+    if staff:
+        df = jobs_frame(ws)
+        jobs = records(df[p.campaign_filter(ws, df["campaign"])].head(10))
+    return render(request, "results.html.j2", status, runs=_runs(p, ws), staff=staff, jobs=jobs,
                   campaigns=records(campaigns_frame(ws)) if staff else [],
                   specs=list(saved_specs(settings(request).specs_dir)) if staff else [], **ctx)
 
@@ -122,8 +132,9 @@ def results_page(request: Request, p: Reader) -> Response:
 
 @router.post("/results", response_class=HTMLResponse)
 def score_form(request: Request, p: Writer, campaign: Annotated[int | None, Form(ge=1, le=2**63 - 1)] = None,
-               spec: Annotated[str, Form(max_length=100)] = "") -> Response:
-    """Score a campaign (the default spec, or a saved one) and show the new run."""
+               spec: Annotated[str, Form(max_length=100)] = "",
+               outside_sample: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Queue the scoring of a campaign (the default spec, or a saved one) and show its job's page."""
     ws, st = workspace(request), settings(request)
     if campaign is not None and not p.may_see_campaign(ws, campaign):
         raise page_not_found()
@@ -131,11 +142,13 @@ def score_form(request: Request, p: Writer, campaign: Annotated[int | None, Form
         specs = saved_specs(st.specs_dir)
         if spec and spec not in specs:
             raise DataError(f"no saved spec {spec!r}", rule="run.spec")
-        info = score(ws, out=st.runs_dir, campaign_id=campaign, spec=specs.get(spec) if spec else None, who=p.email,
-                     actor_id=p.id, ip=client_ip(request))
+        job = queue_score(ws, out=st.runs_dir, campaign_id=campaign, spec=specs.get(spec) if spec else None,
+                          outside_sample=outside_sample in ("1", "on", "true"), who=p.email, actor_id=p.id,
+                          ip=client_ip(request))
     except DataError as exc:
         return _list_page(request, p, 422, error="; ".join(pr.message for pr in exc.problems[:5]))
-    return RedirectResponse(f"/results/{info['id']}", status_code=303)
+    wake_runner(request)
+    return RedirectResponse(f"/jobs/{job['id']}", status_code=303)
 
 
 @router.post("/results/{run_id}/publish", response_class=HTMLResponse)

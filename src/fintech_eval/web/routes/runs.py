@@ -2,7 +2,7 @@
 
 Staff score a campaign's stored data (the default spec of each block, or a saved spec of the server's
 ``specs_dir``) as a new run and publish it, choosing what an institution's submitter sees of its peers. The
-scoring runs inside the request (a round of a few hundred institutions takes seconds).
+scoring is a background job (:mod:`.jobs`): ``POST /api/v1/runs`` answers 202 with the job to follow.
 
 Viewers and submitters see only published runs; a draft answers them 404. The result folder and the specs are
 shown to staff only. A submitter sees its own entities' scorecards and ranking rows, the anonymised distribution
@@ -15,12 +15,13 @@ from __future__ import annotations
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from ...app import results as rs
+from ...app.campaigns import resolve_campaign
 from ...app.rows import records
-from ...app.runs import publish, run_info, runs_frame, saved_specs, score
+from ...app.runs import publish, queue_score, run_info, runs_frame, saved_specs
 from ...errors import DataError
 from ..auth import Principal, SettingsDep, WorkspaceDep, client_ip, require
 from ..paging import PagingDep
@@ -28,6 +29,7 @@ from ..policy import sees_drafts
 from ..problems import not_found
 from ..result_schemas import (
     FileOut,
+    JobOut,
     MapOut,
     PeersOut,
     PlanTask,
@@ -38,6 +40,7 @@ from ..result_schemas import (
 )
 from ..schemas import Page, Run, RunDetail
 from .common import ERRORS, Id
+from .jobs import job_out, wake_runner
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERRORS)
 Reader = Annotated[Principal, Depends(require("runs.read"))]
@@ -100,12 +103,17 @@ def list_(p: Reader, ws: WorkspaceDep, paging: PagingDep) -> dict:
     return page
 
 
-@router.post("", response_model=RunDetail, status_code=201, operation_id="create_run")
-def create(body: RunRequest, p: Writer, ws: WorkspaceDep, st: SettingsDep, request: Request) -> dict:
-    """Score a campaign's stored data as a new (draft) run: the default spec of each block, or the saved spec
-    ``spec`` (a name of the server's saved specs). Runs in the request; the answer carries the run's warnings."""
-    if body.campaign is not None and not p.may_see_campaign(ws, body.campaign):
-        raise not_found(f"campaign {body.campaign}")
+@router.post("", response_model=JobOut, status_code=202, operation_id="create_run",
+             responses={202: {"description": "Queued: follow the job at `Location` (`GET /api/v1/jobs/{id}`).",
+                              "headers": {"Location": {"description": "The job's address.", "schema": {"type": "string"}}}}})
+def create(body: RunRequest, p: Writer, ws: WorkspaceDep, st: SettingsDep, request: Request, response: Response) -> dict:
+    """Score a campaign's stored data as a new (draft) run, in the background: the default spec of each block, or
+    the saved spec ``spec`` (a name of the server's saved specs); the campaign's sample only unless
+    ``outside_sample``. Answers 202 with the queued job (``Location: /api/v1/jobs/{id}``); the job's ``result``
+    links the run once it succeeded, its ``problem`` says why it failed."""
+    campaign = body.campaign if body.campaign is not None else resolve_campaign(ws, None).id  # the one there is
+    if not p.may_see_campaign(ws, campaign):
+        raise not_found(f"campaign {campaign}")
     spec = None
     if body.spec is not None:
         specs = saved_specs(st.specs_dir)
@@ -113,9 +121,12 @@ def create(body: RunRequest, p: Writer, ws: WorkspaceDep, st: SettingsDep, reque
             raise DataError(f"no saved spec {body.spec!r}; saved specs: {', '.join(specs) or 'none'}", rule="run.spec",
                             field="spec")
         spec = specs[body.spec]
-    info = score(ws, out=st.runs_dir, campaign_id=body.campaign, spec=spec,
-                 blocks=tuple(body.blocks) if body.blocks else None, who=p.email, actor_id=p.id, ip=client_ip(request))
-    return _detail(info, True)
+    job = queue_score(ws, out=st.runs_dir, campaign_id=campaign, spec=spec,
+                      blocks=tuple(body.blocks) if body.blocks else None, outside_sample=body.outside_sample,
+                      who=p.email, actor_id=p.id, ip=client_ip(request))
+    wake_runner(request)
+    response.headers["Location"] = f"/api/v1/jobs/{job['id']}"
+    return job_out(job)
 
 
 @router.get("/{run_id}", response_model=RunDetail, operation_id="get_run")

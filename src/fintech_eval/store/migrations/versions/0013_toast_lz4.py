@@ -3,8 +3,8 @@ an audit entry's detail) compressed with LZ4 instead of pglz when the server has
 fifth less CPU a submission (``bench/bench_web_load.py``: 2.0 → 1.6 ms), reading them back is faster too. Only
 new values are compressed so; SQLite and a server built without LZ4 are left as they are.
 
-Revision ID: 0012_toast_lz4
-Revises: 0011_vendor_assessments
+Revision ID: 0013_toast_lz4
+Revises: 0012_jobs
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_toast_lz4"
-down_revision = "0011_vendor_assessments"
+revision = "0013_toast_lz4"
+down_revision = "0012_jobs"
 branch_labels = None
 depends_on = None
 
