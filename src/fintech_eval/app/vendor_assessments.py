@@ -19,6 +19,7 @@ assessment changes (``assessment.published``), and the vendor's own submitters s
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import math
@@ -347,13 +348,17 @@ def rubric(ws: Workspace, assessment_id: int) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------------ answers
-def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, Any]], *, who: str = "cli"
-                 ) -> dict[str, Any]:
+def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, Any]], *, who: str = "cli",
+                 at: dt.datetime | None = None) -> dict[str, Any]:
     """Set the answers of some indicators (each replaces that indicator's answer; one with neither step,
     value, reference nor note removes it). All-or-nothing: every problem (unknown or not-applicable indicator,
     a step that is not one of its steps, a value for a rubric indicator or not a number, a step contradicting
     the value, a text too long) is reported at once, naming the answer's position and indicator, and nothing is
-    stored. Returns how many answers changed."""
+    stored. Returns how many answers changed.
+
+    ``at``: when the answers were given, if not now (a review done on paper and typed in later, or the demo's
+    synthetic review of 31 December): the answers carry it (the rating's per-indicator date); the history and
+    the audit log record when they were stored."""
     with writing(ws) as s:
         a = _get(s, assessment_id, lock=True)
         _draft(a)
@@ -418,11 +423,11 @@ def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, A
             if old == new:
                 continue
             if old_row is None:
-                s.add(VendorAnswer(assessment_id=a.id, indicator=code, updated_by=who, updated_at=utcnow(), **new))
+                s.add(VendorAnswer(assessment_id=a.id, indicator=code, updated_by=who, updated_at=at or utcnow(), **new))
             else:
                 for k, v in new.items():
                     setattr(old_row, k, v)
-                old_row.updated_by, old_row.updated_at = who, utcnow()
+                old_row.updated_by, old_row.updated_at = who, at or utcnow()
             _event(s, a, who, "answer", code, old, new)
             changed += 1
         if changed:
