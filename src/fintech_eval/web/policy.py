@@ -7,8 +7,10 @@ entities and runs a role sees. Nothing else in the web package decides access.
   it is bound to (``user_entity``); a viewer sees no entity register at all. Campaigns
   (:data:`CAMPAIGN_SCOPE`): administrators see every one, an evaluator those it is assigned to
   (``campaign_staff``; creating one in the web platform assigns its creator), a submitter those whose sample
-  asks its entities. Viewers and submitters see only published runs. An object the caller may not see answers
-  404, exactly like one that does not exist.
+  asks its entities. Viewers and submitters see only published runs. A vendor's submitter sees its vendors'
+  published assessments and their self-assessments (:func:`sees_assessment`; what it may do to one, by stage:
+  :data:`ASSESSMENT_ACTIONS`). An object the caller may not see answers 404, exactly like one that does not
+  exist.
 
 ``docs/web.md`` shows this table; ``tests/web/test_docs_policy.py`` keeps the two in step.
 """
