@@ -178,3 +178,52 @@ def test_no_indicator_vanishes_silently_within_a_sector(demo):
         for code in norm.columns:
             if treated.loc[idx, code].notna().any() and norm.loc[idx, code].isna().all():
                 assert (f"sector={sector}", code) in warned, (sector, code)
+
+
+def test_the_demo_vendors_are_published_assessments_and_the_reports_show_them(demo, tmp_path):
+    """The demo's vendor step stores its ratings on the platform (``serve`` on the demo's database lists them on
+    /vendors): every vendor registered, one published assessment per model, and the published ratings are those
+    the report files show (``vendor_ratings.csv`` and each vendor's report are rendered from them)."""
+    from fintech_eval.app import Workspace
+    from fintech_eval.app.vendor_assessments import (
+        assessment_detail,
+        current_rating,
+        rating_view,
+        vendors_overview,
+    )
+    from fintech_eval.capability import Vendor, rate_both
+    from fintech_eval.demo.vendors import DEMO_VENDORS, vendor_entries
+    from fintech_eval.report import render
+
+    csv = pd.read_csv(demo.report_dir / "vendor_ratings.csv").set_index(["vendor", "model"])
+    refs: list[str | None] = []
+    with Workspace(demo.db, create=False) as ws:
+        overview = {v["id"]: v for v in vendors_overview(ws)}
+        assert sorted(overview) == sorted(v[0] for v in DEMO_VENDORS)
+        for vid, ptype, _zh, name_en, *_ in DEMO_VENDORS:
+            v = overview[vid]
+            assert (v["provider_type"], v["name_en"]) == (ptype, name_en)
+            assert {a["model"]: a["status"] for a in v["assessments"]} == {"comprehensive": "published",
+                                                                           "innovation": "published"}
+            for a in v["assessments"]:
+                assert a["id"] == demo.vendor_assessments[vid][a["model"]] and a["round"] == "2024"
+                published = current_rating(ws, a["id"])
+                shown = demo.vendor_ratings[vid][a["model"]]
+                assert {k: published[k] for k in rating_view(shown)} == rating_view(shown)
+                assert (a["level"], a["total"]) == (shown.level, pytest.approx(shown.total, abs=1e-4))
+                row = csv.loc[(vid, a["model"])]
+                assert (None if pd.isna(row["level"]) else int(row["level"])) == published["level"]
+                assert row["total"] == pytest.approx(published["total"], abs=1e-4)
+                detail = assessment_detail(ws, a["id"])
+                assert detail["answered"] > 0 and {x["updated_by"] for x in detail["answers"]} == {"demo reviewer"}
+                refs += [x["evidence_ref"] for x in detail["answers"]]
+    assert any(refs) and not all(refs)  # evidence held on file for most indicators, none for a few (capped)
+
+    # the reports are what rating the demo's entries directly gives (the vendor's registered names): nothing lost
+    # in the store, nothing changed in the files
+    vid = "SYN-V-COMP"
+    vendor, entries = vendor_entries(7)[vid]
+    direct = rate_both("fcsc-2023-default", Vendor(vid, vendor.provider_type, vendor.name, "Synthetic Comprehensive Vendor"),
+                       entries)
+    again = render(direct, "vendor", fmt="html", lang="en", out=tmp_path / "direct.html")
+    assert again.read_text(encoding="utf-8") == (demo.report_dir / f"vendor_{vid}.en.html").read_text(encoding="utf-8")

@@ -22,6 +22,11 @@ def test_vendor_assessment_cli(db_url, tmp_path, capsys, monkeypatch):
     opened = cli("vendor", "assessment", "open", "V001", "--round", "2026", "--user", "ev@example.org")
     assert opened.code == 0 and "assessment 1" in opened.out
     assert cli("vendor", "assessment", "open", "V001", "--round", "2026").code == 2  # one per vendor, model, round
+    handed = cli("vendor", "assessment", "open", "V001", "--round", "2026", "-m", "innovation", "--self-assessment")
+    assert handed.code == 0 and "self-assessment" in handed.out
+    second = int(handed.out.split(":")[0].split()[-1])  # PostgreSQL's sequence moved on at the refused insert
+    listed = {r["id"]: r["stage"] for r in json.loads(cli("vendor", "assessment", "list", "--format", "json").out)}
+    assert listed == {1: "evaluator", second: "self_assessment"}
 
     book = tmp_path / "V001.xlsx"
     assert run_cli(["rate-template", "--vendor", "V001", "-p", "product", "--out", book], capsys, monkeypatch).code == 0
@@ -64,4 +69,5 @@ def test_vendor_assessment_cli(db_url, tmp_path, capsys, monkeypatch):
     again = cli("vendor", "assessment", "answers", "1", "--scores", book)
     assert again.code == 2 and "assessment.published" in again.err
     listed = json.loads(cli("vendor", "assessment", "list", "--format", "json").out)
-    assert [(r["id"], r["status"], r["answered"], r["evidence"]) for r in listed] == [(1, "published", 3, 1)]
+    assert [(r["id"], r["status"], r["answered"], r["evidence"]) for r in listed] == [(1, "published", 3, 1),
+                                                                                       (second, "draft", 0, 0)]

@@ -352,24 +352,32 @@ EXPECT: dict[tuple[str, str], Case] = {
         STAFF, params=lambda w, r, t: {"vendor_id": vh.vendor_of(t)},
         body=lambda w, r, t: {"model": "innovation", "round": f"M{next(_counter)}"}),
     ("GET", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}"): Case(TENANT, params=vh.assessment_params("published")),
+    # the vendor's submitter answers, uploads and withdraws its own files in its own vendor's self-assessment
     ("PUT", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/answers"): Case(
-        STAFF, params=vh.assessment_params("draft"), body=lambda w, r, t: {"answers": [{"indicator": "C1.2.1", "step": 1}]}),
-    ("POST", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/evidence"): Case(STAFF, call=vh.upload_api),
+        TENANT, params=vh.self_params(), body=lambda w, r, t: {"answers": [{"indicator": "C1.2.1", "step": 1}]}),
+    ("POST", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/evidence"): Case(TENANT, call=vh.self_upload_api),
     ("GET", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}"): Case(
         "A:ok/ok E:ok/ok S:404/404 V:403/403 -:401/401", params=vh.assessment_params("published", evidence=True)),
     ("DELETE", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}"): Case(
-        STAFF, params=vh.assessment_params("draft", evidence=True)),
+        TENANT, params=vh.self_params(evidence=True)),
     ("GET", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/rating"): Case(TENANT, params=vh.assessment_params("published")),
     ("POST", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/publish"): Case(STAFF, params=vh.assessment_params("draft")),
+    ("POST", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/submit"): Case(
+        "A:403/403 E:403/403 S:ok/404 V:403/403 -:401/401", params=vh.self_params(answered=True)),
+    ("POST", "/api/v1/vendors/{vendor_id}/assessments/{assessment_id}/return"): Case(
+        STAFF, params=vh.self_params(submitted=True), body=lambda w, r, t: {"note": "more evidence for C1.2.1"}),
     ("GET", "/vendors"): Case("A:ok E:ok S:ok V:403 -:ok"),
     ("POST", "/vendors/{vendor_id}/assessments"): Case(STAFF, call=vh.open_page_form),
     ("GET", "/vendors/{vendor_id}/assessments/{assessment_id}"): Case(
         "A:ok/ok E:ok/ok S:ok/404 V:403/403 -:ok/ok", params=vh.assessment_params("published")),
-    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/answers"): Case(STAFF, call=vh.answers_page_form),
-    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/evidence"): Case(STAFF, call=vh.upload_page_form),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/answers"): Case(TENANT, call=vh.self_answers_page_form),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/evidence"): Case(TENANT, call=vh.self_upload_page_form),
     ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}/withdraw"): Case(
-        STAFF, call=vh.withdraw_page_form),
+        TENANT, call=vh.self_withdraw_page_form),
     ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/publish"): Case(STAFF, call=vh.publish_page_form),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/submit"): Case(
+        "A:403/403 E:403/403 S:ok/404 V:403/403 -:401/401", call=vh.submit_page_form),
+    ("POST", "/vendors/{vendor_id}/assessments/{assessment_id}/return"): Case(STAFF, call=vh.return_page_form),
     ("GET", "/"): Case(PUBLIC),
     ("GET", "/sign-in"): Case(PUBLIC),
     ("POST", "/sign-in"): Case(PUBLIC, call=sign_in_form, fresh=True),

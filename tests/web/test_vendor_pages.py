@@ -1,6 +1,6 @@
 """The vendor rating pages without a browser: the list per role, opening an assessment from the form, a refused
-save (every problem beside its indicator, everything typed kept, nothing stored), the rating panel alone, and
-what a vendor's submitter is shown."""
+save (every problem beside its indicator, everything typed kept, nothing stored), the rating panel alone, what
+a vendor's submitter is shown, and a self-assessment going back and forth."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 from fintech_eval.app.vendor_assessments import assessment_detail
 
-from .vendor_helpers import ANSWERS, assessment
+from .vendor_helpers import ANSWERS, assessment, self_assessment
 
 
 def _csrf(c) -> str:
@@ -59,3 +59,32 @@ def test_a_submitter_sees_its_published_ratings_only(world):
         assert sub.get(path).status_code == 404, path
     assert sub.post(f"/vendors/V001/assessments/{draft}/publish", data={"csrf_token": _csrf(sub)}).status_code == 403
     assert w.client("viewer").get("/vendors").status_code == 403
+
+
+def test_a_self_assessment_returned_with_a_note_and_what_each_side_is_shown(world):
+    """The vendor's page of its self-assessment: the rubric with a submit button (no publish); once submitted, no
+    control; the evaluator's page: return with a note (shown to the vendor, in its language) and publish."""
+    w = world
+    aid = self_assessment(w, "V001", answers=ANSWERS)
+    url = f"/vendors/V001/assessments/{aid}"
+    sub, ev = w.client("submitter"), w.client("evaluator")
+    mine = sub.get(f"{url}?lang=zh").text
+    assert "服务商自评中" in mine and 'id="submit"' in mine and 'id="publish"' not in mine and "<fieldset" in mine
+    assert 'id="with-vendor"' in ev.get(f"{url}?lang=zh").text
+    assert ev.post(f"{url}/publish", data={"csrf_token": _csrf(ev)}).status_code == 409
+    assert sub.post(f"{url}/submit", data={"csrf_token": _csrf(sub)}, follow_redirects=False).status_code == 303
+    done = sub.get(f"{url}?lang=en").text
+    assert "submitted by the vendor, under review" in done and 'id="submit"' not in done
+    assert 'form="answers"' in done and "disabled" in done.split('name="step:C1.2.1"')[1][:120]
+    review = ev.get(f"{url}?lang=en").text
+    assert 'id="return"' in review and 'id="publish"' in review and "submitted by the vendor" in review
+    back = ev.post(f"{url}/return", data={"csrf_token": _csrf(ev), "note": "C1.2.1：请补充制度批准页"},
+                   follow_redirects=False)
+    assert back.status_code == 303
+    again = sub.get(f"{url}?lang=zh").text
+    assert 'id="returned"' in again and "C1.2.1：请补充制度批准页" in again and 'id="submit"' in again
+    assert "退回服务商" in again  # the history, in Chinese
+    twice = ev.post(f"{url}/return", data={"csrf_token": _csrf(ev)})
+    assert twice.status_code == 409  # not submitted now
+    listed = sub.get("/vendors?lang=en").text
+    assert f"/vendors/V001/assessments/{aid}" in listed and "self-assessment: the vendor is filling it" in listed

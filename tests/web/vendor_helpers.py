@@ -100,3 +100,72 @@ def publish_page_form(w, client, role, tenancy):
     aid, _ = draft(w, tenancy)
     return client.post(f"/vendors/{vendor_of(tenancy)}/assessments/{aid}/publish", follow_redirects=False,
                        data={"csrf_token": _csrf(client)})
+
+
+# ---------------------------------------------------------------------------- self-assessments (the vendor fills)
+SUBMITTER = "submitter@example.org"  # the conftest's submitter, bound to V001
+
+
+def self_assessment(w, vendor: str = "V001", *, answers: list[dict] | None = None, submitted: bool = False,
+                    model: str = "comprehensive") -> int:
+    """A fresh assessment opened as ``vendor``'s self-assessment; answered by the vendor's submitter and
+    submitted when asked (through the application layer)."""
+    from fintech_eval.app.vendor_self_assessment import submit_self_assessment
+
+    a = create_assessment(w.ws, vendor, model=model, round=f"S{next(_rounds)}", who=EVALUATOR, self_assessment=True)
+    if answers or submitted:
+        save_answers(w.ws, a["id"], answers or ANSWERS, who=SUBMITTER, as_vendor=True)
+    if submitted:
+        submit_self_assessment(w.ws, a["id"], who=SUBMITTER)
+    return a["id"]
+
+
+def self_params(*, submitted: bool = False, answered: bool = False, evidence: bool = False):
+    """Matrix parameters: a fresh self-assessment of the tenancy's vendor (and a file the vendor uploaded)."""
+    from fintech_eval.app.vendor_assessments import add_evidence
+
+    def params(w, role, tenancy) -> dict:
+        aid = self_assessment(w, vendor_of(tenancy), answers=ANSWERS if answered else None, submitted=submitted)
+        out = {"vendor_id": vendor_of(tenancy), "assessment_id": aid}
+        if evidence:
+            out["evidence_id"] = add_evidence(w.ws, aid, "C1.2.1", "policy.pdf", b"%PDF-1.4 policy", who=SUBMITTER,
+                                              as_vendor=True)["id"]
+        return out
+    return params
+
+
+def self_upload_api(w, client, role, tenancy):
+    aid = self_assessment(w, vendor_of(tenancy))
+    return client.post(f"/api/v1/vendors/{vendor_of(tenancy)}/assessments/{aid}/evidence", data={"indicator": "C1.2.1"},
+                       files={"file": ("p.txt", b"policy", "text/plain")})
+
+
+def self_answers_page_form(w, client, role, tenancy):
+    aid = self_assessment(w, vendor_of(tenancy))
+    return client.post(f"/vendors/{vendor_of(tenancy)}/assessments/{aid}/answers", follow_redirects=False,
+                       data={"csrf_token": _csrf(client), "step:C1.2.1": "2"})
+
+
+def self_upload_page_form(w, client, role, tenancy):
+    aid = self_assessment(w, vendor_of(tenancy))
+    return client.post(f"/vendors/{vendor_of(tenancy)}/assessments/{aid}/evidence", follow_redirects=False,
+                       data={"csrf_token": _csrf(client), "indicator": "C1.2.1"},
+                       files={"file": ("p.txt", b"policy", "text/plain")})
+
+
+def self_withdraw_page_form(w, client, role, tenancy):
+    ids = self_params(evidence=True)(w, role, tenancy)
+    return client.post("/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}/withdraw".format(**ids),
+                       follow_redirects=False, data={"csrf_token": _csrf(client)})
+
+
+def submit_page_form(w, client, role, tenancy):
+    aid = self_assessment(w, vendor_of(tenancy), answers=ANSWERS)
+    return client.post(f"/vendors/{vendor_of(tenancy)}/assessments/{aid}/submit", follow_redirects=False,
+                       data={"csrf_token": _csrf(client)})
+
+
+def return_page_form(w, client, role, tenancy):
+    aid = self_assessment(w, vendor_of(tenancy), submitted=True)
+    return client.post(f"/vendors/{vendor_of(tenancy)}/assessments/{aid}/return", follow_redirects=False,
+                       data={"csrf_token": _csrf(client), "note": "C1.2.1: the policy's approval page, please"})

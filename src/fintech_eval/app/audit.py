@@ -25,6 +25,7 @@ ACTIONS: tuple[str, ...] = (
     "token.create", "token.revoke", "invitation.create", "invitation.revoke", "invitation.accept",
     "vendor_assessment.create", "vendor_assessment.answer", "vendor_assessment.evidence",
     "vendor_assessment.evidence_withdraw", "vendor_assessment.publish",
+    "vendor_assessment.open_to_vendor", "vendor_assessment.submit", "vendor_assessment.return",
     "run.score", "run.publish", "job.queue", "job.start", "job.finish",
     "campaign.create", "campaign.update", "campaign.staff_add", "campaign.staff_remove",
     "submission.submit", "submission.save", "review.return", "review.accept", "review.reject", "review.reopen",

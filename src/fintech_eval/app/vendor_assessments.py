@@ -15,10 +15,15 @@ rule, level determination, reason why not the next level and smallest improvemen
 ``draft → published``: :func:`publish_assessment` freezes the rating as computed (the JSON of
 :meth:`~fintech_eval.capability.Rating.to_dict`, with the per-indicator steps); afterwards nothing about the
 assessment changes (``assessment.published``), and the vendor's own submitters see the published rating.
+
+A draft may be the vendor's **self-assessment** (``create_assessment(…, self_assessment=True)``): the vendor's
+submitters answer and upload evidence (``as_vendor=True``) until they submit it; who holds a draft is its
+**stage** (:mod:`fintech_eval.app.vendor_stages`; the hand-overs are :mod:`fintech_eval.app.vendor_self_assessment`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import math
@@ -48,6 +53,7 @@ from ..store.models import (
 from .audit import audit
 from .registers import register_entry
 from .tx import writing
+from .vendor_stages import check_may_publish, check_vendor_may_change, stages
 from .workspace import Workspace
 
 #: The largest evidence file accepted, in MB (``$FINTECH_EVAL_MAX_EVIDENCE_MB``, default 20).
@@ -148,8 +154,8 @@ def _iso(x: Any) -> str | None:
     return x.isoformat() if x is not None else None
 
 
-def _summary(a: VendorAssessment, vendor: Mapping[str, Any] | None = None, counts: Mapping[str, int] | None = None
-             ) -> dict[str, Any]:
+def _summary(a: VendorAssessment, vendor: Mapping[str, Any] | None = None, counts: Mapping[str, int] | None = None,
+             stage: str = "evaluator") -> dict[str, Any]:
     fw = _framework(a.framework)
     model = fw.model(a.model)
     out = {
@@ -157,7 +163,7 @@ def _summary(a: VendorAssessment, vendor: Mapping[str, Any] | None = None, count
         "vendor_name_en": (vendor or {}).get("name_en"), "provider_type": a.provider_type,
         "framework": a.framework, "framework_version": a.framework_version, "model": a.model,
         "model_name_zh": model.name.zh, "model_name_en": model.name.en or model.name.zh, "round": a.round,
-        "status": a.status, "level": a.level, "total": a.total,
+        "status": a.status, "stage": stage, "level": a.level, "total": a.total,
         "level_name_zh": fw.level(a.level).name.zh if a.level else None,
         "level_name_en": fw.level(a.level).name.en if a.level else None,
         "created_by": a.created_by, "created_at": _iso(a.created_at), "updated_by": a.updated_by,
@@ -177,9 +183,11 @@ def _check_text(value: str | None, field: str, limit: int, *, lines: bool = Fals
 
 # ------------------------------------------------------------------------------------------------ create, read
 def create_assessment(ws: Workspace, vendor_id: str, *, model: str = "comprehensive", round: str,  # noqa: A002
-                      framework: str = DEFAULT_FRAMEWORK, who: str = "cli") -> dict[str, Any]:
+                      framework: str = DEFAULT_FRAMEWORK, who: str = "cli", self_assessment: bool = False
+                      ) -> dict[str, Any]:
     """Open a draft assessment of a registered vendor under ``model`` for ``round``; one per vendor, framework,
-    model and round (``assessment.exists`` otherwise)."""
+    model and round (``assessment.exists`` otherwise). ``self_assessment``: handed to the vendor at once, for its
+    submitters to fill and submit (stage ``self_assessment``)."""
     vendor = register_entry(ws, "vendors", vendor_id)
     if framework not in shipped_files():  # stored by id: it must load again by id
         raise DataError(f"unknown capability framework {shown(framework)}; available: {', '.join(shipped_files())}",
@@ -211,6 +219,10 @@ def create_assessment(ws: Workspace, vendor_id: str, *, model: str = "comprehens
                                              "framework": f"{fw.id}@{fw.version}"})
             audit(None, who, "vendor_assessment.create", f"vendor_assessment:{a.id}",
                   {"vendor": a.vendor_id, "model": model, "round": rnd}, session=s)
+            if self_assessment:
+                from .vendor_self_assessment import hand_over
+
+                hand_over(s, a, "vendor.open", who)
             aid = a.id
     except IntegrityError:
         raise AssessmentError(f"vendor {vendor_id} already has a {model} assessment for round {rnd} under {fw.id}",
@@ -234,9 +246,10 @@ def _counts(s: Session, ids: list[int]) -> dict[int, dict[str, int]]:
     return out
 
 
-def list_assessments(ws: Workspace, *, vendors: Iterable[str] | None = None, published_only: bool = False
-                     ) -> list[dict[str, Any]]:
-    """Assessments (newest round first), of ``vendors`` only when given, published ones only if asked."""
+def list_assessments(ws: Workspace, *, vendors: Iterable[str] | None = None, published_only: bool = False,
+                     for_vendor: bool = False) -> list[dict[str, Any]]:
+    """Assessments (newest round first), of ``vendors`` only when given, published ones only if asked;
+    ``for_vendor``: what the vendor's own submitters see (published ones and its self-assessments)."""
     from .registers import register_frame
 
     stmt = select(VendorAssessment)
@@ -249,19 +262,22 @@ def list_assessments(ws: Workspace, *, vendors: Iterable[str] | None = None, pub
         rows = s.execute(stmt.order_by(VendorAssessment.vendor_id, VendorAssessment.round.desc(),
                                        VendorAssessment.id)).scalars().all()
         counts = _counts(s, [a.id for a in rows])
-        return [_summary(a, names.get(a.vendor_id), counts[a.id]) for a in rows]
+        stage = stages(s, [a.id for a in rows])
+        return [_summary(a, names.get(a.vendor_id), counts[a.id], stage[a.id]) for a in rows
+                if not for_vendor or a.status == "published" or stage[a.id] != "evaluator"]
 
 
-def vendors_overview(ws: Workspace, *, vendors: Iterable[str] | None = None, published_only: bool = False
-                     ) -> list[dict[str, Any]]:
-    """Every registered vendor (or those of ``vendors``) with its assessments."""
+def vendors_overview(ws: Workspace, *, vendors: Iterable[str] | None = None, published_only: bool = False,
+                     for_vendor: bool = False) -> list[dict[str, Any]]:
+    """Every registered vendor (or those of ``vendors``) with its assessments (``for_vendor``: as
+    :func:`list_assessments`)."""
     from .registers import register_frame
 
     df = register_frame(ws, "vendors")
     if vendors is not None:
         df = df[df["id"].isin(list(vendors))]
     by_vendor: dict[str, list[dict[str, Any]]] = {}
-    for a in list_assessments(ws, vendors=df["id"].tolist(), published_only=published_only):
+    for a in list_assessments(ws, vendors=df["id"].tolist(), published_only=published_only, for_vendor=for_vendor):
         by_vendor.setdefault(a["vendor"], []).append(a)
     return [{"id": r["id"], "name_zh": r["name_zh"], "name_en": None if pd.isna(r["name_en"]) else r["name_en"],
              "provider_type": r["provider_type"], "assessments": by_vendor.get(r["id"], [])}
@@ -272,7 +288,7 @@ def assessment_summary(ws: Workspace, assessment_id: int) -> dict[str, Any]:
     with ws.sessions() as s:
         a = _get(s, assessment_id)
         vendor = register_entry(ws, "vendors", a.vendor_id)
-        return _summary(a, vendor, _counts(s, [a.id])[a.id])
+        return _summary(a, vendor, _counts(s, [a.id])[a.id], stages(s, [a.id])[a.id])
 
 
 def _answer_dict(r: VendorAnswer) -> dict[str, Any]:
@@ -297,7 +313,7 @@ def assessment_detail(ws: Workspace, assessment_id: int) -> dict[str, Any]:
                           .order_by(VendorEvidence.id)).scalars().all()
         events = s.execute(select(VendorAssessmentEvent).where(VendorAssessmentEvent.assessment_id == a.id)
                            .order_by(VendorAssessmentEvent.id)).scalars().all()
-        return {**_summary(a, vendor, _counts(s, [a.id])[a.id]),
+        return {**_summary(a, vendor, _counts(s, [a.id])[a.id], stages(s, [a.id])[a.id]),
                 "answers": [_answer_dict(r) for r in answers],
                 "evidence_files": [_evidence_dict(e) for e in files],
                 "history": [{"at": _iso(e.at), "who": e.who, "action": e.action, "indicator": e.indicator,
@@ -347,16 +363,23 @@ def rubric(ws: Workspace, assessment_id: int) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------------ answers
-def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, Any]], *, who: str = "cli"
-                 ) -> dict[str, Any]:
+def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, Any]], *, who: str = "cli",
+                 at: dt.datetime | None = None, as_vendor: bool = False) -> dict[str, Any]:
     """Set the answers of some indicators (each replaces that indicator's answer; one with neither step,
     value, reference nor note removes it). All-or-nothing: every problem (unknown or not-applicable indicator,
     a step that is not one of its steps, a value for a rubric indicator or not a number, a step contradicting
     the value, a text too long) is reported at once, naming the answer's position and indicator, and nothing is
-    stored. Returns how many answers changed."""
+    stored. Returns how many answers changed.
+
+    ``at``: when the answers were given, if not now (a review done on paper and typed in later, or the demo's
+    synthetic review of 31 December): the answers carry it (the rating's per-indicator date); the history and
+    the audit log record when they were stored. ``as_vendor``: the vendor answers its self-assessment (only
+    while it fills it: :func:`~fintech_eval.app.vendor_stages.check_vendor_may_change`)."""
     with writing(ws) as s:
         a = _get(s, assessment_id, lock=True)
         _draft(a)
+        if as_vendor:
+            check_vendor_may_change(s, a)
         fw = _framework(a.framework)
         allowed = set(assessed_indicators(fw, a.model, a.provider_type))
         problems: list[Problem] = []
@@ -418,11 +441,11 @@ def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, A
             if old == new:
                 continue
             if old_row is None:
-                s.add(VendorAnswer(assessment_id=a.id, indicator=code, updated_by=who, updated_at=utcnow(), **new))
+                s.add(VendorAnswer(assessment_id=a.id, indicator=code, updated_by=who, updated_at=at or utcnow(), **new))
             else:
                 for k, v in new.items():
                     setattr(old_row, k, v)
-                old_row.updated_by, old_row.updated_at = who, utcnow()
+                old_row.updated_by, old_row.updated_at = who, at or utcnow()
             _event(s, a, who, "answer", code, old, new)
             changed += 1
         if changed:
@@ -461,14 +484,16 @@ def check_evidence(file_name: str, data: bytes, *, indicator: str | None = None)
 
 
 def add_evidence(ws: Workspace, assessment_id: int, indicator: str, file_name: str, data: bytes, *,
-                 who: str = "cli") -> dict[str, Any]:
+                 who: str = "cli", as_vendor: bool = False) -> dict[str, Any]:
     """Keep an evidence file for ``indicator`` byte for byte; the same bytes again for the same indicator are
-    the same evidence (a withdrawn copy counts again)."""
+    the same evidence (a withdrawn copy counts again). ``as_vendor``: as :func:`save_answers`."""
     media_type = check_evidence(file_name, data, indicator=indicator)
     sha = hashlib.sha256(data).hexdigest()
     with writing(ws) as s:
         a = _get(s, assessment_id, lock=True)
         _draft(a)
+        if as_vendor:
+            check_vendor_may_change(s, a)
         fw = _framework(a.framework)
         codes = assessed_indicators(fw, a.model, a.provider_type)
         if indicator not in codes:
@@ -506,15 +531,22 @@ def evidence_file(ws: Workspace, assessment_id: int, evidence_id: int) -> tuple[
         return _evidence_dict(e), bytes(e.payload)
 
 
-def withdraw_evidence(ws: Workspace, assessment_id: int, evidence_id: int, *, who: str = "cli") -> dict[str, Any]:
-    """The file stops counting as evidence (it stays stored, and the history says who withdrew it)."""
+def withdraw_evidence(ws: Workspace, assessment_id: int, evidence_id: int, *, who: str = "cli",
+                      as_vendor: bool = False) -> dict[str, Any]:
+    """The file stops counting as evidence (it stays stored, and the history says who withdrew it).
+    ``as_vendor``: as :func:`save_answers`, and only a file ``who`` uploaded (not the evaluator's)."""
     with writing(ws) as s:
         a = _get(s, assessment_id, lock=True)
         _draft(a)
+        if as_vendor:
+            check_vendor_may_change(s, a)
         e = s.get(VendorEvidence, evidence_id)
         if e is None or e.assessment_id != a.id:
             raise AssessmentError(f"no evidence file {evidence_id} in assessment {assessment_id}",
                                   rule="evidence.which", assessment=assessment_id)
+        if as_vendor and e.uploaded_by != who:
+            raise AssessmentError(f"evidence file {evidence_id} was uploaded by {e.uploaded_by}: the vendor withdraws "
+                                  "only the files it uploaded", rule="evidence.not_yours", assessment=assessment_id)
         if e.withdrawn_at is None:
             e.withdrawn_by, e.withdrawn_at = who, utcnow()
             _event(s, a, who, "evidence.withdraw", e.indicator, {"id": e.id, "file_name": e.file_name}, None)
@@ -586,6 +618,7 @@ def publish_assessment(ws: Workspace, assessment_id: int, *, who: str = "cli") -
     with writing(ws) as s:
         a = _get(s, assessment_id, lock=True)  # answers change only under this lock: the rating is of what is stored
         _draft(a)
+        check_may_publish(s, a)
         rating = rating_view(rate_assessment(ws, assessment_id))
         now = utcnow()
         a.status, a.published_by, a.published_at = "published", who, now

@@ -27,7 +27,7 @@ assessment_app = typer.Typer(help="A vendor's assessment under one model in one 
                                   "evidence files, the rating, publication.", no_args_is_help=True)
 vendor_app.add_typer(assessment_app, name="assessment")
 
-LIST_COLUMNS = ["id", "vendor", "model", "round", "provider_type", "status", "answered", "evidence", "level", "total",
+LIST_COLUMNS = ["id", "vendor", "model", "round", "provider_type", "status", "stage", "answered", "evidence", "level", "total",
                 "updated_by", "updated_at", "published_at"]
 IdArg = Annotated[int, typer.Argument(help="The assessment's id (see `vendor assessment list`).")]
 
@@ -38,14 +38,18 @@ def open_cmd(
     round_: Annotated[str, typer.Option("--round", help="The round, e.g. 2026.")],
     model: Annotated[str, typer.Option("--model", "-m", help="comprehensive or innovation.")] = "comprehensive",
     framework: Annotated[str, typer.Option("--framework", "-f", help="Capability framework id.")] = "fcsc-2023-default",
+    self_assessment: Annotated[bool, typer.Option(
+        "--self-assessment", help="Hand it to the vendor: its submitters fill it on the web platform and submit it.")] = False,
     db: DbOpt = None, user: UserOpt = "cli",
 ) -> None:
     """Open a draft assessment of a registered vendor (one per vendor, model and round)."""
     from ..app.vendor_assessments import create_assessment
 
     with _ws(db, create=False) as ws:
-        a = create_assessment(ws, vendor, model=model, round=round_, framework=framework, who=user)
-    console.print(f"[green]assessment {a['id']}[/]: {a['vendor']} {a['model']} {a['round']} (draft)")
+        a = create_assessment(ws, vendor, model=model, round=round_, framework=framework, who=user,
+                              self_assessment=self_assessment)
+    console.print(f"[green]assessment {a['id']}[/]: {a['vendor']} {a['model']} {a['round']} "
+                  f"({'draft, the vendor self-assessment' if self_assessment else 'draft'})")
 
 
 @assessment_app.command("list")

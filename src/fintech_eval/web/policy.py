@@ -7,8 +7,10 @@ entities and runs a role sees. Nothing else in the web package decides access.
   it is bound to (``user_entity``); a viewer sees no entity register at all. Campaigns
   (:data:`CAMPAIGN_SCOPE`): administrators see every one, an evaluator those it is assigned to
   (``campaign_staff``; creating one in the web platform assigns its creator), a submitter those whose sample
-  asks its entities. Viewers and submitters see only published runs. An object the caller may not see answers
-  404, exactly like one that does not exist.
+  asks its entities. Viewers and submitters see only published runs. A vendor's submitter sees its vendors'
+  published assessments and their self-assessments (:func:`sees_assessment`; what it may do to one, by stage:
+  :data:`ASSESSMENT_ACTIONS`). An object the caller may not see answers 404, exactly like one that does not
+  exist.
 
 ``docs/web.md`` shows this table; ``tests/web/test_docs_policy.py`` keeps the two in step.
 """
@@ -64,8 +66,13 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
                "evaluator: jobs of its campaigns"),
     Permission("catalog.read", ROLES, "read", "read the framework catalog (indicators, variables per sector)"),
     Permission("vendors.read", (*STAFF, "submitter"), "read", "list vendors' capability assessments, read a rating",
-               "submitter: its own vendors' published ratings only"),
-    Permission("vendors.rate", STAFF, "submit", "open a vendor assessment, answer the rubric, upload evidence, publish"),
+               "submitter: its own vendors' published ratings and self-assessments only"),
+    Permission("vendors.rate", STAFF, "submit",
+               "open a vendor assessment (for the evaluator or as the vendor's self-assessment), return a submitted self-assessment, publish"),
+    Permission("vendors.answer", (*STAFF, "submitter"), "submit", "answer the rubric of a vendor assessment, upload and withdraw evidence",
+               "submitter: its own vendors' self-assessments while it fills them (its own files only)"),
+    Permission("vendors.submit", ("submitter",), "submit", "submit its vendor's self-assessment to the evaluator",
+               "its own vendors' self-assessments"),
 )}  # fmt: skip
 
 
@@ -86,3 +93,28 @@ def sees_all_entities(role: str) -> bool:
 def sees_drafts(role: str) -> bool:
     """Unpublished (draft) runs: administrators and evaluators only."""
     return role in STAFF
+
+
+#: What may be done to a draft vendor assessment, by who holds it (its stage, ``app.vendor_stages``) and who
+#: asks (``staff`` or the vendor's own submitter): the pages show these buttons; the application refuses the
+#: rest (409). A published assessment allows nothing.
+ASSESSMENT_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("staff", "evaluator"): frozenset({"answer", "publish"}),
+    ("staff", "self_assessment"): frozenset({"answer"}),
+    ("staff", "submitted"): frozenset({"answer", "publish", "return"}),
+    ("vendor", "evaluator"): frozenset(),  # never shown: the vendor does not see it (404)
+    ("vendor", "self_assessment"): frozenset({"answer", "submit"}),
+    ("vendor", "submitted"): frozenset(),
+}
+
+
+def assessment_actions(role: str, status: str, stage: str) -> frozenset[str]:
+    """What ``role`` may do to an assessment in ``status`` and ``stage`` (see :data:`ASSESSMENT_ACTIONS`)."""
+    if status != "draft" or role not in PERMISSIONS["vendors.read"].roles:
+        return frozenset()
+    return ASSESSMENT_ACTIONS[("staff" if role in STAFF else "vendor", stage)]
+
+
+def sees_assessment(role: str, status: str, stage: str) -> bool:
+    """Staff see every assessment; a vendor's submitter its vendor's published ones and self-assessments."""
+    return role in STAFF or status == "published" or stage != "evaluator"

@@ -42,6 +42,8 @@ RULE_STATUS: dict[str, int] = {
     "idempotency.conflict": 409,
     "sign_in.locked": 429, "sign_in.throttled": 429,
     "assessment.which": 404, "evidence.which": 404, "assessment.exists": 409, "assessment.published": 409,
+    "assessment.stage": 409, "assessment.submitted": 409, "assessment.not_open": 404, "assessment.with_vendor": 409,
+    "assessment.empty": 409, "evidence.not_yours": 409,
     "evidence.too_large": 413,
     "review.unknown": 404, "review.transition": 409, "review.changed": 409,
 }  # fmt: skip

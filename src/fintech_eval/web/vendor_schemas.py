@@ -14,6 +14,11 @@ class AssessmentCreate(Request):
     model: str = Field("comprehensive", min_length=1, max_length=32, description="comprehensive or innovation.")
     round: str = Field(min_length=1, max_length=32, examples=["2026"])
     framework: str = Field("fcsc-2023-default", min_length=1, max_length=64)
+    self_assessment: bool = Field(False, description="Hand it to the vendor's submitters to fill and submit first.")
+
+
+class ReturnIn(Request):
+    note: str | None = Field(None, max_length=2000, description="What the vendor should change.")
 
 
 class AnswerIn(Request):
@@ -42,6 +47,7 @@ class AssessmentOut(Out):
     model_name_en: str
     round: str
     status: str
+    stage: str = Field(description="Who holds a draft: evaluator, self_assessment (the vendor fills it) or submitted.")
     level: int | None
     level_name_zh: str | None
     level_name_en: str | None
@@ -89,7 +95,8 @@ class EventOut(Out):
 
 
 class AssessmentDetail(AssessmentOut):
-    """With the answers, evidence files and history for staff (null for a vendor's submitter)."""
+    """With the answers, evidence files and history for staff and, of its self-assessments, for the vendor's
+    submitter (null otherwise)."""
 
     answers: list[AnswerOut] | None
     evidence_files: list[EvidenceOut] | None

@@ -1,9 +1,12 @@
-"""The vendor rating pages: ``/vendors`` (the vendors and their assessments; staff open a new one) and
-``/vendors/{vendor_id}/assessments/{assessment_id}``: for staff the rubric per capability and indicator (the
-steps to choose or the value, an evidence reference, a note, evidence files to upload or withdraw), the live
-level with why not the next one and the smallest improvement plan, the history, and the publish button; for a
-vendor's submitter the published rating. The same functions as the API and the CLI
-(``fintech_eval.app.vendor_assessments``; the rating is ``fintech_eval.capability.rate_vendor``)."""
+"""The vendor rating pages: ``/vendors`` (the vendors and their assessments; staff open a new one, for
+themselves or as the vendor's self-assessment) and ``/vendors/{vendor_id}/assessments/{assessment_id}``: the
+rubric per capability and indicator (the steps to choose or the value, an evidence reference, a note, evidence
+files to upload or withdraw), the live level with why not the next one and the smallest improvement plan, the
+history, and the buttons the assessment's stage allows (``policy.assessment_actions``: publish, return to the
+vendor, submit to the evaluator). Staff see the rubric of every assessment; a vendor's submitter the rubric of
+its self-assessments, and the published rating of the others. The same functions as the API and the CLI
+(``fintech_eval.app.vendor_assessments``, ``vendor_self_assessment``; the rating is
+``fintech_eval.capability.rate_vendor``)."""
 
 from __future__ import annotations
 
@@ -14,20 +17,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from ...app import vendor_assessments as va
+from ...app import vendor_self_assessment as vsa
 from ...capability.loader import DEFAULT_FRAMEWORK, load_capability_framework
 from ...errors import DataError
 from .. import i18n
 from ..auth import Principal, workspace
 from ..pagekit import page_guard, page_not_found
-from ..policy import allows, sees_all_entities
+from ..policy import allows, assessment_actions, sees_all_entities
 from ..problems import ApiProblem
 from .common import Id
 from .pages import render
-from .vendors import visible_assessment
+from .vendors import as_vendor, visible_assessment
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(page_guard("vendors.read"))]
 Rater = Annotated[Principal, Depends(page_guard("vendors.rate"))]
+Answerer = Annotated[Principal, Depends(page_guard("vendors.answer"))]
+Submitter = Annotated[Principal, Depends(page_guard("vendors.submit"))]
 
 i18n.add({
     "zh": {"ven_title": "服务商能力评级",
@@ -51,7 +57,16 @@ i18n.add({
            "ven_problems": "未保存：请修改标出的问题", "ven_live": "修改档位后自动保存并重新计算等级",
            "ven_disclaimer": "默认模型为本项目自行编制，并非官方指标清单。",
            "ven_actions": {"create": "新建", "answer": "评分", "evidence.add": "上传证据",
-                           "evidence.withdraw": "撤回证据", "publish": "发布"}},
+                           "evidence.withdraw": "撤回证据", "publish": "发布", "vendor.open": "交服务商自评",
+                           "vendor.submit": "服务商提交自评", "vendor.return": "退回服务商"},
+           "ven_self": "由服务商先自评（服务商填写并提交后由评价人员审核）",
+           "ven_stages": {"evaluator": "草稿", "self_assessment": "服务商自评中", "submitted": "服务商已提交，待审核"},
+           "ven_submit": "提交给评价人员", "ven_submit_confirm": "提交后将不能再修改，除非评价人员退回。确定提交？",
+           "ven_submitted_note": "自评已于 {at} 提交，评价人员审核中；审核期间不能修改。",
+           "ven_with_vendor": "服务商正在自评：提交后才能审核发布。",
+           "ven_return": "退回服务商修改", "ven_return_note": "退回说明",
+           "ven_returned": "评价人员退回了自评（{at}）：", "ven_self_hint": "请逐项选择档位并上传证据；修改自动保存，等级实时计算。完成后提交给评价人员。",
+           "ven_submitted_level": "提交时：{level}，总分 {total}"},
     "en": {"ven_title": "Vendor capability ratings",
            "ven_no_vendor": "No vendor is registered yet. An administrator registers them with", "ven_vendor": "Vendor", "ven_type": "Provider type",
            "ven_model": "Evaluation model", "ven_round": "Round", "ven_status": "Status", "ven_level": "Level",
@@ -77,7 +92,20 @@ i18n.add({
            "ven_live": "A changed step is saved and the level recomputed at once",
            "ven_disclaimer": "The default model is this project's own, not the official indicator list.",
            "ven_actions": {"create": "opened", "answer": "rated", "evidence.add": "evidence uploaded",
-                           "evidence.withdraw": "evidence withdrawn", "publish": "published"}},
+                           "evidence.withdraw": "evidence withdrawn", "publish": "published",
+                           "vendor.open": "handed to the vendor", "vendor.submit": "submitted by the vendor",
+                           "vendor.return": "returned to the vendor"},
+           "ven_self": "The vendor fills a self-assessment first (it submits it, then the evaluator reviews it)",
+           "ven_stages": {"evaluator": "draft", "self_assessment": "self-assessment: the vendor is filling it",
+                          "submitted": "submitted by the vendor, under review"},
+           "ven_submit": "Submit to the evaluator",
+           "ven_submit_confirm": "Once submitted, nothing can change unless the evaluator returns it. Submit?",
+           "ven_submitted_note": "Submitted on {at}; the evaluator is reviewing it, and it cannot change meanwhile.",
+           "ven_with_vendor": "The vendor is filling its self-assessment: it can be reviewed and published once submitted.",
+           "ven_return": "Return to the vendor", "ven_return_note": "What to change",
+           "ven_returned": "The evaluator returned the self-assessment ({at}):",
+           "ven_self_hint": "Choose a step for each indicator and upload the evidence; every change is saved and the level recomputed. Submit it to the evaluator when done.",
+           "ven_submitted_level": "When submitted: {level}, total {total}"},
 })
 
 
@@ -93,7 +121,7 @@ def _provider_types() -> dict[str, dict[str, str]]:
 
 def _list_page(request: Request, p: Principal, status: int = 200, **ctx: Any) -> HTMLResponse:
     staff = sees_all_entities(p.role)
-    vendors = va.vendors_overview(workspace(request), vendors=p.entities("vendor"), published_only=not staff)
+    vendors = va.vendors_overview(workspace(request), vendors=p.entities("vendor"), for_vendor=as_vendor(p))
     return render(request, "vendors.html.j2", status, vendors=vendors, staff=staff,
                   may_rate=allows(p.role, "vendors.rate"), models=_models(), ptypes=_provider_types(), **ctx)
 
@@ -105,9 +133,11 @@ def vendors_page(request: Request, p: Reader) -> Response:
 
 @router.post("/vendors/{vendor_id}/assessments", response_class=HTMLResponse)
 def open_form(request: Request, vendor_id: str, p: Rater, model: Annotated[str, Form(max_length=32)] = "",
-              round: Annotated[str, Form(max_length=32)] = "") -> Response:  # noqa: A002 - the form field's name
+              round: Annotated[str, Form(max_length=32)] = "",  # noqa: A002 - the form field's name
+              self_assessment: Annotated[str, Form(max_length=8)] = "") -> Response:
     try:
-        a = va.create_assessment(workspace(request), vendor_id, model=model, round=round, who=p.email)
+        a = va.create_assessment(workspace(request), vendor_id, model=model, round=round, who=p.email,
+                                 self_assessment=bool(self_assessment))
     except DataError as exc:
         if exc.problems and exc.problems[0].rule == "register.unknown":
             raise page_not_found() from None
@@ -129,22 +159,29 @@ def _assessment_page(request: Request, p: Principal, vendor_id: str, assessment_
     staff = sees_all_entities(p.role)
     rating = va.current_rating(ws, assessment_id)
     extra: dict[str, Any] = {}
-    if staff:
+    if _with_rubric(p, summary):
         detail = va.assessment_detail(ws, assessment_id)
-        extra = {"rubric": va.rubric(ws, assessment_id),
-                 "history": [{**h, "change": change_text(h["old"], h["new"])} for h in detail["history"]]}
+        history = [{**h, "change": change_text(h["old"], h["new"])} for h in detail["history"]]
+        extra = {"rubric": va.rubric(ws, assessment_id), "history": history,
+                 "handover": next((h for h in reversed(history) if h["action"].startswith("vendor.")), None)}
+    acts = assessment_actions(p.role, summary["status"], summary["stage"])
     return render(request, "vendor_assessment.html.j2", status, a=summary, rating=rating, staff=staff,
-                  may_rate=allows(p.role, "vendors.rate") and summary["status"] == "draft",
+                  with_rubric=_with_rubric(p, summary), acts=acts, me=p.email, may_rate="answer" in acts,
                   ptypes=_provider_types(), **extra, **ctx)
+
+
+def _with_rubric(p: Principal, summary: dict[str, Any]) -> bool:
+    """Staff work on the rubric of every assessment; the vendor on that of its self-assessments."""
+    return sees_all_entities(p.role) or summary["stage"] != "evaluator"
 
 
 @router.get("/vendors/{vendor_id}/assessments/{assessment_id}", response_class=HTMLResponse)
 def assessment_page(request: Request, vendor_id: str, assessment_id: Id, p: Reader, part: str = "") -> Response:
     """The page; ``?part=rating``: only its rating panel (what the page's script redraws after a change)."""
     if part == "rating":
-        _visible(request, p, vendor_id, assessment_id)
+        summary = _visible(request, p, vendor_id, assessment_id)
         return render(request, "vendor_rating.html.j2", rating=va.current_rating(workspace(request), assessment_id),
-                      staff=sees_all_entities(p.role))
+                      with_rubric=_with_rubric(p, summary))
     return _assessment_page(request, p, vendor_id, assessment_id)
 
 
@@ -179,23 +216,23 @@ def _step(text: str | None) -> Any:
 
 
 @router.post("/vendors/{vendor_id}/assessments/{assessment_id}/answers", response_class=HTMLResponse)
-async def answers_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater) -> Response:
+async def answers_form(request: Request, vendor_id: str, assessment_id: Id, p: Answerer) -> Response:
     _visible(request, p, vendor_id, assessment_id)
     answers, typed = _answers_from_form(await request.form())
     try:
-        va.save_answers(workspace(request), assessment_id, answers, who=p.email)
+        va.save_answers(workspace(request), assessment_id, answers, who=p.email, as_vendor=as_vendor(p))
     except DataError as exc:
         by_code: dict[str, list[str]] = {}
         for pr in exc.problems:
             by_code.setdefault(str(pr.where.get("indicator") or ""), []).append(pr.message)
-        status = 409 if exc.problems[0].rule == "assessment.published" else 422
+        status = _conflict_or(422, exc)
         return _assessment_page(request, p, vendor_id, assessment_id, status, typed=typed, field_errors=by_code,
                                 error="; ".join(pr.message for pr in exc.problems[:5]))
     return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}?saved=1", status_code=303)
 
 
 @router.post("/vendors/{vendor_id}/assessments/{assessment_id}/evidence", response_class=HTMLResponse)
-async def evidence_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater) -> Response:
+async def evidence_form(request: Request, vendor_id: str, assessment_id: Id, p: Answerer) -> Response:
     _visible(request, p, vendor_id, assessment_id)
     form = await request.form()
     indicator, upload = str(form.get("indicator") or ""), form.get("file")
@@ -211,20 +248,20 @@ async def evidence_form(request: Request, vendor_id: str, assessment_id: Id, p: 
             return _assessment_page(request, p, vendor_id, assessment_id, exc.status, error=exc.detail,
                                     field_errors={indicator: [exc.detail]})
     try:
-        va.add_evidence(workspace(request), assessment_id, indicator, name, data, who=p.email)
+        va.add_evidence(workspace(request), assessment_id, indicator, name, data, who=p.email, as_vendor=as_vendor(p))
     except DataError as exc:
         msgs = [pr.message for pr in exc.problems]
-        return _assessment_page(request, p, vendor_id, assessment_id, 409 if exc.problems[0].rule == "assessment.published"
-                                else 422, error="; ".join(msgs), field_errors={indicator: msgs})
+        return _assessment_page(request, p, vendor_id, assessment_id, _conflict_or(422, exc), error="; ".join(msgs),
+                                field_errors={indicator: msgs})
     return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}#{indicator}", status_code=303)
 
 
 @router.post("/vendors/{vendor_id}/assessments/{assessment_id}/evidence/{evidence_id}/withdraw",
              response_class=HTMLResponse)
-def withdraw_form(request: Request, vendor_id: str, assessment_id: Id, evidence_id: Id, p: Rater) -> Response:
+def withdraw_form(request: Request, vendor_id: str, assessment_id: Id, evidence_id: Id, p: Answerer) -> Response:
     _visible(request, p, vendor_id, assessment_id)
     try:
-        e = va.withdraw_evidence(workspace(request), assessment_id, evidence_id, who=p.email)
+        e = va.withdraw_evidence(workspace(request), assessment_id, evidence_id, who=p.email, as_vendor=as_vendor(p))
     except DataError as exc:
         if exc.problems[0].rule == "evidence.which":
             raise page_not_found() from None
@@ -239,4 +276,38 @@ def publish_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater) 
         va.publish_assessment(workspace(request), assessment_id, who=p.email)
     except DataError as exc:
         return _assessment_page(request, p, vendor_id, assessment_id, 409, error=exc.problems[0].message)
+    return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
+
+
+#: The rules of a refused change that are a conflict with the assessment's state (409), not bad input.
+CONFLICTS = frozenset({"assessment.published", "assessment.submitted", "assessment.stage", "assessment.with_vendor",
+                       "assessment.empty", "assessment.not_open", "evidence.not_yours"})
+
+
+def _conflict_or(status: int, exc: DataError) -> int:
+    return 409 if exc.problems and exc.problems[0].rule in CONFLICTS else status
+
+
+@router.post("/vendors/{vendor_id}/assessments/{assessment_id}/submit", response_class=HTMLResponse)
+def submit_form(request: Request, vendor_id: str, assessment_id: Id, p: Submitter) -> Response:
+    """The vendor hands its self-assessment to the evaluator."""
+    _visible(request, p, vendor_id, assessment_id)
+    try:
+        vsa.submit_self_assessment(workspace(request), assessment_id, who=p.email)
+    except DataError as exc:
+        return _assessment_page(request, p, vendor_id, assessment_id, _conflict_or(422, exc),
+                                error=exc.problems[0].message)
+    return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
+
+
+@router.post("/vendors/{vendor_id}/assessments/{assessment_id}/return", response_class=HTMLResponse)
+def return_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater,
+                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """The evaluator gives a submitted self-assessment back to the vendor, with a note."""
+    _visible(request, p, vendor_id, assessment_id)
+    try:
+        vsa.return_to_vendor(workspace(request), assessment_id, who=p.email, note=note)
+    except DataError as exc:
+        return _assessment_page(request, p, vendor_id, assessment_id, _conflict_or(422, exc),
+                                error=exc.problems[0].message)
     return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
