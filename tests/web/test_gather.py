@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -113,3 +114,45 @@ def test_concurrent_submissions_through_the_api_are_each_stored_once(world):
     assert versions == set(range(1, 13))
     rid = answers[0].json().get("return_id") or answers[12].json()["return_id"]
     assert [v["number"] for v in c.get(f"/api/v1/returns/{rid}").json()["versions"]] == list(range(1, 13))
+
+
+def test_under_load_a_batch_lingers_for_the_next_requests_and_an_idle_server_never_waits():
+    """linger: once a batch held more than one request, the next one waits up to ``linger`` for company (the
+    requests of the clients just answered); a lone request on an idle server is run at once."""
+    release = threading.Event()
+    seen: list[list[str]] = []
+
+    def run(reqs):
+        if not seen:
+            release.wait(10)
+        seen.append([r.entity for r in reqs])
+        return [r.entity for r in reqs]
+
+    g = Gatherer(run, max_batch=8, linger=0.5)
+
+    async def main():
+        first = asyncio.create_task(g.submit(_req(0)))
+        await asyncio.sleep(0.1)
+        two = [asyncio.create_task(g.submit(_req(i))) for i in (1, 2)]
+        await asyncio.sleep(0.1)
+        release.set()
+        await asyncio.gather(first, *two)  # batches [E0] then [E1, E2]: busy
+        late = asyncio.create_task(g.submit(_req(3)))
+        await asyncio.sleep(0.2)  # within the linger: goes with E3
+        later = asyncio.create_task(g.submit(_req(4)))
+        return await asyncio.gather(late, later)
+
+    assert _run(main) == ["E3", "E4"]
+    assert seen == [["E0"], ["E1", "E2"], ["E3", "E4"]]
+    g.close()
+
+    idle = Gatherer(lambda reqs: [r.entity for r in reqs], linger=5.0)
+
+    async def alone():
+        t0 = time.monotonic()
+        out = await idle.submit(_req(7))
+        return out, time.monotonic() - t0
+
+    out, took = _run(alone)
+    assert out == "E7" and took < 2.0  # not the 5 s linger: the server was idle
+    idle.close()

@@ -18,6 +18,7 @@ from ..app.workspace import Workspace
 from . import apidocs, pagekit, problems
 from .gather import Gatherer
 from .headers import SecurityHeaders
+from .keepalive import KeepAliveCap
 from .routes import API_PREFIX, PAGE_ROUTERS, ROUTERS
 from .settings import WebSettings
 
@@ -52,7 +53,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
         for path in settings.extension_files():  # the framework it extends, with it applied
             ws.add_framework(load_extension(path))
 
-    gatherer = Gatherer.of(ws, settings.submit_batch)
+    gatherer = Gatherer.of(ws, settings.submit_batch, settings.submit_linger_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(app_: FastAPI):
@@ -84,6 +85,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
     apidocs.install(app, "/openapi.json")  # /docs with Swagger UI's files served here (no CDN)
 
     app.add_middleware(SecurityHeaders, api_prefix=API_PREFIX)
+    app.add_middleware(KeepAliveCap, limit=settings.keepalive_requests)
 
     for r in ROUTERS:
         app.include_router(r, prefix=API_PREFIX)

@@ -26,6 +26,12 @@ class WebSettings(BaseSettings):
     specs_dir: str | None = Field(None, description="A folder of saved specs (*.yaml) staff may score with.")
     submit_batch: int = Field(32, ge=1, le=1000, description="Submissions a process validates and stores together "
                               "when they arrive faster than it validates them (1: one at a time).")
+    submit_linger_ms: float = Field(3.0, ge=0, le=1000, description="Under load (the last batch held more than one "
+                                    "submission), how long a batch waits for more before it starts (0: not at all); "
+                                    "an idle server never waits.")
+    keepalive_requests: int = Field(100, ge=0, le=1_000_000, description="Requests one keep-alive connection "
+                                    "carries before its answer closes it (0: no limit): spreads a client's "
+                                    "connections over the worker processes.")
     jobs_thread: bool = Field(True, description="Run a job runner thread in each server process (scoring and other "
                               "background jobs); false when `fintech-eval jobs run-worker` runs them elsewhere.")
     job_poll_seconds: float = Field(1.0, gt=0, le=60, description="How often an idle job runner looks at the queue.")
