@@ -156,3 +156,27 @@ def test_under_load_a_batch_lingers_for_the_next_requests_and_an_idle_server_nev
     out, took = _run(alone)
     assert out == "E7" and took < 2.0  # not the 5 s linger: the server was idle
     idle.close()
+
+
+def test_a_server_process_freezes_what_its_first_batch_loaded_and_an_embedded_app_does_not(monkeypatch):
+    """``freeze`` (WebSettings.gc_freeze, on under ``fintech-eval serve``): after the first batch, what the
+    process holds is moved out of the collector's reach once; off (the default, e.g. tests), never."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+
+    def submit_three(g: Gatherer) -> None:
+        async def main():
+            for i in range(3):
+                await g.submit(_req(i))
+        _run(main)
+        g.close()
+
+    submit_three(Gatherer(lambda reqs: [r.entity for r in reqs], freeze=True))
+    assert calls == ["collect", "freeze"]
+    calls.clear()
+    submit_three(Gatherer(lambda reqs: [r.entity for r in reqs]))
+    assert calls == []
+

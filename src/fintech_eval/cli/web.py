@@ -39,6 +39,7 @@ def serve_cmd(
 
     url = database_url(db)
     os.environ["FINTECH_EVAL_WEB_DB"] = url  # the workers (and the factory) read the same database
+    os.environ.setdefault("FINTECH_EVAL_WEB_GC_FREEZE", "true")  # a server process: see WebSettings.gc_freeze
     if extension:
         os.environ["FINTECH_EVAL_WEB_EXTENSIONS"] = os.pathsep.join(str(p.resolve()) for p in extension)
     create_app(WebSettings(db=url)).state.workspace.close()  # a missing or old database: one line now, not per worker

@@ -53,7 +53,7 @@ def create_app(settings: WebSettings | None = None, *, workspace: Workspace | No
         for path in settings.extension_files():  # the framework it extends, with it applied
             ws.add_framework(load_extension(path))
 
-    gatherer = Gatherer.of(ws, settings.submit_batch, settings.submit_linger_ms / 1000)
+    gatherer = Gatherer.of(ws, settings.submit_batch, settings.submit_linger_ms / 1000, freeze=settings.gc_freeze)
 
     @asynccontextmanager
     async def lifespan(app_: FastAPI):

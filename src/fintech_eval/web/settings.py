@@ -29,6 +29,11 @@ class WebSettings(BaseSettings):
     submit_linger_ms: float = Field(3.0, ge=0, le=1000, description="Under load (the last batch held more than one "
                                     "submission), how long a batch waits for more before it starts (0: not at all); "
                                     "an idle server never waits.")
+    gc_freeze: bool = Field(False, description="After a process's first batch of submissions, move what it has "
+                            "loaded (the framework, its compiled rules) out of the garbage collector's reach "
+                            "(gc.freeze): full collections no longer pause every request for 100+ ms. "
+                            "`fintech-eval serve` turns it on (a process of its own); off for an app in a process "
+                            "that does other things (tests).")
     keepalive_requests: int = Field(100, ge=0, le=1_000_000, description="Requests one keep-alive connection "
                                     "carries before its answer closes it (0: no limit): spreads a client's "
                                     "connections over the worker processes.")
