@@ -339,3 +339,30 @@ def test_account_and_campaign_pages_show_the_error_in_chinese(world):
     assert page.status_code == 422 and "只有评估人员（evaluator）和管理员（administrator）参与评估项目" in page.text
     page = a.post("/campaigns/1/staff?lang=en", data={"email": world.email("viewer")})
     assert "only evaluators and administrators work on a campaign" in page.text
+
+
+def test_vendor_assessment_and_job_errors_in_chinese_through_the_api(world):
+    """An unknown indicator answered, a second publish, a finished job cancelled: each answer in Chinese with
+    ``?lang=zh``, in English without."""
+    ev, admin = world.client("evaluator"), world.client("administrator")
+    aid = assessment(world, "V001")
+    url = f"/api/v1/vendors/V001/assessments/{aid}"
+    r = ev.put(f"{url}/answers?lang=zh", json={"answers": [{"indicator": "C9.9.9", "step": 1}]})
+    assert r.status_code == 422 and r.json()["rule"] == "scores.indicator"
+    assert r.json()["detail"] == "未知指标 'C9.9.9'（不在 fcsc-2023-default 中）"
+    assert ev.post(f"{url}/publish").status_code == 200
+    r = ev.post(f"{url}/publish?lang=zh")
+    assert r.status_code == 409 and r.json()["rule"] == "assessment.published"
+    assert r.json()["detail"].startswith(f"评估 {aid} 已于 ") and "不再更改" in r.json()["detail"]
+    en = ev.post(f"{url}/publish").json()
+    assert en["detail"].startswith(f"assessment {aid} was published on ") and not CJK.search(en["detail"])
+
+    queued = admin.post("/api/v1/runs", json={"campaign": 1})
+    assert queued.status_code == 202, queued.text
+    job = queued.headers["location"]
+    assert admin.post(f"{job}/cancel").json()["state"] == "cancelled"
+    r = admin.post(f"{job}/cancel?lang=zh")
+    jid = job.rstrip("/").rsplit("/", 1)[1]
+    assert r.status_code == 422 and r.json()["rule"] == "job.ended"
+    assert r.json()["detail"] == f"任务 {jid} 已结束（cancelled），无法取消"
+    assert admin.post(f"{job}/cancel").json()["detail"] == f"job {jid} has ended (cancelled): nothing to cancel"
