@@ -1,9 +1,9 @@
-"""Review, register and account errors carry their Chinese text too (issue 13), as the import's problems do
+"""Review, register, account, vendor assessment and job errors carry their Chinese text too (issue 13), as the import's problems do
 (``tests/collect/test_messages_zh.py``): the same two ways a message could escape.
 
 * The source: every ``DataError("…")`` (and its kinds ``ReviewError``, ``SignInRefused``) raised with a message
-  in the application modules behind review, registers, accounts, passwords, tokens, invitations and campaign
-  staff gives ``zh=``; every ``Problem(…)`` there gives ``message_zh=``; every register check reports through
+  in the application modules behind review, registers, accounts, passwords, tokens, invitations, campaign
+  staff, vendor assessments (and their kinds ``AssessmentError``, ``StageError``) and background jobs gives ``zh=``; every ``Problem(…)`` there gives ``message_zh=``; every register check reports through
   ``bad(row, field, rule, message, message_zh)``.
 * The behaviour: a case for each of those errors, whose every problem has a Chinese text that differs from the
   English one and names the same values (``check_bilingual``); and the web shows it: an API answer with
@@ -25,11 +25,14 @@ from fintech_eval.app import (
     campaign_staff,
     campaigns,
     invitations,
+    jobs,
     registers,
     reviews,
     sizes,
 )
 from fintech_eval.app import submissions as sub
+from fintech_eval.app import vendor_assessments as va
+from fintech_eval.app import vendor_self_assessment as vsa
 from fintech_eval.app.passwords import check_new_password
 from fintech_eval.app.tokens import create_token, revoke_token
 from fintech_eval.errors import FintechEvalError, Problem
@@ -37,13 +40,16 @@ from fintech_eval.identifiers import credit_check_char
 from tests.collect.test_messages_zh import _calls, _is_text, _keywords, check_bilingual
 
 from .conftest import PASSWORD, World
+from .vendor_helpers import EVALUATOR, SUBMITTER, assessment, self_assessment
 
 APP = Path(fe.__file__).parent / "app"
-#: the modules behind review (and the store functions it calls), registers and accounts
+#: the modules behind review (and the store functions it calls), registers, accounts, vendor assessments and jobs
 SOURCES = [APP / f"{m}.py" for m in ("reviews", "submissions", "forms", "registers", "sizes", "accounts", "passwords",
-                                     "tokens", "invitations", "campaign_invitations", "campaign_staff", "campaigns")]
+                                     "tokens", "invitations", "campaign_invitations", "campaign_staff", "campaigns",
+                                     "vendor_assessments", "vendor_self_assessment", "vendor_stages", "jobs",
+                                     "job_kinds", "job_runner")]
 SOURCES.append(Path(fe.__file__).parent / "store" / "reviews.py")
-ERRORS = ("DataError", "ReviewError", "SignInRefused")
+ERRORS = ("DataError", "ReviewError", "SignInRefused", "AssessmentError", "StageError")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -215,14 +221,65 @@ def _review_problems(w: World, tmp: Path) -> list[Problem]:
     return [p for call in calls for p in _raised(call)]
 
 
+def _vendor_problems(w: World, tmp: Path) -> list[Problem]:
+    ws = w.ws
+    aid = assessment(w, "V001")
+    own = self_assessment(w, "V001")  # the vendor fills it
+    theirs = va.add_evidence(ws, own, "C1.2.1", "e.txt", b"the evaluator's file", who=EVALUATOR)["id"]
+    calls = [
+        lambda: va.create_assessment(ws, "V001", model="comprehensiv", round=" ", who="test"),
+        lambda: va.create_assessment(ws, "V001", framework="nope", round="2026", who="test"),
+        lambda: va.create_assessment(ws, "V001", round="20\x0726", who="test"),
+        lambda: va.save_answers(ws, 999_999, [{"indicator": "C1.1.1", "step": 1}], who="test"),
+        lambda: va.save_answers(ws, aid, [{"indicator": "C1.1.1", "step": 1}, {"indicator": "C1.1.1", "step": 2},
+                                          {"indicator": "C4.1.1", "step": 1},
+                                          {"indicator": "C1.2.1", "step": 2, "note": "a\x07b", "evidence_ref": "x" * 600},
+                                          {"indicator": "C9.9.9", "step": 1}], who="test"),
+        lambda: va.save_answers(ws, aid, [{"indicator": "C1.1.1", "step": 1}], who=SUBMITTER, as_vendor=True),
+        lambda: va.check_evidence("", b""), lambda: va.check_evidence("x.pdf", b"MZ\x90\x00"),
+        lambda: va.add_evidence(ws, aid, "C1.1.2x", "a.txt", b"text", who="test"),
+        lambda: va.evidence_file(ws, aid, 999_999), lambda: va.withdraw_evidence(ws, aid, 999_999, who="test"),
+        lambda: va.withdraw_evidence(ws, own, theirs, who=SUBMITTER, as_vendor=True),
+        lambda: vsa.submit_self_assessment(ws, own, who=SUBMITTER),
+        lambda: va.publish_assessment(ws, own, who=EVALUATOR),
+        lambda: vsa.return_to_vendor(ws, own, who=EVALUATOR, note="why\x1b"),
+        lambda: vsa.return_to_vendor(ws, own, who=EVALUATOR),
+    ]
+    out = [p for call in calls for p in _raised(call)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FINTECH_EVAL_MAX_EVIDENCE_MB", "0.001")
+        out += _raised(lambda: va.check_evidence("big.txt", b"x" * 5000))
+    va.create_assessment(ws, "V002", round="ZH", who="test")
+    out += _raised(lambda: va.create_assessment(ws, "V002", round="ZH", who="test"))
+    done = self_assessment(w, "V001", submitted=True)
+    out += _raised(lambda: va.save_answers(ws, done, [{"indicator": "C1.1.1", "step": 1}], who=SUBMITTER,
+                                           as_vendor=True))
+    va.publish_assessment(ws, aid, who=EVALUATOR)
+    out += _raised(lambda: va.publish_assessment(ws, aid, who=EVALUATOR))
+    return out
+
+
+def _job_problems(w: World, tmp: Path) -> list[Problem]:
+    ws = w.ws
+    job = jobs.enqueue(ws, "score", {}, who="test", campaign_id=1)["id"]
+    jobs.cancel(ws, job, who="test")
+    calls = [lambda: jobs.enqueue(ws, "scor", {}, who="test"),
+             lambda: jobs.enqueue(ws, "score", {}, who="test", campaign_id=999),
+             lambda: jobs.cancel(ws, 999_999, who="test"), lambda: jobs.job_info(ws, 999_999),
+             lambda: jobs.cancel(ws, job, who="test")]
+    return [p for call in calls for p in _raised(call)]
+
+
 CASES = {"registers": _register_problems, "accounts": _account_problems, "campaigns": _campaign_problems,
-         "reviews": _review_problems}
+         "reviews": _review_problems, "vendors": _vendor_problems, "jobs": _job_problems}
+#: a case raises at least this many problems (8 unless named): the jobs have only five errors to raise
+AT_LEAST = {"jobs": 5}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_error_of_a_case_is_bilingual(name, world, tmp_path):
     problems = CASES[name](world, tmp_path)
-    assert len(problems) >= 8, [p.rule for p in problems]
+    assert len(problems) >= AT_LEAST.get(name, 8), [p.rule for p in problems]
     for p in problems:
         check_bilingual(p)
 
@@ -236,7 +293,12 @@ def test_the_cases_reach_the_rules(world, tmp_path):
             "register.unknown", "size.attribute", "size.unknown_entity", "size.range", "size.duplicate",
             "size.column", "size.unit", "store.duplicate", "user.exists", "user.last_admin", "password.wrong", "password.weak",
             "sign_in.invalid", "token.scope", "invitation.invalid", "invitation.pending", "campaign.not_staff",
-            "campaign.staff_role", "campaign.which", "campaign.unknown_entity"} <= rules
+            "campaign.staff_role", "campaign.which", "campaign.unknown_entity", "assessment.which", "assessment.model",
+            "assessment.round", "assessment.framework", "assessment.exists", "assessment.published", "assessment.stage",
+            "assessment.empty", "assessment.submitted", "assessment.not_open", "assessment.with_vendor",
+            "scores.duplicate", "answer.not_applicable", "text.control_character", "text.too_long", "file.name",
+            "evidence.empty", "evidence.too_large", "evidence.type", "evidence.content", "evidence.indicator",
+            "evidence.which", "evidence.not_yours", "job.kind", "job.which", "job.ended"} <= rules
 
 
 def test_a_chinese_message_reads_as_chinese():
@@ -277,3 +339,30 @@ def test_account_and_campaign_pages_show_the_error_in_chinese(world):
     assert page.status_code == 422 and "只有评估人员（evaluator）和管理员（administrator）参与评估项目" in page.text
     page = a.post("/campaigns/1/staff?lang=en", data={"email": world.email("viewer")})
     assert "only evaluators and administrators work on a campaign" in page.text
+
+
+def test_vendor_assessment_and_job_errors_in_chinese_through_the_api(world):
+    """An unknown indicator answered, a second publish, a finished job cancelled: each answer in Chinese with
+    ``?lang=zh``, in English without."""
+    ev, admin = world.client("evaluator"), world.client("administrator")
+    aid = assessment(world, "V001")
+    url = f"/api/v1/vendors/V001/assessments/{aid}"
+    r = ev.put(f"{url}/answers?lang=zh", json={"answers": [{"indicator": "C9.9.9", "step": 1}]})
+    assert r.status_code == 422 and r.json()["rule"] == "scores.indicator"
+    assert r.json()["detail"] == "未知指标 'C9.9.9'（不在 fcsc-2023-default 中）"
+    assert ev.post(f"{url}/publish").status_code == 200
+    r = ev.post(f"{url}/publish?lang=zh")
+    assert r.status_code == 409 and r.json()["rule"] == "assessment.published"
+    assert r.json()["detail"].startswith(f"评估 {aid} 已于 ") and "不再更改" in r.json()["detail"]
+    en = ev.post(f"{url}/publish").json()
+    assert en["detail"].startswith(f"assessment {aid} was published on ") and not CJK.search(en["detail"])
+
+    queued = admin.post("/api/v1/runs", json={"campaign": 1})
+    assert queued.status_code == 202, queued.text
+    job = queued.headers["location"]
+    assert admin.post(f"{job}/cancel").json()["state"] == "cancelled"
+    r = admin.post(f"{job}/cancel?lang=zh")
+    jid = job.rstrip("/").rsplit("/", 1)[1]
+    assert r.status_code == 422 and r.json()["rule"] == "job.ended"
+    assert r.json()["detail"] == f"任务 {jid} 已结束（cancelled），无法取消"
+    assert admin.post(f"{job}/cancel").json()["detail"] == f"job {jid} has ended (cancelled): nothing to cancel"

@@ -82,10 +82,11 @@ def enqueue(ws: Workspace, kind: str, params: dict[str, Any], *, who: str, campa
     """Queue a job of ``kind`` (a name of :data:`KINDS`) with JSON ``params``; returns it (:func:`job_info`)."""
     if kind not in _kinds():
         raise DataError(f"unknown job kind {kind!r}; choose one of: {', '.join(KINDS.names())}", rule="job.kind",
-                        field="kind")
+                        field="kind", zh=f"未知任务类型 {kind!r}；可选：{', '.join(KINDS.names())}")
     with writing(ws) as s:
         if campaign_id is not None and s.get(Campaign, int(campaign_id)) is None:
-            raise DataError(f"no campaign {campaign_id}", rule="campaign.which", field="campaign")
+            raise DataError(f"no campaign {campaign_id}", rule="campaign.which", field="campaign",
+                            zh=f"评估项目 {campaign_id} 不存在")
         job = Job(kind=kind, params=dict(params), state="queued", campaign_id=campaign_id, requested_by=who,
                   requested_by_id=actor_id, created_at=_now(), progress=0.0)
         s.add(job)
@@ -101,9 +102,10 @@ def cancel(ws: Workspace, job_id: int, *, who: str, actor_id: int | None = None,
     with writing(ws) as s:
         job = s.get(Job, job_id)
         if job is None:
-            raise DataError(f"no job {job_id}", rule="job.which")
+            raise DataError(f"no job {job_id}", rule="job.which", zh=f"任务 {job_id} 不存在")
         if job.state in JOB_ENDED:
-            raise DataError(f"job {job_id} has ended ({job.state}): nothing to cancel", rule="job.ended")
+            raise DataError(f"job {job_id} has ended ({job.state}): nothing to cancel", rule="job.ended",
+                            zh=f"任务 {job_id} 已结束（{job.state}），无法取消")
         if job.state == "queued":
             job.state, job.finished_at = "cancelled", _now()
             audit(None, who, "job.finish", f"job:{job_id}", {"state": "cancelled", "by": who}, actor_id=actor_id,
@@ -340,7 +342,7 @@ def job_info(ws: Workspace, job_id: int) -> dict[str, Any]:
     with ws.sessions() as s:
         j = s.get(Job, job_id)
         if j is None:
-            raise DataError(f"no job {job_id}", rule="job.which")
+            raise DataError(f"no job {job_id}", rule="job.which", zh=f"任务 {job_id} 不存在")
         return _as_dict(j)
 
 

@@ -132,7 +132,7 @@ def _get(s: Session, assessment_id: int, *, lock: bool = False) -> VendorAssessm
     a = s.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
     if a is None:
         raise AssessmentError(f"no vendor assessment {assessment_id}", rule="assessment.which",
-                              assessment=assessment_id)
+                              assessment=assessment_id, zh=f"服务商评估 {assessment_id} 不存在")
     return a
 
 
@@ -140,7 +140,9 @@ def _draft(a: VendorAssessment) -> None:
     if a.status != "draft":
         raise AssessmentError(f"assessment {a.id} was published on {a.published_at:%Y-%m-%d} by {a.published_by}: "
                               "its answers, evidence and rating no longer change (open a new round to rate again)",
-                              rule="assessment.published", assessment=a.id)
+                              rule="assessment.published", assessment=a.id,
+                              zh=f"评估 {a.id} 已于 {a.published_at:%Y-%m-%d} 由 {a.published_by} 发布：其答复、证据和评级"
+                              "不再更改（如需重新评级，请开启新一轮评估）")
 
 
 def _event(s: Session, a: VendorAssessment, who: str, action: str, indicator: str | None = None,
@@ -174,11 +176,16 @@ def _summary(a: VendorAssessment, vendor: Mapping[str, Any] | None = None, count
     return out
 
 
+#: the Chinese name of each text field :func:`_check_text` checks
+_FIELD_ZH = {"round": "轮次", "note": "说明", "evidence_ref": "证据编号"}
+
+
 def _check_text(value: str | None, field: str, limit: int, *, lines: bool = False) -> list[Problem]:
     if value is None:
         return []
     hit = text_rule(value.replace("\n", " ") if lines else value, limit)
-    return [Problem(hit[0], f"{field} {shown(value)} {hit[1]}", {"field": field})] if hit else []
+    return [Problem(hit[0], f"{field} {shown(value)} {hit[1]}", {"field": field},
+                    message_zh=f"{_FIELD_ZH[field]}（{field}）{shown(value, lang='zh')} {hit[2]}")] if hit else []
 
 
 # ------------------------------------------------------------------------------------------------ create, read
@@ -191,21 +198,27 @@ def create_assessment(ws: Workspace, vendor_id: str, *, model: str = "comprehens
     vendor = register_entry(ws, "vendors", vendor_id)
     if framework not in shipped_files():  # stored by id: it must load again by id
         raise DataError(f"unknown capability framework {shown(framework)}; available: {', '.join(shipped_files())}",
-                        rule="assessment.framework", field="framework")
+                        rule="assessment.framework", field="framework",
+                        zh=f"未知的能力框架 {shown(framework, lang='zh')}；可用：{', '.join(shipped_files())}")
     fw = _framework(framework)
     models = [m.id for m in fw.models]
     problems: list[Problem] = []
     if model not in models:
         hint = closest(model, models)
         problems.append(Problem("assessment.model", f"unknown model {shown(model)}; {fw.id} has {', '.join(models)}"
-                                + (f" (did you mean {hint!r}?)" if hint else ""), {"field": "model"}))
+                                + (f" (did you mean {hint!r}?)" if hint else ""), {"field": "model"},
+                                message_zh=f"未知模型 {shown(model, lang='zh')}；{fw.id} 的模型有 {', '.join(models)}"
+                                + (f"（是否应为 {hint!r}？）" if hint else "")))
     rnd = (round or "").strip()
     if not rnd:
-        problems.append(Problem("assessment.round", "give the round (e.g. 2026)", {"field": "round"}))
+        problems.append(Problem("assessment.round", "give the round (e.g. 2026)", {"field": "round"},
+                                message_zh="请填写评价轮次（如 2026）"))
     problems += _check_text(rnd, "round", ROUND_LIMIT)
     if vendor["provider_type"] not in [p.code for p in fw.provider_types]:
         problems.append(Problem("vendor.provider_type", f"vendor {vendor_id} is a {vendor['provider_type']!r} provider, "
-                                f"which {fw.id} does not rate", {"entity": vendor_id}))
+                                f"which {fw.id} does not rate", {"entity": vendor_id},
+                                message_zh=f"服务商 {vendor_id} 的服务商类型为 {vendor['provider_type']!r}，"
+                                f"{fw.id} 不对该类型评级"))
     if problems:
         raise DataError(problems)
     try:
@@ -226,7 +239,8 @@ def create_assessment(ws: Workspace, vendor_id: str, *, model: str = "comprehens
             aid = a.id
     except IntegrityError:
         raise AssessmentError(f"vendor {vendor_id} already has a {model} assessment for round {rnd} under {fw.id}",
-                              rule="assessment.exists", entity=vendor_id) from None
+                              rule="assessment.exists", entity=vendor_id,
+                              zh=f"服务商 {vendor_id} 在 {fw.id} 下已有 {rnd} 轮次的 {model} 模型评估") from None
     return assessment_summary(ws, aid)
 
 
@@ -390,7 +404,8 @@ def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, A
             where = {"row": n, "indicator": code or None}
             if code in seen:
                 problems.append(Problem("scores.duplicate", f"indicator {code} is answered twice (first in answer "
-                                        f"{seen[code]})", {**where, "field": "indicator"}))
+                                        f"{seen[code]})", {**where, "field": "indicator"},
+                                        message_zh=f"指标 {code} 被答复了两次（首次在第 {seen[code]} 条答复）"))
                 continue
             seen[code] = n
             try:
@@ -400,14 +415,15 @@ def save_answers(ws: Workspace, assessment_id: int, answers: list[Mapping[str, A
             else:
                 if code not in allowed:
                     problems.append(Problem("answer.not_applicable", f"{code} does not apply to a {a.provider_type} "
-                                            f"provider under the {a.model} model", {**where, "field": "indicator"}))
+                                            f"provider under the {a.model} model", {**where, "field": "indicator"},
+                                            message_zh=f"在 {a.model} 模型下，{code} 不适用于 {a.provider_type} 类服务商"))
                     continue
             ref = raw.get("evidence_ref")
             ref = str(ref).strip() or None if ref is not None else None
             note = raw.get("note")
             note = str(note).replace("\r\n", "\n").strip() or None if note is not None else None
             for p in _check_text(ref, "evidence_ref", REF_LIMIT) + _check_text(note, "note", NOTE_LIMIT, lines=True):
-                problems.append(Problem(p.rule, p.message, {**where, **p.where}))
+                problems.append(Problem(p.rule, p.message, {**where, **p.where}, message_zh=p.message_zh))
             step, value = raw.get("step"), raw.get("value")
             rows.append({"indicator": code, "step": None if step in ("", None) else step,
                          "value": None if value in ("", None) else value, "evidence_ref": ref, "comment": note,
@@ -464,20 +480,24 @@ def check_evidence(file_name: str, data: bytes, *, indicator: str | None = None)
     problems: list[Problem] = []
     hit = text_rule(name, 500)
     if hit or not name:
-        problems.append(Problem("file.name", f"file name {shown(name)} {hit[1] if hit else 'is empty'}", where))
+        problems.append(Problem("file.name", f"file name {shown(name)} {hit[1] if hit else 'is empty'}", where,
+                                message_zh=f"文件名 {shown(name, lang='zh')} {hit[2] if hit else '为空'}"))
     ext = os.path.splitext(name)[1].lower()
     limit = max_evidence_bytes()
     if not data:
-        problems.append(Problem("evidence.empty", "the file is empty", where))
+        problems.append(Problem("evidence.empty", "the file is empty", where, message_zh="文件为空"))
     elif len(data) > limit:
         problems.append(Problem("evidence.too_large", f"the file is {len(data):,} bytes, the limit is {limit:,} "
-                                f"(FINTECH_EVAL_MAX_EVIDENCE_MB)", where))
+                                f"(FINTECH_EVAL_MAX_EVIDENCE_MB)", where,
+                                message_zh=f"文件大小为 {len(data):,} 字节，上限为 {limit:,}（FINTECH_EVAL_MAX_EVIDENCE_MB）"))
     if ext not in EVIDENCE_TYPES:
         problems.append(Problem("evidence.type", f"{ext or 'a file without an extension'} is not accepted as evidence; "
-                                f"accepted: {', '.join(EVIDENCE_TYPES)}", where))
+                                f"accepted: {', '.join(EVIDENCE_TYPES)}", where,
+                                message_zh=(f"扩展名为 {ext} 的文件" if ext else "无扩展名的文件")
+                                + f"不能作为证据；可接受：{', '.join(EVIDENCE_TYPES)}"))
     elif data and not EVIDENCE_TYPES[ext][1](data):
         problems.append(Problem("evidence.content", f"the bytes of {shown(name)} are not a {ext[1:].upper()} file",
-                                where))
+                                where, message_zh=f"{shown(name, lang='zh')} 的内容不是 {ext[1:].upper()} 文件"))
     if problems:
         raise DataError(problems)
     return EVIDENCE_TYPES[ext][0]
@@ -500,7 +520,9 @@ def add_evidence(ws: Workspace, assessment_id: int, indicator: str, file_name: s
             hint = closest(indicator, codes)
             raise DataError(f"{shown(indicator)} is not an indicator of this assessment (those of the {a.model} model "
                             f"that apply to a {a.provider_type} provider)" + (f"; did you mean {hint!r}?" if hint else ""),
-                            rule="evidence.indicator", indicator=indicator, field="indicator")
+                            rule="evidence.indicator", indicator=indicator, field="indicator",
+                            zh=f"{shown(indicator, lang='zh')} 不是本评估的指标（本评估的指标为 {a.model} 模型中适用于 "
+                            f"{a.provider_type} 类服务商的指标）" + (f"；是否应为 {hint!r}？" if hint else ""))
         found = s.execute(select(VendorEvidence).where(
             VendorEvidence.assessment_id == a.id, VendorEvidence.indicator == indicator,
             VendorEvidence.sha256 == sha)).scalar_one_or_none()
@@ -527,7 +549,8 @@ def evidence_file(ws: Workspace, assessment_id: int, evidence_id: int) -> tuple[
         e = s.get(VendorEvidence, evidence_id)
         if e is None or e.assessment_id != assessment_id:
             raise AssessmentError(f"no evidence file {evidence_id} in assessment {assessment_id}",
-                                  rule="evidence.which", assessment=assessment_id)
+                                  rule="evidence.which", assessment=assessment_id,
+                                  zh=f"评估 {assessment_id} 中没有证据文件 {evidence_id}")
         return _evidence_dict(e), bytes(e.payload)
 
 
@@ -543,10 +566,12 @@ def withdraw_evidence(ws: Workspace, assessment_id: int, evidence_id: int, *, wh
         e = s.get(VendorEvidence, evidence_id)
         if e is None or e.assessment_id != a.id:
             raise AssessmentError(f"no evidence file {evidence_id} in assessment {assessment_id}",
-                                  rule="evidence.which", assessment=assessment_id)
+                                  rule="evidence.which", assessment=assessment_id,
+                                  zh=f"评估 {assessment_id} 中没有证据文件 {evidence_id}")
         if as_vendor and e.uploaded_by != who:
             raise AssessmentError(f"evidence file {evidence_id} was uploaded by {e.uploaded_by}: the vendor withdraws "
-                                  "only the files it uploaded", rule="evidence.not_yours", assessment=assessment_id)
+                                  "only the files it uploaded", rule="evidence.not_yours", assessment=assessment_id,
+                                  zh=f"证据文件 {evidence_id} 由 {e.uploaded_by} 上传：服务商只能撤回自己上传的文件")
         if e.withdrawn_at is None:
             e.withdrawn_by, e.withdrawn_at = who, utcnow()
             _event(s, a, who, "evidence.withdraw", e.indicator, {"id": e.id, "file_name": e.file_name}, None)

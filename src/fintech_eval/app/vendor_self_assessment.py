@@ -54,7 +54,7 @@ def submit_self_assessment(ws: Workspace, assessment_id: int, *, who: str) -> di
         counts = _counts(s, [a.id])[a.id]
         if not counts.get("answered"):
             raise StageError(f"assessment {a.id} has no answer yet: answer the indicators before submitting",
-                             rule="assessment.empty", assessment=a.id)
+                             rule="assessment.empty", assessment=a.id, zh=f"评估 {a.id} 尚无任何答复：请先答复指标再提交")
         r = rate_assessment(ws, assessment_id)
         hand_over(s, a, "vendor.submit", who, {"answered": int(counts.get("answered", 0)),
                                                 "evidence": int(counts.get("evidence", 0)), "level": r.level,

@@ -73,7 +73,8 @@ def check_handover(stage: str, action: str, a: VendorAssessment) -> Handover:
     h = HANDOVERS[action]
     if stage not in h.from_stages:
         raise StageError(f"assessment {a.id} is at stage {stage!r}: {action} needs {' or '.join(h.from_stages)}",
-                         rule="assessment.stage", assessment=a.id, stage=stage)
+                         rule="assessment.stage", assessment=a.id, stage=stage,
+                         zh=f"评估 {a.id} 当前处于 {stage!r} 阶段：{action} 操作仅适用于 {' 或 '.join(h.from_stages)} 阶段")
     return h
 
 
@@ -83,13 +84,16 @@ def check_vendor_may_change(s: Session, a: VendorAssessment) -> None:
     stage = stage_of(s, a)
     if stage == "submitted":
         raise StageError(f"assessment {a.id} was submitted to the evaluator: its answers and evidence change again "
-                         "only if the evaluator returns it", rule="assessment.submitted", assessment=a.id)
+                         "only if the evaluator returns it", rule="assessment.submitted", assessment=a.id,
+                         zh=f"评估 {a.id} 已提交给评价人员：只有评价人员退回后，其答复和证据才能再次修改")
     if stage != "self_assessment":
-        raise StageError(f"assessment {a.id} is not open to the vendor", rule="assessment.not_open", assessment=a.id)
+        raise StageError(f"assessment {a.id} is not open to the vendor", rule="assessment.not_open", assessment=a.id,
+                         zh=f"评估 {a.id} 未向服务商开放")
 
 
 def check_may_publish(s: Session, a: VendorAssessment) -> None:
     """The evaluator publishes an assessment it holds, never a self-assessment the vendor is still filling."""
     if stage_of(s, a) == "self_assessment":
         raise StageError(f"assessment {a.id} is the vendor's self-assessment and the vendor has not submitted it "
-                         "yet: it can be published once submitted", rule="assessment.with_vendor", assessment=a.id)
+                         "yet: it can be published once submitted", rule="assessment.with_vendor", assessment=a.id,
+                         zh=f"评估 {a.id} 是服务商的自评，服务商尚未提交：提交后才能发布")

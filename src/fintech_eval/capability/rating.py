@@ -259,12 +259,14 @@ def read_entries(fw: CapabilityFramework, scores: pd.DataFrame, *, source: str |
     """Validate the score entries; raise one DataError naming every bad row, column and indicator."""
     if not isinstance(scores, pd.DataFrame):
         raise DataError("scores must be a DataFrame with columns indicator, step or value, evidence_ref, "
-                        "reviewer, date, comment", rule="scores.type")
+                        "reviewer, date, comment", rule="scores.type",
+                        zh="评分须为数据表（DataFrame），列为 indicator、step 或 value、evidence_ref、reviewer、date、comment")
     cols = [str(c) for c in scores.columns]
     base: dict[str, Any] = {"file": source} if source else {}
     if "indicator" not in cols or not ({"step", "value"} & set(cols)):
         raise DataError(f"scores need an 'indicator' column and a 'step' or 'value' column; got {cols}",
-                        rule="scores.columns", **base)
+                        rule="scores.columns", **base,
+                        zh=f"评分需要 'indicator' 列以及 'step' 或 'value' 列；实际列为 {cols}")
     known = {i.code for i in fw.indicators()}
     rows = scores["row"].tolist() if "row" in cols else list(range(1, len(scores) + 1))
     sheet = scores["sheet"].tolist() if "sheet" in cols else [None] * len(scores)
@@ -272,23 +274,24 @@ def read_entries(fw: CapabilityFramework, scores: pd.DataFrame, *, source: str |
     problems: list[Problem] = []
     out: dict[str, _Entry] = {}
 
-    def bad(rule: str, msg: str, i: int, column: str, code: str | None) -> None:
+    def bad(rule: str, msg: str, zh: str, i: int, column: str, code: str | None) -> None:
         w = {**base, "sheet": sheet[i], "row": rows[i], "column": column, "indicator": code}
-        problems.append(Problem(rule, msg, {k: v for k, v in w.items() if v is not None}))
+        problems.append(Problem(rule, msg, {k: v for k, v in w.items() if v is not None}, message_zh=zh))
 
     for i in range(len(scores)):
         code = _text(get["indicator"][i])
         if code is None:
             if all(_blank(get[c][i]) for c in SCORE_COLUMNS):
                 continue  # an empty row
-            bad("scores.indicator", "row has no indicator code", i, "indicator", None)
+            bad("scores.indicator", "row has no indicator code", "该行没有指标代码", i, "indicator", None)
             continue
         if code not in known:
-            bad("scores.indicator", f"unknown indicator {code!r} (not in {fw.id})", i, "indicator", code)
+            bad("scores.indicator", f"unknown indicator {code!r} (not in {fw.id})",
+                f"未知指标 {code!r}（不在 {fw.id} 中）", i, "indicator", code)
             continue
         if code in out:
-            bad("scores.duplicate", f"indicator {code} is entered twice (first in row {out[code].row})", i,
-                "indicator", code)
+            bad("scores.duplicate", f"indicator {code} is entered twice (first in row {out[code].row})",
+                f"指标 {code} 填写了两次（首次在第 {out[code].row} 行）", i, "indicator", code)
             continue
         sc = fw.indicator(code).scoring
         steps = fw.step_numbers(code)
@@ -298,31 +301,38 @@ def read_entries(fw: CapabilityFramework, scores: pd.DataFrame, *, source: str |
         if not _blank(raw_step):
             s = _int_step(raw_step)
             if s is None or s not in steps:
-                bad("scores.step", f"step {raw_step!r} is not one of the steps of {code}: {steps}", i, "step", code)
+                bad("scores.step", f"step {raw_step!r} is not one of the steps of {code}: {steps}",
+                    f"档位 {raw_step!r} 不是 {code} 的档位之一：{steps}", i, "step", code)
                 continue
             claimed = s
         if not _blank(raw_value):
             if sc.type != "quantitative":
-                bad("scores.value", f"{code} is scored by a rubric: enter a step, not a value", i, "value", code)
+                bad("scores.value", f"{code} is scored by a rubric: enter a step, not a value",
+                    f"{code} 按档位评分：请填写档位，而不是数值", i, "value", code)
                 continue
             value, hint, rule = parse_number(raw_value)  # the one number parser of every intake (1,234; 65%; ６５)
             unit_en = (sc.unit.en if sc.unit else "") or ""
             if hint == "%" and unit_en.strip() != "%":
                 bad("scores.value", f"value {raw_value!r} is written as a percentage but {code} is measured in "
-                    f"{unit_en or 'plain numbers'}", i, "value", code)
+                    f"{unit_en or 'plain numbers'}", f"数值 {raw_value!r} 写成了百分比，但 {code} 的计量单位是"
+                    f"{(sc.unit.zh if sc.unit else '') or unit_en or '纯数值'}", i, "value", code)
                 continue
             if rule or hint == "yes/no" or not math.isfinite(value):
-                bad("scores.value", f"value {raw_value!r} is not a number", i, "value", code)
+                bad("scores.value", f"value {raw_value!r} is not a number", f"数值 {raw_value!r} 不是数字", i, "value",
+                    code)
                 continue
             from_value = fw.value_to_step(code, value)
             if claimed is not None and claimed != from_value:
                 bad("scores.value", f"step {claimed} contradicts value {value:g} {sc.unit.en if sc.unit else ''} (which is step "
-                    f"{from_value}); give one of them", i, "step", code)
+                    f"{from_value}); give one of them",
+                    f"档位 {claimed} 与数值 {value:g} {(sc.unit.zh or sc.unit.en or '') if sc.unit else ''}（对应档位 "
+                    f"{from_value}）矛盾；请只填写其中之一", i, "step", code)
                 continue
             claimed = from_value
         d = _date(get["date"][i])
         if d == "bad":
-            bad("scores.date", f"date {get['date'][i]!r} is not a date (YYYY-MM-DD)", i, "date", code)
+            bad("scores.date", f"date {get['date'][i]!r} is not a date (YYYY-MM-DD)",
+                f"日期 {get['date'][i]!r} 不是日期（YYYY-MM-DD）", i, "date", code)
             continue
         out[code] = _Entry(code, rows[i], claimed, value, _text(get["evidence_ref"][i]), _text(get["reviewer"][i]),
                            d if isinstance(d, dt.date) else None, _text(get["comment"][i]))
