@@ -160,7 +160,7 @@ def publish_form(request: Request, run_id: Id, p: Writer,
         publish(ws, run_id, who=p.email, lang=language(request), peer_visibility=peer_visibility, actor_id=p.id,
                 ip=client_ip(request))
     except DataError as exc:
-        return _run_page(request, p, run_id, status=422, error=exc.problems[0].message)
+        return _run_page(request, p, run_id, status=422, error=exc.problems[0].text(language(request)))
     return RedirectResponse(f"/results/{run_id}", status_code=303)
 
 
@@ -185,7 +185,7 @@ def _run_page(request: Request, p: Principal, run_id: int, *, status: int = 200,
         try:
             rows = rs.filter_ranking(full, sector=sector or None, province=province or None, size_band=size_band or None)
         except DataError as exc:
-            rows, ctx["error"] = full.iloc[0:0], exc.problems[0].message
+            rows, ctx["error"] = full.iloc[0:0], exc.problems[0].text(language(request))
         own = own_entities(p)
         if own is not None:
             ctx["own"] = records(full[full["entity"].isin(own)])

@@ -26,7 +26,7 @@ from ..pagekit import page_guard, page_not_found
 from ..policy import allows, assessment_actions, sees_all_entities
 from ..problems import ApiProblem
 from .common import Id
-from .pages import render
+from .pages import language, render
 from .vendors import as_vendor, visible_assessment
 
 router = APIRouter(include_in_schema=False)
@@ -265,7 +265,7 @@ def withdraw_form(request: Request, vendor_id: str, assessment_id: Id, evidence_
     except DataError as exc:
         if exc.problems[0].rule == "evidence.which":
             raise page_not_found() from None
-        return _assessment_page(request, p, vendor_id, assessment_id, 409, error=exc.problems[0].message)
+        return _assessment_page(request, p, vendor_id, assessment_id, 409, error=exc.problems[0].text(language(request)))
     return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}#{e['indicator']}", status_code=303)
 
 
@@ -275,7 +275,7 @@ def publish_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater) 
     try:
         va.publish_assessment(workspace(request), assessment_id, who=p.email)
     except DataError as exc:
-        return _assessment_page(request, p, vendor_id, assessment_id, 409, error=exc.problems[0].message)
+        return _assessment_page(request, p, vendor_id, assessment_id, 409, error=exc.problems[0].text(language(request)))
     return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
 
 
@@ -296,7 +296,7 @@ def submit_form(request: Request, vendor_id: str, assessment_id: Id, p: Submitte
         vsa.submit_self_assessment(workspace(request), assessment_id, who=p.email)
     except DataError as exc:
         return _assessment_page(request, p, vendor_id, assessment_id, _conflict_or(422, exc),
-                                error=exc.problems[0].message)
+                                error=exc.problems[0].text(language(request)))
     return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
 
 
@@ -309,5 +309,5 @@ def return_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater,
         vsa.return_to_vendor(workspace(request), assessment_id, who=p.email, note=note)
     except DataError as exc:
         return _assessment_page(request, p, vendor_id, assessment_id, _conflict_or(422, exc),
-                                error=exc.problems[0].message)
+                                error=exc.problems[0].text(language(request)))
     return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
