@@ -5,6 +5,7 @@ count starts again after it, connections are counted apart, and 0 turns the cap 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from fintech_eval.web.keepalive import KeepAliveCap
 
@@ -31,7 +32,9 @@ def _answers(mw: KeepAliveCap, clients: list[tuple[str, int]]) -> list[dict[byte
         for c in clients:
             out.append(await one(c))
 
-    asyncio.run(main())
+    t = threading.Thread(target=asyncio.run, args=(main(),))  # a thread of its own: an earlier test may have
+    t.start()  # left an event loop running on this one
+    t.join(30)
     return out
 
 
