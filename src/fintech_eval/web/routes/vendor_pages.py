@@ -10,6 +10,8 @@ its self-assessments, and the published rating of the others. The same functions
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -271,12 +273,8 @@ def withdraw_form(request: Request, vendor_id: str, assessment_id: Id, evidence_
 
 @router.post("/vendors/{vendor_id}/assessments/{assessment_id}/publish", response_class=HTMLResponse)
 def publish_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater) -> Response:
-    _visible(request, p, vendor_id, assessment_id)
-    try:
-        va.publish_assessment(workspace(request), assessment_id, who=p.email)
-    except DataError as exc:
-        return _assessment_page(request, p, vendor_id, assessment_id, 409, error=exc.problems[0].text(language(request)))
-    return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
+    return _act(request, p, vendor_id, assessment_id, lambda ws: va.publish_assessment(ws, assessment_id, who=p.email),
+               lambda _exc: 409)
 
 
 #: The rules of a refused change that are a conflict with the assessment's state (409), not bad input.
@@ -288,26 +286,29 @@ def _conflict_or(status: int, exc: DataError) -> int:
     return 409 if exc.problems and exc.problems[0].rule in CONFLICTS else status
 
 
+def _act(request: Request, p: Principal, vendor_id: str, assessment_id: int, act: Callable[[Any], Any],
+          status: Callable[[DataError], int]) -> Response:
+    """A step of an assessment taken from its page (publish, submit, return): done, back to the page (303);
+    refused, the page with the reason in the page's language and ``status(error)``."""
+    _visible(request, p, vendor_id, assessment_id)
+    try:
+        act(workspace(request))
+    except DataError as exc:
+        return _assessment_page(request, p, vendor_id, assessment_id, status(exc),
+                                error=exc.problems[0].text(language(request)))
+    return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
+
+
 @router.post("/vendors/{vendor_id}/assessments/{assessment_id}/submit", response_class=HTMLResponse)
 def submit_form(request: Request, vendor_id: str, assessment_id: Id, p: Submitter) -> Response:
     """The vendor hands its self-assessment to the evaluator."""
-    _visible(request, p, vendor_id, assessment_id)
-    try:
-        vsa.submit_self_assessment(workspace(request), assessment_id, who=p.email)
-    except DataError as exc:
-        return _assessment_page(request, p, vendor_id, assessment_id, _conflict_or(422, exc),
-                                error=exc.problems[0].text(language(request)))
-    return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
+    return _act(request, p, vendor_id, assessment_id,
+                lambda ws: vsa.submit_self_assessment(ws, assessment_id, who=p.email), partial(_conflict_or, 422))
 
 
 @router.post("/vendors/{vendor_id}/assessments/{assessment_id}/return", response_class=HTMLResponse)
 def return_form(request: Request, vendor_id: str, assessment_id: Id, p: Rater,
                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """The evaluator gives a submitted self-assessment back to the vendor, with a note."""
-    _visible(request, p, vendor_id, assessment_id)
-    try:
-        vsa.return_to_vendor(workspace(request), assessment_id, who=p.email, note=note)
-    except DataError as exc:
-        return _assessment_page(request, p, vendor_id, assessment_id, _conflict_or(422, exc),
-                                error=exc.problems[0].text(language(request)))
-    return RedirectResponse(f"/vendors/{vendor_id}/assessments/{assessment_id}", status_code=303)
+    return _act(request, p, vendor_id, assessment_id,
+                lambda ws: vsa.return_to_vendor(ws, assessment_id, who=p.email, note=note), partial(_conflict_or, 422))
