@@ -48,6 +48,11 @@ class TokenInfo:
     revoked_at: dt.datetime | None
 
 
+def well_formed(secret: str) -> bool:
+    """Whether ``secret`` could be a token of ours (its prefix, a bounded length): anything else is refused unread."""
+    return secret.startswith(PREFIX) and len(secret) <= 200
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -127,7 +132,7 @@ def resolve_tokens(ws: Workspace, secrets_: Iterable[str], *,
     """The live tokens among ``secrets_`` with their owners' accounts (a secret unknown, revoked or expired is
     absent), read in one query whatever their number: every API request asks, and the server's submissions
     ask for a whole batch at once. Records their use (at most every :data:`LAST_USED_EVERY`)."""
-    by_digest = {digest(x): x for x in dict.fromkeys(secrets_) if x.startswith(PREFIX) and len(x) <= 200}
+    by_digest = {digest(x): x for x in dict.fromkeys(secrets_) if well_formed(x)}
     if not by_digest:
         return {}
     now = now or dt.datetime.now(dt.UTC)

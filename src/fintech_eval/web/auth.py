@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..app.accounts import Account, get_user
-from ..app.tokens import PREFIX, TokenInfo, resolve_token, resolve_tokens
+from ..app.tokens import TokenInfo, resolve_token, resolve_tokens, well_formed
 from ..app.workspace import Workspace
 from . import csrf
 from .policy import CAMPAIGN_SCOPE, PERMISSIONS, sees_all_entities
@@ -192,7 +192,7 @@ def require_in_batch(permission: str) -> Callable[[Request], Any]:
 
     async def check(request: Request) -> Principal | TokenCaller:
         secret = _bearer(request)
-        if secret is not None and secret.startswith(PREFIX) and len(secret) <= 200:
+        if secret is not None and well_formed(secret):
             return TokenCaller(secret, permission, request)
         if secret is not None:
             return authorize(token_principal(None), permission, request)

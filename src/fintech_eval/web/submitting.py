@@ -61,10 +61,10 @@ def _for(ws: Workspace, p: Principal, req: SubmitRequest) -> SubmitRequest:
     """The submission as ``p`` makes it: its own institution (a submitter's, which must be asked by the
     campaign: checked in the batch, ``campaign.not_asked``) or a registered one (staff); else 404."""
     entity = req.entity.strip()
-    own = p.entities(KIND)
+    own = p.entities(KIND)  # a submitter's own institutions were registered when it was bound to them
     if not entity or (own is not None and entity not in own):
         raise not_found(f"institution {entity}")
-    if own is None:  # a submitter's own institutions were registered when it was bound to them
+    if own is None:  # staff: any registered institution
         try:
             register_entry(ws, "institutions", entity)
         except DataError as exc:
